@@ -1,0 +1,116 @@
+//! The one place that turns entries into bytes and back (docs/FORMAT.md).
+//!
+//! bincode 2.0.1 (pinned) with one fixed configuration: little-endian, fixed-width integers,
+//! and a hard limit on the bytes a decode may claim, so a forged length prefix is refused before
+//! anything is allocated. Decoding also rejects unknown versions and trailing bytes.
+
+use bincode::config::{self, Config};
+
+use crate::model::{Entry, FORMAT_VERSION};
+
+/// The largest encoded entry accepted, in bytes. A policy document is the largest thing an
+/// entry holds; 1 MiB leaves ample room while bounding what a hostile input can make us allocate.
+pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+
+/// The fixed bincode configuration. Changing any part of it changes every byte on disk.
+fn config() -> impl Config {
+    config::standard()
+        .with_little_endian()
+        .with_fixed_int_encoding()
+        .with_limit::<MAX_ENTRY_BYTES>()
+}
+
+/// Why bytes could not be read as an entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Fewer than the two bytes of the version field.
+    #[error("entry is {len} bytes long, too short to hold even its format version")]
+    TooShort {
+        /// Length received.
+        len: usize,
+    },
+    /// The version field names a format this build does not know.
+    #[error(
+        "entry format version {found} is not supported (this build reads version {FORMAT_VERSION}); \
+         upgrade dledger to read this ledger"
+    )]
+    UnknownVersion {
+        /// The version found.
+        found: u16,
+    },
+    /// More than [`MAX_ENTRY_BYTES`].
+    #[error("entry is {len} bytes, more than the {MAX_ENTRY_BYTES}-byte limit")]
+    TooLong {
+        /// Length received.
+        len: usize,
+    },
+    /// The bytes do not follow the layout in docs/FORMAT.md.
+    #[error("entry bytes are malformed: {0}")]
+    Malformed(String),
+    /// The entry decoded but bytes were left over.
+    #[error("entry has {extra} unexpected trailing bytes after its end")]
+    TrailingBytes {
+        /// How many bytes were left.
+        extra: usize,
+    },
+}
+
+/// Why an entry could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The entry would be larger than [`MAX_ENTRY_BYTES`].
+    #[error(
+        "entry would be {len} bytes, more than the {MAX_ENTRY_BYTES}-byte limit; shorten its text"
+    )]
+    TooLong {
+        /// Encoded length.
+        len: usize,
+    },
+    /// The entry carries a version this build does not write.
+    #[error("entry version {0} cannot be written by this build (it writes {FORMAT_VERSION})")]
+    WrongVersion(u16),
+}
+
+/// Encodes an entry to its canonical bytes.
+pub fn encode_entry(entry: &Entry) -> Result<Vec<u8>, EncodeError> {
+    if entry.version != FORMAT_VERSION {
+        return Err(EncodeError::WrongVersion(entry.version));
+    }
+    // Encoding with an unbounded config, then checking, gives the exact length in the error.
+    let bytes = bincode::serde::encode_to_vec(
+        entry,
+        config::standard()
+            .with_little_endian()
+            .with_fixed_int_encoding(),
+    )
+    .map_err(|_| EncodeError::TooLong { len: usize::MAX })?;
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(EncodeError::TooLong { len: bytes.len() });
+    }
+    Ok(bytes)
+}
+
+/// Decodes canonical entry bytes, rejecting unknown versions, over-long input, impossible
+/// lengths and trailing bytes.
+pub fn decode_entry(bytes: &[u8]) -> Result<Entry, DecodeError> {
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(DecodeError::TooLong { len: bytes.len() });
+    }
+    let version = match bytes {
+        [a, b, ..] => u16::from_le_bytes([*a, *b]),
+        _ => return Err(DecodeError::TooShort { len: bytes.len() }),
+    };
+    if version != FORMAT_VERSION {
+        return Err(DecodeError::UnknownVersion { found: version });
+    }
+    let (entry, read): (Entry, usize) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if read != bytes.len() {
+        return Err(DecodeError::TrailingBytes {
+            extra: bytes.len() - read,
+        });
+    }
+    Ok(entry)
+}

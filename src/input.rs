@@ -1,0 +1,399 @@
+//! Disclosure input as a recording officer gives it (JSON file or command-line flags), and its
+//! conversion into a validated [`Disclosure`] plus the vault items holding field values.
+//!
+//! Everything a person can get wrong is caught here or in `ledger`, with a message that says
+//! what is wrong and how to fix it, before anything is written.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::field_commitment;
+use crate::model::{
+    Assessment, Category, CategoryKind, CompanyId, CompanyRef, Disclosure, FieldCommitment,
+    FieldName, Gateway, GatewayParseError, IdError, Notification, PartyId, ThemeId, TimeError,
+    Timestamp,
+};
+
+/// A disclosure as entered by a recording officer. The JSON form uses exactly these field
+/// names; unknown fields are refused.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureInput {
+    /// Disclosing party id, e.g. `OFCOM`.
+    pub from: String,
+    /// Receiving party id, e.g. `ICO`.
+    pub to: String,
+    /// When it was disclosed: `2024-03-03` or `2024-03-03T14:30:00Z`.
+    pub disclosed_at: String,
+    /// Gateway citation, e.g. `Communications Act 2003 s393(2)(a)`, `consent: REF`, `other: TEXT`.
+    pub gateway: Option<String>,
+    /// Category: information-request, stakeholder-meeting, public-information, theme-only,
+    /// theme-and-company, case-by-case.
+    pub category: String,
+    /// For information requests: whether it was a formal Information Notice.
+    #[serde(default)]
+    pub information_notice: bool,
+    /// Companies: a known company id, or `id=Name` to introduce a company new to the ledger.
+    #[serde(default)]
+    pub companies: Vec<String>,
+    /// Collaboration Theme ids.
+    #[serde(default)]
+    pub themes: Vec<String>,
+    /// Fields shared, by name, with their values (values go to the vault, not the log).
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// `notified`, or `skipped: <reason>`.
+    pub notification: String,
+    /// The relevance statement required by the discloser's limb of §5.
+    #[serde(default)]
+    pub relevance: Option<String>,
+    /// For public information: where it was published.
+    #[serde(default)]
+    pub public_source: Option<String>,
+    /// For case-by-case: the assessment reference.
+    #[serde(default)]
+    pub assessment_reference: Option<String>,
+    /// For case-by-case: the role of whoever approved the assessment.
+    #[serde(default)]
+    pub assessment_approver: Option<String>,
+    /// The recording officer's role (no personal data).
+    pub officer_role: String,
+}
+
+/// What is wrong with a disclosure input, before the ledger is consulted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The JSON does not have the expected shape.
+    #[error(
+        "the disclosure JSON is not in the expected form: {0}. Required fields: from, to, \
+         disclosed_at, gateway, category, notification, officer_role; optional: \
+         information_notice, companies, themes, fields, relevance, public_source, \
+         assessment_reference, assessment_approver. See docs/FORMAT.md or `dledger disclose --help`"
+    )]
+    Json(String),
+    /// An identifier is malformed.
+    #[error("{0}")]
+    Id(#[from] IdError),
+    /// A date is malformed or impossible.
+    #[error("{field}: {source}")]
+    Time {
+        /// Which input field.
+        field: &'static str,
+        /// The parse failure.
+        source: TimeError,
+    },
+    /// No gateway was given.
+    #[error(
+        "no gateway given: every disclosure must cite the gateway it relies on, e.g. \
+         --gateway \"Communications Act 2003 s393(2)(a)\" for Ofcom or \
+         --gateway \"Data Protection Act 2018 s132(2)(c)\" for the ICO"
+    )]
+    MissingGateway,
+    /// The gateway citation does not parse.
+    #[error(transparent)]
+    Gateway(#[from] GatewayParseError),
+    /// Unknown category name.
+    #[error(
+        "category {0:?} is not one of information-request, stakeholder-meeting, \
+         public-information, theme-only, theme-and-company, case-by-case"
+    )]
+    UnknownCategory(String),
+    /// The category needs at least one company.
+    #[error("a {0} disclosure must name at least one company (--company ID)")]
+    NeedsCompany(CategoryKind),
+    /// theme-and-company takes exactly one company.
+    #[error(
+        "a theme-and-company disclosure names exactly one company, but {0} were given; record \
+         one disclosure per company"
+    )]
+    OneCompany(usize),
+    /// theme-only cannot name a company.
+    #[error(
+        "a theme-only disclosure cannot name a company (2024 statement §5); use \
+         theme-and-company, or case-by-case if the company is not of mutual interest"
+    )]
+    ThemeOnlyWithCompany,
+    /// The category needs at least one theme.
+    #[error("a {0} disclosure must name at least one Collaboration Theme (--theme ID)")]
+    NeedsTheme(CategoryKind),
+    /// A field that belongs to another category was given.
+    #[error("{field} only applies to {applies_to} disclosures, not {category}")]
+    NotForCategory {
+        /// The input field.
+        field: &'static str,
+        /// The categories it applies to.
+        applies_to: &'static str,
+        /// The category given.
+        category: CategoryKind,
+    },
+    /// The notification value does not parse.
+    #[error(
+        "notification {0:?} is not understood: write \"notified\", or \"skipped: <reason>\" \
+         (e.g. \"skipped: routine disclosure, statement §4\")"
+    )]
+    Notification(String),
+    /// A required text is empty.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    /// The same company or theme is listed twice.
+    #[error("{0} is listed twice")]
+    Duplicate(String),
+    /// A company given as `id=Name` with an empty name.
+    #[error("company {0:?}: write a known id, or id=Name for a company new to the ledger")]
+    CompanySyntax(String),
+}
+
+/// A company named in input: known by id, or new with its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyInput {
+    /// Its id.
+    pub id: CompanyId,
+    /// Its name, if introduced here.
+    pub new_name: Option<String>,
+}
+
+/// A disclosure input that has been parsed but not yet checked against the ledger.
+#[derive(Debug, Clone)]
+pub struct ParsedDisclosure {
+    /// Discloser.
+    pub from: PartyId,
+    /// Recipient.
+    pub to: PartyId,
+    /// When.
+    pub disclosed_at: Timestamp,
+    /// Gateway.
+    pub gateway: Gateway,
+    /// Category with everything but company names, which the ledger resolves.
+    pub kind: CategoryKind,
+    /// Information Notice flag.
+    pub information_notice: bool,
+    /// Companies named.
+    pub companies: Vec<CompanyInput>,
+    /// Themes named.
+    pub themes: Vec<ThemeId>,
+    /// Field values, by name.
+    pub fields: BTreeMap<FieldName, String>,
+    /// Notification.
+    pub notification: Notification,
+    /// Relevance statement.
+    pub relevance: Option<String>,
+    /// Public source.
+    pub public_source: Option<String>,
+    /// Assessment.
+    pub assessment: Option<Assessment>,
+    /// Officer role.
+    pub officer_role: String,
+}
+
+fn non_empty(field: &'static str, value: Option<String>) -> Result<Option<String>, InputError> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if v.is_empty() => Err(InputError::Empty(field)),
+        other => Ok(other),
+    }
+}
+
+impl DisclosureInput {
+    /// Reads the JSON form, refusing unknown and missing fields.
+    pub fn from_json(text: &str) -> Result<DisclosureInput, InputError> {
+        serde_json::from_str(text).map_err(|e| InputError::Json(e.to_string()))
+    }
+
+    /// Parses every value, without consulting the ledger.
+    pub fn parse(&self) -> Result<ParsedDisclosure, InputError> {
+        let from: PartyId = self.from.trim().parse()?;
+        let to: PartyId = self.to.trim().parse()?;
+        let disclosed_at =
+            Timestamp::parse(&self.disclosed_at).map_err(|source| InputError::Time {
+                field: "disclosed_at",
+                source,
+            })?;
+        let gateway: Gateway = match self.gateway.as_deref().map(str::trim) {
+            None | Some("") => return Err(InputError::MissingGateway),
+            Some(g) => g.parse()?,
+        };
+        let kind = CategoryKind::parse(self.category.trim())
+            .ok_or_else(|| InputError::UnknownCategory(self.category.clone()))?;
+        let mut companies = Vec::new();
+        for c in &self.companies {
+            let parsed = match c.split_once('=') {
+                Some((id, name)) if !name.trim().is_empty() => CompanyInput {
+                    id: id.trim().parse()?,
+                    new_name: Some(name.trim().to_owned()),
+                },
+                Some(_) => return Err(InputError::CompanySyntax(c.clone())),
+                None => CompanyInput {
+                    id: c.trim().parse()?,
+                    new_name: None,
+                },
+            };
+            if companies.iter().any(|x: &CompanyInput| x.id == parsed.id) {
+                return Err(InputError::Duplicate(format!("company {}", parsed.id)));
+            }
+            companies.push(parsed);
+        }
+        let mut themes: Vec<ThemeId> = Vec::new();
+        for t in &self.themes {
+            let id: ThemeId = t.trim().parse()?;
+            if themes.contains(&id) {
+                return Err(InputError::Duplicate(format!("theme {id}")));
+            }
+            themes.push(id);
+        }
+        let mut fields = BTreeMap::new();
+        for (name, value) in &self.fields {
+            fields.insert(name.trim().parse::<FieldName>()?, value.clone());
+        }
+        let notification = parse_notification(&self.notification)?;
+        let relevance = non_empty("relevance", self.relevance.clone())?;
+        let public_source = non_empty("public_source", self.public_source.clone())?;
+        let reference = non_empty("assessment_reference", self.assessment_reference.clone())?;
+        let approver = non_empty("assessment_approver", self.assessment_approver.clone())?;
+        let officer_role = non_empty("officer_role", Some(self.officer_role.clone()))?
+            .unwrap_or_default();
+
+        match kind {
+            CategoryKind::InformationRequest
+            | CategoryKind::StakeholderMeeting
+            | CategoryKind::PublicInformation
+                if companies.is_empty() =>
+            {
+                return Err(InputError::NeedsCompany(kind));
+            }
+            CategoryKind::ThemeAndCompany if companies.len() != 1 => {
+                return Err(InputError::OneCompany(companies.len()));
+            }
+            CategoryKind::ThemeOnly if !companies.is_empty() => {
+                return Err(InputError::ThemeOnlyWithCompany);
+            }
+            _ => {}
+        }
+        if matches!(kind, CategoryKind::ThemeOnly | CategoryKind::ThemeAndCompany)
+            && themes.is_empty()
+        {
+            return Err(InputError::NeedsTheme(kind));
+        }
+        let not_for = |field, applies_to| InputError::NotForCategory {
+            field,
+            applies_to,
+            category: kind,
+        };
+        if self.information_notice && kind != CategoryKind::InformationRequest {
+            return Err(not_for("information_notice", "information-request"));
+        }
+        if public_source.is_some() && kind != CategoryKind::PublicInformation {
+            return Err(not_for("public_source", "public-information"));
+        }
+        if (reference.is_some() || approver.is_some()) && kind != CategoryKind::CaseByCase {
+            return Err(not_for("assessment_reference/assessment_approver", "case-by-case"));
+        }
+        // A case-by-case disclosure may lack an assessment (the policy engine flags it), but a
+        // half-filled one is a typing slip.
+        let assessment = match (reference, approver) {
+            (Some(reference), Some(approver)) => Some(Assessment {
+                reference,
+                approver,
+            }),
+            (None, None) => None,
+            (Some(_), None) => return Err(InputError::Empty("assessment_approver")),
+            (None, Some(_)) => return Err(InputError::Empty("assessment_reference")),
+        };
+        Ok(ParsedDisclosure {
+            from,
+            to,
+            disclosed_at,
+            gateway,
+            kind,
+            information_notice: self.information_notice,
+            companies,
+            themes,
+            fields,
+            notification,
+            relevance,
+            public_source,
+            assessment,
+            officer_role,
+        })
+    }
+}
+
+/// Reads `notified` or `skipped: <reason>`.
+pub fn parse_notification(text: &str) -> Result<Notification, InputError> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("notified") {
+        return Ok(Notification::Notified);
+    }
+    let lower = t.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("skipped:") {
+        let reason = t[t.len() - rest.len()..].trim();
+        if !reason.is_empty() {
+            return Ok(Notification::Skipped {
+                reason: reason.to_owned(),
+            });
+        }
+    }
+    Err(InputError::Notification(text.to_owned()))
+}
+
+impl ParsedDisclosure {
+    /// Builds the disclosure, committing to each field value with a fresh salt from `salt`.
+    /// Returns the disclosure and the vault items (field name, salt ‖ value).
+    pub fn build(
+        &self,
+        companies: Vec<CompanyRef>,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> (Disclosure, Vec<(String, Vec<u8>)>) {
+        let themes = self.themes.clone();
+        let category = match self.kind {
+            CategoryKind::InformationRequest => Category::InformationRequest {
+                companies,
+                themes,
+                information_notice: self.information_notice,
+            },
+            CategoryKind::StakeholderMeeting => Category::StakeholderMeeting { companies, themes },
+            CategoryKind::PublicInformation => Category::PublicInformation {
+                companies,
+                themes,
+                source: self.public_source.clone(),
+            },
+            CategoryKind::ThemeOnly => Category::ThemeOnly { themes },
+            CategoryKind::ThemeAndCompany => Category::ThemeAndCompany {
+                company: companies
+                    .into_iter()
+                    .next()
+                    .expect("parse() guarantees exactly one company"),
+                themes,
+            },
+            CategoryKind::CaseByCase => Category::CaseByCase {
+                companies,
+                themes,
+                assessment: self.assessment.clone(),
+            },
+        };
+        let mut fields = Vec::with_capacity(self.fields.len());
+        let mut vault = Vec::with_capacity(self.fields.len());
+        for (name, value) in &self.fields {
+            let s = salt();
+            fields.push(FieldCommitment {
+                name: name.clone(),
+                commitment: field_commitment(&s, name.as_str(), value.as_bytes()),
+            });
+            let mut item = s.to_vec();
+            item.extend_from_slice(value.as_bytes());
+            vault.push((name.as_str().to_owned(), item));
+        }
+        let disclosure = Disclosure {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            disclosed_at: self.disclosed_at,
+            gateway: self.gateway.clone(),
+            category,
+            fields,
+            notification: self.notification.clone(),
+            relevance: self.relevance.clone(),
+            officer_role: self.officer_role.clone(),
+        };
+        (disclosure, vault)
+    }
+}

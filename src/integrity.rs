@@ -1,0 +1,172 @@
+//! The catalogue of integrity failures: findings that mean the ledger cannot be trusted.
+//!
+//! Each kind has a stable code (used in `--json` output and by `dledger explain`) and a
+//! plain-language explanation of what it means and what to do.
+
+use serde::Serialize;
+
+use crate::model::Seq;
+
+/// A kind of integrity failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum IntegrityKind {
+    /// The stored bytes do not decode as an entry.
+    Undecodable,
+    /// The bytes decode, but are not the canonical encoding of what they decode to.
+    NonCanonical,
+    /// The entry hash stored beside the entry is not the hash of its bytes.
+    HashMismatch,
+    /// An entry is missing, duplicated or out of order.
+    SequenceGap,
+    /// An entry's predecessor hash is not the hash of the entry before it.
+    BrokenChain,
+    /// No signature is stored, or it does not verify.
+    BadSignature,
+    /// The signing key is not a key of the signing party.
+    UnknownKey,
+    /// The signing key was added only later in the log.
+    KeyNotYetValid,
+    /// The signing key had been rotated or revoked before this entry.
+    KeyRevoked,
+    /// The entry's recorded time is earlier than its predecessor's by more than the tolerance.
+    TimeBackwards,
+    /// An acknowledgement, correction or confirmation refers to an entry that does not exist
+    /// or is of the wrong kind.
+    DanglingReference,
+    /// The entry is signed by a party that cannot have made it (e.g. a disclosure signed by
+    /// someone other than the discloser, an acknowledgement by someone other than the recipient).
+    WrongSigner,
+    /// The genesis entry is missing, repeated or malformed.
+    BadGenesis,
+    /// A key or policy record is malformed (bad key bytes, key id or document hash).
+    BadRecord,
+}
+
+impl IntegrityKind {
+    /// Every kind, for documentation and `explain`.
+    pub const ALL: [IntegrityKind; 14] = [
+        IntegrityKind::Undecodable,
+        IntegrityKind::NonCanonical,
+        IntegrityKind::HashMismatch,
+        IntegrityKind::SequenceGap,
+        IntegrityKind::BrokenChain,
+        IntegrityKind::BadSignature,
+        IntegrityKind::UnknownKey,
+        IntegrityKind::KeyNotYetValid,
+        IntegrityKind::KeyRevoked,
+        IntegrityKind::TimeBackwards,
+        IntegrityKind::DanglingReference,
+        IntegrityKind::WrongSigner,
+        IntegrityKind::BadGenesis,
+        IntegrityKind::BadRecord,
+    ];
+
+    /// Stable kebab-case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            IntegrityKind::Undecodable => "undecodable",
+            IntegrityKind::NonCanonical => "non-canonical",
+            IntegrityKind::HashMismatch => "hash-mismatch",
+            IntegrityKind::SequenceGap => "sequence-gap",
+            IntegrityKind::BrokenChain => "broken-chain",
+            IntegrityKind::BadSignature => "bad-signature",
+            IntegrityKind::UnknownKey => "unknown-key",
+            IntegrityKind::KeyNotYetValid => "key-not-yet-valid",
+            IntegrityKind::KeyRevoked => "key-revoked",
+            IntegrityKind::TimeBackwards => "time-backwards",
+            IntegrityKind::DanglingReference => "dangling-reference",
+            IntegrityKind::WrongSigner => "wrong-signer",
+            IntegrityKind::BadGenesis => "bad-genesis",
+            IntegrityKind::BadRecord => "bad-record",
+        }
+    }
+
+    /// Reads a code.
+    pub fn from_code(code: &str) -> Option<IntegrityKind> {
+        IntegrityKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// What the failure means, in plain words, and what to do about it.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            IntegrityKind::Undecodable => {
+                "The bytes stored for this entry cannot be read as a ledger entry. The file was \
+                 damaged or altered outside dledger. Restore the ledger from a backup or a copy \
+                 held by the other regulator and verify again."
+            }
+            IntegrityKind::NonCanonical => {
+                "The entry can be read, but its bytes are not exactly the bytes dledger writes for \
+                 it, so they were altered outside dledger. Compare with the other regulator's copy."
+            }
+            IntegrityKind::HashMismatch => {
+                "The hash stored beside the entry does not match the entry's bytes: the entry or \
+                 its hash was changed after it was recorded. Compare with a backup or the other \
+                 regulator's copy to see what changed."
+            }
+            IntegrityKind::SequenceGap => {
+                "Entries are numbered 0, 1, 2, ... with no gaps. A number is missing, repeated or \
+                 out of place, so an entry was removed, duplicated or moved. Compare with a backup."
+            }
+            IntegrityKind::BrokenChain => {
+                "Each entry carries the hash of the entry before it. This one does not, so an entry \
+                 before it was changed, removed or inserted. The first broken link shows where."
+            }
+            IntegrityKind::BadSignature => {
+                "The entry's signature is missing or does not match its contents under the key it \
+                 names, so the entry was changed after signing or was never signed by that key."
+            }
+            IntegrityKind::UnknownKey => {
+                "The entry is signed with a key that the signing party never registered in this \
+                 ledger. Anyone could have made it; treat it as forged until explained."
+            }
+            IntegrityKind::KeyNotYetValid => {
+                "The entry is signed with a key that was only registered later in the ledger, so \
+                 it could not have been signed when it claims. Treat it as misplaced or forged."
+            }
+            IntegrityKind::KeyRevoked => {
+                "The entry is signed with a key its party had already rotated or revoked. Entries \
+                 signed before the revocation stay valid; this one was signed after it."
+            }
+            IntegrityKind::TimeBackwards => {
+                "The entry's recording time is earlier than the entry before it by more than the \
+                 allowed clock tolerance, which suggests it was inserted or back-dated."
+            }
+            IntegrityKind::DanglingReference => {
+                "The entry refers to another entry (to acknowledge, correct or confirm it) that \
+                 does not exist before it, or is of the wrong kind."
+            }
+            IntegrityKind::WrongSigner => {
+                "The entry is signed by a party that cannot have made it: a disclosure must be \
+                 signed by the discloser, an acknowledgement by the recipient, a key change by the \
+                 key's own party, a correction by the author of the entry it corrects."
+            }
+            IntegrityKind::BadGenesis => {
+                "The first entry must be the single genesis entry naming the parties and their \
+                 trust-root keys, signed by one of those keys."
+            }
+            IntegrityKind::BadRecord => {
+                "A key or policy recorded in the entry is malformed: a key whose bytes or id do not \
+                 match, or a policy document whose hash does not match its text."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for IntegrityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One integrity failure, pinned to the entry where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntegrityFailure {
+    /// The entry (storage position) where it was found.
+    pub seq: Seq,
+    /// What kind of failure.
+    pub kind: IntegrityKind,
+    /// The specifics, in plain words.
+    pub message: String,
+}

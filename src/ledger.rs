@@ -1,0 +1,878 @@
+//! The ledger as a recording officer uses it: create, open, and append entries that have been
+//! checked against everything recorded before them.
+//!
+//! Data flows one way: input → model (validated here) → codec → sign → store. An append either
+//! writes every record it was given, durably, or writes nothing.
+
+use std::path::Path;
+
+use crate::codec::{self, DecodeError, EncodeError};
+use crate::hash::{leaf_hash, sha256};
+use crate::input::{DisclosureInput, InputError, ParsedDisclosure};
+use crate::integrity::IntegrityKind;
+use crate::keys::{PublicKey, SecretKey};
+use crate::model::{
+    Acknowledgement, Body, CompanyId, CompanyRef, Correction, DesignationConfirmed,
+    DesignationEnded, DesignationProposed, Entry, EntryHash, EntryKind, FORMAT_VERSION, Genesis,
+    KeyAdded, KeyId, KeyRevoked, KeyRotated, PartyId, PartyRecord, PolicyDocument, Seq, Signer,
+    ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+};
+use crate::registers::{KeyStatus, Registers};
+use crate::rules;
+use crate::store::{Access, NewRecord, OpenError, Store, StoreAppendError, StoreError};
+
+/// How far in the future (seconds) a disclosure date may be, to allow for clock skew.
+pub const FUTURE_TOLERANCE_SECS: i64 = 300;
+
+/// A party to name in a new ledger.
+#[derive(Debug, Clone)]
+pub struct PartyInit {
+    /// Short id.
+    pub id: PartyId,
+    /// Full name.
+    pub name: String,
+    /// Trust-root public key.
+    pub key: PublicKey,
+}
+
+/// Why a ledger could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// The file could not be created.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The genesis entry would be invalid.
+    #[error(transparent)]
+    Append(#[from] AppendError),
+}
+
+/// Why an entry was not appended. When this is returned, nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The ledger could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The input is malformed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A party that the ledger does not know.
+    #[error("{party} is not a party to this ledger (parties: {known}); check the spelling, e.g. ICO or OFCOM")]
+    UnknownParty {
+        /// The party given.
+        party: PartyId,
+        /// The parties known.
+        known: String,
+    },
+    /// From and to are the same party.
+    #[error("a disclosure goes from one party to another, but both are {0}")]
+    SameParty(PartyId),
+    /// A theme never declared in the ledger.
+    #[error(
+        "theme {theme} is not in the ledger's register of Collaboration Themes (known: {known}); \
+         check the id, or declare it first with `dledger theme declare {theme} --title ...`"
+    )]
+    UnknownTheme {
+        /// Theme given.
+        theme: ThemeId,
+        /// Themes known.
+        known: String,
+    },
+    /// A company never recorded in the ledger.
+    #[error(
+        "company {company} is not in the ledger; check the id with `dledger list --companies`, or \
+         introduce it with its name as --company \"{company}=Company Name Ltd\""
+    )]
+    UnknownCompany {
+        /// Company given.
+        company: CompanyId,
+    },
+    /// A new company id that is already taken.
+    #[error(
+        "company {company} is already recorded as {registered:?}, not {given:?}; pass just \
+         --company {company}, or choose a different id for a different company"
+    )]
+    CompanyNameMismatch {
+        /// The id.
+        company: CompanyId,
+        /// Name on record.
+        registered: String,
+        /// Name given.
+        given: String,
+    },
+    /// A date after now.
+    #[error(
+        "{field} is {value}, which is in the future (now is {now}); a disclosure can only be \
+         recorded once it has happened. Check the date and time zone"
+    )]
+    FutureDate {
+        /// Which date.
+        field: &'static str,
+        /// Its value.
+        value: Timestamp,
+        /// The time now.
+        now: Timestamp,
+    },
+    /// The signing key is not a key of the party the entry is for.
+    #[error(
+        "key {key_name} ({key_id}) is not a key of {party}{holder}; sign with one of {party}'s \
+         own keys (--key FILE)"
+    )]
+    WrongKey {
+        /// Key name.
+        key_name: String,
+        /// Key id.
+        key_id: KeyId,
+        /// The party the entry is for.
+        party: PartyId,
+        /// ", it belongs to X" or "".
+        holder: String,
+    },
+    /// The signing key is known but not valid now.
+    #[error("key {key_id} of {party} was rotated or revoked at {at}; sign with a current key")]
+    KeyEnded {
+        /// Key id.
+        key_id: KeyId,
+        /// Party.
+        party: PartyId,
+        /// Entry that ended it.
+        at: Seq,
+    },
+    /// A referenced entry is missing or of the wrong kind.
+    #[error("{seq} {problem}; check the number with `dledger list`")]
+    BadReference {
+        /// The entry referred to.
+        seq: Seq,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The request conflicts with the registers (theme already in force, no open proposal, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// The entry breaks a structural rule.
+    #[error("refusing to record an entry that would fail verification ({kind}): {message}")]
+    Rule {
+        /// The rule.
+        kind: IntegrityKind,
+        /// Details.
+        message: String,
+    },
+    /// The existing ledger does not replay cleanly; appending to it would hide the damage.
+    #[error(
+        "the ledger is damaged at {seq} ({reason}); nothing was written. Run `dledger verify` \
+         for the full report"
+    )]
+    Damaged {
+        /// First damaged entry.
+        seq: Seq,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The entry cannot be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreAppendError),
+}
+
+impl From<StoreError> for AppendError {
+    fn from(e: StoreError) -> Self {
+        AppendError::Store(StoreAppendError::Storage(e))
+    }
+}
+
+/// What an append returns: where the entry went and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Its sequence number.
+    pub seq: Seq,
+    /// Its entry hash.
+    pub hash: EntryHash,
+    /// Its recorded time.
+    pub recorded_at: Timestamp,
+}
+
+/// A ledger open for appending, with its registers replayed.
+pub struct Ledger {
+    store: Store,
+    reg: Registers,
+}
+
+/// A body to append, with the vault items that go with it.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The body.
+    pub body: Body,
+    /// (field name, salt ‖ value) pairs for the vault.
+    pub vault: Vec<(String, Vec<u8>)>,
+}
+
+impl From<Body> for Pending {
+    fn from(body: Body) -> Self {
+        Pending {
+            body,
+            vault: Vec::new(),
+        }
+    }
+}
+
+/// Builds a policy document record from its text.
+pub fn policy_document(label: &str, effective_from: Timestamp, text: &str) -> PolicyDocument {
+    PolicyDocument {
+        label: label.to_owned(),
+        effective_from,
+        sha256: sha256(text.as_bytes()),
+        text: text.to_owned(),
+    }
+}
+
+fn fresh_salt() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    rand::fill(&mut s[..]);
+    s
+}
+
+impl Ledger {
+    /// Creates a ledger at `path` with its genesis entry, signed by `key` (a trust root of one of
+    /// `parties`). Nothing is left behind if this fails.
+    pub fn create(
+        path: &Path,
+        origin: &str,
+        parties: &[PartyInit],
+        policy: PolicyDocument,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Ledger, InitError> {
+        let signer = parties
+            .iter()
+            .find(|p| p.key.key_id == key.public().key_id)
+            .ok_or_else(|| AppendError::WrongKey {
+                key_name: key.public().name.clone(),
+                key_id: key.public().key_id,
+                party: parties
+                    .first()
+                    .map(|p| p.id.clone())
+                    .unwrap_or_else(|| PartyId::new("XX").expect("valid")),
+                holder: " nor of any party named in --party".into(),
+            })?;
+        let genesis = Genesis {
+            origin: origin.to_owned(),
+            parties: parties
+                .iter()
+                .map(|p| PartyRecord {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    trust_root: p.key.record(),
+                })
+                .collect(),
+            policy,
+        };
+        let entry = Entry {
+            version: FORMAT_VERSION,
+            seq: Seq(0),
+            prev: EntryHash::ZERO,
+            recorded_at: now,
+            signer: Signer {
+                party: signer.id.clone(),
+                key_id: key.public().key_id,
+            },
+            body: Body::Genesis(genesis),
+        };
+        if let Some((kind, message)) = rules::check_entry(&Registers::default(), &entry)
+            .into_iter()
+            .next()
+        {
+            return Err(AppendError::Rule { kind, message }.into());
+        }
+        let record = seal(&entry, key, Vec::new()).map_err(AppendError::from)?;
+        let store = Store::create(path)?;
+        if let Err(e) = store.append(std::slice::from_ref(&record.0)) {
+            drop(store);
+            let _ = std::fs::remove_file(path);
+            return Err(AppendError::from(e).into());
+        }
+        let mut reg = Registers::default();
+        reg.apply(&entry, record.0.hash);
+        Ok(Ledger { store, reg })
+    }
+
+    /// Opens a ledger for appending and replays its registers. Refuses a ledger that does not
+    /// replay cleanly (undecodable entry, gap, broken chain): appending would hide the damage.
+    pub fn open(path: &Path) -> Result<Ledger, AppendError> {
+        let store = Store::open(path, Access::ReadWrite)?;
+        let reg = replay(&store).map_err(|e| match e {
+            ReplayError::Store(e) => AppendError::from(e),
+            ReplayError::Decode { key, source } => AppendError::Damaged {
+                seq: Seq(key),
+                reason: source.to_string(),
+            },
+            ReplayError::Chain { key, problem } => AppendError::Damaged {
+                seq: Seq(key),
+                reason: problem.to_owned(),
+            },
+        })?;
+        Ok(Ledger { store, reg })
+    }
+
+    /// The registers as replayed up to the last entry.
+    pub fn registers(&self) -> &Registers {
+        &self.reg
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The next sequence number.
+    pub fn next_seq(&self) -> Seq {
+        self.reg.head.map_or(Seq(0), |(s, _, _)| s.next())
+    }
+
+    /// The party that holds `key`, checking the key is valid for the next entry.
+    pub fn party_of(&self, key: &SecretKey) -> Result<PartyId, AppendError> {
+        let id = key.public().key_id;
+        let party = self
+            .reg
+            .party_of_key(id)
+            .cloned()
+            .ok_or_else(|| AppendError::WrongKey {
+                key_name: key.public().name.clone(),
+                key_id: id,
+                party: PartyId::new("ANY").expect("valid"),
+                holder: String::new(),
+            });
+        let party = match party {
+            Ok(p) => p,
+            Err(_) => {
+                return Err(AppendError::Conflict(format!(
+                    "key {} ({id}) is not registered for any party of this ledger; sign with a \
+                     key listed by `dledger list --keys`",
+                    key.public().name
+                )));
+            }
+        };
+        self.check_key(&party, key)?;
+        Ok(party)
+    }
+
+    fn check_key(&self, party: &PartyId, key: &SecretKey) -> Result<(), AppendError> {
+        let id = key.public().key_id;
+        match self.reg.key_status(party, id, self.next_seq()) {
+            KeyStatus::Valid => {
+                // The key on record must be this very key, not just one with the same id.
+                let on_record = self.reg.public_key(party, id);
+                if on_record.is_some_and(|k| k.key != key.public().key) {
+                    return Err(AppendError::WrongKey {
+                        key_name: key.public().name.clone(),
+                        key_id: id,
+                        party: party.clone(),
+                        holder: " (its id collides with a registered key)".into(),
+                    });
+                }
+                Ok(())
+            }
+            KeyStatus::UnknownParty => Err(self.unknown_party(party)),
+            KeyStatus::Ended(at) => Err(AppendError::KeyEnded {
+                key_id: id,
+                party: party.clone(),
+                at,
+            }),
+            KeyStatus::UnknownKey => Err(AppendError::WrongKey {
+                key_name: key.public().name.clone(),
+                key_id: id,
+                party: party.clone(),
+                holder: match self.reg.party_of_key(id) {
+                    Some(p) => format!(", it belongs to {p}"),
+                    None => String::new(),
+                },
+            }),
+        }
+    }
+
+    fn unknown_party(&self, party: &PartyId) -> AppendError {
+        AppendError::UnknownParty {
+            party: party.clone(),
+            known: self
+                .reg
+                .parties
+                .keys()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// Appends one body signed by `key`, durably.
+    pub fn append(
+        &mut self,
+        pending: Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        Ok(self
+            .append_batch(vec![pending], key, now)?
+            .pop()
+            .expect("one receipt per entry"))
+    }
+
+    /// Appends several bodies signed by `key` in one durable transaction: all or none.
+    pub fn append_batch(
+        &mut self,
+        pending: Vec<Pending>,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, AppendError> {
+        let party = self.party_of(key)?;
+        let mut reg = self.reg.clone();
+        let mut records = Vec::with_capacity(pending.len());
+        let mut receipts = Vec::with_capacity(pending.len());
+        for p in pending {
+            let (seq, prev, last_time) = match reg.head {
+                Some((s, h, t)) => (s.next(), EntryHash(h), t),
+                None => (Seq(0), EntryHash::ZERO, now),
+            };
+            let entry = Entry {
+                version: FORMAT_VERSION,
+                seq,
+                prev,
+                recorded_at: now.max(last_time),
+                signer: Signer {
+                    party: party.clone(),
+                    key_id: key.public().key_id,
+                },
+                body: p.body,
+            };
+            if let Some((kind, message)) = rules::check_entry(&reg, &entry).into_iter().next() {
+                return Err(AppendError::Rule { kind, message });
+            }
+            let (record, hash) = seal(&entry, key, p.vault)?;
+            reg.apply(&entry, record.hash);
+            receipts.push(Receipt {
+                seq,
+                hash,
+                recorded_at: entry.recorded_at,
+            });
+            records.push(record);
+        }
+        self.store.append(&records)?;
+        self.reg = reg;
+        Ok(receipts)
+    }
+
+    /// Checks a disclosure input against the registers and builds the body to append.
+    pub fn prepare_disclosure(
+        &self,
+        input: &DisclosureInput,
+        key: &SecretKey,
+        now: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<Pending, AppendError> {
+        let parsed = input.parse()?;
+        let (disclosure, vault) = self.resolve_disclosure(&parsed, key, now, salt)?;
+        Ok(Pending {
+            body: Body::Disclosure(disclosure),
+            vault,
+        })
+    }
+
+    fn resolve_disclosure(
+        &self,
+        parsed: &ParsedDisclosure,
+        key: &SecretKey,
+        now: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<(crate::model::Disclosure, Vec<(String, Vec<u8>)>), AppendError> {
+        for p in [&parsed.from, &parsed.to] {
+            if !self.reg.parties.contains_key(p) {
+                return Err(self.unknown_party(p));
+            }
+        }
+        if parsed.from == parsed.to {
+            return Err(AppendError::SameParty(parsed.from.clone()));
+        }
+        self.check_key(&parsed.from, key)?;
+        if parsed.disclosed_at > now.plus_seconds(FUTURE_TOLERANCE_SECS) {
+            return Err(AppendError::FutureDate {
+                field: "disclosed_at",
+                value: parsed.disclosed_at,
+                now,
+            });
+        }
+        for theme in &parsed.themes {
+            if !self.reg.themes.contains_key(theme) {
+                return Err(AppendError::UnknownTheme {
+                    theme: theme.clone(),
+                    known: self
+                        .reg
+                        .themes
+                        .keys()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        let mut companies = Vec::with_capacity(parsed.companies.len());
+        for c in &parsed.companies {
+            companies.push(self.resolve_company(&c.id, c.new_name.as_deref())?);
+        }
+        Ok(parsed.build(companies, salt))
+    }
+
+    fn resolve_company(
+        &self,
+        id: &CompanyId,
+        new_name: Option<&str>,
+    ) -> Result<CompanyRef, AppendError> {
+        match (self.reg.companies.get(id), new_name) {
+            (Some(c), None) => Ok(CompanyRef {
+                id: id.clone(),
+                name: c.name.clone(),
+            }),
+            (Some(c), Some(given)) if c.name == given => Ok(CompanyRef {
+                id: id.clone(),
+                name: c.name.clone(),
+            }),
+            (Some(c), Some(given)) => Err(AppendError::CompanyNameMismatch {
+                company: id.clone(),
+                registered: c.name.clone(),
+                given: given.to_owned(),
+            }),
+            (None, Some(name)) => Ok(CompanyRef {
+                id: id.clone(),
+                name: name.to_owned(),
+            }),
+            (None, None) => Err(AppendError::UnknownCompany {
+                company: id.clone(),
+            }),
+        }
+    }
+
+    /// Records a disclosure with fresh random salts.
+    pub fn disclose(
+        &mut self,
+        input: &DisclosureInput,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        let pending = self.prepare_disclosure(input, key, now, &mut fresh_salt)?;
+        self.append(pending, key, now)
+    }
+
+    /// Builds an acknowledgement of disclosure `seq` by its recipient.
+    pub fn prepare_ack(
+        &self,
+        seq: Seq,
+        received_at: Timestamp,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let d = self
+            .reg
+            .disclosures
+            .get(&seq.0)
+            .ok_or_else(|| self.bad_reference(seq, "a disclosure"))?;
+        self.check_key(&d.to, key)
+            .map_err(|_| AppendError::Conflict(format!(
+                "{seq} was disclosed to {}, so only {} can acknowledge it; sign with {}'s key",
+                d.to, d.to, d.to
+            )))?;
+        if let Some((ack, _)) = d.acknowledged {
+            return Err(AppendError::Conflict(format!(
+                "{seq} was already acknowledged by {ack}; nothing to do"
+            )));
+        }
+        if received_at > now.plus_seconds(FUTURE_TOLERANCE_SECS) {
+            return Err(AppendError::FutureDate {
+                field: "received_at",
+                value: received_at,
+                now,
+            });
+        }
+        if received_at < d.disclosed_at {
+            return Err(AppendError::Conflict(format!(
+                "received_at {received_at} is before {seq} was disclosed ({}); check the date",
+                d.disclosed_at
+            )));
+        }
+        Ok(Body::Acknowledgement(Acknowledgement {
+            disclosure: seq,
+            received_at,
+        })
+        .into())
+    }
+
+    fn bad_reference(&self, seq: Seq, wanted: &str) -> AppendError {
+        let problem = match self.reg.entry(seq) {
+            None => "does not exist".to_owned(),
+            Some(e) => format!("is a {}, not {wanted}", e.kind),
+        };
+        AppendError::BadReference { seq, problem }
+    }
+
+    /// Builds a correction of entry `seq`, optionally with a replacement disclosure.
+    pub fn prepare_correction(
+        &self,
+        seq: Seq,
+        reason: &str,
+        replacement: Option<&DisclosureInput>,
+        key: &SecretKey,
+        now: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<Pending, AppendError> {
+        let target = self
+            .reg
+            .entry(seq)
+            .ok_or_else(|| self.bad_reference(seq, "an entry"))?;
+        if target.kind == EntryKind::Genesis {
+            return Err(self.bad_reference(seq, "a correctable entry"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(InputError::Empty("reason").into());
+        }
+        let (replacement, vault) = match replacement {
+            Some(input) => {
+                if target.kind != EntryKind::Disclosure {
+                    return Err(self.bad_reference(seq, "a disclosure (only disclosures take a replacement)"));
+                }
+                let parsed = input.parse()?;
+                let (d, v) = self.resolve_disclosure(&parsed, key, now, salt)?;
+                (Some(d), v)
+            }
+            None => (None, Vec::new()),
+        };
+        Ok(Pending {
+            body: Body::Correction(Correction {
+                supersedes: seq,
+                reason: reason.to_owned(),
+                replacement,
+            }),
+            vault,
+        })
+    }
+
+    /// Builds a theme declaration.
+    pub fn prepare_theme_declared(
+        &self,
+        id: ThemeId,
+        title: &str,
+        description: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        if self.reg.theme_in_force(&id, now) {
+            return Err(AppendError::Conflict(format!(
+                "theme {id} is already in force; nothing to do"
+            )));
+        }
+        if title.trim().is_empty() {
+            return Err(InputError::Empty("title").into());
+        }
+        Ok(Body::ThemeDeclared(ThemeDeclared {
+            id,
+            title: title.trim().to_owned(),
+            description: description.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a theme retirement.
+    pub fn prepare_theme_retired(
+        &self,
+        id: ThemeId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        if !self.reg.theme_in_force(&id, now) {
+            return Err(AppendError::Conflict(format!(
+                "theme {id} is not in force, so it cannot be retired; see `dledger list --themes`"
+            )));
+        }
+        Ok(Body::ThemeRetired(ThemeRetired {
+            id,
+            reason: reason.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a designation proposal.
+    pub fn prepare_company_proposed(
+        &self,
+        id: CompanyId,
+        name: Option<&str>,
+        rationale: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let company = self.resolve_company(&id, name)?;
+        if self.reg.is_mutual(&id, now) {
+            return Err(AppendError::Conflict(format!(
+                "company {id} is already of mutual interest; nothing to propose"
+            )));
+        }
+        if self
+            .reg
+            .companies
+            .get(&id)
+            .is_some_and(|c| c.proposals.iter().any(|p| p.open))
+        {
+            return Err(AppendError::Conflict(format!(
+                "company {id} already has an open proposal; the other party confirms it with \
+                 `dledger company confirm {id}`"
+            )));
+        }
+        Ok(Body::DesignationProposed(DesignationProposed {
+            company,
+            rationale: rationale.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a confirmation of the open proposal for `id`.
+    pub fn prepare_company_confirmed(&self, id: CompanyId) -> Result<Pending, AppendError> {
+        let proposal = self
+            .reg
+            .companies
+            .get(&id)
+            .and_then(|c| c.proposals.iter().rev().find(|p| p.open))
+            .ok_or_else(|| {
+                AppendError::Conflict(format!(
+                    "company {id} has no open designation proposal to confirm; one party \
+                     proposes it first with `dledger company propose {id}`"
+                ))
+            })?;
+        Ok(Body::DesignationConfirmed(DesignationConfirmed {
+            company: id,
+            proposal: proposal.seq,
+        })
+        .into())
+    }
+
+    /// Builds the end of a designation.
+    pub fn prepare_company_ended(
+        &self,
+        id: CompanyId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let open = self
+            .reg
+            .companies
+            .get(&id)
+            .is_some_and(|c| c.proposals.iter().any(|p| p.open));
+        if !self.reg.is_mutual(&id, now) && !open {
+            return Err(AppendError::Conflict(format!(
+                "company {id} is neither of mutual interest nor proposed; nothing to end"
+            )));
+        }
+        Ok(Body::DesignationEnded(DesignationEnded {
+            company: id,
+            reason: reason.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a key addition for the signer's own party.
+    pub fn prepare_key_added(&self, party: PartyId, key: &PublicKey) -> Pending {
+        Body::KeyAdded(KeyAdded {
+            party,
+            key: key.record(),
+        })
+        .into()
+    }
+
+    /// Builds a key rotation for the signer's own party.
+    pub fn prepare_key_rotated(&self, party: PartyId, old: KeyId, new: &PublicKey) -> Pending {
+        Body::KeyRotated(KeyRotated {
+            party,
+            old,
+            new: new.record(),
+        })
+        .into()
+    }
+
+    /// Builds a key revocation for the signer's own party.
+    pub fn prepare_key_revoked(&self, party: PartyId, key_id: KeyId, reason: &str) -> Pending {
+        Body::KeyRevoked(KeyRevoked {
+            party,
+            key_id,
+            reason: reason.trim().to_owned(),
+        })
+        .into()
+    }
+}
+
+/// Encodes, hashes and signs an entry into a record ready to store.
+fn seal(
+    entry: &Entry,
+    key: &SecretKey,
+    vault: Vec<(String, Vec<u8>)>,
+) -> Result<(NewRecord, EntryHash), EncodeError> {
+    let bytes = codec::encode_entry(entry)?;
+    let hash = leaf_hash(&bytes);
+    let signature = key.sign_entry(&bytes);
+    Ok((
+        NewRecord {
+            seq: entry.seq.0,
+            bytes,
+            signature,
+            hash,
+            vault,
+        },
+        EntryHash(hash),
+    ))
+}
+
+/// Why a ledger did not replay cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// An entry cannot be decoded.
+    #[error("entry #{key} cannot be decoded: {source}")]
+    Decode {
+        /// Storage key.
+        key: u64,
+        /// Why.
+        source: DecodeError,
+    },
+    /// Entries are not contiguous or not chained.
+    #[error("entry #{key} {problem}")]
+    Chain {
+        /// Storage key.
+        key: u64,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Rebuilds the registers from the store, checking decoding, numbering and the hash chain
+/// (signatures are `verify`'s job).
+pub fn replay(store: &Store) -> Result<Registers, ReplayError> {
+    let mut reg = Registers::default();
+    store.scan(0, None, |r| {
+        let entry =
+            codec::decode_entry(&r.bytes).map_err(|source| ReplayError::Decode { key: r.key, source })?;
+        let expected = reg.head.map_or(Seq(0), |(s, _, _)| s.next());
+        if entry.seq != expected || r.key != expected.0 {
+            return Err(ReplayError::Chain {
+                key: r.key,
+                problem: "is out of sequence",
+            });
+        }
+        let prev = reg.head.map_or(EntryHash::ZERO, |(_, h, _)| EntryHash(h));
+        if entry.prev != prev {
+            return Err(ReplayError::Chain {
+                key: r.key,
+                problem: "does not chain to the entry before it",
+            });
+        }
+        reg.apply(&entry, leaf_hash(&r.bytes));
+        Ok(())
+    })?;
+    Ok(reg)
+}

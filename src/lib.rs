@@ -1,0 +1,21 @@
+//! disclosure-ledger: a tamper-evident, signed, append-only ledger of the information UK
+//! regulators disclose to each other, and a verifier that proves its integrity.
+//!
+//! The `dledger` binary is a thin shell over this library. Data flows one way:
+//! input → [`model`] (validated by [`ledger`]) → [`codec`] → [`keys`] (sign) → [`store`]
+//! (append) → [`verify`] / [`export`] read back. Only [`store`] knows redb; only the binary's
+//! `cli` knows clap.
+
+pub mod codec;
+pub mod export;
+pub mod hash;
+pub mod input;
+pub mod integrity;
+pub mod keys;
+pub mod ledger;
+pub mod model;
+pub mod registers;
+pub mod rules;
+pub mod store;
+pub mod verify;
+pub mod sample;

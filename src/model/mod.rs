@@ -1,0 +1,24 @@
+//! Plain data: entry kinds, identifiers, parties, gateways and categories.
+//!
+//! This module owns the shape of every fact the ledger records. It does no I/O and knows nothing
+//! of bytes on disk (that is `codec`), storage (`store`) or signatures (`keys`).
+
+mod bytes;
+mod disclosure;
+mod entry;
+mod gateway;
+mod ids;
+mod time;
+
+pub use disclosure::{
+    Assessment, Category, CategoryKind, CompanyRef, Disclosure, FieldCommitment, Notification,
+};
+pub use entry::{
+    Acknowledgement, Body, Correction, DesignationConfirmed, DesignationEnded,
+    DesignationProposed, Entry, EntryKind, FORMAT_VERSION, Genesis, KeyAdded, KeyRevoked,
+    KeyRotated, PartyRecord, PolicyDocument, PublicKeyRecord, Signer, ThemeDeclared, ThemeRetired,
+};
+pub use gateway::{Citation, Gateway, GatewayParseError};
+pub use ids::{CompanyId, EntryHash, FieldName, IdError, KeyId, PartyId, Seq, ThemeId};
+pub use time::{TimeError, Timestamp};
+pub use bytes::hex_bytes;

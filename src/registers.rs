@@ -1,0 +1,372 @@
+//! Registers derived by replaying the log: parties and their keys, Collaboration Themes,
+//! companies and their designations, policies, and a compact summary of every entry.
+//!
+//! Nothing here is stored; every register is rebuilt from entries, so a verifier can tell what
+//! was in force at any moment. Applying an entry never fails: deciding whether an entry was
+//! allowed is the job of `rules` (at append time) and `verify` (afterwards).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::keys::PublicKey;
+use crate::model::{
+    Body, CompanyId, Entry, EntryKind, KeyId, PartyId, PolicyDocument, PublicKeyRecord, Seq,
+    ThemeId, Timestamp,
+};
+
+/// A key of a party, with when it became valid and when it stopped.
+#[derive(Debug, Clone)]
+pub struct KeyState {
+    /// The key as recorded.
+    pub record: PublicKeyRecord,
+    /// The decoded key, if the record holds a valid one.
+    pub key: Option<PublicKey>,
+    /// Entry that added it (genesis for trust roots). Valid for entries after this one.
+    pub added_at: Seq,
+    /// Entry that rotated or revoked it. Invalid for entries after this one.
+    pub ended_at: Option<Seq>,
+}
+
+/// A party and its key history.
+#[derive(Debug, Clone)]
+pub struct PartyState {
+    /// Full name.
+    pub name: String,
+    /// Every key the party has had.
+    pub keys: BTreeMap<KeyId, KeyState>,
+}
+
+/// Whether a key may sign an entry at a given position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// The key is valid for this party here.
+    Valid,
+    /// The party is not in the ledger.
+    UnknownParty,
+    /// The party has no such key (yet).
+    UnknownKey,
+    /// The key was rotated or revoked at the given entry.
+    Ended(Seq),
+}
+
+/// A period in which something held, by entry time: `[from, until)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// Start (inclusive).
+    pub from: Timestamp,
+    /// End (exclusive), if it has ended.
+    pub until: Option<Timestamp>,
+}
+
+impl Interval {
+    /// Whether `at` falls inside.
+    pub fn contains(&self, at: Timestamp) -> bool {
+        self.from <= at && self.until.is_none_or(|u| at < u)
+    }
+}
+
+/// A Collaboration Theme and the periods it was in force.
+#[derive(Debug, Clone)]
+pub struct ThemeState {
+    /// Title.
+    pub title: String,
+    /// Periods in force (a retired theme can be declared again).
+    pub in_force: Vec<Interval>,
+}
+
+/// A designation proposal awaiting or past confirmation.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// The proposal entry.
+    pub seq: Seq,
+    /// Who proposed.
+    pub by: PartyId,
+    /// When.
+    pub at: Timestamp,
+    /// Whether it has been confirmed (by anyone) or ended.
+    pub open: bool,
+}
+
+/// A company known to the ledger, with its designation history.
+#[derive(Debug, Clone)]
+pub struct CompanyState {
+    /// Latest name recorded.
+    pub name: String,
+    /// Proposals made.
+    pub proposals: Vec<Proposal>,
+    /// Periods of mutual interest (confirmed by a party other than the proposer).
+    pub mutual: Vec<Interval>,
+}
+
+/// A disclosure's facts needed to check later entries that refer to it.
+#[derive(Debug, Clone)]
+pub struct DisclosureSummary {
+    /// Sender.
+    pub from: PartyId,
+    /// Recipient.
+    pub to: PartyId,
+    /// When disclosed.
+    pub disclosed_at: Timestamp,
+    /// When recorded.
+    pub recorded_at: Timestamp,
+    /// First acknowledgement entry, if any.
+    pub acknowledged: Option<(Seq, Timestamp)>,
+    /// Corrections that supersede it.
+    pub corrected_by: Vec<Seq>,
+}
+
+/// The compact record of every entry kept during replay (two words per entry).
+#[derive(Debug, Clone, Copy)]
+pub struct EntrySummary {
+    /// Its kind.
+    pub kind: EntryKind,
+    /// Index of its signing party in `Registers::party_order`.
+    pub signer: u16,
+}
+
+/// Everything derived from replaying the log up to some entry.
+#[derive(Debug, Clone, Default)]
+pub struct Registers {
+    /// The ledger's origin line (from genesis).
+    pub origin: Option<String>,
+    /// Parties and keys.
+    pub parties: BTreeMap<PartyId, PartyState>,
+    /// Parties in the order first seen, for compact summaries.
+    pub party_order: Vec<PartyId>,
+    /// Collaboration Themes.
+    pub themes: BTreeMap<ThemeId, ThemeState>,
+    /// Companies.
+    pub companies: BTreeMap<CompanyId, CompanyState>,
+    /// Policies adopted, in order, with the entry that adopted each.
+    pub policies: Vec<(Seq, PolicyDocument)>,
+    /// One summary per entry applied, indexed by sequence number.
+    pub entries: Vec<EntrySummary>,
+    /// Disclosures by sequence number.
+    pub disclosures: HashMap<u64, DisclosureSummary>,
+    /// The last entry applied: its sequence number, hash and time.
+    pub head: Option<(Seq, [u8; 32], Timestamp)>,
+}
+
+impl Registers {
+    /// Whether `key_id` may sign for `party` at entry `seq`.
+    pub fn key_status(&self, party: &PartyId, key_id: KeyId, seq: Seq) -> KeyStatus {
+        let Some(state) = self.parties.get(party) else {
+            return KeyStatus::UnknownParty;
+        };
+        match state.keys.get(&key_id) {
+            None => KeyStatus::UnknownKey,
+            Some(k) if k.added_at >= seq => KeyStatus::UnknownKey,
+            Some(k) => match k.ended_at {
+                Some(end) if end < seq => KeyStatus::Ended(end),
+                _ => KeyStatus::Valid,
+            },
+        }
+    }
+
+    /// The decoded public key of `party`'s key `key_id`, if recorded and well-formed.
+    pub fn public_key(&self, party: &PartyId, key_id: KeyId) -> Option<&PublicKey> {
+        self.parties.get(party)?.keys.get(&key_id)?.key.as_ref()
+    }
+
+    /// Which party, if any, holds the key `key_id` (valid or not).
+    pub fn party_of_key(&self, key_id: KeyId) -> Option<&PartyId> {
+        self.parties
+            .iter()
+            .find(|(_, p)| p.keys.contains_key(&key_id))
+            .map(|(id, _)| id)
+    }
+
+    /// Whether theme `id` was in force at `at`.
+    pub fn theme_in_force(&self, id: &ThemeId, at: Timestamp) -> bool {
+        self.themes
+            .get(id)
+            .is_some_and(|t| t.in_force.iter().any(|i| i.contains(at)))
+    }
+
+    /// Whether `company` was of mutual interest at `at`.
+    pub fn is_mutual(&self, company: &CompanyId, at: Timestamp) -> bool {
+        self.companies
+            .get(company)
+            .is_some_and(|c| c.mutual.iter().any(|i| i.contains(at)))
+    }
+
+    /// The policy in force at `at`: the latest adopted whose effective date is not after `at`.
+    pub fn policy_at(&self, at: Timestamp) -> Option<&PolicyDocument> {
+        self.policies
+            .iter()
+            .rev()
+            .map(|(_, p)| p)
+            .find(|p| p.effective_from <= at)
+            .or_else(|| self.policies.first().map(|(_, p)| p))
+    }
+
+    /// The summary of entry `seq`, if it has been applied.
+    pub fn entry(&self, seq: Seq) -> Option<EntrySummary> {
+        usize::try_from(seq.0)
+            .ok()
+            .and_then(|i| self.entries.get(i).copied())
+    }
+
+    /// The party at index `i` of `party_order`.
+    pub fn party_at(&self, i: u16) -> Option<&PartyId> {
+        self.party_order.get(usize::from(i))
+    }
+
+    fn party_index(&mut self, party: &PartyId) -> u16 {
+        if let Some(i) = self.party_order.iter().position(|p| p == party) {
+            return i as u16;
+        }
+        self.party_order.push(party.clone());
+        (self.party_order.len() - 1) as u16
+    }
+
+    fn add_key(&mut self, party: &PartyId, record: &PublicKeyRecord, seq: Seq) {
+        if let Some(p) = self.parties.get_mut(party) {
+            p.keys.entry(record.key_id).or_insert_with(|| KeyState {
+                record: record.clone(),
+                key: PublicKey::from_record(record).ok(),
+                added_at: seq,
+                ended_at: None,
+            });
+        }
+    }
+
+    fn end_key(&mut self, party: &PartyId, key_id: KeyId, seq: Seq) {
+        if let Some(k) = self
+            .parties
+            .get_mut(party)
+            .and_then(|p| p.keys.get_mut(&key_id))
+        {
+            k.ended_at.get_or_insert(seq);
+        }
+    }
+
+    /// Applies one entry (whose hash is `hash`) to the registers.
+    pub fn apply(&mut self, entry: &Entry, hash: [u8; 32]) {
+        let seq = entry.seq;
+        let at = entry.recorded_at;
+        let signer = self.party_index(&entry.signer.party);
+        match &entry.body {
+            Body::Genesis(g) => {
+                self.origin.get_or_insert_with(|| g.origin.clone());
+                for p in &g.parties {
+                    self.party_index(&p.id);
+                    self.parties.entry(p.id.clone()).or_insert(PartyState {
+                        name: p.name.clone(),
+                        keys: BTreeMap::new(),
+                    });
+                    self.add_key(&p.id, &p.trust_root, seq);
+                }
+                self.policies.push((seq, g.policy.clone()));
+            }
+            Body::KeyAdded(k) => self.add_key(&k.party, &k.key, seq),
+            Body::KeyRotated(k) => {
+                self.end_key(&k.party, k.old, seq);
+                self.add_key(&k.party, &k.new, seq);
+            }
+            Body::KeyRevoked(k) => self.end_key(&k.party, k.key_id, seq),
+            Body::PolicyAdopted(p) => self.policies.push((seq, p.clone())),
+            Body::ThemeDeclared(t) => {
+                let state = self.themes.entry(t.id.clone()).or_insert(ThemeState {
+                    title: t.title.clone(),
+                    in_force: Vec::new(),
+                });
+                state.title = t.title.clone();
+                if state.in_force.last().is_none_or(|i| i.until.is_some()) {
+                    state.in_force.push(Interval {
+                        from: at,
+                        until: None,
+                    });
+                }
+            }
+            Body::ThemeRetired(t) => {
+                if let Some(last) = self
+                    .themes
+                    .get_mut(&t.id)
+                    .and_then(|s| s.in_force.last_mut())
+                {
+                    last.until.get_or_insert(at);
+                }
+            }
+            Body::DesignationProposed(d) => {
+                let c = self.company_mut(&d.company.id, &d.company.name);
+                c.name = d.company.name.clone();
+                c.proposals.push(Proposal {
+                    seq,
+                    by: entry.signer.party.clone(),
+                    at,
+                    open: true,
+                });
+            }
+            Body::DesignationConfirmed(d) => {
+                if let Some(c) = self.companies.get_mut(&d.company)
+                    && let Some(p) = c.proposals.iter_mut().find(|p| p.seq == d.proposal)
+                    && p.open
+                {
+                    p.open = false;
+                    // Mutual only when a party other than the proposer confirms (statement §3).
+                    let already = c.mutual.last().is_some_and(|i| i.until.is_none());
+                    if p.by != entry.signer.party && !already {
+                        c.mutual.push(Interval {
+                            from: at,
+                            until: None,
+                        });
+                    }
+                }
+            }
+            Body::DesignationEnded(d) => {
+                if let Some(c) = self.companies.get_mut(&d.company) {
+                    if let Some(last) = c.mutual.last_mut() {
+                        last.until.get_or_insert(at);
+                    }
+                    for p in &mut c.proposals {
+                        p.open = false;
+                    }
+                }
+            }
+            Body::Disclosure(d) => {
+                for company in d.category.companies() {
+                    self.company_mut(&company.id, &company.name);
+                }
+                self.disclosures.insert(
+                    seq.0,
+                    DisclosureSummary {
+                        from: d.from.clone(),
+                        to: d.to.clone(),
+                        disclosed_at: d.disclosed_at,
+                        recorded_at: at,
+                        acknowledged: None,
+                        corrected_by: Vec::new(),
+                    },
+                );
+            }
+            Body::Acknowledgement(a) => {
+                if let Some(d) = self.disclosures.get_mut(&a.disclosure.0) {
+                    d.acknowledged.get_or_insert((seq, at));
+                }
+            }
+            Body::Correction(c) => {
+                if let Some(d) = self.disclosures.get_mut(&c.supersedes.0) {
+                    d.corrected_by.push(seq);
+                }
+                if let Some(r) = &c.replacement {
+                    for company in r.category.companies() {
+                        self.company_mut(&company.id, &company.name);
+                    }
+                }
+            }
+        }
+        self.entries.push(EntrySummary {
+            kind: entry.body.kind(),
+            signer,
+        });
+        self.head = Some((seq, hash, at));
+    }
+
+    fn company_mut(&mut self, id: &CompanyId, name: &str) -> &mut CompanyState {
+        self.companies.entry(id.clone()).or_insert(CompanyState {
+            name: name.to_owned(),
+            proposals: Vec::new(),
+            mutual: Vec::new(),
+        })
+    }
+}

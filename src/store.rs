@@ -1,0 +1,502 @@
+//! The ledger file: the only module that imports redb.
+//!
+//! One redb file holds the log (entry bytes, signatures, stored entry hashes) and, outside the
+//! hashed log, the vault of field values. Appends are single write transactions committed with
+//! redb's default immediate durability, so an append that returned is on disk. Table layout:
+//! docs/FORMAT.md, "The ledger file".
+
+use std::path::{Path, PathBuf};
+
+use redb::{
+    Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
+    ReadableTable, TableDefinition, TableError,
+};
+
+/// Magic value stored under `meta["magic"]` to tell a ledger from any other redb file.
+pub const LEDGER_MAGIC: &[u8] = b"disclosure-ledger";
+
+/// The version of the table layout this build writes and reads.
+pub const STORE_VERSION: u32 = 1;
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+const SIGNATURES: TableDefinition<u64, &[u8; 64]> = TableDefinition::new("signatures");
+const HASHES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("entry_hashes");
+const VAULT: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("vault");
+
+/// Boxed error from the storage engine, kept opaque so no caller depends on redb.
+pub type StorageError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a ledger file could not be opened or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// No file at the path.
+    #[error(
+        "no ledger at {path}: the file does not exist. Check the path, or create a ledger with \
+         `dledger init {path} ...`"
+    )]
+    NotFound {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The path is a directory.
+    #[error("{path} is a directory, not a ledger file; pass the ledger file itself (e.g. {path}/ledger.redb)")]
+    IsDirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// `init` was pointed at an existing file.
+    #[error("{path} already exists; `init` only creates new ledgers and never overwrites a file")]
+    AlreadyExists {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The file exists but is not a disclosure ledger.
+    #[error(
+        "{path} is not a disclosure ledger ({reason}); check you passed the right file (ledgers \
+         are made by `dledger init` or `dledger import`)"
+    )]
+    NotALedger {
+        /// The path given.
+        path: PathBuf,
+        /// What gave it away.
+        reason: String,
+    },
+    /// Another process has the ledger open for writing.
+    #[error(
+        "{path} is locked by another dledger process that is writing to it; wait for it to \
+         finish, or pass --wait SECONDS to retry for a while"
+    )]
+    Locked {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Written by a newer dledger.
+    #[error(
+        "{path} uses ledger store version {found}, newer than this build reads ({STORE_VERSION}); \
+         upgrade dledger"
+    )]
+    NewerVersion {
+        /// The path given.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+    },
+    /// Any other failure of the file or storage engine.
+    #[error("cannot open ledger {path}: {source}")]
+    Storage {
+        /// The path given.
+        path: PathBuf,
+        /// The underlying error.
+        source: StorageError,
+    },
+}
+
+/// A failure of the storage engine while reading or writing an open ledger.
+#[derive(Debug, thiserror::Error)]
+#[error("ledger storage failed while {doing}: {source}")]
+pub struct StoreError {
+    /// What was being done ("reading entries", "committing").
+    pub doing: &'static str,
+    /// The underlying error.
+    pub source: StorageError,
+}
+
+fn store_err<E: Into<StorageError>>(doing: &'static str) -> impl FnOnce(E) -> StoreError {
+    move |e| StoreError {
+        doing,
+        source: e.into(),
+    }
+}
+
+/// An entry as stored: its bytes, signature and the entry hash recorded next to it.
+/// Nothing here has been checked; `verify` does that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The key the record is stored under (should equal the entry's own sequence number).
+    pub key: u64,
+    /// Encoded entry bytes.
+    pub bytes: Vec<u8>,
+    /// Ed25519 signature over the entry message, if one is stored.
+    pub signature: Option<[u8; 64]>,
+    /// Entry hash stored beside the entry, if one is stored.
+    pub stored_hash: Option<[u8; 32]>,
+}
+
+/// A record to append: the caller has encoded, hashed and signed it.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// Sequence number; must continue the log exactly.
+    pub seq: u64,
+    /// Encoded entry bytes.
+    pub bytes: Vec<u8>,
+    /// Entry signature.
+    pub signature: [u8; 64],
+    /// Entry hash of `bytes`.
+    pub hash: [u8; 32],
+    /// Vault items for this entry: (field name, salt ‖ value).
+    pub vault: Vec<(String, Vec<u8>)>,
+}
+
+/// Why an append was refused. Nothing is written when any of these is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreAppendError {
+    /// The records do not continue the log (another writer got there first, or a bug).
+    #[error("record {found} does not continue the log, which expects {expected} next")]
+    OutOfSequence {
+        /// The sequence number the log expects.
+        expected: u64,
+        /// The sequence number offered.
+        found: u64,
+    },
+    /// The ledger was opened read-only.
+    #[error("the ledger was opened read-only")]
+    ReadOnly,
+    /// The storage engine failed; the transaction was not committed.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+enum Handle {
+    Write(Database),
+    Read(ReadOnlyDatabase),
+}
+
+/// An open ledger file.
+pub struct Store {
+    handle: Handle,
+    path: PathBuf,
+}
+
+fn builder() -> Builder {
+    let mut b = Builder::new();
+    // One writer at a time; readers (verify, review, evidence) may follow its commits.
+    b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    b.set_cache_size(64 * 1024 * 1024);
+    b
+}
+
+fn map_open_error(path: &Path, e: DatabaseError) -> OpenError {
+    match e {
+        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
+            OpenError::Locked {
+                path: path.to_owned(),
+            }
+        }
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::NotFound =>
+        {
+            OpenError::NotFound {
+                path: path.to_owned(),
+            }
+        }
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::WouldBlock =>
+        {
+            OpenError::Locked {
+                path: path.to_owned(),
+            }
+        }
+        DatabaseError::Storage(s @ redb::StorageError::Corrupted(_)) => OpenError::NotALedger {
+            path: path.to_owned(),
+            reason: format!("the storage engine cannot read it: {s}"),
+        },
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            OpenError::NotALedger {
+                path: path.to_owned(),
+                reason: "it is not a redb database file".into(),
+            }
+        }
+        DatabaseError::UpgradeRequired(v) => OpenError::NotALedger {
+            path: path.to_owned(),
+            reason: format!("it is a database file of an older storage format ({v})"),
+        },
+        other => OpenError::Storage {
+            path: path.to_owned(),
+            source: Box::new(other),
+        },
+    }
+}
+
+fn check_path(path: &Path) -> Result<(), OpenError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(OpenError::IsDirectory {
+            path: path.to_owned(),
+        }),
+        Ok(m) if m.len() == 0 => Err(OpenError::NotALedger {
+            path: path.to_owned(),
+            reason: "the file is empty".into(),
+        }),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(OpenError::NotFound {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(OpenError::Storage {
+            path: path.to_owned(),
+            source: Box::new(e),
+        }),
+    }
+}
+
+/// Whether a ledger is opened to append or only to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Exclusive writer (one process at a time).
+    ReadWrite,
+    /// Reader; never modifies the file.
+    ReadOnly,
+}
+
+impl Store {
+    /// Creates a new, empty ledger file at `path`, refusing to touch an existing file.
+    pub fn create(path: &Path) -> Result<Store, OpenError> {
+        if path.exists() {
+            return Err(OpenError::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        let db = builder()
+            .create(path)
+            .map_err(|e| map_open_error(path, e))?;
+        let txn = db.begin_write().map_err(|e| OpenError::Storage {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })?;
+        let write = || -> Result<(), redb::Error> {
+            {
+                let mut meta = txn.open_table(META)?;
+                meta.insert("magic", LEDGER_MAGIC)?;
+                meta.insert("store_version", &STORE_VERSION.to_le_bytes()[..])?;
+                txn.open_table(ENTRIES)?;
+                txn.open_table(SIGNATURES)?;
+                txn.open_table(HASHES)?;
+                txn.open_table(VAULT)?;
+            }
+            txn.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| OpenError::Storage {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })?;
+        Ok(Store {
+            handle: Handle::Write(db),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens an existing ledger file.
+    pub fn open(path: &Path, access: Access) -> Result<Store, OpenError> {
+        check_path(path)?;
+        let handle = match access {
+            Access::ReadWrite => {
+                Handle::Write(builder().open(path).map_err(|e| map_open_error(path, e))?)
+            }
+            Access::ReadOnly => Handle::Read(
+                builder()
+                    .open_read_only(path)
+                    .map_err(|e| map_open_error(path, e))?,
+            ),
+        };
+        let store = Store {
+            handle,
+            path: path.to_owned(),
+        };
+        store.check_meta()?;
+        Ok(store)
+    }
+
+    /// The path the ledger was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read_txn(&self) -> Result<redb::ReadTransaction, StoreError> {
+        match &self.handle {
+            Handle::Write(db) => db.begin_read(),
+            Handle::Read(db) => db.begin_read(),
+        }
+        .map_err(store_err("starting a read"))
+    }
+
+    fn check_meta(&self) -> Result<(), OpenError> {
+        let not_ledger = |reason: &str| OpenError::NotALedger {
+            path: self.path.clone(),
+            reason: reason.to_owned(),
+        };
+        let txn = self.read_txn().map_err(|e| OpenError::Storage {
+            path: self.path.clone(),
+            source: Box::new(e),
+        })?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => {
+                return Err(not_ledger("it is a redb database without a ledger's tables"));
+            }
+            Err(e) => return Err(not_ledger(&e.to_string())),
+        };
+        let magic = meta
+            .get("magic")
+            .map_err(|e| not_ledger(&e.to_string()))?
+            .map(|v| v.value().to_vec());
+        if magic.as_deref() != Some(LEDGER_MAGIC) {
+            return Err(not_ledger("its magic value is missing or wrong"));
+        }
+        let version = meta
+            .get("store_version")
+            .map_err(|e| not_ledger(&e.to_string()))?
+            .and_then(|v| <[u8; 4]>::try_from(v.value()).ok())
+            .map(u32::from_le_bytes)
+            .ok_or_else(|| not_ledger("its store version is missing"))?;
+        if version > STORE_VERSION {
+            return Err(OpenError::NewerVersion {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        Ok(())
+    }
+
+    /// Number of records stored (the next sequence number, if the log is contiguous).
+    pub fn len(&self) -> Result<u64, StoreError> {
+        let txn = self.read_txn()?;
+        let table = txn
+            .open_table(ENTRIES)
+            .map_err(store_err("opening the entries table"))?;
+        match table.last().map_err(store_err("reading the last entry"))? {
+            Some((k, _)) => Ok(k.value() + 1),
+            None => Ok(0),
+        }
+    }
+
+    /// Whether the log holds no records.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Reads one record by key.
+    pub fn get(&self, key: u64) -> Result<Option<StoredRecord>, StoreError> {
+        let mut found = None;
+        self.scan(key, Some(key + 1), |r| {
+            found = Some(r);
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(found)
+    }
+
+    /// Streams records with keys in `from..to` (or to the end) in key order, one at a time, to
+    /// `visit`, inside one read transaction (a consistent snapshot even while a writer appends).
+    pub fn scan<E: From<StoreError>>(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        mut visit: impl FnMut(StoredRecord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let txn = self.read_txn()?;
+        let entries = txn
+            .open_table(ENTRIES)
+            .map_err(store_err("opening the entries table"))?;
+        let sigs = txn
+            .open_table(SIGNATURES)
+            .map_err(store_err("opening the signatures table"))?;
+        let hashes = txn
+            .open_table(HASHES)
+            .map_err(store_err("opening the entry hashes table"))?;
+        let range = match to {
+            Some(to) => entries.range(from..to),
+            None => entries.range(from..),
+        }
+        .map_err(store_err("reading entries"))?;
+        for item in range {
+            let (k, v) = item.map_err(store_err("reading entries"))?;
+            let key = k.value();
+            let signature = sigs
+                .get(key)
+                .map_err(store_err("reading signatures"))?
+                .map(|s| *s.value());
+            let stored_hash = hashes
+                .get(key)
+                .map_err(store_err("reading entry hashes"))?
+                .map(|h| *h.value());
+            visit(StoredRecord {
+                key,
+                bytes: v.value().to_vec(),
+                signature,
+                stored_hash,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Appends records in one durable transaction: all of them or none.
+    pub fn append(&self, records: &[NewRecord]) -> Result<(), StoreAppendError> {
+        let Handle::Write(db) = &self.handle else {
+            return Err(StoreAppendError::ReadOnly);
+        };
+        let txn = db.begin_write().map_err(store_err("starting a write"))?;
+        {
+            let mut entries = txn
+                .open_table(ENTRIES)
+                .map_err(store_err("opening the entries table"))?;
+            let mut sigs = txn
+                .open_table(SIGNATURES)
+                .map_err(store_err("opening the signatures table"))?;
+            let mut hashes = txn
+                .open_table(HASHES)
+                .map_err(store_err("opening the entry hashes table"))?;
+            let mut vault = txn
+                .open_table(VAULT)
+                .map_err(store_err("opening the vault"))?;
+            let mut expected = match entries.last().map_err(store_err("reading the last entry"))? {
+                Some((k, _)) => k.value() + 1,
+                None => 0,
+            };
+            for r in records {
+                if r.seq != expected {
+                    // Dropping the transaction aborts it: nothing is written.
+                    return Err(StoreAppendError::OutOfSequence {
+                        expected,
+                        found: r.seq,
+                    });
+                }
+                entries
+                    .insert(r.seq, r.bytes.as_slice())
+                    .map_err(store_err("writing an entry"))?;
+                sigs.insert(r.seq, &r.signature)
+                    .map_err(store_err("writing a signature"))?;
+                hashes
+                    .insert(r.seq, &r.hash)
+                    .map_err(store_err("writing an entry hash"))?;
+                for (name, value) in &r.vault {
+                    vault
+                        .insert((r.seq, name.as_str()), value.as_slice())
+                        .map_err(store_err("writing the vault"))?;
+                }
+                expected += 1;
+            }
+        }
+        txn.commit().map_err(store_err("committing"))?;
+        Ok(())
+    }
+
+    /// Reads the vault items (field name, salt ‖ value) of one entry.
+    pub fn vault_items(&self, seq: u64) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.read_txn()?;
+        let vault = txn
+            .open_table(VAULT)
+            .map_err(store_err("opening the vault"))?;
+        let mut out = Vec::new();
+        for item in vault
+            .range((seq, "")..(seq + 1, ""))
+            .map_err(store_err("reading the vault"))?
+        {
+            let (k, v) = item.map_err(store_err("reading the vault"))?;
+            out.push((k.value().1.to_owned(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
