@@ -156,7 +156,7 @@ impl IntegrityKind {
 
 impl std::fmt::Display for IntegrityKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
+        f.pad(self.code())
     }
 }
 

@@ -136,7 +136,7 @@ impl PublicKey {
 
     /// Parses C2SP verifier key text, checking the key id matches.
     pub fn from_vkey(text: &str) -> Result<PublicKey, String> {
-        let parts: Vec<&str> = text.trim().split('+').collect();
+        let parts: Vec<&str> = text.trim().splitn(3, '+').collect();
         let [name, id_hex, b64] = parts[..] else {
             return Err("expected three parts <name>+<keyid>+<base64>".into());
         };
@@ -267,7 +267,7 @@ impl SecretKey {
             .trim()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or("expected it to start with PRIVATE+KEY+")?;
-        let parts: Vec<&str> = rest.split('+').collect();
+        let parts: Vec<&str> = rest.splitn(3, '+').collect();
         let [name, id_hex, b64] = parts[..] else {
             return Err("expected PRIVATE+KEY+<name>+<keyid>+<base64>".into());
         };

@@ -7,6 +7,7 @@
 //! `cli` knows clap.
 
 pub mod codec;
+pub mod describe;
 pub mod export;
 pub mod hash;
 pub mod input;

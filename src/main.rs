@@ -1,1 +1,38 @@
-fn main(){}
+//! `dledger`: the command-line shell over the disclosure-ledger library.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(err) if is_broken_pipe(&err) => {
+            // The reader (e.g. `head`) closed the pipe: not an error worth reporting.
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            // Library errors already fold their cause into their message; print only what adds.
+            let mut shown = err.to_string();
+            for cause in err.chain().skip(1) {
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
+            }
+            ExitCode::from(cli::Status::Failure as u8)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -645,7 +645,7 @@ impl Gen<'_> {
         self.disclose(self.key_of("ICO"), d, at(day, 13, 30), Some(60_000))?;
         // 6. Case-by-case without an assessment, notification skipped.
         let mut d = base("OFCOM", "case-by-case", 14);
-        d.companies = vec!["loopmarket".into()];
+        d.companies = vec!["loopmarket=LoopMarket Ltd".into()];
         d.themes = vec!["recommender-systems".into()];
         d.fields = BTreeMap::from([("summary".into(), "Complaint volumes about LoopMarket's recommendations".into())]);
         self.disclose("ofcom-2024", d, at(day, 14, 30), None)?;

@@ -146,7 +146,7 @@ impl CategoryKind {
 
 impl std::fmt::Display for CategoryKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

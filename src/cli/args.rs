@@ -1,0 +1,407 @@
+//! Command-line arguments (clap). Every command's `--help` ends with an example.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// dledger: a tamper-evident, signed ledger of what regulators disclose to each other.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dledger",
+    version,
+    about,
+    after_help = "Exit codes: 0 clean, 1 policy flags found, 2 integrity failure or error.\n\n\
+Example:\n  dledger verify fixtures/sample.ledger"
+)]
+pub struct Cli {
+    /// The ledger file (or set DLEDGER_LEDGER).
+    #[arg(short = 'l', long, global = true, env = "DLEDGER_LEDGER")]
+    pub ledger: Option<PathBuf>,
+    /// If the ledger is locked by another writer, retry for up to this many seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new ledger with its genesis entry.
+    #[command(after_help = "Example:\n  dledger init ico-ofcom.ledger --origin ledger.example/ico-ofcom \\\n    --party ICO=keys/ico-2024.vkey --party OFCOM=keys/ofcom-2024.vkey --key ico-2024.key")]
+    Init(InitArgs),
+    /// Make an Ed25519 signing key: private key file (owner-only) and public key under keys/.
+    #[command(after_help = "Example:\n  dledger keygen ico-2024 --out ~/.dledger/ico-2024.key --public-dir keys")]
+    Keygen(KeygenArgs),
+    /// Record a disclosure (from flags or a JSON file).
+    #[command(after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop --theme age-assurance \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped \"routine disclosure (statement §4)\" --relevance \"relevant to online safety\" \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json")]
+    Disclose(DiscloseArgs),
+    /// Acknowledge, as the recipient, a disclosure made to you.
+    #[command(after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 42 --key ico-2024.key --received-at 2024-03-04")]
+    Ack(AckArgs),
+    /// Record a correction that supersedes an earlier entry (nothing is edited or deleted).
+    #[command(after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 42 --key ofcom-2024.key --reason \"wrong deadline\" \\\n    --replacement-json fixed.json")]
+    Correct(CorrectArgs),
+    /// Declare or retire a Collaboration Theme (statement §2).
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+    /// Propose, confirm or end a company-of-mutual-interest designation (statement §3).
+    #[command(subcommand)]
+    Company(CompanyCommand),
+    /// Add, rotate or revoke a party's signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Show one entry in full.
+    #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
+    Show(ShowArgs),
+    /// List entries, filtered; or list a register (themes, companies, keys).
+    #[command(after_help = "Example:\n  dledger list -l fixtures/sample.ledger --kind disclosure --company brightloop --from 2024-03-01 --to 2024-06-30\n  dledger list -l fixtures/sample.ledger --companies")]
+    List(ListArgs),
+    /// Export the whole log as JSON Lines (entry bytes, signatures, hashes and a decoded view).
+    #[command(after_help = "Example:\n  dledger export -l fixtures/sample.ledger -o sample.jsonl")]
+    Export(ExportArgs),
+    /// Create a new ledger from an export, byte for byte, and verify it.
+    #[command(after_help = "Example:\n  dledger import sample.jsonl copy.ledger")]
+    Import(ImportArgs),
+    /// Verify the ledger's integrity and report every problem, pinned to its entry.
+    #[command(after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json")]
+    Verify(VerifyArgs),
+    /// Explain a finding code: what it means and what to check.
+    #[command(after_help = "Example:\n  dledger explain broken-chain")]
+    Explain(ExplainArgs),
+    /// Build the deterministic sample ledger from the demo keys (test-only).
+    #[command(after_help = "Example:\n  dledger sample --keys fixtures/keys -o /tmp/sample.ledger")]
+    Sample(SampleArgs),
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Path of the new ledger file (must not exist).
+    pub path: PathBuf,
+    /// The ledger's origin line, e.g. ledger.example/ico-ofcom.
+    #[arg(long)]
+    pub origin: String,
+    /// A party and its trust-root public key file: ID=PATH. Repeat for each party.
+    #[arg(long = "party", value_name = "ID=VKEY", required = true)]
+    pub parties: Vec<String>,
+    /// A party's full name: ID=NAME (defaults are known for ICO, OFCOM, CMA, FCA).
+    #[arg(long = "party-name", value_name = "ID=NAME")]
+    pub party_names: Vec<String>,
+    /// Private key of one party's trust root, to sign the genesis entry.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Policy document to adopt (default: the 2024 ICO–Ofcom statement).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+/// `keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Key name (letters, digits, '.', '-', '_'), e.g. ico-2024.
+    pub name: String,
+    /// Where to write the private key (default: ./NAME.key). Never overwritten.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Directory for the public key file NAME.vkey.
+    #[arg(long, default_value = "keys")]
+    pub public_dir: PathBuf,
+}
+
+/// `disclose`.
+#[derive(Debug, Args)]
+pub struct DiscloseArgs {
+    /// Private key of the disclosing party.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Read the disclosure from a JSON file (fields as in docs/FORMAT.md); no other flags then.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "to", "at", "gateway", "category"])]
+    pub from_json: Option<PathBuf>,
+    /// Disclosing party, e.g. OFCOM.
+    #[arg(long, required_unless_present = "from_json")]
+    pub from: Option<String>,
+    /// Receiving party, e.g. ICO.
+    #[arg(long, required_unless_present = "from_json")]
+    pub to: Option<String>,
+    /// When it was disclosed: 2024-03-03 (UK midnight) or 2024-03-03T14:30:00Z.
+    #[arg(long, required_unless_present = "from_json")]
+    pub at: Option<String>,
+    /// Gateway: "Communications Act 2003 s393(2)(a)", "consent: REF" or "other: CITATION".
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// information-request, stakeholder-meeting, public-information, theme-only,
+    /// theme-and-company or case-by-case.
+    #[arg(long, required_unless_present = "from_json")]
+    pub category: Option<String>,
+    /// The request was a formal Information Notice.
+    #[arg(long)]
+    pub information_notice: bool,
+    /// A company: a known id, or ID=NAME for a company new to the ledger. Repeatable.
+    #[arg(long = "company", value_name = "ID")]
+    pub companies: Vec<String>,
+    /// A Collaboration Theme id. Repeatable.
+    #[arg(long = "theme", value_name = "ID")]
+    pub themes: Vec<String>,
+    /// A field shared: NAME=VALUE (the value goes to the vault; the log keeps a commitment).
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    /// The service was notified beforehand.
+    #[arg(long, conflicts_with = "skipped")]
+    pub notified: bool,
+    /// Notification was skipped, with the reason.
+    #[arg(long, value_name = "REASON")]
+    pub skipped: Option<String>,
+    /// The relevance statement your limb of statement §5 requires.
+    #[arg(long)]
+    pub relevance: Option<String>,
+    /// For public information: where it was published.
+    #[arg(long)]
+    pub public_source: Option<String>,
+    /// For case-by-case: the assessment reference.
+    #[arg(long)]
+    pub assessment: Option<String>,
+    /// For case-by-case: the role of the approver.
+    #[arg(long)]
+    pub approver: Option<String>,
+    /// Your role (no personal data).
+    #[arg(long)]
+    pub officer_role: Option<String>,
+    /// Check and show the entry, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `ack`.
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// Sequence number of the disclosure.
+    pub seq: u64,
+    /// Private key of the recipient.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// When it was received (default: now).
+    #[arg(long)]
+    pub received_at: Option<String>,
+}
+
+/// `correct`.
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// Sequence number of the entry to supersede.
+    pub seq: u64,
+    /// Private key of the entry's author.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// What was wrong.
+    #[arg(long)]
+    pub reason: String,
+    /// For a disclosure: the corrected disclosure, as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub replacement_json: Option<PathBuf>,
+}
+
+/// `theme ...`.
+#[derive(Debug, Subcommand)]
+pub enum ThemeCommand {
+    /// Declare a Collaboration Theme in force from now.
+    #[command(after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key")]
+    Declare {
+        /// Theme id, e.g. age-assurance.
+        id: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// What it covers.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Retire a Collaboration Theme from now.
+    #[command(after_help = "Example:\n  dledger -l x.ledger theme retire age-assurance --reason \"merged\" --key ico.key")]
+    Retire {
+        /// Theme id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// `company ...`.
+#[derive(Debug, Subcommand)]
+pub enum CompanyCommand {
+    /// Propose a company as of mutual interest (the other party confirms).
+    #[command(after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --key ofcom.key")]
+    Propose {
+        /// Company id.
+        id: String,
+        /// Its name (required if the company is new to the ledger).
+        #[arg(long)]
+        name: Option<String>,
+        /// Why it is of current interest to you.
+        #[arg(long)]
+        rationale: String,
+        /// Signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Confirm the other party's proposal.
+    #[command(after_help = "Example:\n  dledger -l x.ledger company confirm brightloop --key ico.key")]
+    Confirm {
+        /// Company id.
+        id: String,
+        /// Signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// End a designation.
+    #[command(after_help = "Example:\n  dledger -l x.ledger company end brightloop --reason \"inquiry closed\" --key ico.key")]
+    End {
+        /// Company id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// `key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Register an additional key for your party.
+    #[command(after_help = "Example:\n  dledger -l x.ledger key add keys/ofcom-ops.vkey --key ofcom-2024.key")]
+    Add {
+        /// The new public key file.
+        public: PathBuf,
+        /// A current key of your party.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Replace one of your party's keys with a new one.
+    #[command(after_help = "Example:\n  dledger -l x.ledger key rotate keys/ico-2025.vkey --key ico-2024.key")]
+    Rotate {
+        /// The new public key file.
+        public: PathBuf,
+        /// The current key being replaced (it signs the rotation).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Revoke one of your party's keys.
+    #[command(after_help = "Example:\n  dledger -l x.ledger key revoke 1a2b3c4d --reason \"lost laptop\" --key ofcom-2024.key")]
+    Revoke {
+        /// Key id (8 hex digits) to revoke.
+        key_id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// A current key of your party.
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Sequence number.
+    pub seq: u64,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only entries recorded (disclosures: disclosed) on or after this date.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only entries recorded (disclosures: disclosed) on or before this date.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only entries signed by, or disclosures to or from, this party.
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only disclosures about this company.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// Only disclosures about this theme.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Only disclosures in this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only entries of this kind (disclosure, acknowledgement, theme-declared, ...).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// List the Collaboration Themes register instead.
+    #[arg(long, conflicts_with_all = ["companies", "keys"])]
+    pub themes: bool,
+    /// List the companies register instead.
+    #[arg(long, conflicts_with = "keys")]
+    pub companies: bool,
+    /// List the parties' keys instead.
+    #[arg(long)]
+    pub keys: bool,
+    /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output file (default: standard output).
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export file (JSON Lines).
+    pub input: PathBuf,
+    /// The new ledger file to create (must not exist).
+    pub ledger: PathBuf,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The ledger file (default: --ledger).
+    pub path: Option<PathBuf>,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The finding code, e.g. broken-chain (omit to list every code).
+    pub code: Option<String>,
+}
+
+/// `sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Directory holding the demo keys (fixtures/keys).
+    #[arg(long, default_value = "fixtures/keys")]
+    pub keys: PathBuf,
+    /// Where to write the ledger (must not exist).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// First write the demo key files (derived from fixed seeds, marked TEST-ONLY) into --keys.
+    #[arg(long)]
+    pub write_demo_keys: bool,
+}

@@ -1,0 +1,640 @@
+//! One function per command.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use disclosure_ledger::codec::decode_entry;
+use disclosure_ledger::describe;
+use disclosure_ledger::export;
+use disclosure_ledger::hash::leaf_hash;
+use disclosure_ledger::input::DisclosureInput;
+use disclosure_ledger::integrity::IntegrityKind;
+use disclosure_ledger::keys::{PublicKey, SecretKey, save_public};
+use disclosure_ledger::ledger::{AppendError, Ledger, PartyInit, Pending, policy_document};
+use disclosure_ledger::model::{
+    Body, CategoryKind, CompanyId, Entry, EntryKind, KeyId, PartyId, Seq, ThemeId, Timestamp,
+};
+use disclosure_ledger::sample;
+use disclosure_ledger::store::{Access, OpenError, Store};
+use disclosure_ledger::verify::{IntegrityStatus, VerifyOptions, verify_store};
+
+use super::Status;
+use super::args::*;
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<Status> {
+    let ctx = Ctx {
+        ledger: cli.ledger,
+        wait: Duration::from_secs(cli.wait),
+    };
+    match cli.command {
+        Command::Init(a) => init(a),
+        Command::Keygen(a) => keygen(a),
+        Command::Disclose(a) => disclose(&ctx, a),
+        Command::Ack(a) => ack(&ctx, a),
+        Command::Correct(a) => correct(&ctx, a),
+        Command::Theme(c) => theme(&ctx, c),
+        Command::Company(c) => company(&ctx, c),
+        Command::Key(c) => key(&ctx, c),
+        Command::Show(a) => show(&ctx, a),
+        Command::List(a) => list(&ctx, a),
+        Command::Export(a) => export_cmd(&ctx, a),
+        Command::Import(a) => import_cmd(a),
+        Command::Verify(a) => verify(&ctx, a),
+        Command::Explain(a) => explain(a),
+        Command::Sample(a) => sample_cmd(a),
+    }
+}
+
+struct Ctx {
+    ledger: Option<PathBuf>,
+    wait: Duration,
+}
+
+impl Ctx {
+    fn path(&self) -> Result<&Path> {
+        self.ledger.as_deref().ok_or_else(|| {
+            anyhow!("no ledger given: pass --ledger FILE (or -l FILE), or set DLEDGER_LEDGER")
+        })
+    }
+
+    /// Retries while the ledger is locked by another writer, up to --wait.
+    fn retry<T, E>(&self, mut f: impl FnMut() -> Result<T, E>, locked: impl Fn(&E) -> bool) -> Result<T, E> {
+        let start = Instant::now();
+        loop {
+            match f() {
+                Err(e) if locked(&e) && start.elapsed() < self.wait => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_writer(&self) -> Result<Ledger> {
+        let path = self.path()?;
+        Ok(self.retry(
+            || Ledger::open(path),
+            |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
+        )?)
+    }
+
+    fn open_reader(&self, path: &Path) -> Result<Store> {
+        Ok(self.retry(
+            || Store::open(path, Access::ReadOnly),
+            |e| matches!(e, OpenError::Locked { .. }),
+        )?)
+    }
+}
+
+fn load_key(path: &Path) -> Result<SecretKey> {
+    Ok(SecretKey::load(path)?)
+}
+
+fn default_party_name(id: &str) -> &str {
+    match id {
+        "ICO" => "Information Commissioner's Office",
+        "OFCOM" => "Ofcom",
+        "CMA" => "Competition and Markets Authority",
+        "FCA" => "Financial Conduct Authority",
+        other => other,
+    }
+}
+
+fn init(a: InitArgs) -> Result<Status> {
+    let key = load_key(&a.key)?;
+    let names: BTreeMap<String, String> = a
+        .party_names
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| anyhow!("--party-name {s:?}: write ID=NAME, e.g. OFCOM=Ofcom"))
+        })
+        .collect::<Result<_>>()?;
+    let mut parties = Vec::new();
+    for spec in &a.parties {
+        let (id, path) = spec.split_once('=').ok_or_else(|| {
+            anyhow!("--party {spec:?}: write ID=PUBLIC_KEY_FILE, e.g. ICO=keys/ico-2024.vkey")
+        })?;
+        let id = PartyId::new(id.trim())?;
+        let public = PublicKey::load(Path::new(path.trim()))?;
+        let name = names
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_else(|| default_party_name(id.as_str()).to_owned());
+        parties.push(PartyInit { id, name, key: public });
+    }
+    let (label, text) = match &a.policy {
+        Some(p) => (
+            p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            fs::read_to_string(p).with_context(|| format!("cannot read policy {}", p.display()))?,
+        ),
+        None => (sample::DEFAULT_POLICY_LABEL.to_owned(), sample::DEFAULT_POLICY.to_owned()),
+    };
+    let now = Timestamp::now();
+    let policy = policy_document(&label, now, &text);
+    Ledger::create(&a.path, &a.origin, &parties, policy, &key, now)?;
+    println!(
+        "Created ledger {} (origin {}) with parties {}; genesis signed by {}.",
+        a.path.display(),
+        a.origin,
+        parties.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+        key.public().name
+    );
+    Ok(Status::Clean)
+}
+
+fn keygen(a: KeygenArgs) -> Result<Status> {
+    let key = SecretKey::generate(&a.name)?;
+    let out = a.out.unwrap_or_else(|| PathBuf::from(format!("{}.key", a.name)));
+    key.save(&out, false)?;
+    let public = save_public(key.public(), &a.public_dir)?;
+    println!("Private key: {} (owner-only; keep it secret, never commit it)", out.display());
+    println!("Public key:  {}", public.display());
+    println!("Key id:      {}", key.public().key_id);
+    Ok(Status::Clean)
+}
+
+fn parse_fields(fields: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for f in fields {
+        let (name, value) = f.split_once('=').ok_or_else(|| {
+            anyhow!("--field {f:?}: write NAME=VALUE, e.g. --field request_date=2024-03-01")
+        })?;
+        if out.insert(name.trim().to_owned(), value.to_owned()).is_some() {
+            bail!("--field {}: given twice", name.trim());
+        }
+    }
+    Ok(out)
+}
+
+fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
+    if let Some(path) = &a.from_json {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return DisclosureInput::from_json(&text)
+            .with_context(|| format!("in {}", path.display()));
+    }
+    let notification = match (&a.skipped, a.notified) {
+        (Some(reason), false) => format!("skipped: {reason}"),
+        (None, true) => "notified".to_owned(),
+        _ => bail!(
+            "say whether the service was told beforehand: --notified, or --skipped \"REASON\" \
+             (statement §4 expects routine disclosures without prior notification)"
+        ),
+    };
+    Ok(DisclosureInput {
+        from: a.from.clone().unwrap_or_default(),
+        to: a.to.clone().unwrap_or_default(),
+        disclosed_at: a.at.clone().unwrap_or_default(),
+        gateway: a.gateway.clone(),
+        category: a.category.clone().unwrap_or_default(),
+        information_notice: a.information_notice,
+        companies: a.companies.clone(),
+        themes: a.themes.clone(),
+        fields: parse_fields(&a.fields)?,
+        notification,
+        relevance: a.relevance.clone(),
+        public_source: a.public_source.clone(),
+        assessment_reference: a.assessment.clone(),
+        assessment_approver: a.approver.clone(),
+        officer_role: a
+            .officer_role
+            .clone()
+            .ok_or_else(|| anyhow!("--officer-role is required: your role, e.g. \"Online Safety supervision team\" (no names)"))?,
+    })
+}
+
+fn print_receipt(what: &str, r: &disclosure_ledger::ledger::Receipt) {
+    println!("Recorded {what} as entry {} at {} (hash {}).", r.seq, r.recorded_at, r.hash);
+}
+
+fn append_one(ctx: &Ctx, key_path: &Path, what: &str, build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>) -> Result<Status> {
+    let key = load_key(key_path)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    let pending = build(&ledger, &key, now)?;
+    let receipt = ledger.append(pending, &key, now)?;
+    print_receipt(what, &receipt);
+    Ok(Status::Clean)
+}
+
+fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
+    let input = disclosure_input(&a)?;
+    let key = load_key(&a.key)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    let pending = ledger.prepare_disclosure(&input, &key, now, &mut fresh_salt)?;
+    if a.dry_run {
+        let entry = Entry {
+            version: disclosure_ledger::model::FORMAT_VERSION,
+            seq: ledger.next_seq(),
+            prev: disclosure_ledger::model::EntryHash::ZERO,
+            recorded_at: now,
+            signer: disclosure_ledger::model::Signer {
+                party: ledger.party_of(&key)?,
+                key_id: key.public().key_id,
+            },
+            body: pending.body,
+        };
+        print!("{}", describe::full(&entry, "(not recorded: dry run)"));
+        println!("Dry run: the disclosure is valid; nothing was written.");
+        return Ok(Status::Clean);
+    }
+    let receipt = ledger.append(pending, &key, now)?;
+    print_receipt("the disclosure", &receipt);
+    Ok(Status::Clean)
+}
+
+fn fresh_salt() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    rand::fill(&mut s[..]);
+    s
+}
+
+fn parse_time(field: &str, text: &str) -> Result<Timestamp> {
+    Timestamp::parse(text).with_context(|| format!("--{field}"))
+}
+
+fn ack(ctx: &Ctx, a: AckArgs) -> Result<Status> {
+    let received = a.received_at.as_deref().map(|t| parse_time("received-at", t)).transpose()?;
+    append_one(ctx, &a.key, "the acknowledgement", |l, key, now| {
+        l.prepare_ack(Seq(a.seq), received.unwrap_or(now), key, now)
+    })
+}
+
+fn correct(ctx: &Ctx, a: CorrectArgs) -> Result<Status> {
+    let replacement = match &a.replacement_json {
+        Some(p) => Some(
+            DisclosureInput::from_json(
+                &fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+            )
+            .with_context(|| format!("in {}", p.display()))?,
+        ),
+        None => None,
+    };
+    append_one(ctx, &a.key, "the correction", |l, key, now| {
+        l.prepare_correction(Seq(a.seq), &a.reason, replacement.as_ref(), key, now, &mut fresh_salt)
+    })
+}
+
+fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
+    match c {
+        ThemeCommand::Declare { id, title, description, key } => {
+            let id = ThemeId::new(id)?;
+            append_one(ctx, &key, "the theme declaration", |l, _, now| {
+                l.prepare_theme_declared(id, &title, &description, now)
+            })
+        }
+        ThemeCommand::Retire { id, reason, key } => {
+            let id = ThemeId::new(id)?;
+            append_one(ctx, &key, "the theme retirement", |l, _, now| {
+                l.prepare_theme_retired(id, &reason, now)
+            })
+        }
+    }
+}
+
+fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
+    match c {
+        CompanyCommand::Propose { id, name, rationale, key } => {
+            let id = CompanyId::new(id)?;
+            append_one(ctx, &key, "the proposal", |l, _, now| {
+                l.prepare_company_proposed(id, name.as_deref(), &rationale, now)
+            })
+        }
+        CompanyCommand::Confirm { id, key } => {
+            let id = CompanyId::new(id)?;
+            append_one(ctx, &key, "the confirmation", |l, _, _| l.prepare_company_confirmed(id))
+        }
+        CompanyCommand::End { id, reason, key } => {
+            let id = CompanyId::new(id)?;
+            append_one(ctx, &key, "the end of designation", |l, _, now| {
+                l.prepare_company_ended(id, &reason, now)
+            })
+        }
+    }
+}
+
+fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
+    match c {
+        KeyCommand::Add { public, key } => {
+            let new = PublicKey::load(&public)?;
+            append_one(ctx, &key, "the new key", |l, k, _| {
+                Ok(l.prepare_key_added(l.party_of(k)?, &new))
+            })
+        }
+        KeyCommand::Rotate { public, key } => {
+            let new = PublicKey::load(&public)?;
+            append_one(ctx, &key, "the key rotation", |l, k, _| {
+                Ok(l.prepare_key_rotated(l.party_of(k)?, k.public().key_id, &new))
+            })
+        }
+        KeyCommand::Revoke { key_id, reason, key } => {
+            let raw: [u8; 4] = hex::decode(key_id.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| anyhow!("key id {key_id:?} is not 8 hex digits, e.g. 1a2b3c4d"))?;
+            append_one(ctx, &key, "the key revocation", |l, k, _| {
+                Ok(l.prepare_key_revoked(l.party_of(k)?, KeyId(raw), &reason))
+            })
+        }
+    }
+}
+
+fn read_entry(store: &Store, seq: u64) -> Result<(Entry, String)> {
+    let record = store
+        .get(seq)?
+        .ok_or_else(|| anyhow!("there is no entry #{seq}; the ledger has {} entries (0 to {})", store.len().unwrap_or(0), store.len().unwrap_or(1).saturating_sub(1)))?;
+    let entry = decode_entry(&record.bytes)
+        .with_context(|| format!("entry #{seq} cannot be decoded; run `dledger verify`"))?;
+    Ok((entry, hex::encode(leaf_hash(&record.bytes))))
+}
+
+fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    let (entry, hash) = read_entry(&store, a.seq)?;
+    if a.json {
+        let mut v = serde_json::to_value(&entry)?;
+        v["hash"] = serde_json::Value::String(hash);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", describe::full(&entry, &hash));
+    }
+    Ok(Status::Clean)
+}
+
+struct Filter {
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    party: Option<PartyId>,
+    company: Option<CompanyId>,
+    theme: Option<ThemeId>,
+    category: Option<CategoryKind>,
+    kind: Option<String>,
+}
+
+impl Filter {
+    fn new(a: &ListArgs) -> Result<Filter> {
+        let to = match &a.to {
+            // A date-only bound includes the whole day.
+            Some(t) if t.trim().len() == 10 => Some(parse_time("to", t)?.plus_seconds(86_399)),
+            Some(t) => Some(parse_time("to", t)?),
+            None => None,
+        };
+        let kind = a.kind.clone();
+        if let Some(k) = &kind
+            && !ALL_KINDS.iter().any(|x| x.as_str() == k)
+        {
+            bail!("--kind {k:?} is not an entry kind; use one of {}", ALL_KINDS.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
+        }
+        Ok(Filter {
+            from: a.from.as_deref().map(|t| parse_time("from", t)).transpose()?,
+            to,
+            party: a.party.as_deref().map(PartyId::new).transpose()?,
+            company: a.company.as_deref().map(CompanyId::new).transpose()?,
+            theme: a.theme.as_deref().map(ThemeId::new).transpose()?,
+            category: a
+                .category
+                .as_deref()
+                .map(|c| CategoryKind::parse(c).ok_or_else(|| anyhow!("--category {c:?} is not a category; use one of {}", CategoryKind::ALL.map(|k| k.as_str()).join(", "))))
+                .transpose()?,
+            kind,
+        })
+    }
+
+    fn matches(&self, e: &Entry) -> bool {
+        let disclosure = match &e.body {
+            Body::Disclosure(d) => Some(d),
+            _ => None,
+        };
+        let when = disclosure.map_or(e.recorded_at, |d| d.disclosed_at);
+        if self.from.is_some_and(|f| when < f) || self.to.is_some_and(|t| when > t) {
+            return false;
+        }
+        if self.kind.as_deref().is_some_and(|k| e.body.kind().as_str() != k) {
+            return false;
+        }
+        if let Some(p) = &self.party {
+            let involved = &e.signer.party == p || disclosure.is_some_and(|d| &d.to == p);
+            if !involved {
+                return false;
+            }
+        }
+        let needs_disclosure = self.company.is_some() || self.theme.is_some() || self.category.is_some();
+        if needs_disclosure {
+            let Some(d) = disclosure else { return false };
+            if self.company.as_ref().is_some_and(|c| !d.category.companies().iter().any(|x| &x.id == c)) {
+                return false;
+            }
+            if self.theme.as_ref().is_some_and(|t| !d.category.themes().contains(t)) {
+                return false;
+            }
+            if self.category.is_some_and(|c| d.category.kind() != c) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+const ALL_KINDS: [EntryKind; 13] = [
+    EntryKind::Genesis,
+    EntryKind::KeyAdded,
+    EntryKind::KeyRotated,
+    EntryKind::KeyRevoked,
+    EntryKind::PolicyAdopted,
+    EntryKind::ThemeDeclared,
+    EntryKind::ThemeRetired,
+    EntryKind::DesignationProposed,
+    EntryKind::DesignationConfirmed,
+    EntryKind::DesignationEnded,
+    EntryKind::Disclosure,
+    EntryKind::Acknowledgement,
+    EntryKind::Correction,
+];
+
+fn list(ctx: &Ctx, a: ListArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    if a.themes || a.companies || a.keys {
+        return list_register(&store, &a);
+    }
+    let filter = Filter::new(&a)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut shown = 0u64;
+    store.scan(0, None, |r| {
+        let entry = decode_entry(&r.bytes)
+            .with_context(|| format!("entry #{} cannot be decoded; run `dledger verify`", r.key))?;
+        if filter.matches(&entry) {
+            shown += 1;
+            if a.json {
+                let mut v = serde_json::to_value(&entry)?;
+                v["hash"] = serde_json::Value::String(hex::encode(leaf_hash(&r.bytes)));
+                writeln!(out, "{}", serde_json::to_string(&v)?)?;
+            } else {
+                writeln!(out, "{}", describe::one_line(&entry))?;
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    if !a.json {
+        writeln!(out, "{shown} entr{} shown.", if shown == 1 { "y" } else { "ies" })?;
+    }
+    Ok(Status::Clean)
+}
+
+fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
+    let reg = disclosure_ledger::ledger::replay(store)?;
+    let now = Timestamp::now();
+    if a.themes {
+        for (id, t) in &reg.themes {
+            let state = if reg.theme_in_force(id, now) { "in force" } else { "retired" };
+            let since: Vec<String> = t.in_force.iter().map(|i| match i.until {
+                Some(u) => format!("{} to {}", i.from.london_date(), u.london_date()),
+                None => format!("since {}", i.from.london_date()),
+            }).collect();
+            println!("{id:<40} {state:<9} {}  — {}", since.join("; "), t.title);
+        }
+    } else if a.companies {
+        for (id, c) in &reg.companies {
+            let state = if reg.is_mutual(id, now) {
+                "mutual interest"
+            } else if c.proposals.iter().any(|p| p.open) {
+                "proposed"
+            } else if !c.mutual.is_empty() {
+                "ended"
+            } else if !c.proposals.is_empty() {
+                "not mutual"
+            } else {
+                "not designated"
+            };
+            println!("{id:<20} {state:<16} {}", c.name);
+        }
+    } else {
+        for (party, p) in &reg.parties {
+            for (id, k) in &p.keys {
+                let state = match k.ended_at {
+                    Some(s) => format!("ended at {s}"),
+                    None => "valid".to_owned(),
+                };
+                println!("{party:<6} {id}  {:<20} added at {:<6} {state}", k.record.name, k.added_at.to_string());
+            }
+        }
+    }
+    Ok(Status::Clean)
+}
+
+fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    let n = match &a.out {
+        Some(path) => {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| format!("cannot create {} (export never overwrites a file)", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            let n = export::export(&store, &mut w)?;
+            w.flush()?;
+            eprintln!("Exported {n} entries to {}.", path.display());
+            n
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            let n = export::export(&store, &mut w)?;
+            w.flush()?;
+            n
+        }
+    };
+    let _ = n;
+    Ok(Status::Clean)
+}
+
+fn import_cmd(a: ImportArgs) -> Result<Status> {
+    let file = fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let n = export::import(BufReader::new(file), &a.ledger)?;
+    println!("Imported {n} entries into {}; every entry verified.", a.ledger.display());
+    Ok(Status::Clean)
+}
+
+fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
+    let path = match &a.path {
+        Some(p) => p.as_path(),
+        None => ctx.path()?,
+    };
+    let store = ctx.open_reader(path)?;
+    let verified = verify_store(&store, &VerifyOptions::default())?;
+    let report = &verified.report;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.to_text(&path.display().to_string()));
+    }
+    Ok(match report.status {
+        IntegrityStatus::Intact => Status::Clean,
+        IntegrityStatus::Failed => Status::Failure,
+    })
+}
+
+fn explain(a: ExplainArgs) -> Result<Status> {
+    match a.code {
+        None => {
+            println!("Integrity failures (exit code 2; the ledger cannot be trusted):");
+            for k in IntegrityKind::ALL {
+                println!("  {}", k.code());
+            }
+            println!("\nRun `dledger explain CODE` for one of them.");
+        }
+        Some(code) => {
+            let kind = IntegrityKind::from_code(code.trim()).ok_or_else(|| {
+                anyhow!(
+                    "{code:?} is not a finding code; run `dledger explain` to list them"
+                )
+            })?;
+            println!("{} (integrity failure)\n", kind.code());
+            println!("{}", textwrap(kind.explanation(), 78));
+        }
+    }
+    Ok(Status::Clean)
+}
+
+fn textwrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + 1 + word.len() > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
+}
+
+fn sample_cmd(a: SampleArgs) -> Result<Status> {
+    if a.write_demo_keys {
+        fs::create_dir_all(&a.keys)?;
+        for (name, key) in sample::DemoKeys::derive().0 {
+            key.save(&a.keys.join(format!("{name}.key")), true)?;
+            save_public(key.public(), &a.keys)?;
+        }
+    }
+    let keys = sample::DemoKeys::load(&a.keys)?;
+    let n = sample::generate(&a.out, &keys, &sample::GenerateOptions::sample()).inspect_err(|_| {
+        // Leave no half-built ledger behind.
+        let _ = fs::remove_file(&a.out);
+    })?;
+    println!("Wrote the sample ledger {} ({n} entries).", a.out.display());
+    Ok(Status::Clean)
+}
