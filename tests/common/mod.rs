@@ -1,0 +1,48 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use disclosure_ledger::keys::SecretKey;
+use disclosure_ledger::sample::DEMO_KEY_NAMES;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The committed sample ledger.
+pub fn sample_ledger() -> PathBuf {
+    root().join("fixtures/sample.ledger")
+}
+
+/// Copies the demo keys into `dir` with owner-only permissions (git checkouts make them 0644).
+pub fn demo_keys_in(dir: &Path) -> PathBuf {
+    let keys = dir.join("keys");
+    fs::create_dir_all(&keys).unwrap();
+    for name in DEMO_KEY_NAMES {
+        for ext in ["key", "vkey"] {
+            let from = root().join(format!("fixtures/keys/{name}.{ext}"));
+            let to = keys.join(format!("{name}.{ext}"));
+            fs::copy(&from, &to).unwrap();
+            let mode = if ext == "key" { 0o600 } else { 0o644 };
+            fs::set_permissions(&to, fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    keys
+}
+
+/// Loads one demo key from a directory made by [`demo_keys_in`].
+pub fn demo_key(keys: &Path, name: &str) -> SecretKey {
+    SecretKey::load(&keys.join(format!("{name}.key"))).unwrap()
+}
+
+/// A copy of the sample ledger in `dir`.
+pub fn sample_copy(dir: &Path) -> PathBuf {
+    let path = dir.join("sample.ledger");
+    fs::copy(sample_ledger(), &path).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    path
+}
