@@ -194,9 +194,13 @@ pub struct Receipt {
     pub recorded_at: Timestamp,
 }
 
-/// A ledger open for appending, with its registers replayed.
+/// A ledger ready for appending, with its registers replayed.
+///
+/// Opening reads the file through a read-only handle and checks everything against the
+/// registers first; the file is opened for writing only for the moment of an append, so input
+/// that is refused leaves the file byte-for-byte unchanged and a writer holds the lock briefly.
 pub struct Ledger {
-    store: Store,
+    path: std::path::PathBuf,
     reg: Registers,
 }
 
@@ -295,25 +299,22 @@ impl Ledger {
         }
         let mut reg = Registers::default();
         reg.apply(&entry, record.0.hash);
-        Ok(Ledger { store, reg })
+        Ok(Ledger {
+            path: path.to_owned(),
+            reg,
+        })
     }
 
     /// Opens a ledger for appending and replays its registers. Refuses a ledger that does not
     /// replay cleanly (undecodable entry, gap, broken chain): appending would hide the damage.
     pub fn open(path: &Path) -> Result<Ledger, AppendError> {
-        let store = Store::open(path, Access::ReadWrite)?;
-        let reg = replay(&store).map_err(|e| match e {
-            ReplayError::Store(e) => AppendError::from(e),
-            ReplayError::Decode { key, source } => AppendError::Damaged {
-                seq: Seq(key),
-                reason: source.to_string(),
-            },
-            ReplayError::Chain { key, problem } => AppendError::Damaged {
-                seq: Seq(key),
-                reason: problem.to_owned(),
-            },
-        })?;
-        Ok(Ledger { store, reg })
+        let store = Store::open(path, Access::ReadOnly)?;
+        let mut reg = Registers::default();
+        catch_up(&store, &mut reg)?;
+        Ok(Ledger {
+            path: path.to_owned(),
+            reg,
+        })
     }
 
     /// The registers as replayed up to the last entry.
@@ -321,9 +322,9 @@ impl Ledger {
         &self.reg
     }
 
-    /// The underlying store.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The next sequence number.
@@ -426,6 +427,10 @@ impl Ledger {
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
         let party = self.party_of(key)?;
+        // The write lock is taken only now. If another writer appended since we replayed,
+        // catch up first; the structural rules are then re-checked against the new head.
+        let writer = Store::open(&self.path, Access::ReadWrite)?;
+        catch_up(&writer, &mut self.reg)?;
         let mut reg = self.reg.clone();
         let mut records = Vec::with_capacity(pending.len());
         let mut receipts = Vec::with_capacity(pending.len());
@@ -457,7 +462,8 @@ impl Ledger {
             });
             records.push(record);
         }
-        self.store.append(&records)?;
+        writer.append(&records)?;
+        drop(writer);
         self.reg = reg;
         Ok(receipts)
     }
@@ -854,7 +860,28 @@ pub enum ReplayError {
 /// (signatures are `verify`'s job).
 pub fn replay(store: &Store) -> Result<Registers, ReplayError> {
     let mut reg = Registers::default();
-    store.scan(0, None, |r| {
+    replay_into(store, &mut reg)?;
+    Ok(reg)
+}
+
+/// Applies to `reg` the entries of `store` that come after its head.
+fn catch_up(store: &Store, reg: &mut Registers) -> Result<(), AppendError> {
+    replay_into(store, reg).map_err(|e| match e {
+        ReplayError::Store(e) => AppendError::from(e),
+        ReplayError::Decode { key, source } => AppendError::Damaged {
+            seq: Seq(key),
+            reason: source.to_string(),
+        },
+        ReplayError::Chain { key, problem } => AppendError::Damaged {
+            seq: Seq(key),
+            reason: problem.to_owned(),
+        },
+    })
+}
+
+fn replay_into(store: &Store, reg: &mut Registers) -> Result<(), ReplayError> {
+    let from = reg.head.map_or(0, |(s, _, _)| s.0 + 1);
+    store.scan(from, None, |r| {
         let entry =
             codec::decode_entry(&r.bytes).map_err(|source| ReplayError::Decode { key: r.key, source })?;
         let expected = reg.head.map_or(Seq(0), |(s, _, _)| s.next());
@@ -873,6 +900,5 @@ pub fn replay(store: &Store) -> Result<Registers, ReplayError> {
         }
         reg.apply(&entry, leaf_hash(&r.bytes));
         Ok(())
-    })?;
-    Ok(reg)
+    })
 }

@@ -541,10 +541,11 @@ impl Gen<'_> {
             // A correction of an earlier disclosure by its author, with a replacement.
             let target = self.disclosures[self.disclosures.len() / 2];
             let now = at(day, 16, 30);
-            let entry = self.ledger.store().get(target.0).ok().flatten();
-            let author = entry
-                .and_then(|r| crate::codec::decode_entry(&r.bytes).ok())
-                .map(|e| e.signer.party.to_string())
+            let reg = self.ledger.registers();
+            let author = reg
+                .entry(target)
+                .and_then(|e| reg.party_at(e.signer))
+                .map(|p| p.to_string())
                 .unwrap_or_else(|| "ICO".into());
             let key_name = self.key_of(if author == "ICO" { "ICO" } else { "OFCOM" });
             let replacement = self.theme_only(&author, now, "Corrected: the description named the wrong quarter");

@@ -222,6 +222,23 @@ fn map_open_error(path: &Path, e: DatabaseError) -> OpenError {
     }
 }
 
+/// Opens read-only. A file left open by a crashed writer needs redb's recovery, which a
+/// read-only handle refuses; then the file is opened for writing once, which runs the recovery
+/// (it rebuilds the engine's allocator state and never touches committed entries), and the
+/// read-only open is retried.
+fn open_read_only(path: &Path) -> Result<ReadOnlyDatabase, OpenError> {
+    match builder().open_read_only(path) {
+        Err(DatabaseError::RepairAborted) => {
+            let db = builder().open(path).map_err(|e| map_open_error(path, e))?;
+            drop(db);
+            builder()
+                .open_read_only(path)
+                .map_err(|e| map_open_error(path, e))
+        }
+        other => other.map_err(|e| map_open_error(path, e)),
+    }
+}
+
 fn check_path(path: &Path) -> Result<(), OpenError> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(OpenError::IsDirectory {
@@ -294,13 +311,12 @@ impl Store {
         check_path(path)?;
         let handle = match access {
             Access::ReadWrite => {
+                // Check it is a ledger through a read-only handle first: opening for writing
+                // changes the file's header, and a file that is not ours must stay untouched.
+                Store::open(path, Access::ReadOnly)?;
                 Handle::Write(builder().open(path).map_err(|e| map_open_error(path, e))?)
             }
-            Access::ReadOnly => Handle::Read(
-                builder()
-                    .open_read_only(path)
-                    .map_err(|e| map_open_error(path, e))?,
-            ),
+            Access::ReadOnly => Handle::Read(open_read_only(path)?),
         };
         let store = Store {
             handle,
