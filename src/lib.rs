@@ -6,6 +6,7 @@
 //! (append) → [`verify`] / [`export`] read back. Only [`store`] knows redb; only the binary's
 //! `cli` knows clap.
 
+pub mod checkpoint;
 pub mod codec;
 pub mod describe;
 pub mod export;
@@ -14,6 +15,7 @@ pub mod input;
 pub mod integrity;
 pub mod keys;
 pub mod ledger;
+pub mod merkle;
 pub mod model;
 pub mod registers;
 pub mod rules;
