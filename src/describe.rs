@@ -24,15 +24,25 @@ pub fn one_line(entry: &Entry) -> String {
         ),
         Body::KeyRevoked(k) => format!("{} revokes key {}: {}", k.party, k.key_id, k.reason),
         Body::PolicyAdopted(p) => {
-            format!("policy {:?} adopted, effective {}", p.label, p.effective_from.london_date())
+            format!(
+                "policy {:?} adopted, effective {}",
+                p.label,
+                p.effective_from.london_date()
+            )
         }
         Body::ThemeDeclared(t) => format!("theme {} declared: {}", t.id, t.title),
         Body::ThemeRetired(t) => format!("theme {} retired: {}", t.id, t.reason),
         Body::DesignationProposed(d) => {
-            format!("proposes {} ({}) as of mutual interest", d.company.name, d.company.id)
+            format!(
+                "proposes {} ({}) as of mutual interest",
+                d.company.name, d.company.id
+            )
         }
         Body::DesignationConfirmed(d) => {
-            format!("confirms {} as of mutual interest (proposal {})", d.company, d.proposal)
+            format!(
+                "confirms {} as of mutual interest (proposal {})",
+                d.company, d.proposal
+            )
         }
         Body::DesignationEnded(d) => format!("ends designation of {}: {}", d.company, d.reason),
         Body::Disclosure(d) => disclosure_gist(d),
@@ -44,7 +54,11 @@ pub fn one_line(entry: &Entry) -> String {
         Body::Correction(c) => format!(
             "corrects {}{}: {}",
             c.supersedes,
-            if c.replacement.is_some() { " with a replacement" } else { "" },
+            if c.replacement.is_some() {
+                " with a replacement"
+            } else {
+                ""
+            },
             c.reason
         ),
     };
@@ -59,7 +73,12 @@ pub fn one_line(entry: &Entry) -> String {
 }
 
 fn disclosure_gist(d: &Disclosure) -> String {
-    let companies: Vec<&str> = d.category.companies().iter().map(|c| c.name.as_str()).collect();
+    let companies: Vec<&str> = d
+        .category
+        .companies()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     let themes: Vec<&str> = d.category.themes().iter().map(|t| t.as_str()).collect();
     let mut s = format!("{}→{} {}", d.from, d.to, d.category.kind());
     if !companies.is_empty() {
@@ -75,8 +94,17 @@ fn disclosure_gist(d: &Disclosure) -> String {
 pub fn full(entry: &Entry, hash: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Entry {} — {}", entry.seq, entry.body.kind());
-    let _ = writeln!(s, "  recorded:  {} ({} UK date)", entry.recorded_at, entry.recorded_at.london_date());
-    let _ = writeln!(s, "  signed by: {} with key {}", entry.signer.party, entry.signer.key_id);
+    let _ = writeln!(
+        s,
+        "  recorded:  {} ({} UK date)",
+        entry.recorded_at,
+        entry.recorded_at.london_date()
+    );
+    let _ = writeln!(
+        s,
+        "  signed by: {} with key {}",
+        entry.signer.party, entry.signer.key_id
+    );
     let _ = writeln!(s, "  hash:      {hash}");
     let _ = writeln!(s, "  previous:  {}", entry.prev);
     match &entry.body {
@@ -107,7 +135,15 @@ pub fn full(entry: &Entry, hash: &str) -> String {
             );
         }
         _ => {
-            let _ = writeln!(s, "  {}", one_line(entry).split_whitespace().skip(4).collect::<Vec<_>>().join(" "));
+            let _ = writeln!(
+                s,
+                "  {}",
+                one_line(entry)
+                    .split_whitespace()
+                    .skip(4)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
         }
     }
     s
@@ -115,19 +151,35 @@ pub fn full(entry: &Entry, hash: &str) -> String {
 
 fn describe_disclosure(s: &mut String, d: &Disclosure) {
     let _ = writeln!(s, "  from → to: {} → {}", d.from, d.to);
-    let _ = writeln!(s, "  disclosed: {} ({} UK date)", d.disclosed_at, d.disclosed_at.london_date());
+    let _ = writeln!(
+        s,
+        "  disclosed: {} ({} UK date)",
+        d.disclosed_at,
+        d.disclosed_at.london_date()
+    );
     let _ = writeln!(s, "  gateway:   {}", d.gateway);
     let _ = writeln!(s, "  category:  {}", d.category.kind());
     match &d.category {
-        Category::InformationRequest { information_notice: true, .. } => {
+        Category::InformationRequest {
+            information_notice: true,
+            ..
+        } => {
             let _ = writeln!(s, "             (a formal Information Notice)");
         }
         Category::PublicInformation { source, .. } => {
-            let _ = writeln!(s, "  source:    {}", source.as_deref().unwrap_or("(none recorded)"));
+            let _ = writeln!(
+                s,
+                "  source:    {}",
+                source.as_deref().unwrap_or("(none recorded)")
+            );
         }
         Category::CaseByCase { assessment, .. } => match assessment {
             Some(a) => {
-                let _ = writeln!(s, "  assessment: {} approved by {}", a.reference, a.approver);
+                let _ = writeln!(
+                    s,
+                    "  assessment: {} approved by {}",
+                    a.reference, a.approver
+                );
             }
             None => {
                 let _ = writeln!(s, "  assessment: (none recorded)");
@@ -154,6 +206,11 @@ fn describe_disclosure(s: &mut String, d: &Disclosure) {
     }
     let _ = writeln!(s, "  officer:   {}", d.officer_role);
     for f in &d.fields {
-        let _ = writeln!(s, "  field:     {} (commitment {})", f.name, hex::encode(f.commitment));
+        let _ = writeln!(
+            s,
+            "  field:     {} (commitment {})",
+            f.name,
+            hex::encode(f.commitment)
+        );
     }
 }

@@ -115,7 +115,11 @@ pub fn export(store: &Store, out: &mut impl Write) -> Result<u64, ExportError> {
         entry_format: crate::model::FORMAT_VERSION,
         entries: store.len()?,
     };
-    writeln!(out, "{}", serde_json::to_string(&header).expect("header serializes"))?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string(&header).expect("header serializes")
+    )?;
     let mut n = 0;
     store.scan(0, None, |r| {
         let entry: Entry = codec::decode_entry(&r.bytes).map_err(|e| ExportError::Damaged {
@@ -133,7 +137,11 @@ pub fn export(store: &Store, out: &mut impl Write) -> Result<u64, ExportError> {
             signature: BASE64.encode(signature),
             view: serde_json::to_value(&entry).expect("entries serialize to JSON"),
         };
-        writeln!(out, "{}", serde_json::to_string(&line).expect("line serializes"))?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&line).expect("line serializes")
+        )?;
         n += 1;
         Ok::<_, ExportError>(())
     })?;
@@ -204,13 +212,21 @@ fn read_export(input: impl BufRead) -> Result<Vec<NewRecord>, ImportError> {
         if hex::encode(hash) != l.hash.to_ascii_lowercase() {
             return Err(bad(
                 n,
-                format!("hash {} does not match the entry bytes ({})", l.hash, hex::encode(hash)),
+                format!(
+                    "hash {} does not match the entry bytes ({})",
+                    l.hash,
+                    hex::encode(hash)
+                ),
             ));
         }
         if l.seq != records.len() as u64 {
             return Err(bad(
                 n,
-                format!("entry #{} is out of order (expected #{})", l.seq, records.len()),
+                format!(
+                    "entry #{} is out of order (expected #{})",
+                    l.seq,
+                    records.len()
+                ),
             ));
         }
         records.push(NewRecord {

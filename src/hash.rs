@@ -76,8 +76,14 @@ mod tests {
     fn commitments_depend_on_every_input() {
         let salt = [7u8; 32];
         let base = field_commitment(&salt, "request_date", b"2024-03-01");
-        assert_ne!(base, field_commitment(&[8u8; 32], "request_date", b"2024-03-01"));
-        assert_ne!(base, field_commitment(&salt, "response_deadline", b"2024-03-01"));
+        assert_ne!(
+            base,
+            field_commitment(&[8u8; 32], "request_date", b"2024-03-01")
+        );
+        assert_ne!(
+            base,
+            field_commitment(&salt, "response_deadline", b"2024-03-01")
+        );
         assert_ne!(base, field_commitment(&salt, "request_date", b"2024-03-02"));
         // Moving a byte between name and value changes the hash (lengths are framed).
         assert_ne!(

@@ -14,6 +14,7 @@ use crate::model::{
     FieldName, Gateway, GatewayParseError, IdError, Notification, PartyId, ThemeId, TimeError,
     Timestamp,
 };
+use crate::store::VaultItem;
 
 /// A disclosure as entered by a recording officer. The JSON form uses exactly these field
 /// names; unknown fields are refused.
@@ -250,8 +251,8 @@ impl DisclosureInput {
         let public_source = non_empty("public_source", self.public_source.clone())?;
         let reference = non_empty("assessment_reference", self.assessment_reference.clone())?;
         let approver = non_empty("assessment_approver", self.assessment_approver.clone())?;
-        let officer_role = non_empty("officer_role", Some(self.officer_role.clone()))?
-            .unwrap_or_default();
+        let officer_role =
+            non_empty("officer_role", Some(self.officer_role.clone()))?.unwrap_or_default();
 
         match kind {
             CategoryKind::InformationRequest
@@ -269,8 +270,10 @@ impl DisclosureInput {
             }
             _ => {}
         }
-        if matches!(kind, CategoryKind::ThemeOnly | CategoryKind::ThemeAndCompany)
-            && themes.is_empty()
+        if matches!(
+            kind,
+            CategoryKind::ThemeOnly | CategoryKind::ThemeAndCompany
+        ) && themes.is_empty()
         {
             return Err(InputError::NeedsTheme(kind));
         }
@@ -286,7 +289,10 @@ impl DisclosureInput {
             return Err(not_for("public_source", "public-information"));
         }
         if (reference.is_some() || approver.is_some()) && kind != CategoryKind::CaseByCase {
-            return Err(not_for("assessment_reference/assessment_approver", "case-by-case"));
+            return Err(not_for(
+                "assessment_reference/assessment_approver",
+                "case-by-case",
+            ));
         }
         // A case-by-case disclosure may lack an assessment (the policy engine flags it), but a
         // half-filled one is a typing slip.
@@ -343,7 +349,7 @@ impl ParsedDisclosure {
         &self,
         companies: Vec<CompanyRef>,
         salt: &mut dyn FnMut() -> [u8; 32],
-    ) -> (Disclosure, Vec<(String, Vec<u8>)>) {
+    ) -> (Disclosure, Vec<VaultItem>) {
         let themes = self.themes.clone();
         let category = match self.kind {
             CategoryKind::InformationRequest => Category::InformationRequest {

@@ -131,7 +131,12 @@ impl PublicKey {
     pub fn to_vkey(&self) -> String {
         let mut raw = vec![ED25519_KEY_TYPE];
         raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, self.key_id.to_hex(), BASE64.encode(raw))
+        format!(
+            "{}+{}+{}",
+            self.name,
+            self.key_id.to_hex(),
+            BASE64.encode(raw)
+        )
     }
 
     /// Parses C2SP verifier key text, checking the key id matches.
@@ -197,9 +202,12 @@ impl PublicKey {
 
 fn parse_typed_key(raw: &[u8]) -> Result<[u8; 32], String> {
     match raw {
-        [ED25519_KEY_TYPE, rest @ ..] => rest
-            .try_into()
-            .map_err(|_| format!("expected 32 key bytes after the type byte, found {}", rest.len())),
+        [ED25519_KEY_TYPE, rest @ ..] => rest.try_into().map_err(|_| {
+            format!(
+                "expected 32 key bytes after the type byte, found {}",
+                rest.len()
+            )
+        }),
         [t, ..] => Err(format!(
             "key type 0x{t:02x} is not Ed25519 (0x01); only Ed25519 keys sign ledger entries"
         )),
@@ -344,7 +352,11 @@ pub fn entry_message(entry_bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Verifies an entry signature strictly (rejecting malleable and small-order encodings).
-pub fn verify_entry_signature(key: &VerifyingKey, entry_bytes: &[u8], signature: &[u8; 64]) -> bool {
+pub fn verify_entry_signature(
+    key: &VerifyingKey,
+    entry_bytes: &[u8],
+    signature: &[u8; 64],
+) -> bool {
     let sig = Signature::from_bytes(signature);
     key.verify_strict(&entry_message(entry_bytes), &sig).is_ok()
 }
@@ -423,7 +435,11 @@ mod tests {
     #[test]
     fn rejects_wrong_key_id_and_type() {
         let vkey = "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-        assert!(PublicKey::from_vkey(vkey).unwrap_err().contains("does not match"));
+        assert!(
+            PublicKey::from_vkey(vkey)
+                .unwrap_err()
+                .contains("does not match")
+        );
         let wrong_type = "PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
         assert!(PublicKey::from_vkey(wrong_type).is_err());
         assert!(PublicKey::from_vkey("not a key").is_err());
@@ -450,7 +466,10 @@ mod tests {
         assert_eq!(mode, 0o600);
         let loaded = SecretKey::load(&path).unwrap();
         assert_eq!(loaded.public(), key.public());
-        assert!(matches!(key.save(&path, false), Err(KeyError::Exists { .. })));
+        assert!(matches!(
+            key.save(&path, false),
+            Err(KeyError::Exists { .. })
+        ));
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = SecretKey::load(&path).unwrap_err();
         assert!(err.to_string().contains("chmod 600"), "{err}");

@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::registers::{KeyStatus, Registers};
 use crate::rules;
-use crate::store::{Access, NewRecord, OpenError, Store, StoreAppendError, StoreError};
+use crate::store::{Access, NewRecord, OpenError, Store, StoreAppendError, StoreError, VaultItem};
 
 /// How far in the future (seconds) a disclosure date may be, to allow for clock skew.
 pub const FUTURE_TOLERANCE_SECS: i64 = 300;
@@ -58,7 +58,9 @@ pub enum AppendError {
     #[error(transparent)]
     Input(#[from] InputError),
     /// A party that the ledger does not know.
-    #[error("{party} is not a party to this ledger (parties: {known}); check the spelling, e.g. ICO or OFCOM")]
+    #[error(
+        "{party} is not a party to this ledger (parties: {known}); check the spelling, e.g. ICO or OFCOM"
+    )]
     UnknownParty {
         /// The party given.
         party: PartyId,
@@ -210,7 +212,7 @@ pub struct Pending {
     /// The body.
     pub body: Body,
     /// (field name, salt ‖ value) pairs for the vault.
-    pub vault: Vec<(String, Vec<u8>)>,
+    pub vault: Vec<VaultItem>,
 }
 
 impl From<Body> for Pending {
@@ -490,7 +492,7 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
         salt: &mut dyn FnMut() -> [u8; 32],
-    ) -> Result<(crate::model::Disclosure, Vec<(String, Vec<u8>)>), AppendError> {
+    ) -> Result<(crate::model::Disclosure, Vec<VaultItem>), AppendError> {
         for p in [&parsed.from, &parsed.to] {
             if !self.reg.parties.contains_key(p) {
                 return Err(self.unknown_party(p));
@@ -581,11 +583,12 @@ impl Ledger {
             .disclosures
             .get(&seq.0)
             .ok_or_else(|| self.bad_reference(seq, "a disclosure"))?;
-        self.check_key(&d.to, key)
-            .map_err(|_| AppendError::Conflict(format!(
+        self.check_key(&d.to, key).map_err(|_| {
+            AppendError::Conflict(format!(
                 "{seq} was disclosed to {}, so only {} can acknowledge it; sign with {}'s key",
                 d.to, d.to, d.to
-            )))?;
+            ))
+        })?;
         if let Some((ack, _)) = d.acknowledged {
             return Err(AppendError::Conflict(format!(
                 "{seq} was already acknowledged by {ack}; nothing to do"
@@ -643,7 +646,8 @@ impl Ledger {
         let (replacement, vault) = match replacement {
             Some(input) => {
                 if target.kind != EntryKind::Disclosure {
-                    return Err(self.bad_reference(seq, "a disclosure (only disclosures take a replacement)"));
+                    return Err(self
+                        .bad_reference(seq, "a disclosure (only disclosures take a replacement)"));
                 }
                 let parsed = input.parse()?;
                 let (d, v) = self.resolve_disclosure(&parsed, key, now, salt)?;
@@ -814,7 +818,7 @@ impl Ledger {
 fn seal(
     entry: &Entry,
     key: &SecretKey,
-    vault: Vec<(String, Vec<u8>)>,
+    vault: Vec<VaultItem>,
 ) -> Result<(NewRecord, EntryHash), EncodeError> {
     let bytes = codec::encode_entry(entry)?;
     let hash = leaf_hash(&bytes);
@@ -882,8 +886,8 @@ fn catch_up(store: &Store, reg: &mut Registers) -> Result<(), AppendError> {
 fn replay_into(store: &Store, reg: &mut Registers) -> Result<(), ReplayError> {
     let from = reg.head.map_or(0, |(s, _, _)| s.0 + 1);
     store.scan(from, None, |r| {
-        let entry =
-            codec::decode_entry(&r.bytes).map_err(|source| ReplayError::Decode { key: r.key, source })?;
+        let entry = codec::decode_entry(&r.bytes)
+            .map_err(|source| ReplayError::Decode { key: r.key, source })?;
         let expected = reg.head.map_or(Seq(0), |(s, _, _)| s.next());
         if entry.seq != expected || r.key != expected.0 {
             return Err(ReplayError::Chain {

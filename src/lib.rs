@@ -19,6 +19,6 @@ pub mod merkle;
 pub mod model;
 pub mod registers;
 pub mod rules;
+pub mod sample;
 pub mod store;
 pub mod verify;
-pub mod sample;

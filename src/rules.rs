@@ -95,30 +95,45 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
         Body::Genesis(_) => unreachable!("handled above"),
         Body::KeyAdded(k) => {
             if &k.party != signer {
-                out.push((IntegrityKind::WrongSigner, format!("{signer} added a key for {}", k.party)));
+                out.push((
+                    IntegrityKind::WrongSigner,
+                    format!("{signer} added a key for {}", k.party),
+                ));
             }
             check_new_key(reg, &k.party, &k.key, &mut out);
         }
         Body::KeyRotated(k) => {
             if &k.party != signer {
-                out.push((IntegrityKind::WrongSigner, format!("{signer} rotated a key of {}", k.party)));
+                out.push((
+                    IntegrityKind::WrongSigner,
+                    format!("{signer} rotated a key of {}", k.party),
+                ));
             }
             if !matches!(reg.key_status(&k.party, k.old, seq), KeyStatus::Valid) {
                 out.push((
                     IntegrityKind::DanglingReference,
-                    format!("rotates key {} which is not a valid key of {}", k.old, k.party),
+                    format!(
+                        "rotates key {} which is not a valid key of {}",
+                        k.old, k.party
+                    ),
                 ));
             }
             check_new_key(reg, &k.party, &k.new, &mut out);
         }
         Body::KeyRevoked(k) => {
             if &k.party != signer {
-                out.push((IntegrityKind::WrongSigner, format!("{signer} revoked a key of {}", k.party)));
+                out.push((
+                    IntegrityKind::WrongSigner,
+                    format!("{signer} revoked a key of {}", k.party),
+                ));
             }
             if !matches!(reg.key_status(&k.party, k.key_id, seq), KeyStatus::Valid) {
                 out.push((
                     IntegrityKind::DanglingReference,
-                    format!("revokes key {} which is not a valid key of {}", k.key_id, k.party),
+                    format!(
+                        "revokes key {} which is not a valid key of {}",
+                        k.key_id, k.party
+                    ),
                 ));
             }
         }
@@ -131,43 +146,62 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             {
                 out.push((
                     IntegrityKind::DanglingReference,
-                    format!("confirms {}, which is not an earlier designation proposal", d.proposal),
+                    format!(
+                        "confirms {}, which is not an earlier designation proposal",
+                        d.proposal
+                    ),
                 ));
-            } else if !reg.companies.get(&d.company).is_some_and(|c| {
-                c.proposals.iter().any(|p| p.seq == d.proposal)
-            }) {
+            } else if !reg
+                .companies
+                .get(&d.company)
+                .is_some_and(|c| c.proposals.iter().any(|p| p.seq == d.proposal))
+            {
                 out.push((
                     IntegrityKind::DanglingReference,
-                    format!("confirms {} for company {}, but that proposal is for another company", d.proposal, d.company),
+                    format!(
+                        "confirms {} for company {}, but that proposal is for another company",
+                        d.proposal, d.company
+                    ),
                 ));
             }
         }
         Body::DesignationEnded(_) => {}
         Body::Disclosure(d) => {
             if &d.from != signer {
-                out.push((IntegrityKind::WrongSigner, format!("disclosure from {} is signed by {signer}", d.from)));
+                out.push((
+                    IntegrityKind::WrongSigner,
+                    format!("disclosure from {} is signed by {signer}", d.from),
+                ));
             }
             if !reg.parties.contains_key(&d.to) {
                 out.push((
                     IntegrityKind::DanglingReference,
-                    format!("disclosure to {}, which is not a party to this ledger", d.to),
+                    format!(
+                        "disclosure to {}, which is not a party to this ledger",
+                        d.to
+                    ),
                 ));
             }
         }
-        Body::Acknowledgement(a) => match reg.disclosures.get(&a.disclosure.0) {
-            Some(d) if a.disclosure < seq => {
-                if &d.to != signer {
-                    out.push((IntegrityKind::WrongSigner, format!(
+        Body::Acknowledgement(a) => {
+            match reg.disclosures.get(&a.disclosure.0) {
+                Some(d) if a.disclosure < seq => {
+                    if &d.to != signer {
+                        out.push((IntegrityKind::WrongSigner, format!(
                         "acknowledgement of {} is signed by {signer}, but the recipient was {}",
                         a.disclosure, d.to
                     )));
+                    }
                 }
+                _ => out.push((
+                    IntegrityKind::DanglingReference,
+                    format!(
+                        "acknowledges {}, which is not an earlier disclosure",
+                        a.disclosure
+                    ),
+                )),
             }
-            _ => out.push((
-                IntegrityKind::DanglingReference,
-                format!("acknowledges {}, which is not an earlier disclosure", a.disclosure),
-            )),
-        },
+        }
         Body::Correction(c) => {
             match reg.entry(c.supersedes).filter(|_| c.supersedes < seq) {
                 None => out.push((
@@ -176,10 +210,13 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                 )),
                 Some(target) => {
                     if reg.party_at(target.signer) != Some(signer) {
-                        out.push((IntegrityKind::WrongSigner, format!(
-                            "{signer} corrects {}, which another party recorded",
-                            c.supersedes
-                        )));
+                        out.push((
+                            IntegrityKind::WrongSigner,
+                            format!(
+                                "{signer} corrects {}, which another party recorded",
+                                c.supersedes
+                            ),
+                        ));
                     }
                     if c.replacement.is_some() && target.kind != EntryKind::Disclosure {
                         out.push((
@@ -197,7 +234,10 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             {
                 out.push((
                     IntegrityKind::WrongSigner,
-                    format!("replacement disclosure from {} is signed by {signer}", r.from),
+                    format!(
+                        "replacement disclosure from {} is signed by {signer}",
+                        r.from
+                    ),
                 ));
             }
         }

@@ -83,12 +83,36 @@ impl SplitMix64 {
 
 /// The initial Collaboration Themes of the 2024 statement (§2): id, title, description.
 pub const INITIAL_THEMES: [(&str, &str, &str); 6] = [
-    ("age-assurance", "Age assurance", "Age estimation and verification used to tailor services to users' ages."),
-    ("recommender-systems", "Recommender systems", "Algorithms that curate and rank content suggested to users."),
-    ("proactive-tech-and-ai", "Proactive tech and relevant AI tools", "Content, user-profiling and behaviour identification technology."),
-    ("child-default-and-geolocation-settings", "Default and geolocation settings for child users", "High-privacy defaults and geolocation off by default for children."),
-    ("online-safety-privacy-duties", "Online safety privacy duties", "Regard for privacy when deciding on safety measures and policies."),
-    ("upholding-terms-and-standards", "Upholding terms, policies and community standards", "Publishing and upholding clear terms of service and policies."),
+    (
+        "age-assurance",
+        "Age assurance",
+        "Age estimation and verification used to tailor services to users' ages.",
+    ),
+    (
+        "recommender-systems",
+        "Recommender systems",
+        "Algorithms that curate and rank content suggested to users.",
+    ),
+    (
+        "proactive-tech-and-ai",
+        "Proactive tech and relevant AI tools",
+        "Content, user-profiling and behaviour identification technology.",
+    ),
+    (
+        "child-default-and-geolocation-settings",
+        "Default and geolocation settings for child users",
+        "High-privacy defaults and geolocation off by default for children.",
+    ),
+    (
+        "online-safety-privacy-duties",
+        "Online safety privacy duties",
+        "Regard for privacy when deciding on safety measures and policies.",
+    ),
+    (
+        "upholding-terms-and-standards",
+        "Upholding terms, policies and community standards",
+        "Publishing and upholding clear terms of service and policies.",
+    ),
 ];
 
 /// Fictional companies: id and name.
@@ -168,7 +192,10 @@ impl DemoKeys {
     pub fn load(dir: &Path) -> Result<DemoKeys, crate::keys::KeyError> {
         let mut keys = BTreeMap::new();
         for n in DEMO_KEY_NAMES {
-            keys.insert(n.to_string(), SecretKey::load(&dir.join(format!("{n}.key")))?);
+            keys.insert(
+                n.to_string(),
+                SecretKey::load(&dir.join(format!("{n}.key")))?,
+            );
         }
         Ok(DemoKeys(keys))
     }
@@ -198,7 +225,13 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
-    fn append(&mut self, key_name: &str, pending: Pending, now: Timestamp, what: &str) -> Result<Seq, GenerateError> {
+    fn append(
+        &mut self,
+        key_name: &str,
+        pending: Pending,
+        now: Timestamp,
+        what: &str,
+    ) -> Result<Seq, GenerateError> {
         let key = self.keys.get(key_name);
         self.ledger
             .append(pending, key, now)
@@ -220,7 +253,14 @@ impl Gen<'_> {
         })
     }
 
-    fn declare_theme(&mut self, party: &str, id: &str, title: &str, desc: &str, now: Timestamp) -> Result<(), GenerateError> {
+    fn declare_theme(
+        &mut self,
+        party: &str,
+        id: &str,
+        title: &str,
+        desc: &str,
+        now: Timestamp,
+    ) -> Result<(), GenerateError> {
         let pending = self.prepared(
             self.ledger
                 .prepare_theme_declared(ThemeId::new(id).expect("valid"), title, desc, now),
@@ -230,7 +270,12 @@ impl Gen<'_> {
         Ok(())
     }
 
-    fn propose(&mut self, party: &str, company: usize, now: Timestamp) -> Result<(), GenerateError> {
+    fn propose(
+        &mut self,
+        party: &str,
+        company: usize,
+        now: Timestamp,
+    ) -> Result<(), GenerateError> {
         let (id, name) = COMPANIES[company];
         let pending = self.prepared(
             self.ledger.prepare_company_proposed(
@@ -245,7 +290,12 @@ impl Gen<'_> {
         Ok(())
     }
 
-    fn confirm(&mut self, party: &str, company: usize, now: Timestamp) -> Result<(), GenerateError> {
+    fn confirm(
+        &mut self,
+        party: &str,
+        company: usize,
+        now: Timestamp,
+    ) -> Result<(), GenerateError> {
         let pending = self.prepared(
             self.ledger
                 .prepare_company_confirmed(CompanyId::new(COMPANIES[company].0).expect("valid")),
@@ -255,7 +305,13 @@ impl Gen<'_> {
         Ok(())
     }
 
-    fn disclose(&mut self, key_name: &str, input: DisclosureInput, now: Timestamp, ack: Option<i64>) -> Result<Seq, GenerateError> {
+    fn disclose(
+        &mut self,
+        key_name: &str,
+        input: DisclosureInput,
+        now: Timestamp,
+        ack: Option<i64>,
+    ) -> Result<Seq, GenerateError> {
         let key = self.keys.get(key_name);
         let rng = &mut self.rng;
         let pending = self
@@ -282,7 +338,8 @@ impl Gen<'_> {
             }
             self.acks_due.remove(0);
             let key = self.keys.get(self.key_of(to));
-            let pending = self.prepared(self.ledger.prepare_ack(seq, t, key, t), "acknowledgement")?;
+            let pending =
+                self.prepared(self.ledger.prepare_ack(seq, t, key, t), "acknowledgement")?;
             self.append(self.key_of(to), pending, t, "acknowledgement")?;
         }
         Ok(())
@@ -304,9 +361,17 @@ impl Gen<'_> {
             .map(|t| t.to_string())
             .collect();
         let from_ofcom = self.rng.chance(55);
-        let (from, to) = if from_ofcom { ("OFCOM", "ICO") } else { ("ICO", "OFCOM") };
+        let (from, to) = if from_ofcom {
+            ("OFCOM", "ICO")
+        } else {
+            ("ICO", "OFCOM")
+        };
         let gateway = if from_ofcom {
-            if self.rng.chance(5) { "consent: consent recorded on the case file".to_owned() } else { "Communications Act 2003 s393(2)(a)".to_owned() }
+            if self.rng.chance(5) {
+                "consent: consent recorded on the case file".to_owned()
+            } else {
+                "Communications Act 2003 s393(2)(a)".to_owned()
+            }
         } else if self.rng.chance(30) {
             "Data Protection Act 2018 s132(2)(f)".to_owned()
         } else {
@@ -327,9 +392,16 @@ impl Gen<'_> {
             to: to.into(),
             disclosed_at: now.to_string(),
             gateway: Some(gateway),
-            notification: "skipped: routine disclosure expected without prior notification (statement §4)".into(),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
             relevance,
-            officer_role: if from_ofcom { "Online Safety supervision team" } else { "Regulatory Supervision, Online Safety liaison" }.into(),
+            officer_role: if from_ofcom {
+                "Online Safety supervision team"
+            } else {
+                "Regulatory Supervision, Online Safety liaison"
+            }
+            .into(),
             ..DisclosureInput::default()
         };
         match roll {
@@ -338,7 +410,9 @@ impl Gen<'_> {
                 input.information_notice = self.rng.chance(40);
                 input.companies = vec![cid];
                 input.themes = vec![theme];
-                let deadline = day.checked_add(jiff::Span::new().days(14 + self.rng.below(21) as i64)).unwrap_or(day);
+                let deadline = day
+                    .checked_add(jiff::Span::new().days(14 + self.rng.below(21) as i64))
+                    .unwrap_or(day);
                 fields.insert("request_date".into(), date);
                 fields.insert("response_deadline".into(), deadline.to_string());
                 fields.insert("company_names".into(), cname);
@@ -359,8 +433,14 @@ impl Gen<'_> {
                 input.companies = vec![cid];
                 input.relevance = None;
                 input.public_source = Some(format!("Press report, The Daily Example, {date}"));
-                fields.insert("source_reference".into(), format!("https://news.example/{}", self.rng.below(100_000)));
-                fields.insert("summary".into(), format!("Press coverage of {cname}'s new features for young users"));
+                fields.insert(
+                    "source_reference".into(),
+                    format!("https://news.example/{}", self.rng.below(100_000)),
+                );
+                fields.insert(
+                    "summary".into(),
+                    format!("Press coverage of {cname}'s new features for young users"),
+                );
                 fields.insert("company_names".into(), cname);
             }
             70..=79 => {
@@ -368,7 +448,10 @@ impl Gen<'_> {
                 input.themes = vec![theme.clone()];
                 input.relevance = None;
                 fields.insert("theme".into(), theme);
-                fields.insert("description".into(), "Supervision team looking into how services reduce risk to children".into());
+                fields.insert(
+                    "description".into(),
+                    "Supervision team looking into how services reduce risk to children".into(),
+                );
             }
             80..=91 => {
                 input.category = "theme-and-company".into();
@@ -382,12 +465,16 @@ impl Gen<'_> {
                 input.category = "case-by-case".into();
                 input.companies = vec![cid];
                 input.themes = vec![theme];
-                input.assessment_reference = Some(format!("CBC-{}-{:03}", day.year(), self.rng.below(1000)));
+                input.assessment_reference =
+                    Some(format!("CBC-{}-{:03}", day.year(), self.rng.below(1000)));
                 input.assessment_approver = Some("Director of Online Safety Supervision".into());
                 if self.rng.chance(50) {
                     input.notification = "notified".into();
                 }
-                fields.insert("summary".into(), "Detailed findings shared under the gateway after assessment".into());
+                fields.insert(
+                    "summary".into(),
+                    "Detailed findings shared under the gateway after assessment".into(),
+                );
                 fields.insert("company_names".into(), cname);
             }
         }
@@ -397,7 +484,11 @@ impl Gen<'_> {
 }
 
 /// Builds a ledger at `path` from `keys` per `opts`. Returns the number of entries.
-pub fn generate(path: &Path, keys: &DemoKeys, opts: &GenerateOptions) -> Result<u64, GenerateError> {
+pub fn generate(
+    path: &Path,
+    keys: &DemoKeys,
+    opts: &GenerateOptions,
+) -> Result<u64, GenerateError> {
     let genesis_time = at(opts.start, 9, 0);
     let parties = [
         PartyInit {
@@ -411,8 +502,19 @@ pub fn generate(path: &Path, keys: &DemoKeys, opts: &GenerateOptions) -> Result<
             key: keys.get("ofcom-2024").public().clone(),
         },
     ];
-    let policy = policy_document(DEFAULT_POLICY_LABEL, Timestamp::start_of_day(Date::constant(2024, 1, 1)), DEFAULT_POLICY);
-    let ledger = Ledger::create(path, SAMPLE_ORIGIN, &parties, policy, keys.get("ico-2024"), genesis_time)?;
+    let policy = policy_document(
+        DEFAULT_POLICY_LABEL,
+        Timestamp::start_of_day(Date::constant(2024, 1, 1)),
+        DEFAULT_POLICY,
+    );
+    let ledger = Ledger::create(
+        path,
+        SAMPLE_ORIGIN,
+        &parties,
+        policy,
+        keys.get("ico-2024"),
+        genesis_time,
+    )?;
     let mut g = Gen {
         ledger,
         keys,
@@ -435,7 +537,11 @@ pub fn generate(path: &Path, keys: &DemoKeys, opts: &GenerateOptions) -> Result<
     // mutual); 7 is proposed and never confirmed; 8 and 9 are never proposed.
     let day1 = day0.tomorrow().expect("in range");
     for c in 0..=5 {
-        let (a, b) = if c % 2 == 0 { ("OFCOM", "ICO") } else { ("ICO", "OFCOM") };
+        let (a, b) = if c % 2 == 0 {
+            ("OFCOM", "ICO")
+        } else {
+            ("ICO", "OFCOM")
+        };
         g.propose(a, c, at(day1, 10, c as i64))?;
         g.confirm(b, c, at(day1, 14, c as i64))?;
     }
@@ -456,13 +562,24 @@ pub fn generate(path: &Path, keys: &DemoKeys, opts: &GenerateOptions) -> Result<
                 let now = at(day, 9 + g.rng.below(8) as i64, g.rng.below(60) as i64);
                 g.run_acks_until(now)?;
                 let input = g.random_disclosure(now, day);
-                let by = if input.from == "OFCOM" && g.ledger.registers().key_status(&p("OFCOM"), keys.get("ofcom-ops-2024").public().key_id, g.ledger.next_seq()) == crate::registers::KeyStatus::Valid && g.rng.chance(30) {
+                let by = if input.from == "OFCOM"
+                    && g.ledger.registers().key_status(
+                        &p("OFCOM"),
+                        keys.get("ofcom-ops-2024").public().key_id,
+                        g.ledger.next_seq(),
+                    ) == crate::registers::KeyStatus::Valid
+                    && g.rng.chance(30)
+                {
                     "ofcom-ops-2024"
                 } else {
                     g.key_of(&input.from)
                 };
                 let ack = if g.rng.chance(93) {
-                    let days = if g.rng.chance(8) { 12 + g.rng.below(10) } else { g.rng.below(5) };
+                    let days = if g.rng.chance(8) {
+                        12 + g.rng.below(10)
+                    } else {
+                        g.rng.below(5)
+                    };
                     Some(days as i64 * 86_400 + 3_600 + g.rng.below(20_000) as i64)
                 } else {
                     None
@@ -484,7 +601,12 @@ pub fn generate(path: &Path, keys: &DemoKeys, opts: &GenerateOptions) -> Result<
 impl Gen<'_> {
     /// Register changes and deliberate anomalies on fixed dates, so the sample has every entry
     /// kind and every policy flag at least once.
-    fn milestones(&mut self, day: Date, done: &mut [bool; 8], opts: &GenerateOptions) -> Result<(), GenerateError> {
+    fn milestones(
+        &mut self,
+        day: Date,
+        done: &mut [bool; 8],
+        opts: &GenerateOptions,
+    ) -> Result<(), GenerateError> {
         let mut once = |i: usize, date: Date| -> bool {
             if !done[i] && day >= date {
                 done[i] = true;
@@ -495,16 +617,41 @@ impl Gen<'_> {
         };
         if once(0, Date::constant(2024, 9, 2)) {
             // A policy revision: same rules, acknowledgement window tightened to 7 days.
-            let text = DEFAULT_POLICY.replace("acknowledge_within_days = 10", "acknowledge_within_days = 7");
-            let doc = policy_document("ico-ofcom-2024 rev 2", Timestamp::start_of_day(Date::constant(2024, 10, 1)), &text);
+            let text = DEFAULT_POLICY.replace(
+                "acknowledge_within_days = 10",
+                "acknowledge_within_days = 7",
+            );
+            let doc = policy_document(
+                "ico-ofcom-2024 rev 2",
+                Timestamp::start_of_day(Date::constant(2024, 10, 1)),
+                &text,
+            );
             let now = at(day, 9, 5);
-            self.append(self.key_of("ICO"), crate::model::Body::PolicyAdopted(doc).into(), now, "policy adoption")?;
+            self.append(
+                self.key_of("ICO"),
+                crate::model::Body::PolicyAdopted(doc).into(),
+                now,
+                "policy adoption",
+            )?;
         }
         if once(1, Date::constant(2025, 2, 3)) {
             // A new theme, and one retired.
-            self.declare_theme("OFCOM", "automated-content-moderation", "Automated content moderation", "Use of automated moderation across social media platforms.", at(day, 9, 10))?;
+            self.declare_theme(
+                "OFCOM",
+                "automated-content-moderation",
+                "Automated content moderation",
+                "Use of automated moderation across social media platforms.",
+                at(day, 9, 10),
+            )?;
             let now = at(day, 9, 20);
-            let pending = self.prepared(self.ledger.prepare_theme_retired(ThemeId::new("proactive-tech-and-ai").expect("valid"), "Merged into automated content moderation", now), "theme retirement")?;
+            let pending = self.prepared(
+                self.ledger.prepare_theme_retired(
+                    ThemeId::new("proactive-tech-and-ai").expect("valid"),
+                    "Merged into automated content moderation",
+                    now,
+                ),
+                "theme retirement",
+            )?;
             self.append(self.key_of("ICO"), pending, now, "theme retirement")?;
         }
         if once(2, Date::constant(2025, 4, 1)) {
@@ -519,7 +666,14 @@ impl Gen<'_> {
         if once(3, Date::constant(2025, 6, 2)) {
             // A designation ends; a new company is designated.
             let now = at(day, 9, 30);
-            let pending = self.prepared(self.ledger.prepare_company_ended(CompanyId::new(COMPANIES[5].0).expect("valid"), "No longer of current interest to Ofcom", now), "designation end")?;
+            let pending = self.prepared(
+                self.ledger.prepare_company_ended(
+                    CompanyId::new(COMPANIES[5].0).expect("valid"),
+                    "No longer of current interest to Ofcom",
+                    now,
+                ),
+                "designation end",
+            )?;
             self.append(self.key_of("OFCOM"), pending, now, "designation end")?;
             self.propose("ICO", 8, at(day, 10, 0))?;
             self.confirm("OFCOM", 8, at(day, 11, 0))?;
@@ -528,7 +682,11 @@ impl Gen<'_> {
             // Ofcom revokes its operations key.
             let now = at(day, 9, 0);
             let id = self.keys.get("ofcom-ops-2024").public().key_id;
-            let pending = self.ledger.prepare_key_revoked(p("OFCOM"), id, "Operations key retired with the team's move");
+            let pending = self.ledger.prepare_key_revoked(
+                p("OFCOM"),
+                id,
+                "Operations key retired with the team's move",
+            );
             self.append("ofcom-2024", pending, now, "key revocation")?;
         }
         if opts.anomalies && once(5, Date::constant(2024, 11, 4)) {
@@ -548,16 +706,37 @@ impl Gen<'_> {
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "ICO".into());
             let key_name = self.key_of(if author == "ICO" { "ICO" } else { "OFCOM" });
-            let replacement = self.theme_only(&author, now, "Corrected: the description named the wrong quarter");
+            let replacement = self.theme_only(
+                &author,
+                now,
+                "Corrected: the description named the wrong quarter",
+            );
             let key = self.keys.get(key_name);
             let rng = &mut self.rng;
-            let pending = self.ledger.prepare_correction(target, "The recorded description named the wrong quarter", Some(&replacement), key, now, &mut || rng.bytes32());
+            let pending = self.ledger.prepare_correction(
+                target,
+                "The recorded description named the wrong quarter",
+                Some(&replacement),
+                key,
+                now,
+                &mut || rng.bytes32(),
+            );
             match pending {
                 Ok(pending) => {
                     self.append(key_name, pending, now, "correction")?;
                 }
                 Err(_) => {
-                    let pending = self.prepared(self.ledger.prepare_correction(target, "The disclosure date was recorded a day late", None, key, now, &mut || [0; 32]), "correction")?;
+                    let pending = self.prepared(
+                        self.ledger.prepare_correction(
+                            target,
+                            "The disclosure date was recorded a day late",
+                            None,
+                            key,
+                            now,
+                            &mut || [0; 32],
+                        ),
+                        "correction",
+                    )?;
                     self.append(key_name, pending, now, "correction")?;
                 }
             }
@@ -568,16 +747,29 @@ impl Gen<'_> {
     fn theme_only(&self, from: &str, now: Timestamp, description: &str) -> DisclosureInput {
         DisclosureInput {
             from: from.into(),
-            to: if from == "ICO" { "OFCOM".into() } else { "ICO".into() },
+            to: if from == "ICO" {
+                "OFCOM".into()
+            } else {
+                "ICO".into()
+            },
             disclosed_at: now.plus_seconds(-3600).to_string(),
-            gateway: Some(if from == "ICO" { "Data Protection Act 2018 s132(2)(c)" } else { "Communications Act 2003 s393(2)(a)" }.into()),
+            gateway: Some(
+                if from == "ICO" {
+                    "Data Protection Act 2018 s132(2)(c)"
+                } else {
+                    "Communications Act 2003 s393(2)(a)"
+                }
+                .into(),
+            ),
             category: "theme-only".into(),
             themes: vec!["recommender-systems".into()],
             fields: BTreeMap::from([
                 ("theme".into(), "recommender-systems".into()),
                 ("description".into(), description.into()),
             ]),
-            notification: "skipped: routine disclosure expected without prior notification (statement §4)".into(),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
             officer_role: "Online Safety supervision team".into(),
             ..DisclosureInput::default()
         }
@@ -586,12 +778,32 @@ impl Gen<'_> {
     fn anomalies_2024(&mut self, day: Date) -> Result<(), GenerateError> {
         let base = |from: &str, category: &str, hour: i64| DisclosureInput {
             from: from.into(),
-            to: if from == "ICO" { "OFCOM".into() } else { "ICO".into() },
+            to: if from == "ICO" {
+                "OFCOM".into()
+            } else {
+                "ICO".into()
+            },
             disclosed_at: at(day, hour, 0).to_string(),
-            gateway: Some(if from == "ICO" { "Data Protection Act 2018 s132(2)(c)" } else { "Communications Act 2003 s393(2)(a)" }.into()),
+            gateway: Some(
+                if from == "ICO" {
+                    "Data Protection Act 2018 s132(2)(c)"
+                } else {
+                    "Communications Act 2003 s393(2)(a)"
+                }
+                .into(),
+            ),
             category: category.into(),
-            notification: "skipped: routine disclosure expected without prior notification (statement §4)".into(),
-            relevance: Some(if from == "ICO" { "matters of potential intersection between online safety and data protection" } else { "relevant to online safety" }.into()),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
+            relevance: Some(
+                if from == "ICO" {
+                    "matters of potential intersection between online safety and data protection"
+                } else {
+                    "relevant to online safety"
+                }
+                .into(),
+            ),
             officer_role: "Online Safety supervision team".into(),
             ..DisclosureInput::default()
         };
@@ -603,7 +815,10 @@ impl Gen<'_> {
             ("request_date".into(), day.to_string()),
             ("response_deadline".into(), "2024-11-25".into()),
             ("company_names".into(), "BrightLoop Social Ltd".into()),
-            ("request_content".into(), "Questions 1-14 on age estimation accuracy".into()),
+            (
+                "request_content".into(),
+                "Questions 1-14 on age estimation accuracy".into(),
+            ),
         ]);
         self.disclose("ofcom-2024", d, at(day, 9, 30), Some(86_400))?;
         // 2. A stakeholder meeting about a company proposed but never confirmed (not mutual).
@@ -648,7 +863,10 @@ impl Gen<'_> {
         let mut d = base("OFCOM", "case-by-case", 14);
         d.companies = vec!["loopmarket=LoopMarket Ltd".into()];
         d.themes = vec!["recommender-systems".into()];
-        d.fields = BTreeMap::from([("summary".into(), "Complaint volumes about LoopMarket's recommendations".into())]);
+        d.fields = BTreeMap::from([(
+            "summary".into(),
+            "Complaint volumes about LoopMarket's recommendations".into(),
+        )]);
         self.disclose("ofcom-2024", d, at(day, 14, 30), None)?;
         Ok(())
     }
@@ -669,7 +887,9 @@ impl Gen<'_> {
                 ("response_deadline".into(), "2025-03-24".into()),
                 ("company_names".into(), "KidZone Games Ltd".into()),
             ]),
-            notification: "skipped: routine disclosure expected without prior notification (statement §4)".into(),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
             officer_role: "Regulatory Supervision, Online Safety liaison".into(),
             ..DisclosureInput::default()
         };
@@ -683,7 +903,10 @@ impl Gen<'_> {
             category: "public-information".into(),
             companies: vec!["pixelpond".into()],
             fields: BTreeMap::from([
-                ("summary".into(), "Reported changes to PixelPond's default settings".into()),
+                (
+                    "summary".into(),
+                    "Reported changes to PixelPond's default settings".into(),
+                ),
                 ("company_names".into(), "PixelPond Video Ltd".into()),
             ]),
             notification: "skipped: publicly available information".into(),
@@ -701,9 +924,14 @@ impl Gen<'_> {
             themes: vec!["proactive-tech-and-ai".into()],
             fields: BTreeMap::from([
                 ("theme".into(), "proactive-tech-and-ai".into()),
-                ("description".into(), "Review of proactive technology deployments".into()),
+                (
+                    "description".into(),
+                    "Review of proactive technology deployments".into(),
+                ),
             ]),
-            notification: "skipped: routine disclosure expected without prior notification (statement §4)".into(),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
             officer_role: "Online Safety supervision team".into(),
             ..DisclosureInput::default()
         };
@@ -712,7 +940,13 @@ impl Gen<'_> {
         let d = DisclosureInput {
             from: "ICO".into(),
             to: "OFCOM".into(),
-            disclosed_at: at(day.checked_sub(jiff::Span::new().days(12)).expect("in range"), 15, 0).to_string(),
+            disclosed_at: at(
+                day.checked_sub(jiff::Span::new().days(12))
+                    .expect("in range"),
+                15,
+                0,
+            )
+            .to_string(),
             gateway: Some("Data Protection Act 2018 s132(2)(c)".into()),
             category: "stakeholder-meeting".into(),
             companies: vec!["agecheck".into()],
@@ -721,7 +955,9 @@ impl Gen<'_> {
                 ("meeting_date".into(), "2025-02-19".into()),
                 ("company_names".into(), "AgeCheck Verify Ltd".into()),
             ]),
-            notification: "skipped: routine disclosure expected without prior notification (statement §4)".into(),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
             relevance: Some(ico_rel.into()),
             officer_role: "Regulatory Supervision, Online Safety liaison".into(),
             ..DisclosureInput::default()

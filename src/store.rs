@@ -41,7 +41,9 @@ pub enum OpenError {
         path: PathBuf,
     },
     /// The path is a directory.
-    #[error("{path} is a directory, not a ledger file; pass the ledger file itself (e.g. {path}/ledger.redb)")]
+    #[error(
+        "{path} is a directory, not a ledger file; pass the ledger file itself (e.g. {path}/ledger.redb)"
+    )]
     IsDirectory {
         /// The path given.
         path: PathBuf,
@@ -124,6 +126,9 @@ pub struct StoredRecord {
     pub stored_hash: Option<[u8; 32]>,
 }
 
+/// One vault item: a field's name and its salt (32 bytes) followed by its value.
+pub type VaultItem = (String, Vec<u8>);
+
 /// A record to append: the caller has encoded, hashed and signed it.
 #[derive(Debug, Clone)]
 pub struct NewRecord {
@@ -136,7 +141,7 @@ pub struct NewRecord {
     /// Entry hash of `bytes`.
     pub hash: [u8; 32],
     /// Vault items for this entry: (field name, salt ‖ value).
-    pub vault: Vec<(String, Vec<u8>)>,
+    pub vault: Vec<VaultItem>,
 }
 
 /// Why an append was refused. Nothing is written when any of these is returned.
@@ -351,7 +356,9 @@ impl Store {
         let meta = match txn.open_table(META) {
             Ok(t) => t,
             Err(TableError::TableDoesNotExist(_)) => {
-                return Err(not_ledger("it is a redb database without a ledger's tables"));
+                return Err(not_ledger(
+                    "it is a redb database without a ledger's tables",
+                ));
             }
             Err(e) => return Err(not_ledger(&e.to_string())),
         };
@@ -467,11 +474,14 @@ impl Store {
             let mut vault = txn
                 .open_table(VAULT)
                 .map_err(store_err("opening the vault"))?;
-            let mut expected = match entries.last().map_err(store_err("reading the last entry"))? {
+            let next = match entries
+                .last()
+                .map_err(store_err("reading the last entry"))?
+            {
                 Some((k, _)) => k.value() + 1,
                 None => 0,
             };
-            for r in records {
+            for (r, expected) in records.iter().zip(next..) {
                 if r.seq != expected {
                     // Dropping the transaction aborts it: nothing is written.
                     return Err(StoreAppendError::OutOfSequence {
@@ -492,7 +502,6 @@ impl Store {
                         .insert((r.seq, name.as_str()), value.as_slice())
                         .map_err(store_err("writing the vault"))?;
                 }
-                expected += 1;
             }
         }
         txn.commit().map_err(store_err("committing"))?;
@@ -500,7 +509,7 @@ impl Store {
     }
 
     /// Reads the vault items (field name, salt ‖ value) of one entry.
-    pub fn vault_items(&self, seq: u64) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    pub fn vault_items(&self, seq: u64) -> Result<Vec<VaultItem>, StoreError> {
         let txn = self.read_txn()?;
         let vault = txn
             .open_table(VAULT)

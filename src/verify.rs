@@ -85,6 +85,9 @@ pub struct Verified {
     pub registers: Registers,
 }
 
+/// A callback given each decoded entry and the registers as they stood before it.
+pub type EntryVisitor = Box<dyn FnMut(&Entry, &Registers) + Send>;
+
 /// A streaming verifier: feed it stored records in order, then call [`Verifier::finish`].
 pub struct Verifier {
     opts: VerifyOptions,
@@ -93,7 +96,7 @@ pub struct Verifier {
     prev_hash: EntryHash,
     prev_time: Option<Timestamp>,
     report: IntegrityReport,
-    visit: Option<Box<dyn FnMut(&Entry, &Registers) + Send>>,
+    visit: Option<EntryVisitor>,
     /// (index into failures, key id) of every use of a key unknown at that point.
     unknown_key_uses: Vec<(usize, crate::model::KeyId)>,
 }
@@ -150,7 +153,11 @@ impl Verifier {
                     "expected entry #{} next but found #{key}: {} entr{} missing",
                     self.expected,
                     key - self.expected,
-                    if key - self.expected == 1 { "y is" } else { "ies are" }
+                    if key - self.expected == 1 {
+                        "y is"
+                    } else {
+                        "ies are"
+                    }
                 )
             } else {
                 format!("entry #{key} appears again after #{}", self.expected - 1)
@@ -247,7 +254,11 @@ impl Verifier {
 
     fn check_signature(&mut self, key: u64, entry: &Entry, bytes: &[u8], sig: Option<&[u8; 64]>) {
         let Some(sig) = sig else {
-            self.fail(key, IntegrityKind::BadSignature, "no signature is stored".into());
+            self.fail(
+                key,
+                IntegrityKind::BadSignature,
+                "no signature is stored".into(),
+            );
             return;
         };
         let public = match &entry.body {
@@ -289,7 +300,8 @@ impl Verifier {
                 .any(|k| k.added_at >= f.seq);
             if added_later {
                 f.kind = IntegrityKind::KeyNotYetValid;
-                f.message.push_str(" (it is only registered later in the ledger)");
+                f.message
+                    .push_str(" (it is only registered later in the ledger)");
             }
         }
         self.report.origin = self.reg.origin.clone();
@@ -314,7 +326,12 @@ impl Verifier {
 pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, VerifyError> {
     let mut v = Verifier::new(opts.clone());
     store.scan(0, None, |r| {
-        v.push(r.key, &r.bytes, r.signature.as_ref(), r.stored_hash.as_ref());
+        v.push(
+            r.key,
+            &r.bytes,
+            r.signature.as_ref(),
+            r.stored_hash.as_ref(),
+        );
         Ok::<_, VerifyError>(())
     })?;
     Ok(v.finish())
@@ -359,9 +376,18 @@ impl IntegrityReport {
                     if self.failures.len() == 1 { "" } else { "s" }
                 );
                 for f in &self.failures {
-                    let _ = writeln!(out, "  entry {:>6}  {:<18} {}", f.seq, f.kind.code(), f.message);
+                    let _ = writeln!(
+                        out,
+                        "  entry {:>6}  {:<18} {}",
+                        f.seq,
+                        f.kind.code(),
+                        f.message
+                    );
                 }
-                let _ = writeln!(out, "\nRun `dledger explain CODE` for what a code means and what to do.");
+                let _ = writeln!(
+                    out,
+                    "\nRun `dledger explain CODE` for what a code means and what to do."
+                );
             }
         }
         out

@@ -75,7 +75,10 @@ fn tree() -> MemoryHashes {
     MemoryHashes::from_leaf_hashes(records().iter().map(|r| leaf_hash(r)))
 }
 
-fn open(note: &[u8], k: &Keys) -> Result<disclosure_ledger::checkpoint::VerifiedCheckpoint, OpenError> {
+fn open(
+    note: &[u8],
+    k: &Keys,
+) -> Result<disclosure_ledger::checkpoint::VerifiedCheckpoint, OpenError> {
     open_checkpoint(note, ORIGIN, &k.log, std::slice::from_ref(&k.cosigner))
 }
 

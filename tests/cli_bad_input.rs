@@ -20,7 +20,12 @@ fn setup() -> Setup {
     let path = dir.path().to_owned();
     let ledger = common::sample_copy(&path);
     let keys = common::demo_keys_in(&path);
-    Setup { _dir: dir, dir: path, ledger, keys }
+    Setup {
+        _dir: dir,
+        dir: path,
+        ledger,
+        keys,
+    }
 }
 
 /// A valid Ofcom → ICO information-request disclosure, as flags.
@@ -61,7 +66,10 @@ fn valid_disclosure(keys: &Path) -> Vec<String> {
 
 /// Replaces the value after `flag` (or removes flag and value when `value` is None).
 fn with(mut args: Vec<String>, flag: &str, value: Option<&str>) -> Vec<String> {
-    let i = args.iter().position(|a| a == flag).unwrap_or_else(|| panic!("no {flag}"));
+    let i = args
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("no {flag}"));
     match value {
         Some(v) => args[i + 1] = v.to_owned(),
         None => {
@@ -93,16 +101,37 @@ fn valid_disclosure_is_recorded_and_dry_run_writes_nothing() {
     let mut dry = valid_disclosure(&s.keys);
     dry.push("--dry-run".into());
     let out = dledger(&s.ledger, &dry);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Dry run"));
     assert_eq!(before, digest(&s.ledger), "dry run changed the ledger");
 
     let out = dledger(&s.ledger, &valid_disclosure(&s.keys));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("Recorded the disclosure as entry #"), "{stdout}");
-    let verify = Command::cargo_bin("dledger").unwrap().arg("verify").arg(&s.ledger).output().unwrap();
-    assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Recorded the disclosure as entry #"),
+        "{stdout}"
+    );
+    let verify = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(&s.ledger)
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }
 
 #[test]
@@ -111,46 +140,167 @@ fn bad_disclosures_are_refused_and_write_nothing() {
     let k = |name: &str| s.keys.join(name).to_str().unwrap().to_owned();
     let not_a_key = s.dir.join("notes.txt");
     fs::write(&not_a_key, "meeting notes, not a key\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut fs::metadata(&not_a_key).unwrap().permissions(), 0o600);
-    fs::set_permissions(&not_a_key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut fs::metadata(&not_a_key).unwrap().permissions(),
+        0o600,
+    );
+    fs::set_permissions(
+        &not_a_key,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let open_key = s.dir.join("open.key");
     fs::copy(s.keys.join("ofcom-2024.key"), &open_key).unwrap();
-    fs::set_permissions(&open_key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    fs::set_permissions(
+        &open_key,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
     let json = |name: &str, text: &str| {
         let p = s.dir.join(name);
         fs::write(&p, text).unwrap();
-        vec!["disclose".to_owned(), "--key".into(), k("ofcom-2024.key"), "--from-json".into(), p.to_str().unwrap().to_owned()]
+        vec![
+            "disclose".to_owned(),
+            "--key".into(),
+            k("ofcom-2024.key"),
+            "--from-json".into(),
+            p.to_str().unwrap().to_owned(),
+        ]
     };
     let base = valid_disclosure(&s.keys);
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
-        ("unknown party", with(base.clone(), "--to", Some("CMA")), "CMA is not a party to this ledger"),
-        ("malformed party", with(base.clone(), "--to", Some("ico")), "party id \"ico\" is not valid"),
-        ("unknown theme", with(base.clone(), "--theme", Some("crypto-assets")), "theme crypto-assets is not in the ledger's register"),
-        ("unknown company", with(base.clone(), "--company", Some("megacorp")), "company megacorp is not in the ledger"),
-        ("company renamed", with(base.clone(), "--company", Some("brightloop=Bright Loop Inc")), "already recorded as"),
-        ("unparseable date", with(base.clone(), "--at", Some("3rd March")), "is not a date or time"),
-        ("impossible date", with(base.clone(), "--at", Some("2024-02-30")), "is not a date or time"),
-        ("future date", with(base.clone(), "--at", Some("2099-01-01")), "in the future"),
-        ("missing gateway", with(base.clone(), "--gateway", None), "no gateway given"),
-        ("gateway does not parse", with(base.clone(), "--gateway", Some("section 393 of the Act")), "does not parse"),
-        ("wrong key for party", with(base.clone(), "--key", Some(&k("ico-2025.key"))), "is not a key of OFCOM"),
-        ("revoked key", with(base.clone(), "--key", Some(&k("ofcom-ops-2024.key"))), "rotated or revoked"),
-        ("key file not a key", with(base.clone(), "--key", Some(not_a_key.to_str().unwrap())), "is not a private key"),
-        ("key readable by others", with(base.clone(), "--key", Some(open_key.to_str().unwrap())), "chmod 600"),
-        ("key file missing", with(base.clone(), "--key", Some("/nonexistent/x.key")), "cannot read key file"),
-        ("unknown category", with(base.clone(), "--category", Some("gossip")), "is not one of information-request"),
-        ("same party", with(base.clone(), "--to", Some("OFCOM")), "both are OFCOM"),
-        ("json unknown field", json("u.json", r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2025-06-03","gateway":"Communications Act 2003 s393(2)(a)","category":"theme-only","themes":["age-assurance"],"notification":"notified","officer_role":"x","colour":"red"}"#), "unknown field `colour`"),
-        ("json missing field", json("m.json", r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2025-06-03","gateway":"Communications Act 2003 s393(2)(a)","category":"theme-only","themes":["age-assurance"],"notification":"notified"}"#), "missing field `officer_role`"),
-        ("json not json", json("n.json", "from: OFCOM"), "not in the expected form"),
-        ("theme-only naming a company", json("t.json", r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2025-06-03","gateway":"Communications Act 2003 s393(2)(a)","category":"theme-only","themes":["age-assurance"],"companies":["brightloop"],"notification":"notified","officer_role":"x"}"#), "cannot name a company"),
+        (
+            "unknown party",
+            with(base.clone(), "--to", Some("CMA")),
+            "CMA is not a party to this ledger",
+        ),
+        (
+            "malformed party",
+            with(base.clone(), "--to", Some("ico")),
+            "party id \"ico\" is not valid",
+        ),
+        (
+            "unknown theme",
+            with(base.clone(), "--theme", Some("crypto-assets")),
+            "theme crypto-assets is not in the ledger's register",
+        ),
+        (
+            "unknown company",
+            with(base.clone(), "--company", Some("megacorp")),
+            "company megacorp is not in the ledger",
+        ),
+        (
+            "company renamed",
+            with(
+                base.clone(),
+                "--company",
+                Some("brightloop=Bright Loop Inc"),
+            ),
+            "already recorded as",
+        ),
+        (
+            "unparseable date",
+            with(base.clone(), "--at", Some("3rd March")),
+            "is not a date or time",
+        ),
+        (
+            "impossible date",
+            with(base.clone(), "--at", Some("2024-02-30")),
+            "is not a date or time",
+        ),
+        (
+            "future date",
+            with(base.clone(), "--at", Some("2099-01-01")),
+            "in the future",
+        ),
+        (
+            "missing gateway",
+            with(base.clone(), "--gateway", None),
+            "no gateway given",
+        ),
+        (
+            "gateway does not parse",
+            with(base.clone(), "--gateway", Some("section 393 of the Act")),
+            "does not parse",
+        ),
+        (
+            "wrong key for party",
+            with(base.clone(), "--key", Some(&k("ico-2025.key"))),
+            "is not a key of OFCOM",
+        ),
+        (
+            "revoked key",
+            with(base.clone(), "--key", Some(&k("ofcom-ops-2024.key"))),
+            "rotated or revoked",
+        ),
+        (
+            "key file not a key",
+            with(base.clone(), "--key", Some(not_a_key.to_str().unwrap())),
+            "is not a private key",
+        ),
+        (
+            "key readable by others",
+            with(base.clone(), "--key", Some(open_key.to_str().unwrap())),
+            "chmod 600",
+        ),
+        (
+            "key file missing",
+            with(base.clone(), "--key", Some("/nonexistent/x.key")),
+            "cannot read key file",
+        ),
+        (
+            "unknown category",
+            with(base.clone(), "--category", Some("gossip")),
+            "is not one of information-request",
+        ),
+        (
+            "same party",
+            with(base.clone(), "--to", Some("OFCOM")),
+            "both are OFCOM",
+        ),
+        (
+            "json unknown field",
+            json(
+                "u.json",
+                r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2025-06-03","gateway":"Communications Act 2003 s393(2)(a)","category":"theme-only","themes":["age-assurance"],"notification":"notified","officer_role":"x","colour":"red"}"#,
+            ),
+            "unknown field `colour`",
+        ),
+        (
+            "json missing field",
+            json(
+                "m.json",
+                r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2025-06-03","gateway":"Communications Act 2003 s393(2)(a)","category":"theme-only","themes":["age-assurance"],"notification":"notified"}"#,
+            ),
+            "missing field `officer_role`",
+        ),
+        (
+            "json not json",
+            json("n.json", "from: OFCOM"),
+            "not in the expected form",
+        ),
+        (
+            "theme-only naming a company",
+            json(
+                "t.json",
+                r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2025-06-03","gateway":"Communications Act 2003 s393(2)(a)","category":"theme-only","themes":["age-assurance"],"companies":["brightloop"],"notification":"notified","officer_role":"x"}"#,
+            ),
+            "cannot name a company",
+        ),
     ];
     let before = digest(&s.ledger);
     for (name, args, expect) in cases {
         let out = dledger(&s.ledger, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name}: exit code; stderr: {stderr}");
-        assert!(stderr.contains(expect), "{name}: expected {expect:?} in:\n{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: exit code; stderr: {stderr}"
+        );
+        assert!(
+            stderr.contains(expect),
+            "{name}: expected {expect:?} in:\n{stderr}"
+        );
         assert_eq!(before, digest(&s.ledger), "{name}: the ledger changed");
     }
 }
@@ -159,7 +309,11 @@ fn bad_disclosures_are_refused_and_write_nothing() {
 fn bad_ledger_paths() {
     let s = setup();
     let not_ledger = s.dir.join("notes.txt");
-    fs::write(&not_ledger, "not a database at all, just some text that is long enough ".repeat(100)).unwrap();
+    fs::write(
+        &not_ledger,
+        "not a database at all, just some text that is long enough ".repeat(100),
+    )
+    .unwrap();
     let empty = s.dir.join("empty.ledger");
     fs::write(&empty, "").unwrap();
     let other_db = s.dir.join("other.redb");
@@ -167,20 +321,32 @@ fn bad_ledger_paths() {
         let db = redb::Database::create(&other_db).unwrap();
         let txn = db.begin_write().unwrap();
         {
-            let mut t = txn.open_table(redb::TableDefinition::<u64, u64>::new("numbers")).unwrap();
+            let mut t = txn
+                .open_table(redb::TableDefinition::<u64, u64>::new("numbers"))
+                .unwrap();
             t.insert(1, 2).unwrap();
         }
         txn.commit().unwrap();
     }
     let cases: Vec<(&str, PathBuf, &str)> = vec![
-        ("does not exist", s.dir.join("missing.ledger"), "the file does not exist"),
+        (
+            "does not exist",
+            s.dir.join("missing.ledger"),
+            "the file does not exist",
+        ),
         ("is a directory", s.dir.clone(), "is a directory"),
         ("not a ledger", not_ledger, "is not a disclosure ledger"),
         ("empty file", empty, "is not a disclosure ledger"),
-        ("another redb database", other_db, "is not a disclosure ledger"),
+        (
+            "another redb database",
+            other_db,
+            "is not a disclosure ledger",
+        ),
     ];
     for (name, path, expect) in cases {
-        let before = fs::read(&path).ok().map(|b| disclosure_ledger::hash::sha256(&b));
+        let before = fs::read(&path)
+            .ok()
+            .map(|b| disclosure_ledger::hash::sha256(&b));
         for args in [
             vec!["verify".to_owned(), path.to_str().unwrap().to_owned()],
             valid_disclosure(&s.keys),
@@ -188,8 +354,18 @@ fn bad_ledger_paths() {
             let out = dledger(&path, &args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{name} ({}): {stderr}", args[0]);
-            assert!(stderr.contains(expect), "{name} ({}): expected {expect:?} in:\n{stderr}", args[0]);
-            assert_eq!(before, fs::read(&path).ok().map(|b| disclosure_ledger::hash::sha256(&b)), "{name}: the file changed");
+            assert!(
+                stderr.contains(expect),
+                "{name} ({}): expected {expect:?} in:\n{stderr}",
+                args[0]
+            );
+            assert_eq!(
+                before,
+                fs::read(&path)
+                    .ok()
+                    .map(|b| disclosure_ledger::hash::sha256(&b)),
+                "{name}: the file changed"
+            );
         }
     }
 }
@@ -197,12 +373,23 @@ fn bad_ledger_paths() {
 #[test]
 fn locked_ledger() {
     let s = setup();
-    let holder = disclosure_ledger::store::Store::open(&s.ledger, disclosure_ledger::store::Access::ReadWrite).unwrap();
+    let holder = disclosure_ledger::store::Store::open(
+        &s.ledger,
+        disclosure_ledger::store::Access::ReadWrite,
+    )
+    .unwrap();
     let out = dledger(&s.ledger, &valid_disclosure(&s.keys));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("is locked by another dledger process"), "{stderr}");
+    assert!(
+        stderr.contains("is locked by another dledger process"),
+        "{stderr}"
+    );
     drop(holder);
     let out = dledger(&s.ledger, &valid_disclosure(&s.keys));
-    assert!(out.status.success(), "after release: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "after release: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use disclosure_ledger::codec::decode_entry;
-use disclosure_ledger::sample::{DemoKeys, GenerateOptions, demo_key, generate, DEMO_KEY_NAMES};
+use disclosure_ledger::sample::{DEMO_KEY_NAMES, DemoKeys, GenerateOptions, demo_key, generate};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{IntegrityStatus, VerifyOptions, verify_store};
 
@@ -24,8 +24,17 @@ fn entry_hashes(path: &std::path::Path) -> Vec<[u8; 32]> {
 fn sample_is_intact() {
     let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
     let verified = verify_store(&store, &VerifyOptions::default()).unwrap();
-    assert_eq!(verified.report.status, IntegrityStatus::Intact, "{:#?}", verified.report.failures);
-    assert!(verified.report.entries >= 300, "only {} entries", verified.report.entries);
+    assert_eq!(
+        verified.report.status,
+        IntegrityStatus::Intact,
+        "{:#?}",
+        verified.report.failures
+    );
+    assert!(
+        verified.report.entries >= 300,
+        "only {} entries",
+        verified.report.entries
+    );
 }
 
 #[test]
@@ -33,13 +42,21 @@ fn sample_rebuilds_with_identical_entry_hashes() {
     let dir = tempfile::tempdir().unwrap();
     let keys = common::demo_keys_in(dir.path());
     let out = dir.path().join("rebuilt.ledger");
-    let n = generate(&out, &DemoKeys::load(&keys).unwrap(), &GenerateOptions::sample()).unwrap();
+    let n = generate(
+        &out,
+        &DemoKeys::load(&keys).unwrap(),
+        &GenerateOptions::sample(),
+    )
+    .unwrap();
     let committed = entry_hashes(&common::sample_ledger());
     let rebuilt = entry_hashes(&out);
     assert_eq!(n as usize, rebuilt.len());
     assert_eq!(committed.len(), rebuilt.len(), "entry count differs");
     for (i, (a, b)) in committed.iter().zip(&rebuilt).enumerate() {
-        assert_eq!(a, b, "entry #{i} differs: regenerate with `dledger sample` and review the change");
+        assert_eq!(
+            a, b,
+            "entry #{i} differs: regenerate with `dledger sample` and review the change"
+        );
     }
 }
 
@@ -51,7 +68,10 @@ fn demo_key_files_are_the_derived_test_only_keys() {
         let loaded = common::demo_key(&keys, name);
         assert_eq!(loaded.public(), demo_key(name).public(), "{name}");
         let text = std::fs::read_to_string(keys.join(format!("{name}.key"))).unwrap();
-        assert!(text.contains(disclosure_ledger::keys::TEST_ONLY_MARKER), "{name} not marked");
+        assert!(
+            text.contains(disclosure_ledger::keys::TEST_ONLY_MARKER),
+            "{name} not marked"
+        );
     }
 }
 

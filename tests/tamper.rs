@@ -14,7 +14,7 @@ use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::model::{Body, Entry, EntryHash, Seq, Signer, ThemeDeclared, ThemeId};
 use disclosure_ledger::store::{Access, NewRecord, Store};
 use disclosure_ledger::verify::{VerifyOptions, verify_store};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, TableDefinition};
 
 // Table layout from docs/FORMAT.md, "The ledger file".
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
@@ -59,22 +59,40 @@ fn write_row(db: &Database, k: u64, row: Option<&Row>) {
 
 /// Runs `dledger verify` and returns (exit code, stdout).
 fn cli_verify(path: &Path) -> (i32, String) {
-    let out = Command::cargo_bin("dledger").unwrap().arg("verify").arg(path).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    let out = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 /// Asserts verification fails and the first failure is at `seq` with one of `kinds`.
 fn assert_fails_at(path: &Path, seq: u64, kinds: &[IntegrityKind]) {
     let store = Store::open(path, Access::ReadOnly).unwrap();
-    let report = verify_store(&store, &VerifyOptions::default()).unwrap().report;
+    let report = verify_store(&store, &VerifyOptions::default())
+        .unwrap()
+        .report;
     drop(store);
     let first = report.failures.first().expect("tampering went unnoticed");
-    assert_eq!(first.seq, Seq(seq), "first failure is elsewhere: {:#?}", report.failures);
+    assert_eq!(
+        first.seq,
+        Seq(seq),
+        "first failure is elsewhere: {:#?}",
+        report.failures
+    );
     assert!(kinds.contains(&first.kind), "unexpected kind: {first:?}");
     let (code, stdout) = cli_verify(path);
     assert_eq!(code, 2, "{stdout}");
     assert!(stdout.contains("FAILED"), "{stdout}");
-    assert!(stdout.contains(&format!("#{seq} ")), "report does not name #{seq}:\n{stdout}");
+    assert!(
+        stdout.contains(&format!("#{seq} ")),
+        "report does not name #{seq}:\n{stdout}"
+    );
 }
 
 #[test]
@@ -112,10 +130,21 @@ fn flipped_byte_with_recomputed_hash() {
     let hash = leaf_hash(&bytes);
     write_row(&db, 200, Some(&(bytes, sig, hash)));
     drop(db);
-    assert_fails_at(&path, 200, &[IntegrityKind::BadSignature, IntegrityKind::Undecodable]);
+    assert_fails_at(
+        &path,
+        200,
+        &[IntegrityKind::BadSignature, IntegrityKind::Undecodable],
+    );
     let store = Store::open(&path, Access::ReadOnly).unwrap();
-    let report = verify_store(&store, &VerifyOptions::default()).unwrap().report;
-    assert!(report.failures.iter().any(|f| f.seq == Seq(201) && f.kind == IntegrityKind::BrokenChain));
+    let report = verify_store(&store, &VerifyOptions::default())
+        .unwrap()
+        .report;
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.seq == Seq(201) && f.kind == IntegrityKind::BrokenChain)
+    );
 }
 
 #[test]
@@ -141,7 +170,11 @@ fn swapped_entries() {
     write_row(&db, 90, Some(&b));
     write_row(&db, 91, Some(&a));
     drop(db);
-    assert_fails_at(&path, 90, &[IntegrityKind::SequenceGap, IntegrityKind::BrokenChain]);
+    assert_fails_at(
+        &path,
+        90,
+        &[IntegrityKind::SequenceGap, IntegrityKind::BrokenChain],
+    );
 }
 
 #[test]
@@ -153,7 +186,11 @@ fn replaced_signature() {
     let (bytes, _, hash) = read_row(&db, 60);
     // A genuine signature over the same bytes, but by the other party's key.
     let entry = decode_entry(&bytes).unwrap();
-    let other = if entry.signer.party.as_str() == "ICO" { "ofcom-2024" } else { "ico-2024" };
+    let other = if entry.signer.party.as_str() == "ICO" {
+        "ofcom-2024"
+    } else {
+        "ico-2024"
+    };
     let sig = common::demo_key(&keys, other).sign_entry(&bytes);
     write_row(&db, 60, Some(&(bytes, sig, hash)));
     drop(db);
@@ -237,7 +274,9 @@ fn entry_signed_with_revoked_key_after_revocation() {
         .unwrap();
     drop(store);
     let store = Store::open(&path, Access::ReadOnly).unwrap();
-    let report = verify_store(&store, &VerifyOptions::default()).unwrap().report;
+    let report = verify_store(&store, &VerifyOptions::default())
+        .unwrap()
+        .report;
     assert_eq!(report.failures.len(), 1, "{:#?}", report.failures);
     assert_eq!(report.failures[0].seq, Seq(n));
     assert_eq!(report.failures[0].kind, IntegrityKind::KeyRevoked);

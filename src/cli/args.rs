@@ -26,22 +26,34 @@ pub struct Cli {
 }
 
 /// The commands.
+// Parsed once per process; the size difference between variants costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new ledger with its genesis entry.
-    #[command(after_help = "Example:\n  dledger init ico-ofcom.ledger --origin ledger.example/ico-ofcom \\\n    --party ICO=keys/ico-2024.vkey --party OFCOM=keys/ofcom-2024.vkey --key ico-2024.key")]
+    #[command(
+        after_help = "Example:\n  dledger init ico-ofcom.ledger --origin ledger.example/ico-ofcom \\\n    --party ICO=keys/ico-2024.vkey --party OFCOM=keys/ofcom-2024.vkey --key ico-2024.key"
+    )]
     Init(InitArgs),
     /// Make an Ed25519 signing key: private key file (owner-only) and public key under keys/.
-    #[command(after_help = "Example:\n  dledger keygen ico-2024 --out ~/.dledger/ico-2024.key --public-dir keys")]
+    #[command(
+        after_help = "Example:\n  dledger keygen ico-2024 --out ~/.dledger/ico-2024.key --public-dir keys"
+    )]
     Keygen(KeygenArgs),
     /// Record a disclosure (from flags or a JSON file).
-    #[command(after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop --theme age-assurance \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped \"routine disclosure (statement §4)\" --relevance \"relevant to online safety\" \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json")]
+    #[command(
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop --theme age-assurance \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped \"routine disclosure (statement §4)\" --relevance \"relevant to online safety\" \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json"
+    )]
     Disclose(DiscloseArgs),
     /// Acknowledge, as the recipient, a disclosure made to you.
-    #[command(after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 42 --key ico-2024.key --received-at 2024-03-04")]
+    #[command(
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 42 --key ico-2024.key --received-at 2024-03-04"
+    )]
     Ack(AckArgs),
     /// Record a correction that supersedes an earlier entry (nothing is edited or deleted).
-    #[command(after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 42 --key ofcom-2024.key --reason \"wrong deadline\" \\\n    --replacement-json fixed.json")]
+    #[command(
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 42 --key ofcom-2024.key --reason \"wrong deadline\" \\\n    --replacement-json fixed.json"
+    )]
     Correct(CorrectArgs),
     /// Declare or retire a Collaboration Theme (statement §2).
     #[command(subcommand)]
@@ -56,7 +68,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
     Show(ShowArgs),
     /// List entries, filtered; or list a register (themes, companies, keys).
-    #[command(after_help = "Example:\n  dledger list -l fixtures/sample.ledger --kind disclosure --company brightloop --from 2024-03-01 --to 2024-06-30\n  dledger list -l fixtures/sample.ledger --companies")]
+    #[command(
+        after_help = "Example:\n  dledger list -l fixtures/sample.ledger --kind disclosure --company brightloop --from 2024-03-01 --to 2024-06-30\n  dledger list -l fixtures/sample.ledger --companies"
+    )]
     List(ListArgs),
     /// Export the whole log as JSON Lines (entry bytes, signatures, hashes and a decoded view).
     #[command(after_help = "Example:\n  dledger export -l fixtures/sample.ledger -o sample.jsonl")]
@@ -65,7 +79,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  dledger import sample.jsonl copy.ledger")]
     Import(ImportArgs),
     /// Verify the ledger's integrity and report every problem, pinned to its entry.
-    #[command(after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json")]
+    #[command(
+        after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json"
+    )]
     Verify(VerifyArgs),
     /// Explain a finding code: what it means and what to check.
     #[command(after_help = "Example:\n  dledger explain broken-chain")]
@@ -206,7 +222,9 @@ pub struct CorrectArgs {
 #[derive(Debug, Subcommand)]
 pub enum ThemeCommand {
     /// Declare a Collaboration Theme in force from now.
-    #[command(after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key"
+    )]
     Declare {
         /// Theme id, e.g. age-assurance.
         id: String,
@@ -221,7 +239,9 @@ pub enum ThemeCommand {
         key: PathBuf,
     },
     /// Retire a Collaboration Theme from now.
-    #[command(after_help = "Example:\n  dledger -l x.ledger theme retire age-assurance --reason \"merged\" --key ico.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger theme retire age-assurance --reason \"merged\" --key ico.key"
+    )]
     Retire {
         /// Theme id.
         id: String,
@@ -238,7 +258,9 @@ pub enum ThemeCommand {
 #[derive(Debug, Subcommand)]
 pub enum CompanyCommand {
     /// Propose a company as of mutual interest (the other party confirms).
-    #[command(after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --key ofcom.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --key ofcom.key"
+    )]
     Propose {
         /// Company id.
         id: String,
@@ -253,7 +275,9 @@ pub enum CompanyCommand {
         key: PathBuf,
     },
     /// Confirm the other party's proposal.
-    #[command(after_help = "Example:\n  dledger -l x.ledger company confirm brightloop --key ico.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger company confirm brightloop --key ico.key"
+    )]
     Confirm {
         /// Company id.
         id: String,
@@ -262,7 +286,9 @@ pub enum CompanyCommand {
         key: PathBuf,
     },
     /// End a designation.
-    #[command(after_help = "Example:\n  dledger -l x.ledger company end brightloop --reason \"inquiry closed\" --key ico.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger company end brightloop --reason \"inquiry closed\" --key ico.key"
+    )]
     End {
         /// Company id.
         id: String,
@@ -279,7 +305,9 @@ pub enum CompanyCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Register an additional key for your party.
-    #[command(after_help = "Example:\n  dledger -l x.ledger key add keys/ofcom-ops.vkey --key ofcom-2024.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger key add keys/ofcom-ops.vkey --key ofcom-2024.key"
+    )]
     Add {
         /// The new public key file.
         public: PathBuf,
@@ -288,7 +316,9 @@ pub enum KeyCommand {
         key: PathBuf,
     },
     /// Replace one of your party's keys with a new one.
-    #[command(after_help = "Example:\n  dledger -l x.ledger key rotate keys/ico-2025.vkey --key ico-2024.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger key rotate keys/ico-2025.vkey --key ico-2024.key"
+    )]
     Rotate {
         /// The new public key file.
         public: PathBuf,
@@ -297,7 +327,9 @@ pub enum KeyCommand {
         key: PathBuf,
     },
     /// Revoke one of your party's keys.
-    #[command(after_help = "Example:\n  dledger -l x.ledger key revoke 1a2b3c4d --reason \"lost laptop\" --key ofcom-2024.key")]
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger key revoke 1a2b3c4d --reason \"lost laptop\" --key ofcom-2024.key"
+    )]
     Revoke {
         /// Key id (8 hex digits) to revoke.
         key_id: String,

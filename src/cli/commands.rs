@@ -63,7 +63,11 @@ impl Ctx {
     }
 
     /// Retries while the ledger is locked by another writer, up to --wait.
-    fn retry<T, E>(&self, mut f: impl FnMut() -> Result<T, E>, locked: impl Fn(&E) -> bool) -> Result<T, E> {
+    fn retry<T, E>(
+        &self,
+        mut f: impl FnMut() -> Result<T, E>,
+        locked: impl Fn(&E) -> bool,
+    ) -> Result<T, E> {
         let start = Instant::now();
         loop {
             match f() {
@@ -127,14 +131,23 @@ fn init(a: InitArgs) -> Result<Status> {
             .get(id.as_str())
             .cloned()
             .unwrap_or_else(|| default_party_name(id.as_str()).to_owned());
-        parties.push(PartyInit { id, name, key: public });
+        parties.push(PartyInit {
+            id,
+            name,
+            key: public,
+        });
     }
     let (label, text) = match &a.policy {
         Some(p) => (
-            p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            p.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             fs::read_to_string(p).with_context(|| format!("cannot read policy {}", p.display()))?,
         ),
-        None => (sample::DEFAULT_POLICY_LABEL.to_owned(), sample::DEFAULT_POLICY.to_owned()),
+        None => (
+            sample::DEFAULT_POLICY_LABEL.to_owned(),
+            sample::DEFAULT_POLICY.to_owned(),
+        ),
     };
     let now = Timestamp::now();
     let policy = policy_document(&label, now, &text);
@@ -143,7 +156,11 @@ fn init(a: InitArgs) -> Result<Status> {
         "Created ledger {} (origin {}) with parties {}; genesis signed by {}.",
         a.path.display(),
         a.origin,
-        parties.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+        parties
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         key.public().name
     );
     Ok(Status::Clean)
@@ -151,10 +168,15 @@ fn init(a: InitArgs) -> Result<Status> {
 
 fn keygen(a: KeygenArgs) -> Result<Status> {
     let key = SecretKey::generate(&a.name)?;
-    let out = a.out.unwrap_or_else(|| PathBuf::from(format!("{}.key", a.name)));
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("{}.key", a.name)));
     key.save(&out, false)?;
     let public = save_public(key.public(), &a.public_dir)?;
-    println!("Private key: {} (owner-only; keep it secret, never commit it)", out.display());
+    println!(
+        "Private key: {} (owner-only; keep it secret, never commit it)",
+        out.display()
+    );
     println!("Public key:  {}", public.display());
     println!("Key id:      {}", key.public().key_id);
     Ok(Status::Clean)
@@ -166,7 +188,10 @@ fn parse_fields(fields: &[String]) -> Result<BTreeMap<String, String>> {
         let (name, value) = f.split_once('=').ok_or_else(|| {
             anyhow!("--field {f:?}: write NAME=VALUE, e.g. --field request_date=2024-03-01")
         })?;
-        if out.insert(name.trim().to_owned(), value.to_owned()).is_some() {
+        if out
+            .insert(name.trim().to_owned(), value.to_owned())
+            .is_some()
+        {
             bail!("--field {}: given twice", name.trim());
         }
     }
@@ -175,10 +200,9 @@ fn parse_fields(fields: &[String]) -> Result<BTreeMap<String, String>> {
 
 fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
     if let Some(path) = &a.from_json {
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        return DisclosureInput::from_json(&text)
-            .with_context(|| format!("in {}", path.display()));
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return DisclosureInput::from_json(&text).with_context(|| format!("in {}", path.display()));
     }
     let notification = match (&a.skipped, a.notified) {
         (Some(reason), false) => format!("skipped: {reason}"),
@@ -211,10 +235,18 @@ fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
 }
 
 fn print_receipt(what: &str, r: &disclosure_ledger::ledger::Receipt) {
-    println!("Recorded {what} as entry {} at {} (hash {}).", r.seq, r.recorded_at, r.hash);
+    println!(
+        "Recorded {what} as entry {} at {} (hash {}).",
+        r.seq, r.recorded_at, r.hash
+    );
 }
 
-fn append_one(ctx: &Ctx, key_path: &Path, what: &str, build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>) -> Result<Status> {
+fn append_one(
+    ctx: &Ctx,
+    key_path: &Path,
+    what: &str,
+    build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>,
+) -> Result<Status> {
     let key = load_key(key_path)?;
     let mut ledger = ctx.open_writer()?;
     let now = Timestamp::now();
@@ -262,7 +294,11 @@ fn parse_time(field: &str, text: &str) -> Result<Timestamp> {
 }
 
 fn ack(ctx: &Ctx, a: AckArgs) -> Result<Status> {
-    let received = a.received_at.as_deref().map(|t| parse_time("received-at", t)).transpose()?;
+    let received = a
+        .received_at
+        .as_deref()
+        .map(|t| parse_time("received-at", t))
+        .transpose()?;
     append_one(ctx, &a.key, "the acknowledgement", |l, key, now| {
         l.prepare_ack(Seq(a.seq), received.unwrap_or(now), key, now)
     })
@@ -279,13 +315,25 @@ fn correct(ctx: &Ctx, a: CorrectArgs) -> Result<Status> {
         None => None,
     };
     append_one(ctx, &a.key, "the correction", |l, key, now| {
-        l.prepare_correction(Seq(a.seq), &a.reason, replacement.as_ref(), key, now, &mut fresh_salt)
+        l.prepare_correction(
+            Seq(a.seq),
+            &a.reason,
+            replacement.as_ref(),
+            key,
+            now,
+            &mut fresh_salt,
+        )
     })
 }
 
 fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
     match c {
-        ThemeCommand::Declare { id, title, description, key } => {
+        ThemeCommand::Declare {
+            id,
+            title,
+            description,
+            key,
+        } => {
             let id = ThemeId::new(id)?;
             append_one(ctx, &key, "the theme declaration", |l, _, now| {
                 l.prepare_theme_declared(id, &title, &description, now)
@@ -302,7 +350,12 @@ fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
 
 fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
     match c {
-        CompanyCommand::Propose { id, name, rationale, key } => {
+        CompanyCommand::Propose {
+            id,
+            name,
+            rationale,
+            key,
+        } => {
             let id = CompanyId::new(id)?;
             append_one(ctx, &key, "the proposal", |l, _, now| {
                 l.prepare_company_proposed(id, name.as_deref(), &rationale, now)
@@ -310,7 +363,9 @@ fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
         }
         CompanyCommand::Confirm { id, key } => {
             let id = CompanyId::new(id)?;
-            append_one(ctx, &key, "the confirmation", |l, _, _| l.prepare_company_confirmed(id))
+            append_one(ctx, &key, "the confirmation", |l, _, _| {
+                l.prepare_company_confirmed(id)
+            })
         }
         CompanyCommand::End { id, reason, key } => {
             let id = CompanyId::new(id)?;
@@ -335,7 +390,11 @@ fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
                 Ok(l.prepare_key_rotated(l.party_of(k)?, k.public().key_id, &new))
             })
         }
-        KeyCommand::Revoke { key_id, reason, key } => {
+        KeyCommand::Revoke {
+            key_id,
+            reason,
+            key,
+        } => {
             let raw: [u8; 4] = hex::decode(key_id.trim())
                 .ok()
                 .and_then(|b| b.try_into().ok())
@@ -348,9 +407,13 @@ fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
 }
 
 fn read_entry(store: &Store, seq: u64) -> Result<(Entry, String)> {
-    let record = store
-        .get(seq)?
-        .ok_or_else(|| anyhow!("there is no entry #{seq}; the ledger has {} entries (0 to {})", store.len().unwrap_or(0), store.len().unwrap_or(1).saturating_sub(1)))?;
+    let record = store.get(seq)?.ok_or_else(|| {
+        anyhow!(
+            "there is no entry #{seq}; the ledger has {} entries (0 to {})",
+            store.len().unwrap_or(0),
+            store.len().unwrap_or(1).saturating_sub(1)
+        )
+    })?;
     let entry = decode_entry(&record.bytes)
         .with_context(|| format!("entry #{seq} cannot be decoded; run `dledger verify`"))?;
     Ok((entry, hex::encode(leaf_hash(&record.bytes))))
@@ -391,10 +454,21 @@ impl Filter {
         if let Some(k) = &kind
             && !ALL_KINDS.iter().any(|x| x.as_str() == k)
         {
-            bail!("--kind {k:?} is not an entry kind; use one of {}", ALL_KINDS.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
+            bail!(
+                "--kind {k:?} is not an entry kind; use one of {}",
+                ALL_KINDS
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         Ok(Filter {
-            from: a.from.as_deref().map(|t| parse_time("from", t)).transpose()?,
+            from: a
+                .from
+                .as_deref()
+                .map(|t| parse_time("from", t))
+                .transpose()?,
             to,
             party: a.party.as_deref().map(PartyId::new).transpose()?,
             company: a.company.as_deref().map(CompanyId::new).transpose()?,
@@ -402,7 +476,14 @@ impl Filter {
             category: a
                 .category
                 .as_deref()
-                .map(|c| CategoryKind::parse(c).ok_or_else(|| anyhow!("--category {c:?} is not a category; use one of {}", CategoryKind::ALL.map(|k| k.as_str()).join(", "))))
+                .map(|c| {
+                    CategoryKind::parse(c).ok_or_else(|| {
+                        anyhow!(
+                            "--category {c:?} is not a category; use one of {}",
+                            CategoryKind::ALL.map(|k| k.as_str()).join(", ")
+                        )
+                    })
+                })
                 .transpose()?,
             kind,
         })
@@ -417,7 +498,11 @@ impl Filter {
         if self.from.is_some_and(|f| when < f) || self.to.is_some_and(|t| when > t) {
             return false;
         }
-        if self.kind.as_deref().is_some_and(|k| e.body.kind().as_str() != k) {
+        if self
+            .kind
+            .as_deref()
+            .is_some_and(|k| e.body.kind().as_str() != k)
+        {
             return false;
         }
         if let Some(p) = &self.party {
@@ -426,13 +511,22 @@ impl Filter {
                 return false;
             }
         }
-        let needs_disclosure = self.company.is_some() || self.theme.is_some() || self.category.is_some();
+        let needs_disclosure =
+            self.company.is_some() || self.theme.is_some() || self.category.is_some();
         if needs_disclosure {
             let Some(d) = disclosure else { return false };
-            if self.company.as_ref().is_some_and(|c| !d.category.companies().iter().any(|x| &x.id == c)) {
+            if self
+                .company
+                .as_ref()
+                .is_some_and(|c| !d.category.companies().iter().any(|x| &x.id == c))
+            {
                 return false;
             }
-            if self.theme.as_ref().is_some_and(|t| !d.category.themes().contains(t)) {
+            if self
+                .theme
+                .as_ref()
+                .is_some_and(|t| !d.category.themes().contains(t))
+            {
                 return false;
             }
             if self.category.is_some_and(|c| d.category.kind() != c) {
@@ -484,7 +578,11 @@ fn list(ctx: &Ctx, a: ListArgs) -> Result<Status> {
         Ok::<_, anyhow::Error>(())
     })?;
     if !a.json {
-        writeln!(out, "{shown} entr{} shown.", if shown == 1 { "y" } else { "ies" })?;
+        writeln!(
+            out,
+            "{shown} entr{} shown.",
+            if shown == 1 { "y" } else { "ies" }
+        )?;
     }
     Ok(Status::Clean)
 }
@@ -494,11 +592,19 @@ fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
     let now = Timestamp::now();
     if a.themes {
         for (id, t) in &reg.themes {
-            let state = if reg.theme_in_force(id, now) { "in force" } else { "retired" };
-            let since: Vec<String> = t.in_force.iter().map(|i| match i.until {
-                Some(u) => format!("{} to {}", i.from.london_date(), u.london_date()),
-                None => format!("since {}", i.from.london_date()),
-            }).collect();
+            let state = if reg.theme_in_force(id, now) {
+                "in force"
+            } else {
+                "retired"
+            };
+            let since: Vec<String> = t
+                .in_force
+                .iter()
+                .map(|i| match i.until {
+                    Some(u) => format!("{} to {}", i.from.london_date(), u.london_date()),
+                    None => format!("since {}", i.from.london_date()),
+                })
+                .collect();
             println!("{id:<40} {state:<9} {}  — {}", since.join("; "), t.title);
         }
     } else if a.companies {
@@ -523,7 +629,11 @@ fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
                     Some(s) => format!("ended at {s}"),
                     None => "valid".to_owned(),
                 };
-                println!("{party:<6} {id}  {:<20} added at {:<6} {state}", k.record.name, k.added_at.to_string());
+                println!(
+                    "{party:<6} {id}  {:<20} added at {:<6} {state}",
+                    k.record.name,
+                    k.added_at.to_string()
+                );
             }
         }
     }
@@ -538,7 +648,12 @@ fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
                 .write(true)
                 .create_new(true)
                 .open(path)
-                .with_context(|| format!("cannot create {} (export never overwrites a file)", path.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot create {} (export never overwrites a file)",
+                        path.display()
+                    )
+                })?;
             let mut w = std::io::BufWriter::new(file);
             let n = export::export(&store, &mut w)?;
             w.flush()?;
@@ -558,9 +673,13 @@ fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
 }
 
 fn import_cmd(a: ImportArgs) -> Result<Status> {
-    let file = fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let file =
+        fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let n = export::import(BufReader::new(file), &a.ledger)?;
-    println!("Imported {n} entries into {}; every entry verified.", a.ledger.display());
+    println!(
+        "Imported {n} entries into {}; every entry verified.",
+        a.ledger.display()
+    );
     Ok(Status::Clean)
 }
 
@@ -594,9 +713,7 @@ fn explain(a: ExplainArgs) -> Result<Status> {
         }
         Some(code) => {
             let kind = IntegrityKind::from_code(code.trim()).ok_or_else(|| {
-                anyhow!(
-                    "{code:?} is not a finding code; run `dledger explain` to list them"
-                )
+                anyhow!("{code:?} is not a finding code; run `dledger explain` to list them")
             })?;
             println!("{} (integrity failure)\n", kind.code());
             println!("{}", textwrap(kind.explanation(), 78));
@@ -631,10 +748,11 @@ fn sample_cmd(a: SampleArgs) -> Result<Status> {
         }
     }
     let keys = sample::DemoKeys::load(&a.keys)?;
-    let n = sample::generate(&a.out, &keys, &sample::GenerateOptions::sample()).inspect_err(|_| {
-        // Leave no half-built ledger behind.
-        let _ = fs::remove_file(&a.out);
-    })?;
+    let n =
+        sample::generate(&a.out, &keys, &sample::GenerateOptions::sample()).inspect_err(|_| {
+            // Leave no half-built ledger behind.
+            let _ = fs::remove_file(&a.out);
+        })?;
     println!("Wrote the sample ledger {} ({n} entries).", a.out.display());
     Ok(Status::Clean)
 }

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CompanyId, CompanyRef, Disclosure, EntryHash, KeyId, PartyId, Seq, ThemeId, Timestamp};
+use super::{
+    CompanyId, CompanyRef, Disclosure, EntryHash, KeyId, PartyId, Seq, ThemeId, Timestamp,
+};
 
 /// The entry format version this build writes and reads; see docs/FORMAT.md.
 pub const FORMAT_VERSION: u16 = 1;

@@ -81,7 +81,11 @@ impl FromStr for Citation {
             .rsplit_once(' ')
             .ok_or_else(|| err("expected the Act's title followed by its year"))?;
         let act = act.trim();
-        if act.is_empty() || !act.chars().all(|c| c.is_alphanumeric() || " '()-,".contains(c)) {
+        if act.is_empty()
+            || !act
+                .chars()
+                .all(|c| c.is_alphanumeric() || " '()-,".contains(c))
+        {
             return Err(err("the Act's title is empty or has unexpected characters"));
         }
         let year: u16 = year
@@ -94,7 +98,9 @@ impl FromStr for Citation {
             None => (provision, ""),
         };
         if section.is_empty() || !section.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(err("the section number is empty or has unexpected characters"));
+            return Err(err(
+                "the section number is empty or has unexpected characters",
+            ));
         }
         if !section.as_bytes()[0].is_ascii_digit() {
             return Err(err("the section number must start with a digit"));
@@ -106,9 +112,10 @@ impl FromStr for Citation {
                 .and_then(|r| r.split_once(')'))
                 .ok_or_else(|| err("subsections must be written as (2)(a), with no spaces"))?;
             let (sub, after) = inner;
-            if sub.is_empty() || sub.len() > 8 || !sub.bytes().all(|b| b.is_ascii_alphanumeric())
-            {
-                return Err(err("a subsection or paragraph is empty or not alphanumeric"));
+            if sub.is_empty() || sub.len() > 8 || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(err(
+                    "a subsection or paragraph is empty or not alphanumeric",
+                ));
             }
             subsections.push(sub.to_owned());
             rest = after;
@@ -170,7 +177,9 @@ impl FromStr for Gateway {
         if let Some(rest) = lower.strip_prefix("consent:") {
             let reference = trimmed[trimmed.len() - rest.len()..].trim();
             if reference.is_empty() {
-                return Err(err("consent needs a reference to where the consent is recorded"));
+                return Err(err(
+                    "consent needs a reference to where the consent is recorded",
+                ));
             }
             return Ok(Gateway::Consent {
                 reference: reference.to_owned(),

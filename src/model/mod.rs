@@ -10,15 +10,15 @@ mod gateway;
 mod ids;
 mod time;
 
+pub use bytes::hex_bytes;
 pub use disclosure::{
     Assessment, Category, CategoryKind, CompanyRef, Disclosure, FieldCommitment, Notification,
 };
 pub use entry::{
-    Acknowledgement, Body, Correction, DesignationConfirmed, DesignationEnded,
-    DesignationProposed, Entry, EntryKind, FORMAT_VERSION, Genesis, KeyAdded, KeyRevoked,
-    KeyRotated, PartyRecord, PolicyDocument, PublicKeyRecord, Signer, ThemeDeclared, ThemeRetired,
+    Acknowledgement, Body, Correction, DesignationConfirmed, DesignationEnded, DesignationProposed,
+    Entry, EntryKind, FORMAT_VERSION, Genesis, KeyAdded, KeyRevoked, KeyRotated, PartyRecord,
+    PolicyDocument, PublicKeyRecord, Signer, ThemeDeclared, ThemeRetired,
 };
 pub use gateway::{Citation, Gateway, GatewayParseError};
 pub use ids::{CompanyId, EntryHash, FieldName, IdError, KeyId, PartyId, Seq, ThemeId};
 pub use time::{TimeError, Timestamp};
-pub use bytes::hex_bytes;

@@ -105,7 +105,8 @@ impl Timestamp {
 
 /// The Europe/London time zone, from the bundled database so results never depend on the host.
 pub(crate) fn london() -> TimeZone {
-    TimeZone::get(LEDGER_TIME_ZONE).expect("the tz database bundled into the binary has Europe/London")
+    TimeZone::get(LEDGER_TIME_ZONE)
+        .expect("the tz database bundled into the binary has Europe/London")
 }
 
 impl fmt::Display for Timestamp {
