@@ -559,6 +559,20 @@ impl Ledger {
         }
     }
 
+    /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
+    pub fn flags_for(&self, pending: &Pending, now: Timestamp) -> Vec<crate::policy::Flag> {
+        let Body::Disclosure(d) = &pending.body else {
+            return Vec::new();
+        };
+        let values: Vec<(String, String)> = pending
+            .vault
+            .iter()
+            .filter(|(_, v)| v.len() >= 32)
+            .map(|(n, v)| (n.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
+            .collect();
+        crate::policy::PolicyEngine::new().judge(self.next_seq(), now, d, &self.reg, Some(&values))
+    }
+
     /// Records a disclosure with fresh random salts.
     pub fn disclose(
         &mut self,

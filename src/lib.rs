@@ -17,6 +17,7 @@ pub mod keys;
 pub mod ledger;
 pub mod merkle;
 pub mod model;
+pub mod policy;
 pub mod registers;
 pub mod rules;
 pub mod sample;

@@ -16,17 +16,19 @@ use crate::keys::SecretKey;
 use crate::ledger::{AppendError, InitError, Ledger, PartyInit, Pending, policy_document};
 use crate::model::{CompanyId, PartyId, Seq, ThemeId, Timestamp};
 
-/// The default policy document (the 2024 statement), as shipped.
-pub const DEFAULT_POLICY: &str = include_str!("../policy/ico-ofcom-2024.toml");
-
-/// Label of the default policy.
-pub const DEFAULT_POLICY_LABEL: &str = "ico-ofcom-2024";
+pub use crate::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
 
 /// Origin line of the sample ledger.
 pub const SAMPLE_ORIGIN: &str = "ledger.example/ico-ofcom";
 
 /// Names of the demo keys the sample uses, in `fixtures/keys/<name>.key`.
-pub const DEMO_KEY_NAMES: [&str; 4] = ["ico-2024", "ofcom-2024", "ico-2025", "ofcom-ops-2024"];
+pub const DEMO_KEY_NAMES: [&str; 5] = [
+    "ico-2024",
+    "ofcom-2024",
+    "ico-2025",
+    "ofcom-ops-2024",
+    "cma-2024",
+];
 
 /// Seed used for the bundled sample ledger.
 pub const SAMPLE_SEED: u64 = 2024;
@@ -324,7 +326,11 @@ impl Gen<'_> {
         let seq = self.append(key_name, pending, now, "disclosure")?;
         self.disclosures.push(seq);
         if let Some(delay) = ack {
-            let to: &'static str = if input.to == "ICO" { "ICO" } else { "OFCOM" };
+            let to: &'static str = match input.to.as_str() {
+                "ICO" => "ICO",
+                "CMA" => "CMA",
+                _ => "OFCOM",
+            };
             self.acks_due.push((now.plus_seconds(delay), seq, to));
         }
         Ok(seq)
@@ -468,9 +474,11 @@ impl Gen<'_> {
                 input.assessment_reference =
                     Some(format!("CBC-{}-{:03}", day.year(), self.rng.below(1000)));
                 input.assessment_approver = Some("Director of Online Safety Supervision".into());
-                if self.rng.chance(50) {
-                    input.notification = "notified".into();
-                }
+                input.notification = if self.rng.chance(50) {
+                    "notified".into()
+                } else {
+                    "skipped: notifying the service would prejudice an ongoing investigation".into()
+                };
                 fields.insert(
                     "summary".into(),
                     "Detailed findings shared under the gateway after assessment".into(),
@@ -501,6 +509,12 @@ pub fn generate(
             name: "Ofcom".into(),
             key: keys.get("ofcom-2024").public().clone(),
         },
+        // A third DRCF member, present from the start; the policy only names it from 2025.
+        PartyInit {
+            id: p("CMA"),
+            name: "Competition and Markets Authority".into(),
+            key: keys.get("cma-2024").public().clone(),
+        },
     ];
     let policy = policy_document(
         DEFAULT_POLICY_LABEL,
@@ -519,7 +533,11 @@ pub fn generate(
         ledger,
         keys,
         rng: SplitMix64::new(opts.seed),
-        current: BTreeMap::from([("ICO", "ico-2024"), ("OFCOM", "ofcom-2024")]),
+        current: BTreeMap::from([
+            ("ICO", "ico-2024"),
+            ("OFCOM", "ofcom-2024"),
+            ("CMA", "cma-2024"),
+        ]),
         acks_due: Vec::new(),
         disclosures: Vec::new(),
     };
@@ -550,7 +568,7 @@ pub fn generate(
     g.propose("OFCOM", 7, at(day1, 16, 0))?;
 
     let mut day = day1.tomorrow().expect("in range");
-    let mut milestones_done = [false; 8];
+    let mut milestones_done = [false; 11];
     while day <= opts.end {
         let weekday = day.weekday().to_monday_one_offset();
         if weekday <= 5 {
@@ -604,7 +622,7 @@ impl Gen<'_> {
     fn milestones(
         &mut self,
         day: Date,
-        done: &mut [bool; 8],
+        done: &mut [bool; 11],
         opts: &GenerateOptions,
     ) -> Result<(), GenerateError> {
         let mut once = |i: usize, date: Date| -> bool {
@@ -695,6 +713,47 @@ impl Gen<'_> {
         if opts.anomalies && once(6, Date::constant(2025, 3, 3)) {
             self.anomalies_2025(day)?;
         }
+        if opts.anomalies && once(8, Date::constant(2024, 6, 11)) {
+            self.cma_before_policy(day)?;
+        }
+        if once(9, Date::constant(2025, 7, 1)) {
+            // The CMA joins the arrangement by a policy change alone, then discloses within it.
+            let doc = policy_document(
+                "ico-ofcom-cma-2025",
+                Timestamp::start_of_day(Date::constant(2025, 7, 1)),
+                crate::policy::CMA_EXTENSION_POLICY,
+            );
+            self.append(
+                self.key_of("OFCOM"),
+                crate::model::Body::PolicyAdopted(doc).into(),
+                at(day, 9, 0),
+                "policy adoption",
+            )?;
+            let mut d = self.theme_only(
+                "CMA",
+                at(day, 11, 0),
+                "Market study into age assurance providers",
+            );
+            d.to = "OFCOM".into();
+            d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+            self.disclose("cma-2024", d, at(day, 11, 0), Some(86_400))?;
+        }
+        if opts.anomalies && once(10, Date::constant(2025, 11, 3)) {
+            // A policy written for a newer schema that this build cannot read: it is flagged, and
+            // disclosures stay judged by the last readable policy.
+            let text = crate::policy::CMA_EXTENSION_POLICY.replace("schema = 1", "schema = 2");
+            let doc = policy_document(
+                "drcf-2026-draft",
+                Timestamp::start_of_day(Date::constant(2025, 12, 1)),
+                &text,
+            );
+            self.append(
+                self.key_of("ICO"),
+                crate::model::Body::PolicyAdopted(doc).into(),
+                at(day, 9, 0),
+                "policy adoption",
+            )?;
+        }
         if once(7, Date::constant(2024, 5, 7)) && !self.disclosures.is_empty() {
             // A correction of an earlier disclosure by its author, with a replacement.
             let target = self.disclosures[self.disclosures.len() / 2];
@@ -773,6 +832,50 @@ impl Gen<'_> {
             officer_role: "Online Safety supervision team".into(),
             ..DisclosureInput::default()
         }
+    }
+
+    fn cma_before_policy(&mut self, day: Date) -> Result<(), GenerateError> {
+        // The CMA discloses before any policy names it.
+        let mut d = self.theme_only(
+            "CMA",
+            at(day, 10, 0),
+            "Emerging competition concerns in age assurance",
+        );
+        d.to = "OFCOM".into();
+        d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+        self.disclose("cma-2024", d, at(day, 10, 30), Some(86_400))?;
+        // Ofcom relies on an "other" gateway its policy does not list.
+        let mut d = self.theme_only(
+            "OFCOM",
+            at(day, 11, 0),
+            "Planned review of recommender settings",
+        );
+        d.gateway = Some("other: common law powers".into());
+        self.disclose(self.key_of("OFCOM"), d, at(day, 11, 30), Some(86_400))?;
+        // A stakeholder meeting recorded without its theme.
+        let d = DisclosureInput {
+            from: "ICO".into(),
+            to: "OFCOM".into(),
+            disclosed_at: at(day, 12, 0).to_string(),
+            gateway: Some("Data Protection Act 2018 s132(2)(c)".into()),
+            category: "stakeholder-meeting".into(),
+            companies: vec!["nimbus-search".into()],
+            fields: BTreeMap::from([
+                ("meeting_date".into(), day.to_string()),
+                ("company_names".into(), "Nimbus Search Ltd".into()),
+            ]),
+            notification:
+                "skipped: routine disclosure expected without prior notification (statement §4)"
+                    .into(),
+            relevance: Some(
+                "matters of potential intersection between online safety and data protection"
+                    .into(),
+            ),
+            officer_role: "Regulatory Supervision, Online Safety liaison".into(),
+            ..DisclosureInput::default()
+        };
+        self.disclose(self.key_of("ICO"), d, at(day, 12, 30), Some(86_400))?;
+        Ok(())
     }
 
     fn anomalies_2024(&mut self, day: Date) -> Result<(), GenerateError> {
@@ -949,11 +1052,11 @@ impl Gen<'_> {
             .to_string(),
             gateway: Some("Data Protection Act 2018 s132(2)(c)".into()),
             category: "stakeholder-meeting".into(),
-            companies: vec!["agecheck".into()],
+            companies: vec!["kidzone".into()],
             themes: vec!["age-assurance".into()],
             fields: BTreeMap::from([
                 ("meeting_date".into(), "2025-02-19".into()),
-                ("company_names".into(), "AgeCheck Verify Ltd".into()),
+                ("company_names".into(), "KidZone Games Ltd".into()),
             ]),
             notification:
                 "skipped: routine disclosure expected without prior notification (statement §4)"

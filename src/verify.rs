@@ -13,7 +13,8 @@ use crate::codec;
 use crate::hash::leaf_hash;
 use crate::integrity::{IntegrityFailure, IntegrityKind};
 use crate::keys::{PublicKey, verify_entry_signature};
-use crate::model::{Body, Entry, EntryHash, Seq, Timestamp};
+use crate::model::{Body, CategoryKind, Entry, EntryHash, Seq, Timestamp};
+use crate::policy::{Flag, FlagCode, PolicyEngine};
 use crate::registers::Registers;
 use crate::rules;
 use crate::store::{Store, StoreError};
@@ -27,14 +28,219 @@ pub const DEFAULT_TIME_TOLERANCE_SECS: i64 = 600;
 pub struct VerifyOptions {
     /// See [`DEFAULT_TIME_TOLERANCE_SECS`].
     pub time_tolerance_secs: i64,
+    /// The moment acknowledgement deadlines are judged at (normally now).
+    pub as_of: Timestamp,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
             time_tolerance_secs: DEFAULT_TIME_TOLERANCE_SECS,
+            as_of: Timestamp::now(),
         }
     }
+}
+
+/// Which policy flags to report.
+#[derive(Debug, Clone, Default)]
+pub struct FlagFilter {
+    /// Only this flag.
+    pub only: Option<FlagCode>,
+    /// Only disclosures made on or after this instant.
+    pub since: Option<Timestamp>,
+    /// Only disclosures made on or before this instant.
+    pub until: Option<Timestamp>,
+}
+
+impl FlagFilter {
+    fn keeps(&self, f: &Flag) -> bool {
+        self.only.is_none_or(|c| c == f.code)
+            && self.since.is_none_or(|s| f.at >= s)
+            && self.until.is_none_or(|u| f.at <= u)
+    }
+}
+
+/// Policy flags found, judged against the policy in force when each disclosure was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    /// Disclosures judged.
+    pub disclosures: u64,
+    /// Disclosures with at least one flag (after filtering).
+    pub flagged_disclosures: u64,
+    /// Flags by code (after filtering).
+    pub counts: BTreeMap<String, u64>,
+    /// Every flag (after filtering), in ledger order.
+    pub flags: Vec<Flag>,
+}
+
+/// Integrity and policy results of one verification run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Integrity (can the ledger be trusted?).
+    pub integrity: IntegrityReport,
+    /// Policy flags (which disclosures need a second look?).
+    pub policy: PolicyReport,
+}
+
+/// The outcome a report maps to; the binary turns it into the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Intact, no flags: exit 0.
+    Clean,
+    /// Intact, flags found: exit 1.
+    Flags,
+    /// Integrity failure: exit 2.
+    IntegrityFailure,
+}
+
+impl Report {
+    /// The outcome: integrity failures outrank flags.
+    pub fn outcome(&self) -> Outcome {
+        if self.integrity.status == IntegrityStatus::Failed {
+            Outcome::IntegrityFailure
+        } else if !self.policy.flags.is_empty() {
+            Outcome::Flags
+        } else {
+            Outcome::Clean
+        }
+    }
+
+    /// Plain-language text: integrity first, then flags grouped by code.
+    pub fn to_text(&self, ledger_name: &str) -> String {
+        use std::fmt::Write;
+        let mut out = self.integrity.to_text(ledger_name);
+        let p = &self.policy;
+        let _ = writeln!(out);
+        if p.flags.is_empty() {
+            let _ = writeln!(
+                out,
+                "Policy: no flags. All {} disclosures fall within the arrangements in force when \
+                 they were made.",
+                p.disclosures
+            );
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "Policy: {} flag{} on {} of {} disclosures ({:.1} per 100), each judged against the \
+             policy in force when it was made.",
+            p.flags.len(),
+            if p.flags.len() == 1 { "" } else { "s" },
+            p.flagged_disclosures,
+            p.disclosures,
+            per_hundred(p.flags.len() as u64, p.disclosures)
+        );
+        for info in crate::policy::CATALOGUE {
+            let flags: Vec<&Flag> = p.flags.iter().filter(|f| f.code == info.code).collect();
+            if flags.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "\n  {} — {} ({}, {}, statement {})",
+                info.code,
+                info.title,
+                flags.len(),
+                info.severity.as_str(),
+                info.sections
+            );
+            for f in flags {
+                let _ = writeln!(out, "    {}", f.message);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nRun `dledger explain CODE` for what a flag means, the statement text it rests on, \
+             and what to check."
+        );
+        out
+    }
+}
+
+fn per_hundred(n: u64, of: u64) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / of as f64
+    }
+}
+
+/// Verifies integrity and judges every disclosure against the policy in force when it was
+/// made, streaming through the ledger once.
+pub fn verify_ledger(
+    store: &Store,
+    opts: &VerifyOptions,
+    filter: &FlagFilter,
+) -> Result<Report, VerifyError> {
+    let mut v = Verifier::new(opts.clone());
+    let mut engine = PolicyEngine::new();
+    let mut flags = Vec::new();
+    let mut disclosures = 0u64;
+    store.scan(0, None, |r| {
+        let Some(entry) = v.push(
+            r.key,
+            &r.bytes,
+            r.signature.as_ref(),
+            r.stored_hash.as_ref(),
+        ) else {
+            return Ok(());
+        };
+        match &entry.body {
+            Body::Disclosure(d) => {
+                disclosures += 1;
+                let values = if d.category.kind() == CategoryKind::ThemeOnly {
+                    Some(vault_values(store, r.key)?)
+                } else {
+                    None
+                };
+                flags.extend(engine.judge(
+                    entry.seq,
+                    entry.recorded_at,
+                    d,
+                    v.registers(),
+                    values.as_deref(),
+                ));
+            }
+            Body::Genesis(g) => {
+                flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, &g.policy))
+            }
+            Body::PolicyAdopted(p) => {
+                flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, p))
+            }
+            _ => {}
+        }
+        Ok::<_, VerifyError>(())
+    })?;
+    let verified = v.finish();
+    flags.extend(engine.finish(&verified.registers, opts.as_of));
+    flags.retain(|f| filter.keeps(f));
+    flags.sort_by_key(|f| (f.seq, f.code));
+    let mut counts = BTreeMap::new();
+    for f in &flags {
+        *counts.entry(f.code.code().to_owned()).or_insert(0) += 1;
+    }
+    let mut flagged: Vec<Seq> = flags.iter().map(|f| f.seq).collect();
+    flagged.dedup();
+    Ok(Report {
+        integrity: verified.report,
+        policy: PolicyReport {
+            disclosures,
+            flagged_disclosures: flagged.len() as u64,
+            counts,
+            flags,
+        },
+    })
+}
+
+/// The field values the vault still holds for entry `seq`, as text.
+pub fn vault_values(store: &Store, seq: u64) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(store
+        .vault_items(seq)?
+        .into_iter()
+        .filter(|(_, v)| v.len() >= 32)
+        .map(|(name, v)| (name, String::from_utf8_lossy(&v[32..]).into_owned()))
+        .collect())
 }
 
 /// Why verification could not run at all (as opposed to finding failures).
@@ -85,9 +291,6 @@ pub struct Verified {
     pub registers: Registers,
 }
 
-/// A callback given each decoded entry and the registers as they stood before it.
-pub type EntryVisitor = Box<dyn FnMut(&Entry, &Registers) + Send>;
-
 /// A streaming verifier: feed it stored records in order, then call [`Verifier::finish`].
 pub struct Verifier {
     opts: VerifyOptions,
@@ -96,7 +299,6 @@ pub struct Verifier {
     prev_hash: EntryHash,
     prev_time: Option<Timestamp>,
     report: IntegrityReport,
-    visit: Option<EntryVisitor>,
     /// (index into failures, key id) of every use of a key unknown at that point.
     unknown_key_uses: Vec<(usize, crate::model::KeyId)>,
 }
@@ -120,14 +322,13 @@ impl Verifier {
                 kinds: BTreeMap::new(),
                 failures: Vec::new(),
             },
-            visit: None,
             unknown_key_uses: Vec::new(),
         }
     }
 
-    /// Calls `f` with every decoded entry and the registers as they stood before it.
-    pub fn on_entry(&mut self, f: impl FnMut(&Entry, &Registers) + Send + 'static) {
-        self.visit = Some(Box::new(f));
+    /// The registers after the entries pushed so far.
+    pub fn registers(&self) -> &Registers {
+        &self.reg
     }
 
     fn fail(&mut self, seq: u64, kind: IntegrityKind, message: String) {
@@ -138,14 +339,14 @@ impl Verifier {
         });
     }
 
-    /// Checks one stored record.
+    /// Checks one stored record; returns the entry if it decoded.
     pub fn push(
         &mut self,
         key: u64,
         bytes: &[u8],
         signature: Option<&[u8; 64]>,
         stored_hash: Option<&[u8; 32]>,
-    ) {
+    ) -> Option<Entry> {
         self.report.entries += 1;
         if key != self.expected {
             let message = if key > self.expected {
@@ -189,7 +390,7 @@ impl Verifier {
                 self.fail(key, IntegrityKind::Undecodable, e.to_string());
                 self.prev_hash = hash;
                 self.report.head = Some(hash);
-                return;
+                return None;
             }
         };
         if codec::encode_entry(&entry).ok().as_deref() != Some(bytes) {
@@ -236,9 +437,6 @@ impl Verifier {
             }
             self.fail(key, kind, message);
         }
-        if let Some(visit) = self.visit.as_mut() {
-            visit(&entry, &self.reg);
-        }
         *self
             .report
             .kinds
@@ -250,6 +448,7 @@ impl Verifier {
         self.prev_hash = hash;
         self.report.head = Some(hash);
         self.reg.apply(&entry, hash.0);
+        Some(entry)
     }
 
     fn check_signature(&mut self, key: u64, entry: &Entry, bytes: &[u8], sig: Option<&[u8; 64]>) {

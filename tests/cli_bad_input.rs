@@ -28,9 +28,13 @@ fn setup() -> Setup {
     }
 }
 
-/// A valid Ofcom → ICO information-request disclosure, as flags.
+/// A valid Ofcom → ICO information-request disclosure made an hour ago, as flags. It raises
+/// no policy flag, so the command exits 0.
 fn valid_disclosure(keys: &Path) -> Vec<String> {
-    [
+    let an_hour_ago = disclosure_ledger::model::Timestamp::now()
+        .plus_seconds(-3600)
+        .to_string();
+    let mut args: Vec<String> = [
         "disclose",
         "--key",
         keys.join("ofcom-2024.key").to_str().unwrap(),
@@ -39,7 +43,7 @@ fn valid_disclosure(keys: &Path) -> Vec<String> {
         "--to",
         "ICO",
         "--at",
-        "2025-06-03",
+        "AT",
         "--gateway",
         "Communications Act 2003 s393(2)(a)",
         "--category",
@@ -61,7 +65,10 @@ fn valid_disclosure(keys: &Path) -> Vec<String> {
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect()
+    .collect();
+    let i = args.iter().position(|a| a == "AT").unwrap();
+    args[i] = an_hour_ago;
+    args
 }
 
 /// Replaces the value after `flag` (or removes flag and value when `value` is None).
@@ -128,7 +135,7 @@ fn valid_disclosure_is_recorded_and_dry_run_writes_nothing() {
         .unwrap();
     assert_eq!(
         verify.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&verify.stdout)
     );
@@ -171,8 +178,8 @@ fn bad_disclosures_are_refused_and_write_nothing() {
     let cases: Vec<(&str, Vec<String>, &str)> = vec![
         (
             "unknown party",
-            with(base.clone(), "--to", Some("CMA")),
-            "CMA is not a party to this ledger",
+            with(base.clone(), "--to", Some("FCA")),
+            "FCA is not a party to this ledger",
         ),
         (
             "malformed party",

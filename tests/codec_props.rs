@@ -10,11 +10,15 @@ fn slug() -> impl Strategy<Value = String> + Clone {
 }
 
 fn party() -> impl Strategy<Value = PartyId> {
-    prop_oneof![Just("ICO"), Just("OFCOM"), Just("CMA"), Just("FCA")].prop_map(|p| PartyId::new(p).unwrap())
+    prop_oneof![Just("ICO"), Just("OFCOM"), Just("CMA"), Just("FCA")]
+        .prop_map(|p| PartyId::new(p).unwrap())
 }
 
 fn company() -> impl Strategy<Value = CompanyRef> + Clone {
-    (slug(), ".{0,30}").prop_map(|(id, name)| CompanyRef { id: CompanyId::new(id).unwrap(), name })
+    (slug(), ".{0,30}").prop_map(|(id, name)| CompanyRef {
+        id: CompanyId::new(id).unwrap(),
+        name,
+    })
 }
 
 fn themes() -> impl Strategy<Value = Vec<ThemeId>> + Clone {
@@ -23,8 +27,20 @@ fn themes() -> impl Strategy<Value = Vec<ThemeId>> + Clone {
 
 fn gateway() -> impl Strategy<Value = Gateway> {
     prop_oneof![
-        ("[A-Z][a-z]{2,12}( [A-Z][a-z]{2,8})? Act", 1900u16..2100, "[1-9][0-9]{0,2}[A-Z]?", prop::collection::vec("[0-9a-z]{1,3}", 0..3))
-            .prop_map(|(act, year, section, subsections)| Gateway::Statutory(Citation { act, year, section, subsections })),
+        (
+            "[A-Z][a-z]{2,12}( [A-Z][a-z]{2,8})? Act",
+            1900u16..2100,
+            "[1-9][0-9]{0,2}[A-Z]?",
+            prop::collection::vec("[0-9a-z]{1,3}", 0..3)
+        )
+            .prop_map(
+                |(act, year, section, subsections)| Gateway::Statutory(Citation {
+                    act,
+                    year,
+                    section,
+                    subsections
+                })
+            ),
         ".{1,20}".prop_map(|reference| Gateway::Consent { reference }),
         ".{1,20}".prop_map(|citation| Gateway::Other { citation }),
     ]
@@ -33,16 +49,38 @@ fn gateway() -> impl Strategy<Value = Gateway> {
 fn category() -> impl Strategy<Value = Category> {
     let companies = prop::collection::vec(company(), 0..3);
     prop_oneof![
-        (companies.clone(), themes(), any::<bool>()).prop_map(|(companies, themes, information_notice)| Category::InformationRequest { companies, themes, information_notice }),
-        (companies.clone(), themes()).prop_map(|(companies, themes)| Category::StakeholderMeeting { companies, themes }),
-        (companies.clone(), themes(), proptest::option::of(".{0,20}")).prop_map(|(companies, themes, source)| Category::PublicInformation { companies, themes, source }),
+        (companies.clone(), themes(), any::<bool>()).prop_map(
+            |(companies, themes, information_notice)| Category::InformationRequest {
+                companies,
+                themes,
+                information_notice
+            }
+        ),
+        (companies.clone(), themes())
+            .prop_map(|(companies, themes)| Category::StakeholderMeeting { companies, themes }),
+        (companies.clone(), themes(), proptest::option::of(".{0,20}")).prop_map(
+            |(companies, themes, source)| Category::PublicInformation {
+                companies,
+                themes,
+                source
+            }
+        ),
         themes().prop_map(|themes| Category::ThemeOnly { themes }),
-        (company(), themes()).prop_map(|(company, themes)| Category::ThemeAndCompany { company, themes }),
-        (companies, themes(), proptest::option::of((".{1,10}", ".{1,10}"))).prop_map(|(companies, themes, a)| Category::CaseByCase {
+        (company(), themes())
+            .prop_map(|(company, themes)| Category::ThemeAndCompany { company, themes }),
+        (
             companies,
-            themes,
-            assessment: a.map(|(reference, approver)| Assessment { reference, approver }),
-        }),
+            themes(),
+            proptest::option::of((".{1,10}", ".{1,10}"))
+        )
+            .prop_map(|(companies, themes, a)| Category::CaseByCase {
+                companies,
+                themes,
+                assessment: a.map(|(reference, approver)| Assessment {
+                    reference,
+                    approver
+                }),
+            }),
     ]
 }
 
@@ -58,45 +96,86 @@ fn disclosure() -> impl Strategy<Value = Disclosure> {
         proptest::option::of(".{0,20}"),
         ".{0,20}",
     )
-        .prop_map(|(from, to, at, gateway, category, fields, skipped, relevance, officer_role)| Disclosure {
-            from,
-            to,
-            disclosed_at: Timestamp(at),
-            gateway,
-            category,
-            fields: fields
-                .into_iter()
-                .map(|(n, c)| FieldCommitment { name: FieldName::new(n).unwrap(), commitment: c })
-                .collect(),
-            notification: match skipped {
-                Some(reason) => Notification::Skipped { reason },
-                None => Notification::Notified,
+        .prop_map(
+            |(from, to, at, gateway, category, fields, skipped, relevance, officer_role)| {
+                Disclosure {
+                    from,
+                    to,
+                    disclosed_at: Timestamp(at),
+                    gateway,
+                    category,
+                    fields: fields
+                        .into_iter()
+                        .map(|(n, c)| FieldCommitment {
+                            name: FieldName::new(n).unwrap(),
+                            commitment: c,
+                        })
+                        .collect(),
+                    notification: match skipped {
+                        Some(reason) => Notification::Skipped { reason },
+                        None => Notification::Notified,
+                    },
+                    relevance,
+                    officer_role,
+                }
             },
-            relevance,
-            officer_role,
-        })
+        )
 }
 
 fn body() -> impl Strategy<Value = Body> {
     prop_oneof![
         disclosure().prop_map(Body::Disclosure),
-        (any::<u64>(), any::<i64>()).prop_map(|(s, t)| Body::Acknowledgement(Acknowledgement { disclosure: Seq(s), received_at: Timestamp(t) })),
-        (any::<u64>(), ".{0,20}", proptest::option::of(disclosure())).prop_map(|(s, reason, replacement)| Body::Correction(Correction { supersedes: Seq(s), reason, replacement })),
-        (slug(), ".{0,20}", ".{0,40}").prop_map(|(id, title, description)| Body::ThemeDeclared(ThemeDeclared { id: ThemeId::new(id).unwrap(), title, description })),
-        (company(), ".{0,20}").prop_map(|(company, rationale)| Body::DesignationProposed(DesignationProposed { company, rationale })),
-        (party(), any::<[u8; 4]>(), ".{0,20}").prop_map(|(party, id, reason)| Body::KeyRevoked(KeyRevoked { party, key_id: KeyId(id), reason })),
+        (any::<u64>(), any::<i64>()).prop_map(|(s, t)| Body::Acknowledgement(Acknowledgement {
+            disclosure: Seq(s),
+            received_at: Timestamp(t)
+        })),
+        (any::<u64>(), ".{0,20}", proptest::option::of(disclosure())).prop_map(
+            |(s, reason, replacement)| Body::Correction(Correction {
+                supersedes: Seq(s),
+                reason,
+                replacement
+            })
+        ),
+        (slug(), ".{0,20}", ".{0,40}").prop_map(|(id, title, description)| Body::ThemeDeclared(
+            ThemeDeclared {
+                id: ThemeId::new(id).unwrap(),
+                title,
+                description
+            }
+        )),
+        (company(), ".{0,20}").prop_map(|(company, rationale)| Body::DesignationProposed(
+            DesignationProposed { company, rationale }
+        )),
+        (party(), any::<[u8; 4]>(), ".{0,20}").prop_map(|(party, id, reason)| Body::KeyRevoked(
+            KeyRevoked {
+                party,
+                key_id: KeyId(id),
+                reason
+            }
+        )),
     ]
 }
 
 fn entry() -> impl Strategy<Value = Entry> {
-    (any::<u64>(), any::<[u8; 32]>(), any::<i64>(), party(), any::<[u8; 4]>(), body()).prop_map(|(seq, prev, at, p, k, body)| Entry {
-        version: FORMAT_VERSION,
-        seq: Seq(seq),
-        prev: EntryHash(prev),
-        recorded_at: Timestamp(at),
-        signer: Signer { party: p, key_id: KeyId(k) },
-        body,
-    })
+    (
+        any::<u64>(),
+        any::<[u8; 32]>(),
+        any::<i64>(),
+        party(),
+        any::<[u8; 4]>(),
+        body(),
+    )
+        .prop_map(|(seq, prev, at, p, k, body)| Entry {
+            version: FORMAT_VERSION,
+            seq: Seq(seq),
+            prev: EntryHash(prev),
+            recorded_at: Timestamp(at),
+            signer: Signer {
+                party: p,
+                key_id: KeyId(k),
+            },
+            body,
+        })
 }
 
 proptest! {

@@ -100,7 +100,8 @@ fn untouched_copy_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_copy(dir.path());
     let (code, stdout) = cli_verify(&path);
-    assert_eq!(code, 0, "{stdout}");
+    // Intact, with the sample's deliberate policy flags: exit 1.
+    assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("INTACT"));
 }
 

@@ -64,6 +64,9 @@ pub enum Command {
     /// Add, rotate or revoke a party's signing key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Adopt a new policy version, or show the policy in force on a date.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Show one entry in full.
     #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
     Show(ShowArgs),
@@ -83,8 +86,10 @@ pub enum Command {
         after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json"
     )]
     Verify(VerifyArgs),
-    /// Explain a finding code: what it means and what to check.
-    #[command(after_help = "Example:\n  dledger explain broken-chain")]
+    /// Explain a finding code: what it means, the statement text it rests on, what to check.
+    #[command(
+        after_help = "Example:\n  dledger explain not-mutual-interest\n  dledger explain broken-chain"
+    )]
     Explain(ExplainArgs),
     /// Build the deterministic sample ledger from the demo keys (test-only).
     #[command(after_help = "Example:\n  dledger sample --keys fixtures/keys -o /tmp/sample.ledger")]
@@ -342,6 +347,38 @@ pub enum KeyCommand {
     },
 }
 
+/// `policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Record a new policy version (TOML, schema in docs/POLICY.md), effective from a date.
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger policy adopt policy/ico-ofcom-cma-2025.toml --effective 2025-07-01 --key ofcom-2024.key"
+    )]
+    Adopt {
+        /// The policy document.
+        file: PathBuf,
+        /// Disclosures made on or after this date are judged by it (default: now).
+        #[arg(long)]
+        effective: Option<String>,
+        /// Signing key.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Show the policy in force on a date (default: now), or the built-in default policy when
+    /// no ledger is given.
+    #[command(
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger policy show --at 2024-06-01"
+    )]
+    Show {
+        /// The date.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print the document's full text.
+        #[arg(long)]
+        text: bool,
+    },
+}
+
 /// `show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -415,6 +452,18 @@ pub struct VerifyArgs {
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Report only this policy flag (e.g. not-mutual-interest).
+    #[arg(long, value_name = "FLAG")]
+    pub only: Option<String>,
+    /// Report flags only for disclosures made on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Report flags only for disclosures made on or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Judge acknowledgement deadlines as of this date instead of now.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 /// `explain`.

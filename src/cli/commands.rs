@@ -18,9 +18,10 @@ use disclosure_ledger::ledger::{AppendError, Ledger, PartyInit, Pending, policy_
 use disclosure_ledger::model::{
     Body, CategoryKind, CompanyId, Entry, EntryKind, KeyId, PartyId, Seq, ThemeId, Timestamp,
 };
+use disclosure_ledger::policy::{CATALOGUE, FlagCode, Policy};
 use disclosure_ledger::sample;
 use disclosure_ledger::store::{Access, OpenError, Store};
-use disclosure_ledger::verify::{IntegrityStatus, VerifyOptions, verify_store};
+use disclosure_ledger::verify::{FlagFilter, Outcome, VerifyOptions, verify_ledger};
 
 use super::Status;
 use super::args::*;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Theme(c) => theme(&ctx, c),
         Command::Company(c) => company(&ctx, c),
         Command::Key(c) => key(&ctx, c),
+        Command::Policy(c) => policy(&ctx, c),
         Command::Show(a) => show(&ctx, a),
         Command::List(a) => list(&ctx, a),
         Command::Export(a) => export_cmd(&ctx, a),
@@ -262,6 +264,7 @@ fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
     let mut ledger = ctx.open_writer()?;
     let now = Timestamp::now();
     let pending = ledger.prepare_disclosure(&input, &key, now, &mut fresh_salt)?;
+    let flags = ledger.flags_for(&pending, now);
     if a.dry_run {
         let entry = Entry {
             version: disclosure_ledger::model::FORMAT_VERSION,
@@ -275,12 +278,45 @@ fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
             body: pending.body,
         };
         print!("{}", describe::full(&entry, "(not recorded: dry run)"));
+        print_flags(&flags, "would raise");
         println!("Dry run: the disclosure is valid; nothing was written.");
-        return Ok(Status::Clean);
+        return Ok(if flags.is_empty() {
+            Status::Clean
+        } else {
+            Status::Flags
+        });
     }
     let receipt = ledger.append(pending, &key, now)?;
     print_receipt("the disclosure", &receipt);
-    Ok(Status::Clean)
+    // The ledger records what happened; flags are shown so the officer can act on them now.
+    print_flags(&flags, "raises");
+    Ok(if flags.is_empty() {
+        Status::Clean
+    } else {
+        Status::Flags
+    })
+}
+
+fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str) {
+    if flags.is_empty() {
+        println!("Policy: no flags; this disclosure is within the arrangements in force.");
+        return;
+    }
+    println!(
+        "Policy: this disclosure {verb} {} flag{} for review:",
+        flags.len(),
+        if flags.len() == 1 { "" } else { "s" }
+    );
+    for f in flags {
+        println!(
+            "  {} ({}, statement {}): {}",
+            f.code,
+            f.severity.as_str(),
+            f.sections,
+            f.message
+        );
+    }
+    println!("Run `dledger explain CODE` for what a flag means and what to check.");
 }
 
 fn fresh_salt() -> [u8; 32] {
@@ -402,6 +438,95 @@ fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
             append_one(ctx, &key, "the key revocation", |l, k, _| {
                 Ok(l.prepare_key_revoked(l.party_of(k)?, KeyId(raw), &reason))
             })
+        }
+    }
+}
+
+fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
+    match c {
+        PolicyCommand::Adopt {
+            file,
+            effective,
+            key,
+        } => {
+            let text = fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let parsed = Policy::parse(&text).with_context(|| format!("in {}", file.display()))?;
+            let effective = effective
+                .as_deref()
+                .map(|t| parse_time("effective", t))
+                .transpose()?;
+            append_one(ctx, &key, "the policy", |_, _, now| {
+                let doc = policy_document(&parsed.label, effective.unwrap_or(now), &text);
+                Ok(Body::PolicyAdopted(doc).into())
+            })
+        }
+        PolicyCommand::Show { at, text } => {
+            let at = at
+                .as_deref()
+                .map(|t| parse_time("at", t))
+                .transpose()?
+                .unwrap_or_else(Timestamp::now);
+            let (doc_text, source) = match &ctx.ledger {
+                None => (
+                    sample::DEFAULT_POLICY.to_owned(),
+                    "built-in default policy".to_owned(),
+                ),
+                Some(path) => {
+                    let store = ctx.open_reader(path)?;
+                    let reg = disclosure_ledger::ledger::replay(&store)?;
+                    let mut engine = disclosure_ledger::policy::PolicyEngine::new();
+                    let policy = engine.policy_at(&reg, at).ok_or_else(|| {
+                        anyhow!("the ledger has no readable policy in force on {at}")
+                    })?;
+                    let (seq, doc) = reg
+                        .policies
+                        .iter()
+                        .rev()
+                        .find(|(_, d)| Policy::parse(&d.text).ok().as_ref() == Some(&*policy))
+                        .expect("the policy in force came from the ledger");
+                    (
+                        doc.text.clone(),
+                        format!(
+                            "adopted at {seq}, effective {}",
+                            doc.effective_from.london_date()
+                        ),
+                    )
+                }
+            };
+            if text {
+                print!("{doc_text}");
+                return Ok(Status::Clean);
+            }
+            let p = Policy::parse(&doc_text)?;
+            println!("Policy {:?} — {} ({source})", p.label, p.title);
+            println!(
+                "Thresholds: record within {} days; acknowledge within {} days.",
+                p.thresholds.record_within_days, p.thresholds.acknowledge_within_days
+            );
+            for party in p.parties.values() {
+                let gateways: Vec<String> = party.gateways.iter().map(|g| g.to_string()).collect();
+                println!(
+                    "Party {} ({}): gateways {}{}",
+                    party.id,
+                    party.name,
+                    gateways.join(", "),
+                    if party.consent { ", or consent" } else { "" }
+                );
+            }
+            for c in p.categories.values() {
+                let fields = match &c.allowed_fields {
+                    Some(f) => f.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+                    None => "any (judged case by case)".into(),
+                };
+                println!(
+                    "Category {} ({}, statement {}): fields {fields}",
+                    c.kind,
+                    if c.routine { "routine" } else { "not routine" },
+                    c.section
+                );
+            }
+            Ok(Status::Clean)
         }
     }
 }
@@ -688,38 +813,94 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
         Some(p) => p.as_path(),
         None => ctx.path()?,
     };
+    let only = a
+        .only
+        .as_deref()
+        .map(|c| {
+            FlagCode::from_code(c.trim()).ok_or_else(|| {
+                anyhow!("--only {c:?} is not a policy flag; run `dledger explain` to list them")
+            })
+        })
+        .transpose()?;
+    let until = match &a.until {
+        Some(t) if t.trim().len() == 10 => Some(parse_time("until", t)?.plus_seconds(86_399)),
+        Some(t) => Some(parse_time("until", t)?),
+        None => None,
+    };
+    let filter = FlagFilter {
+        only,
+        since: a
+            .since
+            .as_deref()
+            .map(|t| parse_time("since", t))
+            .transpose()?,
+        until,
+    };
+    let mut opts = VerifyOptions::default();
+    if let Some(t) = &a.as_of {
+        opts.as_of = parse_time("as-of", t)?;
+    }
     let store = ctx.open_reader(path)?;
-    let verified = verify_store(&store, &VerifyOptions::default())?;
-    let report = &verified.report;
+    let report = verify_ledger(&store, &opts, &filter)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.to_text(&path.display().to_string()));
     }
-    Ok(match report.status {
-        IntegrityStatus::Intact => Status::Clean,
-        IntegrityStatus::Failed => Status::Failure,
+    Ok(match report.outcome() {
+        Outcome::Clean => Status::Clean,
+        Outcome::Flags => Status::Flags,
+        Outcome::IntegrityFailure => Status::Failure,
     })
 }
 
 fn explain(a: ExplainArgs) -> Result<Status> {
-    match a.code {
-        None => {
-            println!("Integrity failures (exit code 2; the ledger cannot be trusted):");
-            for k in IntegrityKind::ALL {
-                println!("  {}", k.code());
-            }
-            println!("\nRun `dledger explain CODE` for one of them.");
+    let Some(code) = a.code else {
+        println!("Policy flags (exit code 1; a disclosure needs a second look):");
+        for info in CATALOGUE {
+            println!(
+                "  {:<34} {:<7} {}",
+                info.code.code(),
+                info.severity.as_str(),
+                info.title
+            );
         }
-        Some(code) => {
-            let kind = IntegrityKind::from_code(code.trim()).ok_or_else(|| {
-                anyhow!("{code:?} is not a finding code; run `dledger explain` to list them")
-            })?;
-            println!("{} (integrity failure)\n", kind.code());
-            println!("{}", textwrap(kind.explanation(), 78));
+        println!("\nIntegrity failures (exit code 2; the ledger cannot be trusted):");
+        for k in IntegrityKind::ALL {
+            println!("  {}", k.code());
         }
+        println!("\nRun `dledger explain CODE` for one of them.");
+        return Ok(Status::Clean);
+    };
+    let code = code.trim();
+    if let Some(flag) = FlagCode::from_code(code) {
+        let info = flag.info();
+        println!("{} — {}", info.code, info.title);
+        println!(
+            "Policy flag, severity {}; 2024 ICO–Ofcom joint statement {}.\n",
+            info.severity.as_str(),
+            info.sections
+        );
+        println!(
+            "What the statement says:\n{}\n",
+            indent(&textwrap(info.statement, 74))
+        );
+        println!("What to check:\n{}", indent(&textwrap(info.check, 74)));
+        return Ok(Status::Clean);
     }
+    let kind = IntegrityKind::from_code(code).ok_or_else(|| {
+        anyhow!("{code:?} is not a finding code; run `dledger explain` to list them")
+    })?;
+    println!("{} (integrity failure)\n", kind.code());
+    println!("{}", textwrap(kind.explanation(), 78));
     Ok(Status::Clean)
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn textwrap(text: &str, width: usize) -> String {
@@ -743,7 +924,11 @@ fn sample_cmd(a: SampleArgs) -> Result<Status> {
     if a.write_demo_keys {
         fs::create_dir_all(&a.keys)?;
         for (name, key) in sample::DemoKeys::derive().0 {
-            key.save(&a.keys.join(format!("{name}.key")), true)?;
+            let path = a.keys.join(format!("{name}.key"));
+            if path.exists() {
+                continue; // never overwrite a key file
+            }
+            key.save(&path, true)?;
             save_public(key.public(), &a.keys)?;
         }
     }

@@ -13,7 +13,6 @@ pub enum Status {
     /// Nothing to report.
     Clean = 0,
     /// Policy flags found (integrity intact).
-    #[allow(dead_code, reason = "returned once the policy engine reports flags")]
     Flags = 1,
     /// Integrity failure, or the command failed.
     Failure = 2,

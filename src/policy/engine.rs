@@ -1,0 +1,379 @@
+//! Judges disclosures against the policy in force when each was made, and raises flags.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::hash::sha256;
+use crate::model::{
+    Category, CategoryKind, Disclosure, Gateway, Notification, PolicyDocument, Seq, Timestamp,
+};
+use crate::registers::Registers;
+
+use super::document::{Policy, PolicyError};
+use super::flags::{Flag, FlagCode};
+
+const DAY: i64 = 86_400;
+
+/// Flags raised on one disclosure, each message prefixed with what it is about.
+struct Raised {
+    seq: Seq,
+    at: Timestamp,
+    what: String,
+    flags: Vec<Flag>,
+}
+
+impl Raised {
+    fn add(&mut self, code: FlagCode, detail: String) -> &mut Flag {
+        self.flags.push(Flag::new(
+            self.seq,
+            self.at,
+            code,
+            format!("{}: {detail}", self.what),
+        ));
+        self.flags.last_mut().expect("just pushed")
+    }
+}
+
+/// Judges disclosures; caches parsed policies by document hash.
+#[derive(Debug, Default)]
+pub struct PolicyEngine {
+    parsed: HashMap<[u8; 32], Result<Arc<Policy>, PolicyError>>,
+}
+
+/// A field's value, when the vault still holds it (used to spot company names).
+pub type FieldValues<'a> = &'a [(String, String)];
+
+impl PolicyEngine {
+    /// An engine with an empty cache.
+    pub fn new() -> PolicyEngine {
+        PolicyEngine::default()
+    }
+
+    fn parse(&mut self, doc: &PolicyDocument) -> Result<Arc<Policy>, PolicyError> {
+        self.parsed
+            .entry(sha256(doc.text.as_bytes()))
+            .or_insert_with(|| Policy::parse(&doc.text).map(Arc::new))
+            .clone()
+    }
+
+    /// Flags a policy-adopted (or genesis) entry whose document cannot be read.
+    pub fn judge_policy_entry(
+        &mut self,
+        seq: Seq,
+        recorded_at: Timestamp,
+        doc: &PolicyDocument,
+    ) -> Option<Flag> {
+        self.parse(doc).err().map(|e| {
+            Flag::new(
+                seq,
+                recorded_at,
+                FlagCode::PolicyUnreadable,
+                format!("policy {:?} cannot be read: {e}", doc.label),
+            )
+        })
+    }
+
+    /// The readable policy in force at `at`: the latest adopted, effective on or before `at`
+    /// (the first policy if none is yet effective).
+    pub fn policy_at(&mut self, reg: &Registers, at: Timestamp) -> Option<Arc<Policy>> {
+        let candidates: Vec<PolicyDocument> = reg
+            .policies
+            .iter()
+            .rev()
+            .map(|(_, p)| p)
+            .filter(|p| p.effective_from <= at)
+            .chain(reg.policies.first().map(|(_, p)| p))
+            .cloned()
+            .collect();
+        candidates.iter().find_map(|doc| self.parse(doc).ok())
+    }
+
+    /// Judges the disclosure recorded as entry `seq` at `recorded_at`, against the registers
+    /// and the policy in force on its disclosure date. `values` are the field values, if known.
+    pub fn judge(
+        &mut self,
+        seq: Seq,
+        recorded_at: Timestamp,
+        d: &Disclosure,
+        reg: &Registers,
+        values: Option<FieldValues<'_>>,
+    ) -> Vec<Flag> {
+        let Some(policy) = self.policy_at(reg, d.disclosed_at) else {
+            return Vec::new();
+        };
+        let date = d.disclosed_at.london_date();
+        let kind = d.category.kind();
+        let mut raised = Raised {
+            seq,
+            at: d.disclosed_at,
+            what: format!("{seq} {}→{} {kind} on {date}", d.from, d.to),
+            flags: Vec::new(),
+        };
+
+        // Gateway (§4).
+        match policy.parties.get(&d.from) {
+            None => {
+                raised.add(
+                    FlagCode::PartyNotInPolicy,
+                    format!("{} is not named in policy {:?}", d.from, policy.label),
+                );
+            }
+            Some(party) => match &d.gateway {
+                Gateway::Statutory(c) => {
+                    if !party.gateways.iter().any(|g| c.is_within(g)) {
+                        let other = policy
+                            .parties
+                            .values()
+                            .find(|p| p.id != d.from && c.is_within(&p.statute));
+                        match other {
+                            Some(o) => raised.add(
+                                FlagCode::GatewayOfOtherParty,
+                                format!("{} cites {c}, which is {}'s statute", d.from, o.id),
+                            ),
+                            None => raised.add(
+                                FlagCode::GatewayNotAvailable,
+                                format!("{c} is not a gateway {} can rely on", d.from),
+                            ),
+                        };
+                    }
+                }
+                Gateway::Consent { .. } if !party.consent => {
+                    raised.add(
+                        FlagCode::GatewayNotAvailable,
+                        format!("consent is not a gateway {} can rely on", d.from),
+                    );
+                }
+                Gateway::Consent { .. } => {}
+                Gateway::Other { citation } => {
+                    raised.add(
+                        FlagCode::GatewayNotAvailable,
+                        format!("\"other: {citation}\" is not among {}'s gateways", d.from),
+                    );
+                }
+            },
+        }
+
+        let rule = policy.category(kind);
+        // Companies of mutual interest (§3, §5).
+        if rule.requires_mutual_interest {
+            for c in d.category.companies() {
+                if !reg.is_mutual(&c.id, d.disclosed_at) {
+                    let code = if kind == CategoryKind::ThemeAndCompany {
+                        FlagCode::ThemeCompanyWithoutAssessment
+                    } else {
+                        FlagCode::NotMutualInterest
+                    };
+                    raised
+                        .add(
+                            code,
+                            format!("{} ({}) was not of mutual interest on {date}", c.name, c.id),
+                        )
+                        .companies
+                        .push(c.id.clone());
+                }
+            }
+        }
+        // Themes (§2, §5).
+        for t in d.category.themes() {
+            if !reg.theme_in_force(t, d.disclosed_at) {
+                raised
+                    .add(
+                        FlagCode::ThemeNotInForce,
+                        format!("theme {t} was not in force on {date}"),
+                    )
+                    .themes
+                    .push(t.clone());
+            }
+        }
+        if rule.requires_theme && d.category.themes().is_empty() {
+            raised.add(
+                FlagCode::ThemeMissing,
+                format!("a {kind} disclosure names no theme"),
+            );
+        }
+        // Fields (§5).
+        if let Some(allowed) = &rule.allowed_fields {
+            for f in &d.fields {
+                if allowed.contains(&f.name) {
+                    continue;
+                }
+                let content =
+                    kind == CategoryKind::InformationRequest && f.name.as_str().contains("content");
+                let (code, detail) = if content {
+                    (
+                        FlagCode::RequestContentShared,
+                        format!("field {} shares the content of the request", f.name),
+                    )
+                } else {
+                    (
+                        FlagCode::FieldOutsideCategory,
+                        format!(
+                            "field {} is not among the fields a {kind} may share",
+                            f.name
+                        ),
+                    )
+                };
+                raised.add(code, detail).fields.push(f.name.clone());
+            }
+        }
+        if kind == CategoryKind::ThemeOnly {
+            let by_name = d
+                .fields
+                .iter()
+                .filter(|f| f.name.as_str().contains("company"));
+            for f in by_name {
+                raised
+                    .add(
+                        FlagCode::CompanyNamedInThemeOnly,
+                        format!("field {} names a company", f.name),
+                    )
+                    .fields
+                    .push(f.name.clone());
+            }
+            for (name, value) in values.unwrap_or_default() {
+                if name.contains("company") {
+                    continue; // already flagged by its name
+                }
+                let lower = value.to_lowercase();
+                if let Some((id, c)) = reg
+                    .companies
+                    .iter()
+                    .find(|(_, c)| lower.contains(&c.name.to_lowercase()))
+                {
+                    let f = raised.add(
+                        FlagCode::CompanyNamedInThemeOnly,
+                        format!("field {name} names {} ({id})", c.name),
+                    );
+                    f.companies.push(id.clone());
+                }
+            }
+        }
+        // Case-by-case (§4, §5).
+        if rule.requires_assessment
+            && matches!(
+                d.category,
+                Category::CaseByCase {
+                    assessment: None,
+                    ..
+                }
+            )
+        {
+            raised.add(
+                FlagCode::CaseByCaseWithoutAssessment,
+                "no assessment reference or approver was recorded".into(),
+            );
+        }
+        if !rule.routine
+            && let Notification::Skipped { reason } = &d.notification
+        {
+            raised.add(
+                FlagCode::NotificationSkippedNonRoutine,
+                format!("the service was not notified (reason given: {reason})"),
+            );
+        }
+        // Relevance to the discloser's limb (§5).
+        if rule.requires_relevance
+            && let Some(required) = policy
+                .parties
+                .get(&d.from)
+                .and_then(|p| p.relevance.as_ref())
+        {
+            let stated = d.relevance.as_deref().unwrap_or("");
+            if !stated.to_lowercase().contains(&required.to_lowercase()) {
+                let detail = if stated.is_empty() {
+                    format!(
+                        "no relevance statement; {}'s limb requires \"{required}\"",
+                        d.from
+                    )
+                } else {
+                    format!("relevance \"{stated}\" does not state \"{required}\"")
+                };
+                raised.add(FlagCode::RelevanceMissing, detail);
+            }
+        }
+        if rule.requires_source
+            && matches!(d.category, Category::PublicInformation { source: None, .. })
+        {
+            raised.add(
+                FlagCode::PublicSourceMissing,
+                "no public source reference was recorded".into(),
+            );
+        }
+        // Timeliness (§6 thresholds).
+        let days = i64::from(policy.thresholds.record_within_days);
+        let delay = d.disclosed_at.seconds_until(recorded_at);
+        if delay > days * DAY {
+            raised.add(
+                FlagCode::LateRecord,
+                format!(
+                    "recorded {} days after it was made (policy allows {days})",
+                    delay / DAY
+                ),
+            );
+        }
+        raised.flags
+    }
+
+    /// Flags that depend on what came later: acknowledgements (judged as of `as_of`) and
+    /// corrections. In sequence order.
+    pub fn finish(&mut self, reg: &Registers, as_of: Timestamp) -> Vec<Flag> {
+        let mut seqs: Vec<u64> = reg.disclosures.keys().copied().collect();
+        seqs.sort_unstable();
+        let mut out = Vec::new();
+        for s in seqs {
+            let d = &reg.disclosures[&s];
+            let seq = Seq(s);
+            let what = format!(
+                "{seq} {}→{} on {}",
+                d.from,
+                d.to,
+                d.disclosed_at.london_date()
+            );
+            if let Some(policy) = self.policy_at(reg, d.disclosed_at) {
+                let days = i64::from(policy.thresholds.acknowledge_within_days);
+                match d.acknowledged {
+                    Some((ack, at)) => {
+                        let delay = d.recorded_at.seconds_until(at);
+                        if delay > days * DAY {
+                            out.push(Flag::new(
+                                seq,
+                                d.disclosed_at,
+                                FlagCode::LateAcknowledgement,
+                                format!(
+                                    "{what}: acknowledged by {} at {ack}, {} days after recording (policy allows {days})",
+                                    d.to,
+                                    delay / DAY
+                                ),
+                            ));
+                        }
+                    }
+                    None => {
+                        let waiting = d.recorded_at.seconds_until(as_of);
+                        if waiting > days * DAY {
+                            out.push(Flag::new(
+                                seq,
+                                d.disclosed_at,
+                                FlagCode::Unacknowledged,
+                                format!(
+                                    "{what}: not acknowledged by {} after {} days (policy allows {days})",
+                                    d.to,
+                                    waiting / DAY
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            if !d.corrected_by.is_empty() {
+                let by: Vec<String> = d.corrected_by.iter().map(|c| c.to_string()).collect();
+                out.push(Flag::new(
+                    seq,
+                    d.disclosed_at,
+                    FlagCode::Superseded,
+                    format!("{what}: superseded by correction {}", by.join(", ")),
+                ));
+            }
+        }
+        out
+    }
+}
