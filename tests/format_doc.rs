@@ -1,0 +1,387 @@
+//! An independent check that docs/FORMAT.md describes the bytes the code writes.
+//!
+//! The encoder here was written from the document alone: plain `Vec<u8>` pushes, no bincode, no
+//! serde. If it and `codec::encode_entry` ever disagree, the document or the code is wrong.
+//! The hashes, key id and signature of the document's worked example are recomputed the same
+//! way, with SHA-256 and Ed25519 used directly.
+
+use std::fs;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use disclosure_ledger::codec::{decode_entry, encode_entry};
+use disclosure_ledger::model::{
+    Acknowledgement, Body, Entry, EntryHash, KeyId, PartyId, Seq, Signer, ThemeDeclared, ThemeId,
+    Timestamp,
+};
+use disclosure_ledger::store::{Access, Store};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+/// The hand-rolled writer: FORMAT.md section 1.
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u16(&mut self, v: u16) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn i64(&mut self, v: i64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    /// `[u8; N]`: the bytes, no length.
+    fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+    /// `String`: u64 byte length, then the UTF-8 bytes.
+    fn string(&mut self, s: &str) -> &mut Self {
+        self.u64(s.len() as u64).raw(s.as_bytes())
+    }
+}
+
+/// The plain values of an entry envelope, as in FORMAT.md section 2.
+struct Envelope<'a> {
+    seq: u64,
+    prev: [u8; 32],
+    recorded_at: i64,
+    party: &'a str,
+    key_id: [u8; 4],
+}
+
+/// Envelope, then the body variant index (FORMAT.md section 3).
+fn envelope(e: &Envelope, body_index: u32) -> Writer {
+    let mut w = Writer::default();
+    w.u16(1) // version
+        .u64(e.seq)
+        .raw(&e.prev)
+        .i64(e.recorded_at)
+        .string(e.party) // signer.party
+        .raw(&e.key_id) // signer.key_id
+        .u32(body_index);
+    w
+}
+
+/// Acknowledgement: body index 11, then `disclosure: u64`, `received_at: i64`.
+fn hand_acknowledgement(e: &Envelope, disclosure: u64, received_at: i64) -> Vec<u8> {
+    let mut w = envelope(e, 11);
+    w.u64(disclosure).i64(received_at);
+    w.0
+}
+
+/// ThemeDeclared: body index 5, then `id`, `title`, `description`, each a String.
+fn hand_theme_declared(e: &Envelope, id: &str, title: &str, description: &str) -> Vec<u8> {
+    let mut w = envelope(e, 5);
+    w.string(id).string(title).string(description);
+    w.0
+}
+
+/// The same entry through the model, for `codec::encode_entry`.
+fn model_entry(e: &Envelope, body: Body) -> Entry {
+    Entry {
+        version: 1,
+        seq: Seq(e.seq),
+        prev: EntryHash(e.prev),
+        recorded_at: Timestamp(e.recorded_at),
+        signer: Signer {
+            party: PartyId::new(e.party).unwrap(),
+            key_id: KeyId(e.key_id),
+        },
+        body,
+    }
+}
+
+fn ack_body(disclosure: u64, received_at: i64) -> Body {
+    Body::Acknowledgement(Acknowledgement {
+        disclosure: Seq(disclosure),
+        received_at: Timestamp(received_at),
+    })
+}
+
+fn theme_body(id: &str, title: &str, description: &str) -> Body {
+    Body::ThemeDeclared(ThemeDeclared {
+        id: ThemeId::new(id).unwrap(),
+        title: title.into(),
+        description: description.into(),
+    })
+}
+
+fn envelopes() -> Vec<(&'static str, Envelope<'static>)> {
+    let mut counting = [0u8; 32];
+    for (i, b) in counting.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    vec![
+        (
+            "typical",
+            Envelope {
+                seq: 25,
+                prev: counting,
+                recorded_at: 1_705_416_411,
+                party: "ICO",
+                key_id: [0x6d, 0x09, 0x8b, 0x5d],
+            },
+        ),
+        (
+            "genesis-like: seq 0, zero prev, epoch",
+            Envelope {
+                seq: 0,
+                prev: [0; 32],
+                recorded_at: 0,
+                party: "OFCOM",
+                key_id: [0; 4],
+            },
+        ),
+        (
+            "extremes: u64::MAX seq, negative time, 16-byte party",
+            Envelope {
+                seq: u64::MAX,
+                prev: [0xff; 32],
+                recorded_at: -1,
+                party: "ABCDEFGHIJKLMNOP",
+                key_id: [0xff; 4],
+            },
+        ),
+        (
+            "i64::MIN time, shortest party",
+            Envelope {
+                seq: 1 << 40,
+                prev: counting,
+                recorded_at: i64::MIN,
+                party: "C2",
+                key_id: [1, 2, 3, 4],
+            },
+        ),
+    ]
+}
+
+#[test]
+fn acknowledgement_matches_the_codec() {
+    for (name, env) in envelopes() {
+        for (disclosure, received_at) in [(23, 1_705_416_411), (0, -86_400), (u64::MAX, i64::MAX)] {
+            let hand = hand_acknowledgement(&env, disclosure, received_at);
+            let entry = model_entry(&env, ack_body(disclosure, received_at));
+            let code = encode_entry(&entry).unwrap();
+            assert_eq!(
+                hex::encode(&hand),
+                hex::encode(&code),
+                "{name}: acknowledgement of {disclosure}"
+            );
+            // FORMAT.md 3.11: 66 + P bytes of envelope, then a 16-byte payload.
+            assert_eq!(hand.len(), 66 + env.party.len() + 16, "{name}");
+            assert_eq!(decode_entry(&hand).unwrap(), entry, "{name}");
+        }
+    }
+}
+
+#[test]
+fn theme_declared_matches_the_codec() {
+    let texts = [
+        (
+            "age-assurance",
+            "Age assurance",
+            "Age estimation and verification used to tailor services to users' ages.",
+        ),
+        // Lengths count UTF-8 bytes: "—" is 3 bytes, "§" 2, "🙂" 4.
+        ("a", "Épreuve d'âge — §2", "🙂"),
+        ("x-1", "", ""),
+        (
+            "a-very-long-theme-id-that-is-exactly-sixty-four-bytes-long-ok-ok",
+            "t",
+            "d",
+        ),
+    ];
+    for (name, env) in envelopes() {
+        for (id, title, description) in texts {
+            let hand = hand_theme_declared(&env, id, title, description);
+            let entry = model_entry(&env, theme_body(id, title, description));
+            let code = encode_entry(&entry).unwrap();
+            assert_eq!(hex::encode(&hand), hex::encode(&code), "{name}: theme {id}");
+            assert_eq!(decode_entry(&hand).unwrap(), entry, "{name}: theme {id}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worked example of FORMAT.md section 12, against the bundled sample ledger.
+// ---------------------------------------------------------------------------------------------
+
+const DOC: &str = include_str!("../docs/FORMAT.md");
+
+/// Entry #1 of fixtures/sample.ledger, from the values in the document.
+fn example_theme_declared() -> Vec<u8> {
+    let env = Envelope {
+        seq: 1,
+        prev: hex::decode("8b783d77b2aa9fe598ed808d4803c439bac4daf3869cd517034af80daadda932")
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        recorded_at: 1_704_708_000, // 2024-01-08T10:00:00Z
+        party: "ICO",
+        key_id: [0x6d, 0x09, 0x8b, 0x5d],
+    };
+    hand_theme_declared(
+        &env,
+        "age-assurance",
+        "Age assurance",
+        "Age estimation and verification used to tailor services to users' ages.",
+    )
+}
+
+/// Entry #25 of fixtures/sample.ledger, from the values in the document.
+fn example_acknowledgement() -> Vec<u8> {
+    let env = Envelope {
+        seq: 25,
+        prev: hex::decode("4be39ffe0cd9868bfe5a73edd10b83dc61049c32b70299dd365f7485067f4e88")
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        recorded_at: 1_705_416_411, // 2024-01-16T14:46:51Z
+        party: "ICO",
+        key_id: [0x6d, 0x09, 0x8b, 0x5d],
+    };
+    hand_acknowledgement(&env, 23, 1_705_416_411)
+}
+
+/// Reads records from a copy of the sample ledger (never the committed file itself).
+fn sample_records(seqs: &[u64]) -> Vec<(Vec<u8>, [u8; 64])> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.ledger");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    fs::copy(root.join("fixtures/sample.ledger"), &path).unwrap();
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    seqs.iter()
+        .map(|&s| {
+            let r = store.get(s).unwrap().expect("entry exists");
+            (r.bytes, r.signature.expect("signature stored"))
+        })
+        .collect()
+}
+
+fn entry_hash(bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(bytes);
+    hex::encode(h.finalize())
+}
+
+#[test]
+fn worked_examples_are_the_sample_ledgers_bytes() {
+    let examples = [
+        (1, example_theme_declared(), 190),
+        (25, example_acknowledgement(), 85),
+    ];
+    let stored = sample_records(&[0, 1, 24, 25]);
+    for (seq, hand, len) in examples {
+        assert_eq!(hand.len(), len, "#{seq}: length given in FORMAT.md");
+        assert!(
+            DOC.contains(&hex::encode(&hand)),
+            "FORMAT.md does not show the hex of entry #{seq}"
+        );
+        let bytes = &stored[if seq == 1 { 1 } else { 3 }].0;
+        assert_eq!(
+            hex::encode(&hand),
+            hex::encode(bytes),
+            "#{seq}: sample ledger bytes"
+        );
+    }
+    // The chain (FORMAT.md 7.1): each `prev` is the entry hash of the entry before.
+    assert_eq!(hex::encode(&stored[1].0[10..42]), entry_hash(&stored[0].0));
+    assert_eq!(hex::encode(&stored[3].0[10..42]), entry_hash(&stored[2].0));
+    // The hashes the document states.
+    for (bytes, expected) in [
+        (
+            &stored[1].0,
+            "1d1060d778e58605bc00e0c76258cb1722dd37347898ed676bbfaf541d38228c",
+        ),
+        (
+            &stored[3].0,
+            "681196c4f469123053c6317bb0df442bec3cb88cd249962339cdb2d1399e4d37",
+        ),
+    ] {
+        assert_eq!(entry_hash(bytes), expected);
+        assert!(DOC.contains(expected));
+    }
+}
+
+#[test]
+fn worked_example_key_id_and_signature() {
+    // FORMAT.md section 9: <name>+<key id>+base64(0x01 ‖ public key), split on the first two '+'.
+    let vkey = "ico-2024+6d098b5d+AS11xq95sHbcGa2UXwrYsQPGj09DIRHfnMTUQrIv1wdu";
+    assert!(DOC.contains(vkey));
+    let mut parts = vkey.splitn(3, '+');
+    let (name, id, b64) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let raw = BASE64.decode(b64).unwrap();
+    assert_eq!(raw.len(), 33);
+    assert_eq!(raw[0], 0x01, "Ed25519 type byte");
+    let public: [u8; 32] = raw[1..].try_into().unwrap();
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0x0a, 0x01]);
+    h.update(public);
+    assert_eq!(hex::encode(&h.finalize()[..4]), id, "key id");
+
+    // FORMAT.md section 8: Ed25519 over the context line ‖ entry bytes, checked strictly.
+    let sig_b64 =
+        "NT8ZoRLGk8HsEapih2Cv8fAYBWCdrDj8+bxtaJ7khiubjZ97fDUm5/9lEU4UHfA+J4UAVDK5HlsuVUVrycNTAA==";
+    assert!(DOC.contains(sig_b64));
+    let stored = sample_records(&[1]);
+    let signature: [u8; 64] = BASE64.decode(sig_b64).unwrap().try_into().unwrap();
+    assert_eq!(
+        signature, stored[0].1,
+        "the document's signature is the stored one"
+    );
+    let mut message = b"disclosure-ledger/entry-signature/v1\n".to_vec();
+    message.extend_from_slice(&example_theme_declared());
+    let key = VerifyingKey::from_bytes(&public).unwrap();
+    key.verify_strict(&message, &Signature::from_bytes(&signature))
+        .expect("signature of the worked example verifies");
+    // And not without the context.
+    assert!(
+        key.verify_strict(
+            &example_theme_declared(),
+            &Signature::from_bytes(&signature)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn field_commitment_known_answer() {
+    // FORMAT.md 7.3, computed from the description with SHA-256 directly.
+    let mut h = Sha256::new();
+    h.update(b"disclosure-ledger/field-commitment/v1\0");
+    h.update([0xa1; 32]);
+    h.update((b"request_date".len() as u64).to_le_bytes());
+    h.update(b"request_date");
+    h.update((b"2024-02-27".len() as u64).to_le_bytes());
+    h.update(b"2024-02-27");
+    let ours = hex::encode(h.finalize());
+    assert!(
+        DOC.contains(&ours),
+        "FORMAT.md states a different known answer"
+    );
+    assert_eq!(
+        hex::encode(disclosure_ledger::hash::field_commitment(
+            &[0xa1; 32],
+            "request_date",
+            b"2024-02-27"
+        )),
+        ours
+    );
+}

@@ -1,0 +1,599 @@
+//! Every policy flag: a case that raises it and a near-miss that must not (table-driven), the
+//! acknowledgement and correction flags through a full verify, the CMA extension by policy
+//! alone, and a property: a disclosure inside a routine category raises nothing.
+
+use std::collections::BTreeMap;
+
+use disclosure_ledger::input::DisclosureInput;
+use disclosure_ledger::keys::SecretKey;
+use disclosure_ledger::ledger::{Ledger, PartyInit, policy_document};
+use disclosure_ledger::model::{Body, CompanyId, PartyId, Seq, ThemeId, Timestamp};
+use disclosure_ledger::policy::{CMA_EXTENSION_POLICY, DEFAULT_POLICY, FlagCode};
+use disclosure_ledger::store::{Access, Store};
+use disclosure_ledger::verify::{FlagFilter, VerifyOptions, verify_ledger};
+use proptest::prelude::*;
+
+const DAY: i64 = 86_400;
+
+fn t0() -> Timestamp {
+    Timestamp::parse("2024-02-01T09:00:00Z").unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    ledger: Ledger,
+    ico: SecretKey,
+    ofcom: SecretKey,
+    cma: SecretKey,
+}
+
+fn key(name: &str) -> SecretKey {
+    SecretKey::from_seed(name, &disclosure_ledger::hash::sha256(name.as_bytes())).unwrap()
+}
+
+/// ICO, Ofcom and the CMA; six themes in force plus one retired; brightloop and pixelpond of
+/// mutual interest, friendmap proposed only, kidzone confirmed by its own proposer.
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let (ico, ofcom, cma) = (key("ico-test"), key("ofcom-test"), key("cma-test"));
+    let party = |id: &str, k: &SecretKey| PartyInit {
+        id: PartyId::new(id).unwrap(),
+        name: id.into(),
+        key: k.public().clone(),
+    };
+    let policy = policy_document("default", t0().plus_seconds(-30 * DAY), DEFAULT_POLICY);
+    let mut ledger = Ledger::create(
+        &dir.path().join("t.ledger"),
+        "test.example/ledger",
+        &[
+            party("ICO", &ico),
+            party("OFCOM", &ofcom),
+            party("CMA", &cma),
+        ],
+        policy,
+        &ico,
+        t0(),
+    )
+    .unwrap();
+    let now = t0();
+    for theme in ["age-assurance", "recommender-systems", "old-theme"] {
+        let p = ledger
+            .prepare_theme_declared(ThemeId::new(theme).unwrap(), theme, "", now)
+            .unwrap();
+        ledger.append(p, &ico, now).unwrap();
+    }
+    let later = now.plus_seconds(600);
+    let p = ledger
+        .prepare_theme_retired(ThemeId::new("old-theme").unwrap(), "merged", later)
+        .unwrap();
+    ledger.append(p, &ofcom, later).unwrap();
+    let company =
+        |l: &mut Ledger, id: &str, name: &str, by: &SecretKey, confirm: Option<&SecretKey>| {
+            let p = l
+                .prepare_company_proposed(
+                    CompanyId::new(id).unwrap(),
+                    Some(name),
+                    "of interest",
+                    later,
+                )
+                .unwrap();
+            l.append(p, by, later).unwrap();
+            if let Some(c) = confirm {
+                let p = l
+                    .prepare_company_confirmed(CompanyId::new(id).unwrap())
+                    .unwrap();
+                l.append(p, c, later).unwrap();
+            }
+        };
+    company(
+        &mut ledger,
+        "brightloop",
+        "BrightLoop Social Ltd",
+        &ofcom,
+        Some(&ico),
+    );
+    company(
+        &mut ledger,
+        "pixelpond",
+        "PixelPond Video Ltd",
+        &ico,
+        Some(&ofcom),
+    );
+    company(&mut ledger, "friendmap", "FriendMap Ltd", &ofcom, None);
+    company(
+        &mut ledger,
+        "kidzone",
+        "KidZone Games Ltd",
+        &ico,
+        Some(&ico),
+    );
+    Fixture {
+        _dir: dir,
+        ledger,
+        ico,
+        ofcom,
+        cma,
+    }
+}
+
+/// The moment disclosures are recorded in the table below.
+fn recorded() -> Timestamp {
+    t0().plus_seconds(DAY + 3600)
+}
+
+/// A clean Ofcom → ICO stakeholder meeting about brightloop: raises nothing.
+fn meeting() -> DisclosureInput {
+    DisclosureInput {
+        from: "OFCOM".into(),
+        to: "ICO".into(),
+        disclosed_at: t0().plus_seconds(DAY).to_string(),
+        gateway: Some("Communications Act 2003 s393(2)(a)".into()),
+        category: "stakeholder-meeting".into(),
+        companies: vec!["brightloop".into()],
+        themes: vec!["age-assurance".into()],
+        fields: BTreeMap::from([
+            ("meeting_date".into(), "2024-02-02".into()),
+            ("company_names".into(), "BrightLoop Social Ltd".into()),
+        ]),
+        notification: "skipped: routine (statement §4)".into(),
+        relevance: Some("Relevant to online safety".into()),
+        officer_role: "Supervision".into(),
+        ..DisclosureInput::default()
+    }
+}
+
+fn info_request() -> DisclosureInput {
+    DisclosureInput {
+        category: "information-request".into(),
+        fields: BTreeMap::from([
+            ("request_date".into(), "2024-02-02".into()),
+            ("response_deadline".into(), "2024-02-20".into()),
+        ]),
+        ..meeting()
+    }
+}
+
+fn theme_only(description: &str) -> DisclosureInput {
+    DisclosureInput {
+        category: "theme-only".into(),
+        companies: vec![],
+        relevance: None,
+        fields: BTreeMap::from([
+            ("theme".into(), "age-assurance".into()),
+            ("description".into(), description.into()),
+        ]),
+        ..meeting()
+    }
+}
+
+fn theme_and_company(company: &str) -> DisclosureInput {
+    DisclosureInput {
+        category: "theme-and-company".into(),
+        companies: vec![company.into()],
+        relevance: None,
+        fields: BTreeMap::from([
+            ("company_name".into(), "x".into()),
+            ("theme".into(), "age-assurance".into()),
+        ]),
+        ..meeting()
+    }
+}
+
+fn case_by_case(assessed: bool, notified: bool) -> DisclosureInput {
+    DisclosureInput {
+        category: "case-by-case".into(),
+        relevance: None,
+        assessment_reference: assessed.then(|| "CBC-1".into()),
+        assessment_approver: assessed.then(|| "Director".into()),
+        notification: if notified {
+            "notified".into()
+        } else {
+            "skipped: would prejudice an investigation".into()
+        },
+        fields: BTreeMap::from([("summary".into(), "details".into())]),
+        ..meeting()
+    }
+}
+
+fn public_info(source: Option<&str>) -> DisclosureInput {
+    DisclosureInput {
+        category: "public-information".into(),
+        themes: vec![],
+        relevance: None,
+        public_source: source.map(Into::into),
+        fields: BTreeMap::from([("summary".into(), "press report".into())]),
+        ..meeting()
+    }
+}
+
+fn with<F: FnOnce(&mut DisclosureInput)>(mut d: DisclosureInput, f: F) -> DisclosureInput {
+    f(&mut d);
+    d
+}
+
+fn flags_of(f: &Fixture, d: &DisclosureInput) -> Vec<FlagCode> {
+    let key = match d.from.as_str() {
+        "ICO" => &f.ico,
+        "CMA" => &f.cma,
+        _ => &f.ofcom,
+    };
+    let pending = f
+        .ledger
+        .prepare_disclosure(d, key, recorded(), &mut || [7; 32])
+        .unwrap_or_else(|e| panic!("input refused: {e}"));
+    f.ledger
+        .flags_for(&pending, recorded())
+        .into_iter()
+        .map(|x| x.code)
+        .collect()
+}
+
+#[test]
+fn each_flag_is_raised_and_its_near_miss_is_not() {
+    let f = fixture();
+    let ico_meeting = with(meeting(), |d| {
+        d.from = "ICO".into();
+        d.to = "OFCOM".into();
+        d.gateway = Some("Data Protection Act 2018 s132(2)(c)".into());
+        d.relevance = Some(
+            "matters of potential intersection between online safety and data protection".into(),
+        );
+    });
+    // (name, raises, near miss, flag)
+    let cases: Vec<(&str, DisclosureInput, DisclosureInput, FlagCode)> = vec![
+        (
+            "company proposed but never confirmed",
+            with(meeting(), |d| d.companies = vec!["friendmap".into()]),
+            meeting(),
+            FlagCode::NotMutualInterest,
+        ),
+        (
+            "company confirmed only by its proposer",
+            with(meeting(), |d| d.companies = vec!["kidzone".into()]),
+            with(meeting(), |d| d.companies = vec!["pixelpond".into()]),
+            FlagCode::NotMutualInterest,
+        ),
+        (
+            "theme + company not of mutual interest",
+            theme_and_company("friendmap"),
+            theme_and_company("brightloop"),
+            FlagCode::ThemeCompanyWithoutAssessment,
+        ),
+        (
+            "field outside the meeting category",
+            with(meeting(), |d| {
+                d.fields.insert("budget".into(), "1m".into());
+            }),
+            meeting(),
+            FlagCode::FieldOutsideCategory,
+        ),
+        (
+            "request content shared",
+            with(info_request(), |d| {
+                d.fields.insert("request_content".into(), "Q1-Q9".into());
+            }),
+            info_request(),
+            FlagCode::RequestContentShared,
+        ),
+        (
+            "retired theme",
+            with(meeting(), |d| d.themes = vec!["old-theme".into()]),
+            meeting(),
+            FlagCode::ThemeNotInForce,
+        ),
+        (
+            "theme declared after the disclosure date",
+            with(meeting(), |d| {
+                d.disclosed_at = t0().plus_seconds(-DAY).to_string()
+            }),
+            meeting(),
+            FlagCode::ThemeNotInForce,
+        ),
+        (
+            "meeting without a theme",
+            with(meeting(), |d| d.themes = vec![]),
+            meeting(),
+            FlagCode::ThemeMissing,
+        ),
+        (
+            "theme-only with a company field",
+            with(theme_only("a review"), |d| {
+                d.fields.insert("company_name".into(), "x".into());
+            }),
+            theme_only("a review"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
+        (
+            "theme-only whose text names a company",
+            theme_only("looking at BrightLoop Social Ltd"),
+            theme_only("looking at several platforms"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
+        (
+            "Ofcom gateway outside s393(2)(a)",
+            with(meeting(), |d| {
+                d.gateway = Some("Communications Act 2003 s393(1)".into())
+            }),
+            meeting(),
+            FlagCode::GatewayNotAvailable,
+        ),
+        (
+            "an 'other' gateway",
+            with(meeting(), |d| d.gateway = Some("other: common law".into())),
+            with(meeting(), |d| d.gateway = Some("consent: file 7".into())),
+            FlagCode::GatewayNotAvailable,
+        ),
+        (
+            "ICO citing Ofcom's statute",
+            with(ico_meeting.clone(), |d| {
+                d.gateway = Some("Communications Act 2003 s393(2)(a)".into())
+            }),
+            ico_meeting.clone(),
+            FlagCode::GatewayOfOtherParty,
+        ),
+        (
+            "case-by-case without assessment",
+            case_by_case(false, true),
+            case_by_case(true, true),
+            FlagCode::CaseByCaseWithoutAssessment,
+        ),
+        (
+            "non-routine, notification skipped",
+            case_by_case(true, false),
+            case_by_case(true, true),
+            FlagCode::NotificationSkippedNonRoutine,
+        ),
+        (
+            "Ofcom request without relevance",
+            with(info_request(), |d| d.relevance = None),
+            info_request(),
+            FlagCode::RelevanceMissing,
+        ),
+        (
+            "ICO meeting stating Ofcom's limb",
+            with(ico_meeting.clone(), |d| {
+                d.relevance = Some("relevant to online safety".into())
+            }),
+            ico_meeting,
+            FlagCode::RelevanceMissing,
+        ),
+        (
+            "public information without source",
+            public_info(None),
+            public_info(Some("The Example Times, 2 Feb")),
+            FlagCode::PublicSourceMissing,
+        ),
+        (
+            "recorded six days late",
+            with(meeting(), |d| {
+                d.disclosed_at = recorded().plus_seconds(-6 * DAY).to_string()
+            }),
+            with(meeting(), |d| {
+                d.disclosed_at = recorded().plus_seconds(-4 * DAY).to_string()
+            }),
+            FlagCode::LateRecord,
+        ),
+        (
+            "CMA not in the default policy",
+            with(theme_only("a study"), |d| {
+                d.from = "CMA".into();
+                d.to = "OFCOM".into();
+                d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+            }),
+            theme_only("a study"),
+            FlagCode::PartyNotInPolicy,
+        ),
+    ];
+    for (name, raises, near_miss, code) in cases {
+        let got = flags_of(&f, &raises);
+        assert!(got.contains(&code), "{name}: expected {code}, got {got:?}");
+        let miss = flags_of(&f, &near_miss);
+        assert!(
+            !miss.contains(&code),
+            "{name}: near miss raised {code} ({miss:?})"
+        );
+    }
+    // The near-miss baseline raises nothing at all.
+    assert_eq!(flags_of(&f, &meeting()), vec![]);
+}
+
+#[test]
+fn acknowledgement_and_correction_flags() {
+    let mut f = fixture();
+    let at = recorded();
+    let mut salt = || [1u8; 32];
+    let mut disclose = |f: &mut Fixture| {
+        let p = f
+            .ledger
+            .prepare_disclosure(&meeting(), &f.ofcom, at, &mut salt)
+            .unwrap();
+        f.ledger.append(p, &f.ofcom, at).unwrap().seq
+    };
+    let prompt = disclose(&mut f);
+    let late = disclose(&mut f);
+    let never = disclose(&mut f);
+    let corrected = disclose(&mut f);
+    for (seq, delay) in [(prompt, 2 * DAY), (late, 12 * DAY), (corrected, DAY)] {
+        let when = at.plus_seconds(delay);
+        let p = f.ledger.prepare_ack(seq, when, &f.ico, when).unwrap();
+        f.ledger.append(p, &f.ico, when).unwrap();
+    }
+    let when = at.plus_seconds(13 * DAY);
+    let p = f
+        .ledger
+        .prepare_correction(corrected, "wrong date", None, &f.ofcom, when, &mut || {
+            [0; 32]
+        })
+        .unwrap();
+    f.ledger.append(p, &f.ofcom, when).unwrap();
+    let store = Store::open(f.ledger.path(), Access::ReadOnly).unwrap();
+    let judged_at = |days: i64| {
+        let opts = VerifyOptions {
+            as_of: at.plus_seconds(days * DAY),
+            ..VerifyOptions::default()
+        };
+        verify_ledger(&store, &opts, &FlagFilter::default())
+            .unwrap()
+            .policy
+            .flags
+    };
+    let flags = judged_at(30);
+    let has = |seq: Seq, code| flags.iter().any(|x| x.seq == seq && x.code == code);
+    assert!(!has(prompt, FlagCode::LateAcknowledgement) && !has(prompt, FlagCode::Unacknowledged));
+    assert!(has(late, FlagCode::LateAcknowledgement));
+    assert!(has(never, FlagCode::Unacknowledged));
+    assert!(has(corrected, FlagCode::Superseded));
+    assert!(!has(prompt, FlagCode::Superseded));
+    // Judged within the window, the unacknowledged one is not yet overdue.
+    let early = judged_at(5);
+    assert!(
+        !early
+            .iter()
+            .any(|x| x.seq == never && x.code == FlagCode::Unacknowledged)
+    );
+}
+
+#[test]
+fn cma_joins_by_policy_change_alone() {
+    let mut f = fixture();
+    let cma_disclosure = with(theme_only("market study"), |d| {
+        d.from = "CMA".into();
+        d.to = "OFCOM".into();
+        d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+    });
+    assert_eq!(
+        flags_of(&f, &cma_disclosure),
+        vec![FlagCode::PartyNotInPolicy]
+    );
+    let at = t0().plus_seconds(3600);
+    let doc = policy_document("with-cma", t0().plus_seconds(-DAY), CMA_EXTENSION_POLICY);
+    f.ledger
+        .append(Body::PolicyAdopted(doc).into(), &f.ofcom, at)
+        .unwrap();
+    assert_eq!(flags_of(&f, &cma_disclosure), vec![]);
+    let p = f
+        .ledger
+        .prepare_disclosure(&cma_disclosure, &f.cma, recorded(), &mut || [3; 32])
+        .unwrap();
+    let seq = f.ledger.append(p, &f.cma, recorded()).unwrap().seq;
+    let store = Store::open(f.ledger.path(), Access::ReadOnly).unwrap();
+    let report = verify_ledger(
+        &store,
+        &VerifyOptions {
+            as_of: recorded(),
+            ..VerifyOptions::default()
+        },
+        &FlagFilter::default(),
+    )
+    .unwrap();
+    assert!(
+        report.integrity.failures.is_empty(),
+        "{:?}",
+        report.integrity.failures
+    );
+    assert!(
+        report.policy.flags.iter().all(|x| x.seq != seq),
+        "{:?}",
+        report.policy.flags
+    );
+}
+
+#[test]
+fn unreadable_policy_is_flagged_and_the_last_readable_one_applies() {
+    let mut f = fixture();
+    let at = t0().plus_seconds(3600);
+    let text = DEFAULT_POLICY.replace("schema = 1", "schema = 9");
+    let doc = policy_document("future", t0().plus_seconds(-DAY), &text);
+    f.ledger
+        .append(Body::PolicyAdopted(doc).into(), &f.ico, at)
+        .unwrap();
+    assert_eq!(flags_of(&f, &meeting()), vec![]);
+    let store = Store::open(f.ledger.path(), Access::ReadOnly).unwrap();
+    let report = verify_ledger(&store, &VerifyOptions::default(), &FlagFilter::default()).unwrap();
+    assert!(
+        report
+            .policy
+            .flags
+            .iter()
+            .any(|x| x.code == FlagCode::PolicyUnreadable)
+    );
+}
+
+#[test]
+fn routine_disclosures_inside_the_rules_raise_nothing() {
+    use proptest::test_runner::{Config, TestRunner};
+    let f = fixture();
+    let routine = prop_oneof![
+        Just((
+            "information-request",
+            vec![
+                "request_date",
+                "response_deadline",
+                "company_names",
+                "information_notice"
+            ]
+        )),
+        Just((
+            "stakeholder-meeting",
+            vec!["meeting_date", "themes", "company_names"]
+        )),
+        Just((
+            "public-information",
+            vec![
+                "source_reference",
+                "summary",
+                "company_names",
+                "publication_date"
+            ]
+        )),
+        Just(("theme-only", vec!["theme", "description"])),
+        Just(("theme-and-company", vec!["company_name", "theme"])),
+    ];
+    let strategy = (
+        routine,
+        any::<prop::sample::Index>(),
+        prop_oneof![Just("brightloop"), Just("pixelpond")],
+        prop_oneof![Just("age-assurance"), Just("recommender-systems")],
+        any::<bool>(),
+        0..DAY, // after the designations, within the recording window
+        "[a-z ]{0,20}",
+        any::<bool>(),
+    );
+    let cases = std::env::var("DLEDGER_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        ..Config::default()
+    });
+    runner
+        .run(&strategy, |((category, allowed), take, company, theme, ofcom, age, text, notified)| {
+            let n = take.index(allowed.len()) + 1;
+            let fields: BTreeMap<String, String> = allowed[..n].iter().map(|f| (f.to_string(), format!("v {text}"))).collect();
+            let (from, to, gateway, relevance) = if ofcom {
+                ("OFCOM", "ICO", "Communications Act 2003 s393(2)(a)", "relevant to online safety")
+            } else {
+                ("ICO", "OFCOM", "Data Protection Act 2018 s132(2)(f)", "matters of potential intersection between online safety and data protection")
+            };
+            let d = DisclosureInput {
+                from: from.into(),
+                to: to.into(),
+                disclosed_at: recorded().plus_seconds(-age).to_string(),
+                gateway: Some(gateway.into()),
+                category: category.into(),
+                companies: if category == "theme-only" { vec![] } else { vec![company.into()] },
+                themes: vec![theme.into()],
+                fields,
+                notification: if notified { "notified".into() } else { "skipped: routine".into() },
+                relevance: Some(relevance.into()),
+                public_source: (category == "public-information").then(|| "The Example Times".into()),
+                officer_role: "Supervision".into(),
+                ..DisclosureInput::default()
+            };
+            let got = flags_of(&f, &d);
+            prop_assert!(got.is_empty(), "{d:?} raised {got:?}");
+            Ok(())
+        })
+        .unwrap();
+}
