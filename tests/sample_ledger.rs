@@ -103,3 +103,22 @@ fn sample_has_every_entry_kind_and_category() {
     );
     assert!(directions.contains(&(ofcom, ico)), "{directions:?}");
 }
+
+#[test]
+fn sample_raises_every_policy_flag() {
+    use disclosure_ledger::policy::CATALOGUE;
+    use disclosure_ledger::verify::{FlagFilter, verify_ledger};
+    let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
+    let opts = VerifyOptions {
+        as_of: disclosure_ledger::model::Timestamp::parse("2026-01-31").unwrap(),
+        ..VerifyOptions::default()
+    };
+    let report = verify_ledger(&store, &opts, &FlagFilter::default()).unwrap();
+    for info in CATALOGUE {
+        assert!(
+            report.policy.flags.iter().any(|f| f.code == info.code),
+            "the sample ledger never raises {}",
+            info.code
+        );
+    }
+}

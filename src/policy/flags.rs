@@ -333,3 +333,32 @@ impl Flag {
         }
     }
 }
+
+/// The catalogue as Markdown, for docs/POLICY.md (a test keeps the two identical).
+pub fn catalogue_markdown() -> String {
+    use std::fmt::Write;
+    let mut out = String::from("| code | severity | statement | meaning |\n|---|---|---|---|\n");
+    for i in CATALOGUE {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            i.code,
+            i.severity.as_str(),
+            i.sections,
+            i.title
+        );
+    }
+    for i in CATALOGUE {
+        let _ = write!(
+            out,
+            "\n### `{}`\n\n{} — severity **{}**, statement {}.\n\n> {}\n\n**Check:** {}\n",
+            i.code,
+            i.title,
+            i.severity.as_str(),
+            i.sections,
+            i.statement,
+            i.check
+        );
+    }
+    out
+}

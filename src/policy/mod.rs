@@ -10,7 +10,7 @@ mod flags;
 
 pub use document::{CategoryRule, POLICY_SCHEMA, PartyRule, Policy, PolicyError, Thresholds};
 pub use engine::{FieldValues, PolicyEngine};
-pub use flags::{CATALOGUE, Flag, FlagCode, FlagInfo, Severity};
+pub use flags::{CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
 
 /// The default policy document (the 2024 statement), as shipped.
 pub const DEFAULT_POLICY: &str = include_str!("../../policy/ico-ofcom-2024.toml");
