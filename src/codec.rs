@@ -1,8 +1,9 @@
 //! The one place that turns entries into bytes and back (docs/FORMAT.md).
 //!
 //! bincode 2.0.1 (pinned) with one fixed configuration: little-endian, fixed-width integers,
-//! and a hard limit on the bytes a decode may claim, so a forged length prefix is refused before
-//! anything is allocated. Decoding also rejects unknown versions and trailing bytes.
+//! and a hard limit (1 MiB) on the bytes a decode may claim, so a forged length prefix can never
+//! make the decoder allocate more than that bound. Decoding also rejects unknown versions and
+//! trailing bytes.
 
 use bincode::config::{self, Config};
 
@@ -68,6 +69,9 @@ pub enum EncodeError {
         /// Encoded length.
         len: usize,
     },
+    /// The encoder failed for another reason (a bug: entries always encode).
+    #[error("entry cannot be encoded: {0}")]
+    Encoder(String),
     /// The entry carries a version this build does not write.
     #[error("entry version {0} cannot be written by this build (it writes {FORMAT_VERSION})")]
     WrongVersion(u16),
@@ -85,7 +89,7 @@ pub fn encode_entry(entry: &Entry) -> Result<Vec<u8>, EncodeError> {
             .with_little_endian()
             .with_fixed_int_encoding(),
     )
-    .map_err(|_| EncodeError::TooLong { len: usize::MAX })?;
+    .map_err(|e| EncodeError::Encoder(e.to_string()))?;
     if bytes.len() > MAX_ENTRY_BYTES {
         return Err(EncodeError::TooLong { len: bytes.len() });
     }

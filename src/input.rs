@@ -244,7 +244,10 @@ impl DisclosureInput {
         }
         let mut fields = BTreeMap::new();
         for (name, value) in &self.fields {
-            fields.insert(name.trim().parse::<FieldName>()?, value.clone());
+            let name = name.trim().parse::<FieldName>()?;
+            if fields.insert(name.clone(), value.clone()).is_some() {
+                return Err(InputError::Duplicate(format!("field {name}")));
+            }
         }
         let notification = parse_notification(&self.notification)?;
         let relevance = non_empty("relevance", self.relevance.clone())?;

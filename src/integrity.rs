@@ -42,11 +42,17 @@ pub enum IntegrityKind {
     BadGenesis,
     /// A key or policy record is malformed (bad key bytes, key id or document hash).
     BadRecord,
+    /// The stored Merkle hashes do not match the entries.
+    TreeMismatch,
+    /// A stored checkpoint is unreadable, for another log, or not properly signed.
+    BadCheckpoint,
+    /// A stored checkpoint's root differs from the log's root at its size: a fork.
+    CheckpointMismatch,
 }
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 14] = [
+    pub const ALL: [IntegrityKind; 17] = [
         IntegrityKind::Undecodable,
         IntegrityKind::NonCanonical,
         IntegrityKind::HashMismatch,
@@ -61,6 +67,9 @@ impl IntegrityKind {
         IntegrityKind::WrongSigner,
         IntegrityKind::BadGenesis,
         IntegrityKind::BadRecord,
+        IntegrityKind::TreeMismatch,
+        IntegrityKind::BadCheckpoint,
+        IntegrityKind::CheckpointMismatch,
     ];
 
     /// Stable kebab-case code.
@@ -80,6 +89,9 @@ impl IntegrityKind {
             IntegrityKind::WrongSigner => "wrong-signer",
             IntegrityKind::BadGenesis => "bad-genesis",
             IntegrityKind::BadRecord => "bad-record",
+            IntegrityKind::TreeMismatch => "tree-mismatch",
+            IntegrityKind::BadCheckpoint => "bad-checkpoint",
+            IntegrityKind::CheckpointMismatch => "checkpoint-mismatch",
         }
     }
 
@@ -149,6 +161,21 @@ impl IntegrityKind {
             IntegrityKind::BadRecord => {
                 "A key or policy recorded in the entry is malformed: a key whose bytes or id do not \
                  match, or a policy document whose hash does not match its text."
+            }
+            IntegrityKind::TreeMismatch => {
+                "The Merkle tree hashes stored in the ledger file (used to make proofs quickly) do \
+                 not match the entries. Proofs made from this file cannot be trusted until the \
+                 file is restored from a backup or rebuilt with export and import."
+            }
+            IntegrityKind::BadCheckpoint => {
+                "A stored checkpoint cannot be read, is for another ledger, or is not signed by a \
+                 key its party held at that size. It proves nothing; find out where it came from."
+            }
+            IntegrityKind::CheckpointMismatch => {
+                "A checkpoint signed for this ledger commits to a different history than the \
+                 entries now in the file: the log was rewritten after the checkpoint was signed, \
+                 or two diverging copies exist (a fork). Compare with the other regulator's copy \
+                 and the cosigned checkpoints it holds."
             }
         }
     }

@@ -337,6 +337,16 @@ impl SecretKey {
         self.signing.sign(&entry_message(entry_bytes)).to_bytes()
     }
 
+    /// A C2SP note signer for this key: Ed25519 (as a log operator) or cosignature/v1 (as a
+    /// witness). Same key material, different key id (the type byte differs).
+    pub fn note_signer(
+        &self,
+        kind: crate::checkpoint::KeyKind,
+    ) -> Result<crate::checkpoint::SignerKey, crate::checkpoint::KeyError> {
+        let seed = Zeroizing::new(self.signing.to_bytes());
+        crate::checkpoint::SignerKey::from_seed(&self.public.name, kind, &seed)
+    }
+
     /// Signs arbitrary bytes as they are (for C2SP notes, which define their own messages).
     pub fn sign_raw(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()

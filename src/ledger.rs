@@ -559,6 +559,30 @@ impl Ledger {
         }
     }
 
+    /// Signs and stores a checkpoint of the whole ledger with `key` (as log operator).
+    pub fn checkpoint(
+        &mut self,
+        key: &SecretKey,
+    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+        let writer = Store::open(&self.path, Access::ReadWrite)?;
+        catch_up(&writer, &mut self.reg)
+            .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
+        crate::witness::make_checkpoint(&writer, &self.reg, key)
+    }
+
+    /// Cosigns a checkpoint note with `key` (as witness) and stores it.
+    pub fn cosign(
+        &mut self,
+        note: &[u8],
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+        let writer = Store::open(&self.path, Access::ReadWrite)?;
+        catch_up(&writer, &mut self.reg)
+            .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
+        crate::witness::cosign(&writer, &self.reg, note, key, now)
+    }
+
     /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
     pub fn flags_for(&self, pending: &Pending, now: Timestamp) -> Vec<crate::policy::Flag> {
         let Body::Disclosure(d) = &pending.body else {

@@ -23,3 +23,4 @@ pub mod rules;
 pub mod sample;
 pub mod store;
 pub mod verify;
+pub mod witness;

@@ -167,6 +167,14 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
         }
         Body::DesignationEnded(_) => {}
         Body::Disclosure(d) => {
+            let mut names: Vec<&str> = d.fields.iter().map(|f| f.name.as_str()).collect();
+            names.sort_unstable();
+            if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+                out.push((
+                    IntegrityKind::BadRecord,
+                    format!("field {} is listed twice", w[0]),
+                ));
+            }
             if &d.from != signer {
                 out.push((
                     IntegrityKind::WrongSigner,

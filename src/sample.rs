@@ -138,6 +138,9 @@ pub enum GenerateError {
     /// Creating the ledger failed.
     #[error(transparent)]
     Init(#[from] InitError),
+    /// A checkpoint could not be made or cosigned.
+    #[error("generating a checkpoint: {0}")]
+    Witness(Box<crate::witness::WitnessError>),
     /// An append failed (a bug in the generator: every event is meant to be valid).
     #[error("generating {what}: {source}")]
     Append {
@@ -161,6 +164,8 @@ pub struct GenerateOptions {
     pub disclosures_per_day_pct: u64,
     /// Include the deliberate anomalies that exercise every policy flag.
     pub anomalies: bool,
+    /// Sign a checkpoint on the first Monday of each month (ICO as operator, Ofcom cosigning).
+    pub checkpoints: bool,
 }
 
 impl GenerateOptions {
@@ -172,6 +177,7 @@ impl GenerateOptions {
             end: Date::constant(2025, 12, 19),
             disclosures_per_day_pct: 42,
             anomalies: true,
+            checkpoints: true,
         }
     }
 }
@@ -573,6 +579,9 @@ pub fn generate(
         let weekday = day.weekday().to_monday_one_offset();
         if weekday <= 5 {
             g.milestones(day, &mut milestones_done, opts)?;
+            if opts.checkpoints && day.day() <= 7 && weekday == 1 {
+                g.monthly_checkpoint(at(day, 8, 0))?;
+            }
             // Disclosures for the day.
             let mut n = 0;
             while g.rng.below(100) < opts.disclosures_per_day_pct.saturating_sub(n * 100) {
@@ -613,10 +622,26 @@ pub fn generate(
     }
     let end = at(opts.end, 23, 59);
     g.run_acks_until(end)?;
+    if opts.checkpoints {
+        // A final cosigned checkpoint, so every entry can be proved to a cosigned tree.
+        g.monthly_checkpoint(end)?;
+    }
     Ok(g.ledger.next_seq().0)
 }
 
 impl Gen<'_> {
+    /// The ICO signs a checkpoint of the whole ledger and Ofcom cosigns it.
+    fn monthly_checkpoint(&mut self, now: Timestamp) -> Result<(), GenerateError> {
+        let witness = |e| GenerateError::Witness(Box::new(e));
+        let operator = self.keys.get(self.key_of("ICO"));
+        let note = self.ledger.checkpoint(operator).map_err(witness)?;
+        let cosigner = self.keys.get(self.key_of("OFCOM"));
+        self.ledger
+            .cosign(note.to_string().as_bytes(), cosigner, now)
+            .map_err(witness)?;
+        Ok(())
+    }
+
     /// Register changes and deliberate anomalies on fixed dates, so the sample has every entry
     /// kind and every policy flag at least once.
     fn milestones(

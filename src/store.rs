@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::merkle::{self, HashReader as _};
 use redb::{
     Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
     ReadableTable, TableDefinition, TableError,
@@ -23,6 +24,9 @@ const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const SIGNATURES: TableDefinition<u64, &[u8; 64]> = TableDefinition::new("signatures");
 const HASHES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("entry_hashes");
 const VAULT: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("vault");
+const VAULT_ERASED: TableDefinition<(u64, &str), i64> = TableDefinition::new("vault_erased");
+const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
+const CHECKPOINTS: TableDefinition<u64, &[u8]> = TableDefinition::new("checkpoints");
 
 /// Boxed error from the storage engine, kept opaque so no caller depends on redb.
 pub type StorageError = Box<dyn std::error::Error + Send + Sync>;
@@ -264,6 +268,32 @@ fn check_path(path: &Path) -> Result<(), OpenError> {
     }
 }
 
+/// Reads Merkle stored hashes from a table of a read or write transaction.
+struct TreeReader<'t, T>(&'t T);
+
+impl<T: ReadableTable<u64, &'static [u8; 32]>> merkle::HashReader for TreeReader<'_, T> {
+    type Error = redb::StorageError;
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, redb::StorageError> {
+        indexes
+            .iter()
+            .map(|&i| {
+                self.0.get(i)?.map(|h| *h.value()).ok_or_else(|| {
+                    redb::StorageError::Corrupted(format!("Merkle hash {i} is missing"))
+                })
+            })
+            .collect()
+    }
+}
+
+impl merkle::HashReader for Store {
+    type Error = StoreError;
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.read_tree_hashes(indexes)
+    }
+}
+
 /// Whether a ledger is opened to append or only to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -297,6 +327,9 @@ impl Store {
                 txn.open_table(SIGNATURES)?;
                 txn.open_table(HASHES)?;
                 txn.open_table(VAULT)?;
+                txn.open_table(VAULT_ERASED)?;
+                txn.open_table(TREE)?;
+                txn.open_table(CHECKPOINTS)?;
             }
             txn.commit()?;
             Ok(())
@@ -474,6 +507,9 @@ impl Store {
             let mut vault = txn
                 .open_table(VAULT)
                 .map_err(store_err("opening the vault"))?;
+            let mut tree = txn
+                .open_table(TREE)
+                .map_err(store_err("opening the Merkle hashes table"))?;
             let next = match entries
                 .last()
                 .map_err(store_err("reading the last entry"))?
@@ -502,10 +538,115 @@ impl Store {
                         .insert((r.seq, name.as_str()), value.as_slice())
                         .map_err(store_err("writing the vault"))?;
                 }
+                // The Merkle tree's stored hashes: the leaf, then every complete subtree this
+                // leaf closes (docs/FORMAT.md, "Merkle hashes").
+                let new = merkle::stored_hashes(r.seq, &r.hash, &TreeReader(&tree))
+                    .map_err(store_err("computing Merkle hashes"))?;
+                let first = merkle::stored_hash_index(0, r.seq);
+                for (i, h) in (first..).zip(&new) {
+                    tree.insert(i, h)
+                        .map_err(store_err("writing Merkle hashes"))?;
+                }
             }
         }
         txn.commit().map_err(store_err("committing"))?;
         Ok(())
+    }
+
+    /// Reads Merkle stored hashes by index (for roots and proofs; see `merkle`).
+    pub fn read_tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        let txn = self.read_txn()?;
+        let tree = txn
+            .open_table(TREE)
+            .map_err(store_err("opening the Merkle hashes table"))?;
+        TreeReader(&tree)
+            .read_hashes(indexes)
+            .map_err(store_err("reading Merkle hashes"))
+    }
+
+    /// Stores (or replaces) the checkpoint note for tree size `size`.
+    pub fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreAppendError> {
+        let Handle::Write(db) = &self.handle else {
+            return Err(StoreAppendError::ReadOnly);
+        };
+        let txn = db.begin_write().map_err(store_err("starting a write"))?;
+        {
+            let mut t = txn
+                .open_table(CHECKPOINTS)
+                .map_err(store_err("opening the checkpoints table"))?;
+            t.insert(size, note)
+                .map_err(store_err("writing a checkpoint"))?;
+        }
+        txn.commit().map_err(store_err("committing"))?;
+        Ok(())
+    }
+
+    /// Every stored checkpoint note, by tree size, smallest first.
+    pub fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let txn = self.read_txn()?;
+        let t = txn
+            .open_table(CHECKPOINTS)
+            .map_err(store_err("opening the checkpoints table"))?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(store_err("reading checkpoints"))? {
+            let (k, v) = item.map_err(store_err("reading checkpoints"))?;
+            out.push((k.value(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Erases the vault items of the given entries, recording when; hashes are untouched.
+    /// Returns how many field values were erased.
+    pub fn erase_vault(&self, seqs: &[u64], erased_at: i64) -> Result<u64, StoreAppendError> {
+        let Handle::Write(db) = &self.handle else {
+            return Err(StoreAppendError::ReadOnly);
+        };
+        let txn = db.begin_write().map_err(store_err("starting a write"))?;
+        let mut n = 0;
+        {
+            let mut vault = txn
+                .open_table(VAULT)
+                .map_err(store_err("opening the vault"))?;
+            let mut erased = txn
+                .open_table(VAULT_ERASED)
+                .map_err(store_err("opening the vault"))?;
+            for &seq in seqs {
+                let names: Vec<String> = vault
+                    .range((seq, "")..(seq + 1, ""))
+                    .map_err(store_err("reading the vault"))?
+                    .map(|item| item.map(|(k, _)| k.value().1.to_owned()))
+                    .collect::<Result<_, _>>()
+                    .map_err(store_err("reading the vault"))?;
+                for name in names {
+                    vault
+                        .remove((seq, name.as_str()))
+                        .map_err(store_err("erasing the vault"))?;
+                    erased
+                        .insert((seq, name.as_str()), erased_at)
+                        .map_err(store_err("erasing the vault"))?;
+                    n += 1;
+                }
+            }
+        }
+        txn.commit().map_err(store_err("committing"))?;
+        Ok(n)
+    }
+
+    /// Fields of entry `seq` whose values were erased, with when (seconds since the epoch).
+    pub fn vault_erased(&self, seq: u64) -> Result<Vec<(String, i64)>, StoreError> {
+        let txn = self.read_txn()?;
+        let t = txn
+            .open_table(VAULT_ERASED)
+            .map_err(store_err("opening the vault"))?;
+        let mut out = Vec::new();
+        for item in t
+            .range((seq, "")..(seq + 1, ""))
+            .map_err(store_err("reading the vault"))?
+        {
+            let (k, v) = item.map_err(store_err("reading the vault"))?;
+            out.push((k.value().1.to_owned(), v.value()));
+        }
+        Ok(out)
     }
 
     /// Reads the vault items (field name, salt ‖ value) of one entry.

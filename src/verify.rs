@@ -10,14 +10,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::codec;
-use crate::hash::leaf_hash;
+use crate::hash::{Digest, leaf_hash};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
 use crate::keys::{PublicKey, verify_entry_signature};
+use crate::merkle::{self, CompactRange};
 use crate::model::{Body, CategoryKind, Entry, EntryHash, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode, PolicyEngine};
 use crate::registers::Registers;
 use crate::rules;
 use crate::store::{Store, StoreError};
+use crate::witness::{CheckedCheckpoint, check_checkpoint};
 
 /// How far (seconds) an entry's recorded time may precede its predecessor's before it is
 /// reported as time going backwards (clocks of two regulators are never exactly in step).
@@ -174,6 +176,8 @@ pub fn verify_ledger(
     filter: &FlagFilter,
 ) -> Result<Report, VerifyError> {
     let mut v = Verifier::new(opts.clone());
+    let checkpoints = store.checkpoints()?;
+    v.want_roots(checkpoints.iter().map(|(size, _)| *size));
     let mut engine = PolicyEngine::new();
     let mut flags = Vec::new();
     let mut disclosures = 0u64;
@@ -212,6 +216,7 @@ pub fn verify_ledger(
         }
         Ok::<_, VerifyError>(())
     })?;
+    check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
     flags.retain(|f| filter.keeps(f));
@@ -231,6 +236,59 @@ pub fn verify_ledger(
             flags,
         },
     })
+}
+
+/// Checks the stored Merkle hashes against the entries, and every stored checkpoint against the
+/// log (signatures by party keys, origin, root at its size).
+fn check_tree_and_checkpoints(
+    store: &Store,
+    v: &mut Verifier,
+    checkpoints: &[(u64, Vec<u8>)],
+) -> Result<(), VerifyError> {
+    let n = v.report.entries;
+    if n > 0 {
+        let last = n - 1;
+        match merkle::tree_hash(n, store) {
+            Ok(stored) if stored == v.root() => {}
+            Ok(stored) => v.fail_at(
+                last,
+                IntegrityKind::TreeMismatch,
+                format!(
+                    "the stored Merkle hashes give root {} but the entries give {}",
+                    hex::encode(stored),
+                    hex::encode(v.root())
+                ),
+            ),
+            Err(e) => v.fail_at(
+                last,
+                IntegrityKind::TreeMismatch,
+                format!("stored Merkle hashes are unreadable: {e}"),
+            ),
+        }
+    }
+    let origin = v.registers().origin.clone().unwrap_or_default();
+    for (size, bytes) in checkpoints {
+        let at = size.saturating_sub(1);
+        match check_checkpoint(bytes, &origin, v.registers(), |s| v.root_at(s)) {
+            Ok(c) => {
+                if !c.cosigners.is_empty() {
+                    v.report.latest_cosigned_size = Some(c.size);
+                }
+                v.report.checkpoints.push(c);
+            }
+            Err(e) if e.contains("fork") || e.contains("fewer entries") => v.fail_at(
+                at,
+                IntegrityKind::CheckpointMismatch,
+                format!("checkpoint of size {size}: {e}"),
+            ),
+            Err(e) => v.fail_at(
+                at,
+                IntegrityKind::BadCheckpoint,
+                format!("checkpoint of size {size}: {e}"),
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The field values the vault still holds for entry `seq`, as text.
@@ -281,6 +339,12 @@ pub struct IntegrityReport {
     pub kinds: BTreeMap<String, u64>,
     /// Every failure found, in ledger order.
     pub failures: Vec<IntegrityFailure>,
+    /// RFC 6962 root hash of the whole log (hex).
+    pub root: Option<String>,
+    /// Stored checkpoints that check out against the log.
+    pub checkpoints: Vec<CheckedCheckpoint>,
+    /// The largest tree size covered by a checkpoint cosigned by a party other than its signer.
+    pub latest_cosigned_size: Option<u64>,
 }
 
 /// Integrity report plus the registers replayed along the way (for policy checks and reviews).
@@ -301,6 +365,9 @@ pub struct Verifier {
     report: IntegrityReport,
     /// (index into failures, key id) of every use of a key unknown at that point.
     unknown_key_uses: Vec<(usize, crate::model::KeyId)>,
+    compact: CompactRange,
+    /// Tree sizes whose roots are wanted (checkpoints), filled in as the leaves stream past.
+    wanted_roots: BTreeMap<u64, Option<Digest>>,
 }
 
 impl Verifier {
@@ -321,9 +388,35 @@ impl Verifier {
                 last_recorded: None,
                 kinds: BTreeMap::new(),
                 failures: Vec::new(),
+                root: None,
+                checkpoints: Vec::new(),
+                latest_cosigned_size: None,
             },
+            compact: CompactRange::new(),
+            wanted_roots: BTreeMap::new(),
             unknown_key_uses: Vec::new(),
         }
+    }
+
+    /// Asks for the tree root at each of `sizes` (see [`Verifier::root_at`]).
+    pub fn want_roots(&mut self, sizes: impl IntoIterator<Item = u64>) {
+        self.wanted_roots
+            .extend(sizes.into_iter().map(|s| (s, None)));
+    }
+
+    /// The tree root at a size asked for with [`Verifier::want_roots`], once reached.
+    pub fn root_at(&self, size: u64) -> Option<Digest> {
+        self.wanted_roots.get(&size).copied().flatten()
+    }
+
+    /// The root of all leaves pushed so far.
+    pub fn root(&self) -> Digest {
+        self.compact.root()
+    }
+
+    /// Records a failure found outside the entry stream (tree, checkpoints).
+    pub fn fail_at(&mut self, seq: u64, kind: IntegrityKind, message: String) {
+        self.fail(seq, kind, message);
     }
 
     /// The registers after the entries pushed so far.
@@ -367,6 +460,10 @@ impl Verifier {
         }
         self.expected = key + 1;
         let hash = EntryHash(leaf_hash(bytes));
+        self.compact.push(hash.0);
+        if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
+            *slot = Some(self.compact.root());
+        }
         match stored_hash {
             Some(h) if *h == hash.0 => {}
             Some(h) => self.fail(
@@ -504,6 +601,9 @@ impl Verifier {
             }
         }
         self.report.origin = self.reg.origin.clone();
+        if self.report.entries > 0 {
+            self.report.root = Some(hex::encode(self.compact.root()));
+        }
         if self.report.entries == 0 {
             self.report.failures.push(IntegrityFailure {
                 seq: Seq(0),
@@ -511,6 +611,7 @@ impl Verifier {
                 message: "the ledger holds no entries, not even a genesis entry".into(),
             });
         }
+        self.report.failures.sort_by_key(|f| f.seq);
         if !self.report.failures.is_empty() {
             self.report.status = IntegrityStatus::Failed;
         }
@@ -551,6 +652,31 @@ impl IntegrityReport {
         }
         if let Some(h) = &self.head {
             let _ = writeln!(out, "Head:     {h}");
+        }
+        if let Some(r) = &self.root {
+            let _ = writeln!(
+                out,
+                "Root:     {r} (RFC 6962 tree of all {} entries)",
+                self.entries
+            );
+        }
+        match (self.checkpoints.last(), self.latest_cosigned_size) {
+            (None, _) => {
+                let _ = writeln!(
+                    out,
+                    "Checkpoints: none stored (make one with `dledger checkpoint`)"
+                );
+            }
+            (Some(last), cosigned) => {
+                let _ = writeln!(
+                    out,
+                    "Checkpoints: {} valid, latest at size {} signed by {}; latest cosigned: {}",
+                    self.checkpoints.len(),
+                    last.size,
+                    last.signer,
+                    cosigned.map_or("none".to_owned(), |s| format!("size {s}"))
+                );
+            }
         }
         let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         if !kinds.is_empty() {

@@ -67,6 +67,35 @@ pub enum Command {
     /// Adopt a new policy version, or show the policy in force on a date.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Sign a C2SP checkpoint of the whole ledger (as log operator) and store it.
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger checkpoint --key ico-2024.key -o checkpoint.note"
+    )]
+    Checkpoint {
+        /// Signing key (a current key of a party).
+        #[arg(long)]
+        key: PathBuf,
+        /// Also write the note to this file.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Cosign the other regulator's checkpoint (C2SP tlog-cosignature) after checking it.
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger cosign checkpoint.note --key ofcom-2024.key -o cosigned.note"
+    )]
+    Cosign {
+        /// The checkpoint note file.
+        checkpoint: PathBuf,
+        /// Your signing key.
+        #[arg(long)]
+        key: PathBuf,
+        /// Also write the cosigned note to this file.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Prove an entry is in the log, or that one tree size extends another.
+    #[command(subcommand)]
+    Prove(ProveCommand),
     /// Show one entry in full.
     #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
     Show(ShowArgs),
@@ -376,6 +405,38 @@ pub enum PolicyCommand {
         /// Print the document's full text.
         #[arg(long)]
         text: bool,
+    },
+}
+
+/// `prove ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProveCommand {
+    /// An RFC 6962 inclusion proof of entry SEQ in the tree of the first N entries.
+    #[command(
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove inclusion 42\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format tlog-proof"
+    )]
+    Inclusion {
+        /// The entry.
+        seq: u64,
+        /// Tree size (default: the latest checkpoint's size for tlog-proof, else the whole log).
+        #[arg(long)]
+        size: Option<u64>,
+        /// text, json, or tlog-proof (C2SP tlog-proof@v1 with the stored checkpoint of that size).
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// An RFC 6962 consistency proof that the tree of NEW entries extends that of OLD.
+    #[command(
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove consistency 100 488"
+    )]
+    Consistency {
+        /// Old tree size.
+        old: u64,
+        /// New tree size.
+        new: u64,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 

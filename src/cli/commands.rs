@@ -42,6 +42,13 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Company(c) => company(&ctx, c),
         Command::Key(c) => key(&ctx, c),
         Command::Policy(c) => policy(&ctx, c),
+        Command::Checkpoint { key, out } => checkpoint_cmd(&ctx, &key, out.as_deref()),
+        Command::Cosign {
+            checkpoint,
+            key,
+            out,
+        } => cosign_cmd(&ctx, &checkpoint, &key, out.as_deref()),
+        Command::Prove(c) => prove(&ctx, c),
         Command::Show(a) => show(&ctx, a),
         Command::List(a) => list(&ctx, a),
         Command::Export(a) => export_cmd(&ctx, a),
@@ -529,6 +536,151 @@ fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
             Ok(Status::Clean)
         }
     }
+}
+
+fn write_note(out: Option<&Path>, note: &str) -> Result<()> {
+    if let Some(path) = out {
+        fs::write(path, note).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("Wrote {}.", path.display());
+    }
+    Ok(())
+}
+
+fn checkpoint_cmd(ctx: &Ctx, key: &Path, out: Option<&Path>) -> Result<Status> {
+    let key = load_key(key)?;
+    let mut ledger = ctx.open_writer()?;
+    let note = ledger.checkpoint(&key)?.to_string();
+    print!("{note}");
+    write_note(out, &note)?;
+    Ok(Status::Clean)
+}
+
+fn cosign_cmd(ctx: &Ctx, checkpoint: &Path, key: &Path, out: Option<&Path>) -> Result<Status> {
+    let bytes =
+        fs::read(checkpoint).with_context(|| format!("cannot read {}", checkpoint.display()))?;
+    let key = load_key(key)?;
+    let mut ledger = ctx.open_writer()?;
+    let note = ledger.cosign(&bytes, &key, Timestamp::now())?.to_string();
+    print!("{note}");
+    write_note(out, &note)?;
+    Ok(Status::Clean)
+}
+
+fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
+    use base64::Engine as _;
+    use disclosure_ledger::checkpoint::{Checkpoint, Note, TlogProof};
+    use disclosure_ledger::merkle;
+    let b64 = |h: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(h);
+    let store = ctx.open_reader(ctx.path()?)?;
+    let len = store.len()?;
+    match c {
+        ProveCommand::Inclusion { seq, size, format } => {
+            let checkpoints = store.checkpoints()?;
+            let size = match (size, format.as_str()) {
+                (Some(n), _) => n,
+                (None, "tlog-proof") => checkpoints.last().map(|(n, _)| *n).ok_or_else(|| {
+                    anyhow!("no checkpoint is stored; make one with `dledger checkpoint` first")
+                })?,
+                (None, _) => len,
+            };
+            if seq >= size || size > len {
+                bail!(
+                    "entry #{seq} is not in a tree of {size} entries (the ledger has {len}); pass --size between {} and {len}",
+                    seq + 1
+                );
+            }
+            let leaf = store
+                .get(seq)?
+                .map(|r| leaf_hash(&r.bytes))
+                .ok_or_else(|| anyhow!("entry #{seq} is missing"))?;
+            let proof = merkle::prove_inclusion(seq, size, &store)?;
+            let root = merkle::tree_hash(size, &store)?;
+            merkle::verify_inclusion(&proof, seq, size, &leaf, &root)?;
+            match format.as_str() {
+                "json" => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "index": seq,
+                        "tree_size": size,
+                        "leaf_hash": hex::encode(leaf),
+                        "root_hash": hex::encode(root),
+                        "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                    }))?
+                ),
+                "tlog-proof" => {
+                    let (_, note) = checkpoints
+                        .iter()
+                        .find(|(n, _)| *n == size)
+                        .ok_or_else(|| anyhow!("no checkpoint is stored for size {size}; omit --size to use the latest"))?;
+                    let checkpoint = Note::parse(note)?;
+                    let cp = Checkpoint::from_note(&checkpoint)?;
+                    if cp.root != root {
+                        bail!(
+                            "the stored checkpoint of size {size} does not match the log; run `dledger verify`"
+                        );
+                    }
+                    print!(
+                        "{}",
+                        TlogProof {
+                            extra: None,
+                            index: seq,
+                            proof,
+                            checkpoint
+                        }
+                    );
+                }
+                "text" => {
+                    println!(
+                        "Inclusion proof for entry #{seq} in the tree of the first {size} entries"
+                    );
+                    println!("  leaf hash: {}", hex::encode(leaf));
+                    println!("  root hash: {}", hex::encode(root));
+                    println!(
+                        "  proof ({} hashes, from the leaf's sibling up):",
+                        proof.len()
+                    );
+                    for h in &proof {
+                        println!("    {}", b64(h));
+                    }
+                    println!("Checked: the proof leads from the entry to the root.");
+                }
+                other => bail!("--format {other:?} is not one of text, json, tlog-proof"),
+            }
+        }
+        ProveCommand::Consistency { old, new, json } => {
+            if old == 0 || old > new || new > len {
+                bail!("need 0 < OLD <= NEW <= {len} (the ledger's size); got {old} and {new}");
+            }
+            let proof = merkle::prove_consistency(old, new, &store)?;
+            let (r1, r2) = (
+                merkle::tree_hash(old, &store)?,
+                merkle::tree_hash(new, &store)?,
+            );
+            merkle::verify_consistency(&proof, old, new, &r1, &r2)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "old_size": old, "new_size": new,
+                        "old_root": hex::encode(r1), "new_root": hex::encode(r2),
+                        "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                    }))?
+                );
+            } else {
+                println!(
+                    "Consistency proof: the first {old} entries are unchanged in the tree of {new}"
+                );
+                println!("  old root: {}", hex::encode(r1));
+                println!("  new root: {}", hex::encode(r2));
+                println!("  proof ({} hashes):", proof.len());
+                for h in &proof {
+                    println!("    {}", b64(h));
+                }
+                println!("Checked: the proof leads from the old root to the new one.");
+            }
+        }
+    }
+    Ok(Status::Clean)
 }
 
 fn read_entry(store: &Store, seq: u64) -> Result<(Entry, String)> {

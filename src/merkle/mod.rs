@@ -19,10 +19,12 @@
 //! - the root of the empty tree is `SHA-256("")` as RFC 6962 §2.1 defines it
 //!   ([`empty_tree_hash`]), where Go's `tlog.TreeHash(0, …)` returns all zeros.
 
+mod compact;
 mod index;
 mod tree;
 mod verify;
 
+pub use compact::CompactRange;
 pub use index::{MAX_TREE_SIZE, split_stored_hash_index, stored_hash_count, stored_hash_index};
 pub use tree::{
     MemoryHashes, MemoryHashesError, empty_tree_hash, prove_consistency, prove_inclusion,
