@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod codec;
 pub mod describe;
+pub mod evidence;
 pub mod export;
 pub mod hash;
 pub mod input;

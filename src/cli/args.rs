@@ -96,6 +96,18 @@ pub enum Command {
     /// Prove an entry is in the log, or that one tree size extends another.
     #[command(subcommand)]
     Prove(ProveCommand),
+    /// Write an evidence bundle for one entry: everything a third party needs to check offline
+    /// what was recorded, when, by whom, and that it has not changed since.
+    #[command(
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger evidence 42 --open request_date,response_deadline -o bundle-42"
+    )]
+    Evidence(EvidenceArgs),
+    /// Verify an evidence bundle with no database, against trusted public keys.
+    #[command(after_help = "Example:\n  dledger verify-evidence bundle-42 --trust keys/")]
+    VerifyEvidence(VerifyEvidenceArgs),
+    /// Manage the vault of field values (outside the hashed log).
+    #[command(subcommand)]
+    Vault(VaultCommand),
     /// Show one entry in full.
     #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
     Show(ShowArgs),
@@ -437,6 +449,45 @@ pub enum ProveCommand {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `evidence`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// The entry (normally a disclosure).
+    pub seq: u64,
+    /// Fields whose values (and salts) to include, comma-separated; others stay committed only.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD,...")]
+    pub open: Vec<String>,
+    /// Directory to write (must not exist).
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+/// `verify-evidence`.
+#[derive(Debug, Args)]
+pub struct VerifyEvidenceArgs {
+    /// The bundle directory.
+    pub dir: PathBuf,
+    /// Directory of trusted public keys (*.vkey): the parties' trust roots.
+    #[arg(long)]
+    pub trust: PathBuf,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault ...`.
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Erase the values of fields of disclosures made before DATE (their retention has ended);
+    /// commitments and hashes are untouched, so the ledger still verifies.
+    #[command(after_help = "Example:\n  dledger -l x.ledger vault erase --before 2025-01-01")]
+    Erase {
+        /// Disclosures made before this date.
+        #[arg(long)]
+        before: String,
     },
 }
 

@@ -49,6 +49,22 @@ pub fn run(cli: Cli) -> Result<Status> {
             out,
         } => cosign_cmd(&ctx, &checkpoint, &key, out.as_deref()),
         Command::Prove(c) => prove(&ctx, c),
+        Command::Evidence(a) => super::evidence_cmd::evidence(&ctx.open_reader(ctx.path()?)?, a),
+        Command::VerifyEvidence(a) => super::evidence_cmd::verify_evidence(a),
+        Command::Vault(VaultCommand::Erase { before }) => {
+            let path = ctx.path()?.to_owned();
+            ctx.retry(
+                || super::evidence_cmd::vault_erase(&path, &before),
+                |e| {
+                    e.chain().any(|c| {
+                        matches!(
+                            c.downcast_ref::<OpenError>(),
+                            Some(OpenError::Locked { .. })
+                        )
+                    })
+                },
+            )
+        }
         Command::Show(a) => show(&ctx, a),
         Command::List(a) => list(&ctx, a),
         Command::Export(a) => export_cmd(&ctx, a),
@@ -96,7 +112,7 @@ impl Ctx {
         )?)
     }
 
-    fn open_reader(&self, path: &Path) -> Result<Store> {
+    pub(super) fn open_reader(&self, path: &Path) -> Result<Store> {
         Ok(self.retry(
             || Store::open(path, Access::ReadOnly),
             |e| matches!(e, OpenError::Locked { .. }),

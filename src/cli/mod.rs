@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod evidence_cmd;
 
 pub use args::Cli;
 pub use commands::run;

@@ -1,0 +1,1 @@
+//! Evidence bundles for legal teams, and their offline verification.
