@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod model;
 pub mod policy;
 pub mod registers;
+pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod store;

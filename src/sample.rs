@@ -399,10 +399,18 @@ impl Gen<'_> {
         let date = day.to_string();
         let roll = self.rng.below(100);
         let mut fields = BTreeMap::new();
+        let backdate = if self.rng.chance(85) {
+            6 * 3600
+        } else {
+            50 * 3600
+        };
         let mut input = DisclosureInput {
             from: from.into(),
             to: to.into(),
-            disclosed_at: now.to_string(),
+            // Most disclosures are recorded within hours; a few the next day or so.
+            disclosed_at: now
+                .plus_seconds(-(self.rng.below(backdate) as i64))
+                .to_string(),
             gateway: Some(gateway),
             notification:
                 "skipped: routine disclosure expected without prior notification (statement §4)"
@@ -573,7 +581,10 @@ pub fn generate(
     g.confirm("ICO", 6, at(day1, 15, 30))?;
     g.propose("OFCOM", 7, at(day1, 16, 0))?;
 
-    let mut day = day1.tomorrow().expect("in range");
+    // Routine disclosures start a few days after the registers are set up.
+    let mut day = day1
+        .checked_add(jiff::Span::new().days(4))
+        .expect("in range");
     let mut milestones_done = [false; 11];
     while day <= opts.end {
         let weekday = day.weekday().to_monday_one_offset();

@@ -360,7 +360,8 @@ fn sample_records(seqs: &[u64]) -> Vec<Vec<u8>> {
 /// genesis and so every later `prev` (offsets 10..42); every other byte must still match.
 #[test]
 fn worked_examples_are_entries_of_the_sample_ledger() {
-    for (seq, hand, _, _) in examples() {
+    // Only the first example is taken from the sample ledger; the acknowledgement is constructed.
+    for (seq, hand, _, _) in examples().into_iter().filter(|(seq, ..)| *seq == 1) {
         let stored = sample_records(&[seq - 1, seq]);
         let (before, bytes) = (&stored[0], &stored[1]);
         let mut expected = hand.clone();

@@ -108,6 +108,11 @@ pub enum Command {
     /// Manage the vault of field values (outside the hashed log).
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Effectiveness review (statement §6): counts, rates, delays and flags by period.
+    #[command(
+        after_help = "Examples:\n  dledger -l fixtures/sample.ledger review\n  dledger -l fixtures/sample.ledger review --period month --from 2025-01-01 --to 2025-06-30\n  dledger -l fixtures/sample.ledger review --format html -o review.html\n  dledger -l fixtures/sample.ledger review --format csv -o review-csv/"
+    )]
+    Review(ReviewArgs),
     /// Show one entry in full.
     #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
     Show(ShowArgs),
@@ -489,6 +494,32 @@ pub enum VaultCommand {
         #[arg(long)]
         before: String,
     },
+}
+
+/// `review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// First day (default: the first disclosure's date).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, inclusive (default: the last disclosure's date).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// month, quarter or year (calendar periods, Europe/London).
+    #[arg(long, default_value = "quarter")]
+    pub period: String,
+    /// text, csv, json or html.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Output file (json, html, text) or directory (csv); default standard output.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// How many companies the top table shows.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Judge acknowledgement deadlines as of this date instead of now.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 /// `show`.

@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             out,
         } => cosign_cmd(&ctx, &checkpoint, &key, out.as_deref()),
         Command::Prove(c) => prove(&ctx, c),
+        Command::Review(a) => review(&ctx, a),
         Command::Evidence(a) => super::evidence_cmd::evidence(&ctx.open_reader(ctx.path()?)?, a),
         Command::VerifyEvidence(a) => super::evidence_cmd::verify_evidence(a),
         Command::Vault(VaultCommand::Erase { before }) => {
@@ -695,6 +696,64 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                 println!("Checked: the proof leads from the old root to the new one.");
             }
         }
+    }
+    Ok(Status::Clean)
+}
+
+fn parse_date(flag: &str, text: &str) -> Result<jiff::civil::Date> {
+    text.trim()
+        .parse()
+        .with_context(|| format!("--{flag} {text:?} is not a date; write it as 2025-01-31"))
+}
+
+fn review(ctx: &Ctx, a: ReviewArgs) -> Result<Status> {
+    use disclosure_ledger::review::{self, Period, ReviewOptions};
+    let period = Period::parse(a.period.trim())
+        .ok_or_else(|| anyhow!("--period {:?} is not one of month, quarter, year", a.period))?;
+    let opts = ReviewOptions {
+        from: a
+            .from
+            .as_deref()
+            .map(|t| parse_date("from", t))
+            .transpose()?,
+        to: a.to.as_deref().map(|t| parse_date("to", t)).transpose()?,
+        period,
+        top: a.top,
+        as_of: match &a.as_of {
+            Some(t) => parse_time("as-of", t)?,
+            None => Timestamp::now(),
+        },
+    };
+    let store = ctx.open_reader(ctx.path()?)?;
+    let report = review::build_review(&store, &opts)?;
+    let write = |content: String| -> Result<()> {
+        match &a.out {
+            Some(path) => {
+                fs::write(path, content)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("Wrote {}.", path.display());
+            }
+            None => print!("{content}"),
+        }
+        Ok(())
+    };
+    match a.format.as_str() {
+        "text" => write(review::render_text(&report))?,
+        "json" => write(serde_json::to_string_pretty(&report)? + "\n")?,
+        "html" => write(review::render_html(&report))?,
+        "csv" => {
+            let dir = a
+                .out
+                .as_deref()
+                .ok_or_else(|| anyhow!("--format csv writes a directory of tables: pass -o DIR"))?;
+            review::write_csv_dir(&report, dir)?;
+            eprintln!(
+                "Wrote {} CSV tables to {}.",
+                review::CSV_TABLES.len(),
+                dir.display()
+            );
+        }
+        other => bail!("--format {other:?} is not one of text, csv, json, html"),
     }
     Ok(Status::Clean)
 }
