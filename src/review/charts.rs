@@ -72,19 +72,20 @@ fn stacked_bars(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc
             })
             .fold(0.0, f64::max)
             .max(1.0)
-            * 1.1;
+            // Headroom so the legend sits above the bars.
+            * if names.len() > 1 { 1.6 } else { 1.1 };
         let Ok(mut chart) = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d(0f64..n as f64, 0f64..top)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
         else {
             return svg_fallback();
         };
         let fmt = |x: &f64| {
-            let i = x.floor() as usize;
-            if (x - x.floor()).abs() < 1e-9 {
-                labels.get(i).cloned().unwrap_or_default()
+            let r = x.round();
+            if (x - r).abs() < 1e-9 && r >= 0.0 {
+                labels.get(r as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
             }

@@ -52,7 +52,9 @@ code{font-size:.85em;word-break:break-all}
 /// records them on the page. It adds nothing a reader needs and loads nothing.
 const SELF_CHECK: &str = "
 (function(){var out={};document.querySelectorAll('figure[data-chart]').forEach(function(f){
-out[f.getAttribute('data-chart')]=f.querySelectorAll('svg rect, svg path, svg polyline, svg line, svg circle').length;});
+var svg=f.querySelector('svg');if(!svg){out[f.getAttribute('data-chart')]={};return;}
+out[f.getAttribute('data-chart')]={rects:svg.querySelectorAll('rect').length,circles:svg.querySelectorAll('circle').length,
+lines:svg.querySelectorAll('polyline, path, line').length,texts:svg.querySelectorAll('text').length};});
 document.body.setAttribute('data-charts-drawn',JSON.stringify(out));})();
 ";
 
