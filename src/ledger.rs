@@ -204,6 +204,7 @@ pub struct Receipt {
 pub struct Ledger {
     path: std::path::PathBuf,
     reg: Registers,
+    wait: std::time::Duration,
 }
 
 /// A body to append, with the vault items that go with it.
@@ -304,6 +305,7 @@ impl Ledger {
         Ok(Ledger {
             path: path.to_owned(),
             reg,
+            wait: std::time::Duration::ZERO,
         })
     }
 
@@ -316,12 +318,19 @@ impl Ledger {
         Ok(Ledger {
             path: path.to_owned(),
             reg,
+            wait: std::time::Duration::ZERO,
         })
     }
 
     /// The registers as replayed up to the last entry.
     pub fn registers(&self) -> &Registers {
         &self.reg
+    }
+
+    /// When another process holds the write lock, keep retrying for up to `wait` before
+    /// giving up with "locked" (default: give up at once).
+    pub fn set_wait(&mut self, wait: std::time::Duration) {
+        self.wait = wait;
     }
 
     /// The ledger file.
@@ -428,46 +437,33 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
-        let party = self.party_of(key)?;
+        let mut batch = self.begin()?;
+        batch.push_many(pending.into_iter().map(|p| (p, key)).collect(), now)?;
+        batch.commit()
+    }
+
+    /// Starts a batch: takes the write lock, catches up with any entries another writer added
+    /// since this ledger was opened, and returns a [`Batch`] to push entries into.
+    pub fn begin(&mut self) -> Result<Batch<'_>, AppendError> {
         // The write lock is taken only now. If another writer appended since we replayed,
-        // catch up first; the structural rules are then re-checked against the new head.
-        let writer = Store::open(&self.path, Access::ReadWrite)?;
-        catch_up(&writer, &mut self.reg)?;
-        let mut reg = self.reg.clone();
-        let mut records = Vec::with_capacity(pending.len());
-        let mut receipts = Vec::with_capacity(pending.len());
-        for p in pending {
-            let (seq, prev, last_time) = match reg.head {
-                Some((s, h, t)) => (s.next(), EntryHash(h), t),
-                None => (Seq(0), EntryHash::ZERO, now),
-            };
-            let entry = Entry {
-                version: FORMAT_VERSION,
-                seq,
-                prev,
-                recorded_at: now.max(last_time),
-                signer: Signer {
-                    party: party.clone(),
-                    key_id: key.public().key_id,
-                },
-                body: p.body,
-            };
-            if let Some((kind, message)) = rules::check_entry(&reg, &entry).into_iter().next() {
-                return Err(AppendError::Rule { kind, message });
+        // catch up first; the structural rules are then checked against the new head.
+        let start = std::time::Instant::now();
+        let writer = loop {
+            match Store::open(&self.path, Access::ReadWrite) {
+                Err(OpenError::Locked { .. }) if start.elapsed() < self.wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
             }
-            let (record, hash) = seal(&entry, key, p.vault)?;
-            reg.apply(&entry, record.hash);
-            receipts.push(Receipt {
-                seq,
-                hash,
-                recorded_at: entry.recorded_at,
-            });
-            records.push(record);
-        }
-        writer.append(&records)?;
-        drop(writer);
-        self.reg = reg;
-        Ok(receipts)
+        };
+        catch_up(&writer, &mut self.reg)?;
+        Ok(Batch {
+            ledger: self,
+            writer,
+            records: Vec::new(),
+            receipts: Vec::new(),
+            done: false,
+        })
     }
 
     /// Checks a disclosure input against the registers and builds the body to append.
@@ -564,10 +560,10 @@ impl Ledger {
         &mut self,
         key: &SecretKey,
     ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
-        let writer = Store::open(&self.path, Access::ReadWrite)?;
-        catch_up(&writer, &mut self.reg)
-            .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
-        crate::witness::make_checkpoint(&writer, &self.reg, key)
+        let mut batch = self.begin().map_err(witness_error)?;
+        let note = batch.checkpoint(key)?;
+        batch.done = true;
+        Ok(note)
     }
 
     /// Cosigns a checkpoint note with `key` (as witness) and stores it.
@@ -577,10 +573,10 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
-        let writer = Store::open(&self.path, Access::ReadWrite)?;
-        catch_up(&writer, &mut self.reg)
-            .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
-        crate::witness::cosign(&writer, &self.reg, note, key, now)
+        let mut batch = self.begin().map_err(witness_error)?;
+        let note = batch.cosign(note, key, now)?;
+        batch.done = true;
+        Ok(note)
     }
 
     /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
@@ -849,6 +845,205 @@ impl Ledger {
             reason: reason.trim().to_owned(),
         })
         .into()
+    }
+}
+
+/// Entries being appended under the write lock. Each entry pushed is checked against the
+/// registers (including the entries pushed before it), applied to them, and held until
+/// [`Batch::commit`] writes them all in one durable transaction. Dropping a batch without
+/// committing writes nothing and restores the registers from the file.
+pub struct Batch<'l> {
+    ledger: &'l mut Ledger,
+    writer: Store,
+    records: Vec<NewRecord>,
+    receipts: Vec<Receipt>,
+    done: bool,
+}
+
+impl Batch<'_> {
+    /// The ledger as it stands with the entries pushed so far (for `prepare_*` calls).
+    pub fn ledger(&self) -> &Ledger {
+        self.ledger
+    }
+
+    /// Entries pushed and not yet committed.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether nothing is waiting to be committed.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Checks, seals and stages one entry signed by `key`.
+    pub fn push(
+        &mut self,
+        pending: Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        Ok(self
+            .push_many(vec![(pending, key)], now)?
+            .pop()
+            .expect("one receipt per entry"))
+    }
+
+    /// Checks and stages several entries, each with its signing key. Entries are built and
+    /// checked in order (each chains to the one before); the signatures, the costly part, are
+    /// made in parallel. If any entry is refused, none of them is staged.
+    pub fn push_many(
+        &mut self,
+        items: Vec<(Pending, &SecretKey)>,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, AppendError> {
+        use rayon::prelude::*;
+        let mut staged: Vec<(Entry, Vec<u8>, [u8; 32], &SecretKey, Vec<VaultItem>)> =
+            Vec::with_capacity(items.len());
+        let before = self.ledger.reg.head;
+        let mut trial = Vec::new();
+        for (p, key) in items {
+            let party = match self.ledger.party_of(key) {
+                Ok(p) => p,
+                Err(e) => return Err(self.undo(trial, before, e)),
+            };
+            let (seq, prev, last_time) = match self.ledger.reg.head {
+                Some((s, h, t)) => (s.next(), EntryHash(h), t),
+                None => (Seq(0), EntryHash::ZERO, now),
+            };
+            let entry = Entry {
+                version: FORMAT_VERSION,
+                seq,
+                prev,
+                recorded_at: now.max(last_time),
+                signer: Signer {
+                    party,
+                    key_id: key.public().key_id,
+                },
+                body: p.body,
+            };
+            if let Some((kind, message)) = rules::check_entry(&self.ledger.reg, &entry)
+                .into_iter()
+                .next()
+            {
+                return Err(self.undo(trial, before, AppendError::Rule { kind, message }));
+            }
+            let bytes = match codec::encode_entry(&entry) {
+                Ok(b) => b,
+                Err(e) => return Err(self.undo(trial, before, e.into())),
+            };
+            let hash = leaf_hash(&bytes);
+            self.ledger.reg.apply(&entry, hash);
+            trial.push(seq);
+            staged.push((entry, bytes, hash, key, p.vault));
+        }
+        let signatures: Vec<[u8; 64]> = staged
+            .par_iter()
+            .map(|(_, bytes, _, key, _)| key.sign_entry(bytes))
+            .collect();
+        let mut receipts = Vec::with_capacity(staged.len());
+        for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signatures) {
+            let receipt = Receipt {
+                seq: entry.seq,
+                hash: EntryHash(hash),
+                recorded_at: entry.recorded_at,
+            };
+            self.records.push(NewRecord {
+                seq: entry.seq.0,
+                bytes,
+                signature,
+                hash,
+                vault,
+            });
+            self.receipts.push(receipt.clone());
+            receipts.push(receipt);
+        }
+        Ok(receipts)
+    }
+
+    /// Undoes the registers' trial application of entries that will not be staged.
+    fn undo(
+        &mut self,
+        trial: Vec<Seq>,
+        before: Option<(Seq, [u8; 32], Timestamp)>,
+        e: AppendError,
+    ) -> AppendError {
+        if !trial.is_empty() || self.ledger.reg.head != before {
+            self.reload();
+        }
+        e
+    }
+
+    /// Rebuilds the registers from the file plus the entries already staged.
+    fn reload(&mut self) {
+        let mut reg = Registers::default();
+        let ok = replay_into(&self.writer, &mut reg).is_ok();
+        if ok {
+            for r in &self.records {
+                if let Ok(e) = codec::decode_entry(&r.bytes) {
+                    reg.apply(&e, r.hash);
+                }
+            }
+        }
+        self.ledger.reg = reg;
+    }
+
+    /// Writes every staged entry in one durable transaction and keeps the batch (and the write
+    /// lock) open for more.
+    pub fn flush(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        if let Err(e) = self.writer.append(&self.records) {
+            self.records.clear();
+            self.receipts.clear();
+            self.reload();
+            return Err(e.into());
+        }
+        self.records.clear();
+        Ok(std::mem::take(&mut self.receipts))
+    }
+
+    /// Writes every staged entry in one durable transaction and ends the batch.
+    pub fn commit(mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.done = true;
+        self.flush()
+    }
+
+    /// Flushes, then signs and stores a checkpoint of the whole ledger with `key`.
+    pub fn checkpoint(
+        &mut self,
+        key: &SecretKey,
+    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+        self.flush()
+            .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
+        crate::witness::make_checkpoint(&self.writer, &self.ledger.reg, key)
+    }
+
+    /// Flushes, then cosigns a checkpoint note with `key` (as witness) and stores it.
+    pub fn cosign(
+        &mut self,
+        note: &[u8],
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+        self.flush()
+            .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
+        crate::witness::cosign(&self.writer, &self.ledger.reg, note, key, now)
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if !self.done && !self.records.is_empty() {
+            // Nothing was written; put the registers back as the file has them.
+            self.records.clear();
+            self.reload();
+        }
+    }
+}
+
+fn witness_error(e: AppendError) -> crate::witness::WitnessError {
+    match e {
+        AppendError::Open(e) => crate::witness::WitnessError::Open(e),
+        other => crate::witness::WitnessError::Damaged(other.to_string()),
     }
 }
 

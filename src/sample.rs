@@ -6,14 +6,15 @@
 //! The same seed and keys always give the same entries, byte for byte (the random numbers come
 //! from SplitMix64, defined here, so no library upgrade can change them).
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::path::Path;
 
 use jiff::civil::Date;
 
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
-use crate::ledger::{AppendError, InitError, Ledger, PartyInit, Pending, policy_document};
+use crate::ledger::{AppendError, Batch, InitError, Ledger, PartyInit, Pending, policy_document};
 use crate::model::{CompanyId, PartyId, Seq, ThemeId, Timestamp};
 
 pub use crate::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
@@ -29,6 +30,9 @@ pub const DEMO_KEY_NAMES: [&str; 5] = [
     "ofcom-ops-2024",
     "cma-2024",
 ];
+
+/// Entries staged before the generator writes them out.
+const FLUSH_EVERY: usize = 4096;
 
 /// Seed used for the bundled sample ledger.
 pub const SAMPLE_SEED: u64 = 2024;
@@ -166,6 +170,8 @@ pub struct GenerateOptions {
     pub anomalies: bool,
     /// Sign a checkpoint on the first Monday of each month (ICO as operator, Ofcom cosigning).
     pub checkpoints: bool,
+    /// Stop once the ledger holds at least this many entries (then a final checkpoint).
+    pub target_entries: Option<u64>,
 }
 
 impl GenerateOptions {
@@ -178,6 +184,20 @@ impl GenerateOptions {
             disclosures_per_day_pct: 42,
             anomalies: true,
             checkpoints: true,
+            target_entries: None,
+        }
+    }
+
+    /// A synthetic ledger of about `entries` entries with the sample's distributions: the
+    /// sample's two years, with as many disclosures a working day as it takes.
+    pub fn synthetic(entries: u64, seed: u64) -> Self {
+        // About 1.93 entries per disclosure (most are acknowledged), 510 working days.
+        let per_day_pct = (entries * 100 / (510 * 193 / 100)).max(5) + 1;
+        GenerateOptions {
+            seed,
+            disclosures_per_day_pct: per_day_pct,
+            target_entries: Some(entries),
+            ..GenerateOptions::sample()
         }
     }
 }
@@ -221,18 +241,19 @@ fn p(id: &str) -> PartyId {
     PartyId::new(id).expect("static party ids are valid")
 }
 
-struct Gen<'a> {
-    ledger: Ledger,
+struct Gen<'a, 'l> {
+    /// Entries are staged in one batch, written every few thousand entries.
+    batch: Batch<'l>,
     keys: &'a DemoKeys,
     rng: SplitMix64,
     /// Current key name of each party.
     current: BTreeMap<&'static str, &'static str>,
     /// Acknowledgements due: (time, disclosure seq, recipient).
-    acks_due: Vec<(Timestamp, Seq, &'static str)>,
+    acks_due: BinaryHeap<Reverse<(Timestamp, Seq, &'static str)>>,
     disclosures: Vec<Seq>,
 }
 
-impl Gen<'_> {
+impl Gen<'_, '_> {
     fn append(
         &mut self,
         key_name: &str,
@@ -241,13 +262,21 @@ impl Gen<'_> {
         what: &str,
     ) -> Result<Seq, GenerateError> {
         let key = self.keys.get(key_name);
-        self.ledger
-            .append(pending, key, now)
+        let seq = self
+            .batch
+            .push(pending, key, now)
             .map(|r| r.seq)
             .map_err(|source| GenerateError::Append {
                 what: what.to_owned(),
                 source,
-            })
+            })?;
+        if self.batch.len() >= FLUSH_EVERY {
+            self.batch.flush().map_err(|source| GenerateError::Append {
+                what: "a batch of entries".into(),
+                source,
+            })?;
+        }
+        Ok(seq)
     }
 
     fn key_of(&self, party: &str) -> &'static str {
@@ -270,8 +299,12 @@ impl Gen<'_> {
         now: Timestamp,
     ) -> Result<(), GenerateError> {
         let pending = self.prepared(
-            self.ledger
-                .prepare_theme_declared(ThemeId::new(id).expect("valid"), title, desc, now),
+            self.batch.ledger().prepare_theme_declared(
+                ThemeId::new(id).expect("valid"),
+                title,
+                desc,
+                now,
+            ),
             "theme declaration",
         )?;
         self.append(self.key_of(party), pending, now, "theme declaration")?;
@@ -286,7 +319,7 @@ impl Gen<'_> {
     ) -> Result<(), GenerateError> {
         let (id, name) = COMPANIES[company];
         let pending = self.prepared(
-            self.ledger.prepare_company_proposed(
+            self.batch.ledger().prepare_company_proposed(
                 CompanyId::new(id).expect("valid"),
                 Some(name),
                 "Subject to both regimes and of current regulatory interest to the proposer",
@@ -305,7 +338,8 @@ impl Gen<'_> {
         now: Timestamp,
     ) -> Result<(), GenerateError> {
         let pending = self.prepared(
-            self.ledger
+            self.batch
+                .ledger()
                 .prepare_company_confirmed(CompanyId::new(COMPANIES[company].0).expect("valid")),
             "designation confirmation",
         )?;
@@ -323,7 +357,8 @@ impl Gen<'_> {
         let key = self.keys.get(key_name);
         let rng = &mut self.rng;
         let pending = self
-            .ledger
+            .batch
+            .ledger()
             .prepare_disclosure(&input, key, now, &mut || rng.bytes32())
             .map_err(|source| GenerateError::Append {
                 what: format!("disclosure {input:?}"),
@@ -337,21 +372,23 @@ impl Gen<'_> {
                 "CMA" => "CMA",
                 _ => "OFCOM",
             };
-            self.acks_due.push((now.plus_seconds(delay), seq, to));
+            self.acks_due
+                .push(Reverse((now.plus_seconds(delay), seq, to)));
         }
         Ok(seq)
     }
 
     fn run_acks_until(&mut self, until: Timestamp) -> Result<(), GenerateError> {
-        self.acks_due.sort_by_key(|(t, s, _)| (*t, *s));
-        while let Some(&(t, seq, to)) = self.acks_due.first() {
+        while let Some(&Reverse((t, seq, to))) = self.acks_due.peek() {
             if t > until {
                 break;
             }
-            self.acks_due.remove(0);
+            self.acks_due.pop();
             let key = self.keys.get(self.key_of(to));
-            let pending =
-                self.prepared(self.ledger.prepare_ack(seq, t, key, t), "acknowledgement")?;
+            let pending = self.prepared(
+                self.batch.ledger().prepare_ack(seq, t, key, t),
+                "acknowledgement",
+            )?;
             self.append(self.key_of(to), pending, t, "acknowledgement")?;
         }
         Ok(())
@@ -359,7 +396,7 @@ impl Gen<'_> {
 
     /// A routine or case-by-case disclosure drawn from the usual distribution.
     fn random_disclosure(&mut self, now: Timestamp, day: Date) -> DisclosureInput {
-        let reg = self.ledger.registers();
+        let reg = self.batch.ledger().registers();
         let mutual: Vec<(String, String)> = reg
             .companies
             .iter()
@@ -535,7 +572,7 @@ pub fn generate(
         Timestamp::start_of_day(Date::constant(2024, 1, 1)),
         DEFAULT_POLICY,
     );
-    let ledger = Ledger::create(
+    let mut ledger = Ledger::create(
         path,
         SAMPLE_ORIGIN,
         &parties,
@@ -543,8 +580,12 @@ pub fn generate(
         keys.get("ico-2024"),
         genesis_time,
     )?;
+    let batch = ledger.begin().map_err(|source| GenerateError::Append {
+        what: "the first batch".into(),
+        source,
+    })?;
     let mut g = Gen {
-        ledger,
+        batch,
         keys,
         rng: SplitMix64::new(opts.seed),
         current: BTreeMap::from([
@@ -552,7 +593,7 @@ pub fn generate(
             ("OFCOM", "ofcom-2024"),
             ("CMA", "cma-2024"),
         ]),
-        acks_due: Vec::new(),
+        acks_due: BinaryHeap::new(),
         disclosures: Vec::new(),
     };
 
@@ -563,7 +604,7 @@ pub fn generate(
         g.declare_theme(party, id, title, desc, at(day0, 10, i as i64))?;
     }
     let ops = keys.get("ofcom-ops-2024").public().clone();
-    let pending = g.ledger.prepare_key_added(p("OFCOM"), &ops);
+    let pending = g.batch.ledger().prepare_key_added(p("OFCOM"), &ops);
     g.append("ofcom-2024", pending, at(day0, 11, 0), "key addition")?;
     // Companies 0..=5 become of mutual interest; 6 is confirmed by its own proposer (not
     // mutual); 7 is proposed and never confirmed; 8 and 9 are never proposed.
@@ -601,10 +642,10 @@ pub fn generate(
                 g.run_acks_until(now)?;
                 let input = g.random_disclosure(now, day);
                 let by = if input.from == "OFCOM"
-                    && g.ledger.registers().key_status(
+                    && g.batch.ledger().registers().key_status(
                         &p("OFCOM"),
                         keys.get("ofcom-ops-2024").public().key_id,
-                        g.ledger.next_seq(),
+                        g.batch.ledger().next_seq(),
                     ) == crate::registers::KeyStatus::Valid
                     && g.rng.chance(30)
                 {
@@ -626,28 +667,39 @@ pub fn generate(
             }
         }
         g.run_acks_until(at(day, 23, 59))?;
+        if opts
+            .target_entries
+            .is_some_and(|t| g.batch.ledger().next_seq().0 >= t)
+        {
+            break;
+        }
         day = match day.tomorrow() {
             Ok(d) => d,
             Err(_) => break,
         };
     }
-    let end = at(opts.end, 23, 59);
+    let end = at(day.min(opts.end), 23, 59);
     g.run_acks_until(end)?;
     if opts.checkpoints {
         // A final cosigned checkpoint, so every entry can be proved to a cosigned tree.
         g.monthly_checkpoint(end)?;
     }
-    Ok(g.ledger.next_seq().0)
+    let n = g.batch.ledger().next_seq().0;
+    g.batch.commit().map_err(|source| GenerateError::Append {
+        what: "the last batch".into(),
+        source,
+    })?;
+    Ok(n)
 }
 
-impl Gen<'_> {
+impl Gen<'_, '_> {
     /// The ICO signs a checkpoint of the whole ledger and Ofcom cosigns it.
     fn monthly_checkpoint(&mut self, now: Timestamp) -> Result<(), GenerateError> {
         let witness = |e| GenerateError::Witness(Box::new(e));
         let operator = self.keys.get(self.key_of("ICO"));
-        let note = self.ledger.checkpoint(operator).map_err(witness)?;
+        let note = self.batch.checkpoint(operator).map_err(witness)?;
         let cosigner = self.keys.get(self.key_of("OFCOM"));
-        self.ledger
+        self.batch
             .cosign(note.to_string().as_bytes(), cosigner, now)
             .map_err(witness)?;
         Ok(())
@@ -699,7 +751,7 @@ impl Gen<'_> {
             )?;
             let now = at(day, 9, 20);
             let pending = self.prepared(
-                self.ledger.prepare_theme_retired(
+                self.batch.ledger().prepare_theme_retired(
                     ThemeId::new("proactive-tech-and-ai").expect("valid"),
                     "Merged into automated content moderation",
                     now,
@@ -713,7 +765,7 @@ impl Gen<'_> {
             let now = at(day, 9, 0);
             let new = self.keys.get("ico-2025").public().clone();
             let old = self.keys.get("ico-2024").public().key_id;
-            let pending = self.ledger.prepare_key_rotated(p("ICO"), old, &new);
+            let pending = self.batch.ledger().prepare_key_rotated(p("ICO"), old, &new);
             self.append("ico-2024", pending, now, "key rotation")?;
             self.current.insert("ICO", "ico-2025");
         }
@@ -721,7 +773,7 @@ impl Gen<'_> {
             // A designation ends; a new company is designated.
             let now = at(day, 9, 30);
             let pending = self.prepared(
-                self.ledger.prepare_company_ended(
+                self.batch.ledger().prepare_company_ended(
                     CompanyId::new(COMPANIES[5].0).expect("valid"),
                     "No longer of current interest to Ofcom",
                     now,
@@ -736,7 +788,7 @@ impl Gen<'_> {
             // Ofcom revokes its operations key.
             let now = at(day, 9, 0);
             let id = self.keys.get("ofcom-ops-2024").public().key_id;
-            let pending = self.ledger.prepare_key_revoked(
+            let pending = self.batch.ledger().prepare_key_revoked(
                 p("OFCOM"),
                 id,
                 "Operations key retired with the team's move",
@@ -794,7 +846,7 @@ impl Gen<'_> {
             // A correction of an earlier disclosure by its author, with a replacement.
             let target = self.disclosures[self.disclosures.len() / 2];
             let now = at(day, 16, 30);
-            let reg = self.ledger.registers();
+            let reg = self.batch.ledger().registers();
             let author = reg
                 .entry(target)
                 .and_then(|e| reg.party_at(e.signer))
@@ -808,7 +860,7 @@ impl Gen<'_> {
             );
             let key = self.keys.get(key_name);
             let rng = &mut self.rng;
-            let pending = self.ledger.prepare_correction(
+            let pending = self.batch.ledger().prepare_correction(
                 target,
                 "The recorded description named the wrong quarter",
                 Some(&replacement),
@@ -822,7 +874,7 @@ impl Gen<'_> {
                 }
                 Err(_) => {
                     let pending = self.prepared(
-                        self.ledger.prepare_correction(
+                        self.batch.ledger().prepare_correction(
                             target,
                             "The disclosure date was recorded a day late",
                             None,

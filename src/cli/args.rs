@@ -137,6 +137,22 @@ pub enum Command {
         after_help = "Example:\n  dledger explain not-mutual-interest\n  dledger explain broken-chain"
     )]
     Explain(ExplainArgs),
+    /// Make a realistic synthetic ledger of about N entries (test-only demo keys), for
+    /// benchmarks and scale tests.
+    #[command(
+        after_help = "Example:\n  dledger generate --entries 100000 --seed 7 -o /tmp/100k.ledger"
+    )]
+    Generate {
+        /// About how many entries.
+        #[arg(long)]
+        entries: u64,
+        /// Random seed (the same seed gives the same ledger).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the ledger (must not exist).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Build the deterministic sample ledger from the demo keys (test-only).
     #[command(after_help = "Example:\n  dledger sample --keys fixtures/keys -o /tmp/sample.ledger")]
     Sample(SampleArgs),
