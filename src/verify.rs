@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::codec;
 use crate::hash::{Digest, leaf_hash};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
-use crate::keys::{PublicKey, verify_entry_signature};
+use crate::keys::{PublicKey, entry_message};
 use crate::merkle::{self, CompactRange};
 use crate::model::{Body, CategoryKind, Entry, EntryHash, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode, PolicyEngine};
@@ -20,6 +20,7 @@ use crate::registers::Registers;
 use crate::rules;
 use crate::store::{Store, StoreError};
 use crate::witness::{CheckedCheckpoint, check_checkpoint};
+use ed25519_dalek::{Signature, VerifyingKey};
 
 /// How far (seconds) an entry's recorded time may precede its predecessor's before it is
 /// reported as time going backwards (clocks of two regulators are never exactly in step).
@@ -181,20 +182,12 @@ pub fn verify_ledger(
     let mut engine = PolicyEngine::new();
     let mut flags = Vec::new();
     let mut disclosures = 0u64;
-    store.scan(0, None, |r| {
-        let Some(entry) = v.push(
-            r.key,
-            &r.bytes,
-            r.signature.as_ref(),
-            r.stored_hash.as_ref(),
-        ) else {
-            return Ok(());
-        };
+    let mut judge = |v: &Verifier, key: u64, entry: &Entry| -> Result<(), VerifyError> {
         match &entry.body {
             Body::Disclosure(d) => {
                 disclosures += 1;
                 let values = if d.category.kind() == CategoryKind::ThemeOnly {
-                    Some(vault_values(store, r.key)?)
+                    Some(vault_values(store, key)?)
                 } else {
                     None
                 };
@@ -214,8 +207,9 @@ pub fn verify_ledger(
             }
             _ => {}
         }
-        Ok::<_, VerifyError>(())
-    })?;
+        Ok(())
+    };
+    stream(store, &mut v, |v, key, entry| judge(v, key, entry))?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
@@ -355,6 +349,42 @@ pub struct Verified {
     pub registers: Registers,
 }
 
+/// What can be worked out about a record on its own, in parallel with other records: its hash,
+/// its decoding, and whether its bytes are the canonical encoding.
+pub struct Prepared {
+    hash: EntryHash,
+    decoded: Result<Entry, codec::DecodeError>,
+    canonical: bool,
+}
+
+/// Hashes and decodes one record's bytes (no state; safe to run on many threads).
+pub fn prepare(bytes: &[u8]) -> Prepared {
+    let hash = EntryHash(leaf_hash(bytes));
+    let decoded = codec::decode_entry(bytes);
+    let canonical = match &decoded {
+        Ok(e) => codec::encode_entry(e).ok().as_deref() == Some(bytes),
+        Err(_) => true,
+    };
+    Prepared {
+        hash,
+        decoded,
+        canonical,
+    }
+}
+
+/// A signature waiting to be checked: checked in parallel batches by [`Verifier::check_signatures`].
+struct SignatureJob {
+    seq: u64,
+    message: Vec<u8>,
+    signature: [u8; 64],
+    key: VerifyingKey,
+    what: String,
+}
+
+/// Signatures checked together in one Ed25519 batch (a failing batch is re-checked one by one
+/// to name the bad entry).
+const SIGNATURE_BATCH: usize = 256;
+
 /// A streaming verifier: feed it stored records in order, then call [`Verifier::finish`].
 pub struct Verifier {
     opts: VerifyOptions,
@@ -368,6 +398,8 @@ pub struct Verifier {
     compact: CompactRange,
     /// Tree sizes whose roots are wanted (checkpoints), filled in as the leaves stream past.
     wanted_roots: BTreeMap<u64, Option<Digest>>,
+    /// Signatures queued for checking.
+    pending_signatures: Vec<SignatureJob>,
 }
 
 impl Verifier {
@@ -394,6 +426,7 @@ impl Verifier {
             },
             compact: CompactRange::new(),
             wanted_roots: BTreeMap::new(),
+            pending_signatures: Vec::new(),
             unknown_key_uses: Vec::new(),
         }
     }
@@ -432,11 +465,28 @@ impl Verifier {
         });
     }
 
-    /// Checks one stored record; returns the entry if it decoded.
+    /// Checks one stored record; returns the entry if it decoded. Its signature is checked at
+    /// once.
     pub fn push(
         &mut self,
         key: u64,
         bytes: &[u8],
+        signature: Option<&[u8; 64]>,
+        stored_hash: Option<&[u8; 32]>,
+    ) -> Option<Entry> {
+        let entry = self.push_prepared(key, bytes, prepare(bytes), signature, stored_hash);
+        self.check_signatures();
+        entry
+    }
+
+    /// Checks one stored record whose bytes were already [`prepare`]d; returns the entry if it
+    /// decoded. Its signature is queued: call [`Verifier::check_signatures`] (at the latest,
+    /// [`Verifier::finish`] does).
+    pub fn push_prepared(
+        &mut self,
+        key: u64,
+        bytes: &[u8],
+        prepared: Prepared,
         signature: Option<&[u8; 64]>,
         stored_hash: Option<&[u8; 32]>,
     ) -> Option<Entry> {
@@ -459,7 +509,7 @@ impl Verifier {
             self.fail(key, IntegrityKind::SequenceGap, message);
         }
         self.expected = key + 1;
-        let hash = EntryHash(leaf_hash(bytes));
+        let hash = prepared.hash;
         self.compact.push(hash.0);
         if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
             *slot = Some(self.compact.root());
@@ -481,7 +531,7 @@ impl Verifier {
                 "no entry hash is stored beside the entry".into(),
             ),
         }
-        let entry = match codec::decode_entry(bytes) {
+        let entry = match prepared.decoded {
             Ok(e) => e,
             Err(e) => {
                 self.fail(key, IntegrityKind::Undecodable, e.to_string());
@@ -490,7 +540,7 @@ impl Verifier {
                 return None;
             }
         };
-        if codec::encode_entry(&entry).ok().as_deref() != Some(bytes) {
+        if !prepared.canonical {
             self.fail(
                 key,
                 IntegrityKind::NonCanonical,
@@ -569,22 +619,59 @@ impl Verifier {
                 .cloned(),
         };
         // An unknown key is reported by the rules; the signature cannot be checked without it.
-        if let Some(public) = public
-            && !verify_entry_signature(&public.key, bytes, sig)
-        {
-            self.fail(
-                key,
-                IntegrityKind::BadSignature,
-                format!(
+        if let Some(public) = public {
+            self.pending_signatures.push(SignatureJob {
+                seq: key,
+                message: entry_message(bytes),
+                signature: *sig,
+                key: public.key,
+                what: format!(
                     "signature does not verify under {}'s key {} ({})",
                     entry.signer.party, public.name, entry.signer.key_id
                 ),
-            );
+            });
+        }
+    }
+
+    /// Checks every queued signature: Ed25519 batches of [`SIGNATURE_BATCH`] on all cores; a
+    /// batch that fails is re-checked one signature at a time (strictly) to name the entry.
+    pub fn check_signatures(&mut self) {
+        use rayon::prelude::*;
+        let jobs = std::mem::take(&mut self.pending_signatures);
+        let bad: Vec<(u64, String)> = jobs
+            .par_chunks(SIGNATURE_BATCH)
+            .flat_map_iter(|chunk| {
+                let messages: Vec<&[u8]> = chunk.iter().map(|j| j.message.as_slice()).collect();
+                let signatures: Vec<Signature> = chunk
+                    .iter()
+                    .map(|j| Signature::from_bytes(&j.signature))
+                    .collect();
+                let keys: Vec<VerifyingKey> = chunk.iter().map(|j| j.key).collect();
+                let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+                chunk
+                    .iter()
+                    .filter(move |j| {
+                        // A passing batch is re-checked strictly only for weak keys, which batch
+                        // verification would not reject on its own.
+                        !batch_ok || j.key.is_weak()
+                    })
+                    .filter(|j| {
+                        j.key
+                            .verify_strict(&j.message, &Signature::from_bytes(&j.signature))
+                            .is_err()
+                    })
+                    .map(|j| (j.seq, j.what.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (seq, what) in bad {
+            self.fail(seq, IntegrityKind::BadSignature, what);
         }
     }
 
     /// Ends the run and returns the report and final registers.
     pub fn finish(mut self) -> Verified {
+        self.check_signatures();
         // A key that was unknown when used but registered later was used before it was added.
         for (i, key_id) in std::mem::take(&mut self.unknown_key_uses) {
             let f = &mut self.report.failures[i];
@@ -625,16 +712,49 @@ impl Verifier {
 /// Verifies every entry in `store`, streaming.
 pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, VerifyError> {
     let mut v = Verifier::new(opts.clone());
+    stream(store, &mut v, |_, _, _| Ok(()))?;
+    Ok(v.finish())
+}
+
+/// Records read and hashed/decoded together on all cores, then checked in order.
+const CHUNK: usize = 4096;
+
+/// Streams every record of `store` through `v` in chunks: each chunk is hashed and decoded in
+/// parallel, checked in ledger order (calling `each` with every decoded entry, after the
+/// registers have taken it in), and its signatures checked in parallel batches before the next
+/// chunk is read, so memory stays bounded whatever the ledger's size.
+fn stream(
+    store: &Store,
+    v: &mut Verifier,
+    mut each: impl FnMut(&Verifier, u64, &Entry) -> Result<(), VerifyError>,
+) -> Result<(), VerifyError> {
+    use rayon::prelude::*;
+    let mut chunk: Vec<crate::store::StoredRecord> = Vec::with_capacity(CHUNK);
+    let mut run = |v: &mut Verifier, chunk: &mut Vec<crate::store::StoredRecord>| {
+        let prepared: Vec<Prepared> = chunk.par_iter().map(|r| prepare(&r.bytes)).collect();
+        for (r, p) in chunk.iter().zip(prepared) {
+            if let Some(entry) = v.push_prepared(
+                r.key,
+                &r.bytes,
+                p,
+                r.signature.as_ref(),
+                r.stored_hash.as_ref(),
+            ) {
+                each(v, r.key, &entry)?;
+            }
+        }
+        v.check_signatures();
+        chunk.clear();
+        Ok::<_, VerifyError>(())
+    };
     store.scan(0, None, |r| {
-        v.push(
-            r.key,
-            &r.bytes,
-            r.signature.as_ref(),
-            r.stored_hash.as_ref(),
-        );
+        chunk.push(r);
+        if chunk.len() == CHUNK {
+            run(v, &mut chunk)?;
+        }
         Ok::<_, VerifyError>(())
     })?;
-    Ok(v.finish())
+    run(v, &mut chunk)
 }
 
 impl IntegrityReport {
