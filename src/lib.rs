@@ -6,6 +6,7 @@
 //! (append) → [`verify`] / [`export`] read back. Only [`store`] knows redb; only the binary's
 //! `cli` knows clap.
 
+pub mod bulk;
 pub mod checkpoint;
 pub mod codec;
 pub mod describe;

@@ -124,8 +124,11 @@ pub enum Command {
     /// Export the whole log as JSON Lines (entry bytes, signatures, hashes and a decoded view).
     #[command(after_help = "Example:\n  dledger export -l fixtures/sample.ledger -o sample.jsonl")]
     Export(ExportArgs),
-    /// Create a new ledger from an export, byte for byte, and verify it.
-    #[command(after_help = "Example:\n  dledger import sample.jsonl copy.ledger")]
+    /// Create a new ledger from an export, byte for byte, and verify it; or, with --key, record
+    /// many disclosures from a JSON Lines or CSV file.
+    #[command(
+        after_help = "Examples:\n  dledger import sample.jsonl copy.ledger\n  dledger -l ico-ofcom.ledger import disclosures.csv --key ofcom-2024.key"
+    )]
     Import(ImportArgs),
     /// Verify the ledger's integrity and report every problem, pinned to its entry.
     #[command(
@@ -597,10 +600,22 @@ pub struct ExportArgs {
 /// `import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The export file (JSON Lines).
+    /// An export (JSON Lines made by `dledger export`); or, with --key, disclosures to record:
+    /// JSON Lines (one disclosure object a line, fields as for `disclose --from-json`) or CSV
+    /// (columns from, to, disclosed_at, gateway, category, information_notice, companies,
+    /// themes, notification, relevance, public_source, assessment_reference,
+    /// assessment_approver, officer_role, and field.NAME for each field; lists separated by ';').
     pub input: PathBuf,
-    /// The new ledger file to create (must not exist).
-    pub ledger: PathBuf,
+    /// For an export: the new ledger file to create (must not exist).
+    #[arg(value_name = "NEW_LEDGER")]
+    pub new_ledger: Option<PathBuf>,
+    /// Record the disclosures in INPUT into the ledger given by --ledger, signed with this key.
+    /// Every line is checked first; if any is refused nothing is written.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Disclosures per durable commit.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_size: usize,
 }
 
 /// `verify`.

@@ -69,7 +69,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Show(a) => show(&ctx, a),
         Command::List(a) => list(&ctx, a),
         Command::Export(a) => export_cmd(&ctx, a),
-        Command::Import(a) => import_cmd(a),
+        Command::Import(a) => import_cmd(&ctx, a),
         Command::Verify(a) => verify(&ctx, a),
         Command::Explain(a) => explain(a),
         Command::Sample(a) => sample_cmd(a),
@@ -1028,15 +1028,68 @@ fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
     Ok(Status::Clean)
 }
 
-fn import_cmd(a: ImportArgs) -> Result<Status> {
+fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
+    if let Some(key) = &a.key {
+        if a.new_ledger.is_some() {
+            bail!(
+                "with --key, disclosures are recorded into the ledger given by --ledger; drop the \
+                 second path (it names a new ledger only when importing an export)"
+            );
+        }
+        let key = load_key(key)?;
+        let items = disclosure_ledger::bulk::read_disclosures(&a.input)?;
+        let total = items.len() as u64;
+        let mut ledger = ctx.open_writer()?;
+        let started = Instant::now();
+        let bar = progress_bar(total, "recording");
+        let report = disclosure_ledger::bulk::import_disclosures(
+            &mut ledger,
+            items,
+            &key,
+            Timestamp::now(),
+            a.batch_size,
+            |n| bar.set_position(n),
+        )?;
+        bar.finish_and_clear();
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "Recorded {} disclosures as entries #{} to #{} in {} durable commits ({:.0} disclosures/s).",
+            report.recorded,
+            report.first,
+            report.last,
+            report.batches,
+            report.recorded as f64 / secs.max(1e-9)
+        );
+        return Ok(Status::Clean);
+    }
+    let target = a.new_ledger.as_deref().ok_or_else(|| {
+        anyhow!("name the new ledger to create: dledger import EXPORT.jsonl NEW.ledger (or pass --key to record disclosures)")
+    })?;
     let file =
         fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
-    let n = export::import(BufReader::new(file), &a.ledger)?;
+    let n = export::import(BufReader::new(file), target)?;
     println!(
         "Imported {n} entries into {}; every entry verified.",
-        a.ledger.display()
+        target.display()
     );
     Ok(Status::Clean)
+}
+
+/// A progress bar on standard error, shown only when it is a terminal.
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} {bar:40} {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_owned());
+    bar
 }
 
 fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {

@@ -1,0 +1,275 @@
+//! Bulk recording: many disclosures from one file (JSON Lines or CSV), checked in full before
+//! anything is written, then signed in parallel and committed in durable batches.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::input::DisclosureInput;
+use crate::keys::SecretKey;
+use crate::ledger::{AppendError, Ledger};
+use crate::model::Timestamp;
+
+/// How many problems an import reports before stopping.
+pub const MAX_REPORTED: usize = 20;
+
+/// Why a bulk import wrote nothing (or, for a storage failure, stopped).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BulkError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Lines that are not valid disclosures; nothing was written.
+    #[error(
+        "{} problem{} found, nothing was written:\n{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.iter().map(|(line, p)| format!("  line {line}: {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    Invalid {
+        /// (line number, problem), at most [`MAX_REPORTED`].
+        problems: Vec<(usize, String)>,
+    },
+    /// The file holds no disclosures.
+    #[error("{0} holds no disclosures")]
+    Empty(String),
+    /// Writing failed part-way: the batches before `committed` are in the ledger.
+    #[error("writing failed after {committed} disclosures were committed: {source}")]
+    Write {
+        /// Disclosures already durably recorded.
+        committed: u64,
+        /// Why.
+        source: AppendError,
+    },
+}
+
+/// Reads disclosures from JSON Lines (one JSON object per line, the fields of
+/// [`DisclosureInput`]) or, for a `.csv` file, CSV with columns `from, to, disclosed_at,
+/// gateway, category, information_notice, companies, themes, notification, relevance,
+/// public_source, assessment_reference, assessment_approver, officer_role` (companies and themes
+/// separated by `;`) plus one column `field.NAME` per field shared.
+pub fn read_disclosures(path: &Path) -> Result<Vec<(usize, DisclosureInput)>, BulkError> {
+    let io = |source| BulkError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    if csv {
+        let mut rd = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_path(path)
+            .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        let headers: Vec<String> = rd
+            .headers()
+            .map_err(|e| io(std::io::Error::other(e.to_string())))?
+            .iter()
+            .map(|h| h.trim().to_owned())
+            .collect();
+        for (i, rec) in rd.records().enumerate() {
+            let line = i + 2;
+            match rec {
+                Ok(rec) => match csv_row(&headers, &rec) {
+                    Ok(d) => out.push((line, d)),
+                    Err(p) => problems.push((line, p)),
+                },
+                Err(e) => problems.push((line, e.to_string())),
+            }
+            if problems.len() >= MAX_REPORTED {
+                break;
+            }
+        }
+    } else {
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        for (i, l) in text.lines().enumerate() {
+            if l.trim().is_empty() {
+                continue;
+            }
+            match DisclosureInput::from_json(l) {
+                Ok(d) => out.push((i + 1, d)),
+                Err(e) => problems.push((i + 1, e.to_string())),
+            }
+            if problems.len() >= MAX_REPORTED {
+                break;
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(BulkError::Invalid { problems });
+    }
+    if out.is_empty() {
+        return Err(BulkError::Empty(path.display().to_string()));
+    }
+    Ok(out)
+}
+
+fn csv_row(headers: &[String], rec: &csv::StringRecord) -> Result<DisclosureInput, String> {
+    let mut d = DisclosureInput::default();
+    let list = |v: &str| -> Vec<String> {
+        v.split(';')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let opt = |v: &str| (!v.trim().is_empty()).then(|| v.to_owned());
+    let mut fields = BTreeMap::new();
+    for (h, v) in headers.iter().zip(rec.iter()) {
+        match h.as_str() {
+            "from" => d.from = v.to_owned(),
+            "to" => d.to = v.to_owned(),
+            "disclosed_at" => d.disclosed_at = v.to_owned(),
+            "gateway" => d.gateway = opt(v),
+            "category" => d.category = v.to_owned(),
+            "information_notice" => {
+                d.information_notice = match v.trim() {
+                    "" | "false" | "no" => false,
+                    "true" | "yes" => true,
+                    other => {
+                        return Err(format!("information_notice {other:?} is not true or false"));
+                    }
+                }
+            }
+            "companies" => d.companies = list(v),
+            "themes" => d.themes = list(v),
+            "notification" => d.notification = v.to_owned(),
+            "relevance" => d.relevance = opt(v),
+            "public_source" => d.public_source = opt(v),
+            "assessment_reference" => d.assessment_reference = opt(v),
+            "assessment_approver" => d.assessment_approver = opt(v),
+            "officer_role" => d.officer_role = v.to_owned(),
+            other => match other.strip_prefix("field.") {
+                Some(name) => {
+                    if !v.is_empty() {
+                        fields.insert(name.to_owned(), v.to_owned());
+                    }
+                }
+                None => {
+                    return Err(format!(
+                        "column {other:?} is not expected; use the columns listed in `dledger import --help`, and field.NAME for fields shared"
+                    ));
+                }
+            },
+        }
+    }
+    d.fields = fields;
+    Ok(d)
+}
+
+/// A company introduced earlier in the file (`id=Name`) may be named by its id alone later:
+/// rewrite such references so each line can be checked on its own.
+fn resolve_new_companies(items: &mut [(usize, DisclosureInput)], ledger: &Ledger) {
+    let mut introduced: HashMap<String, String> = HashMap::new();
+    for (_, d) in items.iter_mut() {
+        for c in &mut d.companies {
+            match c.split_once('=') {
+                Some((id, name)) => {
+                    introduced
+                        .entry(id.trim().to_owned())
+                        .or_insert_with(|| name.trim().to_owned());
+                }
+                None => {
+                    let known = crate::model::CompanyId::new(c.trim())
+                        .map(|id| ledger.registers().companies.contains_key(&id))
+                        .unwrap_or(true);
+                    if !known && let Some(name) = introduced.get(c.trim()) {
+                        *c = format!("{}={name}", c.trim());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a bulk import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkReport {
+    /// Disclosures recorded.
+    pub recorded: u64,
+    /// First and last sequence numbers.
+    pub first: u64,
+    /// See `first`.
+    pub last: u64,
+    /// Batches committed.
+    pub batches: u64,
+}
+
+/// Checks every disclosure against the ledger first (nothing is written if any is refused),
+/// then records them signed by `key`, committing every `batch_size` entries.
+pub fn import_disclosures(
+    ledger: &mut Ledger,
+    mut items: Vec<(usize, DisclosureInput)>,
+    key: &SecretKey,
+    now: Timestamp,
+    batch_size: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<BulkReport, BulkError> {
+    resolve_new_companies(&mut items, ledger);
+    let mut problems = Vec::new();
+    for (line, d) in &items {
+        if let Err(e) = ledger.prepare_disclosure(d, key, now, &mut || [0; 32]) {
+            problems.push((*line, e.to_string()));
+            if problems.len() >= MAX_REPORTED {
+                break;
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(BulkError::Invalid { problems });
+    }
+    let mut report = BulkReport {
+        recorded: 0,
+        first: ledger.next_seq().0,
+        last: 0,
+        batches: 0,
+    };
+    let mut batch = ledger.begin().map_err(|source| BulkError::Write {
+        committed: 0,
+        source,
+    })?;
+    let mut salt = || {
+        let mut s = [0u8; 32];
+        rand::fill(&mut s[..]);
+        s
+    };
+    for chunk in items.chunks(batch_size.max(1)) {
+        let mut pending = Vec::with_capacity(chunk.len());
+        for (_, d) in chunk {
+            let p = batch
+                .ledger()
+                .prepare_disclosure(d, key, now, &mut salt)
+                .map_err(|source| BulkError::Write {
+                    committed: report.recorded,
+                    source,
+                })?;
+            pending.push((p, key));
+        }
+        let receipts = batch
+            .push_many(pending, now)
+            .map_err(|source| BulkError::Write {
+                committed: report.recorded,
+                source,
+            })?;
+        batch.flush().map_err(|source| BulkError::Write {
+            committed: report.recorded,
+            source,
+        })?;
+        report.recorded += receipts.len() as u64;
+        report.last = receipts.last().map_or(report.last, |r| r.seq.0);
+        report.batches += 1;
+        progress(report.recorded);
+    }
+    batch.commit().map_err(|source| BulkError::Write {
+        committed: report.recorded,
+        source,
+    })?;
+    Ok(report)
+}
