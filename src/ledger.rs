@@ -848,6 +848,9 @@ impl Ledger {
     }
 }
 
+/// An entry built and checked, waiting for its signature: entry, bytes, hash, key, vault items.
+type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
+
 /// Entries being appended under the write lock. Each entry pushed is checked against the
 /// registers (including the entries pushed before it), applied to them, and held until
 /// [`Batch::commit`] writes them all in one durable transaction. Dropping a batch without
@@ -898,8 +901,7 @@ impl Batch<'_> {
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
         use rayon::prelude::*;
-        let mut staged: Vec<(Entry, Vec<u8>, [u8; 32], &SecretKey, Vec<VaultItem>)> =
-            Vec::with_capacity(items.len());
+        let mut staged: Vec<Staged<'_>> = Vec::with_capacity(items.len());
         let before = self.ledger.reg.head;
         let mut trial = Vec::new();
         for (p, key) in items {
