@@ -8,6 +8,17 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let code = run(cli);
+    if std::env::var_os("DLEDGER_REPORT_PEAK_RSS").is_some() {
+        // For `dledger bench`, which runs commands as child processes to measure their memory.
+        if let Some(kib) = cli::peak_rss_kib() {
+            eprintln!("peak-rss-kib: {kib}");
+        }
+    }
+    code
+}
+
+fn run(cli: cli::Cli) -> ExitCode {
     match cli::run(cli) {
         Ok(status) => ExitCode::from(status as u8),
         Err(err) if is_broken_pipe(&err) => {

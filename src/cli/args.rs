@@ -156,6 +156,11 @@ pub enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Measure the figures of docs/PERFORMANCE.md on this machine and print them as a table.
+    #[command(
+        after_help = "Examples:\n  dledger bench                       # 10^4 to 10^6 entries, proofs to 10^7 (a few minutes)\n  dledger bench --quick               # seconds: a smoke run"
+    )]
+    Bench(BenchArgs),
     /// Build the deterministic sample ledger from the demo keys (test-only).
     #[command(after_help = "Example:\n  dledger sample --keys fixtures/keys -o /tmp/sample.ledger")]
     Sample(SampleArgs),
@@ -645,6 +650,30 @@ pub struct VerifyArgs {
 pub struct ExplainArgs {
     /// The finding code, e.g. broken-chain (omit to list every code).
     pub code: Option<String>,
+}
+
+/// `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Ledger sizes (entries) to build and measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    pub sizes: Vec<u64>,
+    /// Tree sizes for the root and proof timings, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,10000,100000,1000000,10000000"
+    )]
+    pub proof_sizes: Vec<u64>,
+    /// A quick smoke run (small sizes; the figures mean little).
+    #[arg(long)]
+    pub quick: bool,
+    /// Where to build the ledgers (default: a temporary directory, removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Also write the table as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// `sample`.

@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Verify(a) => verify(&ctx, a),
         Command::Explain(a) => explain(a),
         Command::Sample(a) => sample_cmd(a),
+        Command::Bench(a) => super::bench_cmd::bench(a),
         Command::Generate { entries, seed, out } => generate_cmd(entries, seed, &out),
     }
 }

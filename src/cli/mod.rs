@@ -2,10 +2,12 @@
 //! exit code. The only module that knows clap; behaviour lives in the library.
 
 mod args;
+mod bench_cmd;
 mod commands;
 mod evidence_cmd;
 
 pub use args::Cli;
+pub use bench_cmd::peak_rss_kib;
 pub use commands::run;
 
 /// Exit status: every report ends in one of these (see README, "Exit codes").

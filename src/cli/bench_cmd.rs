@@ -1,0 +1,485 @@
+//! `dledger bench`: builds ledgers of growing size and measures every operation against the raw
+//! Ed25519 and SHA-256 rates of this machine, measured in the same run. Each operation on a
+//! ledger runs as a child `dledger` process, so its time includes opening the file, and its
+//! peak memory is its own.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use disclosure_ledger::merkle::{self, MemoryHashes};
+use disclosure_ledger::model::Timestamp;
+use disclosure_ledger::store::{Access, Store};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::Status;
+use super::args::BenchArgs;
+
+/// This process's peak resident set size (VmHWM), in KiB, from /proc (Linux).
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Row {
+    operation: String,
+    entries: u64,
+    ms: f64,
+    per_sec: Option<f64>,
+    peak_rss_mib: Option<f64>,
+    ratio: Option<f64>,
+    target: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Rates {
+    cores: usize,
+    sign_one_core: f64,
+    sign_all_cores: f64,
+    verify_one_core: f64,
+    batch_verify_all_cores: f64,
+    sha256_mib_per_sec: f64,
+}
+
+struct Child {
+    ms: f64,
+    rss_mib: Option<f64>,
+    stdout: String,
+}
+
+fn run_child(args: &[&str]) -> Result<Child> {
+    let exe = std::env::current_exe().context("cannot find the dledger executable")?;
+    let started = Instant::now();
+    let out = Command::new(exe)
+        .args(args)
+        .env("DLEDGER_REPORT_PEAK_RSS", "1")
+        .output()
+        .context("cannot run dledger")?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !(out.status.success() || out.status.code() == Some(1)) {
+        bail!("dledger {} failed: {stderr}", args.join(" "));
+    }
+    let rss_mib = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib: "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|k| k / 1024.0);
+    Ok(Child {
+        ms,
+        rss_mib,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    })
+}
+
+fn message(i: usize) -> Vec<u8> {
+    // About the size of a typical encoded disclosure.
+    let mut m = vec![0u8; 420];
+    m[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    m
+}
+
+fn raw_rates(quick: bool) -> Rates {
+    let n = if quick { 2_000 } else { 40_000 };
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let public: VerifyingKey = key.verifying_key();
+    let messages: Vec<Vec<u8>> = (0..n).map(message).collect();
+    let time = |f: &dyn Fn()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    let one = time(&|| {
+        for m in &messages[..n / 4] {
+            std::hint::black_box(key.sign(m));
+        }
+    });
+    let all = time(&|| {
+        messages.par_iter().for_each(|m| {
+            std::hint::black_box(key.sign(m));
+        })
+    });
+    let signatures: Vec<Signature> = messages.par_iter().map(|m| key.sign(m)).collect();
+    let verify_one = time(&|| {
+        for (m, s) in messages[..n / 4].iter().zip(&signatures) {
+            std::hint::black_box(public.verify_strict(m, s).is_ok());
+        }
+    });
+    let batch = time(&|| {
+        let idx: Vec<usize> = (0..n).collect();
+        idx.par_chunks(256).for_each(|c| {
+            let ms: Vec<&[u8]> = c.iter().map(|&i| messages[i].as_slice()).collect();
+            let ss: Vec<Signature> = c.iter().map(|&i| signatures[i]).collect();
+            let ks: Vec<VerifyingKey> = c.iter().map(|_| public).collect();
+            assert!(ed25519_dalek::verify_batch(&ms, &ss, &ks).is_ok());
+        })
+    });
+    let bytes = vec![1u8; 64 << 20];
+    let sha = time(&|| {
+        std::hint::black_box(disclosure_ledger::hash::sha256(&bytes));
+    });
+    Rates {
+        cores: rayon::current_num_threads(),
+        sign_one_core: (n / 4) as f64 / one,
+        sign_all_cores: n as f64 / all,
+        verify_one_core: (n / 4) as f64 / verify_one,
+        batch_verify_all_cores: n as f64 / batch,
+        sha256_mib_per_sec: 64.0 / sha,
+    }
+}
+
+fn disclosure_lines(n: u64) -> String {
+    let at = Timestamp::now().plus_seconds(-3600).to_string();
+    let mut out = String::with_capacity(n as usize * 420);
+    for i in 0..n {
+        let company = ["brightloop", "pixelpond", "chatterbox", "kidzone"][i as usize % 4];
+        let _ = writeln!(
+            out,
+            r#"{{"from":"OFCOM","to":"ICO","disclosed_at":"{at}","gateway":"Communications Act 2003 s393(2)(a)","category":"stakeholder-meeting","companies":["{company}"],"themes":["age-assurance"],"fields":{{"meeting_date":"2026-11-20","company_names":"{company} {i}"}},"notification":"skipped: routine disclosure (statement §4)","relevance":"relevant to online safety","officer_role":"Online Safety supervision team"}}"#
+        );
+    }
+    out
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Times `f` `reps` times and returns the median in milliseconds.
+fn time_ms(reps: usize, mut f: impl FnMut(usize)) -> f64 {
+    median(
+        (0..reps)
+            .map(|i| {
+                let t = Instant::now();
+                f(i);
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect(),
+    )
+}
+
+fn encoded_bytes(store: &Store) -> Result<u64> {
+    let mut sum = 0u64;
+    store.scan(0, None, |r| {
+        sum += r.bytes.len() as u64;
+        Ok::<_, disclosure_ledger::store::StoreError>(())
+    })?;
+    Ok(sum)
+}
+
+/// Runs the benchmark and prints the table.
+pub fn bench(a: BenchArgs) -> Result<Status> {
+    let (sizes, proof_sizes) = if a.quick {
+        (vec![2_000], vec![1_000, 10_000])
+    } else {
+        (a.sizes.clone(), a.proof_sizes.clone())
+    };
+    let tmp = tempfile::TempDir::new()?;
+    let dir: PathBuf = a.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    fs::create_dir_all(&dir)?;
+    eprintln!("Measuring raw Ed25519 and SHA-256 rates…");
+    let rates = raw_rates(a.quick);
+    let mut rows: Vec<Row> = Vec::new();
+    let keys_dir = dir.join("keys");
+    fs::create_dir_all(&keys_dir)?;
+    let ofcom_key = keys_dir.join("ofcom-2024.key");
+    if !ofcom_key.exists() {
+        disclosure_ledger::sample::demo_key("ofcom-2024").save(&ofcom_key, true)?;
+    }
+    for &n in &sizes {
+        let path = dir.join(format!("bench-{n}.ledger"));
+        let _ = fs::remove_file(&path);
+        eprintln!("Generating a ledger of {n} entries…");
+        let p = path.to_string_lossy().into_owned();
+        let g = run_child(&[
+            "generate",
+            "--entries",
+            &n.to_string(),
+            "--seed",
+            "1",
+            "-o",
+            &p,
+        ])?;
+        let store = Store::open(&path, Access::ReadOnly)?;
+        let entries = store.len()?;
+        let encoded = encoded_bytes(&store)?;
+        drop(store);
+        rows.push(Row {
+            operation: "generate (sign + hash + batched commit)".into(),
+            entries,
+            ms: g.ms,
+            per_sec: Some(entries as f64 * 1000.0 / g.ms),
+            peak_rss_mib: g.rss_mib,
+            ratio: None,
+            target: String::new(),
+        });
+        // Import of disclosures into a copy of the ledger.
+        eprintln!("Importing {n} disclosures…");
+        let import_path = dir.join(format!("bench-{n}-import.ledger"));
+        fs::copy(&path, &import_path)?;
+        let lines = dir.join(format!("bench-{n}.jsonl"));
+        fs::write(&lines, disclosure_lines(n))?;
+        let ip = import_path.to_string_lossy().into_owned();
+        let imp = run_child(&[
+            "-l",
+            &ip,
+            "import",
+            &lines.to_string_lossy(),
+            "--key",
+            &ofcom_key.to_string_lossy(),
+        ])?;
+        let rate = n as f64 * 1000.0 / imp.ms;
+        rows.push(Row {
+            operation: "import (JSON Lines, sign + hash + durable commits)".into(),
+            entries: n,
+            ms: imp.ms,
+            per_sec: Some(rate),
+            peak_rss_mib: imp.rss_mib,
+            ratio: Some(rate / rates.sign_all_cores),
+            target: "≥ 0.50 of raw signing, all cores".into(),
+        });
+        // A single durable disclosure on a ledger of this size.
+        let at = Timestamp::now().plus_seconds(-600).to_string();
+        let single: Vec<f64> = (0..7)
+            .map(|i| {
+                run_child(&[
+                    "-l",
+                    &ip,
+                    "disclose",
+                    "--key",
+                    &ofcom_key.to_string_lossy(),
+                    "--from",
+                    "OFCOM",
+                    "--to",
+                    "ICO",
+                    "--at",
+                    &at,
+                    "--gateway",
+                    "Communications Act 2003 s393(2)(a)",
+                    "--category",
+                    "stakeholder-meeting",
+                    "--company",
+                    "brightloop",
+                    "--theme",
+                    "age-assurance",
+                    "--field",
+                    &format!("meeting_date=2026-11-{:02}", 10 + i),
+                    "--skipped",
+                    "routine",
+                    "--relevance",
+                    "relevant to online safety",
+                    "--officer-role",
+                    "bench",
+                ])
+                .map(|c| c.ms)
+            })
+            .collect::<Result<_>>()?;
+        rows.push(Row {
+            operation: "single durable disclose (whole command)".into(),
+            entries,
+            ms: median(single),
+            per_sec: None,
+            peak_rss_mib: None,
+            ratio: None,
+            target: "p50 ≤ 20 ms".into(),
+        });
+        eprintln!("Verifying…");
+        let v = run_child(&["verify", &p, "--json"])?;
+        let rate = entries as f64 * 1000.0 / v.ms;
+        rows.push(Row {
+            operation: "verify (integrity + policy)".into(),
+            entries,
+            ms: v.ms,
+            per_sec: Some(rate),
+            peak_rss_mib: v.rss_mib,
+            ratio: Some(rate / rates.batch_verify_all_cores),
+            target: "≥ 0.70 of raw batch verify, all cores; ≤ 200 MB at 10^6".into(),
+        });
+        let verify_rate = rate;
+        let r = run_child(&[
+            "-l",
+            &p,
+            "review",
+            "--format",
+            "json",
+            "-o",
+            &dir.join("review.json").to_string_lossy(),
+        ])?;
+        let rate = entries as f64 * 1000.0 / r.ms;
+        rows.push(Row {
+            operation: "review (JSON)".into(),
+            entries,
+            ms: r.ms,
+            per_sec: Some(rate),
+            peak_rss_mib: r.rss_mib,
+            ratio: Some(rate / verify_rate),
+            target: "≥ 5× verify".into(),
+        });
+        // Proofs and evidence against the real store.
+        let store = Store::open(&path, Access::ReadOnly)?;
+        let mut rng = disclosure_ledger::sample::SplitMix64::new(n);
+        let reps = if a.quick { 11 } else { 101 };
+        let root = time_ms(reps, |_| {
+            std::hint::black_box(merkle::tree_hash(entries, &store).expect("root"));
+        });
+        let incl = time_ms(reps, |_| {
+            let i = rng.below(entries);
+            std::hint::black_box(merkle::prove_inclusion(i, entries, &store).expect("proof"));
+        });
+        let cons = time_ms(reps, |_| {
+            let old = 1 + rng.below(entries - 1);
+            std::hint::black_box(merkle::prove_consistency(old, entries, &store).expect("proof"));
+        });
+        drop(store);
+        for (op, ms) in [
+            ("root (stored tree)", root),
+            ("inclusion proof (stored tree)", incl),
+            ("consistency proof (stored tree)", cons),
+        ] {
+            rows.push(Row {
+                operation: op.into(),
+                entries,
+                ms,
+                per_sec: None,
+                peak_rss_mib: None,
+                ratio: None,
+                target: "≤ 1 ms".into(),
+            });
+        }
+        let ev_dir = dir.join(format!("evidence-{n}"));
+        let _ = fs::remove_dir_all(&ev_dir);
+        let target_seq = (entries / 2).to_string();
+        match run_child(&[
+            "-l",
+            &p,
+            "evidence",
+            &target_seq,
+            "-o",
+            &ev_dir.to_string_lossy(),
+        ]) {
+            Ok(e) => rows.push(Row {
+                operation: "evidence bundle export (whole command)".into(),
+                entries,
+                ms: e.ms,
+                per_sec: None,
+                peak_rss_mib: e.rss_mib,
+                ratio: None,
+                target: "≤ 50 ms at 10^6".into(),
+            }),
+            Err(e) => eprintln!("evidence not measured: {e}"),
+        }
+        let size = fs::metadata(&path)?.len();
+        rows.push(Row {
+            operation: "database size ÷ encoded entry bytes".into(),
+            entries,
+            ms: 0.0,
+            per_sec: None,
+            peak_rss_mib: Some(size as f64 / 1048576.0),
+            ratio: Some(size as f64 / encoded as f64),
+            target: "≤ 1.5".into(),
+        });
+        let _ = v.stdout;
+        if a.dir.is_none() {
+            let _ = fs::remove_file(&import_path);
+            let _ = fs::remove_file(&lines);
+        }
+    }
+    // Proofs at sizes beyond the generated ledgers: an in-memory stored tree of synthetic leaves
+    // (the same layout and code as the ledger's; only the storage differs).
+    for &n in &proof_sizes {
+        let mut hashes = MemoryHashes::new();
+        for i in 0..n {
+            hashes.append_leaf(&disclosure_ledger::hash::leaf_hash(&i.to_le_bytes()))?;
+        }
+        let mut rng = disclosure_ledger::sample::SplitMix64::new(n);
+        let root = time_ms(1001, |_| {
+            std::hint::black_box(merkle::tree_hash(n, &hashes).expect("root"));
+        });
+        let incl = time_ms(1001, |_| {
+            std::hint::black_box(merkle::prove_inclusion(rng.below(n), n, &hashes).expect("proof"));
+        });
+        let cons = time_ms(1001, |_| {
+            std::hint::black_box(
+                merkle::prove_consistency(1 + rng.below(n - 1), n, &hashes).expect("proof"),
+            );
+        });
+        for (op, ms) in [
+            ("root (in-memory tree)", root),
+            ("inclusion proof (in-memory tree)", incl),
+            ("consistency proof (in-memory tree)", cons),
+        ] {
+            rows.push(Row {
+                operation: op.into(),
+                entries: n,
+                ms,
+                per_sec: None,
+                peak_rss_mib: None,
+                ratio: None,
+                target: "≤ 1 ms, flat".into(),
+            });
+        }
+    }
+    print_table(&rates, &rows);
+    if let Some(path) = &a.json {
+        fs::write(
+            path,
+            serde_json::to_string_pretty(&serde_json::json!({ "rates": rates, "rows": rows }))?,
+        )?;
+    }
+    Ok(Status::Clean)
+}
+
+fn print_table(rates: &Rates, rows: &[Row]) {
+    println!(
+        "Machine: {} cores ({}), {}",
+        rates.cores,
+        std::env::consts::ARCH,
+        cpu_model().unwrap_or_default()
+    );
+    println!(
+        "Raw rates, same run: Ed25519 sign {:.0}/s one core, {:.0}/s all cores; verify_strict {:.0}/s one core; batch verify {:.0}/s all cores; SHA-256 {:.0} MiB/s",
+        rates.sign_one_core,
+        rates.sign_all_cores,
+        rates.verify_one_core,
+        rates.batch_verify_all_cores,
+        rates.sha256_mib_per_sec
+    );
+    println!();
+    println!("| operation | entries | ms | entries/s | peak RSS MiB | ratio | target |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.operation,
+            r.entries,
+            if r.ms == 0.0 {
+                "–".into()
+            } else if r.ms < 10.0 {
+                format!("{:.3}", r.ms)
+            } else {
+                format!("{:.0}", r.ms)
+            },
+            r.per_sec.map_or("–".into(), |v| format!("{v:.0}")),
+            r.peak_rss_mib.map_or("–".into(), |v| format!("{v:.1}")),
+            r.ratio.map_or("–".into(), |v| format!("{v:.2}")),
+            r.target
+        );
+    }
+}
+
+fn cpu_model() -> Option<String> {
+    let info = fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+}
