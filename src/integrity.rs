@@ -14,8 +14,6 @@ use crate::model::Seq;
 pub enum IntegrityKind {
     /// The stored bytes do not decode as an entry.
     Undecodable,
-    /// The bytes decode, but are not the canonical encoding of what they decode to.
-    NonCanonical,
     /// The entry hash stored beside the entry is not the hash of its bytes.
     HashMismatch,
     /// An entry is missing, duplicated or out of order.
@@ -52,9 +50,8 @@ pub enum IntegrityKind {
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 17] = [
+    pub const ALL: [IntegrityKind; 16] = [
         IntegrityKind::Undecodable,
-        IntegrityKind::NonCanonical,
         IntegrityKind::HashMismatch,
         IntegrityKind::SequenceGap,
         IntegrityKind::BrokenChain,
@@ -76,7 +73,6 @@ impl IntegrityKind {
     pub fn code(self) -> &'static str {
         match self {
             IntegrityKind::Undecodable => "undecodable",
-            IntegrityKind::NonCanonical => "non-canonical",
             IntegrityKind::HashMismatch => "hash-mismatch",
             IntegrityKind::SequenceGap => "sequence-gap",
             IntegrityKind::BrokenChain => "broken-chain",
@@ -107,10 +103,6 @@ impl IntegrityKind {
                 "The bytes stored for this entry cannot be read as a ledger entry. The file was \
                  damaged or altered outside dledger. Restore the ledger from a backup or a copy \
                  held by the other regulator and verify again."
-            }
-            IntegrityKind::NonCanonical => {
-                "The entry can be read, but its bytes are not exactly the bytes dledger writes for \
-                 it, so they were altered outside dledger. Compare with the other regulator's copy."
             }
             IntegrityKind::HashMismatch => {
                 "The hash stored beside the entry does not match the entry's bytes: the entry or \

@@ -363,10 +363,17 @@ impl Registers {
     }
 
     fn company_mut(&mut self, id: &CompanyId, name: &str) -> &mut CompanyState {
-        self.companies.entry(id.clone()).or_insert(CompanyState {
-            name: name.to_owned(),
-            proposals: Vec::new(),
-            mutual: Vec::new(),
-        })
+        // Look up first: cloning the id for `entry` on every disclosure is measurable at scale.
+        if !self.companies.contains_key(id) {
+            self.companies.insert(
+                id.clone(),
+                CompanyState {
+                    name: name.to_owned(),
+                    proposals: Vec::new(),
+                    mutual: Vec::new(),
+                },
+            );
+        }
+        self.companies.get_mut(id).expect("just ensured")
     }
 }

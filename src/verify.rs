@@ -1,7 +1,7 @@
 //! Integrity verification: replays the whole ledger, streaming, and reports every failure
 //! pinned to the entry where it was found.
 //!
-//! Checks, per entry: numbering, stored hash, decoding (and canonical encoding), hash chain,
+//! Checks, per entry: numbering, stored hash, decoding, hash chain,
 //! signature by a key valid for the signing party at that point, time order, and the structural
 //! rules of `rules` (who may sign what, references to earlier entries).
 
@@ -349,27 +349,19 @@ pub struct Verified {
     pub registers: Registers,
 }
 
-/// What can be worked out about a record on its own, in parallel with other records: its hash,
-/// its decoding, and whether its bytes are the canonical encoding.
+/// What can be worked out about a record on its own: its hash and its decoding. (Decoding is
+/// strict enough that bytes that decode are the only encoding of their entry — docs/FORMAT.md
+/// §6 — so no re-encoding check is needed.)
 pub struct Prepared {
     hash: EntryHash,
     decoded: Result<Entry, codec::DecodeError>,
-    canonical: bool,
 }
 
 /// Hashes and decodes one record's bytes (no state; safe to run on many threads).
 pub fn prepare(bytes: &[u8]) -> Prepared {
     let hash = EntryHash(leaf_hash(bytes));
     let decoded = codec::decode_entry(bytes);
-    let canonical = match &decoded {
-        Ok(e) => codec::encode_entry(e).ok().as_deref() == Some(bytes),
-        Err(_) => true,
-    };
-    Prepared {
-        hash,
-        decoded,
-        canonical,
-    }
+    Prepared { hash, decoded }
 }
 
 /// A signature waiting to be checked: checked in parallel batches by [`Verifier::check_signatures`].
@@ -378,7 +370,46 @@ struct SignatureJob {
     message: Vec<u8>,
     signature: [u8; 64],
     key: VerifyingKey,
-    what: String,
+    signer: crate::model::Signer,
+}
+
+/// Checks signatures in parallel Ed25519 batches; returns the (entry, message) of each that fails.
+fn verify_signature_jobs(jobs: &[SignatureJob]) -> Vec<(u64, String)> {
+    use rayon::prelude::*;
+    jobs.par_chunks(SIGNATURE_BATCH * 4)
+        .flat_map_iter(verify_signature_batches)
+        .collect()
+}
+
+/// Checks signatures in Ed25519 batches on the calling thread.
+fn verify_signature_batches(jobs: &[SignatureJob]) -> Vec<(u64, String)> {
+    jobs.chunks(SIGNATURE_BATCH)
+        .flat_map(|chunk| {
+            let messages: Vec<&[u8]> = chunk.iter().map(|j| j.message.as_slice()).collect();
+            let signatures: Vec<Signature> =
+                chunk.iter().map(|j| Signature::from_bytes(&j.signature)).collect();
+            let keys: Vec<VerifyingKey> = chunk.iter().map(|j| j.key).collect();
+            let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+            chunk
+                .iter()
+                // A passing batch is re-checked strictly only for weak keys, which batch
+                // verification would not reject on its own.
+                .filter(move |j| !batch_ok || j.key.is_weak())
+                .filter(|j| {
+                    j.key
+                        .verify_strict(&j.message, &Signature::from_bytes(&j.signature))
+                        .is_err()
+                })
+                .map(|j| {
+                    let what = format!(
+                        "signature does not verify under {}'s key {}",
+                        j.signer.party, j.signer.key_id
+                    );
+                    (j.seq, what)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Signatures checked together in one Ed25519 batch (a failing batch is re-checked one by one
@@ -540,13 +571,6 @@ impl Verifier {
                 return None;
             }
         };
-        if !prepared.canonical {
-            self.fail(
-                key,
-                IntegrityKind::NonCanonical,
-                "the bytes are not the canonical encoding of the entry they decode to".into(),
-            );
-        }
         if entry.seq.0 != key {
             self.fail(
                 key,
@@ -625,10 +649,7 @@ impl Verifier {
                 message: entry_message(bytes),
                 signature: *sig,
                 key: public.key,
-                what: format!(
-                    "signature does not verify under {}'s key {} ({})",
-                    entry.signer.party, public.name, entry.signer.key_id
-                ),
+                signer: entry.signer.clone(),
             });
         }
     }
@@ -636,34 +657,16 @@ impl Verifier {
     /// Checks every queued signature: Ed25519 batches of [`SIGNATURE_BATCH`] on all cores; a
     /// batch that fails is re-checked one signature at a time (strictly) to name the entry.
     pub fn check_signatures(&mut self) {
-        use rayon::prelude::*;
         let jobs = std::mem::take(&mut self.pending_signatures);
-        let bad: Vec<(u64, String)> = jobs
-            .par_chunks(SIGNATURE_BATCH)
-            .flat_map_iter(|chunk| {
-                let messages: Vec<&[u8]> = chunk.iter().map(|j| j.message.as_slice()).collect();
-                let signatures: Vec<Signature> = chunk
-                    .iter()
-                    .map(|j| Signature::from_bytes(&j.signature))
-                    .collect();
-                let keys: Vec<VerifyingKey> = chunk.iter().map(|j| j.key).collect();
-                let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
-                chunk
-                    .iter()
-                    .filter(move |j| {
-                        // A passing batch is re-checked strictly only for weak keys, which batch
-                        // verification would not reject on its own.
-                        !batch_ok || j.key.is_weak()
-                    })
-                    .filter(|j| {
-                        j.key
-                            .verify_strict(&j.message, &Signature::from_bytes(&j.signature))
-                            .is_err()
-                    })
-                    .map(|j| (j.seq, j.what.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let bad = verify_signature_jobs(&jobs);
+        self.record_bad_signatures(bad);
+    }
+
+    fn take_signature_jobs(&mut self) -> Vec<SignatureJob> {
+        std::mem::take(&mut self.pending_signatures)
+    }
+
+    fn record_bad_signatures(&mut self, bad: Vec<(u64, String)>) {
         for (seq, what) in bad {
             self.fail(seq, IntegrityKind::BadSignature, what);
         }
@@ -716,9 +719,6 @@ pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, Ver
     Ok(v.finish())
 }
 
-/// Records read and hashed/decoded together on all cores, then checked in order.
-const CHUNK: usize = 4096;
-
 /// Streams every record of `store` through `v` in chunks: each chunk is hashed and decoded in
 /// parallel, checked in ledger order (calling `each` with every decoded entry, after the
 /// registers have taken it in), and its signatures checked in parallel batches before the next
@@ -728,34 +728,58 @@ fn stream(
     v: &mut Verifier,
     mut each: impl FnMut(&Verifier, u64, &Entry) -> Result<(), VerifyError>,
 ) -> Result<(), VerifyError> {
-    use rayon::prelude::*;
-    let mut chunk: Vec<crate::store::StoredRecord> = Vec::with_capacity(CHUNK);
-    let mut run = |v: &mut Verifier, chunk: &mut Vec<crate::store::StoredRecord>| {
-        let prepared: Vec<Prepared> = chunk.par_iter().map(|r| prepare(&r.bytes)).collect();
-        for (r, p) in chunk.iter().zip(prepared) {
-            if let Some(entry) = v.push_prepared(
-                r.key,
-                &r.bytes,
-                p,
-                r.signature.as_ref(),
-                r.stored_hash.as_ref(),
-            ) {
-                each(v, r.key, &entry)?;
-            }
+    // This thread reads, decodes and checks entries in ledger order; signatures, the costly
+    // part, are checked by rayon's worker threads in batches of SIGNATURES_PER_TASK, in parallel
+    // with it. At most MAX_TASKS batches wait at once, so memory stays bounded.
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<(u64, String)>>();
+    let mut outstanding = 0usize;
+    let dispatch = |v: &mut Verifier, outstanding: &mut usize| {
+        let jobs = v.take_signature_jobs();
+        if jobs.is_empty() {
+            return;
         }
-        v.check_signatures();
-        chunk.clear();
-        Ok::<_, VerifyError>(())
+        let tx = tx.clone();
+        rayon::spawn(move || {
+            let bad = verify_signature_batches(&jobs);
+            // The receiver outlives every task; a send can only fail if verification aborted.
+            let _ = tx.send(bad);
+        });
+        *outstanding += 1;
+        while *outstanding >= MAX_TASKS {
+            let bad = rx.recv().expect("a task always reports");
+            v.record_bad_signatures(bad);
+            *outstanding -= 1;
+        }
+        while let Ok(bad) = rx.try_recv() {
+            v.record_bad_signatures(bad);
+            *outstanding -= 1;
+        }
     };
     store.scan(0, None, |r| {
-        chunk.push(r);
-        if chunk.len() == CHUNK {
-            run(v, &mut chunk)?;
+        let p = prepare(&r.bytes);
+        if let Some(entry) =
+            v.push_prepared(r.key, &r.bytes, p, r.signature.as_ref(), r.stored_hash.as_ref())
+        {
+            each(v, r.key, &entry)?;
+        }
+        if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
+            dispatch(v, &mut outstanding);
         }
         Ok::<_, VerifyError>(())
     })?;
-    run(v, &mut chunk)
+    dispatch(v, &mut outstanding);
+    for _ in 0..outstanding {
+        let bad = rx.recv().expect("a task always reports");
+        v.record_bad_signatures(bad);
+    }
+    Ok(())
 }
+
+/// Signatures handed to one worker task.
+const SIGNATURES_PER_TASK: usize = 2048;
+
+/// Worker tasks in flight at most.
+const MAX_TASKS: usize = 8;
 
 impl IntegrityReport {
     /// Plain-language text for a compliance officer.

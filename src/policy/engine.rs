@@ -15,22 +15,38 @@ use super::flags::{Flag, FlagCode};
 const DAY: i64 = 86_400;
 
 /// Flags raised on one disclosure, each message prefixed with what it is about.
-struct Raised {
+struct Raised<'d> {
     seq: Seq,
     at: Timestamp,
-    what: String,
+    disclosure: &'d Disclosure,
     flags: Vec<Flag>,
 }
 
-impl Raised {
+impl Raised<'_> {
     fn add(&mut self, code: FlagCode, detail: String) -> &mut Flag {
-        self.flags.push(Flag::new(
+        // The description is built only when a flag is raised: most disclosures raise none.
+        let d = self.disclosure;
+        let what = format!(
+            "{} {}→{} {} on {}",
             self.seq,
-            self.at,
-            code,
-            format!("{}: {detail}", self.what),
-        ));
+            d.from,
+            d.to,
+            d.category.kind(),
+            d.disclosed_at.london_date()
+        );
+        self.flags
+            .push(Flag::new(self.seq, self.at, code, format!("{what}: {detail}")));
         self.flags.last_mut().expect("just pushed")
+    }
+}
+
+/// Formats as the London date of an instant, computing it only when formatted.
+#[derive(Clone, Copy)]
+struct LazyDate(Timestamp);
+
+impl std::fmt::Display for LazyDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.london_date())
     }
 }
 
@@ -50,8 +66,15 @@ impl PolicyEngine {
     }
 
     fn parse(&mut self, doc: &PolicyDocument) -> Result<Arc<Policy>, PolicyError> {
+        // Keyed by the recorded hash (checked against the text by `verify`'s rules); a
+        // document whose hash does not match is parsed under its own text's hash.
+        let key = if self.parsed.contains_key(&doc.sha256) {
+            doc.sha256
+        } else {
+            sha256(doc.text.as_bytes())
+        };
         self.parsed
-            .entry(sha256(doc.text.as_bytes()))
+            .entry(key)
             .or_insert_with(|| Policy::parse(&doc.text).map(Arc::new))
             .clone()
     }
@@ -76,16 +99,14 @@ impl PolicyEngine {
     /// The readable policy in force at `at`: the latest adopted, effective on or before `at`
     /// (the first policy if none is yet effective).
     pub fn policy_at(&mut self, reg: &Registers, at: Timestamp) -> Option<Arc<Policy>> {
-        let candidates: Vec<PolicyDocument> = reg
+        let candidates = reg
             .policies
             .iter()
             .rev()
             .map(|(_, p)| p)
             .filter(|p| p.effective_from <= at)
-            .chain(reg.policies.first().map(|(_, p)| p))
-            .cloned()
-            .collect();
-        candidates.iter().find_map(|doc| self.parse(doc).ok())
+            .chain(reg.policies.first().map(|(_, p)| p));
+        candidates.into_iter().find_map(|doc| self.parse(doc).ok())
     }
 
     /// Judges the disclosure recorded as entry `seq` at `recorded_at`, against the registers
@@ -101,12 +122,12 @@ impl PolicyEngine {
         let Some(policy) = self.policy_at(reg, d.disclosed_at) else {
             return Vec::new();
         };
-        let date = d.disclosed_at.london_date();
         let kind = d.category.kind();
+        let date = LazyDate(d.disclosed_at);
         let mut raised = Raised {
             seq,
             at: d.disclosed_at,
-            what: format!("{seq} {}→{} {kind} on {date}", d.from, d.to),
+            disclosure: d,
             flags: Vec::new(),
         };
 
