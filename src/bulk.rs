@@ -267,9 +267,11 @@ pub fn import_disclosures(
         report.batches += 1;
         progress(report.recorded);
     }
-    batch.commit().map_err(|source| BulkError::Write {
-        committed: report.recorded,
-        source,
-    })?;
+    batch
+        .commit_and_compact()
+        .map_err(|source| BulkError::Write {
+            committed: report.recorded,
+            source,
+        })?;
     Ok(report)
 }

@@ -1009,6 +1009,15 @@ impl Batch<'_> {
         self.flush()
     }
 
+    /// Writes what is staged, ends the batch, and compacts the file (worth it after a bulk load,
+    /// whose many commits leave free pages behind).
+    pub fn commit_and_compact(mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.done = true;
+        let receipts = self.flush()?;
+        self.writer.compact()?;
+        Ok(receipts)
+    }
+
     /// Flushes, then signs and stores a checkpoint of the whole ledger with `key`.
     pub fn checkpoint(
         &mut self,

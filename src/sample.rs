@@ -685,10 +685,12 @@ pub fn generate(
         g.monthly_checkpoint(end)?;
     }
     let n = g.batch.ledger().next_seq().0;
-    g.batch.commit().map_err(|source| GenerateError::Append {
-        what: "the last batch".into(),
-        source,
-    })?;
+    g.batch
+        .commit_and_compact()
+        .map_err(|source| GenerateError::Append {
+            what: "the last batch".into(),
+            source,
+        })?;
     Ok(n)
 }
 

@@ -116,6 +116,78 @@ fn store_err<E: Into<StorageError>>(doing: &'static str) -> impl FnOnce(E) -> St
     }
 }
 
+thread_local! {
+    /// Whether this thread is inside a storage call (see [`catch_engine_panic`]).
+    static IN_ENGINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the storage engine last panicked on this thread, for the error message.
+    static ENGINE_PANIC_AT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Runs one storage call with the engine's panics contained.
+///
+/// redb trusts the file it reads: its documentation warns that opening a file altered outside
+/// redb "may panic", and the tamper matrix (tests/tamper_matrix.rs) finds such panics (slice
+/// indexes out of range, unreachable code) from a single flipped byte. Every call into redb runs
+/// through here, so a panic inside the engine becomes a [`StoreError`] saying the file is
+/// corrupted, and `verify` reports it (exit 2) instead of crashing. While a call runs, the panic
+/// hook stays quiet for this thread (the message goes into the error instead); every other panic
+/// is reported by the hook that was installed before. docs/RELIABILITY.md, "Corrupted files".
+fn catch_engine_panic<R>(doing: &'static str, f: impl FnOnce() -> R) -> Result<R, StoreError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_ENGINE.with(std::cell::Cell::get) {
+                let at = info.location().map_or(String::new(), |l| {
+                    let file = l.file();
+                    let file = file.find("redb-").map_or(file, |i| &file[i..]);
+                    format!(" at {file}:{}", l.line())
+                });
+                ENGINE_PANIC_AT.with(|a| *a.borrow_mut() = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    let outer = IN_ENGINE.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_ENGINE.with(|c| c.set(outer));
+    result.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = ENGINE_PANIC_AT.with(|a| std::mem::take(&mut *a.borrow_mut()));
+        StoreError {
+            doing,
+            source: format!(
+                "the file is corrupted: the storage engine failed on data it could not read \
+                 ({what}{at}). Restore the ledger from a backup, or import the other party's \
+                 export of it"
+            )
+            .into(),
+        }
+    })
+}
+
+/// [`catch_engine_panic`] for a call that returns its own `Result`.
+fn contained<T, E: From<StoreError>>(
+    doing: &'static str,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    catch_engine_panic(doing, f).map_err(E::from)?
+}
+
+/// Runs code that is not storage code (a visitor of [`Store::scan`]) from inside a storage
+/// call: its panics are reported by the usual hook and handed back to be resumed.
+fn outside_engine<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let outer = IN_ENGINE.with(|c| c.replace(false));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_ENGINE.with(|c| c.set(outer));
+    result
+}
+
 /// An entry as stored: its bytes, signature and the entry hash recorded next to it.
 /// Nothing here has been checked; `verify` does that.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,21 +419,27 @@ impl Store {
     /// Opens an existing ledger file.
     pub fn open(path: &Path, access: Access) -> Result<Store, OpenError> {
         check_path(path)?;
-        let handle = match access {
-            Access::ReadWrite => {
-                // Check it is a ledger through a read-only handle first: opening for writing
-                // changes the file's header, and a file that is not ours must stay untouched.
-                Store::open(path, Access::ReadOnly)?;
-                Handle::Write(builder().open(path).map_err(|e| map_open_error(path, e))?)
-            }
-            Access::ReadOnly => Handle::Read(open_read_only(path)?),
-        };
-        let store = Store {
-            handle,
+        catch_engine_panic("opening the file", || {
+            let handle = match access {
+                Access::ReadWrite => {
+                    // Check it is a ledger through a read-only handle first: opening for writing
+                    // changes the file's header, and a file that is not ours must stay untouched.
+                    Store::open(path, Access::ReadOnly)?;
+                    Handle::Write(builder().open(path).map_err(|e| map_open_error(path, e))?)
+                }
+                Access::ReadOnly => Handle::Read(open_read_only(path)?),
+            };
+            let store = Store {
+                handle,
+                path: path.to_owned(),
+            };
+            store.check_meta()?;
+            Ok(store)
+        })
+        .map_err(|e| OpenError::Storage {
             path: path.to_owned(),
-        };
-        store.check_meta()?;
-        Ok(store)
+            source: Box::new(e),
+        })?
     }
 
     /// The path the ledger was opened from.
@@ -419,14 +497,16 @@ impl Store {
 
     /// Number of records stored (the next sequence number, if the log is contiguous).
     pub fn len(&self) -> Result<u64, StoreError> {
-        let txn = self.read_txn()?;
-        let table = txn
-            .open_table(ENTRIES)
-            .map_err(store_err("opening the entries table"))?;
-        match table.last().map_err(store_err("reading the last entry"))? {
-            Some((k, _)) => Ok(k.value() + 1),
-            None => Ok(0),
-        }
+        contained("reading the entry count", || {
+            let txn = self.read_txn()?;
+            let table = txn
+                .open_table(ENTRIES)
+                .map_err(store_err("opening the entries table"))?;
+            match table.last().map_err(store_err("reading the last entry"))? {
+                Some((k, _)) => Ok(k.value() + 1),
+                None => Ok(0),
+            }
+        })
     }
 
     /// Whether the log holds no records.
@@ -452,217 +532,260 @@ impl Store {
         to: Option<u64>,
         mut visit: impl FnMut(StoredRecord) -> Result<(), E>,
     ) -> Result<(), E> {
-        let txn = self.read_txn()?;
-        let entries = txn
-            .open_table(ENTRIES)
-            .map_err(store_err("opening the entries table"))?;
-        let sigs = txn
-            .open_table(SIGNATURES)
-            .map_err(store_err("opening the signatures table"))?;
-        let hashes = txn
-            .open_table(HASHES)
-            .map_err(store_err("opening the entry hashes table"))?;
-        let range = match to {
-            Some(to) => entries.range(from..to),
-            None => entries.range(from..),
+        // The visitor is not storage code: its errors and panics are handed back as they are.
+        let mut stopped = None;
+        contained("reading entries", || {
+            let txn = self.read_txn()?;
+            let entries = txn
+                .open_table(ENTRIES)
+                .map_err(store_err("opening the entries table"))?;
+            let sigs = txn
+                .open_table(SIGNATURES)
+                .map_err(store_err("opening the signatures table"))?;
+            let hashes = txn
+                .open_table(HASHES)
+                .map_err(store_err("opening the entry hashes table"))?;
+            let range = match to {
+                Some(to) => entries.range(from..to),
+                None => entries.range(from..),
+            }
+            .map_err(store_err("reading entries"))?;
+            for item in range {
+                let (k, v) = item.map_err(store_err("reading entries"))?;
+                let key = k.value();
+                let signature = sigs
+                    .get(key)
+                    .map_err(store_err("reading signatures"))?
+                    .map(|s| *s.value());
+                let stored_hash = hashes
+                    .get(key)
+                    .map_err(store_err("reading entry hashes"))?
+                    .map(|h| *h.value());
+                let record = StoredRecord {
+                    key,
+                    bytes: v.value().to_vec(),
+                    signature,
+                    stored_hash,
+                };
+                match outside_engine(|| visit(record)) {
+                    Ok(Ok(())) => {}
+                    other => {
+                        stopped = Some(other);
+                        break;
+                    }
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        match stopped {
+            None => Ok(()),
+            Some(Ok(result)) => result,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
         }
-        .map_err(store_err("reading entries"))?;
-        for item in range {
-            let (k, v) = item.map_err(store_err("reading entries"))?;
-            let key = k.value();
-            let signature = sigs
-                .get(key)
-                .map_err(store_err("reading signatures"))?
-                .map(|s| *s.value());
-            let stored_hash = hashes
-                .get(key)
-                .map_err(store_err("reading entry hashes"))?
-                .map(|h| *h.value());
-            visit(StoredRecord {
-                key,
-                bytes: v.value().to_vec(),
-                signature,
-                stored_hash,
-            })?;
-        }
-        Ok(())
     }
 
     /// Appends records in one durable transaction: all of them or none.
     pub fn append(&self, records: &[NewRecord]) -> Result<(), StoreAppendError> {
-        let Handle::Write(db) = &self.handle else {
-            return Err(StoreAppendError::ReadOnly);
-        };
-        let txn = db.begin_write().map_err(store_err("starting a write"))?;
-        {
-            let mut entries = txn
-                .open_table(ENTRIES)
-                .map_err(store_err("opening the entries table"))?;
-            let mut sigs = txn
-                .open_table(SIGNATURES)
-                .map_err(store_err("opening the signatures table"))?;
-            let mut hashes = txn
-                .open_table(HASHES)
-                .map_err(store_err("opening the entry hashes table"))?;
-            let mut vault = txn
-                .open_table(VAULT)
-                .map_err(store_err("opening the vault"))?;
-            let mut tree = txn
-                .open_table(TREE)
-                .map_err(store_err("opening the Merkle hashes table"))?;
-            let next = match entries
-                .last()
-                .map_err(store_err("reading the last entry"))?
-            {
-                Some((k, _)) => k.value() + 1,
-                None => 0,
+        contained("appending", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
             };
-            for (r, expected) in records.iter().zip(next..) {
-                if r.seq != expected {
-                    // Dropping the transaction aborts it: nothing is written.
-                    return Err(StoreAppendError::OutOfSequence {
-                        expected,
-                        found: r.seq,
-                    });
-                }
-                entries
-                    .insert(r.seq, r.bytes.as_slice())
-                    .map_err(store_err("writing an entry"))?;
-                sigs.insert(r.seq, &r.signature)
-                    .map_err(store_err("writing a signature"))?;
-                hashes
-                    .insert(r.seq, &r.hash)
-                    .map_err(store_err("writing an entry hash"))?;
-                for (name, value) in &r.vault {
-                    vault
-                        .insert((r.seq, name.as_str()), value.as_slice())
-                        .map_err(store_err("writing the vault"))?;
-                }
-                // The Merkle tree's stored hashes: the leaf, then every complete subtree this
-                // leaf closes (docs/FORMAT.md, "Merkle hashes").
-                let new = merkle::stored_hashes(r.seq, &r.hash, &TreeReader(&tree))
-                    .map_err(store_err("computing Merkle hashes"))?;
-                let first = merkle::stored_hash_index(0, r.seq);
-                for (i, h) in (first..).zip(&new) {
-                    tree.insert(i, h)
-                        .map_err(store_err("writing Merkle hashes"))?;
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            {
+                let mut entries = txn
+                    .open_table(ENTRIES)
+                    .map_err(store_err("opening the entries table"))?;
+                let mut sigs = txn
+                    .open_table(SIGNATURES)
+                    .map_err(store_err("opening the signatures table"))?;
+                let mut hashes = txn
+                    .open_table(HASHES)
+                    .map_err(store_err("opening the entry hashes table"))?;
+                let mut vault = txn
+                    .open_table(VAULT)
+                    .map_err(store_err("opening the vault"))?;
+                let mut tree = txn
+                    .open_table(TREE)
+                    .map_err(store_err("opening the Merkle hashes table"))?;
+                let next = match entries
+                    .last()
+                    .map_err(store_err("reading the last entry"))?
+                {
+                    Some((k, _)) => k.value() + 1,
+                    None => 0,
+                };
+                for (r, expected) in records.iter().zip(next..) {
+                    if r.seq != expected {
+                        // Dropping the transaction aborts it: nothing is written.
+                        return Err(StoreAppendError::OutOfSequence {
+                            expected,
+                            found: r.seq,
+                        });
+                    }
+                    entries
+                        .insert(r.seq, r.bytes.as_slice())
+                        .map_err(store_err("writing an entry"))?;
+                    sigs.insert(r.seq, &r.signature)
+                        .map_err(store_err("writing a signature"))?;
+                    hashes
+                        .insert(r.seq, &r.hash)
+                        .map_err(store_err("writing an entry hash"))?;
+                    for (name, value) in &r.vault {
+                        vault
+                            .insert((r.seq, name.as_str()), value.as_slice())
+                            .map_err(store_err("writing the vault"))?;
+                    }
+                    // The Merkle tree's stored hashes: the leaf, then every complete subtree this
+                    // leaf closes (docs/FORMAT.md, "Merkle hashes").
+                    let new = merkle::stored_hashes(r.seq, &r.hash, &TreeReader(&tree))
+                        .map_err(store_err("computing Merkle hashes"))?;
+                    let first = merkle::stored_hash_index(0, r.seq);
+                    for (i, h) in (first..).zip(&new) {
+                        tree.insert(i, h)
+                            .map_err(store_err("writing Merkle hashes"))?;
+                    }
                 }
             }
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(())
+        })
+    }
+
+    /// Rewrites the file to drop free space left by earlier transactions (redb compaction).
+    /// Entries are untouched. Returns whether anything was reclaimed.
+    pub fn compact(&mut self) -> Result<bool, StoreAppendError> {
+        let Handle::Write(db) = &mut self.handle else {
+            return Err(StoreAppendError::ReadOnly);
+        };
+        let mut any = false;
+        while db.compact().map_err(store_err("compacting"))? {
+            any = true;
         }
-        txn.commit().map_err(store_err("committing"))?;
-        Ok(())
+        Ok(any)
     }
 
     /// Reads Merkle stored hashes by index (for roots and proofs; see `merkle`).
     pub fn read_tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
-        let txn = self.read_txn()?;
-        let tree = txn
-            .open_table(TREE)
-            .map_err(store_err("opening the Merkle hashes table"))?;
-        TreeReader(&tree)
-            .read_hashes(indexes)
-            .map_err(store_err("reading Merkle hashes"))
+        contained("reading Merkle hashes", || {
+            let txn = self.read_txn()?;
+            let tree = txn
+                .open_table(TREE)
+                .map_err(store_err("opening the Merkle hashes table"))?;
+            TreeReader(&tree)
+                .read_hashes(indexes)
+                .map_err(store_err("reading Merkle hashes"))
+        })
     }
 
     /// Stores (or replaces) the checkpoint note for tree size `size`.
     pub fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreAppendError> {
-        let Handle::Write(db) = &self.handle else {
-            return Err(StoreAppendError::ReadOnly);
-        };
-        let txn = db.begin_write().map_err(store_err("starting a write"))?;
-        {
-            let mut t = txn
-                .open_table(CHECKPOINTS)
-                .map_err(store_err("opening the checkpoints table"))?;
-            t.insert(size, note)
-                .map_err(store_err("writing a checkpoint"))?;
-        }
-        txn.commit().map_err(store_err("committing"))?;
-        Ok(())
+        contained("writing a checkpoint", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
+            };
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            {
+                let mut t = txn
+                    .open_table(CHECKPOINTS)
+                    .map_err(store_err("opening the checkpoints table"))?;
+                t.insert(size, note)
+                    .map_err(store_err("writing a checkpoint"))?;
+            }
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(())
+        })
     }
 
     /// Every stored checkpoint note, by tree size, smallest first.
     pub fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let txn = self.read_txn()?;
-        let t = txn
-            .open_table(CHECKPOINTS)
-            .map_err(store_err("opening the checkpoints table"))?;
-        let mut out = Vec::new();
-        for item in t.iter().map_err(store_err("reading checkpoints"))? {
-            let (k, v) = item.map_err(store_err("reading checkpoints"))?;
-            out.push((k.value(), v.value().to_vec()));
-        }
-        Ok(out)
+        contained("reading checkpoints", || {
+            let txn = self.read_txn()?;
+            let t = txn
+                .open_table(CHECKPOINTS)
+                .map_err(store_err("opening the checkpoints table"))?;
+            let mut out = Vec::new();
+            for item in t.iter().map_err(store_err("reading checkpoints"))? {
+                let (k, v) = item.map_err(store_err("reading checkpoints"))?;
+                out.push((k.value(), v.value().to_vec()));
+            }
+            Ok(out)
+        })
     }
 
     /// Erases the vault items of the given entries, recording when; hashes are untouched.
     /// Returns how many field values were erased.
     pub fn erase_vault(&self, seqs: &[u64], erased_at: i64) -> Result<u64, StoreAppendError> {
-        let Handle::Write(db) = &self.handle else {
-            return Err(StoreAppendError::ReadOnly);
-        };
-        let txn = db.begin_write().map_err(store_err("starting a write"))?;
-        let mut n = 0;
-        {
-            let mut vault = txn
-                .open_table(VAULT)
-                .map_err(store_err("opening the vault"))?;
-            let mut erased = txn
-                .open_table(VAULT_ERASED)
-                .map_err(store_err("opening the vault"))?;
-            for &seq in seqs {
-                let names: Vec<String> = vault
-                    .range((seq, "")..(seq + 1, ""))
-                    .map_err(store_err("reading the vault"))?
-                    .map(|item| item.map(|(k, _)| k.value().1.to_owned()))
-                    .collect::<Result<_, _>>()
-                    .map_err(store_err("reading the vault"))?;
-                for name in names {
-                    vault
-                        .remove((seq, name.as_str()))
-                        .map_err(store_err("erasing the vault"))?;
-                    erased
-                        .insert((seq, name.as_str()), erased_at)
-                        .map_err(store_err("erasing the vault"))?;
-                    n += 1;
+        contained("erasing the vault", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
+            };
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            let mut n = 0;
+            {
+                let mut vault = txn
+                    .open_table(VAULT)
+                    .map_err(store_err("opening the vault"))?;
+                let mut erased = txn
+                    .open_table(VAULT_ERASED)
+                    .map_err(store_err("opening the vault"))?;
+                for &seq in seqs {
+                    let names: Vec<String> = vault
+                        .range((seq, "")..(seq + 1, ""))
+                        .map_err(store_err("reading the vault"))?
+                        .map(|item| item.map(|(k, _)| k.value().1.to_owned()))
+                        .collect::<Result<_, _>>()
+                        .map_err(store_err("reading the vault"))?;
+                    for name in names {
+                        vault
+                            .remove((seq, name.as_str()))
+                            .map_err(store_err("erasing the vault"))?;
+                        erased
+                            .insert((seq, name.as_str()), erased_at)
+                            .map_err(store_err("erasing the vault"))?;
+                        n += 1;
+                    }
                 }
             }
-        }
-        txn.commit().map_err(store_err("committing"))?;
-        Ok(n)
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(n)
+        })
     }
 
     /// Fields of entry `seq` whose values were erased, with when (seconds since the epoch).
     pub fn vault_erased(&self, seq: u64) -> Result<Vec<(String, i64)>, StoreError> {
-        let txn = self.read_txn()?;
-        let t = txn
-            .open_table(VAULT_ERASED)
-            .map_err(store_err("opening the vault"))?;
-        let mut out = Vec::new();
-        for item in t
-            .range((seq, "")..(seq + 1, ""))
-            .map_err(store_err("reading the vault"))?
-        {
-            let (k, v) = item.map_err(store_err("reading the vault"))?;
-            out.push((k.value().1.to_owned(), v.value()));
-        }
-        Ok(out)
+        contained("reading the vault", || {
+            let txn = self.read_txn()?;
+            let t = txn
+                .open_table(VAULT_ERASED)
+                .map_err(store_err("opening the vault"))?;
+            let mut out = Vec::new();
+            for item in t
+                .range((seq, "")..(seq + 1, ""))
+                .map_err(store_err("reading the vault"))?
+            {
+                let (k, v) = item.map_err(store_err("reading the vault"))?;
+                out.push((k.value().1.to_owned(), v.value()));
+            }
+            Ok(out)
+        })
     }
 
     /// Reads the vault items (field name, salt ‖ value) of one entry.
     pub fn vault_items(&self, seq: u64) -> Result<Vec<VaultItem>, StoreError> {
-        let txn = self.read_txn()?;
-        let vault = txn
-            .open_table(VAULT)
-            .map_err(store_err("opening the vault"))?;
-        let mut out = Vec::new();
-        for item in vault
-            .range((seq, "")..(seq + 1, ""))
-            .map_err(store_err("reading the vault"))?
-        {
-            let (k, v) = item.map_err(store_err("reading the vault"))?;
-            out.push((k.value().1.to_owned(), v.value().to_vec()));
-        }
-        Ok(out)
+        contained("reading the vault", || {
+            let txn = self.read_txn()?;
+            let vault = txn
+                .open_table(VAULT)
+                .map_err(store_err("opening the vault"))?;
+            let mut out = Vec::new();
+            for item in vault
+                .range((seq, "")..(seq + 1, ""))
+                .map_err(store_err("reading the vault"))?
+            {
+                let (k, v) = item.map_err(store_err("reading the vault"))?;
+                out.push((k.value().1.to_owned(), v.value().to_vec()));
+            }
+            Ok(out)
+        })
     }
 }
