@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds ledgers of 10^4, 10^5 and 10^6 entries (proofs up to 10^7) and prints the table of
+# docs/PERFORMANCE.md for this machine. Takes a few minutes and about 2 GB of disk.
+#   scripts/bench.sh            full run
+#   scripts/bench.sh --quick    smoke run (seconds)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo run --release --quiet -- bench "$@"
