@@ -2,23 +2,149 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
-use disclosure_ledger::store::Store;
+use anyhow::{Context, Result, anyhow, bail};
+use disclosure_ledger::codec::decode_entry;
+use disclosure_ledger::evidence::{build_bundle, load_trust_dir, verify_bundle};
+use disclosure_ledger::model::{Body, FieldName, Timestamp};
+use disclosure_ledger::store::{Access, Store};
 
 use super::Status;
 use super::args::{EvidenceArgs, VerifyEvidenceArgs};
 
 /// `dledger evidence SEQ [--open FIELD,...] -o DIR`.
-pub fn evidence(_store: &Store, _a: EvidenceArgs) -> Result<Status> {
-    bail!("evidence bundles are being built in this change")
+pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
+    let mut open: Vec<FieldName> = Vec::new();
+    for name in a.open.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let field = FieldName::new(name).with_context(|| format!("--open {name:?}"))?;
+        if !open.contains(&field) {
+            open.push(field);
+        }
+    }
+    let bundle = build_bundle(store, a.seq, &open)?;
+    bundle.write(&a.out)?;
+    let m = bundle.manifest();
+    let r = bundle.report();
+    let cosigners: Vec<String> = r
+        .cosigners
+        .iter()
+        .map(|c| format!("{} at {}", c.party, c.at))
+        .collect();
+    println!(
+        "Wrote evidence bundle {} for entry #{}: {} entries, {} files, {} bytes.",
+        a.out.display(),
+        m.target,
+        m.entries.len(),
+        m.files.len() + 1,
+        bundle.total_bytes()
+    );
+    println!(
+        "Proof: {} hashes lead from the entry to the checkpoint of the first {} entries, signed \
+         by {} and cosigned by {}.",
+        r.proof_hashes.unwrap_or(0),
+        m.tree_size,
+        r.checkpoint_signer
+            .as_ref()
+            .map_or("?".to_owned(), |p| p.to_string()),
+        cosigners.join(", ")
+    );
+    let opened = r.fields.iter().filter(|f| f.status == "opened").count();
+    let erased: Vec<String> = r
+        .fields
+        .iter()
+        .filter(|f| f.status == "erased")
+        .map(|f| {
+            format!(
+                "{} (erased on {})",
+                f.name,
+                f.erased_at
+                    .map(|t| t.london_date().to_string())
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    println!(
+        "Fields: {opened} opened, {} erased{}, {} not opened.",
+        erased.len(),
+        if erased.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", erased.join(", "))
+        },
+        r.fields.len() - opened - erased.len()
+    );
+    println!(
+        "The bundle verified against the ledger's own trust roots. Whoever receives it checks it \
+         with:\n  dledger verify-evidence {} --trust KEYS-DIR",
+        a.out.display()
+    );
+    Ok(Status::Clean)
 }
 
 /// `dledger verify-evidence DIR --trust KEYS`.
-pub fn verify_evidence(_a: VerifyEvidenceArgs) -> Result<Status> {
-    bail!("evidence bundles are being built in this change")
+pub fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
+    let trusted = load_trust_dir(&a.trust)?;
+    let report = verify_bundle(&a.dir, &trusted)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text(&a.dir.display().to_string()));
+    }
+    Ok(if report.ok {
+        Status::Clean
+    } else {
+        Status::Failure
+    })
 }
 
 /// `dledger vault erase --before DATE`.
-pub fn vault_erase(_ledger: &Path, _before: &str) -> Result<Status> {
-    bail!("vault erasure is being built in this change")
+pub fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
+    let cutoff = Timestamp::parse(before).context("--before")?;
+    let now = Timestamp::now();
+    if cutoff > now {
+        bail!(
+            "--before {before} is in the future; erasure is for values whose retention has \
+             already ended. Give a date no later than today"
+        );
+    }
+    // Find the disclosures (and corrections' replacement disclosures) made before the cutoff
+    // through a read-only handle, and only then take the write lock.
+    let seqs = {
+        let store = Store::open(ledger, Access::ReadOnly)?;
+        let mut seqs = Vec::new();
+        store.scan(0, None, |r| {
+            let entry = decode_entry(&r.bytes).map_err(|e| {
+                anyhow!(
+                    "entry #{} cannot be decoded ({e}); nothing was erased. Run `dledger verify`",
+                    r.key
+                )
+            })?;
+            let made = match &entry.body {
+                Body::Disclosure(d) => Some(d.disclosed_at),
+                Body::Correction(c) => c.replacement.as_ref().map(|d| d.disclosed_at),
+                _ => None,
+            };
+            if made.is_some_and(|t| t < cutoff) {
+                seqs.push(r.key);
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        seqs
+    };
+    let store = Store::open(ledger, Access::ReadWrite)?;
+    let erased = store.erase_vault(&seqs, now.0)?;
+    drop(store);
+    println!(
+        "Erased {erased} field value{} of the {} disclosure{} made before {} (UK time); \
+         values already erased were left as they were.",
+        if erased == 1 { "" } else { "s" },
+        seqs.len(),
+        if seqs.len() == 1 { "" } else { "s" },
+        cutoff.london_date()
+    );
+    println!(
+        "Entries, commitments, hashes and signatures are unchanged, so `dledger verify` still \
+         passes; evidence bundles now state these fields as erased on {}.",
+        now.london_date()
+    );
+    Ok(Status::Clean)
 }
