@@ -13,6 +13,9 @@ use crate::model::{
     ThemeId, Timestamp,
 };
 
+/// How far past the last entry number a replayed entry's number may jump and still be indexed.
+const MAX_SEQ_JUMP: usize = 1 << 20;
+
 /// A key of a party, with when it became valid and when it stopped.
 #[derive(Debug, Clone)]
 pub struct KeyState {
@@ -138,8 +141,9 @@ pub struct Registers {
     pub companies: BTreeMap<CompanyId, CompanyState>,
     /// Policies adopted, in order, with the entry that adopted each.
     pub policies: Vec<(Seq, PolicyDocument)>,
-    /// One summary per entry applied, indexed by sequence number.
-    pub entries: Vec<EntrySummary>,
+    /// One summary per entry applied, indexed by sequence number (`None` for a number never
+    /// applied, e.g. when replaying a subset or a ledger with gaps).
+    pub entries: Vec<Option<EntrySummary>>,
     /// Disclosures by sequence number.
     pub disclosures: HashMap<u64, DisclosureSummary>,
     /// The last entry applied: its sequence number, hash and time.
@@ -203,7 +207,7 @@ impl Registers {
     pub fn entry(&self, seq: Seq) -> Option<EntrySummary> {
         usize::try_from(seq.0)
             .ok()
-            .and_then(|i| self.entries.get(i).copied())
+            .and_then(|i| self.entries.get(i).copied().flatten())
     }
 
     /// The party at index `i` of `party_order`.
@@ -355,10 +359,19 @@ impl Registers {
                 }
             }
         }
-        self.entries.push(EntrySummary {
-            kind: entry.body.kind(),
-            signer,
-        });
+        // Indexed by the entry's own number. A number far beyond the last one (only a forged
+        // entry has one) is not recorded, so it cannot make the register allocate without bound.
+        if let Ok(i) = usize::try_from(seq.0)
+            && i <= self.entries.len() + MAX_SEQ_JUMP
+        {
+            if i >= self.entries.len() {
+                self.entries.resize(i + 1, None);
+            }
+            self.entries[i] = Some(EntrySummary {
+                kind: entry.body.kind(),
+                signer,
+            });
+        }
         self.head = Some((seq, hash, at));
     }
 

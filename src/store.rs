@@ -755,9 +755,12 @@ impl Store {
     pub fn vault_erased(&self, seq: u64) -> Result<Vec<(String, i64)>, StoreError> {
         contained("reading the vault", || {
             let txn = self.read_txn()?;
-            let t = txn
-                .open_table(VAULT_ERASED)
-                .map_err(store_err("opening the vault"))?;
+            let t = match txn.open_table(VAULT_ERASED) {
+                Ok(t) => t,
+                // A ledger without the table has erased nothing.
+                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(store_err("opening the vault")(e)),
+            };
             let mut out = Vec::new();
             for item in t
                 .range((seq, "")..(seq + 1, ""))
@@ -774,9 +777,12 @@ impl Store {
     pub fn vault_items(&self, seq: u64) -> Result<Vec<VaultItem>, StoreError> {
         contained("reading the vault", || {
             let txn = self.read_txn()?;
-            let vault = txn
-                .open_table(VAULT)
-                .map_err(store_err("opening the vault"))?;
+            let vault = match txn.open_table(VAULT) {
+                Ok(t) => t,
+                // A ledger without the table holds no field values.
+                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(store_err("opening the vault")(e)),
+            };
             let mut out = Vec::new();
             for item in vault
                 .range((seq, "")..(seq + 1, ""))

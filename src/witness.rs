@@ -165,11 +165,10 @@ pub fn make_checkpoint(
     if size == 0 {
         return Err(WitnessError::Empty);
     }
-    let party = reg
-        .party_of_key(key.public().key_id)
+    // The signer must hold a key valid for the entry after the last one.
+    reg.party_of_key(key.public().key_id)
         .filter(|p| reg.key_status(p, key.public().key_id, Seq(size)) == KeyStatus::Valid)
         .ok_or_else(|| WitnessError::UnknownKey(key.public().name.clone()))?;
-    let _ = party;
     let checkpoint = Checkpoint {
         origin: reg.origin.clone().unwrap_or_default(),
         size,
