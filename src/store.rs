@@ -255,7 +255,8 @@ fn builder() -> Builder {
     let mut b = Builder::new();
     // One writer at a time; readers (verify, review, evidence) may follow its commits.
     b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
-    b.set_cache_size(64 * 1024 * 1024);
+    // Reads stream through the file once; a small cache is enough and keeps memory low.
+    b.set_cache_size(16 * 1024 * 1024);
     b
 }
 
@@ -550,17 +551,41 @@ impl Store {
                 None => entries.range(from..),
             }
             .map_err(store_err("reading entries"))?;
+            // The three tables share their keys: walk them side by side rather than looking
+            // each signature and hash up (a B-tree descent each) for every entry.
+            let mut sig_iter = sigs
+                .range(from..)
+                .map_err(store_err("reading signatures"))?;
+            let mut hash_iter = hashes
+                .range(from..)
+                .map_err(store_err("reading entry hashes"))?;
+            let mut next_sig = || -> Result<Option<(u64, [u8; 64])>, StoreError> {
+                sig_iter
+                    .next()
+                    .transpose()
+                    .map(|o| o.map(|(k, v)| (k.value(), *v.value())))
+                    .map_err(store_err("reading signatures"))
+            };
+            let mut next_hash = || -> Result<Option<(u64, [u8; 32])>, StoreError> {
+                hash_iter
+                    .next()
+                    .transpose()
+                    .map(|o| o.map(|(k, v)| (k.value(), *v.value())))
+                    .map_err(store_err("reading entry hashes"))
+            };
+            let mut sig_ahead = next_sig()?;
+            let mut hash_ahead = next_hash()?;
             for item in range {
                 let (k, v) = item.map_err(store_err("reading entries"))?;
                 let key = k.value();
-                let signature = sigs
-                    .get(key)
-                    .map_err(store_err("reading signatures"))?
-                    .map(|s| *s.value());
-                let stored_hash = hashes
-                    .get(key)
-                    .map_err(store_err("reading entry hashes"))?
-                    .map(|h| *h.value());
+                while sig_ahead.is_some_and(|(sk, _)| sk < key) {
+                    sig_ahead = next_sig()?;
+                }
+                let signature = sig_ahead.filter(|(sk, _)| *sk == key).map(|(_, s)| s);
+                while hash_ahead.is_some_and(|(hk, _)| hk < key) {
+                    hash_ahead = next_hash()?;
+                }
+                let stored_hash = hash_ahead.filter(|(hk, _)| *hk == key).map(|(_, h)| h);
                 let record = StoredRecord {
                     key,
                     bytes: v.value().to_vec(),
