@@ -212,17 +212,21 @@ pub fn import_disclosures(
     batch_size: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<BulkReport, BulkError> {
+    use rayon::prelude::*;
     resolve_new_companies(&mut items, ledger);
-    let mut problems = Vec::new();
-    for (line, d) in &items {
-        if let Err(e) = ledger.prepare_disclosure(d, key, now, &mut || [0; 32]) {
-            problems.push((*line, e.to_string()));
-            if problems.len() >= MAX_REPORTED {
-                break;
-            }
-        }
-    }
+    // Check every line first, on all cores; nothing is written if any is refused.
+    let mut problems: Vec<(usize, String)> = items
+        .par_iter()
+        .filter_map(|(line, d)| {
+            ledger
+                .prepare_disclosure(d, key, now, &mut || [0; 32])
+                .err()
+                .map(|e| (*line, e.to_string()))
+        })
+        .collect();
     if !problems.is_empty() {
+        problems.sort_by_key(|(line, _)| *line);
+        problems.truncate(MAX_REPORTED);
         return Err(BulkError::Invalid { problems });
     }
     let mut report = BulkReport {
@@ -235,25 +239,26 @@ pub fn import_disclosures(
         committed: 0,
         source,
     })?;
-    let mut salt = || {
-        let mut s = [0u8; 32];
-        rand::fill(&mut s[..]);
-        s
-    };
     for chunk in items.chunks(batch_size.max(1)) {
-        let mut pending = Vec::with_capacity(chunk.len());
-        for (_, d) in chunk {
-            let p = batch
-                .ledger()
-                .prepare_disclosure(d, key, now, &mut salt)
-                .map_err(|source| BulkError::Write {
-                    committed: report.recorded,
-                    source,
-                })?;
-            pending.push((p, key));
-        }
+        // Field commitments (salted hashes) are made on all cores, then the entries are built
+        // in order and signed on all cores.
+        let view = batch.ledger();
+        let pending = chunk
+            .par_iter()
+            .map(|(_, d)| {
+                view.prepare_disclosure(d, key, now, &mut || {
+                    let mut s = [0u8; 32];
+                    rand::fill(&mut s[..]);
+                    s
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| BulkError::Write {
+                committed: report.recorded,
+                source,
+            })?;
         let receipts = batch
-            .push_many(pending, now)
+            .push_many(pending.into_iter().map(|p| (p, key)).collect(), now)
             .map_err(|source| BulkError::Write {
                 committed: report.recorded,
                 source,
@@ -267,11 +272,9 @@ pub fn import_disclosures(
         report.batches += 1;
         progress(report.recorded);
     }
-    batch
-        .commit_and_compact()
-        .map_err(|source| BulkError::Write {
-            committed: report.recorded,
-            source,
-        })?;
+    batch.commit().map_err(|source| BulkError::Write {
+        committed: report.recorded,
+        source,
+    })?;
     Ok(report)
 }
