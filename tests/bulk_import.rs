@@ -1,0 +1,152 @@
+//! Bulk recording with `dledger import --key`: JSON Lines and CSV are recorded and verify; one
+//! bad line anywhere means nothing is written, and every bad line is reported by number.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use disclosure_ledger::model::Timestamp;
+
+fn digest(path: &Path) -> [u8; 32] {
+    disclosure_ledger::hash::sha256(&fs::read(path).unwrap())
+}
+
+fn line(company: &str, at: &str) -> String {
+    format!(
+        r#"{{"from":"OFCOM","to":"ICO","disclosed_at":"{at}","gateway":"Communications Act 2003 s393(2)(a)","category":"stakeholder-meeting","companies":["{company}"],"themes":["age-assurance"],"fields":{{"meeting_date":"2026-11-20"}},"notification":"skipped: routine","relevance":"relevant to online safety","officer_role":"Supervision"}}"#
+    )
+}
+
+fn import(ledger: &Path, file: &Path, key: &Path) -> std::process::Output {
+    Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("-l")
+        .arg(ledger)
+        .arg("import")
+        .arg(file)
+        .arg("--key")
+        .arg(key)
+        .args(["--batch-size", "7"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn json_lines_and_csv_are_recorded_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let key = keys.join("ofcom-2024.key");
+    let at = Timestamp::now().plus_seconds(-3600).to_string();
+    // A company new to the ledger is introduced once as id=Name, then named by id alone.
+    let mut lines = vec![line("newco=NewCo Ltd", &at)];
+    lines.extend((0..20).map(|i| line(if i % 2 == 0 { "brightloop" } else { "newco" }, &at)));
+    let jsonl = dir.path().join("d.jsonl");
+    fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    let out = import(&ledger, &jsonl, &key);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Recorded 21 disclosures as entries #453 to #473 in 3 durable commits"),
+        "{stdout}"
+    );
+
+    let csv = dir.path().join("d.csv");
+    fs::write(
+        &csv,
+        format!(
+            "from,to,disclosed_at,gateway,category,companies,themes,notification,relevance,officer_role,field.meeting_date\n\
+             OFCOM,ICO,{at},Communications Act 2003 s393(2)(a),stakeholder-meeting,brightloop;pixelpond,age-assurance,skipped: routine,relevant to online safety,Supervision,2026-11-20\n\
+             OFCOM,ICO,{at},Communications Act 2003 s393(2)(a),theme-only,,recommender-systems,notified,,Supervision,\n"
+        ),
+    )
+    .unwrap();
+    let out = import(&ledger, &csv, &key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Recorded 2 disclosures"));
+
+    let verify = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(&ledger)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(report["integrity"]["status"], "intact");
+    assert_eq!(report["integrity"]["entries"], 453 + 23);
+    // The new company is recorded once under its name.
+    let shown = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("-l")
+        .arg(&ledger)
+        .args(["list", "--companies"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("NewCo Ltd"));
+}
+
+#[test]
+fn any_bad_line_means_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let key = keys.join("ofcom-2024.key");
+    let at = Timestamp::now().plus_seconds(-3600).to_string();
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "unknown company on line 3",
+            vec![
+                line("brightloop", &at),
+                line("pixelpond", &at),
+                line("megacorp", &at),
+            ],
+            "line 3: company megacorp is not in the ledger",
+        ),
+        (
+            "future date on line 2",
+            vec![line("brightloop", &at), line("brightloop", "2099-01-01")],
+            "line 2:",
+        ),
+        (
+            "not JSON on line 2",
+            vec![line("brightloop", &at), "{oops".into()],
+            "line 2:",
+        ),
+        (
+            "unknown field",
+            vec![line("brightloop", &at).replace("\"officer_role\"", "\"officer\"")],
+            "line 1:",
+        ),
+    ];
+    let before = digest(&ledger);
+    for (name, lines, expect) in cases {
+        let file = dir.path().join("bad.jsonl");
+        fs::write(&file, lines.join("\n") + "\n").unwrap();
+        let out = import(&ledger, &file, &key);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(expect) && stderr.contains("nothing was written"),
+            "{name}: {stderr}"
+        );
+        assert_eq!(before, digest(&ledger), "{name}: the ledger changed");
+    }
+    // Signing with the other party's key is refused before anything is written too.
+    let file = dir.path().join("ok.jsonl");
+    fs::write(&file, line("brightloop", &at) + "\n").unwrap();
+    let out = import(&ledger, &file, &keys.join("ico-2025.key"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a key of OFCOM"));
+    assert_eq!(before, digest(&ledger));
+}
