@@ -1,0 +1,284 @@
+//! A ledger's whole life through the real binary, as two regulators would use it: keys, init,
+//! registers, disclosures, acknowledgement, correction, key rotation and revocation, checkpoint
+//! and cosignature, proofs, evidence, review and verify.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use disclosure_ledger::model::Timestamp;
+
+fn dledger(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("dledger").unwrap();
+    c.current_dir(dir).env_remove("DLEDGER_LEDGER");
+    c
+}
+
+/// Runs a command that must succeed (exit 0, or 1 when `flags_ok`), returning its stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = dledger(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "dledger {}: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(dir: &Path, args: &[&str], expect: &str) {
+    let out = dledger(dir).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "dledger {}: {stderr}",
+        args.join(" ")
+    );
+    assert!(
+        stderr.contains(expect),
+        "dledger {}: expected {expect:?} in {stderr}",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn a_ledger_from_init_to_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for name in ["ico-1", "ofcom-1", "ico-2", "ofcom-spare"] {
+        let out = ok(
+            d,
+            &[
+                "keygen",
+                name,
+                "--out",
+                &format!("{name}.key"),
+                "--public-dir",
+                "keys",
+            ],
+        );
+        assert!(out.contains("Key id:"), "{out}");
+    }
+    // keygen never overwrites.
+    fails(
+        d,
+        &[
+            "keygen",
+            "ico-1",
+            "--out",
+            "ico-1.key",
+            "--public-dir",
+            "keys",
+        ],
+        "already exists",
+    );
+    ok(
+        d,
+        &[
+            "init",
+            "l.ledger",
+            "--origin",
+            "test.example/e2e",
+            "--party",
+            "ICO=keys/ico-1.vkey",
+            "--party",
+            "OFCOM=keys/ofcom-1.vkey",
+            "--key",
+            "ico-1.key",
+        ],
+    );
+    fails(
+        d,
+        &[
+            "init",
+            "l.ledger",
+            "--origin",
+            "x",
+            "--party",
+            "ICO=keys/ico-1.vkey",
+            "--party",
+            "OFCOM=keys/ofcom-1.vkey",
+            "--key",
+            "ico-1.key",
+        ],
+        "already exists",
+    );
+    let l = ["-l", "l.ledger"];
+    let run = |args: &[&str]| ok(d, &[&l[..], args].concat());
+    run(&[
+        "theme",
+        "declare",
+        "age-assurance",
+        "--title",
+        "Age assurance",
+        "--key",
+        "ico-1.key",
+    ]);
+    run(&[
+        "company",
+        "propose",
+        "brightloop",
+        "--name",
+        "BrightLoop Social Ltd",
+        "--rationale",
+        "open inquiry",
+        "--key",
+        "ofcom-1.key",
+    ]);
+    run(&["company", "confirm", "brightloop", "--key", "ico-1.key"]);
+    // Disclosed now: after the theme and the designation came into force.
+    let at = Timestamp::now().to_string();
+    let disclosed = run(&[
+        "disclose",
+        "--key",
+        "ofcom-1.key",
+        "--from",
+        "OFCOM",
+        "--to",
+        "ICO",
+        "--at",
+        &at,
+        "--gateway",
+        "Communications Act 2003 s393(2)(a)",
+        "--category",
+        "information-request",
+        "--information-notice",
+        "--company",
+        "brightloop",
+        "--theme",
+        "age-assurance",
+        "--field",
+        "request_date=2026-11-01",
+        "--field",
+        "response_deadline=2026-11-30",
+        "--skipped",
+        "routine (statement §4)",
+        "--relevance",
+        "relevant to online safety",
+        "--officer-role",
+        "Online Safety supervision team",
+    ]);
+    assert!(
+        disclosed.contains("Recorded the disclosure as entry #4"),
+        "{disclosed}"
+    );
+    assert!(disclosed.contains("no flags"), "{disclosed}");
+    // Only the recipient can acknowledge.
+    fails(
+        d,
+        &[&l[..], &["ack", "4", "--key", "ofcom-1.key"]].concat(),
+        "only ICO can acknowledge it",
+    );
+    run(&["ack", "4", "--key", "ico-1.key"]);
+    fails(
+        d,
+        &[&l[..], &["ack", "4", "--key", "ico-1.key"]].concat(),
+        "already acknowledged",
+    );
+    run(&[
+        "correct",
+        "4",
+        "--reason",
+        "deadline was 1 December",
+        "--key",
+        "ofcom-1.key",
+    ]);
+    // The ICO rotates its key; the old key can no longer sign, the new one can.
+    run(&["key", "rotate", "keys/ico-2.vkey", "--key", "ico-1.key"]);
+    fails(
+        d,
+        &[
+            &l[..],
+            &[
+                "theme",
+                "declare",
+                "recommender-systems",
+                "--title",
+                "Recommender systems",
+                "--key",
+                "ico-1.key",
+            ],
+        ]
+        .concat(),
+        "rotated or revoked",
+    );
+    run(&[
+        "theme",
+        "declare",
+        "recommender-systems",
+        "--title",
+        "Recommender systems",
+        "--key",
+        "ico-2.key",
+    ]);
+    // Ofcom adds and revokes a spare key.
+    run(&[
+        "key",
+        "add",
+        "keys/ofcom-spare.vkey",
+        "--key",
+        "ofcom-1.key",
+    ]);
+    let spare_id = std::fs::read_to_string(d.join("keys/ofcom-spare.vkey")).unwrap();
+    let spare_id = spare_id.trim().split('+').nth(1).unwrap().to_owned();
+    run(&[
+        "key",
+        "revoke",
+        &spare_id,
+        "--reason",
+        "not needed",
+        "--key",
+        "ofcom-1.key",
+    ]);
+    // Checkpoint by the ICO, cosigned by Ofcom; the ICO cannot cosign its own.
+    run(&["checkpoint", "--key", "ico-2.key", "-o", "cp.note"]);
+    fails(
+        d,
+        &[&l[..], &["cosign", "cp.note", "--key", "ico-2.key"]].concat(),
+        "your own party",
+    );
+    let cosigned = run(&[
+        "cosign",
+        "cp.note",
+        "--key",
+        "ofcom-1.key",
+        "-o",
+        "cosigned.note",
+    ]);
+    assert_eq!(
+        cosigned.lines().filter(|l| l.starts_with('—')).count(),
+        2,
+        "{cosigned}"
+    );
+    // Proofs.
+    let proof = run(&["prove", "inclusion", "4"]);
+    assert!(
+        proof.contains("Checked: the proof leads from the entry to the root."),
+        "{proof}"
+    );
+    let tlog = run(&["prove", "inclusion", "4", "--format", "tlog-proof"]);
+    assert!(
+        tlog.starts_with("c2sp.org/tlog-proof@v1\nindex 4\n"),
+        "{tlog}"
+    );
+    run(&["prove", "consistency", "3", "11"]);
+    // Evidence for the disclosure, verified offline against the trust roots.
+    run(&["evidence", "4", "--open", "request_date", "-o", "bundle"]);
+    let checked = ok(d, &["verify-evidence", "bundle", "--trust", "keys"]);
+    assert!(checked.contains("OFCOM"), "{checked}");
+    // Review and verify: intact; the correction leaves a "superseded" flag (exit 1).
+    let review = run(&["review", "--period", "month"]);
+    assert!(review.contains("Disclosures: 1"), "{review}");
+    let out = dledger(d).args(["verify", "l.ledger"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Integrity: INTACT") && stdout.contains("superseded"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("latest cosigned: size 11"), "{stdout}");
+    // Show and list work on the result.
+    assert!(run(&["show", "4"]).contains("Communications Act 2003 s393(2)(a)"));
+    assert!(run(&["list", "--keys"]).contains("ico-2"));
+}
