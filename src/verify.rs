@@ -386,8 +386,10 @@ fn verify_signature_batches(jobs: &[SignatureJob]) -> Vec<(u64, String)> {
     jobs.chunks(SIGNATURE_BATCH)
         .flat_map(|chunk| {
             let messages: Vec<&[u8]> = chunk.iter().map(|j| j.message.as_slice()).collect();
-            let signatures: Vec<Signature> =
-                chunk.iter().map(|j| Signature::from_bytes(&j.signature)).collect();
+            let signatures: Vec<Signature> = chunk
+                .iter()
+                .map(|j| Signature::from_bytes(&j.signature))
+                .collect();
             let keys: Vec<VerifyingKey> = chunk.iter().map(|j| j.key).collect();
             let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
             chunk
@@ -755,18 +757,39 @@ fn stream(
             *outstanding -= 1;
         }
     };
-    store.scan(0, None, |r| {
-        let p = prepare(&r.bytes);
-        if let Some(entry) =
-            v.push_prepared(r.key, &r.bytes, p, r.signature.as_ref(), r.stored_hash.as_ref())
-        {
-            each(v, r.key, &entry)?;
+    // Records are decoded a chunk at a time on all cores, then checked in order.
+    let mut chunk: Vec<crate::store::StoredRecord> = Vec::with_capacity(DECODE_CHUNK);
+    let mut run = |v: &mut Verifier,
+                   chunk: &mut Vec<crate::store::StoredRecord>,
+                   outstanding: &mut usize|
+     -> Result<(), VerifyError> {
+        use rayon::prelude::*;
+        let prepared: Vec<Prepared> = chunk.par_iter().map(|r| prepare(&r.bytes)).collect();
+        for (r, p) in chunk.iter().zip(prepared) {
+            if let Some(entry) = v.push_prepared(
+                r.key,
+                &r.bytes,
+                p,
+                r.signature.as_ref(),
+                r.stored_hash.as_ref(),
+            ) {
+                each(v, r.key, &entry)?;
+            }
+            if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
+                dispatch(v, outstanding);
+            }
         }
-        if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
-            dispatch(v, &mut outstanding);
+        chunk.clear();
+        Ok(())
+    };
+    store.scan(0, None, |r| {
+        chunk.push(r);
+        if chunk.len() == DECODE_CHUNK {
+            run(v, &mut chunk, &mut outstanding)?;
         }
         Ok::<_, VerifyError>(())
     })?;
+    run(v, &mut chunk, &mut outstanding)?;
     dispatch(v, &mut outstanding);
     for _ in 0..outstanding {
         let bad = rx.recv().expect("a task always reports");
@@ -774,6 +797,9 @@ fn stream(
     }
     Ok(())
 }
+
+/// Records decoded together on all cores before being checked in order.
+const DECODE_CHUNK: usize = 1024;
 
 /// Signatures handed to one worker task.
 const SIGNATURES_PER_TASK: usize = 2048;
