@@ -331,13 +331,14 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
     let mut compact = merkle::CompactRange::new();
-    store.scan(0, None, |r| {
-        let hash = EntryHash(leaf_hash(&r.bytes));
+    let mut one = |r: &crate::store::StoredRecord,
+                   hash: EntryHash,
+                   decoded: Result<crate::model::Entry, codec::DecodeError>| {
         compact.push(hash.0);
         if r.stored_hash != Some(hash.0) {
             problems.push(format!("entry #{}: stored hash differs", r.key));
         }
-        let entry = match codec::decode_entry(&r.bytes) {
+        let entry = match decoded {
             Ok(e) => e,
             Err(e) => {
                 problems.push(format!("entry #{}: {e}", r.key));
@@ -401,7 +402,35 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
         prev = hash;
         expected = r.key + 1;
         Ok(())
+    };
+    // Records are hashed and decoded a chunk at a time on all cores, then taken in order.
+    let mut chunk: Vec<crate::store::StoredRecord> = Vec::with_capacity(1024);
+    let mut run = |chunk: &mut Vec<crate::store::StoredRecord>| -> Result<(), ReviewError> {
+        use rayon::prelude::*;
+        let decoded: Vec<_> = chunk
+            .par_iter()
+            .map(|r| {
+                (
+                    EntryHash(leaf_hash(&r.bytes)),
+                    codec::decode_entry(&r.bytes),
+                )
+            })
+            .collect();
+        for (r, (hash, d)) in chunk.iter().zip(decoded) {
+            one(r, hash, d)?;
+        }
+        chunk.clear();
+        Ok(())
+    };
+    store.scan(0, None, |r| {
+        chunk.push(r);
+        if chunk.len() == 1024 {
+            run(&mut chunk)?;
+        }
+        Ok::<_, ReviewError>(())
     })?;
+    run(&mut chunk)?;
+    drop(run);
     flags.extend(engine.finish(&reg, opts.as_of));
     let ledger = ledger_state(store, &reg, &compact, expected, prev, problems)?;
 
