@@ -430,7 +430,6 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
         Ok::<_, ReviewError>(())
     })?;
     run(&mut chunk)?;
-    drop(run);
     flags.extend(engine.finish(&reg, opts.as_of));
     let ledger = ledger_state(store, &reg, &compact, expected, prev, problems)?;
 
