@@ -694,6 +694,38 @@ pub fn generate(
     Ok(n)
 }
 
+/// The common part of the deliberate anomalies: a routine-looking disclosure by `from` to the
+/// other of ICO and Ofcom, with that party's own gateway and relevance statement.
+fn anomaly(from: &str, category: &str, disclosed_at: Timestamp) -> DisclosureInput {
+    let ico = from == "ICO";
+    DisclosureInput {
+        from: from.into(),
+        to: if ico { "OFCOM" } else { "ICO" }.into(),
+        disclosed_at: disclosed_at.to_string(),
+        gateway: Some(
+            if ico {
+                "Data Protection Act 2018 s132(2)(c)"
+            } else {
+                "Communications Act 2003 s393(2)(a)"
+            }
+            .into(),
+        ),
+        category: category.into(),
+        notification:
+            "skipped: routine disclosure expected without prior notification (statement §4)".into(),
+        relevance: Some(
+            if ico {
+                "matters of potential intersection between online safety and data protection"
+            } else {
+                "relevant to online safety"
+            }
+            .into(),
+        ),
+        officer_role: "Online Safety supervision team".into(),
+        ..DisclosureInput::default()
+    }
+}
+
 impl Gen<'_, '_> {
     /// The ICO signs a checkpoint of the whole ledger and Ofcom cosigns it.
     fn monthly_checkpoint(&mut self, now: Timestamp) -> Result<(), GenerateError> {
@@ -969,37 +1001,8 @@ impl Gen<'_, '_> {
     }
 
     fn anomalies_2024(&mut self, day: Date) -> Result<(), GenerateError> {
-        let base = |from: &str, category: &str, hour: i64| DisclosureInput {
-            from: from.into(),
-            to: if from == "ICO" {
-                "OFCOM".into()
-            } else {
-                "ICO".into()
-            },
-            disclosed_at: at(day, hour, 0).to_string(),
-            gateway: Some(
-                if from == "ICO" {
-                    "Data Protection Act 2018 s132(2)(c)"
-                } else {
-                    "Communications Act 2003 s393(2)(a)"
-                }
-                .into(),
-            ),
-            category: category.into(),
-            notification:
-                "skipped: routine disclosure expected without prior notification (statement §4)"
-                    .into(),
-            relevance: Some(
-                if from == "ICO" {
-                    "matters of potential intersection between online safety and data protection"
-                } else {
-                    "relevant to online safety"
-                }
-                .into(),
-            ),
-            officer_role: "Online Safety supervision team".into(),
-            ..DisclosureInput::default()
-        };
+        let base =
+            |from: &str, category: &str, hour: i64| anomaly(from, category, at(day, hour, 0));
         // 1. The content of an information request shared (field outside the category).
         let mut d = base("OFCOM", "information-request", 9);
         d.companies = vec!["brightloop".into()];
@@ -1065,14 +1068,9 @@ impl Gen<'_, '_> {
     }
 
     fn anomalies_2025(&mut self, day: Date) -> Result<(), GenerateError> {
-        let ico_rel = "matters of potential intersection between online safety and data protection";
+        let ico_role = "Regulatory Supervision, Online Safety liaison";
         // 7. An information request from the ICO without its relevance statement.
         let d = DisclosureInput {
-            from: "ICO".into(),
-            to: "OFCOM".into(),
-            disclosed_at: at(day, 9, 0).to_string(),
-            gateway: Some("Data Protection Act 2018 s132(2)(c)".into()),
-            category: "information-request".into(),
             companies: vec!["kidzone".into()],
             themes: vec!["age-assurance".into()],
             fields: BTreeMap::from([
@@ -1080,20 +1078,13 @@ impl Gen<'_, '_> {
                 ("response_deadline".into(), "2025-03-24".into()),
                 ("company_names".into(), "KidZone Games Ltd".into()),
             ]),
-            notification:
-                "skipped: routine disclosure expected without prior notification (statement §4)"
-                    .into(),
-            officer_role: "Regulatory Supervision, Online Safety liaison".into(),
-            ..DisclosureInput::default()
+            relevance: None,
+            officer_role: ico_role.into(),
+            ..anomaly("ICO", "information-request", at(day, 9, 0))
         };
         self.disclose(self.key_of("ICO"), d, at(day, 9, 30), Some(86_400))?;
         // 8. Public information without a source reference.
         let d = DisclosureInput {
-            from: "OFCOM".into(),
-            to: "ICO".into(),
-            disclosed_at: at(day, 10, 0).to_string(),
-            gateway: Some("Communications Act 2003 s393(2)(a)".into()),
-            category: "public-information".into(),
             companies: vec!["pixelpond".into()],
             fields: BTreeMap::from([
                 (
@@ -1103,17 +1094,12 @@ impl Gen<'_, '_> {
                 ("company_names".into(), "PixelPond Video Ltd".into()),
             ]),
             notification: "skipped: publicly available information".into(),
-            officer_role: "Online Safety supervision team".into(),
-            ..DisclosureInput::default()
+            relevance: None,
+            ..anomaly("OFCOM", "public-information", at(day, 10, 0))
         };
         self.disclose(self.key_of("OFCOM"), d, at(day, 10, 30), Some(86_400))?;
         // 9. A retired theme used after its retirement.
         let d = DisclosureInput {
-            from: "OFCOM".into(),
-            to: "ICO".into(),
-            disclosed_at: at(day, 11, 0).to_string(),
-            gateway: Some("Communications Act 2003 s393(2)(a)".into()),
-            category: "theme-only".into(),
             themes: vec!["proactive-tech-and-ai".into()],
             fields: BTreeMap::from([
                 ("theme".into(), "proactive-tech-and-ai".into()),
@@ -1122,38 +1108,23 @@ impl Gen<'_, '_> {
                     "Review of proactive technology deployments".into(),
                 ),
             ]),
-            notification:
-                "skipped: routine disclosure expected without prior notification (statement §4)"
-                    .into(),
-            officer_role: "Online Safety supervision team".into(),
-            ..DisclosureInput::default()
+            relevance: None,
+            ..anomaly("OFCOM", "theme-only", at(day, 11, 0))
         };
         self.disclose(self.key_of("OFCOM"), d, at(day, 11, 30), Some(86_400))?;
         // 10. A disclosure recorded twelve days after it was made.
+        let twelve_days_before = day
+            .checked_sub(jiff::Span::new().days(12))
+            .expect("in range");
         let d = DisclosureInput {
-            from: "ICO".into(),
-            to: "OFCOM".into(),
-            disclosed_at: at(
-                day.checked_sub(jiff::Span::new().days(12))
-                    .expect("in range"),
-                15,
-                0,
-            )
-            .to_string(),
-            gateway: Some("Data Protection Act 2018 s132(2)(c)".into()),
-            category: "stakeholder-meeting".into(),
             companies: vec!["kidzone".into()],
             themes: vec!["age-assurance".into()],
             fields: BTreeMap::from([
                 ("meeting_date".into(), "2025-02-19".into()),
                 ("company_names".into(), "KidZone Games Ltd".into()),
             ]),
-            notification:
-                "skipped: routine disclosure expected without prior notification (statement §4)"
-                    .into(),
-            relevance: Some(ico_rel.into()),
-            officer_role: "Regulatory Supervision, Online Safety liaison".into(),
-            ..DisclosureInput::default()
+            officer_role: ico_role.into(),
+            ..anomaly("ICO", "stakeholder-meeting", at(twelve_days_before, 15, 0))
         };
         self.disclose(self.key_of("ICO"), d, at(day, 12, 0), Some(86_400))?;
         Ok(())

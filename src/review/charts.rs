@@ -82,14 +82,7 @@ fn stacked_bars(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc
         else {
             return svg_fallback();
         };
-        let fmt = |x: &f64| {
-            let r = x.round();
-            if (x - r).abs() < 1e-9 && r >= 0.0 {
-                labels.get(r as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
+        let fmt = |x: &f64| tick_label(labels, *x);
         let _ = chart
             .configure_mesh()
             .disable_x_mesh()
@@ -152,14 +145,7 @@ fn lines(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc: &str)
         else {
             return svg_fallback();
         };
-        let fmt = |x: &f64| {
-            let r = x.round();
-            if (x - r).abs() < 1e-9 && r >= 0.0 {
-                labels.get(r as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
+        let fmt = |x: &f64| tick_label(labels, *x);
         let _ = chart
             .configure_mesh()
             .x_labels(n.min(12))
@@ -188,6 +174,16 @@ fn lines(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc: &str)
         let _ = root.present();
     }
     svg
+}
+
+/// The label of the period at an integer x position (the bars' and points' centres), else none.
+fn tick_label(labels: &[String], x: f64) -> String {
+    let r = x.round();
+    if (x - r).abs() < 1e-9 && r >= 0.0 {
+        labels.get(r as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 fn svg_fallback() -> String {
