@@ -34,8 +34,12 @@ impl Raised<'_> {
             d.category.kind(),
             d.disclosed_at.london_date()
         );
-        self.flags
-            .push(Flag::new(self.seq, self.at, code, format!("{what}: {detail}")));
+        self.flags.push(Flag::new(
+            self.seq,
+            self.at,
+            code,
+            format!("{what}: {detail}"),
+        ));
         self.flags.last_mut().expect("just pushed")
     }
 }
