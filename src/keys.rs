@@ -4,13 +4,25 @@
 //! (`PRIVATE+KEY+<name>+<keyid>+base64(0x01 ‖ seed)`) and must be readable by their owner only.
 //! Public keys use the C2SP verifier key form (`<name>+<keyid>+base64(0x01 ‖ public key)`), so
 //! the same files work with golang.org/x/mod/sumdb/note.
+//!
+//! A private key file may also be encrypted with a passphrase
+//! (`ENCRYPTED+KEY+<name>+<keyid>+scrypt-chacha20poly1305+<log2 N>+base64(salt ‖ nonce ‖
+//! ciphertext)`, docs/FORMAT.md §9): scrypt (RFC 7914) derives a key from the passphrase and
+//! ChaCha20-Poly1305 (RFC 8439) seals the same 33 bytes the plain form holds, with everything
+//! before the base64 as associated data, so neither the name, the key id nor the cost can be
+//! changed without the file failing to open. Both primitives are RustCrypto's; nothing here is
+//! home-made cryptography. Secrets (seeds, passphrases, derived keys, decrypted bytes and the
+//! text of key files) are held in [`Zeroizing`] buffers, wiped when dropped.
 
+use std::fmt::Write as _;
 use std::fs;
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use chacha20poly1305::aead::{AeadInOut as _, KeyInit as _};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
@@ -26,6 +38,43 @@ pub const ENTRY_SIGNATURE_CONTEXT: &[u8] = b"disclosure-ledger/entry-signature/v
 
 /// Marker line in demo key files; such keys are for tests and the sample ledger only.
 pub const TEST_ONLY_MARKER: &str = "TEST-ONLY DEMO KEY";
+
+/// How an encrypted private key line starts.
+pub const ENCRYPTED_KEY_PREFIX: &str = "ENCRYPTED+KEY+";
+
+/// The one encryption scheme of encrypted key files: scrypt (r = 8, p = 1) then
+/// ChaCha20-Poly1305.
+pub const ENCRYPTION_SCHEME: &str = "scrypt-chacha20poly1305";
+
+/// scrypt cost (log2 N) of new encrypted key files: 2^17 with r = 8, the scrypt crate's
+/// recommendation, takes 128 MiB and a fraction of a second to open a key.
+pub const SCRYPT_LOG_N: u8 = 17;
+
+/// The costs accepted when reading: a hostile file cannot make dledger spend more than 1 GiB
+/// (2^20 · 1 KiB) of memory, nor open a key with trivially weak protection.
+pub const SCRYPT_LOG_N_RANGE: std::ops::RangeInclusive<u8> = 10..=20;
+
+/// The shortest passphrase `dledger keygen --encrypt` accepts, in characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 10;
+
+/// Environment variable naming a file whose first line is the passphrase of an encrypted key
+/// (the file must be owner-only, like a key).
+pub const PASSPHRASE_FILE_ENV: &str = "DLEDGER_PASSPHRASE_FILE";
+
+/// Environment variable holding the passphrase itself (for automation; other processes of the
+/// same user can read a process's environment, so prefer [`PASSPHRASE_FILE_ENV`]).
+pub const PASSPHRASE_ENV: &str = "DLEDGER_PASSPHRASE";
+
+const SCRYPT_R: u32 = 8;
+const SCRYPT_P: u32 = 1;
+const SALT_LEN: usize = 32;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// The sealed payload: the key type byte and the 32-byte seed, as in the plain form.
+const PAYLOAD_LEN: usize = 33;
+
+/// A passphrase, wiped from memory when dropped.
+pub type Passphrase = Zeroizing<String>;
 
 /// What went wrong reading or writing a key file.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +129,27 @@ pub enum KeyError {
         "key name {0:?} is not allowed: use 1 to 64 letters, digits, '.', '-' or '_', e.g. ico-2024"
     )]
     BadName(String),
+    /// The key file is encrypted and no passphrase was given.
+    #[error(
+        "{path} is encrypted with a passphrase; set {PASSPHRASE_FILE_ENV} to an owner-only file \
+         holding it, or run dledger in a terminal to be asked for it"
+    )]
+    NeedsPassphrase {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The passphrase does not open the key file (or the file was altered).
+    #[error(
+        "the passphrase does not open {path}: either it is not this key's passphrase or the \
+         file has been altered; check the passphrase and try again"
+    )]
+    WrongPassphrase {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The passphrase could not be obtained, or is not acceptable.
+    #[error("passphrase: {0}")]
+    Passphrase(String),
 }
 
 /// Computes a C2SP signed-note key id: the first 4 bytes of SHA-256(name ‖ 0x0A ‖ type ‖ key).
@@ -259,14 +329,20 @@ impl SecretKey {
 
     /// Go's signer key text: `PRIVATE+KEY+<name>+<keyid>+base64(0x01 ‖ seed)`.
     pub fn to_skey(&self) -> Zeroizing<String> {
-        let mut raw = Zeroizing::new(vec![ED25519_KEY_TYPE]);
-        raw.extend_from_slice(self.signing.as_bytes());
-        Zeroizing::new(format!(
-            "PRIVATE+KEY+{}+{}+{}",
+        let mut raw = Zeroizing::new([0u8; PAYLOAD_LEN]);
+        raw[0] = ED25519_KEY_TYPE;
+        raw[1..].copy_from_slice(self.signing.as_bytes());
+        // Room for everything up front, so no partial copy of the secret is left behind in a
+        // buffer that grew.
+        let mut text = Zeroizing::new(String::with_capacity(64 + self.public.name.len()));
+        let _ = write!(
+            text,
+            "PRIVATE+KEY+{}+{}+",
             self.public.name,
-            self.public.key_id.to_hex(),
-            BASE64.encode(&raw[..])
-        ))
+            self.public.key_id.to_hex()
+        );
+        BASE64.encode_string(&raw[..], &mut text);
+        text
     }
 
     /// Parses Go's signer key text, checking the key id.
@@ -284,7 +360,12 @@ impl SecretKey {
                 .decode(b64)
                 .map_err(|e| format!("key is not valid base64 ({e})"))?,
         );
-        let seed = Zeroizing::new(parse_typed_key(&raw)?);
+        SecretKey::from_payload(name, id_hex, &raw)
+    }
+
+    /// A key from its name, key id text and the 33-byte payload `0x01 ‖ seed`.
+    fn from_payload(name: &str, id_hex: &str, raw: &[u8]) -> Result<SecretKey, String> {
+        let seed = Zeroizing::new(parse_typed_key(raw)?);
         let key = SecretKey::from_seed(name, &seed).map_err(|e| e.to_string())?;
         if key.public.key_id.to_hex() != id_hex.to_ascii_lowercase() {
             return Err(format!(
@@ -295,39 +376,145 @@ impl SecretKey {
         Ok(key)
     }
 
-    /// Loads a private key file, refusing one that group or others can read.
+    /// The encrypted key text (docs/FORMAT.md §9):
+    /// `ENCRYPTED+KEY+<name>+<keyid>+scrypt-chacha20poly1305+<log_n>+base64(salt ‖ nonce ‖
+    /// ciphertext ‖ tag)`, sealing `0x01 ‖ seed` under a key scrypt derives from `passphrase`
+    /// with cost 2^`log_n` and a fresh random salt. [`SCRYPT_LOG_N`] is the cost to use; tests
+    /// use a lower one.
+    pub fn to_encrypted_skey(
+        &self,
+        passphrase: &str,
+        log_n: u8,
+    ) -> Result<Zeroizing<String>, KeyError> {
+        if !SCRYPT_LOG_N_RANGE.contains(&log_n) {
+            return Err(KeyError::Passphrase(format!(
+                "scrypt cost 2^{log_n} is outside the accepted 2^{}..=2^{}",
+                SCRYPT_LOG_N_RANGE.start(),
+                SCRYPT_LOG_N_RANGE.end()
+            )));
+        }
+        let header = format!(
+            "{ENCRYPTED_KEY_PREFIX}{}+{}+{ENCRYPTION_SCHEME}+{log_n}+",
+            self.public.name,
+            self.public.key_id.to_hex()
+        );
+        let mut salt = [0u8; SALT_LEN];
+        rand::fill(&mut salt[..]);
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce[..]);
+        let cipher = cipher_for(passphrase, &salt, log_n)?;
+        // salt ‖ nonce ‖ payload, then the payload is encrypted in place and the tag appended.
+        let mut sealed = Zeroizing::new(Vec::with_capacity(
+            SALT_LEN + NONCE_LEN + PAYLOAD_LEN + TAG_LEN,
+        ));
+        sealed.extend_from_slice(&salt);
+        sealed.extend_from_slice(&nonce);
+        sealed.push(ED25519_KEY_TYPE);
+        sealed.extend_from_slice(self.signing.as_bytes());
+        let tag = cipher
+            .encrypt_inout_detached(
+                &Nonce::from(nonce),
+                header.as_bytes(),
+                (&mut sealed[SALT_LEN + NONCE_LEN..]).into(),
+            )
+            .map_err(|_| KeyError::Passphrase("encryption failed".into()))?;
+        sealed.extend_from_slice(&tag);
+        let mut text = Zeroizing::new(String::with_capacity(
+            header.len() + 4 * sealed.len() / 3 + 4,
+        ));
+        text.push_str(&header);
+        BASE64.encode_string(&sealed[..], &mut text);
+        Ok(text)
+    }
+
+    /// Opens encrypted key text with `passphrase`. `Ok(None)` means the passphrase does not
+    /// open it (or the text was altered: the AEAD cannot tell the two apart); `Err` that the
+    /// text is not a well-formed encrypted key.
+    pub fn from_encrypted_skey(text: &str, passphrase: &str) -> Result<Option<SecretKey>, String> {
+        EncryptedKey::parse(text)?.open(passphrase)
+    }
+
+    /// Loads a private key file, refusing one that group or others can read. An encrypted
+    /// file is refused with [`KeyError::NeedsPassphrase`]: use [`SecretKey::load_with`].
     pub fn load(path: &Path) -> Result<SecretKey, KeyError> {
-        let meta = fs::metadata(path).map_err(|source| KeyError::Io {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?;
-        check_owner_only(path, &meta)?;
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(|source| KeyError::Io {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?);
-        SecretKey::from_skey(key_line(&text)).map_err(|reason| KeyError::Malformed {
+        SecretKey::load_with(path, || {
+            Err(KeyError::NeedsPassphrase {
+                path: path.to_owned(),
+            })
+        })
+    }
+
+    /// Loads a private key file, refusing one that group or others can read; if it is
+    /// encrypted, `passphrase` is asked for the passphrase (and only then).
+    pub fn load_with(
+        path: &Path,
+        passphrase: impl FnOnce() -> Result<Passphrase, KeyError>,
+    ) -> Result<SecretKey, KeyError> {
+        let text = read_owner_only(path)?;
+        let line = key_line(&text);
+        let malformed = |reason| KeyError::Malformed {
             path: path.to_owned(),
             expected: "private key",
             reason,
-        })
+        };
+        if !line.starts_with(ENCRYPTED_KEY_PREFIX) {
+            return SecretKey::from_skey(line).map_err(malformed);
+        }
+        // Check the form before asking for a passphrase.
+        let sealed = EncryptedKey::parse(line).map_err(malformed)?;
+        let pass = passphrase()?;
+        match sealed.open(&pass) {
+            Ok(Some(key)) => Ok(key),
+            Ok(None) => Err(KeyError::WrongPassphrase {
+                path: path.to_owned(),
+            }),
+            Err(reason) => Err(malformed(reason)),
+        }
     }
 
     /// Writes the private key to `path` (created owner-only, never overwritten), with a
     /// comment header; `test_only` adds the demo-key marker.
     pub fn save(&self, path: &Path, test_only: bool) -> Result<(), KeyError> {
-        let mut text = String::from(
+        let mut text = Zeroizing::new(String::with_capacity(512));
+        text.push_str(
             "# disclosure-ledger private signing key. Keep it secret: owner-only permissions (600).\n",
         );
         if test_only {
-            text.push_str(&format!(
-                "# {TEST_ONLY_MARKER}: published with the project; never use it as a trust root.\n"
-            ));
+            let _ = writeln!(
+                text,
+                "# {TEST_ONLY_MARKER}: published with the project; never use it as a trust root."
+            );
         }
-        let mut text = Zeroizing::new(text);
         text.push_str(&self.to_skey());
+        text.push('\n');
+        write_new_file(path, text.as_bytes(), 0o600)
+    }
+
+    /// Writes the private key to `path` encrypted with `passphrase` (created owner-only, never
+    /// overwritten). Refuses a passphrase shorter than [`MIN_PASSPHRASE_CHARS`].
+    pub fn save_encrypted(&self, path: &Path, passphrase: &str) -> Result<(), KeyError> {
+        self.save_encrypted_with_cost(path, passphrase, SCRYPT_LOG_N)
+    }
+
+    /// [`SecretKey::save_encrypted`] with a chosen scrypt cost (tests use a low one).
+    pub fn save_encrypted_with_cost(
+        &self,
+        path: &Path,
+        passphrase: &str,
+        log_n: u8,
+    ) -> Result<(), KeyError> {
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(KeyError::Passphrase(format!(
+                "use at least {MIN_PASSPHRASE_CHARS} characters; a short passphrase is quickly \
+                 guessed by anyone who copies the key file"
+            )));
+        }
+        let mut text = Zeroizing::new(String::with_capacity(512));
+        text.push_str(
+            "# disclosure-ledger private signing key, encrypted with a passphrase (scrypt, \
+             ChaCha20-Poly1305; docs/FORMAT.md §9).\n# Keep it owner-only (600) all the same.\n",
+        );
+        text.push_str(&self.to_encrypted_skey(passphrase, log_n)?);
         text.push('\n');
         write_new_file(path, text.as_bytes(), 0o600)
     }
@@ -412,6 +599,213 @@ fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> 
         })
 }
 
+/// An encrypted key line, parsed and checked but not yet opened.
+struct EncryptedKey<'a> {
+    name: &'a str,
+    id_hex: &'a str,
+    log_n: u8,
+    /// Everything before the base64: the associated data.
+    header: &'a str,
+    /// salt ‖ nonce ‖ ciphertext ‖ tag.
+    sealed: Vec<u8>,
+}
+
+impl<'a> EncryptedKey<'a> {
+    fn parse(text: &'a str) -> Result<EncryptedKey<'a>, String> {
+        let line = text.trim();
+        let rest = line
+            .strip_prefix(ENCRYPTED_KEY_PREFIX)
+            .ok_or("expected it to start with ENCRYPTED+KEY+")?;
+        let parts: Vec<&str> = rest.splitn(5, '+').collect();
+        let [name, id_hex, scheme, log_n, b64] = parts[..] else {
+            return Err(format!(
+                "expected {ENCRYPTED_KEY_PREFIX}<name>+<keyid>+{ENCRYPTION_SCHEME}+<log2 N>+<base64>"
+            ));
+        };
+        check_name(name).map_err(|e| e.to_string())?;
+        if scheme != ENCRYPTION_SCHEME {
+            return Err(format!(
+                "encryption scheme {scheme:?} is not supported (this build reads \
+                 {ENCRYPTION_SCHEME})"
+            ));
+        }
+        // Checked before any work, so a forged cost cannot make us allocate or spin.
+        let log_n: u8 = log_n
+            .parse()
+            .ok()
+            .filter(|n| SCRYPT_LOG_N_RANGE.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "scrypt cost {log_n:?} is not between {} and {}",
+                    SCRYPT_LOG_N_RANGE.start(),
+                    SCRYPT_LOG_N_RANGE.end()
+                )
+            })?;
+        let sealed = BASE64
+            .decode(b64)
+            .map_err(|e| format!("the sealed key is not valid base64 ({e})"))?;
+        if sealed.len() != SALT_LEN + NONCE_LEN + PAYLOAD_LEN + TAG_LEN {
+            return Err(format!(
+                "the sealed key is {} bytes, not {}",
+                sealed.len(),
+                SALT_LEN + NONCE_LEN + PAYLOAD_LEN + TAG_LEN
+            ));
+        }
+        Ok(EncryptedKey {
+            name,
+            id_hex,
+            log_n,
+            header: &line[..line.len() - b64.len()],
+            sealed,
+        })
+    }
+
+    /// Derives the key from `passphrase` and opens the payload; `Ok(None)` if the tag does not
+    /// verify.
+    fn open(&self, passphrase: &str) -> Result<Option<SecretKey>, String> {
+        let (salt, rest) = self.sealed.split_at(SALT_LEN);
+        let (nonce, rest) = rest.split_at(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at(PAYLOAD_LEN);
+        let cipher = cipher_for(passphrase, salt, self.log_n).map_err(|e| e.to_string())?;
+        let mut payload = Zeroizing::new(ciphertext.to_vec());
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at NONCE_LEN");
+        let tag: [u8; TAG_LEN] = tag.try_into().expect("split at TAG_LEN");
+        // The AEAD checks the tag (in constant time) before it decrypts anything.
+        if cipher
+            .decrypt_inout_detached(
+                &Nonce::from(nonce),
+                self.header.as_bytes(),
+                (&mut payload[..]).into(),
+                &tag.into(),
+            )
+            .is_err()
+        {
+            return Ok(None);
+        }
+        SecretKey::from_payload(self.name, self.id_hex, &payload).map(Some)
+    }
+}
+
+/// The ChaCha20-Poly1305 cipher keyed by scrypt(passphrase, salt) at cost 2^`log_n`.
+fn cipher_for(passphrase: &str, salt: &[u8], log_n: u8) -> Result<ChaCha20Poly1305, KeyError> {
+    let params = scrypt::Params::new(log_n, SCRYPT_R, SCRYPT_P)
+        .map_err(|_| KeyError::Passphrase(format!("scrypt cost 2^{log_n} is not usable")))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(passphrase.as_bytes(), salt, &params, &mut key[..])
+        .map_err(|_| KeyError::Passphrase("key derivation failed".into()))?;
+    Ok(ChaCha20Poly1305::new(&(*key).into()))
+}
+
+/// Reads a file that must be readable by its owner only (a private key, a passphrase file).
+/// The permissions are checked on the open file, so the file checked is the file read; the text
+/// goes into a buffer sized up front and wiped when dropped.
+fn read_owner_only(path: &Path) -> Result<Zeroizing<String>, KeyError> {
+    let io = |source| KeyError::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    check_owner_only(path, &meta)?;
+    // A key file is one short line and comments; anything large is not one.
+    const MAX_KEY_FILE: u64 = 64 * 1024;
+    if meta.len() > MAX_KEY_FILE {
+        return Err(KeyError::Malformed {
+            path: path.to_owned(),
+            expected: "private key",
+            reason: format!("it is {} bytes, far more than a key file", meta.len()),
+        });
+    }
+    let mut text = Zeroizing::new(String::with_capacity(meta.len() as usize + 1));
+    (&mut file)
+        .take(MAX_KEY_FILE)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    Ok(text)
+}
+
+/// The passphrase given in the environment: the first line of the owner-only file named by
+/// [`PASSPHRASE_FILE_ENV`], else [`PASSPHRASE_ENV`]; `None` if neither is set.
+pub fn passphrase_from_env() -> Result<Option<Passphrase>, KeyError> {
+    if let Some(file) = std::env::var_os(PASSPHRASE_FILE_ENV) {
+        let path = PathBuf::from(file);
+        let text = read_owner_only(&path).map_err(|e| match e {
+            KeyError::TooOpen { path, mode } => KeyError::Passphrase(format!(
+                "{} can be read by other users (mode {mode:o}); restrict it with `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )),
+            other => KeyError::Passphrase(format!("{PASSPHRASE_FILE_ENV}: {other}")),
+        })?;
+        let line = text.split('\n').next().unwrap_or("");
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            return Err(KeyError::Passphrase(format!(
+                "the first line of {} is empty",
+                path.display()
+            )));
+        }
+        return Ok(Some(Zeroizing::new(line.to_owned())));
+    }
+    match std::env::var(PASSPHRASE_ENV) {
+        Ok(p) if !p.is_empty() => Ok(Some(Zeroizing::new(p))),
+        _ => Ok(None),
+    }
+}
+
+/// Asks for a passphrase on the terminal without echo (twice when `confirm`, for a new key);
+/// `None` when standard input is not a terminal, so nothing can be asked.
+pub fn ask_passphrase(prompt: &str, confirm: bool) -> Result<Option<Passphrase>, KeyError> {
+    use std::io::IsTerminal as _;
+    use subtle::ConstantTimeEq as _;
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .map_err(|e| KeyError::Passphrase(format!("cannot read it from the terminal: {e}")))
+    };
+    let first = read(prompt)?;
+    if confirm {
+        let again = read("Repeat the passphrase: ")?;
+        if !bool::from(first.as_bytes().ct_eq(again.as_bytes())) {
+            return Err(KeyError::Passphrase(
+                "the two passphrases differ; nothing was written".into(),
+            ));
+        }
+    }
+    Ok(Some(first))
+}
+
+/// The passphrase to open the encrypted key file `path`: from the environment
+/// ([`passphrase_from_env`]), else asked on the terminal, else [`KeyError::NeedsPassphrase`].
+pub fn passphrase_for(path: &Path) -> Result<Passphrase, KeyError> {
+    if let Some(p) = passphrase_from_env()? {
+        return Ok(p);
+    }
+    ask_passphrase(&format!("Passphrase for {}: ", path.display()), false)?.ok_or_else(|| {
+        KeyError::NeedsPassphrase {
+            path: path.to_owned(),
+        }
+    })
+}
+
+/// The passphrase for a new encrypted key: from the environment, else asked twice on the
+/// terminal.
+pub fn new_passphrase() -> Result<Passphrase, KeyError> {
+    if let Some(p) = passphrase_from_env()? {
+        return Ok(p);
+    }
+    ask_passphrase("Passphrase for the new key: ", true)?.ok_or_else(|| {
+        KeyError::Passphrase(format!(
+            "--encrypt needs a passphrase: set {PASSPHRASE_FILE_ENV} to an owner-only file \
+             holding it, or run dledger in a terminal to be asked for it"
+        ))
+    })
+}
+
 fn check_owner_only(path: &Path, meta: &fs::Metadata) -> Result<(), KeyError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
@@ -485,5 +879,139 @@ mod tests {
         assert!(err.to_string().contains("chmod 600"), "{err}");
         let vkey = save_public(key.public(), dir.path()).unwrap();
         assert_eq!(&PublicKey::load(&vkey).unwrap(), key.public());
+    }
+
+    /// The lowest accepted cost keeps these tests fast; the format is the same.
+    const TEST_LOG_N: u8 = 10;
+    const PASS: &str = "correct horse battery staple";
+
+    fn pass(p: &str) -> impl FnOnce() -> Result<Passphrase, KeyError> + '_ {
+        move || Ok(Zeroizing::new(p.to_owned()))
+    }
+
+    #[test]
+    fn encrypted_keys_round_trip_and_bind_their_header() {
+        let key = SecretKey::from_seed("ico-2024", &[7; 32]).unwrap();
+        let text = key.to_encrypted_skey(PASS, TEST_LOG_N).unwrap();
+        let prefix = format!(
+            "ENCRYPTED+KEY+ico-2024+{}+scrypt-chacha20poly1305+10+",
+            key.public().key_id
+        );
+        assert!(text.starts_with(&prefix), "{}", text.as_str());
+        // Fresh salt and nonce every time.
+        assert_ne!(*text, *key.to_encrypted_skey(PASS, TEST_LOG_N).unwrap());
+        let back = SecretKey::from_encrypted_skey(&text, PASS)
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.public(), key.public());
+        assert_eq!(*back.to_skey(), *key.to_skey());
+        assert!(
+            SecretKey::from_encrypted_skey(&text, "wrong passphrase")
+                .unwrap()
+                .is_none()
+        );
+        // Every part of the header is bound to the ciphertext.
+        let swap = |from: &str, to: &str| text.replacen(from, to, 1);
+        for altered in [
+            swap("ico-2024", "ico-2025"),
+            swap("+10+", "+11+"),
+            swap(&key.public().key_id.to_hex(), "00000000"),
+        ] {
+            assert!(
+                !matches!(SecretKey::from_encrypted_skey(&altered, PASS), Ok(Some(_))),
+                "{altered}"
+            );
+        }
+        // So is every byte of the sealed part.
+        let b64_at = prefix.len();
+        let mut sealed = BASE64.decode(&text[b64_at..]).unwrap();
+        for i in [0, 40, 50, sealed.len() - 1] {
+            sealed[i] ^= 1;
+            let altered = format!("{}{}", &text[..b64_at], BASE64.encode(&sealed));
+            assert!(matches!(
+                SecretKey::from_encrypted_skey(&altered, PASS),
+                Ok(None)
+            ));
+            sealed[i] ^= 1;
+        }
+    }
+
+    #[test]
+    fn encrypted_keys_refuse_costs_outside_the_range_before_any_work() {
+        let key = SecretKey::from_seed("t", &[1; 32]).unwrap();
+        assert!(key.to_encrypted_skey(PASS, 9).is_err());
+        assert!(key.to_encrypted_skey(PASS, 21).is_err());
+        let text = key.to_encrypted_skey(PASS, TEST_LOG_N).unwrap();
+        for cost in ["9", "21", "64", "255", "-1", "", "1e3"] {
+            let forged = text.replacen("+10+", &format!("+{cost}+"), 1);
+            let err = SecretKey::from_encrypted_skey(&forged, PASS).unwrap_err();
+            assert!(err.contains("scrypt cost"), "{cost}: {err}");
+        }
+        for bad in [
+            "ENCRYPTED+KEY+t",
+            "ENCRYPTED+KEY+t+00000000+aes+10+AAAA",
+            "ENCRYPTED+KEY+t+00000000+scrypt-chacha20poly1305+10+AAAA",
+            "ENCRYPTED+KEY+t+00000000+scrypt-chacha20poly1305+10+!!",
+        ] {
+            assert!(SecretKey::from_encrypted_skey(bad, PASS).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn encrypted_key_files_are_owner_only_and_ask_for_the_passphrase_last() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = SecretKey::generate("ofcom-2025").unwrap();
+        let path = dir.path().join("ofcom.key");
+        assert!(matches!(
+            key.save_encrypted_with_cost(&path, "short", TEST_LOG_N),
+            Err(KeyError::Passphrase(_))
+        ));
+        assert!(!path.exists());
+        key.save_encrypted_with_cost(&path, PASS, TEST_LOG_N)
+            .unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("PRIVATE+KEY"), "{text}");
+        assert!(matches!(
+            SecretKey::load(&path),
+            Err(KeyError::NeedsPassphrase { .. })
+        ));
+        assert!(matches!(
+            SecretKey::load_with(&path, pass("not the passphrase")),
+            Err(KeyError::WrongPassphrase { .. })
+        ));
+        let loaded = SecretKey::load_with(&path, pass(PASS)).unwrap();
+        assert_eq!(loaded.public(), key.public());
+        // A plain key never asks.
+        let plain = dir.path().join("plain.key");
+        key.save(&plain, false).unwrap();
+        let loaded = SecretKey::load_with(&plain, || panic!("asked for a passphrase")).unwrap();
+        assert_eq!(loaded.public(), key.public());
+        // Permissions are checked before anything else, for every group or other bit.
+        for mode in [0o640, 0o604, 0o620, 0o660, 0o644, 0o700 | 0o004] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let err = SecretKey::load_with(&path, || panic!("asked for a passphrase")).unwrap_err();
+            assert!(matches!(err, KeyError::TooOpen { .. }), "{mode:o}: {err}");
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(SecretKey::load_with(&path, pass(PASS)).is_ok());
+        assert!(matches!(
+            key.save_encrypted_with_cost(&path, PASS, TEST_LOG_N),
+            Err(KeyError::Exists { .. })
+        ));
+    }
+
+    #[test]
+    fn oversized_key_files_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.key");
+        write_new_file(&path, &vec![b'#'; 100_000], 0o600).unwrap();
+        let err = SecretKey::load(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("far more than a key file"),
+            "{err}"
+        );
     }
 }

@@ -437,6 +437,10 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
+        // A key that may not sign is refused before the write lock is taken: opening the file
+        // for writing rewrites its header, and refused input must leave it byte-for-byte
+        // unchanged (tests/keys_e2e.rs).
+        self.party_of(key)?;
         let mut batch = self.begin()?;
         batch.push_many(pending.into_iter().map(|p| (p, key)).collect(), now)?;
         batch.commit()

@@ -199,6 +199,11 @@ pub struct KeygenArgs {
     /// Directory for the public key file NAME.vkey.
     #[arg(long, default_value = "keys")]
     pub public_dir: PathBuf,
+    /// Encrypt the private key with a passphrase (scrypt, ChaCha20-Poly1305), read from the
+    /// owner-only file named by DLEDGER_PASSPHRASE_FILE, else DLEDGER_PASSPHRASE, else asked
+    /// twice on the terminal. Commands that sign with the key ask for it the same way.
+    #[arg(long)]
+    pub encrypt: bool,
 }
 
 /// `disclose`.

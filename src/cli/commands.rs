@@ -127,7 +127,10 @@ impl Ctx {
 }
 
 fn load_key(path: &Path) -> Result<SecretKey> {
-    Ok(SecretKey::load(path)?)
+    // An encrypted key asks for its passphrase (environment, else terminal) only when opened.
+    Ok(SecretKey::load_with(path, || {
+        disclosure_ledger::keys::passphrase_for(path)
+    })?)
 }
 
 fn default_party_name(id: &str) -> &str {
@@ -202,11 +205,21 @@ fn keygen(a: KeygenArgs) -> Result<Status> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("{}.key", a.name)));
-    key.save(&out, false)?;
+    if a.encrypt {
+        let passphrase = disclosure_ledger::keys::new_passphrase()?;
+        key.save_encrypted(&out, &passphrase)?;
+    } else {
+        key.save(&out, false)?;
+    }
     let public = save_public(key.public(), &a.public_dir)?;
     println!(
-        "Private key: {} (owner-only; keep it secret, never commit it)",
-        out.display()
+        "Private key: {} (owner-only{}; keep it secret, never commit it)",
+        out.display(),
+        if a.encrypt {
+            ", encrypted with your passphrase"
+        } else {
+            ""
+        }
     );
     println!("Public key:  {}", public.display());
     println!("Key id:      {}", key.public().key_id);

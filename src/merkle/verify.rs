@@ -12,7 +12,8 @@ use crate::hash::{Digest, node_hash};
 /// above it.
 fn inclusion_proof_len(index: u64, size: u64) -> usize {
     let inner = 64 - (index ^ (size - 1)).leading_zeros();
-    let border = (index >> inner).count_ones();
+    // `inner` is 64 when the paths split at the top bit (size > 2^63): nothing is left above.
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones();
     (inner + border) as usize
 }
 
@@ -20,7 +21,7 @@ fn inclusion_proof_len(index: u64, size: u64) -> usize {
 /// (`0 < size1 < size2`).
 fn consistency_proof_len(size1: u64, size2: u64) -> usize {
     let inner = 64 - ((size1 - 1) ^ (size2 - 1)).leading_zeros();
-    let border = ((size1 - 1) >> inner).count_ones();
+    let border = (size1 - 1).checked_shr(inner).unwrap_or(0).count_ones();
     let shift = size1.trailing_zeros();
     // The hash of the old tree's largest right-most complete subtree is sent
     // unless the old tree is that subtree (size1 a power of two).
