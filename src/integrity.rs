@@ -46,11 +46,13 @@ pub enum IntegrityKind {
     BadCheckpoint,
     /// A stored checkpoint's root differs from the log's root at its size: a fork.
     CheckpointMismatch,
+    /// A field value in the vault does not match the commitment in its entry.
+    VaultMismatch,
 }
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 16] = [
+    pub const ALL: [IntegrityKind; 17] = [
         IntegrityKind::Undecodable,
         IntegrityKind::HashMismatch,
         IntegrityKind::SequenceGap,
@@ -67,6 +69,7 @@ impl IntegrityKind {
         IntegrityKind::TreeMismatch,
         IntegrityKind::BadCheckpoint,
         IntegrityKind::CheckpointMismatch,
+        IntegrityKind::VaultMismatch,
     ];
 
     /// Stable kebab-case code.
@@ -88,6 +91,7 @@ impl IntegrityKind {
             IntegrityKind::TreeMismatch => "tree-mismatch",
             IntegrityKind::BadCheckpoint => "bad-checkpoint",
             IntegrityKind::CheckpointMismatch => "checkpoint-mismatch",
+            IntegrityKind::VaultMismatch => "vault-mismatch",
         }
     }
 
@@ -162,6 +166,12 @@ impl IntegrityKind {
             IntegrityKind::BadCheckpoint => {
                 "A stored checkpoint cannot be read, is for another ledger, or is not signed by a \
                  key its party held at that size. It proves nothing; find out where it came from."
+            }
+            IntegrityKind::VaultMismatch => {
+                "A field value kept in the vault (outside the signed log) does not match the \
+                 salted commitment recorded in its entry, so the value was changed after it was \
+                 recorded. The entry itself is intact; do not open that field in evidence until \
+                 the value is restored from a backup."
             }
             IntegrityKind::CheckpointMismatch => {
                 "A checkpoint signed for this ledger commits to a different history than the \

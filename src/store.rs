@@ -200,6 +200,11 @@ pub struct StoredRecord {
     pub signature: Option<[u8; 64]>,
     /// Entry hash stored beside the entry, if one is stored.
     pub stored_hash: Option<[u8; 32]>,
+    /// The vault items (field name, salt ‖ value) stored for this entry.
+    pub vault: Vec<VaultItem>,
+    /// The Merkle stored hashes written with this entry (its leaf hash, then the complete
+    /// subtrees it closed), in index order, with their indexes.
+    pub tree: Vec<(u64, [u8; 32])>,
 }
 
 /// One vault item: a field's name and its salt (32 bytes) followed by its value.
@@ -575,6 +580,46 @@ impl Store {
             };
             let mut sig_ahead = next_sig()?;
             let mut hash_ahead = next_hash()?;
+            // The vault (keyed by seq, field) and the Merkle hashes (written in record order) are
+            // walked alongside too, so a verifier can check them in the same single pass.
+            let vault = txn.open_table(VAULT).ok();
+            let mut vault_iter = match &vault {
+                Some(t) => Some(
+                    t.range((from, "")..)
+                        .map_err(store_err("reading the vault"))?,
+                ),
+                None => None,
+            };
+            let mut next_vault = || -> Result<Option<(u64, VaultItem)>, StoreError> {
+                match vault_iter.as_mut() {
+                    None => Ok(None),
+                    Some(it) => it
+                        .next()
+                        .transpose()
+                        .map(|o| {
+                            o.map(|(k, v)| {
+                                let (seq, name) = k.value();
+                                (seq, (name.to_owned(), v.value().to_vec()))
+                            })
+                        })
+                        .map_err(store_err("reading the vault")),
+                }
+            };
+            let tree = txn
+                .open_table(TREE)
+                .map_err(store_err("opening the Merkle hashes table"))?;
+            let mut tree_iter = tree
+                .range(merkle::stored_hash_index(0, from)..)
+                .map_err(store_err("reading Merkle hashes"))?;
+            let mut next_tree = || -> Result<Option<(u64, [u8; 32])>, StoreError> {
+                tree_iter
+                    .next()
+                    .transpose()
+                    .map(|o| o.map(|(k, v)| (k.value(), *v.value())))
+                    .map_err(store_err("reading Merkle hashes"))
+            };
+            let mut vault_ahead = next_vault()?;
+            let mut tree_ahead = next_tree()?;
             for item in range {
                 let (k, v) = item.map_err(store_err("reading entries"))?;
                 let key = k.value();
@@ -586,11 +631,37 @@ impl Store {
                     hash_ahead = next_hash()?;
                 }
                 let stored_hash = hash_ahead.filter(|(hk, _)| *hk == key).map(|(_, h)| h);
+                while vault_ahead.as_ref().is_some_and(|(vk, _)| *vk < key) {
+                    vault_ahead = next_vault()?;
+                }
+                let mut vault_items = Vec::new();
+                while vault_ahead.as_ref().is_some_and(|(vk, _)| *vk == key) {
+                    if let Some((_, item)) = vault_ahead.take() {
+                        vault_items.push(item);
+                    }
+                    vault_ahead = next_vault()?;
+                }
+                // Record `key` wrote 1 + (trailing ones of key) hashes from its leaf's index.
+                let first = merkle::stored_hash_index(0, key);
+                let count = 1 + u64::from((key + 1).trailing_zeros());
+                while tree_ahead.is_some_and(|(i, _)| i < first) {
+                    tree_ahead = next_tree()?;
+                }
+                let mut tree_hashes = Vec::new();
+                while let Some((i, h)) = tree_ahead {
+                    if i >= first + count {
+                        break;
+                    }
+                    tree_hashes.push((i, h));
+                    tree_ahead = next_tree()?;
+                }
                 let record = StoredRecord {
                     key,
                     bytes: v.value().to_vec(),
                     signature,
                     stored_hash,
+                    vault: vault_items,
+                    tree: tree_hashes,
                 };
                 match outside_engine(|| visit(record)) {
                     Ok(Ok(())) => {}

@@ -182,34 +182,35 @@ pub fn verify_ledger(
     let mut engine = PolicyEngine::new();
     let mut flags = Vec::new();
     let mut disclosures = 0u64;
-    let mut judge = |v: &Verifier, key: u64, entry: &Entry| -> Result<(), VerifyError> {
-        match &entry.body {
-            Body::Disclosure(d) => {
-                disclosures += 1;
-                let values = if d.category.kind() == CategoryKind::ThemeOnly {
-                    Some(vault_values(store, key)?)
-                } else {
-                    None
-                };
-                flags.extend(engine.judge(
-                    entry.seq,
-                    entry.recorded_at,
-                    d,
-                    v.registers(),
-                    values.as_deref(),
-                ));
+    let mut judge =
+        |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
+            match &entry.body {
+                Body::Disclosure(d) => {
+                    disclosures += 1;
+                    let values = if d.category.kind() == CategoryKind::ThemeOnly {
+                        Some(values_of(&r.vault))
+                    } else {
+                        None
+                    };
+                    flags.extend(engine.judge(
+                        entry.seq,
+                        entry.recorded_at,
+                        d,
+                        v.registers(),
+                        values.as_deref(),
+                    ));
+                }
+                Body::Genesis(g) => {
+                    flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, &g.policy))
+                }
+                Body::PolicyAdopted(p) => {
+                    flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, p))
+                }
+                _ => {}
             }
-            Body::Genesis(g) => {
-                flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, &g.policy))
-            }
-            Body::PolicyAdopted(p) => {
-                flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, p))
-            }
-            _ => {}
-        }
-        Ok(())
-    };
-    stream(store, &mut v, |v, key, entry| judge(v, key, entry))?;
+            Ok(())
+        };
+    stream(store, &mut v, |v, r, entry| judge(v, r, entry))?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
@@ -283,6 +284,15 @@ fn check_tree_and_checkpoints(
         }
     }
     Ok(())
+}
+
+/// Vault items as (field name, value text).
+fn values_of(items: &[crate::store::VaultItem]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter(|(_, v)| v.len() >= 32)
+        .map(|(name, v)| (name.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
+        .collect()
 }
 
 /// The field values the vault still holds for entry `seq`, as text.
@@ -433,6 +443,8 @@ pub struct Verifier {
     wanted_roots: BTreeMap<u64, Option<Digest>>,
     /// Signatures queued for checking.
     pending_signatures: Vec<SignatureJob>,
+    /// The Merkle hashes the last record pushed should have stored.
+    last_stored: Vec<Digest>,
 }
 
 impl Verifier {
@@ -460,7 +472,54 @@ impl Verifier {
             compact: CompactRange::new(),
             wanted_roots: BTreeMap::new(),
             pending_signatures: Vec::new(),
+            last_stored: Vec::new(),
             unknown_key_uses: Vec::new(),
+        }
+    }
+
+    /// Checks what is stored beside the last record pushed: the Merkle hashes it wrote, and the
+    /// vault's field values against the entry's commitments.
+    pub fn check_stored(&mut self, r: &crate::store::StoredRecord, entry: &Entry) {
+        let first = crate::merkle::stored_hash_index(0, r.key);
+        let expected: Vec<(u64, Digest)> =
+            (first..).zip(self.last_stored.iter().copied()).collect();
+        if r.tree != expected {
+            let bad = expected
+                .iter()
+                .find(|e| !r.tree.contains(e))
+                .map_or(first, |(i, _)| *i);
+            self.fail(
+                r.key,
+                IntegrityKind::TreeMismatch,
+                format!("the Merkle hash stored at index {bad} for this entry is missing or wrong"),
+            );
+        }
+        let disclosures: Vec<&crate::model::Disclosure> = match &entry.body {
+            Body::Disclosure(d) => vec![d],
+            Body::Correction(c) => c.replacement.iter().collect(),
+            _ => Vec::new(),
+        };
+        for (name, item) in &r.vault {
+            let commitment = disclosures
+                .iter()
+                .flat_map(|d| d.fields.iter())
+                .find(|f| f.name.as_str() == name)
+                .map(|f| f.commitment);
+            let ok = match (commitment, item.split_first_chunk::<32>()) {
+                (Some(c), Some((salt, value))) => {
+                    crate::hash::field_commitment(salt, name, value) == c
+                }
+                _ => false,
+            };
+            if !ok {
+                self.fail(
+                    r.key,
+                    IntegrityKind::VaultMismatch,
+                    format!(
+                        "the vault's value of field {name} does not match the entry's commitment"
+                    ),
+                );
+            }
         }
     }
 
@@ -543,7 +602,7 @@ impl Verifier {
         }
         self.expected = key + 1;
         let hash = prepared.hash;
-        self.compact.push(hash.0);
+        self.last_stored = self.compact.push_recording(hash.0);
         if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
             *slot = Some(self.compact.root());
         }
@@ -728,7 +787,7 @@ pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, Ver
 fn stream(
     store: &Store,
     v: &mut Verifier,
-    mut each: impl FnMut(&Verifier, u64, &Entry) -> Result<(), VerifyError>,
+    mut each: impl FnMut(&Verifier, &crate::store::StoredRecord, &Entry) -> Result<(), VerifyError>,
 ) -> Result<(), VerifyError> {
     // This thread reads, decodes and checks entries in ledger order; signatures, the costly
     // part, are checked by rayon's worker threads in batches of SIGNATURES_PER_TASK, in parallel
@@ -773,7 +832,8 @@ fn stream(
                 r.signature.as_ref(),
                 r.stored_hash.as_ref(),
             ) {
-                each(v, r.key, &entry)?;
+                v.check_stored(r, &entry);
+                each(v, r, &entry)?;
             }
             if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
                 dispatch(v, outstanding);

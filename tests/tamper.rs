@@ -14,7 +14,7 @@ use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::model::{Body, Entry, EntryHash, Seq, Signer, ThemeDeclared, ThemeId};
 use disclosure_ledger::store::{Access, NewRecord, Store};
 use disclosure_ledger::verify::{VerifyOptions, verify_store};
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 // Table layout from docs/FORMAT.md, "The ledger file".
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
@@ -134,7 +134,11 @@ fn flipped_byte_with_recomputed_hash() {
     assert_fails_at(
         &path,
         200,
-        &[IntegrityKind::BadSignature, IntegrityKind::Undecodable],
+        &[
+            IntegrityKind::BadSignature,
+            IntegrityKind::Undecodable,
+            IntegrityKind::TreeMismatch,
+        ],
     );
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let report = verify_store(&store, &VerifyOptions::default())
@@ -281,4 +285,51 @@ fn entry_signed_with_revoked_key_after_revocation() {
     assert_eq!(report.failures.len(), 1, "{:#?}", report.failures);
     assert_eq!(report.failures[0].seq, Seq(n));
     assert_eq!(report.failures[0].kind, IntegrityKind::KeyRevoked);
+}
+
+#[test]
+fn changed_vault_value() {
+    // The vault is outside the signed log, but every value in it is checked against its
+    // entry's commitment.
+    const VAULT: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("vault");
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_copy(dir.path());
+    let db = Database::open(&path).unwrap();
+    let txn = db.begin_write().unwrap();
+    let seq = {
+        let mut t = txn.open_table(VAULT).unwrap();
+        let (seq, name, mut value) = {
+            let mut it = t.range((100u64, "")..).unwrap();
+            let (k, v) = it.next().unwrap().unwrap();
+            (k.value().0, k.value().1.to_owned(), v.value().to_vec())
+        };
+        let last = value.len() - 1;
+        value[last] ^= 0x01;
+        t.insert((seq, name.as_str()), value.as_slice()).unwrap();
+        seq
+    };
+    txn.commit().unwrap();
+    drop(db);
+    assert_fails_at(&path, seq, &[IntegrityKind::VaultMismatch]);
+}
+
+#[test]
+fn changed_merkle_interior_hash() {
+    const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_copy(dir.path());
+    // Entry #255 closes complete subtrees (255 = 0b11111111): its second stored hash is an
+    // interior node of the tree.
+    let index = disclosure_ledger::merkle::stored_hash_index(0, 255) + 1;
+    let db = Database::open(&path).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut t = txn.open_table(TREE).unwrap();
+        let mut h = *t.get(index).unwrap().unwrap().value();
+        h[0] ^= 0xff;
+        t.insert(index, &h).unwrap();
+    }
+    txn.commit().unwrap();
+    drop(db);
+    assert_fails_at(&path, 255, &[IntegrityKind::TreeMismatch]);
 }

@@ -27,16 +27,25 @@ impl CompactRange {
 
     /// Appends a leaf hash.
     pub fn push(&mut self, leaf: Digest) {
+        self.push_recording(leaf);
+    }
+
+    /// Appends a leaf hash and returns what a log stores for it: the leaf hash, then the root
+    /// of every complete subtree it closes (the same as `stored_hashes`).
+    pub fn push_recording(&mut self, leaf: Digest) -> Vec<Digest> {
         let mut h = leaf;
+        let mut produced = vec![leaf];
         let mut n = self.size;
         // Each trailing 1 bit of the old size is a complete subtree the new leaf closes.
         while n & 1 == 1 {
             let left = self.stack.pop().expect("one stacked subtree per set bit");
             h = node_hash(&left, &h);
+            produced.push(h);
             n >>= 1;
         }
         self.stack.push(h);
         self.size += 1;
+        produced
     }
 
     /// The RFC 6962 root of the leaves pushed so far.
