@@ -287,22 +287,12 @@ fn check_tree_and_checkpoints(
 }
 
 /// Vault items as (field name, value text).
-fn values_of(items: &[crate::store::VaultItem]) -> Vec<(String, String)> {
+pub fn values_of(items: &[crate::store::VaultItem]) -> Vec<(String, String)> {
     items
         .iter()
         .filter(|(_, v)| v.len() >= 32)
         .map(|(name, v)| (name.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
         .collect()
-}
-
-/// The field values the vault still holds for entry `seq`, as text.
-pub fn vault_values(store: &Store, seq: u64) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(store
-        .vault_items(seq)?
-        .into_iter()
-        .filter(|(_, v)| v.len() >= 32)
-        .map(|(name, v)| (name, String::from_utf8_lossy(&v[32..]).into_owned()))
-        .collect())
 }
 
 /// Why verification could not run at all (as opposed to finding failures).

@@ -356,7 +356,7 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
         match &entry.body {
             Body::Disclosure(d) => {
                 let values = if d.category.kind() == CategoryKind::ThemeOnly {
-                    Some(crate::verify::vault_values(store, r.key)?)
+                    Some(crate::verify::values_of(&r.vault))
                 } else {
                     None
                 };
