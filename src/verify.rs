@@ -355,13 +355,56 @@ pub struct Verified {
 pub struct Prepared {
     hash: EntryHash,
     decoded: Result<Entry, codec::DecodeError>,
+    /// Fields whose vault value does not match the entry's commitment, when checked here.
+    vault_mismatches: Option<Vec<String>>,
 }
 
 /// Hashes and decodes one record's bytes (no state; safe to run on many threads).
 pub fn prepare(bytes: &[u8]) -> Prepared {
     let hash = EntryHash(leaf_hash(bytes));
     let decoded = codec::decode_entry(bytes);
-    Prepared { hash, decoded }
+    Prepared {
+        hash,
+        decoded,
+        vault_mismatches: None,
+    }
+}
+
+/// [`prepare`], plus the check of the record's vault values against the entry's commitments
+/// (a SHA-256 per field, so it is worth doing on all cores).
+pub fn prepare_record(r: &crate::store::StoredRecord) -> Prepared {
+    let mut p = prepare(&r.bytes);
+    if let Ok(entry) = &p.decoded {
+        p.vault_mismatches = Some(vault_mismatches(entry, &r.vault));
+    }
+    p
+}
+
+/// The names of fields whose vault value (salt ‖ value) does not match the commitment in
+/// `entry` (or that `entry` does not list at all).
+fn vault_mismatches(entry: &Entry, vault: &[crate::store::VaultItem]) -> Vec<String> {
+    let disclosures: Vec<&crate::model::Disclosure> = match &entry.body {
+        Body::Disclosure(d) => vec![d],
+        Body::Correction(c) => c.replacement.iter().collect(),
+        _ => Vec::new(),
+    };
+    vault
+        .iter()
+        .filter(|(name, item)| {
+            let commitment = disclosures
+                .iter()
+                .flat_map(|d| d.fields.iter())
+                .find(|f| f.name.as_str() == name)
+                .map(|f| f.commitment);
+            match (commitment, item.split_first_chunk::<32>()) {
+                (Some(c), Some((salt, value))) => {
+                    crate::hash::field_commitment(salt, name, value) != c
+                }
+                _ => true,
+            }
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// A signature waiting to be checked: checked in parallel batches by [`Verifier::check_signatures`].
@@ -435,6 +478,9 @@ pub struct Verifier {
     pending_signatures: Vec<SignatureJob>,
     /// The Merkle hashes the last record pushed should have stored.
     last_stored: Vec<Digest>,
+    /// Fields of the last record pushed whose vault value does not match its commitment, if
+    /// they were checked when it was prepared.
+    last_vault_mismatches: Option<Vec<String>>,
 }
 
 impl Verifier {
@@ -463,6 +509,7 @@ impl Verifier {
             wanted_roots: BTreeMap::new(),
             pending_signatures: Vec::new(),
             last_stored: Vec::new(),
+            last_vault_mismatches: None,
             unknown_key_uses: Vec::new(),
         }
     }
@@ -484,32 +531,17 @@ impl Verifier {
                 format!("the Merkle hash stored at index {bad} for this entry is missing or wrong"),
             );
         }
-        let disclosures: Vec<&crate::model::Disclosure> = match &entry.body {
-            Body::Disclosure(d) => vec![d],
-            Body::Correction(c) => c.replacement.iter().collect(),
-            _ => Vec::new(),
+        // Computed in `prepare_record` when the record was prepared there; else now.
+        let mismatches = match self.last_vault_mismatches.take() {
+            Some(m) => m,
+            None => vault_mismatches(entry, &r.vault),
         };
-        for (name, item) in &r.vault {
-            let commitment = disclosures
-                .iter()
-                .flat_map(|d| d.fields.iter())
-                .find(|f| f.name.as_str() == name)
-                .map(|f| f.commitment);
-            let ok = match (commitment, item.split_first_chunk::<32>()) {
-                (Some(c), Some((salt, value))) => {
-                    crate::hash::field_commitment(salt, name, value) == c
-                }
-                _ => false,
-            };
-            if !ok {
-                self.fail(
-                    r.key,
-                    IntegrityKind::VaultMismatch,
-                    format!(
-                        "the vault's value of field {name} does not match the entry's commitment"
-                    ),
-                );
-            }
+        for name in mismatches {
+            self.fail(
+                r.key,
+                IntegrityKind::VaultMismatch,
+                format!("the vault's value of field {name} does not match the entry's commitment"),
+            );
         }
     }
 
@@ -593,6 +625,7 @@ impl Verifier {
         self.expected = key + 1;
         let hash = prepared.hash;
         self.last_stored = self.compact.push_recording(hash.0);
+        self.last_vault_mismatches = prepared.vault_mismatches;
         if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
             *slot = Some(self.compact.root());
         }
@@ -813,7 +846,7 @@ fn stream(
                    outstanding: &mut usize|
      -> Result<(), VerifyError> {
         use rayon::prelude::*;
-        let prepared: Vec<Prepared> = chunk.par_iter().map(|r| prepare(&r.bytes)).collect();
+        let prepared: Vec<Prepared> = chunk.par_iter().map(prepare_record).collect();
         for (r, p) in chunk.iter().zip(prepared) {
             if let Some(entry) = v.push_prepared(
                 r.key,
