@@ -202,26 +202,25 @@ fn replaced_signature() {
     assert_fails_at(&path, 60, &[IntegrityKind::BadSignature]);
 }
 
-#[test]
-fn appended_entry_signed_by_unknown_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = common::sample_copy(dir.path());
-    let store = Store::open(&path, Access::ReadWrite).unwrap();
+/// Appends, bypassing dledger's checks, a well-formed theme declaration that chains to the last
+/// entry and is signed by `key` in the name of `party`, as someone holding that key could.
+/// Returns its sequence number.
+fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &str) -> u64 {
+    let store = Store::open(path, Access::ReadWrite).unwrap();
     let n = store.len().unwrap();
     let last = store.get(n - 1).unwrap().unwrap();
     let last_entry = decode_entry(&last.bytes).unwrap();
-    let intruder = SecretKey::from_seed("intruder", &[9; 32]).unwrap();
     let entry = Entry {
         version: disclosure_ledger::model::FORMAT_VERSION,
         seq: Seq(n),
         prev: EntryHash(leaf_hash(&last.bytes)),
         recorded_at: last_entry.recorded_at.plus_seconds(60),
         signer: Signer {
-            party: "OFCOM".parse().unwrap(),
-            key_id: intruder.public().key_id,
+            party: party.parse().unwrap(),
+            key_id: key.public().key_id,
         },
         body: Body::ThemeDeclared(ThemeDeclared {
-            id: ThemeId::new("forged-theme").unwrap(),
+            id: ThemeId::new(theme).unwrap(),
             title: "Forged".into(),
             description: String::new(),
         }),
@@ -231,12 +230,20 @@ fn appended_entry_signed_by_unknown_key() {
         .append(&[NewRecord {
             seq: n,
             hash: leaf_hash(&bytes),
-            signature: intruder.sign_entry(&bytes),
+            signature: key.sign_entry(&bytes),
             bytes,
             vault: vec![],
         }])
         .unwrap();
-    drop(store);
+    n
+}
+
+#[test]
+fn appended_entry_signed_by_unknown_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_copy(dir.path());
+    let intruder = SecretKey::from_seed("intruder", &[9; 32]).unwrap();
+    let n = append_forged(&path, "OFCOM", &intruder, "forged-theme");
     assert_fails_at(&path, n, &[IntegrityKind::UnknownKey]);
 }
 
@@ -248,36 +255,7 @@ fn entry_signed_with_revoked_key_after_revocation() {
     let path = common::sample_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
     let old = common::demo_key(&keys, "ico-2024");
-    let store = Store::open(&path, Access::ReadWrite).unwrap();
-    let n = store.len().unwrap();
-    let last = store.get(n - 1).unwrap().unwrap();
-    let last_entry = decode_entry(&last.bytes).unwrap();
-    let entry = Entry {
-        version: disclosure_ledger::model::FORMAT_VERSION,
-        seq: Seq(n),
-        prev: EntryHash(leaf_hash(&last.bytes)),
-        recorded_at: last_entry.recorded_at.plus_seconds(60),
-        signer: Signer {
-            party: "ICO".parse().unwrap(),
-            key_id: old.public().key_id,
-        },
-        body: Body::ThemeDeclared(ThemeDeclared {
-            id: ThemeId::new("late-theme").unwrap(),
-            title: "Signed with a retired key".into(),
-            description: String::new(),
-        }),
-    };
-    let bytes = encode_entry(&entry).unwrap();
-    store
-        .append(&[NewRecord {
-            seq: n,
-            hash: leaf_hash(&bytes),
-            signature: old.sign_entry(&bytes),
-            bytes,
-            vault: vec![],
-        }])
-        .unwrap();
-    drop(store);
+    let n = append_forged(&path, "ICO", &old, "late-theme");
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let report = verify_store(&store, &VerifyOptions::default())
         .unwrap()
