@@ -10,14 +10,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use disclosure_ledger::codec::{decode_entry, encode_entry};
-use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::integrity::IntegrityKind;
-use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::model::{
-    Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, ThemeDeclared, ThemeId,
-};
-use disclosure_ledger::store::{Access, NewRecord, Store};
+use disclosure_ledger::model::Seq;
+use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{IntegrityStatus, VerifyOptions, verify_store};
 
 const PASSPHRASE: &str = "a passphrase long enough to matter";
@@ -240,41 +235,6 @@ fn encrypted_keys_sign_only_with_their_passphrase() {
     assert_eq!(report.entries, 3);
 }
 
-/// Appends, bypassing dledger, an entry signed by `key` for `party` (as someone holding an old
-/// key and write access to the file could).
-fn forge_append(ledger: &Path, party: &str, key: &SecretKey, id: &str) -> u64 {
-    let store = Store::open(ledger, Access::ReadWrite).unwrap();
-    let n = store.len().unwrap();
-    let last = store.get(n - 1).unwrap().unwrap();
-    let last_entry = decode_entry(&last.bytes).unwrap();
-    let entry = Entry {
-        version: FORMAT_VERSION,
-        seq: Seq(n),
-        prev: EntryHash(leaf_hash(&last.bytes)),
-        recorded_at: last_entry.recorded_at.plus_seconds(60),
-        signer: Signer {
-            party: party.parse().unwrap(),
-            key_id: key.public().key_id,
-        },
-        body: Body::ThemeDeclared(ThemeDeclared {
-            id: ThemeId::new(id).unwrap(),
-            title: "Signed with a key no longer valid".into(),
-            description: String::new(),
-        }),
-    };
-    let bytes = encode_entry(&entry).unwrap();
-    store
-        .append(&[NewRecord {
-            seq: n,
-            hash: leaf_hash(&bytes),
-            signature: key.sign_entry(&bytes),
-            bytes,
-            vault: vec![],
-        }])
-        .unwrap();
-    n
-}
-
 fn cli_verify(ledger: &Path) -> Output {
     dledger().arg("verify").arg(ledger).output().unwrap()
 }
@@ -403,7 +363,7 @@ fn rotation_and_revocation_keep_earlier_signatures_and_reject_later_ones() {
     ] {
         let copy = dir.path().join(format!("{id}.ledger"));
         fs::copy(&ledger, &copy).unwrap();
-        let seq = forge_append(&copy, party, &common::demo_key(&keys, name), id);
+        let seq = common::append_forged(&copy, party, &common::demo_key(&keys, name), id);
         let store = Store::open(&copy, Access::ReadOnly).unwrap();
         let report = verify_store(&store, &VerifyOptions::default())
             .unwrap()

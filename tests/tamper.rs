@@ -7,12 +7,12 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
-use disclosure_ledger::codec::{decode_entry, encode_entry};
+use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::model::{Body, Entry, EntryHash, Seq, Signer, ThemeDeclared, ThemeId};
-use disclosure_ledger::store::{Access, NewRecord, Store};
+use disclosure_ledger::model::Seq;
+use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{VerifyOptions, verify_store};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -202,48 +202,12 @@ fn replaced_signature() {
     assert_fails_at(&path, 60, &[IntegrityKind::BadSignature]);
 }
 
-/// Appends, bypassing dledger's checks, a well-formed theme declaration that chains to the last
-/// entry and is signed by `key` in the name of `party`, as someone holding that key could.
-/// Returns its sequence number.
-fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &str) -> u64 {
-    let store = Store::open(path, Access::ReadWrite).unwrap();
-    let n = store.len().unwrap();
-    let last = store.get(n - 1).unwrap().unwrap();
-    let last_entry = decode_entry(&last.bytes).unwrap();
-    let entry = Entry {
-        version: disclosure_ledger::model::FORMAT_VERSION,
-        seq: Seq(n),
-        prev: EntryHash(leaf_hash(&last.bytes)),
-        recorded_at: last_entry.recorded_at.plus_seconds(60),
-        signer: Signer {
-            party: party.parse().unwrap(),
-            key_id: key.public().key_id,
-        },
-        body: Body::ThemeDeclared(ThemeDeclared {
-            id: ThemeId::new(theme).unwrap(),
-            title: "Forged".into(),
-            description: String::new(),
-        }),
-    };
-    let bytes = encode_entry(&entry).unwrap();
-    store
-        .append(&[NewRecord {
-            seq: n,
-            hash: leaf_hash(&bytes),
-            signature: key.sign_entry(&bytes),
-            bytes,
-            vault: vec![],
-        }])
-        .unwrap();
-    n
-}
-
 #[test]
 fn appended_entry_signed_by_unknown_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_copy(dir.path());
     let intruder = SecretKey::from_seed("intruder", &[9; 32]).unwrap();
-    let n = append_forged(&path, "OFCOM", &intruder, "forged-theme");
+    let n = common::append_forged(&path, "OFCOM", &intruder, "forged-theme");
     assert_fails_at(&path, n, &[IntegrityKind::UnknownKey]);
 }
 
@@ -255,7 +219,7 @@ fn entry_signed_with_revoked_key_after_revocation() {
     let path = common::sample_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
     let old = common::demo_key(&keys, "ico-2024");
-    let n = append_forged(&path, "ICO", &old, "late-theme");
+    let n = common::append_forged(&path, "ICO", &old, "late-theme");
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let report = verify_store(&store, &VerifyOptions::default())
         .unwrap()

@@ -46,3 +46,45 @@ pub fn sample_copy(dir: &Path) -> PathBuf {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     path
 }
+
+/// Appends, bypassing dledger's checks, a well-formed theme declaration that chains to the last
+/// entry and is signed by `key` in the name of `party`, as someone holding that key and write
+/// access to the file could. Returns its sequence number.
+pub fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &str) -> u64 {
+    use disclosure_ledger::codec::{decode_entry, encode_entry};
+    use disclosure_ledger::hash::leaf_hash;
+    use disclosure_ledger::model::{
+        Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, ThemeDeclared, ThemeId,
+    };
+    use disclosure_ledger::store::{Access, NewRecord, Store};
+    let store = Store::open(path, Access::ReadWrite).unwrap();
+    let n = store.len().unwrap();
+    let last = store.get(n - 1).unwrap().unwrap();
+    let last_entry = decode_entry(&last.bytes).unwrap();
+    let entry = Entry {
+        version: FORMAT_VERSION,
+        seq: Seq(n),
+        prev: EntryHash(leaf_hash(&last.bytes)),
+        recorded_at: last_entry.recorded_at.plus_seconds(60),
+        signer: Signer {
+            party: party.parse().unwrap(),
+            key_id: key.public().key_id,
+        },
+        body: Body::ThemeDeclared(ThemeDeclared {
+            id: ThemeId::new(theme).unwrap(),
+            title: "Forged".into(),
+            description: String::new(),
+        }),
+    };
+    let bytes = encode_entry(&entry).unwrap();
+    store
+        .append(&[NewRecord {
+            seq: n,
+            hash: leaf_hash(&bytes),
+            signature: key.sign_entry(&bytes),
+            bytes,
+            vault: vec![],
+        }])
+        .unwrap();
+    n
+}
