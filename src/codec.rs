@@ -1,4 +1,5 @@
-//! The one place that turns entries into bytes and back (docs/FORMAT.md).
+//! The one place that turns entries (and the saved register snapshot) into bytes and back
+//! (docs/FORMAT.md).
 //!
 //! bincode 2.0.1 (pinned) with one fixed configuration: little-endian, fixed-width integers,
 //! and a hard limit (1 MiB) on the bytes a decode may claim, so a forged length prefix can never
@@ -8,6 +9,7 @@
 use bincode::config::{self, Config};
 
 use crate::model::{Entry, FORMAT_VERSION};
+use crate::registers::{SNAPSHOT_VERSION, Snapshot};
 
 /// The largest encoded entry accepted, in bytes. A policy document is the largest thing an
 /// entry holds; 1 MiB leaves ample room while bounding what a hostile input can make us allocate.
@@ -117,4 +119,37 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, DecodeError> {
         });
     }
     Ok(entry)
+}
+
+/// The largest register snapshot accepted, in bytes (it holds every policy document adopted).
+pub const MAX_SNAPSHOT_BYTES: usize = 64 << 20;
+
+/// Encodes the saved registers (same fixed configuration as entries; docs/FORMAT.md,
+/// "Register snapshot").
+pub fn encode_snapshot(snapshot: &Snapshot) -> Result<Vec<u8>, EncodeError> {
+    let bytes = bincode::serde::encode_to_vec(
+        snapshot,
+        config::standard()
+            .with_little_endian()
+            .with_fixed_int_encoding(),
+    )
+    .map_err(|e| EncodeError::Encoder(e.to_string()))?;
+    if bytes.len() > MAX_SNAPSHOT_BYTES {
+        return Err(EncodeError::TooLong { len: bytes.len() });
+    }
+    Ok(bytes)
+}
+
+/// Decodes saved registers; `None` for anything that is not a whole snapshot of this build's
+/// version (the caller then replays the log instead).
+pub fn decode_snapshot(bytes: &[u8]) -> Option<Snapshot> {
+    if bytes.len() > MAX_SNAPSHOT_BYTES || bytes.get(..2)? != SNAPSHOT_VERSION.to_le_bytes() {
+        return None;
+    }
+    let cfg = config::standard()
+        .with_little_endian()
+        .with_fixed_int_encoding()
+        .with_limit::<MAX_SNAPSHOT_BYTES>();
+    let (snapshot, read): (Snapshot, usize) = bincode::serde::decode_from_slice(bytes, cfg).ok()?;
+    (read == bytes.len()).then_some(snapshot)
 }

@@ -37,7 +37,7 @@ use crate::checkpoint::{Checkpoint, KeyKind, Note, TlogProof};
 use crate::codec::{self, MAX_ENTRY_BYTES};
 use crate::hash::{Digest, field_commitment, leaf_hash, sha256};
 use crate::keys::{PublicKey, verify_entry_signature};
-use crate::ledger::{ReplayError, replay};
+use crate::ledger::{ReplayError, open_registers, referring_entries};
 use crate::merkle::{self, ProofError};
 use crate::model::{
     Body, Category, Disclosure, Entry, EntryKind, FieldName, Notification, PartyId,
@@ -745,7 +745,7 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
     if seq >= len {
         return Err(EvidenceError::NoSuchEntry { seq, len });
     }
-    let reg = replay(store)?;
+    let reg = open_registers(store)?;
     let origin = reg
         .origin
         .clone()
@@ -780,24 +780,35 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
     };
     let note = Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
 
-    // One pass over the tree's entries: the target, what refers to it, and the key history.
-    let mut all_keys: Vec<u64> = Vec::new();
+    // The target, what refers to it, and the key history: looked up, not scanned for.
     let mut records: BTreeMap<u64, Record> = BTreeMap::new();
     let mut target: Option<Entry> = None;
-    store.scan(0, Some(size), |r| {
+    let all_keys: Vec<u64> = reg
+        .key_entries
+        .iter()
+        .map(|s| s.0)
+        .filter(|&s| s < size)
+        .collect();
+    let referring = referring_entries(store, seq, size)?;
+    let wanted: BTreeSet<u64> = [0, seq]
+        .into_iter()
+        .chain(all_keys.iter().copied())
+        .chain(referring)
+        .collect();
+    for key in wanted {
+        let r = store
+            .get(key)?
+            .ok_or_else(|| damaged(format!("entry #{key} is missing")))?;
         let entry = codec::decode_entry(&r.bytes)
             .map_err(|e| damaged(format!("entry #{} cannot be decoded: {e}", r.key)))?;
         let keep = match &entry.body {
-            _ if r.key == seq || r.key == 0 => true,
-            Body::KeyAdded(_) | Body::KeyRotated(_) | Body::KeyRevoked(_) => {
-                all_keys.push(r.key);
-                true
-            }
+            _ if key == seq || key == 0 => true,
+            Body::KeyAdded(_) | Body::KeyRotated(_) | Body::KeyRevoked(_) => true,
             Body::Acknowledgement(a) => a.disclosure.0 == seq,
             Body::Correction(c) => c.supersedes.0 == seq,
             _ => false,
         };
-        if r.key == seq {
+        if key == seq {
             target = Some(entry.clone());
         }
         if keep {
@@ -813,8 +824,7 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
                 },
             );
         }
-        Ok::<_, EvidenceError>(())
-    })?;
+    }
     let target = target.ok_or_else(|| damaged(format!("entry #{seq} is missing")))?;
     // A correction's bundle also carries the entry it supersedes.
     if let Body::Correction(c) = &target.body

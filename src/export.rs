@@ -165,6 +165,10 @@ pub fn import(input: impl BufRead, path: &Path) -> Result<u64, ImportError> {
                 first: format!("{} {}: {}", f[0].seq, f[0].kind, f[0].message),
             });
         }
+        // The writer's index, so that the first append need not replay the ledger.
+        let index = crate::ledger::rebuild_index(&store)
+            .map_err(|e| ImportError::Io(std::io::Error::other(e.to_string())))?;
+        store.rewrite_index(&index)?;
         Ok(records.len() as u64)
     })();
     if result.is_err() {

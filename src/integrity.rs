@@ -48,11 +48,13 @@ pub enum IntegrityKind {
     CheckpointMismatch,
     /// A field value in the vault does not match the commitment in its entry.
     VaultMismatch,
+    /// The register snapshot or references index saved for writers disagrees with the entries.
+    IndexMismatch,
 }
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 17] = [
+    pub const ALL: [IntegrityKind; 18] = [
         IntegrityKind::Undecodable,
         IntegrityKind::HashMismatch,
         IntegrityKind::SequenceGap,
@@ -70,6 +72,7 @@ impl IntegrityKind {
         IntegrityKind::BadCheckpoint,
         IntegrityKind::CheckpointMismatch,
         IntegrityKind::VaultMismatch,
+        IntegrityKind::IndexMismatch,
     ];
 
     /// Stable kebab-case code.
@@ -92,6 +95,7 @@ impl IntegrityKind {
             IntegrityKind::BadCheckpoint => "bad-checkpoint",
             IntegrityKind::CheckpointMismatch => "checkpoint-mismatch",
             IntegrityKind::VaultMismatch => "vault-mismatch",
+            IntegrityKind::IndexMismatch => "index-mismatch",
         }
     }
 
@@ -172,6 +176,13 @@ impl IntegrityKind {
                  salted commitment recorded in its entry, so the value was changed after it was \
                  recorded. The entry itself is intact; do not open that field in evidence until \
                  the value is restored from a backup."
+            }
+            IntegrityKind::IndexMismatch => {
+                "The register snapshot or the references index that the ledger file keeps so \
+                 that recording an entry need not re-read the whole ledger does not match the \
+                 entries. The entries themselves are checked separately; but until the index is \
+                 rebuilt, new entries could be checked against the wrong registers. Rebuild it \
+                 with `dledger reindex LEDGER` and verify again."
             }
             IntegrityKind::CheckpointMismatch => {
                 "A checkpoint signed for this ledger commits to a different history than the \

@@ -17,9 +17,11 @@ use crate::model::{
     KeyAdded, KeyId, KeyRevoked, KeyRotated, PartyId, PartyRecord, PolicyDocument, Seq, Signer,
     ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
 };
-use crate::registers::{KeyStatus, Registers};
+use crate::registers::{DisclosureSummary, KeyStatus, Registers};
 use crate::rules;
-use crate::store::{Access, NewRecord, OpenError, Store, StoreAppendError, StoreError, VaultItem};
+use crate::store::{
+    Access, IndexUpdate, NewRecord, OpenError, Store, StoreAppendError, StoreError, VaultItem,
+};
 
 /// How far in the future (seconds) a disclosure date may be, to allow for clock skew.
 pub const FUTURE_TOLERANCE_SECS: i64 = 300;
@@ -196,15 +198,37 @@ pub struct Receipt {
     pub recorded_at: Timestamp,
 }
 
-/// A ledger ready for appending, with its registers replayed.
+/// A ledger ready for appending, with its registers loaded.
 ///
-/// Opening reads the file through a read-only handle and checks everything against the
+/// Opening reads the file through a read-only handle: the register snapshot saved by the last
+/// commit, plus any entries appended after it (a full replay only for a file without a valid
+/// snapshot), so opening costs O(log n) rather than O(n). Everything is checked against the
 /// registers first; the file is opened for writing only for the moment of an append, so input
 /// that is refused leaves the file byte-for-byte unchanged and a writer holds the lock briefly.
 pub struct Ledger {
     path: std::path::PathBuf,
     reg: Registers,
     wait: std::time::Duration,
+    /// The write handle while a [`Batch`] is open.
+    writer: Option<Store>,
+    /// Derived data not yet saved in the file.
+    index: IndexState,
+}
+
+/// References of entries applied to the registers but not yet saved in the references table,
+/// and whether the table must be rebuilt from them (after a full replay).
+#[derive(Debug, Clone, Default)]
+struct IndexState {
+    pending: Vec<(u64, u64)>,
+    rebuild: bool,
+}
+
+/// What an append needs to know about an earlier entry it refers to.
+#[derive(Debug, Clone)]
+struct Fact {
+    kind: EntryKind,
+    signer: PartyId,
+    disclosure: Option<DisclosureSummary>,
 }
 
 /// A body to append, with the vault items that go with it.
@@ -294,31 +318,41 @@ impl Ledger {
             return Err(AppendError::Rule { kind, message }.into());
         }
         let record = seal(&entry, key, Vec::new()).map_err(AppendError::from)?;
+        let mut reg = Registers::default();
+        reg.apply(&entry, record.0.hash);
+        let index = IndexUpdate {
+            snapshot: codec::encode_snapshot(&reg.snapshot()).map_err(AppendError::from)?,
+            references: Vec::new(),
+            rebuild: true,
+        };
         let store = Store::create(path)?;
-        if let Err(e) = store.append(std::slice::from_ref(&record.0)) {
+        if let Err(e) = store.append_indexed(std::slice::from_ref(&record.0), Some(&index)) {
             drop(store);
             let _ = std::fs::remove_file(path);
             return Err(AppendError::from(e).into());
         }
-        let mut reg = Registers::default();
-        reg.apply(&entry, record.0.hash);
         Ok(Ledger {
             path: path.to_owned(),
             reg,
             wait: std::time::Duration::ZERO,
+            writer: None,
+            index: IndexState::default(),
         })
     }
 
-    /// Opens a ledger for appending and replays its registers. Refuses a ledger that does not
-    /// replay cleanly (undecodable entry, gap, broken chain): appending would hide the damage.
+    /// Opens a ledger for appending: loads the saved register snapshot and applies any entries
+    /// recorded after it (replaying the whole log only when there is no valid snapshot).
+    /// Refuses a ledger whose entries since the snapshot do not replay cleanly (undecodable
+    /// entry, gap, broken chain): appending would hide the damage.
     pub fn open(path: &Path) -> Result<Ledger, AppendError> {
         let store = Store::open(path, Access::ReadOnly)?;
-        let mut reg = Registers::default();
-        catch_up(&store, &mut reg)?;
+        let (reg, index) = load(&store).map_err(damaged)?;
         Ok(Ledger {
             path: path.to_owned(),
             reg,
             wait: std::time::Duration::ZERO,
+            writer: None,
+            index,
         })
     }
 
@@ -460,10 +494,10 @@ impl Ledger {
                 other => break other?,
             }
         };
-        catch_up(&writer, &mut self.reg)?;
+        replay_into(&writer, &mut self.reg, &mut self.index.pending).map_err(damaged)?;
+        self.writer = Some(writer);
         Ok(Batch {
             ledger: self,
-            writer,
             records: Vec::new(),
             receipts: Vec::new(),
             done: false,
@@ -616,11 +650,11 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Pending, AppendError> {
-        let d = self
-            .reg
-            .disclosures
-            .get(&seq.0)
-            .ok_or_else(|| self.bad_reference(seq, "a disclosure"))?;
+        let fact = self.fact(seq)?;
+        let d = match fact.as_ref().and_then(|f| f.disclosure.as_ref()) {
+            Some(d) => d,
+            None => return Err(bad_reference(seq, fact.as_ref(), "a disclosure")),
+        };
         self.check_key(&d.to, key).map_err(|_| {
             AppendError::Conflict(format!(
                 "{seq} was disclosed to {}, so only {} can acknowledge it; sign with {}'s key",
@@ -652,12 +686,28 @@ impl Ledger {
         .into())
     }
 
-    fn bad_reference(&self, seq: Seq, wanted: &str) -> AppendError {
-        let problem = match self.reg.entry(seq) {
-            None => "does not exist".to_owned(),
-            Some(e) => format!("is a {}, not {wanted}", e.kind),
-        };
-        AppendError::BadReference { seq, problem }
+    /// What the ledger records about entry `seq`: from the registers if they hold it, else
+    /// read from the file (through the batch's write handle while a batch is open).
+    fn fact(&self, seq: Seq) -> Result<Option<Fact>, AppendError> {
+        if !self.reg.needs_loading(seq) {
+            return Ok(self.reg.entry(seq).map(|e| Fact {
+                kind: e.kind,
+                signer: self
+                    .reg
+                    .party_at(e.signer)
+                    .cloned()
+                    .unwrap_or_else(|| PartyId::new("XX").expect("valid")),
+                disclosure: self.reg.disclosures.get(&seq.0).cloned(),
+            }));
+        }
+        match &self.writer {
+            Some(store) => read_fact(store, seq, &self.index.pending),
+            None => read_fact(
+                &Store::open(&self.path, Access::ReadOnly)?,
+                seq,
+                &self.index.pending,
+            ),
+        }
     }
 
     /// Builds a correction of entry `seq`, optionally with a replacement disclosure.
@@ -670,12 +720,12 @@ impl Ledger {
         now: Timestamp,
         salt: &mut dyn FnMut() -> [u8; 32],
     ) -> Result<Pending, AppendError> {
-        let target = self
-            .reg
-            .entry(seq)
-            .ok_or_else(|| self.bad_reference(seq, "an entry"))?;
+        let fact = self.fact(seq)?;
+        let Some(target) = fact.as_ref() else {
+            return Err(bad_reference(seq, None, "an entry"));
+        };
         if target.kind == EntryKind::Genesis {
-            return Err(self.bad_reference(seq, "a correctable entry"));
+            return Err(bad_reference(seq, fact.as_ref(), "a correctable entry"));
         }
         let reason = reason.trim();
         if reason.is_empty() {
@@ -684,8 +734,11 @@ impl Ledger {
         let (replacement, vault) = match replacement {
             Some(input) => {
                 if target.kind != EntryKind::Disclosure {
-                    return Err(self
-                        .bad_reference(seq, "a disclosure (only disclosures take a replacement)"));
+                    return Err(bad_reference(
+                        seq,
+                        fact.as_ref(),
+                        "a disclosure (only disclosures take a replacement)",
+                    ));
                 }
                 let parsed = input.parse()?;
                 let (d, v) = self.resolve_disclosure(&parsed, key, now, salt)?;
@@ -861,7 +914,6 @@ type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
 /// committing writes nothing and restores the registers from the file.
 pub struct Batch<'l> {
     ledger: &'l mut Ledger,
-    writer: Store,
     records: Vec<NewRecord>,
     receipts: Vec<Receipt>,
     done: bool,
@@ -871,6 +923,13 @@ impl Batch<'_> {
     /// The ledger as it stands with the entries pushed so far (for `prepare_*` calls).
     pub fn ledger(&self) -> &Ledger {
         self.ledger
+    }
+
+    fn writer(&self) -> &Store {
+        self.ledger
+            .writer
+            .as_ref()
+            .expect("a batch holds the write handle until it ends")
     }
 
     /// Entries pushed and not yet committed.
@@ -928,6 +987,19 @@ impl Batch<'_> {
                 },
                 body: p.body,
             };
+            if let Some(target) = entry.body.refers_to()
+                && self.ledger.reg.needs_loading(target)
+            {
+                match read_fact(self.writer(), target, &self.ledger.index.pending) {
+                    Ok(Some(f)) => {
+                        self.ledger
+                            .reg
+                            .insert_loaded(target, f.kind, &f.signer, f.disclosure)
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(self.undo(trial, before, e)),
+                }
+            }
             if let Some((kind, message)) = rules::check_entry(&self.ledger.reg, &entry)
                 .into_iter()
                 .next()
@@ -940,6 +1012,9 @@ impl Batch<'_> {
             };
             let hash = leaf_hash(&bytes);
             self.ledger.reg.apply(&entry, hash);
+            if let Some(target) = entry.body.refers_to() {
+                self.ledger.index.pending.push((target.0, seq.0));
+            }
             trial.push(seq);
             staged.push((entry, bytes, hash, key, p.vault));
         }
@@ -982,27 +1057,41 @@ impl Batch<'_> {
 
     /// Rebuilds the registers from the file plus the entries already staged.
     fn reload(&mut self) {
-        let mut reg = Registers::default();
-        let ok = replay_into(&self.writer, &mut reg).is_ok();
-        if ok {
-            for r in &self.records {
-                if let Ok(e) = codec::decode_entry(&r.bytes) {
-                    reg.apply(&e, r.hash);
+        let (mut reg, mut index) = load(self.writer()).unwrap_or_default();
+        for r in &self.records {
+            if let Ok(e) = codec::decode_entry(&r.bytes) {
+                reg.apply(&e, r.hash);
+                if let Some(target) = e.body.refers_to() {
+                    index.pending.push((target.0, e.seq.0));
                 }
             }
         }
         self.ledger.reg = reg;
+        self.ledger.index = index;
     }
 
-    /// Writes every staged entry in one durable transaction and keeps the batch (and the write
-    /// lock) open for more.
+    /// Writes every staged entry in one durable transaction, with the register snapshot and
+    /// the new references, and keeps the batch (and the write lock) open for more.
     pub fn flush(&mut self) -> Result<Vec<Receipt>, AppendError> {
-        if let Err(e) = self.writer.append(&self.records) {
+        let written = codec::encode_snapshot(&self.ledger.reg.snapshot())
+            .map_err(AppendError::from)
+            .and_then(|snapshot| {
+                let index = IndexUpdate {
+                    snapshot,
+                    references: std::mem::take(&mut self.ledger.index.pending),
+                    rebuild: self.ledger.index.rebuild,
+                };
+                self.writer()
+                    .append_indexed(&self.records, Some(&index))
+                    .map_err(AppendError::from)
+            });
+        if let Err(e) = written {
             self.records.clear();
             self.receipts.clear();
             self.reload();
-            return Err(e.into());
+            return Err(e);
         }
+        self.ledger.index.rebuild = false;
         self.records.clear();
         Ok(std::mem::take(&mut self.receipts))
     }
@@ -1018,7 +1107,9 @@ impl Batch<'_> {
     pub fn commit_and_compact(mut self) -> Result<Vec<Receipt>, AppendError> {
         self.done = true;
         let receipts = self.flush()?;
-        self.writer.compact()?;
+        if let Some(writer) = self.ledger.writer.as_mut() {
+            writer.compact()?;
+        }
         Ok(receipts)
     }
 
@@ -1029,7 +1120,7 @@ impl Batch<'_> {
     ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
         self.flush()
             .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
-        crate::witness::make_checkpoint(&self.writer, &self.ledger.reg, key)
+        crate::witness::make_checkpoint(self.writer(), &self.ledger.reg, key)
     }
 
     /// Flushes, then cosigns a checkpoint note with `key` (as witness) and stores it.
@@ -1041,7 +1132,7 @@ impl Batch<'_> {
     ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
         self.flush()
             .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
-        crate::witness::cosign(&self.writer, &self.ledger.reg, note, key, now)
+        crate::witness::cosign(self.writer(), &self.ledger.reg, note, key, now)
     }
 }
 
@@ -1052,6 +1143,8 @@ impl Drop for Batch<'_> {
             self.records.clear();
             self.reload();
         }
+        // Release the write lock.
+        self.ledger.writer = None;
     }
 }
 
@@ -1108,17 +1201,168 @@ pub enum ReplayError {
     Store(#[from] StoreError),
 }
 
-/// Rebuilds the registers from the store, checking decoding, numbering and the hash chain
-/// (signatures are `verify`'s job).
+/// Rebuilds the registers from the store by replaying every entry, checking decoding,
+/// numbering and the hash chain (signatures are `verify`'s job).
 pub fn replay(store: &Store) -> Result<Registers, ReplayError> {
     let mut reg = Registers::default();
-    replay_into(store, &mut reg)?;
+    replay_into(store, &mut reg, &mut Vec::new())?;
     Ok(reg)
 }
 
-/// Applies to `reg` the entries of `store` that come after its head.
-fn catch_up(store: &Store, reg: &mut Registers) -> Result<(), AppendError> {
-    replay_into(store, reg).map_err(|e| match e {
+/// The register snapshot and references index rebuilt from every entry of `store`, checking
+/// decoding, numbering and the chain as it goes.
+pub fn rebuild_index(store: &Store) -> Result<IndexUpdate, AppendError> {
+    let mut reg = Registers::default();
+    let mut references = Vec::new();
+    replay_into(store, &mut reg, &mut references).map_err(damaged)?;
+    Ok(IndexUpdate {
+        snapshot: codec::encode_snapshot(&reg.snapshot())?,
+        references,
+        rebuild: true,
+    })
+}
+
+/// Rebuilds the register snapshot and references index of the ledger at `path` from its
+/// entries and saves them, leaving every entry untouched (`dledger reindex`). Returns the
+/// number of references indexed.
+pub fn reindex(path: &Path) -> Result<usize, AppendError> {
+    // Refuse anything but a ledger before opening for writing (which rewrites the header).
+    let store = Store::open(path, Access::ReadWrite)?;
+    let index = rebuild_index(&store)?;
+    store.rewrite_index(&index)?;
+    Ok(index.references.len())
+}
+
+/// The registers as of the last entry, the fast way: the saved snapshot plus the entries
+/// recorded after it, or a full [`replay`] when the file has no valid snapshot. Per-entry
+/// summaries older than the snapshot are not included (see [`Registers::needs_loading`]).
+pub fn open_registers(store: &Store) -> Result<Registers, ReplayError> {
+    load(store).map(|(reg, _)| reg)
+}
+
+/// The entries before `upto` that refer to entry `target` (acknowledge, correct or confirm it),
+/// in order: from the references index, plus a scan of any entries recorded after the saved
+/// snapshot (the whole log when there is none).
+pub fn referring_entries(store: &Store, target: u64, upto: u64) -> Result<Vec<u64>, ReplayError> {
+    let (mut found, from) = match saved_registers(store)? {
+        Some(reg) => (
+            store.references_to(target)?,
+            reg.head.map_or(0, |(s, _, _)| s.0 + 1),
+        ),
+        None => (Vec::new(), 0),
+    };
+    if from < upto {
+        store.scan(from, Some(upto), |r| {
+            let entry = codec::decode_entry(&r.bytes)
+                .map_err(|source| ReplayError::Decode { key: r.key, source })?;
+            if entry.body.refers_to() == Some(Seq(target)) {
+                found.push(r.key);
+            }
+            Ok::<_, ReplayError>(())
+        })?;
+    }
+    found.retain(|&by| by < upto);
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}
+
+/// [`open_registers`], with the references of the entries applied beyond the snapshot.
+fn load(store: &Store) -> Result<(Registers, IndexState), ReplayError> {
+    let (mut reg, mut index) = match saved_registers(store)? {
+        Some(reg) => (reg, IndexState::default()),
+        None => (
+            Registers::default(),
+            IndexState {
+                pending: Vec::new(),
+                rebuild: true,
+            },
+        ),
+    };
+    replay_into(store, &mut reg, &mut index.pending)?;
+    Ok((reg, index))
+}
+
+/// The registers of the saved snapshot, if there is one this build reads and its head is the
+/// entry the file holds at that number.
+fn saved_registers(store: &Store) -> Result<Option<Registers>, ReplayError> {
+    let Some(bytes) = store.snapshot()? else {
+        return Ok(None);
+    };
+    let Some(snapshot) = codec::decode_snapshot(&bytes) else {
+        return Ok(None);
+    };
+    let Some((seq, hash, _)) = snapshot.head else {
+        return Ok(None);
+    };
+    match store.get(seq.0)? {
+        Some(r) if leaf_hash(&r.bytes) == hash => Ok(Some(Registers::from_snapshot(snapshot))),
+        _ => Ok(None),
+    }
+}
+
+/// Reads what an append needs to know about entry `seq` from the file: its kind and signer,
+/// and for a disclosure, its acknowledgement and corrections (from the references table and
+/// `pending`, the references not yet saved).
+fn read_fact(store: &Store, seq: Seq, pending: &[(u64, u64)]) -> Result<Option<Fact>, AppendError> {
+    let decode = |bytes: &[u8], key: u64| {
+        codec::decode_entry(bytes).map_err(|e| AppendError::Damaged {
+            seq: Seq(key),
+            reason: e.to_string(),
+        })
+    };
+    let Some(r) = store.get(seq.0)? else {
+        return Ok(None);
+    };
+    let entry = decode(&r.bytes, r.key)?;
+    let disclosure = match &entry.body {
+        Body::Disclosure(d) => {
+            let mut summary = DisclosureSummary {
+                from: d.from.clone(),
+                to: d.to.clone(),
+                disclosed_at: d.disclosed_at,
+                recorded_at: entry.recorded_at,
+                acknowledged: None,
+                corrected_by: Vec::new(),
+            };
+            let mut referrers = store.references_to(seq.0)?;
+            referrers.extend(pending.iter().filter(|(t, _)| *t == seq.0).map(|(_, b)| *b));
+            referrers.sort_unstable();
+            referrers.dedup();
+            for by in referrers {
+                let Some(r) = store.get(by)? else { continue };
+                let e = decode(&r.bytes, r.key)?;
+                match &e.body {
+                    Body::Acknowledgement(a) if a.disclosure == seq => {
+                        summary.acknowledged.get_or_insert((e.seq, e.recorded_at));
+                    }
+                    Body::Correction(c) if c.supersedes == seq => summary.corrected_by.push(e.seq),
+                    _ => {}
+                }
+            }
+            Some(summary)
+        }
+        _ => None,
+    };
+    Ok(Some(Fact {
+        kind: entry.body.kind(),
+        signer: entry.signer.party,
+        disclosure,
+    }))
+}
+
+/// The error for a reference to entry `seq` that is missing or not what was `wanted`.
+fn bad_reference(seq: Seq, fact: Option<&Fact>, wanted: &str) -> AppendError {
+    let problem = match fact {
+        None => "does not exist".to_owned(),
+        Some(f) => format!("is a {}, not {wanted}", f.kind),
+    };
+    AppendError::BadReference { seq, problem }
+}
+
+/// An append-time error for a ledger that does not replay cleanly.
+fn damaged(e: ReplayError) -> AppendError {
+    match e {
         ReplayError::Store(e) => AppendError::from(e),
         ReplayError::Decode { key, source } => AppendError::Damaged {
             seq: Seq(key),
@@ -1128,10 +1372,16 @@ fn catch_up(store: &Store, reg: &mut Registers) -> Result<(), AppendError> {
             seq: Seq(key),
             reason: problem.to_owned(),
         },
-    })
+    }
 }
 
-fn replay_into(store: &Store, reg: &mut Registers) -> Result<(), ReplayError> {
+/// Applies to `reg` the entries of `store` that come after its head, adding their references
+/// to `references`.
+fn replay_into(
+    store: &Store,
+    reg: &mut Registers,
+    references: &mut Vec<(u64, u64)>,
+) -> Result<(), ReplayError> {
     let from = reg.head.map_or(0, |(s, _, _)| s.0 + 1);
     store.scan(from, None, |r| {
         let entry = codec::decode_entry(&r.bytes)
@@ -1149,6 +1399,9 @@ fn replay_into(store: &Store, reg: &mut Registers) -> Result<(), ReplayError> {
                 key: r.key,
                 problem: "does not chain to the entry before it",
             });
+        }
+        if let Some(target) = entry.body.refers_to() {
+            references.push((target.0, entry.seq.0));
         }
         reg.apply(&entry, leaf_hash(&r.bytes));
         Ok(())

@@ -1,11 +1,18 @@
 //! Registers derived by replaying the log: parties and their keys, Collaboration Themes,
 //! companies and their designations, policies, and a compact summary of every entry.
 //!
-//! Nothing here is stored; every register is rebuilt from entries, so a verifier can tell what
-//! was in force at any moment. Applying an entry never fails: deciding whether an entry was
-//! allowed is the job of `rules` (at append time) and `verify` (afterwards).
+//! Every register is derived from entries, so a verifier can tell what was in force at any
+//! moment. Applying an entry never fails: deciding whether an entry was allowed is the job of
+//! `rules` (at append time) and `verify` (afterwards).
+//!
+//! A writer need not replay the whole log to append: the small registers (everything but the
+//! per-entry summaries) are saved with each commit as a [`Snapshot`], and the summaries of the
+//! few older entries an append refers to are loaded on demand ([`Registers::insert_loaded`]).
+//! `verify` always replays from the first entry and checks the saved snapshot against its own.
 
 use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
 
 use crate::keys::PublicKey;
 use crate::model::{
@@ -17,11 +24,12 @@ use crate::model::{
 const MAX_SEQ_JUMP: usize = 1 << 20;
 
 /// A key of a party, with when it became valid and when it stopped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyState {
     /// The key as recorded.
     pub record: PublicKeyRecord,
-    /// The decoded key, if the record holds a valid one.
+    /// The decoded key, if the record holds a valid one (rebuilt from `record`, never saved).
+    #[serde(skip)]
     pub key: Option<PublicKey>,
     /// Entry that added it (genesis for trust roots). Valid for entries after this one.
     pub added_at: Seq,
@@ -30,7 +38,7 @@ pub struct KeyState {
 }
 
 /// A party and its key history.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartyState {
     /// Full name.
     pub name: String,
@@ -52,7 +60,7 @@ pub enum KeyStatus {
 }
 
 /// A period in which something held, by entry time: `[from, until)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interval {
     /// Start (inclusive).
     pub from: Timestamp,
@@ -68,7 +76,7 @@ impl Interval {
 }
 
 /// A Collaboration Theme and the periods it was in force.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThemeState {
     /// Title.
     pub title: String,
@@ -77,7 +85,7 @@ pub struct ThemeState {
 }
 
 /// A designation proposal awaiting or past confirmation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Proposal {
     /// The proposal entry.
     pub seq: Seq,
@@ -90,7 +98,7 @@ pub struct Proposal {
 }
 
 /// A company known to the ledger, with its designation history.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompanyState {
     /// Latest name recorded.
     pub name: String,
@@ -118,12 +126,53 @@ pub struct DisclosureSummary {
 }
 
 /// The compact record of every entry kept during replay (two words per entry).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntrySummary {
     /// Its kind.
     pub kind: EntryKind,
     /// Index of its signing party in `Registers::party_order`.
     pub signer: u16,
+}
+
+/// The summaries of entries: dense from some entry on (those applied since the registers were
+/// built), plus any older ones loaded one by one because an append refers to them.
+#[derive(Debug, Clone, Default)]
+pub struct EntryIndex {
+    /// Sequence number of `dense[0]`.
+    from: u64,
+    /// Summaries of the entries applied, indexed by `seq - from`.
+    dense: Vec<Option<EntrySummary>>,
+    /// Summaries of entries before `from`, loaded on demand.
+    loaded: HashMap<u64, EntrySummary>,
+}
+
+impl EntryIndex {
+    fn get(&self, seq: u64) -> Option<EntrySummary> {
+        if seq >= self.from {
+            usize::try_from(seq - self.from)
+                .ok()
+                .and_then(|i| self.dense.get(i).copied().flatten())
+        } else {
+            self.loaded.get(&seq).copied()
+        }
+    }
+
+    fn set(&mut self, seq: u64, summary: EntrySummary) {
+        if seq < self.from {
+            self.loaded.insert(seq, summary);
+            return;
+        }
+        // A number far beyond the last one (only a forged entry has one) is not recorded, so it
+        // cannot make the index allocate without bound.
+        if let Ok(i) = usize::try_from(seq - self.from)
+            && i <= self.dense.len() + MAX_SEQ_JUMP
+        {
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, None);
+            }
+            self.dense[i] = Some(summary);
+        }
+    }
 }
 
 /// Everything derived from replaying the log up to some entry.
@@ -141,13 +190,43 @@ pub struct Registers {
     pub companies: BTreeMap<CompanyId, CompanyState>,
     /// Policies adopted, in order, with the entry that adopted each.
     pub policies: Vec<(Seq, PolicyDocument)>,
-    /// One summary per entry applied, indexed by sequence number (`None` for a number never
-    /// applied, e.g. when replaying a subset or a ledger with gaps).
-    pub entries: Vec<Option<EntrySummary>>,
-    /// Disclosures by sequence number.
+    /// Every key addition, rotation and revocation entry, in order.
+    pub key_entries: Vec<Seq>,
+    /// One summary per entry applied (see [`Registers::entry`]).
+    entries: EntryIndex,
+    /// Disclosures by sequence number: all of them after a full replay; after
+    /// [`Registers::from_snapshot`], those recorded since plus any loaded on demand.
     pub disclosures: HashMap<u64, DisclosureSummary>,
     /// The last entry applied: its sequence number, hash and time.
     pub head: Option<(Seq, [u8; 32], Timestamp)>,
+}
+
+/// The version of the [`Snapshot`] layout; a snapshot of another version is ignored (the
+/// registers are then replayed).
+pub const SNAPSHOT_VERSION: u16 = 1;
+
+/// The small registers as saved in the ledger file with each commit: everything but the
+/// per-entry summaries, which are O(n). Layout: docs/FORMAT.md, "Register snapshot".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// [`SNAPSHOT_VERSION`].
+    pub version: u16,
+    /// The last entry applied: sequence number, hash, time.
+    pub head: Option<(Seq, [u8; 32], Timestamp)>,
+    /// Origin line.
+    pub origin: Option<String>,
+    /// Parties and keys.
+    pub parties: BTreeMap<PartyId, PartyState>,
+    /// Party order.
+    pub party_order: Vec<PartyId>,
+    /// Themes.
+    pub themes: BTreeMap<ThemeId, ThemeState>,
+    /// Companies.
+    pub companies: BTreeMap<CompanyId, CompanyState>,
+    /// Policies adopted.
+    pub policies: Vec<(Seq, PolicyDocument)>,
+    /// Key history entries.
+    pub key_entries: Vec<Seq>,
 }
 
 impl Registers {
@@ -203,11 +282,72 @@ impl Registers {
             .or_else(|| self.policies.first().map(|(_, p)| p))
     }
 
-    /// The summary of entry `seq`, if it has been applied.
+    /// The summary of entry `seq`, if it has been applied (or loaded).
     pub fn entry(&self, seq: Seq) -> Option<EntrySummary> {
-        usize::try_from(seq.0)
-            .ok()
-            .and_then(|i| self.entries.get(i).copied().flatten())
+        self.entries.get(seq.0)
+    }
+
+    /// Whether entry `seq` comes before these registers' per-entry summaries begin, so its
+    /// summary must be loaded from the file ([`Registers::insert_loaded`]) before it is asked for.
+    pub fn needs_loading(&self, seq: Seq) -> bool {
+        seq.0 < self.entries.from && !self.entries.loaded.contains_key(&seq.0)
+    }
+
+    /// Adds the summary of an older entry read from the file, and its disclosure summary if it
+    /// is a disclosure.
+    pub fn insert_loaded(
+        &mut self,
+        seq: Seq,
+        kind: EntryKind,
+        signer: &PartyId,
+        disclosure: Option<DisclosureSummary>,
+    ) {
+        let signer = self.party_index(signer);
+        self.entries.set(seq.0, EntrySummary { kind, signer });
+        if let Some(d) = disclosure {
+            self.disclosures.insert(seq.0, d);
+        }
+    }
+
+    /// The small registers, to save with a commit.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            head: self.head,
+            origin: self.origin.clone(),
+            parties: self.parties.clone(),
+            party_order: self.party_order.clone(),
+            themes: self.themes.clone(),
+            companies: self.companies.clone(),
+            policies: self.policies.clone(),
+            key_entries: self.key_entries.clone(),
+        }
+    }
+
+    /// Registers rebuilt from a saved snapshot. Per-entry summaries start after its head; older
+    /// ones are loaded on demand.
+    pub fn from_snapshot(s: Snapshot) -> Registers {
+        let mut parties = s.parties;
+        for p in parties.values_mut() {
+            for k in p.keys.values_mut() {
+                k.key = PublicKey::from_record(&k.record).ok();
+            }
+        }
+        Registers {
+            origin: s.origin,
+            parties,
+            party_order: s.party_order,
+            themes: s.themes,
+            companies: s.companies,
+            policies: s.policies,
+            key_entries: s.key_entries,
+            entries: EntryIndex {
+                from: s.head.map_or(0, |(seq, _, _)| seq.0 + 1),
+                ..EntryIndex::default()
+            },
+            disclosures: HashMap::new(),
+            head: s.head,
+        }
     }
 
     /// The party at index `i` of `party_order`.
@@ -262,12 +402,19 @@ impl Registers {
                 }
                 self.policies.push((seq, g.policy.clone()));
             }
-            Body::KeyAdded(k) => self.add_key(&k.party, &k.key, seq),
+            Body::KeyAdded(k) => {
+                self.key_entries.push(seq);
+                self.add_key(&k.party, &k.key, seq);
+            }
             Body::KeyRotated(k) => {
+                self.key_entries.push(seq);
                 self.end_key(&k.party, k.old, seq);
                 self.add_key(&k.party, &k.new, seq);
             }
-            Body::KeyRevoked(k) => self.end_key(&k.party, k.key_id, seq),
+            Body::KeyRevoked(k) => {
+                self.key_entries.push(seq);
+                self.end_key(&k.party, k.key_id, seq);
+            }
             Body::PolicyAdopted(p) => self.policies.push((seq, p.clone())),
             Body::ThemeDeclared(t) => {
                 let state = self.themes.entry(t.id.clone()).or_insert(ThemeState {
@@ -359,19 +506,13 @@ impl Registers {
                 }
             }
         }
-        // Indexed by the entry's own number. A number far beyond the last one (only a forged
-        // entry has one) is not recorded, so it cannot make the register allocate without bound.
-        if let Ok(i) = usize::try_from(seq.0)
-            && i <= self.entries.len() + MAX_SEQ_JUMP
-        {
-            if i >= self.entries.len() {
-                self.entries.resize(i + 1, None);
-            }
-            self.entries[i] = Some(EntrySummary {
+        self.entries.set(
+            seq.0,
+            EntrySummary {
                 kind: entry.body.kind(),
                 signer,
-            });
-        }
+            },
+        );
         self.head = Some((seq, hash, at));
     }
 

@@ -1,7 +1,8 @@
 //! The ledger file: the only module that imports redb.
 //!
-//! One redb file holds the log (entry bytes, signatures, stored entry hashes) and, outside the
-//! hashed log, the vault of field values. Appends are single write transactions committed with
+//! One redb file holds the log (entry bytes, signatures, stored entry hashes), outside the
+//! hashed log the vault of field values, and derived data a writer opens from instead of
+//! replaying (the register snapshot and the references index; `verify` checks both). Appends are single write transactions committed with
 //! redb's default immediate durability, so an append that returned is on disk. Table layout:
 //! docs/FORMAT.md, "The ledger file".
 
@@ -27,6 +28,11 @@ const VAULT: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("vault")
 const VAULT_ERASED: TableDefinition<(u64, &str), i64> = TableDefinition::new("vault_erased");
 const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
 const CHECKPOINTS: TableDefinition<u64, &[u8]> = TableDefinition::new("checkpoints");
+const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("register_snapshot");
+const REFERENCES: TableDefinition<(u64, u64), ()> = TableDefinition::new("references");
+
+/// The key of the one row of the snapshot table.
+const SNAPSHOT_KEY: &str = "registers";
 
 /// Boxed error from the storage engine, kept opaque so no caller depends on redb.
 pub type StorageError = Box<dyn std::error::Error + Send + Sync>;
@@ -225,6 +231,18 @@ pub struct NewRecord {
     pub vault: Vec<VaultItem>,
 }
 
+/// Derived data written in the same transaction as an append, so that a writer can open the
+/// ledger without replaying it (docs/FORMAT.md, "Register snapshot" and "References").
+#[derive(Debug, Clone, Default)]
+pub struct IndexUpdate {
+    /// The encoded register snapshot as of the last record appended.
+    pub snapshot: Vec<u8>,
+    /// New (target entry, referring entry) pairs: acknowledgements, corrections, confirmations.
+    pub references: Vec<(u64, u64)>,
+    /// Replace the whole references table with `references` (after a full replay).
+    pub rebuild: bool,
+}
+
 /// Why an append was refused. Nothing is written when any of these is returned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -346,6 +364,28 @@ fn check_path(path: &Path) -> Result<(), OpenError> {
     }
 }
 
+/// Writes the register snapshot and references of `index` inside `txn`.
+fn write_index(txn: &redb::WriteTransaction, index: &IndexUpdate) -> Result<(), StoreError> {
+    let mut snapshot = txn
+        .open_table(SNAPSHOT)
+        .map_err(store_err("opening the register snapshot"))?;
+    snapshot
+        .insert(SNAPSHOT_KEY, index.snapshot.as_slice())
+        .map_err(store_err("writing the register snapshot"))?;
+    if index.rebuild {
+        txn.delete_table(REFERENCES)
+            .map_err(store_err("clearing the references table"))?;
+    }
+    let mut refs = txn
+        .open_table(REFERENCES)
+        .map_err(store_err("opening the references table"))?;
+    for &pair in &index.references {
+        refs.insert(pair, ())
+            .map_err(store_err("writing references"))?;
+    }
+    Ok(())
+}
+
 /// Reads Merkle stored hashes from a table of a read or write transaction.
 struct TreeReader<'t, T>(&'t T);
 
@@ -408,6 +448,8 @@ impl Store {
                 txn.open_table(VAULT_ERASED)?;
                 txn.open_table(TREE)?;
                 txn.open_table(CHECKPOINTS)?;
+                txn.open_table(SNAPSHOT)?;
+                txn.open_table(REFERENCES)?;
             }
             txn.commit()?;
             Ok(())
@@ -680,8 +722,19 @@ impl Store {
         }
     }
 
-    /// Appends records in one durable transaction: all of them or none.
+    /// Appends records in one durable transaction: all of them or none. The register snapshot
+    /// is left as it is (a writer that finds it behind catches up from it).
     pub fn append(&self, records: &[NewRecord]) -> Result<(), StoreAppendError> {
+        self.append_indexed(records, None)
+    }
+
+    /// Appends records and, in the same durable transaction, the derived `index` (register
+    /// snapshot and references): all of it or none.
+    pub fn append_indexed(
+        &self,
+        records: &[NewRecord],
+        index: Option<&IndexUpdate>,
+    ) -> Result<(), StoreAppendError> {
         contained("appending", || {
             let Handle::Write(db) = &self.handle else {
                 return Err(StoreAppendError::ReadOnly);
@@ -742,6 +795,108 @@ impl Store {
                     }
                 }
             }
+            if let Some(index) = index {
+                write_index(&txn, index)?;
+            }
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(())
+        })
+    }
+
+    /// The saved register snapshot, if any (undecoded).
+    pub fn snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        contained("reading the register snapshot", || {
+            let txn = self.read_txn()?;
+            let table = match txn.open_table(SNAPSHOT) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(store_err("opening the register snapshot")(e)),
+            };
+            Ok(table
+                .get(SNAPSHOT_KEY)
+                .map_err(store_err("reading the register snapshot"))?
+                .map(|v| v.value().to_vec()))
+        })
+    }
+
+    /// The entries recorded as referring to entry `target` (acknowledging, correcting or
+    /// confirming it), in order. Empty for a file without the references table.
+    pub fn references_to(&self, target: u64) -> Result<Vec<u64>, StoreError> {
+        contained("reading references", || {
+            let txn = self.read_txn()?;
+            let table = match txn.open_table(REFERENCES) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(store_err("opening the references table")(e)),
+            };
+            table
+                .range((target, 0)..=(target, u64::MAX))
+                .map_err(store_err("reading references"))?
+                .map(|r| {
+                    r.map(|(k, _)| k.value().1)
+                        .map_err(store_err("reading references"))
+                })
+                .collect()
+        })
+    }
+
+    /// Reads, in one read transaction (so all from the same commit), the number of entries, the
+    /// saved register snapshot, and every stored (target, referring entry) pair in key order,
+    /// which go to `visit`.
+    pub fn read_index(
+        &self,
+        mut visit: impl FnMut(u64, u64),
+    ) -> Result<(u64, Option<Vec<u8>>), StoreError> {
+        contained("reading the index", || {
+            let txn = self.read_txn()?;
+            let entries = txn
+                .open_table(ENTRIES)
+                .map_err(store_err("opening the entries table"))?;
+            let len = match entries
+                .last()
+                .map_err(store_err("reading the last entry"))?
+            {
+                Some((k, _)) => k.value() + 1,
+                None => 0,
+            };
+            let snapshot = match txn.open_table(SNAPSHOT) {
+                Ok(t) => t
+                    .get(SNAPSHOT_KEY)
+                    .map_err(store_err("reading the register snapshot"))?
+                    .map(|v| v.value().to_vec()),
+                Err(TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(store_err("opening the register snapshot")(e)),
+            };
+            match txn.open_table(REFERENCES) {
+                Ok(table) => {
+                    for r in table.iter().map_err(store_err("reading references"))? {
+                        let (k, _) = r.map_err(store_err("reading references"))?;
+                        let (target, by) = k.value();
+                        visit(target, by);
+                    }
+                }
+                Err(TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(store_err("opening the references table")(e)),
+            }
+            Ok((len, snapshot))
+        })
+    }
+
+    /// Replaces the register snapshot and the whole references table in one durable
+    /// transaction (`dledger reindex`), leaving every entry untouched.
+    pub fn rewrite_index(&self, index: &IndexUpdate) -> Result<(), StoreAppendError> {
+        contained("rewriting the index", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
+            };
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            write_index(
+                &txn,
+                &IndexUpdate {
+                    rebuild: true,
+                    ..index.clone()
+                },
+            )?;
             txn.commit().map_err(store_err("committing"))?;
             Ok(())
         })

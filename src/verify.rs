@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::codec;
 use crate::hash::{Digest, leaf_hash};
+use crate::index::{ReferenceDigest, check_index};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
 use crate::keys::{PublicKey, entry_message};
 use crate::merkle::{self, CompactRange};
@@ -182,8 +183,12 @@ pub fn verify_ledger(
     let mut engine = PolicyEngine::new();
     let mut flags = Vec::new();
     let mut disclosures = 0u64;
+    let mut references = ReferenceDigest::default();
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
+            if let Some(target) = entry.body.refers_to() {
+                references.add(target.0, entry.seq.0);
+            }
             match &entry.body {
                 Body::Disclosure(d) => {
                     disclosures += 1;
@@ -212,6 +217,14 @@ pub fn verify_ledger(
         };
     stream(store, &mut v, |v, r, entry| judge(v, r, entry))?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
+    // The writer's index is derived from entries; compared only when the entries are intact
+    // (otherwise it differs for the reasons already reported).
+    if v.report.failures.is_empty()
+        && let Some(problem) = check_index(store, v.registers(), &references)?
+    {
+        let last = v.report.entries.saturating_sub(1);
+        v.fail_at(last, IntegrityKind::IndexMismatch, problem);
+    }
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
     flags.retain(|f| filter.keeps(f));

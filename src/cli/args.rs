@@ -135,6 +135,13 @@ pub enum Command {
         after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json"
     )]
     Verify(VerifyArgs),
+    /// Rebuild the register snapshot and references index a writer opens from (after
+    /// `verify` reports index-mismatch). Entries are not touched.
+    #[command(after_help = "Example:\n  dledger reindex ico-ofcom.ledger")]
+    Reindex {
+        /// The ledger file (default: --ledger).
+        path: Option<PathBuf>,
+    },
     /// Explain a finding code: what it means, the statement text it rests on, what to check.
     #[command(
         after_help = "Example:\n  dledger explain not-mutual-interest\n  dledger explain broken-chain"

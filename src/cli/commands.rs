@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Export(a) => export_cmd(&ctx, a),
         Command::Import(a) => import_cmd(&ctx, a),
         Command::Verify(a) => verify(&ctx, a),
+        Command::Reindex { path } => reindex_cmd(&ctx, path.as_deref()),
         Command::Explain(a) => explain(a),
         Command::Sample(a) => sample_cmd(a),
         Command::Bench(a) => super::bench_cmd::bench(a),
@@ -516,7 +517,7 @@ fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 ),
                 Some(path) => {
                     let store = ctx.open_reader(path)?;
-                    let reg = disclosure_ledger::ledger::replay(&store)?;
+                    let reg = disclosure_ledger::ledger::open_registers(&store)?;
                     let mut engine = disclosure_ledger::policy::PolicyEngine::new();
                     let policy = engine.policy_at(&reg, at).ok_or_else(|| {
                         anyhow!("the ledger has no readable policy in force on {at}")
@@ -958,7 +959,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> Result<Status> {
 }
 
 fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
-    let reg = disclosure_ledger::ledger::replay(store)?;
+    let reg = disclosure_ledger::ledger::open_registers(store)?;
     let now = Timestamp::now();
     if a.themes {
         for (id, t) in &reg.themes {
@@ -1104,6 +1105,23 @@ fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_message(what.to_owned());
     bar
+}
+
+fn reindex_cmd(ctx: &Ctx, path: Option<&Path>) -> Result<Status> {
+    let path = match path {
+        Some(p) => p,
+        None => ctx.path()?,
+    };
+    let references = ctx.retry(
+        || disclosure_ledger::ledger::reindex(path),
+        |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
+    )?;
+    println!(
+        "Rebuilt the register snapshot and references index of {} ({references} references) \
+         from its entries; no entry was changed. Run `dledger verify` to check.",
+        path.display()
+    );
+    Ok(Status::Clean)
 }
 
 fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {

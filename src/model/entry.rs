@@ -273,6 +273,17 @@ impl std::fmt::Display for EntryKind {
 }
 
 impl Body {
+    /// The earlier entry this one refers to, if any: the disclosure an acknowledgement
+    /// acknowledges, the entry a correction supersedes, the proposal a confirmation confirms.
+    pub fn refers_to(&self) -> Option<Seq> {
+        match self {
+            Body::Acknowledgement(a) => Some(a.disclosure),
+            Body::Correction(c) => Some(c.supersedes),
+            Body::DesignationConfirmed(d) => Some(d.proposal),
+            _ => None,
+        }
+    }
+
     /// The kind of this body.
     pub fn kind(&self) -> EntryKind {
         match self {
