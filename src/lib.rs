@@ -13,6 +13,7 @@ pub mod describe;
 pub mod evidence;
 pub mod export;
 pub mod hash;
+pub mod incremental;
 pub mod index;
 pub mod input;
 pub mod integrity;

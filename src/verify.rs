@@ -177,9 +177,80 @@ pub fn verify_ledger(
     opts: &VerifyOptions,
     filter: &FlagFilter,
 ) -> Result<Report, VerifyError> {
-    let mut v = Verifier::new(opts.clone());
-    let checkpoints = store.checkpoints()?;
+    run(store, opts, filter, None).map(|(report, _)| report)
+}
+
+/// Called with each new entry before it is checked, to load the older entry it refers to.
+pub(crate) type OldEntryLoader<'a> = Box<dyn FnMut(&mut Verifier, &Entry) + 'a>;
+
+/// Where a run starts when it resumes from a trusted checkpoint (`verify --since-checkpoint`):
+/// the registers and Merkle compact range at `size`, and the last entry before it.
+pub(crate) struct Start<'a> {
+    /// Tree size of the trusted checkpoint.
+    pub size: u64,
+    /// Registers after entry `size - 1` (with the disclosures still open then).
+    pub registers: Registers,
+    /// Compact range of the first `size` leaves, proved by the checkpoint's root.
+    pub compact: CompactRange,
+    /// Entry hash and recorded time of entry `size - 1`.
+    pub head: (EntryHash, Timestamp),
+    /// Loads the older entries that new ones refer to, proving each against the checkpoint.
+    pub load: OldEntryLoader<'a>,
+    /// Keeps a flag of an entry before `size` (the others were reported by earlier runs).
+    pub keep_old_flag: Box<dyn Fn(&Flag) -> bool + 'a>,
+}
+
+/// What a run saw at the latest checkpoint cosigned by another party: its size and note, and the
+/// registers and open disclosures after its last entry (to resume from next time).
+#[derive(Debug, Clone)]
+pub struct ResumePoint {
+    /// Tree size.
+    pub size: u64,
+    /// The checkpoint note, with its cosignatures.
+    pub note: Vec<u8>,
+    /// The registers after entry `size - 1`.
+    pub registers: crate::registers::Snapshot,
+    /// Disclosures not yet acknowledged after entry `size - 1`, with their summaries.
+    pub open: Vec<(u64, crate::registers::DisclosureSummary)>,
+}
+
+/// A verification run, from the first entry or resumed from `start`; also returns where the
+/// next run may resume, if the ledger is intact and holds a cosigned checkpoint after the start.
+pub(crate) fn run(
+    store: &Store,
+    opts: &VerifyOptions,
+    filter: &FlagFilter,
+    start: Option<Start<'_>>,
+) -> Result<(Report, Option<ResumePoint>), VerifyError> {
+    let from = start.as_ref().map_or(0, |s| s.size);
+    let (mut v, mut load, keep_old_flag) = match start {
+        Some(s) => (
+            Verifier::resume(opts.clone(), s.registers, s.size, s.head, s.compact),
+            s.load,
+            s.keep_old_flag,
+        ),
+        None => (
+            Verifier::new(opts.clone()),
+            Box::new(|_: &mut Verifier, _: &Entry| {}) as OldEntryLoader<'_>,
+            Box::new(|_: &Flag| true) as Box<dyn Fn(&Flag) -> bool + '_>,
+        ),
+    };
+    let checkpoints: Vec<(u64, Vec<u8>)> = store
+        .checkpoints()?
+        .into_iter()
+        .filter(|(size, _)| *size > from)
+        .collect();
     v.want_roots(checkpoints.iter().map(|(size, _)| *size));
+    // The latest checkpoint that carries a cosignature: the registers are captured as they
+    // stream past it, and kept if it checks out.
+    let resume_at = checkpoints
+        .iter()
+        .rev()
+        .find(|(_, note)| {
+            crate::checkpoint::Note::parse(note).is_ok_and(|n| n.signatures().len() > 1)
+        })
+        .map(|(size, _)| *size);
+    let mut captured = None;
     let mut engine = PolicyEngine::new();
     let mut flags = Vec::new();
     let mut disclosures = 0u64;
@@ -188,6 +259,17 @@ pub fn verify_ledger(
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
             if let Some(target) = entry.body.refers_to() {
                 references.add(target.0, entry.seq.0);
+            }
+            if Some(entry.seq.0 + 1) == resume_at {
+                let reg = v.registers();
+                let mut open: Vec<_> = reg
+                    .disclosures
+                    .iter()
+                    .filter(|(_, d)| d.acknowledged.is_none())
+                    .map(|(s, d)| (*s, d.clone()))
+                    .collect();
+                open.sort_by_key(|(s, _)| *s);
+                captured = Some((reg.snapshot(), open));
             }
             match &entry.body {
                 Body::Disclosure(d) => {
@@ -215,11 +297,14 @@ pub fn verify_ledger(
             }
             Ok(())
         };
-    stream(store, &mut v, |v, r, entry| judge(v, r, entry))?;
+    stream(store, &mut v, from, &mut load, |v, r, entry| {
+        judge(v, r, entry)
+    })?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
     // The writer's index is derived from entries; compared only when the entries are intact
-    // (otherwise it differs for the reasons already reported).
-    if v.report.failures.is_empty()
+    // (otherwise it differs for the reasons already reported) and were all read.
+    if from == 0
+        && v.report.failures.is_empty()
         && let Some(problem) = check_index(store, v.registers(), &references)?
     {
         let last = v.report.entries.saturating_sub(1);
@@ -227,6 +312,7 @@ pub fn verify_ledger(
     }
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
+    flags.retain(|f| f.seq.0 >= from || keep_old_flag(f));
     flags.retain(|f| filter.keeps(f));
     flags.sort_by_key(|f| (f.seq, f.code));
     let mut counts = BTreeMap::new();
@@ -235,15 +321,36 @@ pub fn verify_ledger(
     }
     let mut flagged: Vec<Seq> = flags.iter().map(|f| f.seq).collect();
     flagged.dedup();
-    Ok(Report {
-        integrity: verified.report,
-        policy: PolicyReport {
-            disclosures,
-            flagged_disclosures: flagged.len() as u64,
-            counts,
-            flags,
+    let resume = match (captured, &checkpoints[..]) {
+        (Some((registers, open)), _)
+            if verified.report.status == IntegrityStatus::Intact
+                && verified.report.latest_cosigned_size == resume_at =>
+        {
+            let size = resume_at.expect("captured at it");
+            checkpoints
+                .iter()
+                .find(|(s, _)| *s == size)
+                .map(|(_, note)| ResumePoint {
+                    size,
+                    note: note.clone(),
+                    registers,
+                    open,
+                })
+        }
+        _ => None,
+    };
+    Ok((
+        Report {
+            integrity: verified.report,
+            policy: PolicyReport {
+                disclosures,
+                flagged_disclosures: flagged.len() as u64,
+                counts,
+                flags,
+            },
         },
-    })
+        resume,
+    ))
 }
 
 /// Checks the stored Merkle hashes against the entries, and every stored checkpoint against the
@@ -352,6 +459,10 @@ pub struct IntegrityReport {
     pub checkpoints: Vec<CheckedCheckpoint>,
     /// The largest tree size covered by a checkpoint cosigned by a party other than its signer.
     pub latest_cosigned_size: Option<u64>,
+    /// Set when only the entries from this number on were read (`verify --since-checkpoint`):
+    /// those before it are covered by a cosigned checkpoint verified by an earlier run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<u64>,
 }
 
 /// Integrity report plus the registers replayed along the way (for policy checks and reviews).
@@ -517,6 +628,7 @@ impl Verifier {
                 root: None,
                 checkpoints: Vec::new(),
                 latest_cosigned_size: None,
+                resumed_from: None,
             },
             compact: CompactRange::new(),
             wanted_roots: BTreeMap::new(),
@@ -525,6 +637,27 @@ impl Verifier {
             last_vault_mismatches: None,
             unknown_key_uses: Vec::new(),
         }
+    }
+
+    /// A verifier that carries on after the first `size` entries, as described by a trusted
+    /// checkpoint: `reg` are the registers after them, `head` the last one's hash and time, and
+    /// `compact` the compact range of their leaves.
+    pub(crate) fn resume(
+        opts: VerifyOptions,
+        reg: Registers,
+        size: u64,
+        head: (EntryHash, Timestamp),
+        compact: CompactRange,
+    ) -> Verifier {
+        let mut v = Verifier::new(opts);
+        v.reg = reg;
+        v.expected = size;
+        v.prev_hash = head.0;
+        v.prev_time = Some(head.1);
+        v.compact = compact;
+        v.report.entries = size;
+        v.report.resumed_from = Some(size);
+        v
     }
 
     /// Checks what is stored beside the last record pushed: the Merkle hashes it wrote, and the
@@ -582,6 +715,11 @@ impl Verifier {
     /// The registers after the entries pushed so far.
     pub fn registers(&self) -> &Registers {
         &self.reg
+    }
+
+    /// The registers, to add older entries loaded on demand to (a resumed run).
+    pub(crate) fn registers_mut(&mut self) -> &mut Registers {
+        &mut self.reg
     }
 
     fn fail(&mut self, seq: u64, kind: IntegrityKind, message: String) {
@@ -812,7 +950,7 @@ impl Verifier {
 /// Verifies every entry in `store`, streaming.
 pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, VerifyError> {
     let mut v = Verifier::new(opts.clone());
-    stream(store, &mut v, |_, _, _| Ok(()))?;
+    stream(store, &mut v, 0, &mut |_, _| {}, |_, _, _| Ok(()))?;
     Ok(v.finish())
 }
 
@@ -823,6 +961,8 @@ pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, Ver
 fn stream(
     store: &Store,
     v: &mut Verifier,
+    from: u64,
+    before: &mut dyn FnMut(&mut Verifier, &Entry),
     mut each: impl FnMut(&Verifier, &crate::store::StoredRecord, &Entry) -> Result<(), VerifyError>,
 ) -> Result<(), VerifyError> {
     // This thread reads, decodes and checks entries in ledger order; signatures, the costly
@@ -861,6 +1001,9 @@ fn stream(
         use rayon::prelude::*;
         let prepared: Vec<Prepared> = chunk.par_iter().map(prepare_record).collect();
         for (r, p) in chunk.iter().zip(prepared) {
+            if let Ok(entry) = &p.decoded {
+                before(v, entry);
+            }
             if let Some(entry) = v.push_prepared(
                 r.key,
                 &r.bytes,
@@ -878,7 +1021,7 @@ fn stream(
         chunk.clear();
         Ok(())
     };
-    store.scan(0, None, |r| {
+    store.scan(from, None, |r| {
         chunk.push(r);
         if chunk.len() == DECODE_CHUNK {
             run(v, &mut chunk, &mut outstanding)?;
@@ -913,6 +1056,15 @@ impl IntegrityReport {
             let _ = writeln!(out, "Origin:   {origin}");
         }
         let _ = writeln!(out, "Entries:  {}", self.entries);
+        if let Some(from) = self.resumed_from {
+            let _ = writeln!(
+                out,
+                "Checked:  entries #{from} onwards ({} new since the cosigned checkpoint of size \
+                 {from} verified earlier; the stored tree still gives that checkpoint's root, so \
+                 the entries before it are as they were then)",
+                self.entries.saturating_sub(from)
+            );
+        }
         if let (Some(a), Some(b)) = (self.first_recorded, self.last_recorded) {
             let _ = writeln!(out, "Recorded: {a} to {b}");
         }

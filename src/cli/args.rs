@@ -132,7 +132,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Verify the ledger's integrity and report every problem, pinned to its entry.
     #[command(
-        after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json"
+        after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json\n  dledger verify ico-ofcom.ledger --since-checkpoint     # daily: only what is new"
     )]
     Verify(VerifyArgs),
     /// Rebuild the register snapshot and references index a writer opens from (after
@@ -556,6 +556,13 @@ pub struct ReviewArgs {
     /// Judge acknowledgement deadlines as of this date instead of now.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// Check only what was recorded after the last cosigned checkpoint an earlier run verified
+    /// (kept in the --state file; the first run checks everything and writes it).
+    #[arg(long)]
+    pub since_checkpoint: bool,
+    /// The verification state file of --since-checkpoint (default: LEDGER.verify-state).
+    #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
+    pub state: Option<PathBuf>,
 }
 
 /// `show`.
@@ -655,6 +662,13 @@ pub struct VerifyArgs {
     /// Judge acknowledgement deadlines as of this date instead of now.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// Check only what was recorded after the last cosigned checkpoint an earlier run verified
+    /// (kept in the --state file; the first run checks everything and writes it).
+    #[arg(long)]
+    pub since_checkpoint: bool,
+    /// The verification state file of --since-checkpoint (default: LEDGER.verify-state).
+    #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
+    pub state: Option<PathBuf>,
 }
 
 /// `explain`.

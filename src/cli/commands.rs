@@ -21,7 +21,9 @@ use disclosure_ledger::model::{
 use disclosure_ledger::policy::{CATALOGUE, FlagCode, Policy};
 use disclosure_ledger::sample;
 use disclosure_ledger::store::{Access, OpenError, Store};
-use disclosure_ledger::verify::{FlagFilter, Outcome, VerifyOptions, verify_ledger};
+use disclosure_ledger::verify::{
+    FlagFilter, IntegrityStatus, Outcome, VerifyOptions, verify_ledger,
+};
 
 use super::Status;
 use super::args::*;
@@ -1157,7 +1159,43 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
         opts.as_of = parse_time("as-of", t)?;
     }
     let store = ctx.open_reader(path)?;
-    let report = verify_ledger(&store, &opts, &filter)?;
+    let report = if a.since_checkpoint {
+        use disclosure_ledger::incremental;
+        let state = a
+            .state
+            .clone()
+            .unwrap_or_else(|| incremental::default_state_path(path));
+        let (report, next) = match incremental::load_state(&state)? {
+            Some(point) => incremental::verify_since(&store, &point, &opts, &filter)?,
+            None => {
+                eprintln!(
+                    "No verification state at {}: checking every entry this time.",
+                    state.display()
+                );
+                incremental::verify_from_start(&store, &opts, &filter)?
+            }
+        };
+        match next {
+            Some(point) => {
+                incremental::save_state(&state, &point)?;
+                eprintln!(
+                    "Saved the verification state at {} (cosigned checkpoint of size {}); the \
+                     next --since-checkpoint run checks only what comes after it.",
+                    state.display(),
+                    point.size
+                );
+            }
+            None if report.integrity.status == IntegrityStatus::Intact => eprintln!(
+                "No newer cosigned checkpoint to move the verification state on to; the next \
+                 run checks from the same point (make one with `dledger checkpoint` and have \
+                 the other party `cosign` it)."
+            ),
+            None => {}
+        }
+        report
+    } else {
+        verify_ledger(&store, &opts, &filter)?
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

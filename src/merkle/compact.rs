@@ -20,6 +20,16 @@ impl CompactRange {
         CompactRange::default()
     }
 
+    /// The range of `size` leaves whose complete subtrees have the roots `subtrees`, largest
+    /// first (one per set bit of `size`, as [`super::compact_range`] reads them).
+    pub fn from_subtrees(size: u64, subtrees: Vec<Digest>) -> CompactRange {
+        debug_assert_eq!(subtrees.len(), size.count_ones() as usize);
+        CompactRange {
+            size,
+            stack: subtrees,
+        }
+    }
+
     /// Number of leaves pushed.
     pub fn size(&self) -> u64 {
         self.size
@@ -80,6 +90,31 @@ mod tests {
                 "size {}",
                 i + 1
             );
+        }
+    }
+
+    #[test]
+    fn a_range_read_from_the_stored_tree_carries_on_like_one_built_leaf_by_leaf() {
+        let leaves: Vec<Digest> = (0..70u32)
+            .map(|i| crate::hash::leaf_hash(&i.to_le_bytes()))
+            .collect();
+        let stored = MemoryHashes::from_leaf_hashes(leaves.iter().copied());
+        for start in 0..leaves.len() as u64 {
+            let mut resumed = crate::merkle::compact_range(start, &stored).unwrap();
+            assert_eq!(resumed.size(), start);
+            assert_eq!(resumed.root(), tree_hash(start, &stored).unwrap());
+            let mut built = CompactRange::new();
+            for leaf in &leaves[..start as usize] {
+                built.push(*leaf);
+            }
+            for leaf in &leaves[start as usize..] {
+                assert_eq!(
+                    resumed.push_recording(*leaf),
+                    built.push_recording(*leaf),
+                    "from {start}"
+                );
+            }
+            assert_eq!(resumed.root(), built.root(), "from {start}");
         }
     }
 }

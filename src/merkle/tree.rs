@@ -125,6 +125,22 @@ pub fn tree_hash<R: HashReader + ?Sized>(size: u64, reader: &R) -> Result<Digest
     Ok(h)
 }
 
+/// The compact range of the first `size` records (the roots of the complete subtrees that
+/// cover them), read from the stored hashes, so a verifier can carry on from a trusted tree
+/// size without reading the leaves before it. Its root is [`tree_hash`]`(size)`.
+pub fn compact_range<R: HashReader + ?Sized>(
+    size: u64,
+    reader: &R,
+) -> Result<super::CompactRange, ProofError> {
+    check_size(size)?;
+    let mut indexes = Vec::new();
+    if size > 0 {
+        sub_tree_index(0, size, &mut indexes);
+    }
+    let hashes = read(reader, &indexes)?;
+    Ok(super::CompactRange::from_subtrees(size, hashes))
+}
+
 fn leaf_proof_index(lo: u64, hi: u64, n: u64, need: &mut Vec<u64>) {
     debug_assert!(lo <= n && n < hi, "bad math in leaf_proof_index");
     if lo + 1 == hi {
