@@ -478,11 +478,14 @@ impl Registers {
                 for company in d.category.companies() {
                     self.company_mut(&company.id, &company.name);
                 }
+                // Copies of the registers' own party ids, so a million summaries share two texts.
+                let from = self.party_index(&d.from);
+                let to = self.party_index(&d.to);
                 self.disclosures.insert(
                     seq.0,
                     DisclosureSummary {
-                        from: d.from.clone(),
-                        to: d.to.clone(),
+                        from: self.party_order[usize::from(from)].clone(),
+                        to: self.party_order[usize::from(to)].clone(),
                         disclosed_at: d.disclosed_at,
                         recorded_at: at,
                         acknowledged: None,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +97,9 @@ macro_rules! string_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        // Shared text: registers hold a copy of the same id for every disclosure, and a clone
+        // of an `Arc<str>` is a count, not an allocation.
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Validates `value` and wraps it.
@@ -105,7 +108,7 @@ macro_rules! string_id {
                 let check: fn(&str) -> bool = $check;
                 // INVARIANT: every value held passed `check`.
                 if check(&value) {
-                    Ok(Self(value))
+                    Ok(Self(value.into()))
                 } else {
                     Err(IdError { what: $what, value, rule: $rule })
                 }
@@ -126,7 +129,7 @@ macro_rules! string_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.to_string()
             }
         }
 
