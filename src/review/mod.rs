@@ -14,6 +14,7 @@ mod period;
 mod text;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,10 @@ pub use text::render_text;
 use crate::codec;
 use crate::hash::leaf_hash;
 use crate::merkle;
-use crate::model::{Body, CategoryKind, EntryHash, Notification, Seq, Timestamp};
+use crate::model::{
+    Body, CategoryKind, CompanyId, EntryHash, Gateway, Notification, PartyId, Seq, ThemeId,
+    Timestamp,
+};
 use crate::policy::{Flag, PolicyEngine};
 use crate::registers::Registers;
 use crate::store::{Store, StoreError};
@@ -312,11 +316,13 @@ struct Fact {
     date: Date,
     disclosed_at: Timestamp,
     recorded_at: Timestamp,
-    direction: String,
+    /// "FROM→TO", shared by every disclosure in that direction.
+    direction: Arc<str>,
     category: CategoryKind,
-    gateway: String,
-    themes: Vec<String>,
-    companies: Vec<String>,
+    /// The gateway as text, shared by every disclosure citing it.
+    gateway: Arc<str>,
+    themes: Vec<ThemeId>,
+    companies: Vec<CompanyId>,
     notified: bool,
     not_mutual: bool,
 }
@@ -331,6 +337,9 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
     let mut compact = merkle::CompactRange::new();
+    // Texts that many disclosures share are made once.
+    let mut directions: HashMap<(PartyId, PartyId), Arc<str>> = HashMap::new();
+    let mut gateways: HashMap<Gateway, Arc<str>> = HashMap::new();
     let mut one = |r: &crate::store::StoredRecord,
                    hash: EntryHash,
                    decoded: Result<crate::model::Entry, codec::DecodeError>| {
@@ -372,15 +381,26 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
                     date: d.disclosed_at.london_date(),
                     disclosed_at: d.disclosed_at,
                     recorded_at: entry.recorded_at,
-                    direction: format!("{}→{}", d.from, d.to),
+                    direction: Arc::clone(
+                        directions
+                            .entry((d.from.clone(), d.to.clone()))
+                            .or_insert_with(|| format!("{}→{}", d.from, d.to).into()),
+                    ),
                     category: d.category.kind(),
-                    gateway: d.gateway.to_string(),
-                    themes: d.category.themes().iter().map(|t| t.to_string()).collect(),
+                    gateway: match gateways.get(&d.gateway) {
+                        Some(g) => Arc::clone(g),
+                        None => {
+                            let text: Arc<str> = d.gateway.to_string().into();
+                            gateways.insert(d.gateway.clone(), Arc::clone(&text));
+                            text
+                        }
+                    },
+                    themes: d.category.themes().to_vec(),
                     companies: d
                         .category
                         .companies()
                         .iter()
-                        .map(|c| c.id.to_string())
+                        .map(|c| c.id.clone())
                         .collect(),
                     notified: matches!(d.notification, Notification::Notified),
                     not_mutual: d
@@ -589,6 +609,16 @@ fn delay(mut seconds: Vec<i64>) -> Delay {
     }
 }
 
+/// Adds one to `key`'s count, allocating its text only the first time it is seen.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
+        }
+    }
+}
+
 impl Ctx<'_> {
     fn stats(&self, label: &str, from: Date, to: Date) -> PeriodStats {
         let lo = self.facts.partition_point(|f| f.date < from);
@@ -605,16 +635,14 @@ impl Ctx<'_> {
         let mut recording = Vec::new();
         let mut ack = Vec::new();
         for f in facts {
-            *s.by_direction.entry(f.direction.clone()).or_default() += 1;
-            *s.by_category
-                .entry(f.category.as_str().to_owned())
-                .or_default() += 1;
-            *s.by_gateway.entry(f.gateway.clone()).or_default() += 1;
+            bump(&mut s.by_direction, &f.direction);
+            bump(&mut s.by_category, f.category.as_str());
+            bump(&mut s.by_gateway, &f.gateway);
             for t in &f.themes {
-                *s.by_theme.entry(t.clone()).or_default() += 1;
+                bump(&mut s.by_theme, t.as_str());
             }
             for c in &f.companies {
-                *s.by_company.entry(c.clone()).or_default() += 1;
+                bump(&mut s.by_company, c.as_str());
             }
             let i = usize::from(!f.notified);
             all[i] += 1;
