@@ -175,9 +175,12 @@ impl EntryIndex {
     }
 }
 
-/// Everything derived from replaying the log up to some entry.
-#[derive(Debug, Clone, Default)]
-pub struct Registers {
+/// The registers that do not grow with every entry: what a [`Snapshot`] saves. Field order
+/// is the snapshot's byte order (docs/FORMAT.md, "Register snapshot").
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SmallRegisters {
+    /// The last entry applied: its sequence number, hash and time.
+    pub head: Option<(Seq, [u8; 32], Timestamp)>,
     /// The ledger's origin line (from genesis).
     pub origin: Option<String>,
     /// Parties and keys.
@@ -192,13 +195,31 @@ pub struct Registers {
     pub policies: Vec<(Seq, PolicyDocument)>,
     /// Every key addition, rotation and revocation entry, in order.
     pub key_entries: Vec<Seq>,
+}
+
+/// Everything derived from replaying the log up to some entry: the small registers (read
+/// through `Deref`: `reg.parties`, `reg.themes`, ...) and the per-entry summaries.
+#[derive(Debug, Clone, Default)]
+pub struct Registers {
+    small: SmallRegisters,
     /// One summary per entry applied (see [`Registers::entry`]).
     entries: EntryIndex,
     /// Disclosures by sequence number: all of them after a full replay; after
     /// [`Registers::from_snapshot`], those recorded since plus any loaded on demand.
     pub disclosures: HashMap<u64, DisclosureSummary>,
-    /// The last entry applied: its sequence number, hash and time.
-    pub head: Option<(Seq, [u8; 32], Timestamp)>,
+}
+
+impl std::ops::Deref for Registers {
+    type Target = SmallRegisters;
+    fn deref(&self) -> &SmallRegisters {
+        &self.small
+    }
+}
+
+impl std::ops::DerefMut for Registers {
+    fn deref_mut(&mut self) -> &mut SmallRegisters {
+        &mut self.small
+    }
 }
 
 /// The version of the [`Snapshot`] layout; a snapshot of another version is ignored (the
@@ -211,22 +232,15 @@ pub const SNAPSHOT_VERSION: u16 = 1;
 pub struct Snapshot {
     /// [`SNAPSHOT_VERSION`].
     pub version: u16,
-    /// The last entry applied: sequence number, hash, time.
-    pub head: Option<(Seq, [u8; 32], Timestamp)>,
-    /// Origin line.
-    pub origin: Option<String>,
-    /// Parties and keys.
-    pub parties: BTreeMap<PartyId, PartyState>,
-    /// Party order.
-    pub party_order: Vec<PartyId>,
-    /// Themes.
-    pub themes: BTreeMap<ThemeId, ThemeState>,
-    /// Companies.
-    pub companies: BTreeMap<CompanyId, CompanyState>,
-    /// Policies adopted.
-    pub policies: Vec<(Seq, PolicyDocument)>,
-    /// Key history entries.
-    pub key_entries: Vec<Seq>,
+    /// The registers.
+    pub registers: SmallRegisters,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = SmallRegisters;
+    fn deref(&self) -> &SmallRegisters {
+        &self.registers
+    }
 }
 
 impl Registers {
@@ -313,40 +327,26 @@ impl Registers {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             version: SNAPSHOT_VERSION,
-            head: self.head,
-            origin: self.origin.clone(),
-            parties: self.parties.clone(),
-            party_order: self.party_order.clone(),
-            themes: self.themes.clone(),
-            companies: self.companies.clone(),
-            policies: self.policies.clone(),
-            key_entries: self.key_entries.clone(),
+            registers: self.small.clone(),
         }
     }
 
     /// Registers rebuilt from a saved snapshot. Per-entry summaries start after its head; older
     /// ones are loaded on demand.
     pub fn from_snapshot(s: Snapshot) -> Registers {
-        let mut parties = s.parties;
-        for p in parties.values_mut() {
+        let mut small = s.registers;
+        for p in small.parties.values_mut() {
             for k in p.keys.values_mut() {
                 k.key = PublicKey::from_record(&k.record).ok();
             }
         }
         Registers {
-            origin: s.origin,
-            parties,
-            party_order: s.party_order,
-            themes: s.themes,
-            companies: s.companies,
-            policies: s.policies,
-            key_entries: s.key_entries,
             entries: EntryIndex {
-                from: s.head.map_or(0, |(seq, _, _)| seq.0 + 1),
+                from: small.head.map_or(0, |(seq, _, _)| seq.0 + 1),
                 ..EntryIndex::default()
             },
+            small,
             disclosures: HashMap::new(),
-            head: s.head,
         }
     }
 
