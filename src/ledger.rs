@@ -697,7 +697,7 @@ impl Ledger {
                     .party_at(e.signer)
                     .cloned()
                     .unwrap_or_else(|| PartyId::new("XX").expect("valid")),
-                disclosure: self.reg.disclosures.get(&seq.0).cloned(),
+                disclosure: self.reg.disclosures.get(seq.0),
             }));
         }
         match &self.writer {

@@ -125,6 +125,142 @@ pub struct DisclosureSummary {
     pub corrected_by: Vec<Seq>,
 }
 
+/// No acknowledgement, in [`Compact::ack_seq`].
+const NOT_ACKNOWLEDGED: u64 = u64::MAX;
+
+/// One disclosure as [`Disclosures`] holds it: 40 bytes, no heap.
+#[derive(Debug, Clone, Copy)]
+struct Compact {
+    from: u16,
+    to: u16,
+    disclosed_at: i64,
+    recorded_at: i64,
+    /// The first acknowledgement, or [`NOT_ACKNOWLEDGED`].
+    ack_seq: u64,
+    ack_at: i64,
+}
+
+/// The summaries of disclosures by sequence number, kept compactly: a ledger of 10^6 entries
+/// holds about half a million, and a hash map of full summaries took over 100 MB of `verify`'s
+/// memory. Rows are kept in sequence order (disclosures are applied in order; an older one
+/// loaded on demand is inserted in place), corrections (rare) in a map of their own.
+#[derive(Debug, Clone, Default)]
+pub struct Disclosures {
+    /// Party ids, indexed by `Compact::from` and `to`.
+    parties: Vec<PartyId>,
+    seqs: Vec<u64>,
+    rows: Vec<Compact>,
+    corrected: HashMap<u64, Vec<Seq>>,
+}
+
+impl Disclosures {
+    fn position(&self, seq: u64) -> Result<usize, usize> {
+        match self.seqs.last() {
+            Some(&last) if last < seq => Err(self.seqs.len()),
+            _ => self.seqs.binary_search(&seq),
+        }
+    }
+
+    fn party(&mut self, id: &PartyId) -> u16 {
+        match self.parties.iter().position(|p| p == id) {
+            Some(i) => i as u16,
+            None => {
+                self.parties.push(id.clone());
+                (self.parties.len() - 1) as u16
+            }
+        }
+    }
+
+    /// Adds (or replaces) the summary of disclosure `seq`.
+    pub fn insert(&mut self, seq: u64, d: DisclosureSummary) {
+        let row = Compact {
+            from: self.party(&d.from),
+            to: self.party(&d.to),
+            disclosed_at: d.disclosed_at.0,
+            recorded_at: d.recorded_at.0,
+            ack_seq: d.acknowledged.map_or(NOT_ACKNOWLEDGED, |(s, _)| s.0),
+            ack_at: d.acknowledged.map_or(0, |(_, t)| t.0),
+        };
+        match self.position(seq) {
+            Ok(i) => self.rows[i] = row,
+            Err(i) => {
+                self.seqs.insert(i, seq);
+                self.rows.insert(i, row);
+            }
+        }
+        if d.corrected_by.is_empty() {
+            self.corrected.remove(&seq);
+        } else {
+            self.corrected.insert(seq, d.corrected_by);
+        }
+    }
+
+    /// Records the acknowledgement `by` of disclosure `seq` at `at`, unless it has one already.
+    pub fn acknowledge(&mut self, seq: u64, by: Seq, at: Timestamp) {
+        if let Ok(i) = self.position(seq)
+            && self.rows[i].ack_seq == NOT_ACKNOWLEDGED
+        {
+            self.rows[i].ack_seq = by.0;
+            self.rows[i].ack_at = at.0;
+        }
+    }
+
+    /// Records that correction `by` supersedes disclosure `seq`.
+    pub fn correct(&mut self, seq: u64, by: Seq) {
+        if self.position(seq).is_ok() {
+            self.corrected.entry(seq).or_default().push(by);
+        }
+    }
+
+    fn summary(&self, i: usize) -> DisclosureSummary {
+        let r = self.rows[i];
+        DisclosureSummary {
+            from: self.parties[usize::from(r.from)].clone(),
+            to: self.parties[usize::from(r.to)].clone(),
+            disclosed_at: Timestamp(r.disclosed_at),
+            recorded_at: Timestamp(r.recorded_at),
+            acknowledged: (r.ack_seq != NOT_ACKNOWLEDGED)
+                .then_some((Seq(r.ack_seq), Timestamp(r.ack_at))),
+            corrected_by: self
+                .corrected
+                .get(&self.seqs[i])
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The summary of disclosure `seq`, if held.
+    pub fn get(&self, seq: u64) -> Option<DisclosureSummary> {
+        self.position(seq).ok().map(|i| self.summary(i))
+    }
+
+    /// The first acknowledgement of disclosure `seq`, if it is held and acknowledged.
+    pub fn acknowledged(&self, seq: u64) -> Option<(Seq, Timestamp)> {
+        let r = self.rows[self.position(seq).ok()?];
+        (r.ack_seq != NOT_ACKNOWLEDGED).then_some((Seq(r.ack_seq), Timestamp(r.ack_at)))
+    }
+
+    /// Whether disclosure `seq` is held.
+    pub fn contains(&self, seq: u64) -> bool {
+        self.position(seq).is_ok()
+    }
+
+    /// Every disclosure held, in sequence order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, DisclosureSummary)> + '_ {
+        (0..self.seqs.len()).map(|i| (self.seqs[i], self.summary(i)))
+    }
+
+    /// How many are held.
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.seqs.is_empty()
+    }
+}
+
 /// The compact record of every entry kept during replay (two words per entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntrySummary {
@@ -206,7 +342,7 @@ pub struct Registers {
     entries: EntryIndex,
     /// Disclosures by sequence number: all of them after a full replay; after
     /// [`Registers::from_snapshot`], those recorded since plus any loaded on demand.
-    pub disclosures: HashMap<u64, DisclosureSummary>,
+    pub disclosures: Disclosures,
 }
 
 impl std::ops::Deref for Registers {
@@ -346,7 +482,7 @@ impl Registers {
                 ..EntryIndex::default()
             },
             small,
-            disclosures: HashMap::new(),
+            disclosures: Disclosures::default(),
         }
     }
 
@@ -478,14 +614,11 @@ impl Registers {
                 for company in d.category.companies() {
                     self.company_mut(&company.id, &company.name);
                 }
-                // Copies of the registers' own party ids, so a million summaries share two texts.
-                let from = self.party_index(&d.from);
-                let to = self.party_index(&d.to);
                 self.disclosures.insert(
                     seq.0,
                     DisclosureSummary {
-                        from: self.party_order[usize::from(from)].clone(),
-                        to: self.party_order[usize::from(to)].clone(),
+                        from: d.from.clone(),
+                        to: d.to.clone(),
                         disclosed_at: d.disclosed_at,
                         recorded_at: at,
                         acknowledged: None,
@@ -494,14 +627,10 @@ impl Registers {
                 );
             }
             Body::Acknowledgement(a) => {
-                if let Some(d) = self.disclosures.get_mut(&a.disclosure.0) {
-                    d.acknowledged.get_or_insert((seq, at));
-                }
+                self.disclosures.acknowledge(a.disclosure.0, seq, at);
             }
             Body::Correction(c) => {
-                if let Some(d) = self.disclosures.get_mut(&c.supersedes.0) {
-                    d.corrected_by.push(seq);
-                }
+                self.disclosures.correct(c.supersedes.0, seq);
                 if let Some(r) = &c.replacement {
                     for company in r.category.companies() {
                         self.company_mut(&company.id, &company.name);

@@ -192,7 +192,7 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             }
         }
         Body::Acknowledgement(a) => {
-            match reg.disclosures.get(&a.disclosure.0) {
+            match reg.disclosures.get(a.disclosure.0) {
                 Some(d) if a.disclosure < seq => {
                     if &d.to != signer {
                         out.push((IntegrityKind::WrongSigner, format!(

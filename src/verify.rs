@@ -262,13 +262,11 @@ pub(crate) fn run(
             }
             if Some(entry.seq.0 + 1) == resume_at {
                 let reg = v.registers();
-                let mut open: Vec<_> = reg
+                let open: Vec<_> = reg
                     .disclosures
                     .iter()
                     .filter(|(_, d)| d.acknowledged.is_none())
-                    .map(|(s, d)| (*s, d.clone()))
                     .collect();
-                open.sort_by_key(|(s, _)| *s);
                 captured = Some((reg.snapshot(), open));
             }
             match &entry.body {

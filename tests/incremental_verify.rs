@@ -65,14 +65,14 @@ fn append_day(path: &Path, keys: &Path) -> (Seq, Seq) {
         .disclosures
         .iter()
         .filter(|(_, d)| d.acknowledged.is_none())
-        .map(|(s, d)| (Seq(*s), d.to.clone()))
+        .map(|(s, d)| (Seq(s), d.to.clone()))
         .collect();
     open.sort();
     let mut acked: Vec<_> = reg
         .disclosures
         .iter()
         .filter(|(_, d)| d.acknowledged.is_some() && d.corrected_by.is_empty())
-        .map(|(s, d)| (Seq(*s), d.from.clone()))
+        .map(|(s, d)| (Seq(s), d.from.clone()))
         .collect();
     acked.sort();
     let (to_ack, recipient) = open[0].clone();

@@ -342,11 +342,8 @@ impl PolicyEngine {
     /// Flags that depend on what came later: acknowledgements (judged as of `as_of`) and
     /// corrections. In sequence order.
     pub fn finish(&mut self, reg: &Registers, as_of: Timestamp) -> Vec<Flag> {
-        let mut seqs: Vec<u64> = reg.disclosures.keys().copied().collect();
-        seqs.sort_unstable();
         let mut out = Vec::new();
-        for s in seqs {
-            let d = &reg.disclosures[&s];
+        for (s, d) in reg.disclosures.iter() {
             let seq = Seq(s);
             let what = format!(
                 "{seq} {}→{} on {}",
