@@ -785,6 +785,9 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
     let mut records: BTreeMap<u64, Record> = BTreeMap::new();
     let mut target: Option<Entry> = None;
     store.scan(0, Some(size), |r| {
+        if let Some(why) = &r.malformed {
+            return Err(damaged(format!("entry #{} cannot be read: {why}", r.key)));
+        }
         let entry = codec::decode_entry(&r.bytes)
             .map_err(|e| damaged(format!("entry #{} cannot be decoded: {e}", r.key)))?;
         let keep = match &entry.body {
@@ -823,6 +826,9 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
         let r = store
             .get(c.supersedes.0)?
             .ok_or_else(|| damaged(format!("entry {} is missing", c.supersedes)))?;
+        if let Some(why) = &r.malformed {
+            return Err(damaged(format!("entry #{} cannot be read: {why}", r.key)));
+        }
         let entry = codec::decode_entry(&r.bytes)
             .map_err(|e| damaged(format!("entry #{} cannot be decoded: {e}", r.key)))?;
         let signature = r
