@@ -999,3 +999,138 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` records with arbitrary (not decodable) bytes, long zero runs included, and a vault
+    /// row for every third.
+    fn records(n: u64) -> Vec<NewRecord> {
+        (0..n)
+            .map(|seq| {
+                let mut bytes = vec![1, 0];
+                bytes.extend_from_slice(&seq.to_le_bytes());
+                bytes.extend(std::iter::repeat_n(0, (seq as usize * 37) % 300));
+                bytes.push((seq % 251) as u8 + 1);
+                let vault = if seq % 3 == 0 {
+                    vec![
+                        (
+                            "request_date".into(),
+                            [vec![seq as u8; 32], b"2024-02-27".to_vec()].concat(),
+                        ),
+                        ("summary".into(), vec![0xee; 40]),
+                    ]
+                } else {
+                    Vec::new()
+                };
+                NewRecord {
+                    seq,
+                    hash: leaf_hash(&bytes),
+                    signature: [(seq % 256) as u8; 64],
+                    bytes,
+                    vault,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_read_back_with_only_the_upper_tree_levels_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ledger");
+        let store = Store::create(&path).unwrap();
+        let all = records(300);
+        // In batches of different sizes, so tree hashes come both from the batch and from
+        // entries committed earlier.
+        for chunk in [&all[..1], &all[1..20], &all[20..21], &all[21..300]] {
+            store.append(chunk).unwrap();
+        }
+        let mut seen = Vec::new();
+        store
+            .scan(0, None, |r| {
+                seen.push(r);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(seen.len(), all.len());
+        let mem = merkle::MemoryHashes::from_leaf_hashes(all.iter().map(|r| r.hash));
+        for (r, want) in seen.iter().zip(&all) {
+            assert_eq!(r.key, want.seq);
+            assert_eq!(r.bytes, want.bytes);
+            assert_eq!(r.signature, Some(want.signature));
+            assert_eq!((&r.malformed, &r.vault_malformed), (&None, &None));
+            assert_eq!(r.vault, want.vault);
+            // Exactly the record's hashes of level 4 and up are stored.
+            let first = merkle::stored_hash_index(0, r.key);
+            let levels = 1 + (r.key + 1).trailing_zeros();
+            let expected: Vec<(u64, [u8; 32])> = (TREE_MIN_STORED_LEVEL..levels)
+                .map(|l| {
+                    let i = first + u64::from(l);
+                    (i, mem.read_hashes(&[i]).unwrap()[0])
+                })
+                .collect();
+            assert_eq!(r.tree, expected, "record {}", r.key);
+        }
+        // Every hash, stored or recomputed, is the tree's.
+        let count = merkle::stored_hash_count(300);
+        let indexes: Vec<u64> = (0..count).collect();
+        assert_eq!(
+            store.read_tree_hashes(&indexes).unwrap(),
+            mem.read_hashes(&indexes).unwrap()
+        );
+        for size in [1, 2, 15, 16, 17, 255, 256, 299, 300] {
+            assert_eq!(
+                merkle::tree_hash(size, &store).unwrap(),
+                merkle::tree_hash(size, &mem).unwrap()
+            );
+            for index in [0, size / 2, size - 1] {
+                assert_eq!(
+                    merkle::prove_inclusion(index, size, &store).unwrap(),
+                    merkle::prove_inclusion(index, size, &mem).unwrap()
+                );
+                if index > 0 {
+                    assert_eq!(
+                        merkle::prove_consistency(index, size, &store).unwrap(),
+                        merkle::prove_consistency(index, size, &mem).unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn erasing_the_vault_keeps_the_names_and_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ledger");
+        let store = Store::create(&path).unwrap();
+        store.append(&records(10)).unwrap();
+        assert_eq!(store.vault_items(3).unwrap().len(), 2);
+        assert_eq!(store.erase_vault(&[3, 4, 6], 1_700_000_000).unwrap(), 4);
+        assert!(store.vault_items(3).unwrap().is_empty());
+        assert_eq!(store.vault_items(9).unwrap().len(), 2);
+        assert_eq!(
+            store.vault_erased(6).unwrap(),
+            vec![
+                ("request_date".to_owned(), 1_700_000_000),
+                ("summary".to_owned(), 1_700_000_000)
+            ]
+        );
+        assert_eq!(store.erase_vault(&[3], 1_800_000_000).unwrap(), 0);
+        assert_eq!(store.vault_erased(3).unwrap()[0].1, 1_700_000_000);
+    }
+
+    #[test]
+    fn unstorable_vault_items_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ledger");
+        let store = Store::create(&path).unwrap();
+        let mut recs = records(2);
+        recs[1].vault = vec![(String::new(), vec![0; 32])];
+        assert!(matches!(
+            store.append(&recs),
+            Err(StoreAppendError::Unstorable { seq: 1, .. })
+        ));
+        assert_eq!(store.len().unwrap(), 0);
+    }
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::store::v1::{ConvertError, Converted, convert_v1};
 use crate::store::{Access, OpenError, Store};
-use crate::verify::{IntegrityStatus, VerifyError, VerifyOptions, verify_store};
+use crate::verify::{FlagFilter, IntegrityStatus, VerifyError, VerifyOptions, verify_ledger};
 
 /// Why an upgrade failed. The new file is removed in every case.
 #[derive(Debug, thiserror::Error)]
@@ -44,15 +44,15 @@ pub enum UpgradeError {
 }
 
 /// Converts the version-1 ledger at `old` into a new ledger at `new` (which must not exist)
-/// and verifies it (integrity only: signatures, chain, tree, vault, checkpoints). Returns what
-/// was copied.
+/// and verifies its integrity as `dledger verify` does (signatures, chain, tree, vault,
+/// checkpoints; policy flags do not matter here). Returns what was copied.
 pub fn upgrade(old: &Path, new: &Path) -> Result<Converted, UpgradeError> {
     let converted = convert_v1(old, new)?;
     let result = (|| {
         let store = Store::open(new, Access::ReadOnly)?;
-        let verified = verify_store(&store, &VerifyOptions::default())?;
-        if verified.report.status != IntegrityStatus::Intact {
-            let f = &verified.report.failures;
+        let report = verify_ledger(&store, &VerifyOptions::default(), &FlagFilter::default())?;
+        if report.integrity.status != IntegrityStatus::Intact {
+            let f = &report.integrity.failures;
             return Err(UpgradeError::Invalid {
                 count: f.len(),
                 s: if f.len() == 1 { "" } else { "s" },
