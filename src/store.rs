@@ -254,7 +254,8 @@ pub struct NewRecord {
     /// Entry hash of `bytes` (its Merkle leaf hash). Not stored: the Merkle hashes written with
     /// the record are computed from it.
     pub hash: [u8; 32],
-    /// Vault items for this entry: (field name, salt ‖ value). Field names are 1 to 255 bytes.
+    /// Vault items for this entry: (field name, salt ‖ value). Field names are 1 to 255 bytes,
+    /// each at most once; they are stored (and read back) in order of name.
     pub vault: Vec<VaultItem>,
 }
 
@@ -270,8 +271,8 @@ pub enum StoreAppendError {
         /// The sequence number offered.
         found: u64,
     },
-    /// A vault item cannot be stored (its name is empty or over 255 bytes, or its value over
-    /// 4 GiB).
+    /// A vault item cannot be stored (its name is empty, over 255 bytes or given twice, or its
+    /// value over 4 GiB).
     #[error("the value of field {field:?} of record {seq} cannot be stored in the vault: {reason}")]
     Unstorable {
         /// The record's sequence number.
@@ -460,6 +461,10 @@ where
     type Error = redb::StorageError;
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, redb::StorageError> {
+        // Lower-level hashes recomputed for this call, by (level, n): a caller asking for many
+        // hashes of one block (a whole tree, say) has each entry read and hashed once.
+        let mut computed: std::collections::HashMap<(u32, u64), Digest> =
+            std::collections::HashMap::new();
         indexes
             .iter()
             .map(|&i| {
@@ -469,9 +474,34 @@ where
                         redb::StorageError::Corrupted(format!("Merkle hash {i} is missing"))
                     });
                 }
+                if let Some(h) = computed.get(&(level, n)) {
+                    return Ok(*h);
+                }
+                if level > 0
+                    && let (Some(l), Some(r)) = (
+                        computed.get(&(level - 1, 2 * n)),
+                        computed.get(&(level - 1, 2 * n + 1)),
+                    )
+                {
+                    let h = crate::hash::node_hash(l, r);
+                    computed.insert((level, n), h);
+                    return Ok(h);
+                }
+                // Read the subtree's leaves, and keep every node of it for later indexes.
                 let lo = n << level;
-                let leaves = self.leaf_hashes(lo, lo + (1 << level))?;
-                Ok(merkle::complete_subtree_hash(&leaves))
+                let mut nodes = self.leaf_hashes(lo, lo + (1 << level))?;
+                for l in 0..=level {
+                    for (j, h) in nodes.iter().enumerate() {
+                        computed.insert((l, (lo >> l) + j as u64), *h);
+                    }
+                    if l < level {
+                        nodes = nodes
+                            .chunks_exact(2)
+                            .map(|p| crate::hash::node_hash(&p[0], &p[1]))
+                            .collect();
+                    }
+                }
+                Ok(nodes[0])
             })
             .collect()
     }
@@ -812,6 +842,9 @@ impl Store {
                                 }
                                 rows::VaultPackError::Value(n) => {
                                     (n, "a value must be under 4 GiB")
+                                }
+                                rows::VaultPackError::Duplicate(n) => {
+                                    (n, "the entry has two values for this field")
                                 }
                             };
                             StoreAppendError::Unstorable {

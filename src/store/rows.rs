@@ -99,13 +99,21 @@ pub enum VaultPackError {
     Name(String),
     /// A value (salt ‖ value) is longer than `u32::MAX` bytes.
     Value(String),
+    /// Two items have the same field name.
+    Duplicate(String),
 }
 
-/// The `vault` row of an entry: for each item in order, `u8` name length (1 to 255), the name's
-/// UTF-8 bytes, `u32` little-endian item length, the item (salt ‖ value).
+/// The `vault` row of an entry: for each item in increasing order of name (as bytes), `u8` name
+/// length (1 to 255), the name's UTF-8 bytes, `u32` little-endian item length, the item
+/// (salt ‖ value). A name may appear only once.
 pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError> {
+    let mut sorted: Vec<&(String, Vec<u8>)> = items.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if let Some(pair) = sorted.windows(2).find(|p| p[0].0 == p[1].0) {
+        return Err(VaultPackError::Duplicate(pair[0].0.clone()));
+    }
     let mut row = Vec::with_capacity(items.iter().map(|(n, v)| 5 + n.len() + v.len()).sum());
-    for (name, item) in items {
+    for (name, item) in sorted {
         let name_len = u8::try_from(name.len())
             .ok()
             .filter(|&l| l > 0)
@@ -121,12 +129,13 @@ pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError
 }
 
 /// Reads a `vault` row back into its items, refusing a row that [`pack_vault`] would not have
-/// written (truncated, a length of 0 or beyond the row, a name that is not UTF-8, no items).
+/// written (truncated, a length of 0 or beyond the row, a name that is not UTF-8, names not in
+/// increasing order, no items).
 pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     if row.is_empty() {
         return Err("the vault row is empty".into());
     }
-    let mut items = Vec::new();
+    let mut items: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rest = row;
     while let Some((&name_len, after)) = rest.split_first() {
         let at = row.len() - rest.len();
@@ -149,6 +158,13 @@ pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         let (item, after) = after.split_at_checked(len).ok_or_else(|| {
             format!("the vault row's value of field {name} runs past the end of the row")
         })?;
+        if let Some((previous, _)) = items.last()
+            && previous.as_bytes() >= name.as_bytes()
+        {
+            return Err(format!(
+                "the vault row has field {name} after field {previous}, out of order"
+            ));
+        }
         items.push((name.to_owned(), item.to_vec()));
         rest = after;
     }
@@ -268,5 +284,15 @@ mod tests {
             Err(VaultPackError::Name(String::new()))
         );
         assert!(pack_vault(&[("x".repeat(256), vec![])]).is_err());
+        let twice = vec![("a".to_owned(), vec![1]), ("a".to_owned(), vec![2])];
+        assert_eq!(
+            pack_vault(&twice),
+            Err(VaultPackError::Duplicate("a".into()))
+        );
+        // Items are stored in order of name, and a row out of order is refused.
+        let ab = pack_vault(&[("b".to_owned(), vec![2]), ("a".to_owned(), vec![1])]).unwrap();
+        assert_eq!(ab, b"\x01a\x01\0\0\0\x01\x01b\x01\0\0\0\x02");
+        let ba = [&ab[7..], &ab[..7]].concat();
+        assert!(unpack_vault(&ba).unwrap_err().contains("out of order"));
     }
 }
