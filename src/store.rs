@@ -1046,7 +1046,7 @@ mod tests {
                 bytes.extend_from_slice(&seq.to_le_bytes());
                 bytes.extend(std::iter::repeat_n(0, (seq as usize * 37) % 300));
                 bytes.push((seq % 251) as u8 + 1);
-                let vault = if seq % 3 == 0 {
+                let vault = if seq.is_multiple_of(3) {
                     vec![
                         (
                             "request_date".into(),

@@ -211,7 +211,11 @@ mod tests {
             let bytes: Vec<u8> = (0..len)
                 .map(|_| {
                     let r = rng.next_u64();
-                    if r % 3 == 0 { 0 } else { (r >> 8) as u8 }
+                    if r.is_multiple_of(3) {
+                        0
+                    } else {
+                        (r >> 8) as u8
+                    }
                 })
                 .collect();
             assert_eq!(zero_run_decode(&encoded(&bytes)).unwrap(), bytes);
