@@ -705,7 +705,12 @@ impl Store {
             .map_err(store_err("reading entries"))?;
             // The vault (keyed by seq) and the Merkle hashes (written in record order) are walked
             // alongside the entries, so a verifier can check them in the same single pass.
-            let vault = txn.open_table(VAULT).ok();
+            let vault = match txn.open_table(VAULT) {
+                Ok(t) => Some(t),
+                // A ledger without the table holds no field values.
+                Err(TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(store_err("opening the vault")(e)),
+            };
             let mut vault_iter = match &vault {
                 Some(t) => Some(t.range(from..).map_err(store_err("reading the vault"))?),
                 None => None,
