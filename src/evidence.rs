@@ -818,6 +818,9 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
         let r = store
             .get(key)?
             .ok_or_else(|| damaged(format!("entry #{key} is missing")))?;
+        if let Some(why) = &r.malformed {
+            return Err(damaged(format!("entry #{} cannot be read: {why}", r.key)));
+        }
         let entry = codec::decode_entry(&r.bytes)
             .map_err(|e| damaged(format!("entry #{} cannot be decoded: {e}", r.key)))?;
         let keep = match &entry.body {
@@ -852,6 +855,9 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
         let r = store
             .get(c.supersedes.0)?
             .ok_or_else(|| damaged(format!("entry {} is missing", c.supersedes)))?;
+        if let Some(why) = &r.malformed {
+            return Err(damaged(format!("entry #{} cannot be read: {why}", r.key)));
+        }
         let entry = codec::decode_entry(&r.bytes)
             .map_err(|e| damaged(format!("entry #{} cannot be decoded: {e}", r.key)))?;
         let signature = r

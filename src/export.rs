@@ -61,7 +61,7 @@ pub enum ExportError {
     /// Writing the output failed.
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
-    /// A stored entry is missing its signature or cannot be decoded.
+    /// A stored entry cannot be read back, or cannot be decoded.
     #[error("entry #{seq} cannot be exported ({reason}); run `dledger verify` first")]
     Damaged {
         /// Entry.
@@ -122,6 +122,12 @@ pub fn export(store: &Store, out: &mut impl Write) -> Result<u64, ExportError> {
     )?;
     let mut n = 0;
     store.scan(0, None, |r| {
+        if let Some(why) = r.malformed {
+            return Err(ExportError::Damaged {
+                seq: r.key,
+                reason: why,
+            });
+        }
         let entry: Entry = codec::decode_entry(&r.bytes).map_err(|e| ExportError::Damaged {
             seq: r.key,
             reason: e.to_string(),

@@ -12,10 +12,8 @@ use crate::model::Seq;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum IntegrityKind {
-    /// The stored bytes do not decode as an entry.
+    /// The stored row cannot be read back, or its bytes do not decode as an entry.
     Undecodable,
-    /// The entry hash stored beside the entry is not the hash of its bytes.
-    HashMismatch,
     /// An entry is missing, duplicated or out of order.
     SequenceGap,
     /// An entry's predecessor hash is not the hash of the entry before it.
@@ -54,9 +52,8 @@ pub enum IntegrityKind {
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 18] = [
+    pub const ALL: [IntegrityKind; 17] = [
         IntegrityKind::Undecodable,
-        IntegrityKind::HashMismatch,
         IntegrityKind::SequenceGap,
         IntegrityKind::BrokenChain,
         IntegrityKind::BadSignature,
@@ -79,7 +76,6 @@ impl IntegrityKind {
     pub fn code(self) -> &'static str {
         match self {
             IntegrityKind::Undecodable => "undecodable",
-            IntegrityKind::HashMismatch => "hash-mismatch",
             IntegrityKind::SequenceGap => "sequence-gap",
             IntegrityKind::BrokenChain => "broken-chain",
             IntegrityKind::BadSignature => "bad-signature",
@@ -111,11 +107,6 @@ impl IntegrityKind {
                 "The bytes stored for this entry cannot be read as a ledger entry. The file was \
                  damaged or altered outside dledger. Restore the ledger from a backup or a copy \
                  held by the other regulator and verify again."
-            }
-            IntegrityKind::HashMismatch => {
-                "The hash stored beside the entry does not match the entry's bytes: the entry or \
-                 its hash was changed after it was recorded. Compare with a backup or the other \
-                 regulator's copy to see what changed."
             }
             IntegrityKind::SequenceGap => {
                 "Entries are numbered 0, 1, 2, ... with no gaps. A number is missing, repeated or \

@@ -27,5 +27,6 @@ pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod store;
+pub mod upgrade;
 pub mod verify;
 pub mod witness;

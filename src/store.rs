@@ -1,13 +1,19 @@
 //! The ledger file: the only module that imports redb.
 //!
-//! One redb file holds the log (entry bytes, signatures, stored entry hashes), outside the
-//! hashed log the vault of field values, and derived data a writer opens from instead of
-//! replaying (the register snapshot and the references index; `verify` checks both). Appends are single write transactions committed with
-//! redb's default immediate durability, so an append that returned is on disk. Table layout:
-//! docs/FORMAT.md, "The ledger file".
+//! One redb file holds the log (each entry's bytes with its signature, and the Merkle tree's
+//! upper levels), outside the hashed log the vault of field values, and derived data a writer
+//! opens from instead of replaying (the register snapshot and the references index; `verify`
+//! checks both). Appends are single write transactions committed with redb's default immediate
+//! durability, so an append that returned is on disk. Table layout: docs/FORMAT.md, "The
+//! ledger file" (store version 2); the byte layout of the rows is in `rows`; [`v1`] converts a
+//! version-1 file.
+
+mod rows;
+pub mod v1;
 
 use std::path::{Path, PathBuf};
 
+use crate::hash::{Digest, leaf_hash};
 use crate::merkle::{self, HashReader as _};
 use redb::{
     Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
@@ -18,13 +24,23 @@ use redb::{
 pub const LEDGER_MAGIC: &[u8] = b"disclosure-ledger";
 
 /// The version of the table layout this build writes and reads.
-pub const STORE_VERSION: u32 = 1;
+///
+/// Version 1 kept signatures and entry hashes in tables of their own, every Merkle hash, and
+/// one vault row per field; [`v1::convert_v1`] converts such a file (docs/FORMAT.md §15).
+pub const STORE_VERSION: u32 = 2;
+
+/// The lowest level of the Merkle tree whose hashes are stored (in `merkle_hashes`).
+///
+/// A hash of a lower level covers at most 2^4 = 16 consecutive entries and is recomputed from
+/// their bytes whenever a root or proof needs it, so a proof reads at most a few pages of
+/// entries more than it would if every level were stored, and the file holds about one stored
+/// hash per 8 entries instead of two per entry. Part of the file format: changing it changes
+/// which rows a valid file has (docs/FORMAT.md §10.4).
+pub const TREE_MIN_STORED_LEVEL: u32 = 4;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
-const SIGNATURES: TableDefinition<u64, &[u8; 64]> = TableDefinition::new("signatures");
-const HASHES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("entry_hashes");
-const VAULT: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("vault");
+const VAULT: TableDefinition<u64, &[u8]> = TableDefinition::new("vault");
 const VAULT_ERASED: TableDefinition<(u64, &str), i64> = TableDefinition::new("vault_erased");
 const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
 const CHECKPOINTS: TableDefinition<u64, &[u8]> = TableDefinition::new("checkpoints");
@@ -90,6 +106,20 @@ pub enum OpenError {
          upgrade dledger"
     )]
     NewerVersion {
+        /// The path given.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+    },
+    /// Written by an older dledger, in a table layout this build no longer reads.
+    #[error(
+        "{path} uses ledger store version {found}, an older layout that this build no longer \
+         opens (it reads and writes version {STORE_VERSION}). Convert it with `dledger upgrade \
+         {path} NEW.ledger` (which leaves this file untouched) and use the new file; \
+         if that fails, export the ledger with the dledger that wrote it and `dledger import` \
+         the export"
+    )]
+    OlderVersion {
         /// The path given.
         path: PathBuf,
         /// Version found.
@@ -194,22 +224,25 @@ fn outside_engine<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
     result
 }
 
-/// An entry as stored: its bytes, signature and the entry hash recorded next to it.
-/// Nothing here has been checked; `verify` does that.
+/// An entry as stored: its bytes and signature, with what is stored beside it (vault values,
+/// Merkle hashes). Nothing here has been checked; `verify` does that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {
     /// The key the record is stored under (should equal the entry's own sequence number).
     pub key: u64,
-    /// Encoded entry bytes.
+    /// Encoded entry bytes (empty if the stored row is malformed, see `malformed`).
     pub bytes: Vec<u8>,
-    /// Ed25519 signature over the entry message, if one is stored.
+    /// Ed25519 signature over the entry message (`None` if the stored row is malformed).
     pub signature: Option<[u8; 64]>,
-    /// Entry hash stored beside the entry, if one is stored.
-    pub stored_hash: Option<[u8; 32]>,
+    /// Why the stored row could not be read back into entry bytes and a signature, if it could
+    /// not (a row too short for a signature, or a damaged zero-run encoding).
+    pub malformed: Option<String>,
     /// The vault items (field name, salt ‖ value) stored for this entry.
     pub vault: Vec<VaultItem>,
-    /// The Merkle stored hashes written with this entry (its leaf hash, then the complete
-    /// subtrees it closed), in index order, with their indexes.
+    /// Why this entry's vault row could not be read, if it could not (then `vault` is empty).
+    pub vault_malformed: Option<String>,
+    /// The Merkle hashes stored with this entry (the complete subtrees of level
+    /// [`TREE_MIN_STORED_LEVEL`] or more that it closed), in index order, with their indexes.
     pub tree: Vec<(u64, [u8; 32])>,
 }
 
@@ -225,9 +258,11 @@ pub struct NewRecord {
     pub bytes: Vec<u8>,
     /// Entry signature.
     pub signature: [u8; 64],
-    /// Entry hash of `bytes`.
+    /// Entry hash of `bytes` (its Merkle leaf hash). Not stored: the Merkle hashes written with
+    /// the record are computed from it.
     pub hash: [u8; 32],
-    /// Vault items for this entry: (field name, salt ‖ value).
+    /// Vault items for this entry: (field name, salt ‖ value). Field names are 1 to 255 bytes,
+    /// each at most once; they are stored (and read back) in order of name.
     pub vault: Vec<VaultItem>,
 }
 
@@ -254,6 +289,17 @@ pub enum StoreAppendError {
         expected: u64,
         /// The sequence number offered.
         found: u64,
+    },
+    /// A vault item cannot be stored (its name is empty, over 255 bytes or given twice, or its
+    /// value over 4 GiB).
+    #[error("the value of field {field:?} of record {seq} cannot be stored in the vault: {reason}")]
+    Unstorable {
+        /// The record's sequence number.
+        seq: u64,
+        /// The field name.
+        field: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// The ledger was opened read-only.
     #[error("the ledger was opened read-only")]
@@ -386,19 +432,117 @@ fn write_index(txn: &redb::WriteTransaction, index: &IndexUpdate) -> Result<(), 
     Ok(())
 }
 
-/// Reads Merkle stored hashes from a table of a read or write transaction.
-struct TreeReader<'t, T>(&'t T);
+/// Reads Merkle hashes from the tables of a read or write transaction: hashes of level
+/// [`TREE_MIN_STORED_LEVEL`] and up from `merkle_hashes`, lower ones recomputed from the bytes of
+/// the entries they cover (at most 2^[`TREE_MIN_STORED_LEVEL`] of them each).
+struct TreeReader<'t, T, E> {
+    tree: &'t T,
+    entries: &'t E,
+    /// Leaf hashes already known (a batch being appended), from sequence number `.0` on.
+    known: (u64, &'t [NewRecord]),
+}
 
-impl<T: ReadableTable<u64, &'static [u8; 32]>> merkle::HashReader for TreeReader<'_, T> {
+impl<'t, T, E> TreeReader<'t, T, E>
+where
+    T: ReadableTable<u64, &'static [u8; 32]>,
+    E: ReadableTable<u64, &'static [u8]>,
+{
+    fn new(tree: &'t T, entries: &'t E) -> Self {
+        TreeReader {
+            tree,
+            entries,
+            known: (0, &[]),
+        }
+    }
+
+    /// The leaf hashes of entries `lo..hi`, each read and unpacked from `entries` unless known.
+    fn leaf_hashes(&self, lo: u64, hi: u64) -> Result<Vec<Digest>, redb::StorageError> {
+        let (first, known) = self.known;
+        let known_from = if known.is_empty() { hi } else { first.max(lo) };
+        let mut leaves = Vec::with_capacity(usize::try_from(hi - lo).unwrap_or(0));
+        let mut next = lo;
+        if lo < known_from.min(hi) {
+            for item in self.entries.range(lo..known_from.min(hi))? {
+                let (k, row) = item?;
+                let (key, row) = (k.value(), row.value());
+                if key != next {
+                    break;
+                }
+                let (_, bytes) = rows::unpack_entry(row).map_err(|e| {
+                    redb::StorageError::Corrupted(format!(
+                        "entry {key}, needed for a Merkle hash, cannot be read: {e}"
+                    ))
+                })?;
+                leaves.push(leaf_hash(&bytes));
+                next += 1;
+            }
+        }
+        while next < hi {
+            let Some(r) = usize::try_from(next - first)
+                .ok()
+                .filter(|_| next >= first)
+                .and_then(|i| known.get(i))
+            else {
+                return Err(redb::StorageError::Corrupted(format!(
+                    "entry {next}, needed for a Merkle hash, is missing"
+                )));
+            };
+            leaves.push(r.hash);
+            next += 1;
+        }
+        Ok(leaves)
+    }
+}
+
+impl<T, E> merkle::HashReader for TreeReader<'_, T, E>
+where
+    T: ReadableTable<u64, &'static [u8; 32]>,
+    E: ReadableTable<u64, &'static [u8]>,
+{
     type Error = redb::StorageError;
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, redb::StorageError> {
+        // Lower-level hashes recomputed for this call, by (level, n): a caller asking for many
+        // hashes of one block (a whole tree, say) has each entry read and hashed once.
+        let mut computed: std::collections::HashMap<(u32, u64), Digest> =
+            std::collections::HashMap::new();
         indexes
             .iter()
             .map(|&i| {
-                self.0.get(i)?.map(|h| *h.value()).ok_or_else(|| {
-                    redb::StorageError::Corrupted(format!("Merkle hash {i} is missing"))
-                })
+                let (level, n) = merkle::split_stored_hash_index(i);
+                if level >= TREE_MIN_STORED_LEVEL {
+                    return self.tree.get(i)?.map(|h| *h.value()).ok_or_else(|| {
+                        redb::StorageError::Corrupted(format!("Merkle hash {i} is missing"))
+                    });
+                }
+                if let Some(h) = computed.get(&(level, n)) {
+                    return Ok(*h);
+                }
+                if level > 0
+                    && let (Some(l), Some(r)) = (
+                        computed.get(&(level - 1, 2 * n)),
+                        computed.get(&(level - 1, 2 * n + 1)),
+                    )
+                {
+                    let h = crate::hash::node_hash(l, r);
+                    computed.insert((level, n), h);
+                    return Ok(h);
+                }
+                // Read the subtree's leaves, and keep every node of it for later indexes.
+                let lo = n << level;
+                let mut nodes = self.leaf_hashes(lo, lo + (1 << level))?;
+                for l in 0..=level {
+                    for (j, h) in nodes.iter().enumerate() {
+                        computed.insert((l, (lo >> l) + j as u64), *h);
+                    }
+                    if l < level {
+                        nodes = nodes
+                            .chunks_exact(2)
+                            .map(|p| crate::hash::node_hash(&p[0], &p[1]))
+                            .collect();
+                    }
+                }
+                Ok(nodes[0])
             })
             .collect()
     }
@@ -442,8 +586,6 @@ impl Store {
                 meta.insert("magic", LEDGER_MAGIC)?;
                 meta.insert("store_version", &STORE_VERSION.to_le_bytes()[..])?;
                 txn.open_table(ENTRIES)?;
-                txn.open_table(SIGNATURES)?;
-                txn.open_table(HASHES)?;
                 txn.open_table(VAULT)?;
                 txn.open_table(VAULT_ERASED)?;
                 txn.open_table(TREE)?;
@@ -503,7 +645,8 @@ impl Store {
         .map_err(store_err("starting a read"))
     }
 
-    fn check_meta(&self) -> Result<(), OpenError> {
+    /// Checks the file is a ledger (`meta["magic"]`) and returns its `meta["store_version"]`.
+    fn stored_version(&self) -> Result<u32, OpenError> {
         let not_ledger = |reason: &str| OpenError::NotALedger {
             path: self.path.clone(),
             reason: reason.to_owned(),
@@ -534,8 +677,19 @@ impl Store {
             .and_then(|v| <[u8; 4]>::try_from(v.value()).ok())
             .map(u32::from_le_bytes)
             .ok_or_else(|| not_ledger("its store version is missing"))?;
+        Ok(version)
+    }
+
+    fn check_meta(&self) -> Result<(), OpenError> {
+        let version = self.stored_version()?;
         if version > STORE_VERSION {
             return Err(OpenError::NewerVersion {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        if version < STORE_VERSION {
+            return Err(OpenError::OlderVersion {
                 path: self.path.clone(),
                 found: version,
             });
@@ -587,63 +741,30 @@ impl Store {
             let entries = txn
                 .open_table(ENTRIES)
                 .map_err(store_err("opening the entries table"))?;
-            let sigs = txn
-                .open_table(SIGNATURES)
-                .map_err(store_err("opening the signatures table"))?;
-            let hashes = txn
-                .open_table(HASHES)
-                .map_err(store_err("opening the entry hashes table"))?;
             let range = match to {
                 Some(to) => entries.range(from..to),
                 None => entries.range(from..),
             }
             .map_err(store_err("reading entries"))?;
-            // The three tables share their keys: walk them side by side rather than looking
-            // each signature and hash up (a B-tree descent each) for every entry.
-            let mut sig_iter = sigs
-                .range(from..)
-                .map_err(store_err("reading signatures"))?;
-            let mut hash_iter = hashes
-                .range(from..)
-                .map_err(store_err("reading entry hashes"))?;
-            let mut next_sig = || -> Result<Option<(u64, [u8; 64])>, StoreError> {
-                sig_iter
-                    .next()
-                    .transpose()
-                    .map(|o| o.map(|(k, v)| (k.value(), *v.value())))
-                    .map_err(store_err("reading signatures"))
+            // The vault (keyed by seq) and the Merkle hashes (written in record order) are walked
+            // alongside the entries, so a verifier can check them in the same single pass.
+            let vault = match txn.open_table(VAULT) {
+                Ok(t) => Some(t),
+                // A ledger without the table holds no field values.
+                Err(TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(store_err("opening the vault")(e)),
             };
-            let mut next_hash = || -> Result<Option<(u64, [u8; 32])>, StoreError> {
-                hash_iter
-                    .next()
-                    .transpose()
-                    .map(|o| o.map(|(k, v)| (k.value(), *v.value())))
-                    .map_err(store_err("reading entry hashes"))
-            };
-            let mut sig_ahead = next_sig()?;
-            let mut hash_ahead = next_hash()?;
-            // The vault (keyed by seq, field) and the Merkle hashes (written in record order) are
-            // walked alongside too, so a verifier can check them in the same single pass.
-            let vault = txn.open_table(VAULT).ok();
             let mut vault_iter = match &vault {
-                Some(t) => Some(
-                    t.range((from, "")..)
-                        .map_err(store_err("reading the vault"))?,
-                ),
+                Some(t) => Some(t.range(from..).map_err(store_err("reading the vault"))?),
                 None => None,
             };
-            let mut next_vault = || -> Result<Option<(u64, VaultItem)>, StoreError> {
+            let mut next_vault = || -> Result<Option<(u64, Vec<u8>)>, StoreError> {
                 match vault_iter.as_mut() {
                     None => Ok(None),
                     Some(it) => it
                         .next()
                         .transpose()
-                        .map(|o| {
-                            o.map(|(k, v)| {
-                                let (seq, name) = k.value();
-                                (seq, (name.to_owned(), v.value().to_vec()))
-                            })
-                        })
+                        .map(|o| o.map(|(k, v)| (k.value(), v.value().to_vec())))
                         .map_err(store_err("reading the vault")),
                 }
             };
@@ -665,25 +786,28 @@ impl Store {
             for item in range {
                 let (k, v) = item.map_err(store_err("reading entries"))?;
                 let key = k.value();
-                while sig_ahead.is_some_and(|(sk, _)| sk < key) {
-                    sig_ahead = next_sig()?;
-                }
-                let signature = sig_ahead.filter(|(sk, _)| *sk == key).map(|(_, s)| s);
-                while hash_ahead.is_some_and(|(hk, _)| hk < key) {
-                    hash_ahead = next_hash()?;
-                }
-                let stored_hash = hash_ahead.filter(|(hk, _)| *hk == key).map(|(_, h)| h);
+                let (signature, bytes, malformed) = match rows::unpack_entry(v.value()) {
+                    Ok((signature, bytes)) => (Some(signature), bytes, None),
+                    Err(e) => (None, Vec::new(), Some(e)),
+                };
                 while vault_ahead.as_ref().is_some_and(|(vk, _)| *vk < key) {
                     vault_ahead = next_vault()?;
                 }
-                let mut vault_items = Vec::new();
-                while vault_ahead.as_ref().is_some_and(|(vk, _)| *vk == key) {
-                    if let Some((_, item)) = vault_ahead.take() {
-                        vault_items.push(item);
+                let (vault_items, vault_malformed) = match vault_ahead.take() {
+                    Some((vk, row)) if vk == key => {
+                        vault_ahead = next_vault()?;
+                        match rows::unpack_vault(&row) {
+                            Ok(items) => (items, None),
+                            Err(e) => (Vec::new(), Some(e)),
+                        }
                     }
-                    vault_ahead = next_vault()?;
-                }
-                // Record `key` wrote 1 + (trailing ones of key) hashes from its leaf's index.
+                    other => {
+                        vault_ahead = other;
+                        (Vec::new(), None)
+                    }
+                };
+                // Record `key` closed 1 + (trailing ones of key) subtrees, from its leaf's index
+                // on; those of level TREE_MIN_STORED_LEVEL and up are stored.
                 let first = merkle::stored_hash_index(0, key);
                 let count = 1 + u64::from((key + 1).trailing_zeros());
                 while tree_ahead.is_some_and(|(i, _)| i < first) {
@@ -699,10 +823,11 @@ impl Store {
                 }
                 let record = StoredRecord {
                     key,
-                    bytes: v.value().to_vec(),
+                    bytes,
                     signature,
-                    stored_hash,
+                    malformed,
                     vault: vault_items,
+                    vault_malformed,
                     tree: tree_hashes,
                 };
                 match outside_engine(|| visit(record)) {
@@ -744,12 +869,6 @@ impl Store {
                 let mut entries = txn
                     .open_table(ENTRIES)
                     .map_err(store_err("opening the entries table"))?;
-                let mut sigs = txn
-                    .open_table(SIGNATURES)
-                    .map_err(store_err("opening the signatures table"))?;
-                let mut hashes = txn
-                    .open_table(HASHES)
-                    .map_err(store_err("opening the entry hashes table"))?;
                 let mut vault = txn
                     .open_table(VAULT)
                     .map_err(store_err("opening the vault"))?;
@@ -772,24 +891,40 @@ impl Store {
                         });
                     }
                     entries
-                        .insert(r.seq, r.bytes.as_slice())
+                        .insert(r.seq, rows::pack_entry(&r.signature, &r.bytes).as_slice())
                         .map_err(store_err("writing an entry"))?;
-                    sigs.insert(r.seq, &r.signature)
-                        .map_err(store_err("writing a signature"))?;
-                    hashes
-                        .insert(r.seq, &r.hash)
-                        .map_err(store_err("writing an entry hash"))?;
-                    for (name, value) in &r.vault {
+                    if !r.vault.is_empty() {
+                        let row = rows::pack_vault(&r.vault).map_err(|e| {
+                            let (field, reason) = match e {
+                                rows::VaultPackError::Name(n) => {
+                                    (n, "a field name must be 1 to 255 bytes")
+                                }
+                                rows::VaultPackError::Value(n) => {
+                                    (n, "a value must be under 4 GiB")
+                                }
+                                rows::VaultPackError::Duplicate(n) => {
+                                    (n, "the entry has two values for this field")
+                                }
+                            };
+                            StoreAppendError::Unstorable {
+                                seq: r.seq,
+                                field,
+                                reason,
+                            }
+                        })?;
                         vault
-                            .insert((r.seq, name.as_str()), value.as_slice())
+                            .insert(r.seq, row.as_slice())
                             .map_err(store_err("writing the vault"))?;
                     }
-                    // The Merkle tree's stored hashes: the leaf, then every complete subtree this
-                    // leaf closes (docs/FORMAT.md, "Merkle hashes").
-                    let new = merkle::stored_hashes(r.seq, &r.hash, &TreeReader(&tree))
+                    // The Merkle tree's hashes: the leaf, then every complete subtree this leaf
+                    // closes; those of the stored levels are written (docs/FORMAT.md §10.4).
+                    // Leaf hashes of this batch are known; earlier ones are read back.
+                    let mut reader = TreeReader::new(&tree, &entries);
+                    reader.known = (next, records);
+                    let new = merkle::stored_hashes(r.seq, &r.hash, &reader)
                         .map_err(store_err("computing Merkle hashes"))?;
                     let first = merkle::stored_hash_index(0, r.seq);
-                    for (i, h) in (first..).zip(&new) {
+                    for (i, h) in (first..).zip(&new).skip(TREE_MIN_STORED_LEVEL as usize) {
                         tree.insert(i, h)
                             .map_err(store_err("writing Merkle hashes"))?;
                     }
@@ -915,14 +1050,18 @@ impl Store {
         Ok(any)
     }
 
-    /// Reads Merkle stored hashes by index (for roots and proofs; see `merkle`).
+    /// Reads Merkle hashes by stored hash index (for roots and proofs; see `merkle`), whether
+    /// stored or, below [`TREE_MIN_STORED_LEVEL`], recomputed from the entries they cover.
     pub fn read_tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
         contained("reading Merkle hashes", || {
             let txn = self.read_txn()?;
             let tree = txn
                 .open_table(TREE)
                 .map_err(store_err("opening the Merkle hashes table"))?;
-            TreeReader(&tree)
+            let entries = txn
+                .open_table(ENTRIES)
+                .map_err(store_err("opening the entries table"))?;
+            TreeReader::new(&tree, &entries)
                 .read_hashes(indexes)
                 .map_err(store_err("reading Merkle hashes"))
         })
@@ -980,16 +1119,22 @@ impl Store {
                     .open_table(VAULT_ERASED)
                     .map_err(store_err("opening the vault"))?;
                 for &seq in seqs {
-                    let names: Vec<String> = vault
-                        .range((seq, "")..(seq + 1, ""))
-                        .map_err(store_err("reading the vault"))?
-                        .map(|item| item.map(|(k, _)| k.value().1.to_owned()))
-                        .collect::<Result<_, _>>()
-                        .map_err(store_err("reading the vault"))?;
-                    for name in names {
-                        vault
-                            .remove((seq, name.as_str()))
-                            .map_err(store_err("erasing the vault"))?;
+                    let Some(row) = vault
+                        .remove(seq)
+                        .map_err(store_err("erasing the vault"))?
+                        .map(|v| v.value().to_vec())
+                    else {
+                        continue;
+                    };
+                    let items = rows::unpack_vault(&row).map_err(|e| StoreError {
+                        doing: "erasing the vault",
+                        source: format!(
+                            "the vault row of entry {seq} is damaged ({e}); nothing was \
+                             erased. Run `dledger verify` to see what else is damaged"
+                        )
+                        .into(),
+                    })?;
+                    for (name, _) in items {
                         erased
                             .insert((seq, name.as_str()), erased_at)
                             .map_err(store_err("erasing the vault"))?;
@@ -1034,15 +1179,152 @@ impl Store {
                 Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
                 Err(e) => return Err(store_err("opening the vault")(e)),
             };
-            let mut out = Vec::new();
-            for item in vault
-                .range((seq, "")..(seq + 1, ""))
-                .map_err(store_err("reading the vault"))?
-            {
-                let (k, v) = item.map_err(store_err("reading the vault"))?;
-                out.push((k.value().1.to_owned(), v.value().to_vec()));
-            }
-            Ok(out)
+            let Some(row) = vault.get(seq).map_err(store_err("reading the vault"))? else {
+                return Ok(Vec::new());
+            };
+            rows::unpack_vault(row.value()).map_err(|e| StoreError {
+                doing: "reading the vault",
+                source: format!(
+                    "the vault row of entry {seq} is damaged ({e}); restore the ledger from a \
+                     backup to recover its field values"
+                )
+                .into(),
+            })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` records with arbitrary (not decodable) bytes, long zero runs included, and a vault
+    /// row for every third.
+    fn records(n: u64) -> Vec<NewRecord> {
+        (0..n)
+            .map(|seq| {
+                let mut bytes = vec![1, 0];
+                bytes.extend_from_slice(&seq.to_le_bytes());
+                bytes.extend(std::iter::repeat_n(0, (seq as usize * 37) % 300));
+                bytes.push((seq % 251) as u8 + 1);
+                let vault = if seq.is_multiple_of(3) {
+                    vec![
+                        (
+                            "request_date".into(),
+                            [vec![seq as u8; 32], b"2024-02-27".to_vec()].concat(),
+                        ),
+                        ("summary".into(), vec![0xee; 40]),
+                    ]
+                } else {
+                    Vec::new()
+                };
+                NewRecord {
+                    seq,
+                    hash: leaf_hash(&bytes),
+                    signature: [(seq % 256) as u8; 64],
+                    bytes,
+                    vault,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_read_back_with_only_the_upper_tree_levels_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ledger");
+        let store = Store::create(&path).unwrap();
+        let all = records(300);
+        // In batches of different sizes, so tree hashes come both from the batch and from
+        // entries committed earlier.
+        for chunk in [&all[..1], &all[1..20], &all[20..21], &all[21..300]] {
+            store.append(chunk).unwrap();
+        }
+        let mut seen = Vec::new();
+        store
+            .scan(0, None, |r| {
+                seen.push(r);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(seen.len(), all.len());
+        let mem = merkle::MemoryHashes::from_leaf_hashes(all.iter().map(|r| r.hash));
+        for (r, want) in seen.iter().zip(&all) {
+            assert_eq!(r.key, want.seq);
+            assert_eq!(r.bytes, want.bytes);
+            assert_eq!(r.signature, Some(want.signature));
+            assert_eq!((&r.malformed, &r.vault_malformed), (&None, &None));
+            assert_eq!(r.vault, want.vault);
+            // Exactly the record's hashes of level 4 and up are stored.
+            let first = merkle::stored_hash_index(0, r.key);
+            let levels = 1 + (r.key + 1).trailing_zeros();
+            let expected: Vec<(u64, [u8; 32])> = (TREE_MIN_STORED_LEVEL..levels)
+                .map(|l| {
+                    let i = first + u64::from(l);
+                    (i, mem.read_hashes(&[i]).unwrap()[0])
+                })
+                .collect();
+            assert_eq!(r.tree, expected, "record {}", r.key);
+        }
+        // Every hash, stored or recomputed, is the tree's.
+        let count = merkle::stored_hash_count(300);
+        let indexes: Vec<u64> = (0..count).collect();
+        assert_eq!(
+            store.read_tree_hashes(&indexes).unwrap(),
+            mem.read_hashes(&indexes).unwrap()
+        );
+        for size in [1, 2, 15, 16, 17, 255, 256, 299, 300] {
+            assert_eq!(
+                merkle::tree_hash(size, &store).unwrap(),
+                merkle::tree_hash(size, &mem).unwrap()
+            );
+            for index in [0, size / 2, size - 1] {
+                assert_eq!(
+                    merkle::prove_inclusion(index, size, &store).unwrap(),
+                    merkle::prove_inclusion(index, size, &mem).unwrap()
+                );
+                if index > 0 {
+                    assert_eq!(
+                        merkle::prove_consistency(index, size, &store).unwrap(),
+                        merkle::prove_consistency(index, size, &mem).unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn erasing_the_vault_keeps_the_names_and_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ledger");
+        let store = Store::create(&path).unwrap();
+        store.append(&records(10)).unwrap();
+        assert_eq!(store.vault_items(3).unwrap().len(), 2);
+        assert_eq!(store.erase_vault(&[3, 4, 6], 1_700_000_000).unwrap(), 4);
+        assert!(store.vault_items(3).unwrap().is_empty());
+        assert_eq!(store.vault_items(9).unwrap().len(), 2);
+        assert_eq!(
+            store.vault_erased(6).unwrap(),
+            vec![
+                ("request_date".to_owned(), 1_700_000_000),
+                ("summary".to_owned(), 1_700_000_000)
+            ]
+        );
+        assert_eq!(store.erase_vault(&[3], 1_800_000_000).unwrap(), 0);
+        assert_eq!(store.vault_erased(3).unwrap()[0].1, 1_700_000_000);
+    }
+
+    #[test]
+    fn unstorable_vault_items_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.ledger");
+        let store = Store::create(&path).unwrap();
+        let mut recs = records(2);
+        recs[1].vault = vec![(String::new(), vec![0; 32])];
+        assert!(matches!(
+            store.append(&recs),
+            Err(StoreAppendError::Unstorable { seq: 1, .. })
+        ));
+        assert_eq!(store.len().unwrap(), 0);
     }
 }

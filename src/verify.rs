@@ -661,9 +661,13 @@ impl Verifier {
     /// Checks what is stored beside the last record pushed: the Merkle hashes it wrote, and the
     /// vault's field values against the entry's commitments.
     pub fn check_stored(&mut self, r: &crate::store::StoredRecord, entry: &Entry) {
+        // The record's hashes from the leaf (level 0) up; the store keeps those of the upper
+        // levels, and every one it keeps must be the one the entries give.
         let first = crate::merkle::stored_hash_index(0, r.key);
-        let expected: Vec<(u64, Digest)> =
-            (first..).zip(self.last_stored.iter().copied()).collect();
+        let expected: Vec<(u64, Digest)> = (first..)
+            .zip(self.last_stored.iter().copied())
+            .skip(crate::store::TREE_MIN_STORED_LEVEL as usize)
+            .collect();
         if r.tree != expected {
             let bad = expected
                 .iter()
@@ -673,6 +677,13 @@ impl Verifier {
                 r.key,
                 IntegrityKind::TreeMismatch,
                 format!("the Merkle hash stored at index {bad} for this entry is missing or wrong"),
+            );
+        }
+        if let Some(why) = &r.vault_malformed {
+            self.fail(
+                r.key,
+                IntegrityKind::VaultMismatch,
+                format!("the vault's field values for this entry cannot be read: {why}"),
             );
         }
         // Computed in `prepare_record` when the record was prepared there; else now.
@@ -729,29 +740,30 @@ impl Verifier {
     }
 
     /// Checks one stored record; returns the entry if it decoded. Its signature is checked at
-    /// once.
+    /// once. `malformed` is why the store could not read the record's row back
+    /// ([`crate::store::StoredRecord::malformed`]): the entry is then `undecodable`.
     pub fn push(
         &mut self,
         key: u64,
         bytes: &[u8],
         signature: Option<&[u8; 64]>,
-        stored_hash: Option<&[u8; 32]>,
+        malformed: Option<&str>,
     ) -> Option<Entry> {
-        let entry = self.push_prepared(key, bytes, prepare(bytes), signature, stored_hash);
+        let entry = self.push_prepared(key, bytes, prepare(bytes), signature, malformed);
         self.check_signatures();
         entry
     }
 
     /// Checks one stored record whose bytes were already [`prepare`]d; returns the entry if it
     /// decoded. Its signature is queued: call [`Verifier::check_signatures`] (at the latest,
-    /// [`Verifier::finish`] does).
+    /// [`Verifier::finish`] does). `malformed` as for [`Verifier::push`].
     pub fn push_prepared(
         &mut self,
         key: u64,
         bytes: &[u8],
         prepared: Prepared,
         signature: Option<&[u8; 64]>,
-        stored_hash: Option<&[u8; 32]>,
+        malformed: Option<&str>,
     ) -> Option<Entry> {
         self.report.entries += 1;
         if key != self.expected {
@@ -778,22 +790,11 @@ impl Verifier {
         if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
             *slot = Some(self.compact.root());
         }
-        match stored_hash {
-            Some(h) if *h == hash.0 => {}
-            Some(h) => self.fail(
-                key,
-                IntegrityKind::HashMismatch,
-                format!(
-                    "stored hash {} but the entry's bytes hash to {}",
-                    hex::encode(h),
-                    hash
-                ),
-            ),
-            None => self.fail(
-                key,
-                IntegrityKind::HashMismatch,
-                "no entry hash is stored beside the entry".into(),
-            ),
+        if let Some(why) = malformed {
+            self.fail(key, IntegrityKind::Undecodable, why.to_owned());
+            self.prev_hash = hash;
+            self.report.head = Some(hash);
+            return None;
         }
         let entry = match prepared.decoded {
             Ok(e) => e,
@@ -1007,7 +1008,7 @@ fn stream(
                 &r.bytes,
                 p,
                 r.signature.as_ref(),
-                r.stored_hash.as_ref(),
+                r.malformed.as_deref(),
             ) {
                 v.check_stored(r, &entry);
                 each(v, r, &entry)?;

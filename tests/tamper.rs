@@ -8,7 +8,6 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use disclosure_ledger::codec::decode_entry;
-use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::model::Seq;
@@ -16,45 +15,78 @@ use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{VerifyOptions, verify_store};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-// Table layout from docs/FORMAT.md, "The ledger file".
+// Table layout from docs/FORMAT.md, "The ledger file" (store version 2). The row encodings
+// below are written from that page, not taken from the store.
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
-const SIGNATURES: TableDefinition<u64, &[u8; 64]> = TableDefinition::new("signatures");
-const HASHES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("entry_hashes");
+const VAULT: TableDefinition<u64, &[u8]> = TableDefinition::new("vault");
 
-type Row = (Vec<u8>, [u8; 64], [u8; 32]);
-
-fn read_row(db: &Database, k: u64) -> Row {
-    let txn = db.begin_read().unwrap();
-    let e = txn.open_table(ENTRIES).unwrap();
-    let s = txn.open_table(SIGNATURES).unwrap();
-    let h = txn.open_table(HASHES).unwrap();
-    (
-        e.get(k).unwrap().unwrap().value().to_vec(),
-        *s.get(k).unwrap().unwrap().value(),
-        *h.get(k).unwrap().unwrap().value(),
-    )
+/// An entry row: the signature, then the entry bytes with each run of zero bytes written as
+/// `00 n` (at most 255 a token).
+fn pack(signature: &[u8; 64], bytes: &[u8]) -> Vec<u8> {
+    let mut row = signature.to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0 {
+            let n = bytes[i..].iter().take(255).take_while(|&&b| b == 0).count();
+            row.extend_from_slice(&[0, n as u8]);
+            i += n;
+        } else {
+            row.push(bytes[i]);
+            i += 1;
+        }
+    }
+    row
 }
 
-fn write_row(db: &Database, k: u64, row: Option<&Row>) {
+/// The inverse of [`pack`], for rows known to be well formed.
+fn unpack(row: &[u8]) -> ([u8; 64], Vec<u8>) {
+    let signature: [u8; 64] = row[..64].try_into().unwrap();
+    let mut bytes = Vec::new();
+    let mut it = row[64..].iter();
+    while let Some(&b) = it.next() {
+        if b == 0 {
+            bytes.resize(bytes.len() + usize::from(*it.next().unwrap()), 0);
+        } else {
+            bytes.push(b);
+        }
+    }
+    (signature, bytes)
+}
+
+/// A stored row as it is in the file.
+fn read_raw(db: &Database, k: u64) -> Vec<u8> {
+    let txn = db.begin_read().unwrap();
+    let e = txn.open_table(ENTRIES).unwrap();
+    e.get(k).unwrap().unwrap().value().to_vec()
+}
+
+/// Replaces (or, with `None`, removes) a stored row.
+fn write_raw(db: &Database, k: u64, row: Option<&[u8]>) {
     let txn = db.begin_write().unwrap();
     {
         let mut e = txn.open_table(ENTRIES).unwrap();
-        let mut s = txn.open_table(SIGNATURES).unwrap();
-        let mut h = txn.open_table(HASHES).unwrap();
         match row {
-            Some((bytes, sig, hash)) => {
-                e.insert(k, bytes.as_slice()).unwrap();
-                s.insert(k, sig).unwrap();
-                h.insert(k, hash).unwrap();
+            Some(row) => {
+                e.insert(k, row).unwrap();
             }
             None => {
                 e.remove(k).unwrap();
-                s.remove(k).unwrap();
-                h.remove(k).unwrap();
             }
         }
     }
     txn.commit().unwrap();
+}
+
+type Row = (Vec<u8>, [u8; 64]);
+
+fn read_row(db: &Database, k: u64) -> Row {
+    let (sig, bytes) = unpack(&read_raw(db, k));
+    (bytes, sig)
+}
+
+fn write_row(db: &Database, k: u64, row: Option<&Row>) {
+    let packed = row.map(|(bytes, sig)| pack(sig, bytes));
+    write_raw(db, k, packed.as_deref());
 }
 
 /// Runs `dledger verify` and returns (exit code, stdout).
@@ -106,50 +138,108 @@ fn untouched_copy_verifies() {
 }
 
 #[test]
-fn flipped_byte_in_an_entry() {
+fn pack_matches_the_store() {
+    // The encoding above reads every row of the sample back to bytes the store agrees with.
+    let path = common::sample_ledger();
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    let mut records = Vec::new();
+    store
+        .scan(0, None, |r| {
+            records.push(r);
+            Ok::<_, disclosure_ledger::store::StoreError>(())
+        })
+        .unwrap();
+    drop(store);
     let dir = tempfile::tempdir().unwrap();
-    let path = common::sample_copy(dir.path());
-    let db = Database::open(&path).unwrap();
-    // A byte inside a disclosure's officer role text, deep in the entry.
-    let (mut bytes, sig, hash) = read_row(&db, 120);
-    let i = bytes.len() - 10;
-    bytes[i] ^= 0x01;
-    write_row(&db, 120, Some(&(bytes, sig, hash)));
-    drop(db);
-    assert_fails_at(&path, 120, &[IntegrityKind::HashMismatch]);
+    let copy = common::sample_copy(dir.path());
+    let db = Database::open(&copy).unwrap();
+    for r in records {
+        let raw = read_raw(&db, r.key);
+        assert_eq!(raw, pack(&r.signature.unwrap(), &r.bytes), "row {}", r.key);
+        assert_eq!(read_row(&db, r.key), (r.bytes, r.signature.unwrap()));
+    }
 }
 
 #[test]
-fn flipped_byte_with_recomputed_hash() {
-    // The attacker also rewrites the stored hash: the signature and the next link still catch it.
+fn flipped_byte_in_an_entry() {
+    // The entry's own signature fails, and the next entry's link to it breaks.
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_copy(dir.path());
     let db = Database::open(&path).unwrap();
-    let (mut bytes, sig, _) = read_row(&db, 200);
-    let i = bytes.len() - 3;
-    bytes[i] ^= 0x20;
-    let hash = leaf_hash(&bytes);
-    write_row(&db, 200, Some(&(bytes, sig, hash)));
+    // A byte near the end of the entry (entry #120 is an acknowledgement: a byte of the
+    // disclosure it acknowledges, which then points nowhere).
+    let (mut bytes, sig) = read_row(&db, 120);
+    let i = bytes.len() - 10;
+    bytes[i] ^= 0x01;
+    write_row(&db, 120, Some(&(bytes, sig)));
     drop(db);
     assert_fails_at(
         &path,
-        200,
+        120,
         &[
             IntegrityKind::BadSignature,
-            IntegrityKind::Undecodable,
-            IntegrityKind::TreeMismatch,
+            IntegrityKind::DanglingReference,
         ],
     );
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let report = verify_store(&store, &VerifyOptions::default())
         .unwrap()
         .report;
-    assert!(
-        report
-            .failures
-            .iter()
-            .any(|f| f.seq == Seq(201) && f.kind == IntegrityKind::BrokenChain)
-    );
+    for (seq, kind) in [
+        (120, IntegrityKind::BadSignature),
+        (121, IntegrityKind::BrokenChain),
+    ] {
+        assert!(
+            report
+                .failures
+                .iter()
+                .any(|f| f.seq == Seq(seq) && f.kind == kind),
+            "no {kind:?} at #{seq}: {:#?}",
+            report.failures
+        );
+    }
+}
+
+#[test]
+fn damaged_stored_rows() {
+    // Damage to a row's encoding itself: the entry cannot be read back, and verify says so
+    // at that entry. (name, damage to the stored row)
+    type Damage = fn(&mut Vec<u8>);
+    let cases: [(&str, Damage); 4] = [
+        ("cut inside the signature", |row| row.truncate(40)),
+        ("empty", |row| row.clear()),
+        ("a zero run of length 0", |row| {
+            let at = 64 + row[64..].iter().position(|&b| b == 0).unwrap();
+            row[at + 1] = 0;
+        }),
+        ("cut inside a zero-run token", |row| {
+            let at = 64 + row[64..].iter().rposition(|&b| b == 0).unwrap();
+            row.truncate(at + 1);
+        }),
+    ];
+    for (name, damage) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = common::sample_copy(dir.path());
+        let db = Database::open(&path).unwrap();
+        let mut row = read_raw(&db, 200);
+        damage(&mut row);
+        write_raw(&db, 200, Some(&row));
+        drop(db);
+        let store = Store::open(&path, Access::ReadOnly).unwrap();
+        let report = verify_store(&store, &VerifyOptions::default())
+            .unwrap()
+            .report;
+        let first = report.failures.first().expect(name);
+        assert_eq!(
+            (first.seq, first.kind),
+            (Seq(200), IntegrityKind::Undecodable),
+            "{name}: {:#?}",
+            report.failures
+        );
+        assert!(first.message.contains("stored row"), "{name}: {first:?}");
+        drop(store);
+        assert_fails_at(&path, 200, &[IntegrityKind::Undecodable]);
+    }
 }
 
 #[test]
@@ -188,7 +278,7 @@ fn replaced_signature() {
     let path = common::sample_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
     let db = Database::open(&path).unwrap();
-    let (bytes, _, hash) = read_row(&db, 60);
+    let (bytes, _) = read_row(&db, 60);
     // A genuine signature over the same bytes, but by the other party's key.
     let entry = decode_entry(&bytes).unwrap();
     let other = if entry.signer.party.as_str() == "ICO" {
@@ -197,7 +287,7 @@ fn replaced_signature() {
         "ico-2024"
     };
     let sig = common::demo_key(&keys, other).sign_entry(&bytes);
-    write_row(&db, 60, Some(&(bytes, sig, hash)));
+    write_row(&db, 60, Some(&(bytes, sig)));
     drop(db);
     assert_fails_at(&path, 60, &[IntegrityKind::BadSignature]);
 }
@@ -229,29 +319,73 @@ fn entry_signed_with_revoked_key_after_revocation() {
     assert_eq!(report.failures[0].kind, IntegrityKind::KeyRevoked);
 }
 
+/// The items of a vault row: `u8` name length, name, `u32` item length, item; repeated.
+fn vault_items(row: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut items = Vec::new();
+    let mut rest = row;
+    while !rest.is_empty() {
+        let n = usize::from(rest[0]);
+        let name = String::from_utf8(rest[1..1 + n].to_vec()).unwrap();
+        let len = u32::from_le_bytes(rest[1 + n..5 + n].try_into().unwrap()) as usize;
+        items.push((name, rest[5 + n..5 + n + len].to_vec()));
+        rest = &rest[5 + n + len..];
+    }
+    items
+}
+
+fn vault_row(items: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut row = Vec::new();
+    for (name, item) in items {
+        row.push(name.len() as u8);
+        row.extend_from_slice(name.as_bytes());
+        row.extend_from_slice(&(item.len() as u32).to_le_bytes());
+        row.extend_from_slice(item);
+    }
+    row
+}
+
+/// Rewrites the first vault row at or after entry 100; returns its entry.
+fn change_vault_row(path: &Path, change: impl FnOnce(Vec<u8>) -> Vec<u8>) -> u64 {
+    let db = Database::open(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    let seq = {
+        let mut t = txn.open_table(VAULT).unwrap();
+        let (seq, row) = {
+            let mut it = t.range(100u64..).unwrap();
+            let (k, v) = it.next().unwrap().unwrap();
+            (k.value(), v.value().to_vec())
+        };
+        t.insert(seq, change(row).as_slice()).unwrap();
+        seq
+    };
+    txn.commit().unwrap();
+    seq
+}
+
 #[test]
 fn changed_vault_value() {
     // The vault is outside the signed log, but every value in it is checked against its
     // entry's commitment.
-    const VAULT: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("vault");
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_copy(dir.path());
-    let db = Database::open(&path).unwrap();
-    let txn = db.begin_write().unwrap();
-    let seq = {
-        let mut t = txn.open_table(VAULT).unwrap();
-        let (seq, name, mut value) = {
-            let mut it = t.range((100u64, "")..).unwrap();
-            let (k, v) = it.next().unwrap().unwrap();
-            (k.value().0, k.value().1.to_owned(), v.value().to_vec())
-        };
+    let seq = change_vault_row(&path, |row| {
+        let mut items = vault_items(&row);
+        let value = &mut items[0].1;
         let last = value.len() - 1;
         value[last] ^= 0x01;
-        t.insert((seq, name.as_str()), value.as_slice()).unwrap();
-        seq
-    };
-    txn.commit().unwrap();
-    drop(db);
+        vault_row(&items)
+    });
+    assert_fails_at(&path, seq, &[IntegrityKind::VaultMismatch]);
+}
+
+#[test]
+fn damaged_vault_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_copy(dir.path());
+    let seq = change_vault_row(&path, |mut row| {
+        row.pop();
+        row
+    });
     assert_fails_at(&path, seq, &[IntegrityKind::VaultMismatch]);
 }
 
@@ -260,13 +394,18 @@ fn changed_merkle_interior_hash() {
     const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_copy(dir.path());
-    // Entry #255 closes complete subtrees (255 = 0b11111111): its second stored hash is an
-    // interior node of the tree.
-    let index = disclosure_ledger::merkle::stored_hash_index(0, 255) + 1;
+    // Entry #255 closes complete subtrees of levels 1 to 8 (255 = 0b11111111); those of level
+    // 4 and up are stored, from its leaf's index + 4 on.
+    let leaf = disclosure_ledger::merkle::stored_hash_index(0, 255);
     let db = Database::open(&path).unwrap();
     let txn = db.begin_write().unwrap();
     {
         let mut t = txn.open_table(TREE).unwrap();
+        // The levels below 4 are not stored.
+        for level in 0..4 {
+            assert!(t.get(leaf + level).unwrap().is_none(), "level {level}");
+        }
+        let index = leaf + 4;
         let mut h = *t.get(index).unwrap().unwrap().value();
         h[0] ^= 0xff;
         t.insert(index, &h).unwrap();
@@ -274,4 +413,22 @@ fn changed_merkle_interior_hash() {
     txn.commit().unwrap();
     drop(db);
     assert_fails_at(&path, 255, &[IntegrityKind::TreeMismatch]);
+}
+
+#[test]
+fn deleted_merkle_hash() {
+    const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_copy(dir.path());
+    // Entry #127 stores the hashes of levels 4 to 7.
+    let index = disclosure_ledger::merkle::stored_hash_index(6, 1);
+    let db = Database::open(&path).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut t = txn.open_table(TREE).unwrap();
+        assert!(t.remove(index).unwrap().is_some());
+    }
+    txn.commit().unwrap();
+    drop(db);
+    assert_fails_at(&path, 127, &[IntegrityKind::TreeMismatch]);
 }

@@ -130,6 +130,10 @@ pub enum Command {
         after_help = "Examples:\n  dledger import sample.jsonl copy.ledger\n  dledger -l ico-ofcom.ledger import disclosures.csv --key ofcom-2024.key"
     )]
     Import(ImportArgs),
+    /// Convert a ledger written by an older dledger (store version 1) into a new file in this
+    /// build's layout, and verify it. The old file is left untouched.
+    #[command(after_help = "Example:\n  dledger upgrade ico-ofcom.ledger ico-ofcom-v2.ledger")]
+    Upgrade(UpgradeArgs),
     /// Verify the ledger's integrity and report every problem, pinned to its entry.
     #[command(
         after_help = "Exit codes: 0 intact, 1 policy flags only, 2 integrity failure or error.\n\nExample:\n  dledger verify fixtures/sample.ledger\n  dledger verify fixtures/sample.ledger --json\n  dledger verify ico-ofcom.ledger --since-checkpoint     # daily: only what is new"
@@ -640,6 +644,16 @@ pub struct ImportArgs {
     /// Disclosures per durable commit.
     #[arg(long, default_value_t = 10_000)]
     pub batch_size: usize,
+}
+
+/// `upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The ledger file written by an older dledger (only read).
+    pub old: PathBuf,
+    /// The new ledger file to create (must not exist).
+    #[arg(value_name = "NEW_LEDGER")]
+    pub new: PathBuf,
 }
 
 /// `verify`.

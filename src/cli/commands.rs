@@ -72,6 +72,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::List(a) => list(&ctx, a),
         Command::Export(a) => export_cmd(&ctx, a),
         Command::Import(a) => import_cmd(&ctx, a),
+        Command::Upgrade(a) => upgrade_cmd(a),
         Command::Verify(a) => verify(&ctx, a),
         Command::Reindex { path } => reindex_cmd(&ctx, path.as_deref()),
         Command::Explain(a) => explain(a),
@@ -1088,6 +1089,23 @@ fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
     println!(
         "Imported {n} entries into {}; every entry verified.",
         target.display()
+    );
+    Ok(Status::Clean)
+}
+
+fn upgrade_cmd(a: UpgradeArgs) -> Result<Status> {
+    let c = disclosure_ledger::upgrade::upgrade(&a.old, &a.new)?;
+    println!(
+        "Converted {} to store version {} in {}: {} entries, {} vault values, {} erasure \
+         records, {} checkpoints; every entry verified. {} is unchanged.",
+        a.old.display(),
+        disclosure_ledger::store::STORE_VERSION,
+        a.new.display(),
+        c.entries,
+        c.vault_values,
+        c.erasures,
+        c.checkpoints,
+        a.old.display()
     );
     Ok(Status::Clean)
 }

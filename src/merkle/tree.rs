@@ -80,6 +80,29 @@ pub fn stored_hashes<R: HashReader + ?Sized>(
     Ok(hashes)
 }
 
+/// The hash of the complete subtree whose leaf hashes are `leaves`, in order (RFC 6962 §2.1
+/// `MTH`; `leaves.len()` must be a power of two). Used to recompute the hashes of the levels a
+/// store does not keep.
+///
+/// # Panics
+///
+/// If `leaves` is empty or its length is not a power of two.
+pub fn complete_subtree_hash(leaves: &[Digest]) -> Digest {
+    assert!(
+        leaves.len().is_power_of_two(),
+        "complete_subtree_hash: {} leaves is not a complete subtree",
+        leaves.len()
+    );
+    let mut level = leaves.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|pair| node_hash(&pair[0], &pair[1]))
+            .collect();
+    }
+    level[0]
+}
+
 /// Appends to `need` the stored indexes of the complete subtrees that make
 /// up leaves `[lo, hi)`, largest first.
 fn sub_tree_index(mut lo: u64, hi: u64, need: &mut Vec<u64>) {

@@ -344,8 +344,11 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
                    hash: EntryHash,
                    decoded: Result<crate::model::Entry, codec::DecodeError>| {
         compact.push(hash.0);
-        if r.stored_hash != Some(hash.0) {
-            problems.push(format!("entry #{}: stored hash differs", r.key));
+        if let Some(why) = &r.malformed {
+            problems.push(format!("entry #{}: {why}", r.key));
+            prev = hash;
+            expected = r.key + 1;
+            return Ok::<_, ReviewError>(());
         }
         let entry = match decoded {
             Ok(e) => e,

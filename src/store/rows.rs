@@ -1,0 +1,302 @@
+//! The byte layout of the rows of store version 2 (docs/FORMAT.md §10.2 and §10.3): an entry
+//! row (signature ‖ zero-run encoded entry bytes) and a vault row (every field value of one
+//! entry). Pure functions over bytes; the tables themselves are in the parent module.
+//!
+//! Readers never trust a row: every decoder here refuses a malformed row with a message saying
+//! what is wrong with it, and never allocates more than the limits below, however the row lies.
+
+use crate::codec::MAX_ENTRY_BYTES;
+
+/// Length of the Ed25519 signature at the start of an entry row.
+pub const SIGNATURE_LEN: usize = 64;
+
+/// Longest zero run one token of the zero-run encoding stands for.
+const MAX_RUN: usize = 255;
+
+/// Appends the zero-run encoding of `bytes` to `out` (docs/FORMAT.md §10.2): each maximal run of
+/// zero bytes becomes one or more tokens `00 n` (n = 1 to 255, all but the last of a run 255);
+/// every other byte is copied as it is.
+fn zero_run_encode(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != 0 {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] == 0 && i - start < MAX_RUN {
+            i += 1;
+        }
+        // INVARIANT: 1 <= i - start <= MAX_RUN = 255, so the cast is exact.
+        out.extend_from_slice(&[0, (i - start) as u8]);
+    }
+}
+
+/// Decodes a zero-run encoding, refusing anything [`zero_run_encode`] would not have written
+/// (a token `00 00`, a run cut short by a token, a truncated token) and any result longer than
+/// an entry may be ([`MAX_ENTRY_BYTES`]).
+fn zero_run_decode(packed: &[u8]) -> Result<Vec<u8>, String> {
+    // Each packed byte stands for at most 255/2 bytes, so this bounds the allocation too.
+    let mut out = Vec::with_capacity(packed.len().min(MAX_ENTRY_BYTES));
+    let mut i = 0;
+    while i < packed.len() {
+        let b = packed[i];
+        i += 1;
+        if b != 0 {
+            out.push(b);
+        } else {
+            let Some(&n) = packed.get(i) else {
+                return Err("its zero-run encoding ends inside a token".into());
+            };
+            i += 1;
+            if n == 0 {
+                return Err(format!(
+                    "its zero-run encoding has a run of length 0 at byte {}",
+                    i - 2
+                ));
+            }
+            if usize::from(n) < MAX_RUN && packed.get(i) == Some(&0) {
+                return Err(format!(
+                    "its zero-run encoding splits a run of zero bytes at byte {i}"
+                ));
+            }
+            out.resize(out.len() + usize::from(n), 0);
+        }
+        if out.len() > MAX_ENTRY_BYTES {
+            return Err(format!(
+                "its entry bytes would be longer than the {MAX_ENTRY_BYTES}-byte limit"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The `entries` row of an entry: `signature ‖ zero-run encoding of the entry bytes`.
+pub fn pack_entry(signature: &[u8; SIGNATURE_LEN], bytes: &[u8]) -> Vec<u8> {
+    let mut row = Vec::with_capacity(SIGNATURE_LEN + bytes.len());
+    row.extend_from_slice(signature);
+    zero_run_encode(bytes, &mut row);
+    row
+}
+
+/// Reads an `entries` row back into (signature, entry bytes).
+pub fn unpack_entry(row: &[u8]) -> Result<([u8; SIGNATURE_LEN], Vec<u8>), String> {
+    let Some((signature, packed)) = row.split_first_chunk::<SIGNATURE_LEN>() else {
+        return Err(format!(
+            "the stored row is {} bytes, too short to hold a {SIGNATURE_LEN}-byte signature",
+            row.len()
+        ));
+    };
+    let bytes = zero_run_decode(packed).map_err(|e| format!("the stored row is malformed: {e}"))?;
+    Ok((*signature, bytes))
+}
+
+/// Why a vault item cannot be stored in a vault row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultPackError {
+    /// A field name is empty or longer than 255 bytes.
+    Name(String),
+    /// A value (salt ‖ value) is longer than `u32::MAX` bytes.
+    Value(String),
+    /// Two items have the same field name.
+    Duplicate(String),
+}
+
+/// The `vault` row of an entry: for each item in increasing order of name (as bytes), `u8` name
+/// length (1 to 255), the name's UTF-8 bytes, `u32` little-endian item length, the item
+/// (salt ‖ value). A name may appear only once.
+pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError> {
+    let mut sorted: Vec<&(String, Vec<u8>)> = items.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if let Some(pair) = sorted.windows(2).find(|p| p[0].0 == p[1].0) {
+        return Err(VaultPackError::Duplicate(pair[0].0.clone()));
+    }
+    let mut row = Vec::with_capacity(items.iter().map(|(n, v)| 5 + n.len() + v.len()).sum());
+    for (name, item) in sorted {
+        let name_len = u8::try_from(name.len())
+            .ok()
+            .filter(|&l| l > 0)
+            .ok_or_else(|| VaultPackError::Name(name.clone()))?;
+        let item_len =
+            u32::try_from(item.len()).map_err(|_| VaultPackError::Value(name.clone()))?;
+        row.push(name_len);
+        row.extend_from_slice(name.as_bytes());
+        row.extend_from_slice(&item_len.to_le_bytes());
+        row.extend_from_slice(item);
+    }
+    Ok(row)
+}
+
+/// Reads a `vault` row back into its items, refusing a row that [`pack_vault`] would not have
+/// written (truncated, a length of 0 or beyond the row, a name that is not UTF-8, names not in
+/// increasing order, no items).
+pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    if row.is_empty() {
+        return Err("the vault row is empty".into());
+    }
+    let mut items: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut rest = row;
+    while let Some((&name_len, after)) = rest.split_first() {
+        let at = row.len() - rest.len();
+        let name_len = usize::from(name_len);
+        if name_len == 0 {
+            return Err(format!(
+                "the vault row has an empty field name at byte {at}"
+            ));
+        }
+        let (name, after) = after
+            .split_at_checked(name_len)
+            .ok_or_else(|| format!("the vault row ends inside a field name at byte {at}"))?;
+        let name = std::str::from_utf8(name).map_err(|_| {
+            format!("the vault row has a field name that is not UTF-8 at byte {at}")
+        })?;
+        let (len, after) = after
+            .split_first_chunk::<4>()
+            .ok_or_else(|| format!("the vault row ends inside the length of field {name}"))?;
+        let len = usize::try_from(u32::from_le_bytes(*len)).unwrap_or(usize::MAX);
+        let (item, after) = after.split_at_checked(len).ok_or_else(|| {
+            format!("the vault row's value of field {name} runs past the end of the row")
+        })?;
+        if let Some((previous, _)) = items.last()
+            && previous.as_bytes() >= name.as_bytes()
+        {
+            return Err(format!(
+                "the vault row has field {name} after field {previous}, out of order"
+            ));
+        }
+        items.push((name.to_owned(), item.to_vec()));
+        rest = after;
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        zero_run_encode(bytes, &mut out);
+        out
+    }
+
+    #[test]
+    fn zero_runs_known_answers() {
+        // (name, entry bytes, encoding)
+        let cases: &[(&str, Vec<u8>, Vec<u8>)] = &[
+            ("empty", vec![], vec![]),
+            ("no zeros", vec![1, 2, 3], vec![1, 2, 3]),
+            ("one zero", vec![0], vec![0, 1]),
+            ("u64 length 3", vec![3, 0, 0, 0, 0, 0, 0, 0], vec![3, 0, 7]),
+            ("version 1", vec![1, 0, 1, 0], vec![1, 0, 1, 1, 0, 1]),
+            ("255 zeros", vec![0; 255], vec![0, 255]),
+            ("256 zeros", vec![0; 256], vec![0, 255, 0, 1]),
+            (
+                "510 zeros then 7",
+                [vec![0; 510], vec![7]].concat(),
+                vec![0, 255, 0, 255, 7],
+            ),
+        ];
+        for (name, bytes, packed) in cases {
+            assert_eq!(&encoded(bytes), packed, "{name}: encoding");
+            assert_eq!(&zero_run_decode(packed).unwrap(), bytes, "{name}: decoding");
+        }
+    }
+
+    #[test]
+    fn zero_runs_round_trip() {
+        let mut rng = crate::sample::SplitMix64::new(8);
+        for len in 0..400usize {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = rng.next_u64();
+                    if r.is_multiple_of(3) {
+                        0
+                    } else {
+                        (r >> 8) as u8
+                    }
+                })
+                .collect();
+            assert_eq!(zero_run_decode(&encoded(&bytes)).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn zero_runs_refuse_non_canonical_and_damaged() {
+        // (name, packed)
+        let cases: &[(&str, &[u8])] = &[
+            ("run of length 0", &[1, 0, 0, 2]),
+            ("truncated token", &[1, 0]),
+            ("split run", &[0, 1, 0, 1]),
+            ("split run after 254", &[0, 254, 0, 1]),
+        ];
+        for (name, packed) in cases {
+            assert!(zero_run_decode(packed).is_err(), "{name} was accepted");
+        }
+        // A run of exactly 255 may be followed by another token of the same run.
+        assert_eq!(zero_run_decode(&[0, 255, 0, 1]).unwrap(), vec![0; 256]);
+    }
+
+    #[test]
+    fn zero_runs_refuse_more_than_an_entry() {
+        let packed: Vec<u8> = [0u8, 255].repeat(MAX_ENTRY_BYTES / 255 + 2);
+        let err = zero_run_decode(&packed).unwrap_err();
+        assert!(err.contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn entry_rows_round_trip_and_refuse_short_rows() {
+        let sig = [7u8; SIGNATURE_LEN];
+        let bytes = [1, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+        let row = pack_entry(&sig, &bytes);
+        assert_eq!(row.len(), SIGNATURE_LEN + 4);
+        assert_eq!(unpack_entry(&row).unwrap(), (sig, bytes.to_vec()));
+        assert!(unpack_entry(&row[..63]).unwrap_err().contains("too short"));
+        assert!(unpack_entry(&[&row[..], &[0]].concat()).is_err());
+    }
+
+    #[test]
+    fn vault_rows_round_trip() {
+        let items = vec![
+            (
+                "request_date".to_owned(),
+                [vec![0xa1; 32], b"2024-02-27".to_vec()].concat(),
+            ),
+            ("summary".to_owned(), vec![0x5a; 32]),
+        ];
+        let row = pack_vault(&items).unwrap();
+        assert_eq!(row.len(), (1 + 12 + 4 + 42) + (1 + 7 + 4 + 32));
+        assert_eq!(&row[..14], b"\x0crequest_date\x2a");
+        assert_eq!(unpack_vault(&row).unwrap(), items);
+    }
+
+    #[test]
+    fn vault_rows_refuse_damage() {
+        let items = vec![("theme".to_owned(), vec![1; 40])];
+        let row = pack_vault(&items).unwrap();
+        for cut in 1..row.len() {
+            assert!(unpack_vault(&row[..cut]).is_err(), "cut at {cut} accepted");
+        }
+        assert!(unpack_vault(&[]).is_err());
+        assert!(unpack_vault(&[0, 0, 0, 0, 0]).is_err());
+        let mut bad_utf8 = row.clone();
+        bad_utf8[1] = 0xff;
+        assert!(unpack_vault(&bad_utf8).is_err());
+        assert_eq!(
+            pack_vault(&[(String::new(), vec![])]),
+            Err(VaultPackError::Name(String::new()))
+        );
+        assert!(pack_vault(&[("x".repeat(256), vec![])]).is_err());
+        let twice = vec![("a".to_owned(), vec![1]), ("a".to_owned(), vec![2])];
+        assert_eq!(
+            pack_vault(&twice),
+            Err(VaultPackError::Duplicate("a".into()))
+        );
+        // Items are stored in order of name, and a row out of order is refused.
+        let ab = pack_vault(&[("b".to_owned(), vec![2]), ("a".to_owned(), vec![1])]).unwrap();
+        assert_eq!(ab, b"\x01a\x01\0\0\0\x01\x01b\x01\0\0\0\x02");
+        let ba = [&ab[7..], &ab[..7]].concat();
+        assert!(unpack_vault(&ba).unwrap_err().contains("out of order"));
+    }
+}
