@@ -54,7 +54,13 @@ pub fn check_index(
     expected: &ReferenceDigest,
 ) -> Result<Option<String>, StoreError> {
     let mut stored = ReferenceDigest::default();
-    let (entries, snapshot) = store.read_index(|target, by| stored.add(target, by))?;
+    let mut unreadable = None;
+    let (entries, snapshot) = store.read_index(|pair| match pair {
+        Ok((target, by)) => stored.add(target, by),
+        Err(why) => {
+            unreadable.get_or_insert(why);
+        }
+    })?;
     let verified = reg.head.map_or(0, |(s, _, _)| s.0 + 1);
     if entries != verified {
         return Ok(None);
@@ -91,6 +97,9 @@ pub fn check_index(
         return Ok(Some(format!(
             "the saved register snapshot (as of {head}) differs from the registers the entries give"
         )));
+    }
+    if let Some(why) = unreadable {
+        return Ok(Some(format!("the references index cannot be read: {why}")));
     }
     if stored != *expected {
         return Ok(Some(format!(

@@ -45,7 +45,7 @@ const VAULT_ERASED: TableDefinition<(u64, &str), i64> = TableDefinition::new("va
 const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
 const CHECKPOINTS: TableDefinition<u64, &[u8]> = TableDefinition::new("checkpoints");
 const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("register_snapshot");
-const REFERENCES: TableDefinition<(u64, u64), ()> = TableDefinition::new("references");
+const REFERENCES: TableDefinition<u64, &[u8]> = TableDefinition::new("references");
 
 /// The key of the one row of the snapshot table.
 const SNAPSHOT_KEY: &str = "registers";
@@ -425,8 +425,25 @@ fn write_index(txn: &redb::WriteTransaction, index: &IndexUpdate) -> Result<(), 
     let mut refs = txn
         .open_table(REFERENCES)
         .map_err(store_err("opening the references table"))?;
-    for &pair in &index.references {
-        refs.insert(pair, ())
+    let mut blocks: std::collections::BTreeMap<u64, Vec<(u64, u64)>> = Default::default();
+    for &(target, by) in &index.references {
+        blocks
+            .entry(target / rows::REFERENCE_BLOCK)
+            .or_default()
+            .push((target, by));
+    }
+    for (block, mut new) in blocks {
+        if let Some(row) = refs.get(block).map_err(store_err("reading references"))? {
+            let old = rows::unpack_references(block, row.value()).map_err(|why| StoreError {
+                doing: "reading references",
+                source: format!("{why}; rebuild the index with `dledger reindex`").into(),
+            })?;
+            new.extend(old);
+        }
+        new.sort_unstable();
+        new.dedup();
+        let row = rows::pack_references(block, &new);
+        refs.insert(block, row.as_slice())
             .map_err(store_err("writing references"))?;
     }
     Ok(())
@@ -964,23 +981,28 @@ impl Store {
                 Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
                 Err(e) => return Err(store_err("opening the references table")(e)),
             };
-            table
-                .range((target, 0)..=(target, u64::MAX))
-                .map_err(store_err("reading references"))?
-                .map(|r| {
-                    r.map(|(k, _)| k.value().1)
-                        .map_err(store_err("reading references"))
-                })
-                .collect()
+            let block = target / rows::REFERENCE_BLOCK;
+            let Some(row) = table.get(block).map_err(store_err("reading references"))? else {
+                return Ok(Vec::new());
+            };
+            let refs = rows::unpack_references(block, row.value()).map_err(|why| StoreError {
+                doing: "reading references",
+                source: format!("{why}; rebuild the index with `dledger reindex`").into(),
+            })?;
+            Ok(refs
+                .into_iter()
+                .filter(|&(t, _)| t == target)
+                .map(|(_, by)| by)
+                .collect())
         })
     }
 
     /// Reads, in one read transaction (so all from the same commit), the number of entries, the
-    /// saved register snapshot, and every stored (target, referring entry) pair in key order,
-    /// which go to `visit`.
+    /// saved register snapshot, and every stored (target, referring entry) pair in order, which
+    /// go to `visit`; a references row that cannot be read goes to `visit` as `Err`.
     pub fn read_index(
         &self,
-        mut visit: impl FnMut(u64, u64),
+        mut visit: impl FnMut(Result<(u64, u64), String>),
     ) -> Result<(u64, Option<Vec<u8>>), StoreError> {
         contained("reading the index", || {
             let txn = self.read_txn()?;
@@ -1005,9 +1027,11 @@ impl Store {
             match txn.open_table(REFERENCES) {
                 Ok(table) => {
                     for r in table.iter().map_err(store_err("reading references"))? {
-                        let (k, _) = r.map_err(store_err("reading references"))?;
-                        let (target, by) = k.value();
-                        visit(target, by);
+                        let (k, v) = r.map_err(store_err("reading references"))?;
+                        match rows::unpack_references(k.value(), v.value()) {
+                            Ok(refs) => refs.into_iter().for_each(|pair| visit(Ok(pair))),
+                            Err(why) => visit(Err(why)),
+                        }
                     }
                 }
                 Err(TableError::TableDoesNotExist(_)) => {}

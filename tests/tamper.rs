@@ -319,16 +319,27 @@ fn entry_signed_with_revoked_key_after_revocation() {
     assert_eq!(report.failures[0].kind, IntegrityKind::KeyRevoked);
 }
 
-/// The items of a vault row: `u8` name length, name, `u32` item length, item; repeated.
+/// The items of a vault row (FORMAT.md §10.3): `u8` name length, name, LEB128 item length, item;
+/// repeated.
 fn vault_items(row: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut items = Vec::new();
     let mut rest = row;
     while !rest.is_empty() {
         let n = usize::from(rest[0]);
         let name = String::from_utf8(rest[1..1 + n].to_vec()).unwrap();
-        let len = u32::from_le_bytes(rest[1 + n..5 + n].try_into().unwrap()) as usize;
-        items.push((name, rest[5 + n..5 + n + len].to_vec()));
-        rest = &rest[5 + n + len..];
+        rest = &rest[1 + n..];
+        let (mut len, mut shift) = (0usize, 0);
+        loop {
+            let byte = rest[0];
+            rest = &rest[1..];
+            len |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        items.push((name, rest[..len].to_vec()));
+        rest = &rest[len..];
     }
     items
 }
@@ -338,7 +349,12 @@ fn vault_row(items: &[(String, Vec<u8>)]) -> Vec<u8> {
     for (name, item) in items {
         row.push(name.len() as u8);
         row.extend_from_slice(name.as_bytes());
-        row.extend_from_slice(&(item.len() as u32).to_le_bytes());
+        let mut len = item.len();
+        while len >= 0x80 {
+            row.push((len as u8 & 0x7f) | 0x80);
+            len >>= 7;
+        }
+        row.push(len as u8);
         row.extend_from_slice(item);
     }
     row

@@ -28,8 +28,7 @@ pub use compact::CompactRange;
 pub use index::{MAX_TREE_SIZE, split_stored_hash_index, stored_hash_count, stored_hash_index};
 pub use tree::{
     MemoryHashes, MemoryHashesError, compact_range, complete_subtree_hash, empty_tree_hash,
-    prove_consistency,
-    prove_inclusion, stored_hashes, tree_hash,
+    prove_consistency, prove_inclusion, stored_hashes, tree_hash,
 };
 pub use verify::{verify_consistency, verify_inclusion};
 

@@ -104,8 +104,8 @@ pub enum VaultPackError {
 }
 
 /// The `vault` row of an entry: for each item in increasing order of name (as bytes), `u8` name
-/// length (1 to 255), the name's UTF-8 bytes, `u32` little-endian item length, the item
-/// (salt ‖ value). A name may appear only once.
+/// length (1 to 255), the name's UTF-8 bytes, the item length (at most `u32::MAX`) as LEB128,
+/// the item (salt ‖ value). A name may appear only once.
 pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError> {
     let mut sorted: Vec<&(String, Vec<u8>)> = items.iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -122,7 +122,7 @@ pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError
             u32::try_from(item.len()).map_err(|_| VaultPackError::Value(name.clone()))?;
         row.push(name_len);
         row.extend_from_slice(name.as_bytes());
-        row.extend_from_slice(&item_len.to_le_bytes());
+        push_varint(u64::from(item_len), &mut row);
         row.extend_from_slice(item);
     }
     Ok(row)
@@ -151,10 +151,10 @@ pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         let name = std::str::from_utf8(name).map_err(|_| {
             format!("the vault row has a field name that is not UTF-8 at byte {at}")
         })?;
-        let (len, after) = after
-            .split_first_chunk::<4>()
-            .ok_or_else(|| format!("the vault row ends inside the length of field {name}"))?;
-        let len = usize::try_from(u32::from_le_bytes(*len)).unwrap_or(usize::MAX);
+        let (len, after) = read_varint(after)
+            .filter(|(len, _)| *len <= u64::from(u32::MAX))
+            .ok_or_else(|| format!("the vault row has a bad length for field {name}"))?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
         let (item, after) = after.split_at_checked(len).ok_or_else(|| {
             format!("the vault row's value of field {name} runs past the end of the row")
         })?;
@@ -169,6 +169,89 @@ pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         rest = after;
     }
     Ok(items)
+}
+
+/// Targets per `references` row: row `b` holds the references to entries `64 b` to
+/// `64 b + 63`.
+pub const REFERENCE_BLOCK: u64 = 64;
+
+/// Longest LEB128 encoding of a `u64`.
+const MAX_VARINT: usize = 10;
+
+fn push_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn read_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(MAX_VARINT) {
+        let part = u64::from(b & 0x7f);
+        if i == MAX_VARINT - 1 && part > 1 {
+            return None;
+        }
+        v |= part << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((v, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+/// The `references` row of block `block` (docs/FORMAT.md §10.5): for each (target, referring
+/// entry) pair of the block, in increasing order, one byte `target − 64 block`, then the
+/// difference `by − target` (wrapping, as a signed 64-bit number) zigzag- and LEB128-encoded.
+/// An acknowledgement a few hundred entries after its disclosure takes three bytes.
+pub fn pack_references(block: u64, refs: &[(u64, u64)]) -> Vec<u8> {
+    let mut row = Vec::with_capacity(refs.len() * 3);
+    for &(target, by) in refs {
+        debug_assert_eq!(
+            target / REFERENCE_BLOCK,
+            block,
+            "a reference outside its block"
+        );
+        // INVARIANT: target is in the block, so the offset is below 64.
+        row.push((target - block * REFERENCE_BLOCK) as u8);
+        let diff = by.wrapping_sub(target) as i64;
+        push_varint(((diff << 1) ^ (diff >> 63)) as u64, &mut row);
+    }
+    row
+}
+
+/// Reads a `references` row back, refusing one that [`pack_references`] would not have written
+/// (empty, an offset of 64 or more, a truncated or over-long number, pairs out of order).
+pub fn unpack_references(block: u64, row: &[u8]) -> Result<Vec<(u64, u64)>, String> {
+    if row.is_empty() {
+        return Err(format!("references row {block} is empty"));
+    }
+    let base = block
+        .checked_mul(REFERENCE_BLOCK)
+        .ok_or_else(|| format!("references row {block} is past the largest entry number"))?;
+    let mut refs: Vec<(u64, u64)> = Vec::new();
+    let mut rest = row;
+    while let Some((&offset, after)) = rest.split_first() {
+        if u64::from(offset) >= REFERENCE_BLOCK {
+            return Err(format!(
+                "references row {block} has a target offset of {offset}, not below 64"
+            ));
+        }
+        let (zigzag, after) = read_varint(after)
+            .ok_or_else(|| format!("references row {block} ends inside or has a bad number"))?;
+        let diff = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        let target = base + u64::from(offset);
+        let pair = (target, target.wrapping_add(diff as u64));
+        if refs.last().is_some_and(|&last| last >= pair) {
+            return Err(format!(
+                "references row {block} holds its pairs out of order"
+            ));
+        }
+        refs.push(pair);
+        rest = after;
+    }
+    Ok(refs)
 }
 
 #[cfg(test)]
@@ -266,7 +349,7 @@ mod tests {
             ("summary".to_owned(), vec![0x5a; 32]),
         ];
         let row = pack_vault(&items).unwrap();
-        assert_eq!(row.len(), (1 + 12 + 4 + 42) + (1 + 7 + 4 + 32));
+        assert_eq!(row.len(), (1 + 12 + 1 + 42) + (1 + 7 + 1 + 32));
         assert_eq!(&row[..14], b"\x0crequest_date\x2a");
         assert_eq!(unpack_vault(&row).unwrap(), items);
     }
@@ -280,6 +363,9 @@ mod tests {
         }
         assert!(unpack_vault(&[]).is_err());
         assert!(unpack_vault(&[0, 0, 0, 0, 0]).is_err());
+        // A length past u32::MAX, or an unfinished one.
+        assert!(unpack_vault(b"\x01a\x80\x80\x80\x80\x10").is_err());
+        assert!(unpack_vault(b"\x01a\x80").is_err());
         let mut bad_utf8 = row.clone();
         bad_utf8[1] = 0xff;
         assert!(unpack_vault(&bad_utf8).is_err());
@@ -295,8 +381,26 @@ mod tests {
         );
         // Items are stored in order of name, and a row out of order is refused.
         let ab = pack_vault(&[("b".to_owned(), vec![2]), ("a".to_owned(), vec![1])]).unwrap();
-        assert_eq!(ab, b"\x01a\x01\0\0\0\x01\x01b\x01\0\0\0\x02");
-        let ba = [&ab[7..], &ab[..7]].concat();
+        assert_eq!(ab, b"\x01a\x01\x01\x01b\x01\x02");
+        let ba = [&ab[4..], &ab[..4]].concat();
         assert!(unpack_vault(&ba).unwrap_err().contains("out of order"));
+    }
+
+    #[test]
+    fn references_rows_round_trip_and_refuse_what_was_never_written() {
+        let refs = vec![(128, 129), (128, 5_000_000), (130, 0), (191, u64::MAX)];
+        let row = pack_references(2, &refs);
+        assert_eq!(unpack_references(2, &row).unwrap(), refs);
+        assert_eq!(pack_references(2, &[(128, 400)]).len(), 3);
+        assert!(unpack_references(2, &[]).is_err());
+        assert!(unpack_references(2, &[64, 0]).is_err());
+        assert!(unpack_references(2, &[1, 0x80]).is_err());
+        assert!(unpack_references(2, &[1, 2, 0, 2]).is_err(), "out of order");
+        assert!(unpack_references(2, &[1, 2, 1, 2]).is_err(), "repeated");
+        assert!(unpack_references(u64::MAX, &[1, 2]).is_err());
+        let eleven = [0x80u8; 11];
+        let mut row = vec![1];
+        row.extend_from_slice(&eleven);
+        assert!(unpack_references(2, &row).is_err());
     }
 }
