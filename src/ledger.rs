@@ -5,6 +5,7 @@
 //! writes every record it was given, durably, or writes nothing.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::codec::{self, DecodeError, EncodeError};
 use crate::hash::{leaf_hash, sha256};
@@ -209,8 +210,9 @@ pub struct Ledger {
     path: std::path::PathBuf,
     reg: Registers,
     wait: std::time::Duration,
-    /// The write handle while a [`Batch`] is open.
-    writer: Option<Store>,
+    /// The write handle while a [`Batch`] is open (shared with a write in flight, see
+    /// [`Batch::flush_in_background`]).
+    writer: Option<Arc<Store>>,
     /// Derived data not yet saved in the file.
     index: IndexState,
 }
@@ -495,11 +497,13 @@ impl Ledger {
             }
         };
         replay_into(&writer, &mut self.reg, &mut self.index.pending).map_err(damaged)?;
-        self.writer = Some(writer);
+        self.writer = Some(Arc::new(writer));
         Ok(Batch {
             ledger: self,
             records: Vec::new(),
             receipts: Vec::new(),
+            writing: None,
+            durable: Vec::new(),
             done: false,
         })
     }
@@ -908,6 +912,28 @@ impl Ledger {
 /// An entry built and checked, waiting for its signature: entry, bytes, hash, key, vault items.
 type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
 
+/// Entries signed together by one worker task while the next ones are built.
+const SIGN_GROUP: usize = 256;
+
+/// Signs a group of entry bytes on one of `scope`'s workers and sends back (`from`, their
+/// signatures).
+fn sign_group<'s, 'k: 's>(
+    scope: &rayon::Scope<'s>,
+    signed: &std::sync::mpsc::Sender<(usize, Vec<[u8; 64]>)>,
+    from: usize,
+    group: Vec<(Vec<u8>, &'k SecretKey)>,
+) {
+    let signed = signed.clone();
+    scope.spawn(move |_| {
+        let signatures = group
+            .iter()
+            .map(|(bytes, key)| key.sign_entry(bytes))
+            .collect();
+        // The receiver outlives the scope, so the send cannot fail.
+        let _ = signed.send((from, signatures));
+    });
+}
+
 /// Entries being appended under the write lock. Each entry pushed is checked against the
 /// registers (including the entries pushed before it), applied to them, and held until
 /// [`Batch::commit`] writes them all in one durable transaction. Dropping a batch without
@@ -916,7 +942,18 @@ pub struct Batch<'l> {
     ledger: &'l mut Ledger,
     records: Vec<NewRecord>,
     receipts: Vec<Receipt>,
+    /// The durable write started by [`Batch::flush_in_background`], if it has not been waited
+    /// for yet.
+    writing: Option<InFlight>,
+    /// Receipts of entries whose background write has completed, not yet handed back.
+    durable: Vec<Receipt>,
     done: bool,
+}
+
+/// A durable write running on its own thread, and the receipts it will make good.
+struct InFlight {
+    handle: std::thread::JoinHandle<Result<(), StoreAppendError>>,
+    receipts: Vec<Receipt>,
 }
 
 impl Batch<'_> {
@@ -928,7 +965,7 @@ impl Batch<'_> {
     fn writer(&self) -> &Store {
         self.ledger
             .writer
-            .as_ref()
+            .as_deref()
             .expect("a batch holds the write handle until it ends")
     }
 
@@ -963,65 +1000,92 @@ impl Batch<'_> {
         items: Vec<(Pending, &SecretKey)>,
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
-        use rayon::prelude::*;
         let mut staged: Vec<Staged<'_>> = Vec::with_capacity(items.len());
         let before = self.ledger.reg.head;
         let mut trial = Vec::new();
-        for (p, key) in items {
-            let party = match self.ledger.party_of(key) {
-                Ok(p) => p,
-                Err(e) => return Err(self.undo(trial, before, e)),
-            };
-            let (seq, prev, last_time) = match self.ledger.reg.head {
-                Some((s, h, t)) => (s.next(), EntryHash(h), t),
-                None => (Seq(0), EntryHash::ZERO, now),
-            };
-            let entry = Entry {
-                version: FORMAT_VERSION,
-                seq,
-                prev,
-                recorded_at: now.max(last_time),
-                signer: Signer {
-                    party,
-                    key_id: key.public().key_id,
-                },
-                body: p.body,
-            };
-            if let Some(target) = entry.body.refers_to()
-                && self.ledger.reg.needs_loading(target)
-            {
-                match read_fact(self.writer(), target, &self.ledger.index.pending) {
-                    Ok(Some(f)) => {
-                        self.ledger
-                            .reg
-                            .insert_loaded(target, f.kind, &f.signer, f.disclosure)
-                    }
-                    Ok(None) => {}
+        // Entries are built in order on this thread; each group of SIGN_GROUP is signed by
+        // rayon's workers while the next group is built.
+        let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
+        let mut unsigned_from = 0;
+        let built = rayon::scope(|scope| -> Result<(), AppendError> {
+            for (p, key) in items {
+                let party = match self.ledger.party_of(key) {
+                    Ok(p) => p,
                     Err(e) => return Err(self.undo(trial, before, e)),
+                };
+                let (seq, prev, last_time) = match self.ledger.reg.head {
+                    Some((s, h, t)) => (s.next(), EntryHash(h), t),
+                    None => (Seq(0), EntryHash::ZERO, now),
+                };
+                let entry = Entry {
+                    version: FORMAT_VERSION,
+                    seq,
+                    prev,
+                    recorded_at: now.max(last_time),
+                    signer: Signer {
+                        party,
+                        key_id: key.public().key_id,
+                    },
+                    body: p.body,
+                };
+                if let Some(target) = entry.body.refers_to()
+                    && self.ledger.reg.needs_loading(target)
+                {
+                    // The entry referred to may be in a write still in flight.
+                    if let Err(e) = self.settle() {
+                        return Err(self.undo(trial, before, e));
+                    }
+                    match read_fact(self.writer(), target, &self.ledger.index.pending) {
+                        Ok(Some(f)) => {
+                            self.ledger
+                                .reg
+                                .insert_loaded(target, f.kind, &f.signer, f.disclosure)
+                        }
+                        Ok(None) => {}
+                        Err(e) => return Err(self.undo(trial, before, e)),
+                    }
+                }
+                if let Some((kind, message)) = rules::check_entry(&self.ledger.reg, &entry)
+                    .into_iter()
+                    .next()
+                {
+                    return Err(self.undo(trial, before, AppendError::Rule { kind, message }));
+                }
+                let bytes = match codec::encode_entry(&entry) {
+                    Ok(b) => b,
+                    Err(e) => return Err(self.undo(trial, before, e.into())),
+                };
+                let hash = leaf_hash(&bytes);
+                self.ledger.reg.apply(&entry, hash);
+                if let Some(target) = entry.body.refers_to() {
+                    self.ledger.index.pending.push((target.0, seq.0));
+                }
+                trial.push(seq);
+                staged.push((entry, bytes, hash, key, p.vault));
+                if staged.len() - unsigned_from == SIGN_GROUP {
+                    let group = staged[unsigned_from..]
+                        .iter()
+                        .map(|(_, b, _, k, _)| (b.clone(), *k))
+                        .collect();
+                    sign_group(scope, &signed_tx, unsigned_from, group);
+                    unsigned_from = staged.len();
                 }
             }
-            if let Some((kind, message)) = rules::check_entry(&self.ledger.reg, &entry)
-                .into_iter()
-                .next()
-            {
-                return Err(self.undo(trial, before, AppendError::Rule { kind, message }));
+            if unsigned_from < staged.len() {
+                let group = staged[unsigned_from..]
+                    .iter()
+                    .map(|(_, b, _, k, _)| (b.clone(), *k))
+                    .collect();
+                sign_group(scope, &signed_tx, unsigned_from, group);
             }
-            let bytes = match codec::encode_entry(&entry) {
-                Ok(b) => b,
-                Err(e) => return Err(self.undo(trial, before, e.into())),
-            };
-            let hash = leaf_hash(&bytes);
-            self.ledger.reg.apply(&entry, hash);
-            if let Some(target) = entry.body.refers_to() {
-                self.ledger.index.pending.push((target.0, seq.0));
-            }
-            trial.push(seq);
-            staged.push((entry, bytes, hash, key, p.vault));
+            Ok(())
+        });
+        built?;
+        drop(signed_tx);
+        let mut signatures = vec![[0u8; 64]; staged.len()];
+        for (from, group) in signed_rx {
+            signatures[from..from + group.len()].copy_from_slice(&group);
         }
-        let signatures: Vec<[u8; 64]> = staged
-            .par_iter()
-            .map(|(_, bytes, _, key, _)| key.sign_entry(bytes))
-            .collect();
         let mut receipts = Vec::with_capacity(staged.len());
         for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signatures) {
             let receipt = Receipt {
@@ -1070,21 +1134,84 @@ impl Batch<'_> {
         self.ledger.index = index;
     }
 
+    /// Waits for the write in flight, if any. If it failed, nothing staged since is kept (it
+    /// chained onto entries that are not in the file) and the registers are put back as the
+    /// file has them.
+    fn settle(&mut self) -> Result<(), AppendError> {
+        let Some(w) = self.writing.take() else {
+            return Ok(());
+        };
+        let written = match w.handle.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match written {
+            Ok(()) => {
+                self.durable.extend(w.receipts);
+                Ok(())
+            }
+            Err(e) => {
+                self.records.clear();
+                self.receipts.clear();
+                self.reload();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Starts writing every staged entry in one durable transaction on another thread, so the
+    /// next entries can be prepared and signed meanwhile; first waits for the write started by
+    /// the previous call. Returns the receipts of the entries now durable (those of the
+    /// previous call); [`Batch::flush`] or [`Batch::commit`] waits for the rest.
+    ///
+    /// For bulk recording of new entries: an entry prepared meanwhile that refers to one still
+    /// being written is looked up only after the write completes.
+    pub fn flush_in_background(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.settle()?;
+        if !self.records.is_empty() {
+            let index = self.index_update()?;
+            let records = std::mem::take(&mut self.records);
+            let receipts = std::mem::take(&mut self.receipts);
+            let store = Arc::clone(
+                self.ledger
+                    .writer
+                    .as_ref()
+                    .expect("a batch holds the write handle until it ends"),
+            );
+            let handle = std::thread::spawn(move || store.append_indexed(&records, Some(&index)));
+            self.ledger.index.rebuild = false;
+            self.writing = Some(InFlight { handle, receipts });
+        }
+        Ok(std::mem::take(&mut self.durable))
+    }
+
+    /// The register snapshot and new references to write with the staged entries.
+    fn index_update(&mut self) -> Result<IndexUpdate, AppendError> {
+        let snapshot = codec::encode_snapshot(&self.ledger.reg.snapshot())?;
+        Ok(IndexUpdate {
+            snapshot,
+            references: std::mem::take(&mut self.ledger.index.pending),
+            rebuild: self.ledger.index.rebuild,
+        })
+    }
+
     /// Writes every staged entry in one durable transaction, with the register snapshot and
-    /// the new references, and keeps the batch (and the write lock) open for more.
+    /// the new references, and keeps the batch (and the write lock) open for more. Returns the
+    /// receipts of every entry made durable since the last flush.
     pub fn flush(&mut self) -> Result<Vec<Receipt>, AppendError> {
-        let written = codec::encode_snapshot(&self.ledger.reg.snapshot())
-            .map_err(AppendError::from)
-            .and_then(|snapshot| {
-                let index = IndexUpdate {
-                    snapshot,
-                    references: std::mem::take(&mut self.ledger.index.pending),
-                    rebuild: self.ledger.index.rebuild,
-                };
-                self.writer()
-                    .append_indexed(&self.records, Some(&index))
-                    .map_err(AppendError::from)
-            });
+        self.settle()?;
+        let mut receipts = std::mem::take(&mut self.durable);
+        receipts.extend(self.flush_staged()?);
+        Ok(receipts)
+    }
+
+    /// Writes the staged entries in one durable transaction on this thread.
+    fn flush_staged(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        let written = self.index_update().and_then(|index| {
+            self.writer()
+                .append_indexed(&self.records, Some(&index))
+                .map_err(AppendError::from)
+        });
         if let Err(e) = written {
             self.records.clear();
             self.receipts.clear();
@@ -1107,7 +1234,7 @@ impl Batch<'_> {
     pub fn commit_and_compact(mut self) -> Result<Vec<Receipt>, AppendError> {
         self.done = true;
         let receipts = self.flush()?;
-        if let Some(writer) = self.ledger.writer.as_mut() {
+        if let Some(writer) = self.ledger.writer.as_mut().and_then(Arc::get_mut) {
             writer.compact()?;
         }
         Ok(receipts)
@@ -1138,6 +1265,8 @@ impl Batch<'_> {
 
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
+        // A write in flight completes (or fails) before the lock is released.
+        let _ = self.settle();
         if !self.done && !self.records.is_empty() {
             // Nothing was written; put the registers back as the file has them.
             self.records.clear();

@@ -27,6 +27,7 @@ pub mod review;
 pub mod rules;
 pub mod sample;
 pub mod store;
+pub mod stream;
 pub mod upgrade;
 pub mod verify;
 pub mod witness;

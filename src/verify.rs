@@ -991,43 +991,35 @@ fn stream(
             *outstanding -= 1;
         }
     };
-    // Records are decoded a chunk at a time on all cores, then checked in order.
-    let mut chunk: Vec<crate::store::StoredRecord> = Vec::with_capacity(DECODE_CHUNK);
-    let mut run = |v: &mut Verifier,
-                   chunk: &mut Vec<crate::store::StoredRecord>,
-                   outstanding: &mut usize|
-     -> Result<(), VerifyError> {
-        use rayon::prelude::*;
-        let prepared: Vec<Prepared> = chunk.par_iter().map(prepare_record).collect();
-        for (r, p) in chunk.iter().zip(prepared) {
-            if let Ok(entry) = &p.decoded {
-                before(v, entry);
+    // Records are read on another thread and decoded a chunk at a time on all cores, then
+    // checked here in order.
+    crate::stream::prepared_chunks(
+        store,
+        from,
+        DECODE_CHUNK,
+        prepare_record,
+        |chunk, prepared| {
+            for (r, p) in chunk.iter().zip(prepared) {
+                if let Ok(entry) = &p.decoded {
+                    before(v, entry);
+                }
+                if let Some(entry) = v.push_prepared(
+                    r.key,
+                    &r.bytes,
+                    p,
+                    r.signature.as_ref(),
+                    r.malformed.as_deref(),
+                ) {
+                    v.check_stored(r, &entry);
+                    each(v, r, &entry)?;
+                }
+                if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
+                    dispatch(v, &mut outstanding);
+                }
             }
-            if let Some(entry) = v.push_prepared(
-                r.key,
-                &r.bytes,
-                p,
-                r.signature.as_ref(),
-                r.malformed.as_deref(),
-            ) {
-                v.check_stored(r, &entry);
-                each(v, r, &entry)?;
-            }
-            if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
-                dispatch(v, outstanding);
-            }
-        }
-        chunk.clear();
-        Ok(())
-    };
-    store.scan(from, None, |r| {
-        chunk.push(r);
-        if chunk.len() == DECODE_CHUNK {
-            run(v, &mut chunk, &mut outstanding)?;
-        }
-        Ok::<_, VerifyError>(())
-    })?;
-    run(v, &mut chunk, &mut outstanding)?;
+            Ok::<_, VerifyError>(())
+        },
+    )?;
     dispatch(v, &mut outstanding);
     for _ in 0..outstanding {
         let bad = rx.recv().expect("a task always reports");

@@ -150,3 +150,64 @@ fn any_bad_line_means_nothing_is_written() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a key of OFCOM"));
     assert_eq!(before, digest(&ledger));
 }
+
+/// `Batch::flush_in_background` hands back a chunk's receipts only once its write is durable
+/// (at the next flush), and the entries it wrote are in the file, in order, and verify.
+#[test]
+fn background_flush_acknowledges_only_what_is_durable() {
+    use disclosure_ledger::input::DisclosureInput;
+    use disclosure_ledger::ledger::Ledger;
+    use disclosure_ledger::store::{Access, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let key = common::demo_key(&keys, "ofcom-2024");
+    let at = Timestamp::now().plus_seconds(-3600);
+    let input = DisclosureInput::from_json(&line("brightloop", &at.to_string())).unwrap();
+    let stored = || Store::open(&path, Access::ReadOnly).unwrap().len().unwrap();
+    let before = stored();
+
+    let mut ledger = Ledger::open(&path).unwrap();
+    let mut batch = ledger.begin().unwrap();
+    let push = |batch: &mut disclosure_ledger::ledger::Batch<'_>, n: usize| {
+        let pending = (0..n)
+            .map(|_| {
+                let p = batch
+                    .ledger()
+                    .prepare_disclosure(&input, &key, at, &mut || [7; 32])
+                    .unwrap();
+                (p, &key)
+            })
+            .collect();
+        batch.push_many(pending, at).unwrap()
+    };
+    let first = push(&mut batch, 300);
+    assert!(
+        batch.flush_in_background().unwrap().is_empty(),
+        "nothing was durable before"
+    );
+    let second = push(&mut batch, 5);
+    let durable = batch.flush_in_background().unwrap();
+    assert_eq!(
+        durable, first,
+        "the first chunk is handed back once written"
+    );
+    assert_eq!(stored(), before + 300);
+    let rest = batch.commit().unwrap();
+    assert_eq!(rest, second);
+    assert_eq!(stored(), before + 305);
+    let seqs: Vec<u64> = first.iter().chain(&second).map(|r| r.seq.0).collect();
+    assert_eq!(seqs, (before..before + 305).collect::<Vec<_>>());
+
+    let verify = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(&path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(report["integrity"]["status"], "intact");
+    assert_eq!(report["integrity"]["entries"], before + 305);
+}

@@ -426,33 +426,25 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
         expected = r.key + 1;
         Ok(())
     };
-    // Records are hashed and decoded a chunk at a time on all cores, then taken in order.
-    let mut chunk: Vec<crate::store::StoredRecord> = Vec::with_capacity(1024);
-    let mut run = |chunk: &mut Vec<crate::store::StoredRecord>| -> Result<(), ReviewError> {
-        use rayon::prelude::*;
-        let decoded: Vec<_> = chunk
-            .par_iter()
-            .map(|r| {
-                (
-                    EntryHash(leaf_hash(&r.bytes)),
-                    codec::decode_entry(&r.bytes),
-                )
-            })
-            .collect();
-        for (r, (hash, d)) in chunk.iter().zip(decoded) {
-            one(r, hash, d)?;
-        }
-        chunk.clear();
-        Ok(())
-    };
-    store.scan(0, None, |r| {
-        chunk.push(r);
-        if chunk.len() == 1024 {
-            run(&mut chunk)?;
-        }
-        Ok::<_, ReviewError>(())
-    })?;
-    run(&mut chunk)?;
+    // Records are read on another thread and hashed and decoded a chunk at a time on all
+    // cores, then taken here in order.
+    crate::stream::prepared_chunks(
+        store,
+        0,
+        1024,
+        |r| {
+            (
+                EntryHash(leaf_hash(&r.bytes)),
+                codec::decode_entry(&r.bytes),
+            )
+        },
+        |chunk, prepared| {
+            for (r, (hash, d)) in chunk.iter().zip(prepared) {
+                one(r, hash, d)?;
+            }
+            Ok::<_, ReviewError>(())
+        },
+    )?;
     flags.extend(engine.finish(&reg, opts.as_of));
     let ledger = ledger_state(store, &reg, &compact, expected, prev, problems)?;
 

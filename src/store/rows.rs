@@ -38,30 +38,31 @@ fn zero_run_encode(bytes: &[u8], out: &mut Vec<u8>) {
 /// an entry may be ([`MAX_ENTRY_BYTES`]).
 fn zero_run_decode(packed: &[u8]) -> Result<Vec<u8>, String> {
     // Each packed byte stands for at most 255/2 bytes, so this bounds the allocation too.
-    let mut out = Vec::with_capacity(packed.len().min(MAX_ENTRY_BYTES));
-    let mut i = 0;
-    while i < packed.len() {
-        let b = packed[i];
-        i += 1;
-        if b != 0 {
-            out.push(b);
-        } else {
-            let Some(&n) = packed.get(i) else {
+    let mut out = Vec::with_capacity((packed.len() * 2).min(MAX_ENTRY_BYTES));
+    let mut rest = packed;
+    while !rest.is_empty() {
+        // Copy the literal bytes up to the next token in one go.
+        let literal = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..literal]);
+        rest = &rest[literal..];
+        if let Some((_, after)) = rest.split_first() {
+            let at = packed.len() - rest.len();
+            let Some((&n, after)) = after.split_first() else {
                 return Err("its zero-run encoding ends inside a token".into());
             };
-            i += 1;
             if n == 0 {
                 return Err(format!(
-                    "its zero-run encoding has a run of length 0 at byte {}",
-                    i - 2
+                    "its zero-run encoding has a run of length 0 at byte {at}"
                 ));
             }
-            if usize::from(n) < MAX_RUN && packed.get(i) == Some(&0) {
+            if usize::from(n) < MAX_RUN && after.first() == Some(&0) {
                 return Err(format!(
-                    "its zero-run encoding splits a run of zero bytes at byte {i}"
+                    "its zero-run encoding splits a run of zero bytes at byte {}",
+                    at + 2
                 ));
             }
             out.resize(out.len() + usize::from(n), 0);
+            rest = after;
         }
         if out.len() > MAX_ENTRY_BYTES {
             return Err(format!(
