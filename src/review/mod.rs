@@ -467,33 +467,46 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
         reg: &reg,
     };
 
-    // Periods, each compared with the one before it.
-    let mut periods = Vec::new();
+    // Periods, each compared with the one before it (the first with the period just before
+    // the range), then the whole range, compared with the range of the same length just before
+    // it. Each window's figures are counted on its own, on all cores.
+    let mut windows: Vec<(String, Date, Date)> = Vec::new();
     let mut start = opts.period.start_of(from);
-    let mut previous = {
-        let p = opts.period.previous(start);
-        ctx.stats(&opts.period.label(p), p, day_before(start))
-    };
+    let p = opts.period.previous(start);
+    windows.push((opts.period.label(p), p, day_before(start)));
     while start <= to {
         let next = opts.period.next(start);
-        let (lo, hi) = (start.max(from), day_before(next).min(to));
-        let stats = ctx.stats(&opts.period.label(start), lo, hi);
-        let change = changes(&stats, &previous);
-        periods.push(PeriodRow {
-            stats: stats.clone(),
-            change,
-        });
-        previous = stats;
+        windows.push((
+            opts.period.label(start),
+            start.max(from),
+            day_before(next).min(to),
+        ));
         start = next;
     }
-    // The whole range, compared with the range of the same length just before it.
     let length = from.until(to).map(|s| s.get_days()).unwrap_or(0);
-    let total = ctx.stats("whole range", from, to);
     let before_to = day_before(from);
     let before_from = before_to
         .checked_sub(jiff::Span::new().days(length))
         .unwrap_or(before_to);
-    let total_change = changes(&total, &ctx.stats("previous range", before_from, before_to));
+    windows.push(("whole range".to_owned(), from, to));
+    windows.push(("previous range".to_owned(), before_from, before_to));
+    let mut stats: Vec<PeriodStats> = {
+        use rayon::prelude::*;
+        windows
+            .par_iter()
+            .map(|(label, lo, hi)| ctx.stats(label, *lo, *hi))
+            .collect()
+    };
+    let previous_range = stats.pop().expect("the previous range is counted");
+    let total = stats.pop().expect("the whole range is counted");
+    let total_change = changes(&total, &previous_range);
+    let periods: Vec<PeriodRow> = stats
+        .windows(2)
+        .map(|w| PeriodRow {
+            stats: w[1].clone(),
+            change: changes(&w[1], &w[0]),
+        })
+        .collect();
 
     let mut companies: Vec<CompanyRow> = total
         .by_company
