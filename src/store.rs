@@ -145,6 +145,15 @@ pub struct StoreError {
     pub source: StorageError,
 }
 
+/// The key after the last row of the entries table (its number of entries, when they are
+/// numbered without a gap from 0).
+fn next_seq(entries: &impl ReadableTable<u64, &'static [u8]>) -> Result<u64, StoreError> {
+    Ok(entries
+        .last()
+        .map_err(store_err("reading the last entry"))?
+        .map_or(0, |(k, _)| k.value() + 1))
+}
+
 fn store_err<E: Into<StorageError>>(doing: &'static str) -> impl FnOnce(E) -> StoreError {
     move |e| StoreError {
         doing,
@@ -721,10 +730,7 @@ impl Store {
             let table = txn
                 .open_table(ENTRIES)
                 .map_err(store_err("opening the entries table"))?;
-            match table.last().map_err(store_err("reading the last entry"))? {
-                Some((k, _)) => Ok(k.value() + 1),
-                None => Ok(0),
-            }
+            next_seq(&table)
         })
     }
 
@@ -892,13 +898,7 @@ impl Store {
                 let mut tree = txn
                     .open_table(TREE)
                     .map_err(store_err("opening the Merkle hashes table"))?;
-                let next = match entries
-                    .last()
-                    .map_err(store_err("reading the last entry"))?
-                {
-                    Some((k, _)) => k.value() + 1,
-                    None => 0,
-                };
+                let next = next_seq(&entries)?;
                 for (r, expected) in records.iter().zip(next..) {
                     if r.seq != expected {
                         // Dropping the transaction aborts it: nothing is written.
@@ -1009,13 +1009,7 @@ impl Store {
             let entries = txn
                 .open_table(ENTRIES)
                 .map_err(store_err("opening the entries table"))?;
-            let len = match entries
-                .last()
-                .map_err(store_err("reading the last entry"))?
-            {
-                Some((k, _)) => k.value() + 1,
-                None => 0,
-            };
+            let len = next_seq(&entries)?;
             let snapshot = match txn.open_table(SNAPSHOT) {
                 Ok(t) => t
                     .get(SNAPSHOT_KEY)
