@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
-use crate::ledger::{AppendError, Ledger};
+use crate::ledger::{AppendError, Ledger, Pending};
 use crate::model::Timestamp;
 
 /// How many problems an import reports before stopping.
@@ -227,21 +227,33 @@ pub fn import_disclosures(
 ) -> Result<BulkReport, BulkError> {
     use rayon::prelude::*;
     resolve_new_companies(&mut items, ledger);
-    // Check every line first, on all cores; nothing is written if any is refused.
-    let mut problems: Vec<(usize, String)> = items
-        .par_iter()
-        .filter_map(|(line, d)| {
+    // Every line is checked and prepared (fields salted and committed) first, on all cores;
+    // nothing is written if any is refused. Preparing needs only what the ledger held before
+    // the import: the disclosures of one file change nothing a later line is prepared against
+    // (a company introduced earlier in the file is named with its introduction, above), and
+    // each entry is still checked against the registers as it is appended.
+    let prepared: Vec<Result<Pending, (usize, String)>> = items
+        .into_par_iter()
+        .map(|(line, d)| {
             ledger
-                .prepare_disclosure(d, key, now, &mut || [0; 32])
-                .err()
-                .map(|e| (*line, e.to_string()))
+                .prepare_disclosure(&d, key, now, &mut || {
+                    let mut s = [0u8; 32];
+                    rand::fill(&mut s[..]);
+                    s
+                })
+                .map_err(|e| (line, e.to_string()))
         })
+        .collect();
+    let mut problems: Vec<(usize, String)> = prepared
+        .iter()
+        .filter_map(|p| p.as_ref().err().cloned())
         .collect();
     if !problems.is_empty() {
         problems.sort_by_key(|(line, _)| *line);
         problems.truncate(MAX_REPORTED);
         return Err(BulkError::Invalid { problems });
     }
+    let mut pending = prepared.into_iter().flatten();
     let mut report = BulkReport {
         recorded: 0,
         first: ledger.next_seq().0,
@@ -252,33 +264,25 @@ pub fn import_disclosures(
         committed: 0,
         source,
     })?;
-    for chunk in items.chunks(batch_size.max(1)) {
-        // Field commitments (salted hashes) are made on all cores, then the entries are built
-        // in order and signed on all cores.
-        let view = batch.ledger();
-        let pending = chunk
-            .par_iter()
-            .map(|(_, d)| {
-                view.prepare_disclosure(d, key, now, &mut || {
-                    let mut s = [0u8; 32];
-                    rand::fill(&mut s[..]);
-                    s
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| BulkError::Write {
-                committed: report.recorded,
-                source,
-            })?;
+    loop {
+        let chunk: Vec<(Pending, &SecretKey)> = pending
+            .by_ref()
+            .take(batch_size.max(1))
+            .map(|p| (p, key))
+            .collect();
+        if chunk.is_empty() {
+            break;
+        }
+        // Entries are built in order and signed on all cores.
         let receipts = batch
-            .push_many(pending.into_iter().map(|p| (p, key)).collect(), now)
+            .push_many(chunk, now)
             .map_err(|source| BulkError::Write {
                 committed: report.recorded,
                 source,
             })?;
         report.last = receipts.last().map_or(report.last, |r| r.seq.0);
         report.batches += 1;
-        // This chunk is written on another thread while the next one is prepared and signed;
+        // This chunk is written on another thread while the next one is built and signed;
         // what comes back is the chunk before, now durable.
         let durable = batch
             .flush_in_background()
