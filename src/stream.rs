@@ -11,7 +11,7 @@ use crate::store::{Store, StoreError, StoredRecord};
 
 /// Chunks waiting for the caller at most (besides the one it holds and the one being read),
 /// so memory stays bounded whatever the ledger's size.
-const CHUNKS_AHEAD: usize = 2;
+const CHUNKS_AHEAD: usize = 4;
 
 /// Why the reading thread stopped early.
 enum Stop {

@@ -1035,7 +1035,7 @@ const DECODE_CHUNK: usize = 1024;
 const SIGNATURES_PER_TASK: usize = 2048;
 
 /// Worker tasks in flight at most.
-const MAX_TASKS: usize = 8;
+const MAX_TASKS: usize = 16;
 
 impl IntegrityReport {
     /// Plain-language text for a compliance officer.
