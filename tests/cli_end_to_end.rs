@@ -282,3 +282,26 @@ fn a_ledger_from_init_to_evidence() {
     assert!(run(&["show", "4"]).contains("Communications Act 2003 s393(2)(a)"));
     assert!(run(&["list", "--keys"]).contains("ico-2"));
 }
+
+/// A reader that stops early (`dledger export | head`) ends the command quietly: no panic, no
+/// error message, exit code 0.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    use std::io::Read;
+    use std::process::{Command as Process, Stdio};
+
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("dledger"))
+        .args(["-l", "fixtures/sample.ledger", "export"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here; the export (about 600 KB) is far from written.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -535,7 +535,7 @@ pub fn bench(a: BenchArgs) -> Result<Status> {
             });
         }
     }
-    print_table(&rates, &rows);
+    print_table(&rates, &rows)?;
     if let Some(path) = &a.json {
         fs::write(
             path,
@@ -545,14 +545,14 @@ pub fn bench(a: BenchArgs) -> Result<Status> {
     Ok(Status::Clean)
 }
 
-fn print_table(rates: &Rates, rows: &[Row]) {
-    println!(
+fn print_table(rates: &Rates, rows: &[Row]) -> Result<()> {
+    outln!(
         "Machine: {} cores ({}), {}",
         rates.cores,
         std::env::consts::ARCH,
         cpu_model().unwrap_or_default()
     );
-    println!(
+    outln!(
         "Raw rates, same run: Ed25519 sign {:.0}/s one core, {:.0}/s all cores; verify_strict {:.0}/s one core; batch verify {:.0}/s all cores; SHA-256 {:.0} MiB/s",
         rates.sign_one_core,
         rates.sign_all_cores,
@@ -560,11 +560,11 @@ fn print_table(rates: &Rates, rows: &[Row]) {
         rates.batch_verify_all_cores,
         rates.sha256_mib_per_sec
     );
-    println!();
-    println!("| operation | entries | ms | entries/s | peak RSS MiB | ratio | target |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    outln!();
+    outln!("| operation | entries | ms | entries/s | peak RSS MiB | ratio | target |");
+    outln!("|---|---:|---:|---:|---:|---:|---|");
     for r in rows {
-        println!(
+        outln!(
             "| {} | {} | {} | {} | {} | {} | {} |",
             r.operation,
             r.entries,
@@ -581,6 +581,7 @@ fn print_table(rates: &Rates, rows: &[Row]) {
             r.target
         );
     }
+    Ok(())
 }
 
 fn cpu_model() -> Option<String> {

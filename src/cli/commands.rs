@@ -190,7 +190,7 @@ fn init(a: InitArgs) -> Result<Status> {
     let now = Timestamp::now();
     let policy = policy_document(&label, now, &text);
     Ledger::create(&a.path, &a.origin, &parties, policy, &key, now)?;
-    println!(
+    outln!(
         "Created ledger {} (origin {}) with parties {}; genesis signed by {}.",
         a.path.display(),
         a.origin,
@@ -216,7 +216,7 @@ fn keygen(a: KeygenArgs) -> Result<Status> {
         key.save(&out, false)?;
     }
     let public = save_public(key.public(), &a.public_dir)?;
-    println!(
+    outln!(
         "Private key: {} (owner-only{}; keep it secret, never commit it)",
         out.display(),
         if a.encrypt {
@@ -225,8 +225,8 @@ fn keygen(a: KeygenArgs) -> Result<Status> {
             ""
         }
     );
-    println!("Public key:  {}", public.display());
-    println!("Key id:      {}", key.public().key_id);
+    outln!("Public key:  {}", public.display());
+    outln!("Key id:      {}", key.public().key_id);
     Ok(Status::Clean)
 }
 
@@ -282,11 +282,14 @@ fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
     })
 }
 
-fn print_receipt(what: &str, r: &disclosure_ledger::ledger::Receipt) {
-    println!(
+fn print_receipt(what: &str, r: &disclosure_ledger::ledger::Receipt) -> Result<()> {
+    outln!(
         "Recorded {what} as entry {} at {} (hash {}).",
-        r.seq, r.recorded_at, r.hash
+        r.seq,
+        r.recorded_at,
+        r.hash
     );
+    Ok(())
 }
 
 fn append_one(
@@ -300,7 +303,7 @@ fn append_one(
     let now = Timestamp::now();
     let pending = build(&ledger, &key, now)?;
     let receipt = ledger.append(pending, &key, now)?;
-    print_receipt(what, &receipt);
+    print_receipt(what, &receipt)?;
     Ok(Status::Clean)
 }
 
@@ -323,9 +326,9 @@ fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
             },
             body: pending.body,
         };
-        print!("{}", describe::full(&entry, "(not recorded: dry run)"));
-        print_flags(&flags, "would raise");
-        println!("Dry run: the disclosure is valid; nothing was written.");
+        out!("{}", describe::full(&entry, "(not recorded: dry run)"));
+        print_flags(&flags, "would raise")?;
+        outln!("Dry run: the disclosure is valid; nothing was written.");
         return Ok(if flags.is_empty() {
             Status::Clean
         } else {
@@ -333,9 +336,9 @@ fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
         });
     }
     let receipt = ledger.append(pending, &key, now)?;
-    print_receipt("the disclosure", &receipt);
+    print_receipt("the disclosure", &receipt)?;
     // The ledger records what happened; flags are shown so the officer can act on them now.
-    print_flags(&flags, "raises");
+    print_flags(&flags, "raises")?;
     Ok(if flags.is_empty() {
         Status::Clean
     } else {
@@ -343,18 +346,18 @@ fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
     })
 }
 
-fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str) {
+fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str) -> Result<()> {
     if flags.is_empty() {
-        println!("Policy: no flags; this disclosure is within the arrangements in force.");
-        return;
+        outln!("Policy: no flags; this disclosure is within the arrangements in force.");
+        return Ok(());
     }
-    println!(
+    outln!(
         "Policy: this disclosure {verb} {} flag{} for review:",
         flags.len(),
         if flags.len() == 1 { "" } else { "s" }
     );
     for f in flags {
-        println!(
+        outln!(
             "  {} ({}, statement {}): {}",
             f.code,
             f.severity.as_str(),
@@ -362,7 +365,8 @@ fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str) {
             f.message
         );
     }
-    println!("Run `dledger explain CODE` for what a flag means and what to check.");
+    outln!("Run `dledger explain CODE` for what a flag means and what to check.");
+    Ok(())
 }
 
 fn fresh_salt() -> [u8; 32] {
@@ -541,18 +545,19 @@ fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 }
             };
             if text {
-                print!("{doc_text}");
+                out!("{doc_text}");
                 return Ok(Status::Clean);
             }
             let p = Policy::parse(&doc_text)?;
-            println!("Policy {:?} — {} ({source})", p.label, p.title);
-            println!(
+            outln!("Policy {:?} — {} ({source})", p.label, p.title);
+            outln!(
                 "Thresholds: record within {} days; acknowledge within {} days.",
-                p.thresholds.record_within_days, p.thresholds.acknowledge_within_days
+                p.thresholds.record_within_days,
+                p.thresholds.acknowledge_within_days
             );
             for party in p.parties.values() {
                 let gateways: Vec<String> = party.gateways.iter().map(|g| g.to_string()).collect();
-                println!(
+                outln!(
                     "Party {} ({}): gateways {}{}",
                     party.id,
                     party.name,
@@ -565,7 +570,7 @@ fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                     Some(f) => f.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
                     None => "any (judged case by case)".into(),
                 };
-                println!(
+                outln!(
                     "Category {} ({}, statement {}): fields {fields}",
                     c.kind,
                     if c.routine { "routine" } else { "not routine" },
@@ -589,7 +594,7 @@ fn checkpoint_cmd(ctx: &Ctx, key: &Path, out: Option<&Path>) -> Result<Status> {
     let key = load_key(key)?;
     let mut ledger = ctx.open_writer()?;
     let note = ledger.checkpoint(&key)?.to_string();
-    print!("{note}");
+    out!("{note}");
     write_note(out, &note)?;
     Ok(Status::Clean)
 }
@@ -600,7 +605,7 @@ fn cosign_cmd(ctx: &Ctx, checkpoint: &Path, key: &Path, out: Option<&Path>) -> R
     let key = load_key(key)?;
     let mut ledger = ctx.open_writer()?;
     let note = ledger.cosign(&bytes, &key, Timestamp::now())?.to_string();
-    print!("{note}");
+    out!("{note}");
     write_note(out, &note)?;
     Ok(Status::Clean)
 }
@@ -636,7 +641,7 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
             let root = merkle::tree_hash(size, &store)?;
             merkle::verify_inclusion(&proof, seq, size, &leaf, &root)?;
             match format.as_str() {
-                "json" => println!(
+                "json" => outln!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "index": seq,
@@ -658,7 +663,7 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                             "the stored checkpoint of size {size} does not match the log; run `dledger verify`"
                         );
                     }
-                    print!(
+                    out!(
                         "{}",
                         TlogProof {
                             extra: None,
@@ -669,19 +674,19 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                     );
                 }
                 "text" => {
-                    println!(
+                    outln!(
                         "Inclusion proof for entry #{seq} in the tree of the first {size} entries"
                     );
-                    println!("  leaf hash: {}", hex::encode(leaf));
-                    println!("  root hash: {}", hex::encode(root));
-                    println!(
+                    outln!("  leaf hash: {}", hex::encode(leaf));
+                    outln!("  root hash: {}", hex::encode(root));
+                    outln!(
                         "  proof ({} hashes, from the leaf's sibling up):",
                         proof.len()
                     );
                     for h in &proof {
-                        println!("    {}", b64(h));
+                        outln!("    {}", b64(h));
                     }
-                    println!("Checked: the proof leads from the entry to the root.");
+                    outln!("Checked: the proof leads from the entry to the root.");
                 }
                 other => bail!("--format {other:?} is not one of text, json, tlog-proof"),
             }
@@ -697,7 +702,7 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
             );
             merkle::verify_consistency(&proof, old, new, &r1, &r2)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "old_size": old, "new_size": new,
@@ -706,16 +711,16 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                     }))?
                 );
             } else {
-                println!(
+                outln!(
                     "Consistency proof: the first {old} entries are unchanged in the tree of {new}"
                 );
-                println!("  old root: {}", hex::encode(r1));
-                println!("  new root: {}", hex::encode(r2));
-                println!("  proof ({} hashes):", proof.len());
+                outln!("  old root: {}", hex::encode(r1));
+                outln!("  new root: {}", hex::encode(r2));
+                outln!("  proof ({} hashes):", proof.len());
                 for h in &proof {
-                    println!("    {}", b64(h));
+                    outln!("    {}", b64(h));
                 }
-                println!("Checked: the proof leads from the old root to the new one.");
+                outln!("Checked: the proof leads from the old root to the new one.");
             }
         }
     }
@@ -755,7 +760,7 @@ fn review(ctx: &Ctx, a: ReviewArgs) -> Result<Status> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 eprintln!("Wrote {}.", path.display());
             }
-            None => print!("{content}"),
+            None => out!("{content}"),
         }
         Ok(())
     };
@@ -799,9 +804,9 @@ fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
     if a.json {
         let mut v = serde_json::to_value(&entry)?;
         v["hash"] = serde_json::Value::String(hash);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", describe::full(&entry, &hash));
+        out!("{}", describe::full(&entry, &hash));
     }
     Ok(Status::Clean)
 }
@@ -979,7 +984,7 @@ fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
                     None => format!("since {}", i.from.london_date()),
                 })
                 .collect();
-            println!("{id:<40} {state:<9} {}  — {}", since.join("; "), t.title);
+            outln!("{id:<40} {state:<9} {}  — {}", since.join("; "), t.title);
         }
     } else if a.companies {
         for (id, c) in &reg.companies {
@@ -994,7 +999,7 @@ fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
             } else {
                 "not designated"
             };
-            println!("{id:<20} {state:<16} {}", c.name);
+            outln!("{id:<20} {state:<16} {}", c.name);
         }
     } else {
         for (party, p) in &reg.parties {
@@ -1003,7 +1008,7 @@ fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
                     Some(s) => format!("ended at {s}"),
                     None => "valid".to_owned(),
                 };
-                println!(
+                outln!(
                     "{party:<6} {id}  {:<20} added at {:<6} {state}",
                     k.record.name,
                     k.added_at.to_string()
@@ -1070,7 +1075,7 @@ fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
         )?;
         bar.finish_and_clear();
         let secs = started.elapsed().as_secs_f64();
-        println!(
+        outln!(
             "Recorded {} disclosures as entries #{} to #{} in {} durable commits ({:.0} disclosures/s).",
             report.recorded,
             report.first,
@@ -1086,7 +1091,7 @@ fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
     let file =
         fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let n = export::import(BufReader::new(file), target)?;
-    println!(
+    outln!(
         "Imported {n} entries into {}; every entry verified.",
         target.display()
     );
@@ -1095,7 +1100,7 @@ fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
 
 fn upgrade_cmd(a: UpgradeArgs) -> Result<Status> {
     let c = disclosure_ledger::upgrade::upgrade(&a.old, &a.new)?;
-    println!(
+    outln!(
         "Converted {} to store version {} in {}: {} entries, {} vault values, {} erasure \
          records, {} checkpoints; every entry verified. {} is unchanged.",
         a.old.display(),
@@ -1136,7 +1141,7 @@ fn reindex_cmd(ctx: &Ctx, path: Option<&Path>) -> Result<Status> {
         || disclosure_ledger::ledger::reindex(path),
         |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
     )?;
-    println!(
+    outln!(
         "Rebuilt the register snapshot and references index of {} ({references} references) \
          from its entries; no entry was changed. Run `dledger verify` to check.",
         path.display()
@@ -1215,9 +1220,9 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
         verify_ledger(&store, &opts, &filter)?
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text(&path.display().to_string()));
+        out!("{}", report.to_text(&path.display().to_string()));
     }
     Ok(match report.outcome() {
         Outcome::Clean => Status::Clean,
@@ -1228,43 +1233,43 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
 
 fn explain(a: ExplainArgs) -> Result<Status> {
     let Some(code) = a.code else {
-        println!("Policy flags (exit code 1; a disclosure needs a second look):");
+        outln!("Policy flags (exit code 1; a disclosure needs a second look):");
         for info in CATALOGUE {
-            println!(
+            outln!(
                 "  {:<34} {:<7} {}",
                 info.code.code(),
                 info.severity.as_str(),
                 info.title
             );
         }
-        println!("\nIntegrity failures (exit code 2; the ledger cannot be trusted):");
+        outln!("\nIntegrity failures (exit code 2; the ledger cannot be trusted):");
         for k in IntegrityKind::ALL {
-            println!("  {}", k.code());
+            outln!("  {}", k.code());
         }
-        println!("\nRun `dledger explain CODE` for one of them.");
+        outln!("\nRun `dledger explain CODE` for one of them.");
         return Ok(Status::Clean);
     };
     let code = code.trim();
     if let Some(flag) = FlagCode::from_code(code) {
         let info = flag.info();
-        println!("{} — {}", info.code, info.title);
-        println!(
+        outln!("{} — {}", info.code, info.title);
+        outln!(
             "Policy flag, severity {}; 2024 ICO–Ofcom joint statement {}.\n",
             info.severity.as_str(),
             info.sections
         );
-        println!(
+        outln!(
             "What the statement says:\n{}\n",
             indent(&textwrap(info.statement, 74))
         );
-        println!("What to check:\n{}", indent(&textwrap(info.check, 74)));
+        outln!("What to check:\n{}", indent(&textwrap(info.check, 74)));
         return Ok(Status::Clean);
     }
     let kind = IntegrityKind::from_code(code).ok_or_else(|| {
         anyhow!("{code:?} is not a finding code; run `dledger explain` to list them")
     })?;
-    println!("{} (integrity failure)\n", kind.code());
-    println!("{}", textwrap(kind.explanation(), 78));
+    outln!("{} (integrity failure)\n", kind.code());
+    outln!("{}", textwrap(kind.explanation(), 78));
     Ok(Status::Clean)
 }
 
@@ -1304,7 +1309,7 @@ fn generate_cmd(entries: u64, seed: u64, out: &Path) -> Result<Status> {
         let _ = fs::remove_file(out);
     })?;
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "Wrote {} ({n} entries, test-only demo keys) in {secs:.1} s ({:.0} entries/s).",
         out.display(),
         n as f64 / secs
@@ -1330,6 +1335,6 @@ fn sample_cmd(a: SampleArgs) -> Result<Status> {
             // Leave no half-built ledger behind.
             let _ = fs::remove_file(&a.out);
         })?;
-    println!("Wrote the sample ledger {} ({n} entries).", a.out.display());
+    outln!("Wrote the sample ledger {} ({n} entries).", a.out.display());
     Ok(Status::Clean)
 }

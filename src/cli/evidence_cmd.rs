@@ -29,7 +29,7 @@ pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
         .iter()
         .map(|c| format!("{} at {}", c.party, c.at))
         .collect();
-    println!(
+    outln!(
         "Wrote evidence bundle {} for entry #{}: {} entries, {} files, {} bytes.",
         a.out.display(),
         m.target,
@@ -37,7 +37,7 @@ pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
         m.files.len() + 1,
         bundle.total_bytes()
     );
-    println!(
+    outln!(
         "Proof: {} hashes lead from the entry to the checkpoint of the first {} entries, signed \
          by {} and cosigned by {}.",
         r.proof_hashes.unwrap_or(0),
@@ -62,7 +62,7 @@ pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
             )
         })
         .collect();
-    println!(
+    outln!(
         "Fields: {opened} opened, {} erased{}, {} not opened.",
         erased.len(),
         if erased.is_empty() {
@@ -72,7 +72,7 @@ pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
         },
         r.fields.len() - opened - erased.len()
     );
-    println!(
+    outln!(
         "The bundle verified against the ledger's own trust roots. Whoever receives it checks it \
          with:\n  dledger verify-evidence {} --trust KEYS-DIR",
         a.out.display()
@@ -85,9 +85,9 @@ pub fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
     let trusted = load_trust_dir(&a.trust)?;
     let report = verify_bundle(&a.dir, &trusted)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text(&a.dir.display().to_string()));
+        out!("{}", report.to_text(&a.dir.display().to_string()));
     }
     Ok(if report.ok {
         Status::Clean
@@ -133,7 +133,7 @@ pub fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
     let store = Store::open(ledger, Access::ReadWrite)?;
     let erased = store.erase_vault(&seqs, now.0)?;
     drop(store);
-    println!(
+    outln!(
         "Erased {erased} field value{} of the {} disclosure{} made before {} (UK time); \
          values already erased were left as they were.",
         if erased == 1 { "" } else { "s" },
@@ -141,7 +141,7 @@ pub fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
         if seqs.len() == 1 { "" } else { "s" },
         cutoff.london_date()
     );
-    println!(
+    outln!(
         "Entries, commitments, hashes and signatures are unchanged, so `dledger verify` still \
          passes; evidence bundles now state these fields as erased on {}.",
         now.london_date()

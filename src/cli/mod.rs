@@ -1,6 +1,23 @@
 //! The command-line shell: turns arguments into library calls, prints results and picks the
 //! exit code. The only module that knows clap; behaviour lives in the library.
 
+/// `println!` that hands back a failed write (a closed pipe, say) to `?` instead of panicking, so
+/// that `dledger list | head` stops quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `print!` that hands back a failed write to `?`, as `outln!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod args;
 mod bench_cmd;
 mod commands;
