@@ -90,16 +90,43 @@ impl fmt::Display for KeyId {
     }
 }
 
+/// Distinct values of one kind of identifier that each thread keeps for sharing while decoding;
+/// beyond it (a hostile file) decoding still works, with one allocation per value.
+pub const INTERNED_PER_KIND: usize = 4096;
+
 /// Defines a validated string identifier. The constructor is the only way in, and decoding goes
 /// through it too (`serde(try_from)`), so an invalid identifier can never be held.
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $what:literal, $rule:literal, $check:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         // Shared text: registers hold a copy of the same id for every disclosure, and a clone
         // of an `Arc<str>` is a count, not an allocation.
         pub struct $name(Arc<str>);
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        // Decoding goes through `interned`: a ledger names the same few hundred ids millions
+        // of times, and each decoded copy then shares one allocation.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Text;
+                impl serde::de::Visitor<'_> for Text {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        write!(f, "a {}", $what)
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        $name::interned(v).map_err(E::custom)
+                    }
+                }
+                d.deserialize_str(Text)
+            }
+        }
 
         impl $name {
             /// Validates `value` and wraps it.
@@ -117,6 +144,25 @@ macro_rules! string_id {
             /// The identifier as text.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// Like [`Self::new`], but the same text read again on this thread shares the
+            /// first copy (for the first [`INTERNED_PER_KIND`] distinct values of this kind).
+            pub fn interned(value: &str) -> Result<Self, IdError> {
+                thread_local! {
+                    static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<str>>> =
+                        Default::default();
+                }
+                SEEN.with_borrow_mut(|seen| {
+                    if let Some(shared) = seen.get(value) {
+                        return Ok(Self(Arc::clone(shared)));
+                    }
+                    let id = Self::new(value)?;
+                    if seen.len() < INTERNED_PER_KIND {
+                        seen.insert(value.into(), Arc::clone(&id.0));
+                    }
+                    Ok(id)
+                })
             }
         }
 
@@ -190,3 +236,42 @@ string_id!(
         && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_ids_share_one_copy_and_are_still_checked() {
+        let a: CompanyId = serde_json::from_str("\"acme-social\"").unwrap();
+        let b: CompanyId = serde_json::from_str("\"acme-social\"").unwrap();
+        assert_eq!(a, b);
+        assert!(
+            Arc::ptr_eq(&a.0, &b.0),
+            "the second decode shares the first"
+        );
+        let bad = serde_json::from_str::<CompanyId>("\"Acme Social\"").unwrap_err();
+        assert!(bad.to_string().contains("company id"), "{bad}");
+        // A bad value is refused every time, not remembered.
+        assert!(serde_json::from_str::<CompanyId>("\"Acme Social\"").is_err());
+        // Encoding is the plain string, as before.
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"acme-social\"");
+    }
+
+    #[test]
+    fn more_distinct_ids_than_are_kept_still_decode() {
+        let ids: Vec<ThemeId> = (0..INTERNED_PER_KIND + 10)
+            .map(|i| ThemeId::interned(&format!("theme-{i}")).unwrap())
+            .collect();
+        assert_eq!(
+            ids.last().unwrap().as_str(),
+            format!("theme-{}", INTERNED_PER_KIND + 9)
+        );
+        let again = ThemeId::interned(&format!("theme-{}", INTERNED_PER_KIND + 9)).unwrap();
+        assert_eq!(again, *ids.last().unwrap());
+        assert!(
+            !Arc::ptr_eq(&again.0, &ids.last().unwrap().0),
+            "past the limit, not kept"
+        );
+    }
+}
