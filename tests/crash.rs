@@ -1,9 +1,10 @@
 //! Crash consistency: a child process appends entries (single and batched, themes and
-//! disclosures with vault values, and now and then a checkpoint) and is killed with SIGKILL at
-//! random moments. After every kill the ledger must open, verify with no integrity failure
-//! (entries, Merkle tree, checkpoints), hold every entry and checkpoint whose write the child
-//! reported as returned (entries byte for byte, with their vault values), and hold each batch
-//! entirely or not at all.
+//! disclosures with vault values, now and then a checkpoint, and now and then a bulk import whose
+//! chunks are committed on a background thread) and is killed with SIGKILL at random moments.
+//! After every kill the ledger must open, verify with no integrity failure (entries, Merkle tree,
+//! checkpoints), hold every entry and checkpoint whose write the child reported as returned
+//! (entries byte for byte, with their vault values) and every import chunk it reported durable,
+//! and hold each batch and each import chunk entirely or not at all.
 //!
 //! Failed writes: appends that hit the file-size limit (RLIMIT_FSIZE, the same error a full disk
 //! gives a writer: the write system call fails) fail with a clear message, leave no partial
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use disclosure_ledger::bulk::import_disclosures;
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::hash::{field_commitment, leaf_hash};
 use disclosure_ledger::input::DisclosureInput;
@@ -111,6 +113,23 @@ fn child_appender() {
     loop {
         let now = Timestamp::now();
         let next = ledger.next_seq().0;
+        // Now and then a bulk import, whose chunks are written on a background thread while
+        // the next is signed: reported as begun (`IMPORT first count chunk`) and as each chunk
+        // becomes durable (`DURABLE first n`).
+        if rng.chance(20) {
+            let count = 5 + rng.below(40);
+            let chunk = 1 + rng.below(8) as usize;
+            let items = (0..count)
+                .map(|i| (i as usize + 1, disclosure_input(next + i)))
+                .collect();
+            println!("IMPORT {next} {count} {chunk}");
+            let report = import_disclosures(&mut ledger, items, &ofcom, now, chunk, |n| {
+                println!("DURABLE {next} {n}")
+            })
+            .unwrap();
+            println!("DURABLE {next} {}", report.recorded);
+            continue;
+        }
         let count = if rng.chance(50) { 1 } else { 2 + rng.below(6) };
         let disclosures = rng.chance(50);
         let (pending, key): (Vec<Pending>, _) = if disclosures {
@@ -164,12 +183,18 @@ struct Reports {
     checkpoints: Vec<u64>,
     /// The last batch begun: (first seq, count).
     last_begin: Option<(u64, u64)>,
+    /// The last bulk import begun: (first seq, count, chunk size).
+    last_import: Option<(u64, u64, u64)>,
+    /// Entries of the last bulk import reported durable.
+    import_durable: u64,
+    /// Whether the last write begun was a bulk import (rather than a batch).
+    importing: bool,
 }
 
 impl Reports {
     fn take(&mut self, line: &str) {
         // libtest prints "test child_appender ... " without a newline before the first report.
-        let line = ["ACK ", "BEGIN ", "CHECKPOINT "]
+        let line = ["ACK ", "BEGIN ", "CHECKPOINT ", "IMPORT ", "DURABLE "]
             .iter()
             .filter_map(|m| line.find(m))
             .min()
@@ -184,6 +209,16 @@ impl Reports {
             }
             (Some("BEGIN"), Some(seq), Some(count)) => {
                 self.last_begin = Some((seq.parse().unwrap(), count.parse().unwrap()));
+                self.importing = false;
+            }
+            (Some("IMPORT"), Some(seq), Some(count)) => {
+                let chunk = w.next().unwrap().parse().unwrap();
+                self.last_import = Some((seq.parse().unwrap(), count.parse().unwrap(), chunk));
+                self.import_durable = 0;
+                self.importing = true;
+            }
+            (Some("DURABLE"), Some(_), Some(n)) => {
+                self.import_durable = self.import_durable.max(n.parse().unwrap());
             }
             _ => {} // the test harness's own lines
         }
@@ -281,6 +316,22 @@ fn check_after_kill(path: &Path, reports: &Reports, run: u64) -> u64 {
             "run {run}: a batch of {count} from #{first} is cut short: the ledger has {len}"
         );
     }
+    // A bulk import keeps every chunk it reported durable, and holds whole chunks only.
+    if let Some((first, count, chunk)) = reports.last_import {
+        assert!(
+            len >= first + reports.import_durable,
+            "run {run}: an import from #{first} reported {} entries durable; the ledger has {len}",
+            reports.import_durable
+        );
+        if len > first && len < first + count {
+            assert_eq!(
+                (len - first) % chunk,
+                0,
+                "run {run}: an import from #{first} in chunks of {chunk} is cut inside a chunk: \
+                 the ledger has {len}"
+            );
+        }
+    }
     len
 }
 
@@ -297,6 +348,8 @@ fn appends_survive_sigkill_at_random_moments() {
     let (mut acked, mut checkpoints, mut recovered) = (0usize, 0usize, 0u64);
     // The batch in flight at the kill: committed before the child could report it, or absent.
     let (mut in_flight_present, mut in_flight_absent) = (0u64, 0u64);
+    // Kills that landed while a bulk import was writing.
+    let mut imports_cut = 0u64;
     let total = runs();
     for run in 0..total {
         // A fresh ledger every 25 kills keeps each check quick; within a group, every child
@@ -310,6 +363,11 @@ fn appends_survive_sigkill_at_random_moments() {
         let len = check_after_kill(&path, &reports, run);
         acked += reports.acked.len();
         checkpoints += reports.checkpoints.len();
+        if let Some((first, count, _)) = reports.last_import
+            && len < first + count
+        {
+            imports_cut += 1;
+        }
         if let Some((first, _)) = reports.last_begin
             && !reports.acked.iter().any(|(s, _)| *s == first)
         {
@@ -335,7 +393,9 @@ fn appends_survive_sigkill_at_random_moments() {
         "crash: {total} SIGKILLs; {acked} acknowledged entries and {checkpoints} checkpoints \
          all present (the entries unchanged); \
          {recovered} kills left the file needing recovery; unreported batch at the kill: \
-         {in_flight_present} committed whole, {in_flight_absent} absent, none cut short"
+         {in_flight_present} committed whole, {in_flight_absent} absent, none cut short; \
+         {imports_cut} kills during a bulk import, each leaving whole chunks and every chunk \
+         reported durable"
     );
 }
 
@@ -485,7 +545,7 @@ fn a_batch_past_the_file_size_limit_is_written_whole_or_not_at_all() {
     let keys = common::demo_keys_in(dir.path());
     let path = base_ledger(dir.path(), &keys);
     let mut rng = SplitMix64::new(SEED ^ 0xf5);
-    let (mut failed_batches, mut failed_checkpoints) = (0, 0);
+    let (mut failed_batches, mut failed_checkpoints, mut failed_imports) = (0, 0, 0);
     for round in 0..5 {
         let limit = std::fs::metadata(&path).unwrap().len() + 32 * 1024 * (1 + round);
         // The child appends until an append fails, and then stops (its unwrap panics).
@@ -500,6 +560,17 @@ fn a_batch_past_the_file_size_limit_is_written_whole_or_not_at_all() {
             reports.take(line);
         }
         let len = check_after_kill(&path, &reports, round);
+        if reports.importing {
+            // The write that failed was a chunk of a bulk import: the chunks before it are
+            // there (check_after_kill), it is not.
+            let (first, count, _) = reports.last_import.expect("an import was begun");
+            assert!(
+                len < first + count,
+                "round {round}: the import cannot have finished"
+            );
+            failed_imports += 1;
+            continue;
+        }
         let (first, count) = reports
             .last_begin
             .unwrap_or_else(|| panic!("the child began no batch: {stderr}"));
@@ -516,8 +587,8 @@ fn a_batch_past_the_file_size_limit_is_written_whole_or_not_at_all() {
         }
     }
     eprintln!(
-        "file-size limit: {failed_batches} failed batches and {failed_checkpoints} failed \
-         checkpoints, each left nothing behind"
+        "file-size limit: {failed_batches} failed batches, {failed_checkpoints} failed \
+         checkpoints and {failed_imports} failed import chunks, each left nothing behind"
     );
 }
 
