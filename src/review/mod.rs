@@ -327,6 +327,95 @@ struct Fact {
     not_mutual: bool,
 }
 
+/// What review takes from one record before its in-order pass: the entry's hash, the decoded
+/// entry, and for a disclosure the facts that depend on the entry alone and the field values a
+/// theme-only disclosure's policy checks read. Made on all cores.
+struct Decoded {
+    hash: EntryHash,
+    entry: Result<crate::model::Entry, codec::DecodeError>,
+    /// A disclosure's facts, but for `not_mutual` (which depends on the registers).
+    fact: Option<Fact>,
+    values: Option<Vec<(String, String)>>,
+}
+
+fn decode_for_review(r: &crate::store::StoredRecord) -> Decoded {
+    let hash = EntryHash(leaf_hash(&r.bytes));
+    let entry = codec::decode_entry(&r.bytes);
+    let (mut fact, mut values) = (None, None);
+    if let (None, Ok(e)) = (&r.malformed, &entry)
+        && let Body::Disclosure(d) = &e.body
+    {
+        fact = Some(fact_of(e.seq.0, e.recorded_at, d));
+        if d.category.kind() == CategoryKind::ThemeOnly {
+            values = Some(crate::verify::values_of(&r.vault));
+        }
+    }
+    Decoded {
+        hash,
+        entry,
+        fact,
+        values,
+    }
+}
+
+/// Distinct directions or gateway texts each thread keeps for sharing; beyond it (a hostile
+/// file) each fact gets its own copy.
+const SHARED_TEXTS: usize = 4096;
+
+/// The facts of one disclosure that depend on it alone (`not_mutual` is left false).
+fn fact_of(seq: u64, recorded_at: Timestamp, d: &crate::model::Disclosure) -> Fact {
+    type Texts = (
+        HashMap<(PartyId, PartyId), Arc<str>>,
+        HashMap<Gateway, Arc<str>>,
+    );
+    thread_local! {
+        // Texts that many disclosures share are made once per thread.
+        static TEXTS: std::cell::RefCell<Texts> = Default::default();
+    }
+    let (direction, gateway) = TEXTS.with_borrow_mut(|(directions, gateways)| {
+        let key = (d.from.clone(), d.to.clone());
+        let direction = match directions.get(&key) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let text: Arc<str> = format!("{}→{}", d.from, d.to).into();
+                if directions.len() < SHARED_TEXTS {
+                    directions.insert(key, Arc::clone(&text));
+                }
+                text
+            }
+        };
+        let gateway = match gateways.get(&d.gateway) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let text: Arc<str> = d.gateway.to_string().into();
+                if gateways.len() < SHARED_TEXTS {
+                    gateways.insert(d.gateway.clone(), Arc::clone(&text));
+                }
+                text
+            }
+        };
+        (direction, gateway)
+    });
+    Fact {
+        seq,
+        date: d.disclosed_at.london_date(),
+        disclosed_at: d.disclosed_at,
+        recorded_at,
+        direction,
+        category: d.category.kind(),
+        gateway,
+        themes: d.category.themes().to_vec(),
+        companies: d
+            .category
+            .companies()
+            .iter()
+            .map(|c| c.id.clone())
+            .collect(),
+        notified: matches!(d.notification, Notification::Notified),
+        not_mutual: false,
+    }
+}
+
 /// Builds the review of `store`.
 pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport, ReviewError> {
     let mut reg = Registers::default();
@@ -337,12 +426,13 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
     let mut compact = merkle::CompactRange::new();
-    // Texts that many disclosures share are made once.
-    let mut directions: HashMap<(PartyId, PartyId), Arc<str>> = HashMap::new();
-    let mut gateways: HashMap<Gateway, Arc<str>> = HashMap::new();
-    let mut one = |r: &crate::store::StoredRecord,
-                   hash: EntryHash,
-                   decoded: Result<crate::model::Entry, codec::DecodeError>| {
+    let mut one = |r: &crate::store::StoredRecord, decoded: Decoded| {
+        let Decoded {
+            hash,
+            entry,
+            fact,
+            values,
+        } = decoded;
         compact.push(hash.0);
         if let Some(why) = &r.malformed {
             problems.push(format!("entry #{}: {why}", r.key));
@@ -350,7 +440,7 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
             expected = r.key + 1;
             return Ok::<_, ReviewError>(());
         }
-        let entry = match decoded {
+        let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 problems.push(format!("entry #{}: {e}", r.key));
@@ -367,11 +457,6 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
         }
         match &entry.body {
             Body::Disclosure(d) => {
-                let values = if d.category.kind() == CategoryKind::ThemeOnly {
-                    Some(crate::verify::values_of(&r.vault))
-                } else {
-                    None
-                };
                 flags.extend(engine.judge(
                     entry.seq,
                     entry.recorded_at,
@@ -379,39 +464,14 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
                     &reg,
                     values.as_deref(),
                 ));
-                facts.push(Fact {
-                    seq: entry.seq.0,
-                    date: d.disclosed_at.london_date(),
-                    disclosed_at: d.disclosed_at,
-                    recorded_at: entry.recorded_at,
-                    direction: Arc::clone(
-                        directions
-                            .entry((d.from.clone(), d.to.clone()))
-                            .or_insert_with(|| format!("{}→{}", d.from, d.to).into()),
-                    ),
-                    category: d.category.kind(),
-                    gateway: match gateways.get(&d.gateway) {
-                        Some(g) => Arc::clone(g),
-                        None => {
-                            let text: Arc<str> = d.gateway.to_string().into();
-                            gateways.insert(d.gateway.clone(), Arc::clone(&text));
-                            text
-                        }
-                    },
-                    themes: d.category.themes().to_vec(),
-                    companies: d
+                if let Some(mut fact) = fact {
+                    fact.not_mutual = d
                         .category
                         .companies()
                         .iter()
-                        .map(|c| c.id.clone())
-                        .collect(),
-                    notified: matches!(d.notification, Notification::Notified),
-                    not_mutual: d
-                        .category
-                        .companies()
-                        .iter()
-                        .any(|c| !reg.is_mutual(&c.id, d.disclosed_at)),
-                });
+                        .any(|c| !reg.is_mutual(&c.id, d.disclosed_at));
+                    facts.push(fact);
+                }
             }
             Body::Genesis(g) => {
                 flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, &g.policy))
@@ -428,23 +488,12 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
     };
     // Records are read on another thread and hashed and decoded a chunk at a time on all
     // cores, then taken here in order.
-    crate::stream::prepared_chunks(
-        store,
-        0,
-        1024,
-        |r| {
-            (
-                EntryHash(leaf_hash(&r.bytes)),
-                codec::decode_entry(&r.bytes),
-            )
-        },
-        |chunk, prepared| {
-            for (r, (hash, d)) in chunk.iter().zip(prepared) {
-                one(r, hash, d)?;
-            }
-            Ok::<_, ReviewError>(())
-        },
-    )?;
+    crate::stream::prepared_chunks(store, 0, 1024, decode_for_review, |chunk, prepared| {
+        for (r, d) in chunk.iter().zip(prepared) {
+            one(r, d)?;
+        }
+        Ok::<_, ReviewError>(())
+    })?;
     flags.extend(engine.finish(&reg, opts.as_of));
     let ledger = ledger_state(store, &reg, &compact, expected, prev, problems)?;
 
