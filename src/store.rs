@@ -246,13 +246,23 @@ pub struct StoredRecord {
     /// Why the stored row could not be read back into entry bytes and a signature, if it could
     /// not (a row too short for a signature, or a damaged zero-run encoding).
     pub malformed: Option<String>,
-    /// The vault items (field name, salt ‖ value) stored for this entry.
-    pub vault: Vec<VaultItem>,
-    /// Why this entry's vault row could not be read, if it could not (then `vault` is empty).
-    pub vault_malformed: Option<String>,
+    /// This entry's vault row as stored, if it has one; [`StoredRecord::vault`] reads it. (It
+    /// is read only when wanted: most readers need few entries' field values.)
+    pub vault_row: Option<Vec<u8>>,
     /// The Merkle hashes stored with this entry (the complete subtrees of level
     /// [`TREE_MIN_STORED_LEVEL`] or more that it closed), in index order, with their indexes.
     pub tree: Vec<(u64, [u8; 32])>,
+}
+
+impl StoredRecord {
+    /// The vault items (field name, salt ‖ value) stored for this entry, in order of name (none
+    /// if it has no vault row), or why its vault row cannot be read.
+    pub fn vault(&self) -> Result<Vec<VaultItem>, String> {
+        match &self.vault_row {
+            None => Ok(Vec::new()),
+            Some(row) => rows::unpack_vault(row),
+        }
+    }
 }
 
 /// One vault item: a field's name and its salt (32 bytes) followed by its value.
@@ -816,17 +826,14 @@ impl Store {
                 while vault_ahead.as_ref().is_some_and(|(vk, _)| *vk < key) {
                     vault_ahead = next_vault()?;
                 }
-                let (vault_items, vault_malformed) = match vault_ahead.take() {
+                let vault_row = match vault_ahead.take() {
                     Some((vk, row)) if vk == key => {
                         vault_ahead = next_vault()?;
-                        match rows::unpack_vault(&row) {
-                            Ok(items) => (items, None),
-                            Err(e) => (Vec::new(), Some(e)),
-                        }
+                        Some(row)
                     }
                     other => {
                         vault_ahead = other;
-                        (Vec::new(), None)
+                        None
                     }
                 };
                 // Record `key` closed 1 + (trailing ones of key) subtrees, from its leaf's index
@@ -849,8 +856,7 @@ impl Store {
                     bytes,
                     signature,
                     malformed,
-                    vault: vault_items,
-                    vault_malformed,
+                    vault_row,
                     tree: tree_hashes,
                 };
                 match outside_engine(|| visit(record)) {
@@ -1271,8 +1277,8 @@ mod tests {
             assert_eq!(r.key, want.seq);
             assert_eq!(r.bytes, want.bytes);
             assert_eq!(r.signature, Some(want.signature));
-            assert_eq!((&r.malformed, &r.vault_malformed), (&None, &None));
-            assert_eq!(r.vault, want.vault);
+            assert_eq!(r.malformed, None);
+            assert_eq!(r.vault().unwrap(), want.vault);
             // Exactly the record's hashes of level 4 and up are stored.
             let first = merkle::stored_hash_index(0, r.key);
             let levels = 1 + (r.key + 1).trailing_zeros();

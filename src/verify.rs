@@ -273,7 +273,7 @@ pub(crate) fn run(
                 Body::Disclosure(d) => {
                     disclosures += 1;
                     let values = if d.category.kind() == CategoryKind::ThemeOnly {
-                        Some(values_of(&r.vault))
+                        Some(values_of(&r.vault().unwrap_or_default()))
                     } else {
                         None
                     };
@@ -478,7 +478,7 @@ pub struct Prepared {
     hash: EntryHash,
     decoded: Result<Entry, codec::DecodeError>,
     /// Fields whose vault value does not match the entry's commitment, when checked here.
-    vault_mismatches: Option<Vec<String>>,
+    vault_check: Option<VaultCheck>,
 }
 
 /// Hashes and decodes one record's bytes (no state; safe to run on many threads).
@@ -488,7 +488,7 @@ pub fn prepare(bytes: &[u8]) -> Prepared {
     Prepared {
         hash,
         decoded,
-        vault_mismatches: None,
+        vault_check: None,
     }
 }
 
@@ -497,9 +497,18 @@ pub fn prepare(bytes: &[u8]) -> Prepared {
 pub fn prepare_record(r: &crate::store::StoredRecord) -> Prepared {
     let mut p = prepare(&r.bytes);
     if let Ok(entry) = &p.decoded {
-        p.vault_mismatches = Some(vault_mismatches(entry, &r.vault));
+        p.vault_check = Some(vault_check(entry, r));
     }
     p
+}
+
+/// What reading a record's vault found: the names of fields whose value does not match its
+/// commitment, or why the vault row cannot be read.
+type VaultCheck = Result<Vec<String>, String>;
+
+/// Reads `r`'s vault and checks it against the commitments in `entry`.
+fn vault_check(entry: &Entry, r: &crate::store::StoredRecord) -> VaultCheck {
+    r.vault().map(|vault| vault_mismatches(entry, &vault))
 }
 
 /// The names of fields whose vault value (salt ‖ value) does not match the commitment in
@@ -602,7 +611,7 @@ pub struct Verifier {
     last_stored: Vec<Digest>,
     /// Fields of the last record pushed whose vault value does not match its commitment, if
     /// they were checked when it was prepared.
-    last_vault_mismatches: Option<Vec<String>>,
+    last_vault_check: Option<VaultCheck>,
 }
 
 impl Verifier {
@@ -632,7 +641,7 @@ impl Verifier {
             wanted_roots: BTreeMap::new(),
             pending_signatures: Vec::new(),
             last_stored: Vec::new(),
-            last_vault_mismatches: None,
+            last_vault_check: None,
             unknown_key_uses: Vec::new(),
         }
     }
@@ -679,24 +688,28 @@ impl Verifier {
                 format!("the Merkle hash stored at index {bad} for this entry is missing or wrong"),
             );
         }
-        if let Some(why) = &r.vault_malformed {
-            self.fail(
+        // Computed in `prepare_record` when the record was prepared there; else now.
+        let check = match self.last_vault_check.take() {
+            Some(c) => c,
+            None => vault_check(entry, r),
+        };
+        match check {
+            Err(why) => self.fail(
                 r.key,
                 IntegrityKind::VaultMismatch,
                 format!("the vault's field values for this entry cannot be read: {why}"),
-            );
-        }
-        // Computed in `prepare_record` when the record was prepared there; else now.
-        let mismatches = match self.last_vault_mismatches.take() {
-            Some(m) => m,
-            None => vault_mismatches(entry, &r.vault),
-        };
-        for name in mismatches {
-            self.fail(
-                r.key,
-                IntegrityKind::VaultMismatch,
-                format!("the vault's value of field {name} does not match the entry's commitment"),
-            );
+            ),
+            Ok(mismatches) => {
+                for name in mismatches {
+                    self.fail(
+                        r.key,
+                        IntegrityKind::VaultMismatch,
+                        format!(
+                            "the vault's value of field {name} does not match the entry's commitment"
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -786,7 +799,7 @@ impl Verifier {
         self.expected = key + 1;
         let hash = prepared.hash;
         self.last_stored = self.compact.push_recording(hash.0);
-        self.last_vault_mismatches = prepared.vault_mismatches;
+        self.last_vault_check = prepared.vault_check;
         if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
             *slot = Some(self.compact.root());
         }

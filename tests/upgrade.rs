@@ -106,8 +106,9 @@ fn read_current(path: &Path) -> Contents {
     };
     store
         .scan(0, None, |r| {
+            let vault = r.vault().unwrap();
             c.entries.push((r.key, r.bytes, r.signature.unwrap()));
-            for (name, item) in r.vault {
+            for (name, item) in vault {
                 c.vault.push((r.key, name, item));
             }
             for (name, at) in store.vault_erased(r.key).unwrap() {

@@ -347,7 +347,7 @@ fn decode_for_review(r: &crate::store::StoredRecord) -> Decoded {
     {
         fact = Some(fact_of(e.seq.0, e.recorded_at, d));
         if d.category.kind() == CategoryKind::ThemeOnly {
-            values = Some(crate::verify::values_of(&r.vault));
+            values = Some(crate::verify::values_of(&r.vault().unwrap_or_default()));
         }
     }
     Decoded {
