@@ -84,15 +84,20 @@ pub fn encode_entry(entry: &Entry) -> Result<Vec<u8>, EncodeError> {
     if entry.version != FORMAT_VERSION {
         return Err(EncodeError::WrongVersion(entry.version));
     }
+    encode_limited(entry, MAX_ENTRY_BYTES)
+}
+
+/// Encodes `value` with the fixed configuration, refusing a result longer than `limit`.
+fn encode_limited(value: &impl serde::Serialize, limit: usize) -> Result<Vec<u8>, EncodeError> {
     // Encoding with an unbounded config, then checking, gives the exact length in the error.
     let bytes = bincode::serde::encode_to_vec(
-        entry,
+        value,
         config::standard()
             .with_little_endian()
             .with_fixed_int_encoding(),
     )
     .map_err(|e| EncodeError::Encoder(e.to_string()))?;
-    if bytes.len() > MAX_ENTRY_BYTES {
+    if bytes.len() > limit {
         return Err(EncodeError::TooLong { len: bytes.len() });
     }
     Ok(bytes)
@@ -127,17 +132,7 @@ pub const MAX_SNAPSHOT_BYTES: usize = 64 << 20;
 /// Encodes the saved registers (same fixed configuration as entries; docs/FORMAT.md,
 /// "Register snapshot").
 pub fn encode_snapshot(snapshot: &Snapshot) -> Result<Vec<u8>, EncodeError> {
-    let bytes = bincode::serde::encode_to_vec(
-        snapshot,
-        config::standard()
-            .with_little_endian()
-            .with_fixed_int_encoding(),
-    )
-    .map_err(|e| EncodeError::Encoder(e.to_string()))?;
-    if bytes.len() > MAX_SNAPSHOT_BYTES {
-        return Err(EncodeError::TooLong { len: bytes.len() });
-    }
-    Ok(bytes)
+    encode_limited(snapshot, MAX_SNAPSHOT_BYTES)
 }
 
 /// Decodes saved registers; `None` for anything that is not a whole snapshot of this build's

@@ -172,6 +172,8 @@ pub struct GenerateOptions {
     pub checkpoints: bool,
     /// Stop once the ledger holds at least this many entries (then a final checkpoint).
     pub target_entries: Option<u64>,
+    /// Told the number of entries made so far, once a generated day.
+    pub progress: crate::stream::Progress,
 }
 
 impl GenerateOptions {
@@ -185,6 +187,7 @@ impl GenerateOptions {
             anomalies: true,
             checkpoints: true,
             target_entries: None,
+            progress: Default::default(),
         }
     }
 
@@ -667,6 +670,7 @@ pub fn generate(
             }
         }
         g.run_acks_until(at(day, 23, 59))?;
+        opts.progress.report(g.batch.ledger().next_seq().0);
         if opts
             .target_entries
             .is_some_and(|t| g.batch.ledger().next_seq().0 >= t)

@@ -3,11 +3,40 @@
 //! thread takes the chunks in ledger order. The three overlap, so a reader that must take
 //! entries one at a time (registers, policy) is not kept waiting for the disk or the decoder.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use rayon::prelude::*;
 
 use crate::store::{Store, StoreError, StoredRecord};
+
+/// Told now and then how far a long read has got (the number of entries taken so far, counted
+/// from the start of the ledger), for a progress bar. Does nothing by default.
+#[derive(Clone, Default)]
+pub struct Progress(Option<Arc<dyn Fn(u64) + Send + Sync>>);
+
+impl Progress {
+    /// Calls `report` with the entries taken so far.
+    pub fn new(report: impl Fn(u64) + Send + Sync + 'static) -> Progress {
+        Progress(Some(Arc::new(report)))
+    }
+
+    /// Reports that the entries before `position` have been taken.
+    pub fn report(&self, position: u64) {
+        if let Some(report) = &self.0 {
+            report(position);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(on)"
+        } else {
+            "Progress(off)"
+        })
+    }
+}
 
 /// Chunks waiting for the caller at most (besides the one it holds and the one being read),
 /// so memory stays bounded whatever the ledger's size.

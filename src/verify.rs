@@ -34,6 +34,8 @@ pub struct VerifyOptions {
     pub time_tolerance_secs: i64,
     /// The moment acknowledgement deadlines are judged at (normally now).
     pub as_of: Timestamp,
+    /// Told how many entries have been checked, now and then.
+    pub progress: crate::stream::Progress,
 }
 
 impl Default for VerifyOptions {
@@ -41,6 +43,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             time_tolerance_secs: DEFAULT_TIME_TOLERANCE_SECS,
             as_of: Timestamp::now(),
+            progress: Default::default(),
         }
     }
 }
@@ -1029,6 +1032,9 @@ fn stream(
                 if v.pending_signatures.len() >= SIGNATURES_PER_TASK {
                     dispatch(v, &mut outstanding);
                 }
+            }
+            if let Some(last) = chunk.last() {
+                v.opts.progress.report(last.key + 1);
             }
             Ok::<_, VerifyError>(())
         },

@@ -71,6 +71,7 @@ fn sample_review_renders_in_chromium() {
         period: Period::Quarter,
         top: 10,
         as_of: Timestamp::parse("2026-01-31").unwrap(),
+        progress: Default::default(),
     };
     let report = build_review(&store, &opts).unwrap();
     let page = dir.path().join("review.html");

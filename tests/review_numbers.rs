@@ -149,6 +149,7 @@ fn review(b: &Built, period: Period) -> ReviewReport {
         period,
         top: 5,
         as_of: ts("2024-12-31"),
+        progress: Default::default(),
     };
     build_review(&store, &opts).unwrap()
 }

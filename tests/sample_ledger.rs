@@ -3,10 +3,14 @@
 
 mod common;
 
+use std::path::Path;
+
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::sample::{DEMO_KEY_NAMES, DemoKeys, GenerateOptions, demo_key, generate};
 use disclosure_ledger::store::{Access, Store};
-use disclosure_ledger::verify::{IntegrityStatus, VerifyOptions, verify_store};
+use disclosure_ledger::verify::{
+    FlagFilter, IntegrityStatus, VerifyOptions, verify_ledger, verify_store,
+};
 
 fn entry_hashes(path: &std::path::Path) -> Vec<[u8; 32]> {
     let store = Store::open(path, Access::ReadOnly).unwrap();
@@ -121,4 +125,45 @@ fn sample_raises_every_policy_flag() {
             info.code
         );
     }
+}
+
+/// `verify` and `review` tell their progress hook how far they have read, in order, up to the
+/// last entry (the CLI draws its progress bars from it).
+#[test]
+fn verify_and_review_report_progress_to_the_last_entry() {
+    use std::sync::{Arc, Mutex};
+
+    use disclosure_ledger::review::{Period, ReviewOptions, build_review};
+    use disclosure_ledger::stream::Progress;
+
+    let store = Store::open(Path::new("fixtures/sample.ledger"), Access::ReadOnly).unwrap();
+    let len = store.len().unwrap();
+    let recorder = || {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        (seen, Progress::new(move |n| sink.lock().unwrap().push(n)))
+    };
+    let (seen, progress) = recorder();
+    let opts = VerifyOptions {
+        progress,
+        ..VerifyOptions::default()
+    };
+    verify_ledger(&store, &opts, &FlagFilter::default()).unwrap();
+    let verified = seen.lock().unwrap().clone();
+    assert!(verified.is_sorted() && !verified.is_empty(), "{verified:?}");
+    assert_eq!(verified.last(), Some(&len));
+
+    let (seen, progress) = recorder();
+    let opts = ReviewOptions {
+        from: None,
+        to: None,
+        period: Period::parse("quarter").unwrap(),
+        top: 5,
+        as_of: disclosure_ledger::model::Timestamp::parse("2026-01-31").unwrap(),
+        progress,
+    };
+    build_review(&store, &opts).unwrap();
+    let reviewed = seen.lock().unwrap().clone();
+    assert!(reviewed.is_sorted() && !reviewed.is_empty(), "{reviewed:?}");
+    assert_eq!(reviewed.last(), Some(&len));
 }

@@ -21,6 +21,7 @@ use disclosure_ledger::model::{
 use disclosure_ledger::policy::{CATALOGUE, FlagCode, Policy};
 use disclosure_ledger::sample;
 use disclosure_ledger::store::{Access, OpenError, Store};
+use disclosure_ledger::stream::Progress;
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, Outcome, VerifyOptions, verify_ledger,
 };
@@ -750,9 +751,12 @@ fn review(ctx: &Ctx, a: ReviewArgs) -> Result<Status> {
             Some(t) => parse_time("as-of", t)?,
             None => Timestamp::now(),
         },
+        progress: Default::default(),
     };
     let store = ctx.open_reader(ctx.path()?)?;
+    let (opts, bar) = with_progress(opts, &store, "reading")?;
     let report = review::build_review(&store, &opts)?;
+    bar.finish_and_clear();
     let write = |content: String| -> Result<()> {
         match &a.out {
             Some(path) => {
@@ -1115,6 +1119,35 @@ fn upgrade_cmd(a: UpgradeArgs) -> Result<Status> {
     Ok(Status::Clean)
 }
 
+/// `opts` with a progress bar over `store`'s entries (shown only on a terminal), and the bar.
+fn with_progress<O: HasProgress>(
+    mut opts: O,
+    store: &disclosure_ledger::store::Store,
+    what: &str,
+) -> Result<(O, indicatif::ProgressBar)> {
+    let bar = progress_bar(store.len()?, what);
+    let shown = bar.clone();
+    *opts.progress_mut() = Progress::new(move |n| shown.set_position(n));
+    Ok((opts, bar))
+}
+
+/// Options of a long read that can report progress.
+trait HasProgress {
+    fn progress_mut(&mut self) -> &mut Progress;
+}
+
+impl HasProgress for VerifyOptions {
+    fn progress_mut(&mut self) -> &mut Progress {
+        &mut self.progress
+    }
+}
+
+impl HasProgress for disclosure_ledger::review::ReviewOptions {
+    fn progress_mut(&mut self) -> &mut Progress {
+        &mut self.progress
+    }
+}
+
 /// A progress bar on standard error, shown only when it is a terminal.
 fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
@@ -1182,6 +1215,7 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
         opts.as_of = parse_time("as-of", t)?;
     }
     let store = ctx.open_reader(path)?;
+    let (opts, bar) = with_progress(opts, &store, "verifying")?;
     let report = if a.since_checkpoint {
         use disclosure_ledger::incremental;
         let state = a
@@ -1219,6 +1253,7 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
     } else {
         verify_ledger(&store, &opts, &filter)?
     };
+    bar.finish_and_clear();
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -1300,14 +1335,16 @@ fn textwrap(text: &str, width: usize) -> String {
 fn generate_cmd(entries: u64, seed: u64, out: &Path) -> Result<Status> {
     let started = Instant::now();
     let keys = sample::DemoKeys::derive();
-    let n = sample::generate(
-        out,
-        &keys,
-        &sample::GenerateOptions::synthetic(entries, seed),
-    )
-    .inspect_err(|_| {
+    let bar = progress_bar(entries, "generating");
+    let shown = bar.clone();
+    let opts = sample::GenerateOptions {
+        progress: Progress::new(move |n| shown.set_position(n)),
+        ..sample::GenerateOptions::synthetic(entries, seed)
+    };
+    let n = sample::generate(out, &keys, &opts).inspect_err(|_| {
         let _ = fs::remove_file(out);
     })?;
+    bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     outln!(
         "Wrote {} ({n} entries, test-only demo keys) in {secs:.1} s ({:.0} entries/s).",

@@ -53,6 +53,8 @@ pub struct ReviewOptions {
     pub top: usize,
     /// When acknowledgement deadlines are judged (normally now).
     pub as_of: Timestamp,
+    /// Told how many entries have been read, now and then.
+    pub progress: crate::stream::Progress,
 }
 
 /// Why a review could not be made.
@@ -491,6 +493,9 @@ pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport,
     crate::stream::prepared_chunks(store, 0, 1024, decode_for_review, |chunk, prepared| {
         for (r, d) in chunk.iter().zip(prepared) {
             one(r, d)?;
+        }
+        if let Some(last) = chunk.last() {
+            opts.progress.report(last.key + 1);
         }
         Ok::<_, ReviewError>(())
     })?;
