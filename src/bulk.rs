@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
-use crate::ledger::{AppendError, Ledger, Pending};
+use crate::ledger::{AppendError, Ledger, Pending, fresh_salt};
 use crate::model::Timestamp;
 
 /// How many problems an import reports before stopping.
@@ -236,11 +236,7 @@ pub fn import_disclosures(
         .into_par_iter()
         .map(|(line, d)| {
             ledger
-                .prepare_disclosure(&d, key, now, &mut || {
-                    let mut s = [0u8; 32];
-                    rand::fill(&mut s[..]);
-                    s
-                })
+                .prepare_disclosure(&d, key, now, &mut fresh_salt)
                 .map_err(|e| (line, e.to_string()))
         })
         .collect();

@@ -261,7 +261,8 @@ pub fn policy_document(label: &str, effective_from: Timestamp, text: &str) -> Po
     }
 }
 
-fn fresh_salt() -> [u8; 32] {
+/// A new random 32-byte salt for a field commitment (docs/FORMAT.md §7.3).
+pub fn fresh_salt() -> [u8; 32] {
     let mut s = [0u8; 32];
     rand::fill(&mut s[..]);
     s
@@ -915,14 +916,18 @@ type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
 /// Entries signed together by one worker task while the next ones are built.
 const SIGN_GROUP: usize = 256;
 
-/// Signs a group of entry bytes on one of `scope`'s workers and sends back (`from`, their
-/// signatures).
+/// Signs the staged entries `group` (the first of which is staged entry `from`) on one of
+/// `scope`'s workers and sends back (`from`, their signatures).
 fn sign_group<'s, 'k: 's>(
     scope: &rayon::Scope<'s>,
     signed: &std::sync::mpsc::Sender<(usize, Vec<[u8; 64]>)>,
     from: usize,
-    group: Vec<(Vec<u8>, &'k SecretKey)>,
+    group: &[Staged<'k>],
 ) {
+    let group: Vec<(Vec<u8>, &'k SecretKey)> = group
+        .iter()
+        .map(|(_, bytes, _, key, _)| (bytes.clone(), *key))
+        .collect();
     let signed = signed.clone();
     scope.spawn(move |_| {
         let signatures = group
@@ -1063,20 +1068,12 @@ impl Batch<'_> {
                 trial.push(seq);
                 staged.push((entry, bytes, hash, key, p.vault));
                 if staged.len() - unsigned_from == SIGN_GROUP {
-                    let group = staged[unsigned_from..]
-                        .iter()
-                        .map(|(_, b, _, k, _)| (b.clone(), *k))
-                        .collect();
-                    sign_group(scope, &signed_tx, unsigned_from, group);
+                    sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
                     unsigned_from = staged.len();
                 }
             }
             if unsigned_from < staged.len() {
-                let group = staged[unsigned_from..]
-                    .iter()
-                    .map(|(_, b, _, k, _)| (b.clone(), *k))
-                    .collect();
-                sign_group(scope, &signed_tx, unsigned_from, group);
+                sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
             }
             Ok(())
         });

@@ -33,6 +33,20 @@ fn import(ledger: &Path, file: &Path, key: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// `dledger verify --json` finds the ledger intact with `entries` entries.
+fn assert_intact(ledger: &Path, entries: u64) {
+    let verify = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(ledger)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(report["integrity"]["status"], "intact");
+    assert_eq!(report["integrity"]["entries"], entries);
+}
+
 #[test]
 fn json_lines_and_csv_are_recorded_and_verify() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,16 +89,7 @@ fn json_lines_and_csv_are_recorded_and_verify() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Recorded 2 disclosures"));
 
-    let verify = Command::cargo_bin("dledger")
-        .unwrap()
-        .arg("verify")
-        .arg(&ledger)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
-    assert_eq!(report["integrity"]["status"], "intact");
-    assert_eq!(report["integrity"]["entries"], 453 + 23);
+    assert_intact(&ledger, 453 + 23);
     // The new company is recorded once under its name.
     let shown = Command::cargo_bin("dledger")
         .unwrap()
@@ -200,14 +205,5 @@ fn background_flush_acknowledges_only_what_is_durable() {
     let seqs: Vec<u64> = first.iter().chain(&second).map(|r| r.seq.0).collect();
     assert_eq!(seqs, (before..before + 305).collect::<Vec<_>>());
 
-    let verify = Command::cargo_bin("dledger")
-        .unwrap()
-        .arg("verify")
-        .arg(&path)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
-    assert_eq!(report["integrity"]["status"], "intact");
-    assert_eq!(report["integrity"]["entries"], before + 305);
+    assert_intact(&path, before + 305);
 }

@@ -14,7 +14,9 @@ use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::keys::{PublicKey, SecretKey, save_public};
-use disclosure_ledger::ledger::{AppendError, Ledger, PartyInit, Pending, policy_document};
+use disclosure_ledger::ledger::{
+    AppendError, Ledger, PartyInit, Pending, fresh_salt, policy_document,
+};
 use disclosure_ledger::model::{
     Body, CategoryKind, CompanyId, Entry, EntryKind, KeyId, PartyId, Seq, ThemeId, Timestamp,
 };
@@ -368,12 +370,6 @@ fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str) -> Result<
     }
     outln!("Run `dledger explain CODE` for what a flag means and what to check.");
     Ok(())
-}
-
-fn fresh_salt() -> [u8; 32] {
-    let mut s = [0u8; 32];
-    rand::fill(&mut s[..]);
-    s
 }
 
 fn parse_time(field: &str, text: &str) -> Result<Timestamp> {
