@@ -121,7 +121,9 @@ pub fn export(store: &Store, out: &mut impl Write) -> Result<u64, ExportError> {
         serde_json::to_string(&header).expect("header serializes")
     )?;
     let mut n = 0;
-    store.scan(0, None, |r| {
+    // The header's count and the scan are two read transactions: a writer may append between
+    // them, so the scan stops at the count the header promised.
+    store.scan(0, Some(header.entries), |r| {
         if let Some(why) = r.malformed {
             return Err(ExportError::Damaged {
                 seq: r.key,
