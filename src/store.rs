@@ -154,6 +154,15 @@ fn next_seq(entries: &impl ReadableTable<u64, &'static [u8]>) -> Result<u64, Sto
         .map_or(0, |(k, _)| k.value() + 1))
 }
 
+/// The (target, referring entry) pairs of references row `block`; a row that cannot be read
+/// is an error that says how to rebuild the index.
+fn reference_block(block: u64, row: &[u8]) -> Result<Vec<(u64, u64)>, StoreError> {
+    rows::unpack_references(block, row).map_err(|why| StoreError {
+        doing: "reading references",
+        source: format!("{why}; rebuild the index with `dledger reindex`").into(),
+    })
+}
+
 fn store_err<E: Into<StorageError>>(doing: &'static str) -> impl FnOnce(E) -> StoreError {
     move |e| StoreError {
         doing,
@@ -453,11 +462,7 @@ fn write_index(txn: &redb::WriteTransaction, index: &IndexUpdate) -> Result<(), 
     }
     for (block, mut new) in blocks {
         if let Some(row) = refs.get(block).map_err(store_err("reading references"))? {
-            let old = rows::unpack_references(block, row.value()).map_err(|why| StoreError {
-                doing: "reading references",
-                source: format!("{why}; rebuild the index with `dledger reindex`").into(),
-            })?;
-            new.extend(old);
+            new.extend(reference_block(block, row.value())?);
         }
         new.sort_unstable();
         new.dedup();
@@ -991,11 +996,7 @@ impl Store {
             let Some(row) = table.get(block).map_err(store_err("reading references"))? else {
                 return Ok(Vec::new());
             };
-            let refs = rows::unpack_references(block, row.value()).map_err(|why| StoreError {
-                doing: "reading references",
-                source: format!("{why}; rebuild the index with `dledger reindex`").into(),
-            })?;
-            Ok(refs
+            Ok(reference_block(block, row.value())?
                 .into_iter()
                 .filter(|&(t, _)| t == target)
                 .map(|(_, by)| by)

@@ -190,6 +190,5 @@ mod tests {
         );
         assert!(matches!(result, Err(E::Mine(3))), "{result:?}");
         assert_eq!(calls, 3, "no chunk is handed over after the error");
-        let _ = E::Store;
     }
 }

@@ -480,7 +480,7 @@ pub struct Verified {
 pub struct Prepared {
     hash: EntryHash,
     decoded: Result<Entry, codec::DecodeError>,
-    /// Fields whose vault value does not match the entry's commitment, when checked here.
+    /// What reading the record's vault found, when it was read here.
     vault_check: Option<VaultCheck>,
 }
 
@@ -612,8 +612,8 @@ pub struct Verifier {
     pending_signatures: Vec<SignatureJob>,
     /// The Merkle hashes the last record pushed should have stored.
     last_stored: Vec<Digest>,
-    /// Fields of the last record pushed whose vault value does not match its commitment, if
-    /// they were checked when it was prepared.
+    /// What reading the last pushed record's vault found, if it was read when the record was
+    /// prepared.
     last_vault_check: Option<VaultCheck>,
 }
 

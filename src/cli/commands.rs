@@ -750,7 +750,8 @@ fn review(ctx: &Ctx, a: ReviewArgs) -> Result<Status> {
         progress: Default::default(),
     };
     let store = ctx.open_reader(ctx.path()?)?;
-    let (opts, bar) = with_progress(opts, &store, "reading")?;
+    let (progress, bar) = progress_hook(store.len()?, "reading");
+    let opts = ReviewOptions { progress, ..opts };
     let report = review::build_review(&store, &opts)?;
     bar.finish_and_clear();
     let write = |content: String| -> Result<()> {
@@ -1115,33 +1116,12 @@ fn upgrade_cmd(a: UpgradeArgs) -> Result<Status> {
     Ok(Status::Clean)
 }
 
-/// `opts` with a progress bar over `store`'s entries (shown only on a terminal), and the bar.
-fn with_progress<O: HasProgress>(
-    mut opts: O,
-    store: &disclosure_ledger::store::Store,
-    what: &str,
-) -> Result<(O, indicatif::ProgressBar)> {
-    let bar = progress_bar(store.len()?, what);
+/// A progress bar over `len` entries (see [`progress_bar`]) and the hook that moves it, for the
+/// options of a long library call.
+fn progress_hook(len: u64, what: &str) -> (Progress, indicatif::ProgressBar) {
+    let bar = progress_bar(len, what);
     let shown = bar.clone();
-    *opts.progress_mut() = Progress::new(move |n| shown.set_position(n));
-    Ok((opts, bar))
-}
-
-/// Options of a long read that can report progress.
-trait HasProgress {
-    fn progress_mut(&mut self) -> &mut Progress;
-}
-
-impl HasProgress for VerifyOptions {
-    fn progress_mut(&mut self) -> &mut Progress {
-        &mut self.progress
-    }
-}
-
-impl HasProgress for disclosure_ledger::review::ReviewOptions {
-    fn progress_mut(&mut self) -> &mut Progress {
-        &mut self.progress
-    }
+    (Progress::new(move |n| shown.set_position(n)), bar)
 }
 
 /// A progress bar on standard error, shown only when it is a terminal.
@@ -1211,7 +1191,8 @@ fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
         opts.as_of = parse_time("as-of", t)?;
     }
     let store = ctx.open_reader(path)?;
-    let (opts, bar) = with_progress(opts, &store, "verifying")?;
+    let (progress, bar) = progress_hook(store.len()?, "verifying");
+    opts.progress = progress;
     let report = if a.since_checkpoint {
         use disclosure_ledger::incremental;
         let state = a
@@ -1331,10 +1312,9 @@ fn textwrap(text: &str, width: usize) -> String {
 fn generate_cmd(entries: u64, seed: u64, out: &Path) -> Result<Status> {
     let started = Instant::now();
     let keys = sample::DemoKeys::derive();
-    let bar = progress_bar(entries, "generating");
-    let shown = bar.clone();
+    let (progress, bar) = progress_hook(entries, "generating");
     let opts = sample::GenerateOptions {
-        progress: Progress::new(move |n| shown.set_position(n)),
+        progress,
         ..sample::GenerateOptions::synthetic(entries, seed)
     };
     let n = sample::generate(out, &keys, &opts).inspect_err(|_| {
