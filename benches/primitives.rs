@@ -11,7 +11,7 @@ use disclosure_ledger::hash::{field_commitment, leaf_hash};
 use disclosure_ledger::keys::{SecretKey, entry_message};
 use disclosure_ledger::merkle::{MemoryHashes, prove_consistency, prove_inclusion, tree_hash};
 use disclosure_ledger::model::*;
-use disclosure_ledger::sample::{DemoKeys, GenerateOptions, generate};
+use dledger_testkit::sample::{DemoKeys, GenerateOptions, generate};
 use disclosure_ledger::store::{Access, Store};
 use ed25519_dalek::{Signature, VerifyingKey};
 
@@ -160,7 +160,7 @@ fn store(c: &mut Criterion) {
                 },
                 |copy| {
                     let mut ledger = disclosure_ledger::ledger::Ledger::open(&copy).unwrap();
-                    let key = disclosure_ledger::sample::demo_key("ofcom-2024");
+                    let key = dledger_testkit::sample::demo_key("ofcom-2024");
                     let pending = Body::ThemeDeclared(ThemeDeclared {
                         id: ThemeId::new("bench-theme").unwrap(),
                         title: "Bench".into(),

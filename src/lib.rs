@@ -6,27 +6,19 @@
 //! (append) → [`verify`] / [`export`] read back. Only [`store`] knows redb; only the binary's
 //! `cli` knows clap.
 
+pub use ledger_core::{
+    checkpoints, codec, describe, hash, input, integrity, keys, model, policy, registers, rules,
+};
+pub use ledger_store as store;
+pub use tlog::{checkpoint, merkle};
+
 pub mod bulk;
-pub mod checkpoint;
-pub mod codec;
-pub mod describe;
 pub mod evidence;
 pub mod export;
-pub mod hash;
 pub mod incremental;
 pub mod index;
-pub mod input;
-pub mod integrity;
-pub mod keys;
 pub mod ledger;
-pub mod merkle;
-pub mod model;
-pub mod policy;
-pub mod registers;
 pub mod review;
-pub mod rules;
-pub mod sample;
-pub mod store;
 pub mod stream;
 pub mod upgrade;
 pub mod verify;

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let code = run(cli);
     if std::env::var_os("DLEDGER_REPORT_PEAK_RSS").is_some() {
         // For `dledger bench`, which runs commands as child processes to measure their memory.
-        if let Some(kib) = cli::peak_rss_kib() {
+        if let Some(kib) = peak_rss_kib() {
             eprintln!("peak-rss-kib: {kib}");
         }
     }
@@ -46,4 +46,13 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// This process's peak resident set size (VmHWM), in KiB, from /proc (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

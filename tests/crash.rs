@@ -27,7 +27,7 @@ use disclosure_ledger::hash::{field_commitment, leaf_hash};
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::ledger::{Ledger, PartyInit, Pending, policy_document};
 use disclosure_ledger::model::{Body, PartyId, ThemeId, Timestamp};
-use disclosure_ledger::sample::{self, SplitMix64};
+use dledger_testkit::sample::{self, SplitMix64};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, VerifyOptions, verify_ledger, verify_store,

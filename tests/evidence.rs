@@ -902,7 +902,7 @@ fn hostile_bundles_fail_without_panicking() {
     // Not a directory at all.
     assert!(matches!(
         verify_bundle(&base.join("manifest.json"), &trusted),
-        Err(EvidenceError::NotABundle { .. })
+        Err(disclosure_ledger::evidence::ReadError::NotABundle { .. })
     ));
 }
 

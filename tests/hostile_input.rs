@@ -178,8 +178,8 @@ fn note_keys() -> &'static Vec<VerifierKey> {
     static KEYS: OnceLock<Vec<VerifierKey>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let mut keys = Vec::new();
-        for name in disclosure_ledger::sample::DEMO_KEY_NAMES {
-            let k = disclosure_ledger::sample::demo_key(name);
+        for name in dledger_testkit::sample::DEMO_KEY_NAMES {
+            let k = dledger_testkit::sample::demo_key(name);
             for kind in [KeyKind::Ed25519, KeyKind::CosignatureV1] {
                 keys.push(k.note_signer(kind).unwrap().verifier().clone());
             }
@@ -312,7 +312,7 @@ proptest! {
     }
 
     #[test]
-    fn policy_documents_mutated(b in mutated(|| vec![disclosure_ledger::sample::DEFAULT_POLICY.as_bytes().to_vec()])) {
+    fn policy_documents_mutated(b in mutated(|| vec![dledger_testkit::sample::DEFAULT_POLICY.as_bytes().to_vec()])) {
         let _ = Policy::parse(&text(&b));
     }
 

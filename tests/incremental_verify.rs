@@ -16,7 +16,7 @@ use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, replay};
 use disclosure_ledger::model::{PartyId, Seq, Timestamp};
 use disclosure_ledger::policy::Flag;
-use disclosure_ledger::sample::DEMO_KEY_NAMES;
+use dledger_testkit::sample::DEMO_KEY_NAMES;
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, Report, ResumePoint, VerifyOptions, verify_ledger,

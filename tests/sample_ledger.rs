@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use disclosure_ledger::codec::decode_entry;
-use disclosure_ledger::sample::{DEMO_KEY_NAMES, DemoKeys, GenerateOptions, demo_key, generate};
+use dledger_testkit::sample::{DEMO_KEY_NAMES, DemoKeys, GenerateOptions, demo_key, generate};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, VerifyOptions, verify_ledger, verify_store,

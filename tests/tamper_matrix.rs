@@ -32,7 +32,7 @@ use disclosure_ledger::hash::Digest;
 use disclosure_ledger::merkle;
 use disclosure_ledger::model::{Seq, Timestamp};
 use disclosure_ledger::registers::Registers;
-use disclosure_ledger::sample::SplitMix64;
+use dledger_testkit::sample::SplitMix64;
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, Outcome as VerifyOutcome, VerifyOptions, verify_ledger,

@@ -151,30 +151,6 @@ pub enum Command {
         after_help = "Example:\n  dledger explain not-mutual-interest\n  dledger explain broken-chain"
     )]
     Explain(ExplainArgs),
-    /// Make a realistic synthetic ledger of about N entries (test-only demo keys), for
-    /// benchmarks and scale tests.
-    #[command(
-        after_help = "Example:\n  dledger generate --entries 100000 --seed 7 -o /tmp/100k.ledger"
-    )]
-    Generate {
-        /// About how many entries.
-        #[arg(long)]
-        entries: u64,
-        /// Random seed (the same seed gives the same ledger).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Where to write the ledger (must not exist).
-        #[arg(short, long)]
-        out: PathBuf,
-    },
-    /// Measure the figures of docs/PERFORMANCE.md on this machine and print them as a table.
-    #[command(
-        after_help = "Examples:\n  dledger bench                       # 10^4 to 10^6 entries, proofs to 10^7 (a few minutes)\n  dledger bench --quick               # seconds: a smoke run"
-    )]
-    Bench(BenchArgs),
-    /// Build the deterministic sample ledger from the demo keys (test-only).
-    #[command(after_help = "Example:\n  dledger sample --keys fixtures/keys -o /tmp/sample.ledger")]
-    Sample(SampleArgs),
 }
 
 /// `init`.
@@ -692,40 +668,3 @@ pub struct ExplainArgs {
     pub code: Option<String>,
 }
 
-/// `bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Ledger sizes (entries) to build and measure, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
-    pub sizes: Vec<u64>,
-    /// Tree sizes for the root and proof timings, comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "1000,10000,100000,1000000,10000000"
-    )]
-    pub proof_sizes: Vec<u64>,
-    /// A quick smoke run (small sizes; the figures mean little).
-    #[arg(long)]
-    pub quick: bool,
-    /// Where to build the ledgers (default: a temporary directory, removed afterwards).
-    #[arg(long)]
-    pub dir: Option<PathBuf>,
-    /// Also write the table as JSON to this file.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-}
-
-/// `sample`.
-#[derive(Debug, Args)]
-pub struct SampleArgs {
-    /// Directory holding the demo keys (fixtures/keys).
-    #[arg(long, default_value = "fixtures/keys")]
-    pub keys: PathBuf,
-    /// Where to write the ledger (must not exist).
-    #[arg(short, long)]
-    pub out: PathBuf,
-    /// First write the demo key files (derived from fixed seeds, marked TEST-ONLY) into --keys.
-    #[arg(long)]
-    pub write_demo_keys: bool,
-}

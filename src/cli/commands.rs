@@ -20,8 +20,7 @@ use disclosure_ledger::ledger::{
 use disclosure_ledger::model::{
     Body, CategoryKind, CompanyId, Entry, EntryKind, KeyId, PartyId, Seq, ThemeId, Timestamp,
 };
-use disclosure_ledger::policy::{CATALOGUE, FlagCode, Policy};
-use disclosure_ledger::sample;
+use disclosure_ledger::policy::{CATALOGUE, DEFAULT_POLICY, DEFAULT_POLICY_LABEL, FlagCode, Policy};
 use disclosure_ledger::store::{Access, OpenError, Store};
 use disclosure_ledger::stream::Progress;
 use disclosure_ledger::verify::{
@@ -79,9 +78,6 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Verify(a) => verify(&ctx, a),
         Command::Reindex { path } => reindex_cmd(&ctx, path.as_deref()),
         Command::Explain(a) => explain(a),
-        Command::Sample(a) => sample_cmd(a),
-        Command::Bench(a) => super::bench_cmd::bench(a),
-        Command::Generate { entries, seed, out } => generate_cmd(entries, seed, &out),
     }
 }
 
@@ -186,8 +182,8 @@ fn init(a: InitArgs) -> Result<Status> {
             fs::read_to_string(p).with_context(|| format!("cannot read policy {}", p.display()))?,
         ),
         None => (
-            sample::DEFAULT_POLICY_LABEL.to_owned(),
-            sample::DEFAULT_POLICY.to_owned(),
+            DEFAULT_POLICY_LABEL.to_owned(),
+            DEFAULT_POLICY.to_owned(),
         ),
     };
     let now = Timestamp::now();
@@ -516,7 +512,7 @@ fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 .unwrap_or_else(Timestamp::now);
             let (doc_text, source) = match &ctx.ledger {
                 None => (
-                    sample::DEFAULT_POLICY.to_owned(),
+                    DEFAULT_POLICY.to_owned(),
                     "built-in default policy".to_owned(),
                 ),
                 Some(path) => {
@@ -1309,45 +1305,3 @@ fn textwrap(text: &str, width: usize) -> String {
     out
 }
 
-fn generate_cmd(entries: u64, seed: u64, out: &Path) -> Result<Status> {
-    let started = Instant::now();
-    let keys = sample::DemoKeys::derive();
-    let (progress, bar) = progress_hook(entries, "generating");
-    let opts = sample::GenerateOptions {
-        progress,
-        ..sample::GenerateOptions::synthetic(entries, seed)
-    };
-    let n = sample::generate(out, &keys, &opts).inspect_err(|_| {
-        let _ = fs::remove_file(out);
-    })?;
-    bar.finish_and_clear();
-    let secs = started.elapsed().as_secs_f64();
-    outln!(
-        "Wrote {} ({n} entries, test-only demo keys) in {secs:.1} s ({:.0} entries/s).",
-        out.display(),
-        n as f64 / secs
-    );
-    Ok(Status::Clean)
-}
-
-fn sample_cmd(a: SampleArgs) -> Result<Status> {
-    if a.write_demo_keys {
-        fs::create_dir_all(&a.keys)?;
-        for (name, key) in sample::DemoKeys::derive().0 {
-            let path = a.keys.join(format!("{name}.key"));
-            if path.exists() {
-                continue; // never overwrite a key file
-            }
-            key.save(&path, true)?;
-            save_public(key.public(), &a.keys)?;
-        }
-    }
-    let keys = sample::DemoKeys::load(&a.keys)?;
-    let n =
-        sample::generate(&a.out, &keys, &sample::GenerateOptions::sample()).inspect_err(|_| {
-            // Leave no half-built ledger behind.
-            let _ = fs::remove_file(&a.out);
-        })?;
-    outln!("Wrote the sample ledger {} ({n} entries).", a.out.display());
-    Ok(Status::Clean)
-}

@@ -19,12 +19,10 @@ macro_rules! out {
 }
 
 mod args;
-mod bench_cmd;
 mod commands;
 mod evidence_cmd;
 
 pub use args::Cli;
-pub use bench_cmd::peak_rss_kib;
 pub use commands::run;
 
 /// Exit status: every report ends in one of these (see README, "Exit codes").

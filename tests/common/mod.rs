@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::sample::DEMO_KEY_NAMES;
+use dledger_testkit::sample::DEMO_KEY_NAMES;
 
 /// The repository root.
 pub fn root() -> PathBuf {

@@ -1,4 +1,4 @@
-//! `dledger bench`: builds ledgers of growing size and measures every operation against the raw
+//! `dledger-dev bench`: builds ledgers of growing size and measures every operation against the raw
 //! Ed25519 and SHA-256 rates of this machine, measured in the same run. Each operation on a
 //! ledger runs as a child `dledger` process, so its time includes opening the file, and its
 //! peak memory is its own.
@@ -17,8 +17,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::Status;
-use super::args::BenchArgs;
+use super::BenchArgs;
 
 /// This process's peak resident set size (VmHWM), in KiB, from /proc (Linux).
 pub fn peak_rss_kib() -> Option<u64> {
@@ -60,8 +59,33 @@ struct Child {
     stdout: String,
 }
 
+/// The `dledger` program whose commands are measured (set once, when `bench` starts).
+static DLEDGER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The `dledger` program next to this one (both are built into the same target directory).
+fn dledger_next_to_me() -> Result<PathBuf> {
+    let me = std::env::current_exe().context("cannot find the dledger-dev executable")?;
+    let path = me.with_file_name("dledger");
+    if !path.is_file() {
+        bail!(
+            "{} does not exist; build it first (`cargo build --release --bins`) or pass --dledger PATH",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Runs one command as a child process: `generate` with this program, every other command
+/// with `dledger`.
 fn run_child(args: &[&str]) -> Result<Child> {
-    let exe = std::env::current_exe().context("cannot find the dledger executable")?;
+    let exe = if args.first() == Some(&"generate") {
+        std::env::current_exe().context("cannot find the dledger-dev executable")?
+    } else {
+        DLEDGER
+            .get()
+            .cloned()
+            .context("the dledger program is not set")?
+    };
     let started = Instant::now();
     let out = Command::new(exe)
         .args(args)
@@ -304,7 +328,12 @@ fn encoded_bytes(store: &Store) -> Result<u64> {
 }
 
 /// Runs the benchmark and prints the table.
-pub fn bench(a: BenchArgs) -> Result<Status> {
+pub fn bench(a: BenchArgs) -> Result<()> {
+    let dledger = match &a.dledger {
+        Some(path) => path.clone(),
+        None => dledger_next_to_me()?,
+    };
+    let _ = DLEDGER.set(dledger);
     let (sizes, proof_sizes) = if a.quick {
         (vec![2_000], vec![1_000, 10_000])
     } else {
@@ -323,7 +352,7 @@ pub fn bench(a: BenchArgs) -> Result<Status> {
     let ico_key = keys_dir.join("ico-2025.key");
     for (name, file) in [("ofcom-2024", &ofcom_key), ("ico-2025", &ico_key)] {
         if !file.exists() {
-            disclosure_ledger::sample::demo_key(name).save(file, true)?;
+            dledger_testkit::sample::demo_key(name).save(file, true)?;
         }
     }
     for &n in &sizes {
@@ -468,7 +497,7 @@ pub fn bench(a: BenchArgs) -> Result<Status> {
         });
         // Proofs and evidence against the real store.
         let store = Store::open(&path, Access::ReadOnly)?;
-        let mut rng = disclosure_ledger::sample::SplitMix64::new(n);
+        let mut rng = dledger_testkit::sample::SplitMix64::new(n);
         let reps = if a.quick { 11 } else { 101 };
         let root = time_ms(reps, |_| {
             std::hint::black_box(merkle::tree_hash(entries, &store).expect("root"));
@@ -564,7 +593,7 @@ pub fn bench(a: BenchArgs) -> Result<Status> {
         for i in 0..n {
             hashes.append_leaf(&disclosure_ledger::hash::leaf_hash(&i.to_le_bytes()))?;
         }
-        let mut rng = disclosure_ledger::sample::SplitMix64::new(n);
+        let mut rng = dledger_testkit::sample::SplitMix64::new(n);
         let root = time_ms(1001, |_| {
             std::hint::black_box(merkle::tree_hash(n, &hashes).expect("root"));
         });
@@ -600,7 +629,7 @@ pub fn bench(a: BenchArgs) -> Result<Status> {
             serde_json::to_string_pretty(&serde_json::json!({ "rates": rates, "rows": rows }))?,
         )?;
     }
-    Ok(Status::Clean)
+    Ok(())
 }
 
 fn print_table(rates: &Rates, rows: &[Row]) -> Result<()> {

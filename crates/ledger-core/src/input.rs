@@ -14,7 +14,7 @@ use crate::model::{
     FieldName, Gateway, GatewayParseError, IdError, Notification, PartyId, ThemeId, TimeError,
     Timestamp,
 };
-use crate::store::VaultItem;
+use crate::model::VaultItem;
 
 /// A disclosure as entered by a recording officer. The JSON form uses exactly these field
 /// names; unknown fields are refused.

@@ -13,13 +13,13 @@ pub use engine::{FieldValues, PolicyEngine};
 pub use flags::{CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
 
 /// The default policy document (the 2024 statement), as shipped.
-pub const DEFAULT_POLICY: &str = include_str!("../../policy/ico-ofcom-2024.toml");
+pub const DEFAULT_POLICY: &str = include_str!("../../../../policy/ico-ofcom-2024.toml");
 
 /// Label of the default policy.
 pub const DEFAULT_POLICY_LABEL: &str = "ico-ofcom-2024";
 
 /// An example extension: the default policy plus the CMA (Enterprise Act 2002 s241).
-pub const CMA_EXTENSION_POLICY: &str = include_str!("../../policy/ico-ofcom-cma-2025.toml");
+pub const CMA_EXTENSION_POLICY: &str = include_str!("../../../../policy/ico-ofcom-cma-2025.toml");
 
 #[cfg(test)]
 mod tests {

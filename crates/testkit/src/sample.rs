@@ -12,12 +12,12 @@ use std::path::Path;
 
 use jiff::civil::Date;
 
-use crate::input::DisclosureInput;
-use crate::keys::SecretKey;
-use crate::ledger::{AppendError, Batch, InitError, Ledger, PartyInit, Pending, policy_document};
-use crate::model::{CompanyId, PartyId, Seq, ThemeId, Timestamp};
+use disclosure_ledger::input::DisclosureInput;
+use disclosure_ledger::keys::SecretKey;
+use disclosure_ledger::ledger::{AppendError, Batch, InitError, Ledger, PartyInit, Pending, policy_document};
+use disclosure_ledger::model::{CompanyId, PartyId, Seq, ThemeId, Timestamp};
 
-pub use crate::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
+pub use disclosure_ledger::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
 
 /// Origin line of the sample ledger.
 pub const SAMPLE_ORIGIN: &str = "ledger.example/ico-ofcom";
@@ -39,7 +39,7 @@ pub const SAMPLE_SEED: u64 = 2024;
 
 /// The deterministic Ed25519 seed of a demo key: SHA-256("disclosure-ledger demo key " ‖ name).
 pub fn demo_key(name: &str) -> SecretKey {
-    let seed = crate::hash::sha256(format!("disclosure-ledger demo key {name}").as_bytes());
+    let seed = disclosure_ledger::hash::sha256(format!("disclosure-ledger demo key {name}").as_bytes());
     SecretKey::from_seed(name, &seed).expect("demo key names are valid")
 }
 
@@ -144,7 +144,7 @@ pub enum GenerateError {
     Init(#[from] InitError),
     /// A checkpoint could not be made or cosigned.
     #[error("generating a checkpoint: {0}")]
-    Witness(Box<crate::witness::WitnessError>),
+    Witness(Box<disclosure_ledger::witness::WitnessError>),
     /// An append failed (a bug in the generator: every event is meant to be valid).
     #[error("generating {what}: {source}")]
     Append {
@@ -173,7 +173,7 @@ pub struct GenerateOptions {
     /// Stop once the ledger holds at least this many entries (then a final checkpoint).
     pub target_entries: Option<u64>,
     /// Told the number of entries made so far, once a generated day.
-    pub progress: crate::stream::Progress,
+    pub progress: disclosure_ledger::stream::Progress,
 }
 
 impl GenerateOptions {
@@ -220,7 +220,7 @@ impl DemoKeys {
     }
 
     /// Loads every demo key from `dir/<name>.key` (owner-only permissions required).
-    pub fn load(dir: &Path) -> Result<DemoKeys, crate::keys::KeyError> {
+    pub fn load(dir: &Path) -> Result<DemoKeys, disclosure_ledger::keys::KeyError> {
         let mut keys = BTreeMap::new();
         for n in DEMO_KEY_NAMES {
             keys.insert(
@@ -649,7 +649,7 @@ pub fn generate(
                         &p("OFCOM"),
                         keys.get("ofcom-ops-2024").public().key_id,
                         g.batch.ledger().next_seq(),
-                    ) == crate::registers::KeyStatus::Valid
+                    ) == disclosure_ledger::registers::KeyStatus::Valid
                     && g.rng.chance(30)
                 {
                     "ofcom-ops-2024"
@@ -773,7 +773,7 @@ impl Gen<'_, '_> {
             let now = at(day, 9, 5);
             self.append(
                 self.key_of("ICO"),
-                crate::model::Body::PolicyAdopted(doc).into(),
+                disclosure_ledger::model::Body::PolicyAdopted(doc).into(),
                 now,
                 "policy adoption",
             )?;
@@ -847,11 +847,11 @@ impl Gen<'_, '_> {
             let doc = policy_document(
                 "ico-ofcom-cma-2025",
                 Timestamp::start_of_day(Date::constant(2025, 7, 1)),
-                crate::policy::CMA_EXTENSION_POLICY,
+                disclosure_ledger::policy::CMA_EXTENSION_POLICY,
             );
             self.append(
                 self.key_of("OFCOM"),
-                crate::model::Body::PolicyAdopted(doc).into(),
+                disclosure_ledger::model::Body::PolicyAdopted(doc).into(),
                 at(day, 9, 0),
                 "policy adoption",
             )?;
@@ -867,7 +867,7 @@ impl Gen<'_, '_> {
         if opts.anomalies && once(10, Date::constant(2025, 11, 3)) {
             // A policy written for a newer schema that this build cannot read: it is flagged, and
             // disclosures stay judged by the last readable policy.
-            let text = crate::policy::CMA_EXTENSION_POLICY.replace("schema = 1", "schema = 2");
+            let text = disclosure_ledger::policy::CMA_EXTENSION_POLICY.replace("schema = 1", "schema = 2");
             let doc = policy_document(
                 "drcf-2026-draft",
                 Timestamp::start_of_day(Date::constant(2025, 12, 1)),
@@ -875,7 +875,7 @@ impl Gen<'_, '_> {
             );
             self.append(
                 self.key_of("ICO"),
-                crate::model::Body::PolicyAdopted(doc).into(),
+                disclosure_ledger::model::Body::PolicyAdopted(doc).into(),
                 at(day, 9, 0),
                 "policy adoption",
             )?;

@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::{
+use crate::{
     Access, CHECKPOINTS, Handle, NewRecord, OpenError, Store, StoreAppendError, StoreError,
     VAULT_ERASED, VaultItem, check_path, open_read_only,
 };
-use crate::hash::leaf_hash;
-use crate::merkle::{self, CompactRange};
+use tlog::hash::leaf_hash;
+use tlog::merkle::{self, CompactRange};
 
 const V1_ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const V1_SIGNATURES: TableDefinition<u64, &[u8; 64]> = TableDefinition::new("signatures");

@@ -5,7 +5,7 @@
 //! Readers never trust a row: every decoder here refuses a malformed row with a message saying
 //! what is wrong with it, and never allocates more than the limits below, however the row lies.
 
-use crate::codec::MAX_ENTRY_BYTES;
+use ledger_core::codec::MAX_ENTRY_BYTES;
 
 /// Length of the Ed25519 signature at the start of an entry row.
 pub const SIGNATURE_LEN: usize = 64;
@@ -290,11 +290,19 @@ mod tests {
 
     #[test]
     fn zero_runs_round_trip() {
-        let mut rng = crate::sample::SplitMix64::new(8);
+        // SplitMix64 (as in the test kit's generator), inlined: this crate has no test kit.
+        let mut state = 8u64;
+        let mut next_u64 = move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
         for len in 0..400usize {
             let bytes: Vec<u8> = (0..len)
                 .map(|_| {
-                    let r = rng.next_u64();
+                    let r = next_u64();
                     if r.is_multiple_of(3) {
                         0
                     } else {

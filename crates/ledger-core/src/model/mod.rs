@@ -22,3 +22,8 @@ pub use entry::{
 pub use gateway::{Citation, Gateway, GatewayParseError};
 pub use ids::{CompanyId, EntryHash, FieldName, IdError, KeyId, PartyId, Seq, ThemeId};
 pub use time::{TimeError, Timestamp};
+
+/// One vault item: a field's name and its salt (32 bytes) followed by its value. Vault items
+/// live outside the hashed log (docs/FORMAT.md, "Field commitments"), so values can be erased
+/// without breaking any hash.
+pub type VaultItem = (String, Vec<u8>);

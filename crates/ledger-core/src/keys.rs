@@ -528,10 +528,10 @@ impl SecretKey {
     /// witness). Same key material, different key id (the type byte differs).
     pub fn note_signer(
         &self,
-        kind: crate::checkpoint::KeyKind,
-    ) -> Result<crate::checkpoint::SignerKey, crate::checkpoint::KeyError> {
+        kind: tlog::checkpoint::KeyKind,
+    ) -> Result<tlog::checkpoint::SignerKey, tlog::checkpoint::KeyError> {
         let seed = Zeroizing::new(self.signing.to_bytes());
-        crate::checkpoint::SignerKey::from_seed(&self.public.name, kind, &seed)
+        tlog::checkpoint::SignerKey::from_seed(&self.public.name, kind, &seed)
     }
 
     /// Signs arbitrary bytes as they are (for C2SP notes, which define their own messages).

@@ -13,8 +13,8 @@ pub mod v1;
 
 use std::path::{Path, PathBuf};
 
-use crate::hash::{Digest, leaf_hash};
-use crate::merkle::{self, HashReader as _};
+use tlog::hash::{Digest, leaf_hash};
+use tlog::merkle::{self, HashReader as _};
 use redb::{
     Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
     ReadableTable, TableDefinition, TableError,
@@ -274,8 +274,7 @@ impl StoredRecord {
     }
 }
 
-/// One vault item: a field's name and its salt (32 bytes) followed by its value.
-pub type VaultItem = (String, Vec<u8>);
+pub use ledger_core::model::VaultItem;
 
 /// A record to append: the caller has encoded, hashed and signed it.
 #[derive(Debug, Clone)]
@@ -565,7 +564,7 @@ where
                         computed.get(&(level - 1, 2 * n + 1)),
                     )
                 {
-                    let h = crate::hash::node_hash(l, r);
+                    let h = tlog::hash::node_hash(l, r);
                     computed.insert((level, n), h);
                     return Ok(h);
                 }
@@ -579,7 +578,7 @@ where
                     if l < level {
                         nodes = nodes
                             .chunks_exact(2)
-                            .map(|p| crate::hash::node_hash(&p[0], &p[1]))
+                            .map(|p| tlog::hash::node_hash(&p[0], &p[1]))
                             .collect();
                     }
                 }

@@ -1,0 +1,125 @@
+//! An evidence bundle in memory, and writing it to a new directory (all or nothing, flushed to
+//! disk before the command returns).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use evidence_verify::{ENTRIES_DIR, EvidenceReport, Manifest};
+
+use super::EvidenceError;
+
+/// An evidence bundle in memory: its files by relative path.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub(super) files: BTreeMap<String, Vec<u8>>,
+    pub(super) manifest: Manifest,
+    pub(super) report: EvidenceReport,
+}
+
+impl Bundle {
+    /// The files, by relative path (`/`-separated), manifest included.
+    pub fn files(&self) -> &BTreeMap<String, Vec<u8>> {
+        &self.files
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The bundle's own verification report, made against the ledger's genesis trust roots.
+    pub fn report(&self) -> &EvidenceReport {
+        &self.report
+    }
+
+    /// Total size of the files in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.files.values().map(|f| f.len() as u64).sum()
+    }
+
+    /// Writes the bundle to the new directory `dir`, refusing one that exists. On failure the
+    /// partly written directory is removed.
+    pub fn write(&self, dir: &Path) -> Result<(), EvidenceError> {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|source| EvidenceError::Io {
+                action: "create",
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        fs::create_dir(dir).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                EvidenceError::DirExists {
+                    path: dir.to_owned(),
+                }
+            } else {
+                EvidenceError::Io {
+                    action: "create",
+                    path: dir.to_owned(),
+                    source,
+                }
+            }
+        })?;
+        let result = self.write_files(dir);
+        if result.is_err() {
+            let _ = fs::remove_dir_all(dir);
+        }
+        result
+    }
+
+    fn write_files(&self, dir: &Path) -> Result<(), EvidenceError> {
+        use std::io::Write as _;
+        let entries = dir.join(ENTRIES_DIR);
+        fs::create_dir(&entries).map_err(|source| EvidenceError::Io {
+            action: "create",
+            path: entries.clone(),
+            source,
+        })?;
+        let mut written = Vec::with_capacity(self.files.len());
+        for (rel, bytes) in &self.files {
+            let path = dir.join(rel);
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(bytes).map(|()| f))
+                .map_err(|source| EvidenceError::Io {
+                    action: "write",
+                    path: path.clone(),
+                    source,
+                })?;
+            written.push((path, f));
+        }
+        // Flush every file to disk at once rather than one after another: the file system
+        // commits concurrent flushes together, which takes the wall time of a bundle from one
+        // disk flush per file to a few.
+        std::thread::scope(|s| {
+            let flushes: Vec<_> = written
+                .iter()
+                .map(|(path, f)| s.spawn(move || f.sync_all().map_err(|e| (path.clone(), e))))
+                .collect();
+            flushes
+                .into_iter()
+                .map(|h| h.join().expect("a flush thread does not panic"))
+                .collect::<Result<Vec<()>, _>>()
+        })
+        .map_err(|(path, source)| EvidenceError::Io {
+            action: "write",
+            path,
+            source,
+        })?;
+        // Make the new directory entries durable too.
+        for d in [entries.as_path(), dir] {
+            fs::File::open(d)
+                .and_then(|f| f.sync_all())
+                .map_err(|source| EvidenceError::Io {
+                    action: "write",
+                    path: d.to_owned(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+}
+
