@@ -11,8 +11,8 @@ use disclosure_ledger::hash::{field_commitment, leaf_hash};
 use disclosure_ledger::keys::{SecretKey, entry_message};
 use disclosure_ledger::merkle::{MemoryHashes, prove_consistency, prove_inclusion, tree_hash};
 use disclosure_ledger::model::*;
-use dledger_testkit::sample::{DemoKeys, GenerateOptions, generate};
 use disclosure_ledger::store::{Access, Store};
+use dledger_testkit::sample::{DemoKeys, GenerateOptions, generate};
 use ed25519_dalek::{Signature, VerifyingKey};
 
 fn disclosure_entry() -> Entry {

@@ -4,12 +4,12 @@
 //! `checkpoint`; the tree arithmetic in `merkle`.
 
 use crate::checkpoint::{Checkpoint, KeyKind, Note};
-pub use ledger_core::checkpoints::{CheckedCheckpoint, check_checkpoint, party_keys};
 use crate::keys::SecretKey;
 use crate::merkle::{self, ProofError};
 use crate::model::{Seq, Timestamp};
 use crate::registers::{KeyStatus, Registers};
 use crate::store::{Store, StoreAppendError, StoreError};
+pub use ledger_core::checkpoints::{CheckedCheckpoint, check_checkpoint, party_keys};
 
 /// Why a checkpoint could not be made or cosigned. Nothing is stored when this is returned.
 #[derive(Debug, thiserror::Error)]

@@ -27,11 +27,11 @@ use disclosure_ledger::hash::{field_commitment, leaf_hash};
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::ledger::{Ledger, PartyInit, Pending, policy_document};
 use disclosure_ledger::model::{Body, PartyId, ThemeId, Timestamp};
-use dledger_testkit::sample::{self, SplitMix64};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, VerifyOptions, verify_ledger, verify_store,
 };
+use dledger_testkit::sample::{self, SplitMix64};
 
 const CHILD_ENV: &str = "DLEDGER_CRASH_CHILD";
 const SEED: u64 = 0x00c0_ffee_5eed_0007;

@@ -16,11 +16,11 @@ use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, replay};
 use disclosure_ledger::model::{PartyId, Seq, Timestamp};
 use disclosure_ledger::policy::Flag;
-use dledger_testkit::sample::DEMO_KEY_NAMES;
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, Report, ResumePoint, VerifyOptions, verify_ledger,
 };
+use dledger_testkit::sample::DEMO_KEY_NAMES;
 
 fn opts() -> VerifyOptions {
     VerifyOptions {

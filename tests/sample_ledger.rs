@@ -6,11 +6,11 @@ mod common;
 use std::path::Path;
 
 use disclosure_ledger::codec::decode_entry;
-use dledger_testkit::sample::{DEMO_KEY_NAMES, DemoKeys, GenerateOptions, demo_key, generate};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, VerifyOptions, verify_ledger, verify_store,
 };
+use dledger_testkit::sample::{DEMO_KEY_NAMES, DemoKeys, GenerateOptions, demo_key, generate};
 
 fn entry_hashes(path: &std::path::Path) -> Vec<[u8; 32]> {
     let store = Store::open(path, Access::ReadOnly).unwrap();

@@ -32,13 +32,13 @@ use disclosure_ledger::hash::Digest;
 use disclosure_ledger::merkle;
 use disclosure_ledger::model::{Seq, Timestamp};
 use disclosure_ledger::registers::Registers;
-use dledger_testkit::sample::SplitMix64;
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, Outcome as VerifyOutcome, VerifyOptions, verify_ledger,
     verify_store,
 };
 use disclosure_ledger::witness::{check_checkpoint, party_keys};
+use dledger_testkit::sample::SplitMix64;
 
 const SEED: u64 = 0x7a3e_0000_0000_0007;
 const PAGE: usize = 4096;

@@ -16,9 +16,9 @@ use disclosure_ledger::ledger::{
     AppendError, Ledger, open_registers, rebuild_index, referring_entries, replay,
 };
 use disclosure_ledger::model::{PartyId, Seq, Timestamp};
-use dledger_testkit::sample::DEMO_KEY_NAMES;
 use disclosure_ledger::store::{Access, IndexUpdate, Store};
 use disclosure_ledger::verify::{FlagFilter, VerifyOptions, verify_ledger};
+use dledger_testkit::sample::DEMO_KEY_NAMES;
 
 /// Integrity failures `verify` finds, as (kind, message).
 fn failures(path: &Path) -> Vec<(IntegrityKind, String)> {

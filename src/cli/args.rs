@@ -667,4 +667,3 @@ pub struct ExplainArgs {
     /// The finding code, e.g. broken-chain (omit to list every code).
     pub code: Option<String>,
 }
-

@@ -20,7 +20,9 @@ use disclosure_ledger::ledger::{
 use disclosure_ledger::model::{
     Body, CategoryKind, CompanyId, Entry, EntryKind, KeyId, PartyId, Seq, ThemeId, Timestamp,
 };
-use disclosure_ledger::policy::{CATALOGUE, DEFAULT_POLICY, DEFAULT_POLICY_LABEL, FlagCode, Policy};
+use disclosure_ledger::policy::{
+    CATALOGUE, DEFAULT_POLICY, DEFAULT_POLICY_LABEL, FlagCode, Policy,
+};
 use disclosure_ledger::store::{Access, OpenError, Store};
 use disclosure_ledger::stream::Progress;
 use disclosure_ledger::verify::{
@@ -181,10 +183,7 @@ fn init(a: InitArgs) -> Result<Status> {
                 .unwrap_or_default(),
             fs::read_to_string(p).with_context(|| format!("cannot read policy {}", p.display()))?,
         ),
-        None => (
-            DEFAULT_POLICY_LABEL.to_owned(),
-            DEFAULT_POLICY.to_owned(),
-        ),
+        None => (DEFAULT_POLICY_LABEL.to_owned(), DEFAULT_POLICY.to_owned()),
     };
     let now = Timestamp::now();
     let policy = policy_document(&label, now, &text);
@@ -1304,4 +1303,3 @@ fn textwrap(text: &str, width: usize) -> String {
     }
     out
 }
-

@@ -13,8 +13,8 @@ use evidence_verify::*;
 
 use crate::checkpoint::{Note, TlogProof};
 use crate::codec;
-use crate::keys::PublicKey;
 use crate::hash::{field_commitment, leaf_hash, sha256};
+use crate::keys::PublicKey;
 use crate::ledger::{open_registers, referring_entries};
 use crate::merkle;
 use crate::model::{Body, Entry, FieldName, PartyId, Timestamp};

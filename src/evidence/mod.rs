@@ -22,7 +22,6 @@ pub use evidence_verify::{
     SUMMARY_FILE, TrustError, load_trust_dir, verify_bundle, verify_files,
 };
 
-
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
@@ -158,4 +157,3 @@ pub(crate) fn damaged(reason: impl Into<String>) -> EvidenceError {
         reason: reason.into(),
     }
 }
-

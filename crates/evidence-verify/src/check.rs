@@ -12,9 +12,7 @@ use ledger_core::checkpoints::party_keys;
 use ledger_core::codec::{self};
 use ledger_core::hash::{Digest, field_commitment, leaf_hash, sha256};
 use ledger_core::keys::{PublicKey, verify_entry_signature};
-use ledger_core::model::{
-    Body, Entry, PartyId, Seq, Timestamp,
-};
+use ledger_core::model::{Body, Entry, PartyId, Seq, Timestamp};
 use ledger_core::registers::{KeyStatus, Registers};
 use ledger_core::rules;
 use tlog::checkpoint::{Checkpoint, KeyKind, Note, TlogProof};
@@ -130,7 +128,10 @@ fn verify_files_after(
 }
 
 /// The manifest's file list against the files present.
-pub(crate) fn check_manifest_files(manifest: &Manifest, files: &BTreeMap<String, Vec<u8>>) -> Vec<Check> {
+pub(crate) fn check_manifest_files(
+    manifest: &Manifest,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Vec<Check> {
     let mut out = Vec::new();
     let mut fail = |detail: String| {
         out.push(Check {

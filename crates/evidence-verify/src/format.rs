@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ledger_core::model::{
-    Body, Disclosure, Entry, EntryKind, Timestamp,
-};
-
+use ledger_core::model::{Body, Disclosure, Entry, EntryKind, Timestamp};
 
 /// The `format` value of every bundle manifest.
 pub const BUNDLE_FORMAT: &str = "disclosure-ledger-evidence";
@@ -194,4 +191,3 @@ pub fn is_key_history(kind: EntryKind) -> bool {
         EntryKind::KeyAdded | EntryKind::KeyRotated | EntryKind::KeyRevoked
     )
 }
-

@@ -6,7 +6,6 @@ use std::fs;
 use std::io::Read as _;
 use std::path::Path;
 
-
 use ledger_core::codec::MAX_ENTRY_BYTES;
 
 use crate::error::*;

@@ -5,10 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use ledger_core::model::{
-    PartyId, Timestamp,
-};
-
+use ledger_core::model::{PartyId, Timestamp};
 
 // ---------------------------------------------------------------------------
 // Reports
@@ -189,4 +186,3 @@ impl EvidenceReport {
         out
     }
 }
-

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-
 use ledger_core::hash::Digest;
 use ledger_core::model::{
     Body, Category, Disclosure, Entry, EntryKind, Notification, PartyId, Timestamp,
@@ -473,4 +472,3 @@ pub(crate) fn textwrap(text: &str, width: usize) -> Vec<String> {
     }
     lines
 }
-

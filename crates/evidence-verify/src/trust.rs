@@ -3,7 +3,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-
 use ledger_core::keys::PublicKey;
 use ledger_core::model::PublicKeyRecord;
 
@@ -48,4 +47,3 @@ pub(crate) fn is_trusted(record: &PublicKeyRecord, trusted: &[PublicKey]) -> boo
         t.key_id == record.key_id && t.name == record.name && t.key.as_bytes() == &record.public
     })
 }
-

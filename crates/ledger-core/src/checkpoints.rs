@@ -111,4 +111,3 @@ pub fn check_checkpoint(
         }),
     }
 }
-

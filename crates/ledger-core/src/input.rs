@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::field_commitment;
+use crate::model::VaultItem;
 use crate::model::{
     Assessment, Category, CategoryKind, CompanyId, CompanyRef, Disclosure, FieldCommitment,
     FieldName, Gateway, GatewayParseError, IdError, Notification, PartyId, ThemeId, TimeError,
     Timestamp,
 };
-use crate::model::VaultItem;
 
 /// A disclosure as entered by a recording officer. The JSON form uses exactly these field
 /// names; unknown fields are refused.

@@ -13,12 +13,12 @@ pub mod v1;
 
 use std::path::{Path, PathBuf};
 
-use tlog::hash::{Digest, leaf_hash};
-use tlog::merkle::{self, HashReader as _};
 use redb::{
     Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
     ReadableTable, TableDefinition, TableError,
 };
+use tlog::hash::{Digest, leaf_hash};
+use tlog::merkle::{self, HashReader as _};
 
 /// Magic value stored under `meta["magic"]` to tell a ledger from any other redb file.
 pub const LEDGER_MAGIC: &[u8] = b"disclosure-ledger";

@@ -14,7 +14,9 @@ use jiff::civil::Date;
 
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::ledger::{AppendError, Batch, InitError, Ledger, PartyInit, Pending, policy_document};
+use disclosure_ledger::ledger::{
+    AppendError, Batch, InitError, Ledger, PartyInit, Pending, policy_document,
+};
 use disclosure_ledger::model::{CompanyId, PartyId, Seq, ThemeId, Timestamp};
 
 pub use disclosure_ledger::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
@@ -39,7 +41,8 @@ pub const SAMPLE_SEED: u64 = 2024;
 
 /// The deterministic Ed25519 seed of a demo key: SHA-256("disclosure-ledger demo key " ‖ name).
 pub fn demo_key(name: &str) -> SecretKey {
-    let seed = disclosure_ledger::hash::sha256(format!("disclosure-ledger demo key {name}").as_bytes());
+    let seed =
+        disclosure_ledger::hash::sha256(format!("disclosure-ledger demo key {name}").as_bytes());
     SecretKey::from_seed(name, &seed).expect("demo key names are valid")
 }
 
@@ -867,7 +870,8 @@ impl Gen<'_, '_> {
         if opts.anomalies && once(10, Date::constant(2025, 11, 3)) {
             // A policy written for a newer schema that this build cannot read: it is flagged, and
             // disclosures stay judged by the last readable policy.
-            let text = disclosure_ledger::policy::CMA_EXTENSION_POLICY.replace("schema = 1", "schema = 2");
+            let text =
+                disclosure_ledger::policy::CMA_EXTENSION_POLICY.replace("schema = 1", "schema = 2");
             let doc = policy_document(
                 "drcf-2026-draft",
                 Timestamp::start_of_day(Date::constant(2025, 12, 1)),

@@ -36,7 +36,12 @@ impl Tile {
 
     /// The path of this Merkle tree tile, below the log's prefix: `tile/<L>/<N>[.p/<W>]`.
     pub fn path(&self) -> String {
-        format!("tile/{}/{}{}", self.level, TileIndex(self.index), self.suffix())
+        format!(
+            "tile/{}/{}{}",
+            self.level,
+            TileIndex(self.index),
+            self.suffix()
+        )
     }
 
     /// The path of the entry bundle with this tile's index and width (`level` is ignored):
@@ -117,7 +122,9 @@ pub fn parse_tile_path(path: &str) -> Result<TilePath, TilePathError> {
         path: path.to_owned(),
         reason,
     };
-    let rest = path.strip_prefix("tile/").ok_or(bad("it does not start with tile/"))?;
+    let rest = path
+        .strip_prefix("tile/")
+        .ok_or(bad("it does not start with tile/"))?;
     let (kind, rest) = rest.split_once('/').ok_or(bad("it has no index"))?;
     let (index_text, width) = match rest.split_once(".p/") {
         Some((i, w)) => {

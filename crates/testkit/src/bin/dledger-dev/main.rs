@@ -61,7 +61,9 @@ enum Command {
     )]
     Bench(BenchArgs),
     /// Build the deterministic sample ledger from the demo keys (test-only).
-    #[command(after_help = "Example:\n  dledger-dev sample --keys fixtures/keys -o /tmp/sample.ledger")]
+    #[command(
+        after_help = "Example:\n  dledger-dev sample --keys fixtures/keys -o /tmp/sample.ledger"
+    )]
     Sample(SampleArgs),
 }
 
