@@ -3,6 +3,8 @@
 # docs/PERFORMANCE.md for this machine. Takes a few minutes and about 2 GB of disk.
 #   scripts/bench.sh            full run
 #   scripts/bench.sh --quick    smoke run (seconds)
+# The harness is `dledger-dev bench` (crates/testkit): it measures the `dledger` built next to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo run --release --quiet -- bench "$@"
+cargo build --release --quiet --bin dledger --bin dledger-dev
+target/release/dledger-dev bench "$@"

@@ -18,6 +18,8 @@ pub mod export;
 pub mod incremental;
 pub mod index;
 pub mod ledger;
+pub mod proofs;
+pub mod query;
 pub mod review;
 pub mod stream;
 pub mod upgrade;

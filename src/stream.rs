@@ -7,7 +7,7 @@ use std::sync::{Arc, mpsc};
 
 use rayon::prelude::*;
 
-use crate::store::{Store, StoreError, StoredRecord};
+use crate::store::{LogReader, StoreError, StoredRecord};
 
 /// Told now and then how far a long read has got (the number of entries taken so far, counted
 /// from the start of the ledger), for a progress bar. Does nothing by default.
@@ -61,7 +61,7 @@ impl From<StoreError> for Stop {
 /// in ledger order. The first error from `consume` or from the store ends the stream and is
 /// returned.
 pub fn prepared_chunks<P, E>(
-    store: &Store,
+    store: &(impl LogReader + Sync),
     from: u64,
     chunk_len: usize,
     prepare: impl Fn(&StoredRecord) -> P + Sync,
@@ -117,7 +117,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Access, NewRecord};
+    use crate::store::{Access, NewRecord, Store};
 
     fn store_with(n: u64) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ use crate::model::{Body, CategoryKind, Entry, EntryHash, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode, PolicyEngine};
 use crate::registers::Registers;
 use crate::rules;
-use crate::store::{Store, StoreError};
+use crate::store::{LogReader, Store, StoreError};
 use crate::witness::{CheckedCheckpoint, check_checkpoint};
 use ed25519_dalek::{Signature, VerifyingKey};
 
@@ -357,7 +357,7 @@ pub(crate) fn run(
 /// Checks the stored Merkle hashes against the entries, and every stored checkpoint against the
 /// log (signatures by party keys, origin, root at its size).
 fn check_tree_and_checkpoints(
-    store: &Store,
+    store: &impl LogReader,
     v: &mut Verifier,
     checkpoints: &[(u64, Vec<u8>)],
 ) -> Result<(), VerifyError> {
@@ -511,7 +511,9 @@ type VaultCheck = Result<Vec<String>, String>;
 
 /// Reads `r`'s vault and checks it against the commitments in `entry`.
 fn vault_check(entry: &Entry, r: &crate::store::StoredRecord) -> VaultCheck {
-    r.vault().map(|vault| vault_mismatches(entry, &vault))
+    r.vault()
+        .map(|vault| vault_mismatches(entry, &vault))
+        .map_err(|e| e.to_string())
 }
 
 /// The names of fields whose vault value (salt ‖ value) does not match the commitment in
@@ -904,7 +906,7 @@ impl Verifier {
         }
     }
 
-    /// Checks every queued signature: Ed25519 batches of [`SIGNATURE_BATCH`] on all cores; a
+    /// Checks every queued signature: Ed25519 batches of `SIGNATURE_BATCH` on all cores; a
     /// batch that fails is re-checked one signature at a time (strictly) to name the entry.
     pub fn check_signatures(&mut self) {
         let jobs = std::mem::take(&mut self.pending_signatures);
@@ -974,7 +976,7 @@ pub fn verify_store(store: &Store, opts: &VerifyOptions) -> Result<Verified, Ver
 /// registers have taken it in), and its signatures checked in parallel batches before the next
 /// chunk is read, so memory stays bounded whatever the ledger's size.
 fn stream(
-    store: &Store,
+    store: &(impl LogReader + Sync),
     v: &mut Verifier,
     from: u64,
     before: &mut dyn FnMut(&mut Verifier, &Entry),

@@ -258,7 +258,7 @@ fn bad_disclosures_are_refused_and_write_nothing() {
         (
             "unknown category",
             with(base.clone(), "--category", Some("gossip")),
-            "is not one of information-request",
+            "[possible values: information-request, stakeholder-meeting",
         ),
         (
             "same party",

@@ -167,3 +167,55 @@ fn verify_and_review_report_progress_to_the_last_entry() {
     assert!(reviewed.is_sorted() && !reviewed.is_empty(), "{reviewed:?}");
     assert_eq!(reviewed.last(), Some(&len));
 }
+
+/// `keys/` publishes exactly the public halves of the demo keys (the sample's parties), so the
+/// README's `verify-evidence … --trust keys/` works on the sample as written.
+#[test]
+fn published_keys_are_the_demo_keys_public_halves() {
+    let dir = common::root().join("keys");
+    let mut published: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".vkey"))
+        .collect();
+    published.sort();
+    let mut expected: Vec<String> = DEMO_KEY_NAMES.iter().map(|n| format!("{n}.vkey")).collect();
+    expected.sort();
+    assert_eq!(published, expected, "keys/ holds one .vkey per demo key");
+    for name in DEMO_KEY_NAMES {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.vkey"))).unwrap();
+        assert_eq!(
+            text.trim(),
+            demo_key(name).public().to_vkey(),
+            "keys/{name}.vkey is not the demo key's public half"
+        );
+        assert!(
+            !dir.join(format!("{name}.key")).exists(),
+            "a private key must never be under keys/"
+        );
+    }
+}
+
+/// The evidence bundle under fixtures/evidence/bundle-42 (used by the evidence-verify crate's
+/// tests and the docs) is still what `dledger evidence` makes from the sample: same entries,
+/// same checkpoint, and it verifies against keys/.
+#[test]
+fn fixture_bundle_matches_the_sample() {
+    use disclosure_ledger::evidence::{build_bundle, load_trust_dir, verify_bundle};
+    let fixture = common::root().join("fixtures/evidence/bundle-42");
+    let trusted = load_trust_dir(&common::root().join("keys")).unwrap();
+    let report = verify_bundle(&fixture, &trusted).unwrap();
+    assert!(report.ok, "{}", report.to_text("bundle-42"));
+    let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
+    let fields = ["request_date", "response_deadline"].map(|f| f.parse().unwrap());
+    let built = build_bundle(&store, 42, &fields).unwrap();
+    for (path, bytes) in built.files() {
+        if path.starts_with("entries/") || path == "checkpoint.note" || path == "summary.txt" {
+            let on_disk = std::fs::read(fixture.join(path)).unwrap();
+            assert_eq!(
+                &on_disk, bytes,
+                "{path} differs: regenerate fixtures/evidence/bundle-42"
+            );
+        }
+    }
+}

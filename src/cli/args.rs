@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use disclosure_ledger::model::{CategoryKind, EntryKind};
 
 /// dledger: a tamper-evident, signed ledger of what regulators disclose to each other.
 #[derive(Debug, Parser)]
@@ -214,10 +215,9 @@ pub struct DiscloseArgs {
     /// Gateway: "Communications Act 2003 s393(2)(a)", "consent: REF" or "other: CITATION".
     #[arg(long)]
     pub gateway: Option<String>,
-    /// information-request, stakeholder-meeting, public-information, theme-only,
-    /// theme-and-company or case-by-case.
-    #[arg(long, required_unless_present = "from_json")]
-    pub category: Option<String>,
+    /// The category of the statement the disclosure falls in (§5), or case-by-case.
+    #[arg(long, value_enum, required_unless_present = "from_json")]
+    pub category: Option<CategoryArg>,
     /// The request was a formal Information Notice.
     #[arg(long)]
     pub information_notice: bool,
@@ -454,9 +454,9 @@ pub enum ProveCommand {
         /// Tree size (default: the latest checkpoint's size for tlog-proof, else the whole log).
         #[arg(long)]
         size: Option<u64>,
-        /// text, json, or tlog-proof (C2SP tlog-proof@v1 with the stored checkpoint of that size).
-        #[arg(long, default_value = "text")]
-        format: String,
+        /// Output form: tlog-proof is C2SP tlog-proof@v1 with the stored checkpoint of that size.
+        #[arg(long, value_enum, default_value_t = ProofFormat::Text)]
+        format: ProofFormat,
     },
     /// An RFC 6962 consistency proof that the tree of NEW entries extends that of OLD.
     #[command(
@@ -521,12 +521,12 @@ pub struct ReviewArgs {
     /// Last day, inclusive (default: the last disclosure's date).
     #[arg(long)]
     pub to: Option<String>,
-    /// month, quarter or year (calendar periods, Europe/London).
-    #[arg(long, default_value = "quarter")]
-    pub period: String,
-    /// text, csv, json or html.
-    #[arg(long, default_value = "text")]
-    pub format: String,
+    /// Calendar periods (Europe/London).
+    #[arg(long, value_enum, default_value_t = PeriodArg::Quarter)]
+    pub period: PeriodArg,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
     /// Output file (json, html, text) or directory (csv); default standard output.
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -574,11 +574,11 @@ pub struct ListArgs {
     #[arg(long)]
     pub theme: Option<String>,
     /// Only disclosures in this category.
-    #[arg(long)]
-    pub category: Option<String>,
-    /// Only entries of this kind (disclosure, acknowledgement, theme-declared, ...).
-    #[arg(long)]
-    pub kind: Option<String>,
+    #[arg(long, value_enum)]
+    pub category: Option<CategoryArg>,
+    /// Only entries of this kind.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
     /// List the Collaboration Themes register instead.
     #[arg(long, conflicts_with_all = ["companies", "keys"])]
     pub themes: bool,
@@ -666,4 +666,72 @@ pub struct VerifyArgs {
 pub struct ExplainArgs {
     /// The finding code, e.g. broken-chain (omit to list every code).
     pub code: Option<String>,
+}
+
+/// `prove inclusion --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProofFormat {
+    /// Plain text.
+    Text,
+    /// JSON, hashes in hex.
+    Json,
+    /// C2SP tlog-proof@v1.
+    TlogProof,
+}
+
+/// `review --period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+    /// Calendar years.
+    Year,
+}
+
+/// `review --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    /// Text for the terminal.
+    Text,
+    /// A directory of CSV tables (needs -o DIR).
+    Csv,
+    /// JSON.
+    Json,
+    /// A self-contained HTML page with charts.
+    Html,
+}
+
+/// An entry kind on the command line: the choices come from the library's one list of kinds
+/// ([`EntryKind::ALL`]), never from a copy here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindArg(pub EntryKind);
+
+impl ValueEnum for KindArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static KINDS: std::sync::LazyLock<Vec<KindArg>> =
+            std::sync::LazyLock::new(|| EntryKind::ALL.map(KindArg).to_vec());
+        &KINDS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.as_str()))
+    }
+}
+
+/// A disclosure category on the command line, from the library's list ([`CategoryKind::ALL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryArg(pub CategoryKind);
+
+impl ValueEnum for CategoryArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static CATEGORIES: std::sync::LazyLock<Vec<CategoryArg>> =
+            std::sync::LazyLock::new(|| CategoryKind::ALL.map(CategoryArg).to_vec());
+        &CATEGORIES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.as_str()))
+    }
 }

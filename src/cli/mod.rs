@@ -19,8 +19,17 @@ macro_rules! out {
 }
 
 mod args;
+mod checkpoint_cmd;
 mod commands;
+mod context;
 mod evidence_cmd;
+mod output;
+mod policy_cmd;
+mod read;
+mod record;
+mod review_cmd;
+mod transfer;
+mod verify_cmd;
 
 pub use args::Cli;
 pub use commands::run;

@@ -34,7 +34,7 @@ use crate::model::{
 };
 use crate::policy::{Flag, PolicyEngine};
 use crate::registers::Registers;
-use crate::store::{Store, StoreError};
+use crate::store::{LogReader, StoreError};
 use crate::witness::check_checkpoint;
 
 /// The JSON schema version of [`ReviewReport`] (docs/REVIEW.md).
@@ -419,7 +419,10 @@ fn fact_of(seq: u64, recorded_at: Timestamp, d: &crate::model::Disclosure) -> Fa
 }
 
 /// Builds the review of `store`.
-pub fn build_review(store: &Store, opts: &ReviewOptions) -> Result<ReviewReport, ReviewError> {
+pub fn build_review(
+    store: &(impl LogReader + Sync),
+    opts: &ReviewOptions,
+) -> Result<ReviewReport, ReviewError> {
     let mut reg = Registers::default();
     let mut engine = PolicyEngine::new();
     let mut facts: Vec<Fact> = Vec::new();
@@ -823,7 +826,7 @@ fn changes(now: &PeriodStats, before: &PeriodStats) -> Vec<Change> {
 }
 
 fn ledger_state(
-    store: &Store,
+    store: &impl LogReader,
     reg: &Registers,
     compact: &merkle::CompactRange,
     entries: u64,

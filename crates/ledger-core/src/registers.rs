@@ -108,6 +108,34 @@ pub struct CompanyState {
     pub mutual: Vec<Interval>,
 }
 
+/// Where a company stands in the designation register at a moment (statement §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompanyStatus {
+    /// Of mutual interest: proposed by one party, confirmed by another, not ended.
+    Mutual,
+    /// A proposal is waiting for the other party's confirmation.
+    Proposed,
+    /// It was of mutual interest, and the designation has ended.
+    Ended,
+    /// Proposed before, but never confirmed by another party (e.g. confirmed by its proposer).
+    NotMutual,
+    /// Never proposed: named in disclosures only.
+    NotDesignated,
+}
+
+impl CompanyStatus {
+    /// Plain words, for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompanyStatus::Mutual => "mutual interest",
+            CompanyStatus::Proposed => "proposed",
+            CompanyStatus::Ended => "ended",
+            CompanyStatus::NotMutual => "not mutual",
+            CompanyStatus::NotDesignated => "not designated",
+        }
+    }
+}
+
 /// A disclosure's facts needed to check later entries that refer to it.
 #[derive(Debug, Clone)]
 pub struct DisclosureSummary {
@@ -406,6 +434,22 @@ impl Registers {
             .iter()
             .find(|(_, p)| p.keys.contains_key(&key_id))
             .map(|(id, _)| id)
+    }
+
+    /// Where company `id` stands in the designation register at `at` (`None`: unknown company).
+    pub fn company_status(&self, id: &CompanyId, at: Timestamp) -> Option<CompanyStatus> {
+        let c = self.companies.get(id)?;
+        Some(if self.is_mutual(id, at) {
+            CompanyStatus::Mutual
+        } else if c.proposals.iter().any(|p| p.open) {
+            CompanyStatus::Proposed
+        } else if !c.mutual.is_empty() {
+            CompanyStatus::Ended
+        } else if !c.proposals.is_empty() {
+            CompanyStatus::NotMutual
+        } else {
+            CompanyStatus::NotDesignated
+        })
     }
 
     /// Whether theme `id` was in force at `at`.

@@ -1,4 +1,5 @@
-//! The ledger file: the only module that imports redb.
+//! The ledger file: the only crate that imports redb. The rest of the code reads and writes
+//! through the [`LogReader`] and [`LogWriter`] traits, which [`Store`] implements.
 //!
 //! One redb file holds the log (each entry's bytes with its signature, and the Merkle tree's
 //! upper levels), outside the hashed log the vault of field values, and derived data a writer
@@ -8,8 +9,11 @@
 //! ledger file" (store version 2); the byte layout of the rows is in `rows`; [`v1`] converts a
 //! version-1 file.
 
+mod log;
 mod rows;
 pub mod v1;
+
+pub use log::{LogReader, LogWriter};
 
 use std::path::{Path, PathBuf};
 
@@ -266,13 +270,18 @@ pub struct StoredRecord {
 impl StoredRecord {
     /// The vault items (field name, salt ‖ value) stored for this entry, in order of name (none
     /// if it has no vault row), or why its vault row cannot be read.
-    pub fn vault(&self) -> Result<Vec<VaultItem>, String> {
+    pub fn vault(&self) -> Result<Vec<VaultItem>, DamagedRow> {
         match &self.vault_row {
             None => Ok(Vec::new()),
-            Some(row) => rows::unpack_vault(row),
+            Some(row) => rows::unpack_vault(row).map_err(DamagedRow),
         }
     }
 }
+
+/// A stored row that cannot be read back: what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DamagedRow(pub String);
 
 pub use ledger_core::model::VaultItem;
 

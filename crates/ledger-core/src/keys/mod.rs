@@ -84,7 +84,7 @@ pub enum KeyError {
          Make keys with `dledger keygen`"
     )]
     Malformed {
-        /// The file (or "<text>" for a string).
+        /// The file (or `"<text>"` for a string).
         path: PathBuf,
         /// "private key" or "public key".
         expected: &'static str,

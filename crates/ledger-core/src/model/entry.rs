@@ -246,6 +246,29 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// Every entry kind, in the order of the format's body tags (docs/FORMAT.md). The one list
+    /// of kinds: command-line choices, filters and reports all take it from here.
+    pub const ALL: [EntryKind; 13] = [
+        EntryKind::Genesis,
+        EntryKind::KeyAdded,
+        EntryKind::KeyRotated,
+        EntryKind::KeyRevoked,
+        EntryKind::PolicyAdopted,
+        EntryKind::ThemeDeclared,
+        EntryKind::ThemeRetired,
+        EntryKind::DesignationProposed,
+        EntryKind::DesignationConfirmed,
+        EntryKind::DesignationEnded,
+        EntryKind::Disclosure,
+        EntryKind::Acknowledgement,
+        EntryKind::Correction,
+    ];
+
+    /// The kind with this kebab-case name (as [`EntryKind::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The kebab-case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -301,5 +324,20 @@ impl Body {
             Body::Acknowledgement(_) => EntryKind::Acknowledgement,
             Body::Correction(_) => EntryKind::Correction,
         }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::EntryKind;
+
+    #[test]
+    fn every_kind_is_listed_once_and_parses_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in EntryKind::ALL {
+            assert!(seen.insert(k), "{k:?} is listed twice");
+            assert_eq!(EntryKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EntryKind::parse("not-a-kind"), None);
     }
 }

@@ -147,7 +147,7 @@ macro_rules! string_id {
             }
 
             /// Like [`Self::new`], but the same text read again on this thread shares the
-            /// first copy (for the first [`INTERNED_PER_KIND`] distinct values of this kind).
+            /// first copy (for the first `INTERNED_PER_KIND` distinct values of this kind).
             pub fn interned(value: &str) -> Result<Self, IdError> {
                 thread_local! {
                     static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<str>>> =

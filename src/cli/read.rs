@@ -1,0 +1,145 @@
+//! The commands that read entries and registers: `show` and `list`.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, anyhow};
+use disclosure_ledger::codec::decode_entry;
+use disclosure_ledger::describe;
+use disclosure_ledger::hash::leaf_hash;
+use disclosure_ledger::model::{CompanyId, Entry, PartyId, ThemeId, Timestamp};
+use disclosure_ledger::store::Store;
+
+use disclosure_ledger::query::EntryFilter;
+
+use super::Status;
+use super::args::*;
+use super::context::*;
+use super::output::*;
+
+pub(super) fn read_entry(store: &Store, seq: u64) -> Result<(Entry, String)> {
+    let record = store.get(seq)?.ok_or_else(|| {
+        anyhow!(
+            "there is no entry #{seq}; the ledger has {} entries (0 to {})",
+            store.len().unwrap_or(0),
+            store.len().unwrap_or(1).saturating_sub(1)
+        )
+    })?;
+    let entry = decode_entry(&record.bytes)
+        .with_context(|| format!("entry #{seq} cannot be decoded; run `dledger verify`"))?;
+    Ok((entry, hex::encode(leaf_hash(&record.bytes))))
+}
+
+pub(super) fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    let (entry, hash) = read_entry(&store, a.seq)?;
+    if a.json {
+        let mut v = serde_json::to_value(&entry)?;
+        v["hash"] = serde_json::Value::String(hash);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        out!("{}", describe::full(&entry, &hash));
+    }
+    Ok(Status::Clean)
+}
+
+/// The entry filter of `list`, from its options (the library judges it).
+fn entry_filter(a: &ListArgs) -> Result<EntryFilter> {
+    let to = match &a.to {
+        // A date-only bound includes the whole day.
+        Some(t) if t.trim().len() == 10 => Some(parse_time("to", t)?.plus_seconds(86_399)),
+        Some(t) => Some(parse_time("to", t)?),
+        None => None,
+    };
+    Ok(EntryFilter {
+        from: a
+            .from
+            .as_deref()
+            .map(|t| parse_time("from", t))
+            .transpose()?,
+        to,
+        party: a.party.as_deref().map(PartyId::new).transpose()?,
+        company: a.company.as_deref().map(CompanyId::new).transpose()?,
+        theme: a.theme.as_deref().map(ThemeId::new).transpose()?,
+        category: a.category.map(|c| c.0),
+        kind: a.kind.map(|k| k.0),
+    })
+}
+
+pub(super) fn list(ctx: &Ctx, a: ListArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    if a.themes || a.companies || a.keys {
+        return list_register(&store, &a);
+    }
+    let filter = entry_filter(&a)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut shown = 0u64;
+    store.scan(0, None, |r| {
+        let entry = decode_entry(&r.bytes)
+            .with_context(|| format!("entry #{} cannot be decoded; run `dledger verify`", r.key))?;
+        if filter.matches(&entry) {
+            shown += 1;
+            if a.json {
+                let mut v = serde_json::to_value(&entry)?;
+                v["hash"] = serde_json::Value::String(hex::encode(leaf_hash(&r.bytes)));
+                writeln!(out, "{}", serde_json::to_string(&v)?)?;
+            } else {
+                writeln!(out, "{}", describe::one_line(&entry))?;
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    if !a.json {
+        writeln!(
+            out,
+            "{shown} entr{} shown.",
+            if shown == 1 { "y" } else { "ies" }
+        )?;
+    }
+    Ok(Status::Clean)
+}
+
+pub(super) fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
+    let reg = disclosure_ledger::ledger::open_registers(store)?;
+    let now = Timestamp::now();
+    if a.themes {
+        for (id, t) in &reg.themes {
+            let state = if reg.theme_in_force(id, now) {
+                "in force"
+            } else {
+                "retired"
+            };
+            let since: Vec<String> = t
+                .in_force
+                .iter()
+                .map(|i| match i.until {
+                    Some(u) => format!("{} to {}", i.from.london_date(), u.london_date()),
+                    None => format!("since {}", i.from.london_date()),
+                })
+                .collect();
+            outln!("{id:<40} {state:<9} {}  — {}", since.join("; "), t.title);
+        }
+    } else if a.companies {
+        for (id, c) in &reg.companies {
+            let state = reg
+                .company_status(id, now)
+                .map_or("not designated", |s| s.as_str());
+            outln!("{id:<20} {state:<16} {}", c.name);
+        }
+    } else {
+        for (party, p) in &reg.parties {
+            for (id, k) in &p.keys {
+                let state = match k.ended_at {
+                    Some(s) => format!("ended at {s}"),
+                    None => "valid".to_owned(),
+                };
+                outln!(
+                    "{party:<6} {id}  {:<20} added at {:<6} {state}",
+                    k.record.name,
+                    k.added_at.to_string()
+                );
+            }
+        }
+    }
+    Ok(Status::Clean)
+}

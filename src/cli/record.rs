@@ -1,0 +1,333 @@
+//! The commands that record entries: `init`, `keygen`, `disclose`, `ack`, `correct`, `theme`,
+//! `company` and `key`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use disclosure_ledger::describe;
+use disclosure_ledger::input::DisclosureInput;
+use disclosure_ledger::keys::{PublicKey, SecretKey, save_public};
+use disclosure_ledger::ledger::{
+    AppendError, Ledger, PartyInit, Pending, fresh_salt, policy_document,
+};
+use disclosure_ledger::model::{CompanyId, Entry, KeyId, PartyId, Seq, ThemeId, Timestamp};
+use disclosure_ledger::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
+
+use super::Status;
+use super::args::*;
+use super::context::*;
+use super::output::*;
+
+pub(super) fn default_party_name(id: &str) -> &str {
+    match id {
+        "ICO" => "Information Commissioner's Office",
+        "OFCOM" => "Ofcom",
+        "CMA" => "Competition and Markets Authority",
+        "FCA" => "Financial Conduct Authority",
+        other => other,
+    }
+}
+
+pub(super) fn init(a: InitArgs) -> Result<Status> {
+    let key = load_key(&a.key)?;
+    let names: BTreeMap<String, String> = a
+        .party_names
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| anyhow!("--party-name {s:?}: write ID=NAME, e.g. OFCOM=Ofcom"))
+        })
+        .collect::<Result<_>>()?;
+    let mut parties = Vec::new();
+    for spec in &a.parties {
+        let (id, path) = spec.split_once('=').ok_or_else(|| {
+            anyhow!("--party {spec:?}: write ID=PUBLIC_KEY_FILE, e.g. ICO=keys/ico-2024.vkey")
+        })?;
+        let id = PartyId::new(id.trim())?;
+        let public = PublicKey::load(Path::new(path.trim()))?;
+        let name = names
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_else(|| default_party_name(id.as_str()).to_owned());
+        parties.push(PartyInit {
+            id,
+            name,
+            key: public,
+        });
+    }
+    let (label, text) = match &a.policy {
+        Some(p) => (
+            p.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            fs::read_to_string(p).with_context(|| format!("cannot read policy {}", p.display()))?,
+        ),
+        None => (DEFAULT_POLICY_LABEL.to_owned(), DEFAULT_POLICY.to_owned()),
+    };
+    let now = Timestamp::now();
+    let policy = policy_document(&label, now, &text);
+    Ledger::create(&a.path, &a.origin, &parties, policy, &key, now)?;
+    outln!(
+        "Created ledger {} (origin {}) with parties {}; genesis signed by {}.",
+        a.path.display(),
+        a.origin,
+        parties
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        key.public().name
+    );
+    Ok(Status::Clean)
+}
+
+pub(super) fn keygen(a: KeygenArgs) -> Result<Status> {
+    let key = SecretKey::generate(&a.name)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("{}.key", a.name)));
+    if a.encrypt {
+        let passphrase = disclosure_ledger::keys::new_passphrase()?;
+        key.save_encrypted(&out, &passphrase)?;
+    } else {
+        key.save(&out, false)?;
+    }
+    let public = save_public(key.public(), &a.public_dir)?;
+    outln!(
+        "Private key: {} (owner-only{}; keep it secret, never commit it)",
+        out.display(),
+        if a.encrypt {
+            ", encrypted with your passphrase"
+        } else {
+            ""
+        }
+    );
+    outln!("Public key:  {}", public.display());
+    outln!("Key id:      {}", key.public().key_id);
+    Ok(Status::Clean)
+}
+
+pub(super) fn parse_fields(fields: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for f in fields {
+        let (name, value) = f.split_once('=').ok_or_else(|| {
+            anyhow!("--field {f:?}: write NAME=VALUE, e.g. --field request_date=2024-03-01")
+        })?;
+        if out
+            .insert(name.trim().to_owned(), value.to_owned())
+            .is_some()
+        {
+            bail!("--field {}: given twice", name.trim());
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
+    if let Some(path) = &a.from_json {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return DisclosureInput::from_json(&text).with_context(|| format!("in {}", path.display()));
+    }
+    let notification = match (&a.skipped, a.notified) {
+        (Some(reason), false) => format!("skipped: {reason}"),
+        (None, true) => "notified".to_owned(),
+        _ => bail!(
+            "say whether the service was told beforehand: --notified, or --skipped \"REASON\" \
+             (statement §4 expects routine disclosures without prior notification)"
+        ),
+    };
+    Ok(DisclosureInput {
+        from: a.from.clone().unwrap_or_default(),
+        to: a.to.clone().unwrap_or_default(),
+        disclosed_at: a.at.clone().unwrap_or_default(),
+        gateway: a.gateway.clone(),
+        category: a
+            .category
+            .map(|c| c.0.as_str().to_owned())
+            .unwrap_or_default(),
+        information_notice: a.information_notice,
+        companies: a.companies.clone(),
+        themes: a.themes.clone(),
+        fields: parse_fields(&a.fields)?,
+        notification,
+        relevance: a.relevance.clone(),
+        public_source: a.public_source.clone(),
+        assessment_reference: a.assessment.clone(),
+        assessment_approver: a.approver.clone(),
+        officer_role: a
+            .officer_role
+            .clone()
+            .ok_or_else(|| anyhow!("--officer-role is required: your role, e.g. \"Online Safety supervision team\" (no names)"))?,
+    })
+}
+
+pub(super) fn append_one(
+    ctx: &Ctx,
+    key_path: &Path,
+    what: &str,
+    build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>,
+) -> Result<Status> {
+    let key = load_key(key_path)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    let pending = build(&ledger, &key, now)?;
+    let receipt = ledger.append(pending, &key, now)?;
+    print_receipt(what, &receipt)?;
+    Ok(Status::Clean)
+}
+
+pub(super) fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
+    let input = disclosure_input(&a)?;
+    let key = load_key(&a.key)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    let pending = ledger.prepare_disclosure(&input, &key, now, &mut fresh_salt)?;
+    let flags = ledger.flags_for(&pending, now);
+    if a.dry_run {
+        let entry = Entry {
+            version: disclosure_ledger::model::FORMAT_VERSION,
+            seq: ledger.next_seq(),
+            prev: disclosure_ledger::model::EntryHash::ZERO,
+            recorded_at: now,
+            signer: disclosure_ledger::model::Signer {
+                party: ledger.party_of(&key)?,
+                key_id: key.public().key_id,
+            },
+            body: pending.body,
+        };
+        out!("{}", describe::full(&entry, "(not recorded: dry run)"));
+        print_flags(&flags, "would raise")?;
+        outln!("Dry run: the disclosure is valid; nothing was written.");
+        return Ok(if flags.is_empty() {
+            Status::Clean
+        } else {
+            Status::Flags
+        });
+    }
+    let receipt = ledger.append(pending, &key, now)?;
+    print_receipt("the disclosure", &receipt)?;
+    // The ledger records what happened; flags are shown so the officer can act on them now.
+    print_flags(&flags, "raises")?;
+    Ok(if flags.is_empty() {
+        Status::Clean
+    } else {
+        Status::Flags
+    })
+}
+
+pub(super) fn ack(ctx: &Ctx, a: AckArgs) -> Result<Status> {
+    let received = a
+        .received_at
+        .as_deref()
+        .map(|t| parse_time("received-at", t))
+        .transpose()?;
+    append_one(ctx, &a.key, "the acknowledgement", |l, key, now| {
+        l.prepare_ack(Seq(a.seq), received.unwrap_or(now), key, now)
+    })
+}
+
+pub(super) fn correct(ctx: &Ctx, a: CorrectArgs) -> Result<Status> {
+    let replacement = match &a.replacement_json {
+        Some(p) => Some(
+            DisclosureInput::from_json(
+                &fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+            )
+            .with_context(|| format!("in {}", p.display()))?,
+        ),
+        None => None,
+    };
+    append_one(ctx, &a.key, "the correction", |l, key, now| {
+        l.prepare_correction(
+            Seq(a.seq),
+            &a.reason,
+            replacement.as_ref(),
+            key,
+            now,
+            &mut fresh_salt,
+        )
+    })
+}
+
+pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
+    match c {
+        ThemeCommand::Declare {
+            id,
+            title,
+            description,
+            key,
+        } => {
+            let id = ThemeId::new(id)?;
+            append_one(ctx, &key, "the theme declaration", |l, _, now| {
+                l.prepare_theme_declared(id, &title, &description, now)
+            })
+        }
+        ThemeCommand::Retire { id, reason, key } => {
+            let id = ThemeId::new(id)?;
+            append_one(ctx, &key, "the theme retirement", |l, _, now| {
+                l.prepare_theme_retired(id, &reason, now)
+            })
+        }
+    }
+}
+
+pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
+    match c {
+        CompanyCommand::Propose {
+            id,
+            name,
+            rationale,
+            key,
+        } => {
+            let id = CompanyId::new(id)?;
+            append_one(ctx, &key, "the proposal", |l, _, now| {
+                l.prepare_company_proposed(id, name.as_deref(), &rationale, now)
+            })
+        }
+        CompanyCommand::Confirm { id, key } => {
+            let id = CompanyId::new(id)?;
+            append_one(ctx, &key, "the confirmation", |l, _, _| {
+                l.prepare_company_confirmed(id)
+            })
+        }
+        CompanyCommand::End { id, reason, key } => {
+            let id = CompanyId::new(id)?;
+            append_one(ctx, &key, "the end of designation", |l, _, now| {
+                l.prepare_company_ended(id, &reason, now)
+            })
+        }
+    }
+}
+
+pub(super) fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
+    match c {
+        KeyCommand::Add { public, key } => {
+            let new = PublicKey::load(&public)?;
+            append_one(ctx, &key, "the new key", |l, k, _| {
+                Ok(l.prepare_key_added(l.party_of(k)?, &new))
+            })
+        }
+        KeyCommand::Rotate { public, key } => {
+            let new = PublicKey::load(&public)?;
+            append_one(ctx, &key, "the key rotation", |l, k, _| {
+                Ok(l.prepare_key_rotated(l.party_of(k)?, k.public().key_id, &new))
+            })
+        }
+        KeyCommand::Revoke {
+            key_id,
+            reason,
+            key,
+        } => {
+            let raw: [u8; 4] = hex::decode(key_id.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| anyhow!("key id {key_id:?} is not 8 hex digits, e.g. 1a2b3c4d"))?;
+            append_one(ctx, &key, "the key revocation", |l, k, _| {
+                Ok(l.prepare_key_revoked(l.party_of(k)?, KeyId(raw), &reason))
+            })
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Moving whole ledgers: `export`, `import` (of an export, or bulk disclosures) and `upgrade`.
+
+use std::fs;
+use std::io::{BufReader, Write};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use disclosure_ledger::export;
+use disclosure_ledger::model::Timestamp;
+
+use super::Status;
+use super::args::*;
+use super::context::*;
+use super::output::*;
+
+pub(super) fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    let n = match &a.out {
+        Some(path) => {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| {
+                    format!(
+                        "cannot create {} (export never overwrites a file)",
+                        path.display()
+                    )
+                })?;
+            let mut w = std::io::BufWriter::new(file);
+            let n = export::export(&store, &mut w)?;
+            w.flush()?;
+            eprintln!("Exported {n} entries to {}.", path.display());
+            n
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            let n = export::export(&store, &mut w)?;
+            w.flush()?;
+            n
+        }
+    };
+    let _ = n;
+    Ok(Status::Clean)
+}
+
+pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
+    if let Some(key) = &a.key {
+        if a.new_ledger.is_some() {
+            bail!(
+                "with --key, disclosures are recorded into the ledger given by --ledger; drop the \
+                 second path (it names a new ledger only when importing an export)"
+            );
+        }
+        let key = load_key(key)?;
+        let items = disclosure_ledger::bulk::read_disclosures(&a.input)?;
+        let total = items.len() as u64;
+        let mut ledger = ctx.open_writer()?;
+        let started = Instant::now();
+        let bar = progress_bar(total, "recording");
+        let report = disclosure_ledger::bulk::import_disclosures(
+            &mut ledger,
+            items,
+            &key,
+            Timestamp::now(),
+            a.batch_size,
+            |n| bar.set_position(n),
+        )?;
+        bar.finish_and_clear();
+        let secs = started.elapsed().as_secs_f64();
+        outln!(
+            "Recorded {} disclosures as entries #{} to #{} in {} durable commits ({:.0} disclosures/s).",
+            report.recorded,
+            report.first,
+            report.last,
+            report.batches,
+            report.recorded as f64 / secs.max(1e-9)
+        );
+        return Ok(Status::Clean);
+    }
+    let target = a.new_ledger.as_deref().ok_or_else(|| {
+        anyhow!("name the new ledger to create: dledger import EXPORT.jsonl NEW.ledger (or pass --key to record disclosures)")
+    })?;
+    let file =
+        fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let n = export::import(BufReader::new(file), target)?;
+    outln!(
+        "Imported {n} entries into {}; every entry verified.",
+        target.display()
+    );
+    Ok(Status::Clean)
+}
+
+pub(super) fn upgrade_cmd(a: UpgradeArgs) -> Result<Status> {
+    let c = disclosure_ledger::upgrade::upgrade(&a.old, &a.new)?;
+    outln!(
+        "Converted {} to store version {} in {}: {} entries, {} vault values, {} erasure \
+         records, {} checkpoints; every entry verified. {} is unchanged.",
+        a.old.display(),
+        disclosure_ledger::store::STORE_VERSION,
+        a.new.display(),
+        c.entries,
+        c.vault_values,
+        c.erasures,
+        c.checkpoints,
+        a.old.display()
+    );
+    Ok(Status::Clean)
+}
