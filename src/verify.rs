@@ -392,7 +392,7 @@ fn check_tree_and_checkpoints(
                 }
                 v.report.checkpoints.push(c);
             }
-            Err(e) if e.contains("fork") || e.contains("fewer entries") => v.fail_at(
+            Err(e) if e.is_inconsistency() => v.fail_at(
                 at,
                 IntegrityKind::CheckpointMismatch,
                 format!("checkpoint of size {size}: {e}"),

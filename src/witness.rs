@@ -105,10 +105,10 @@ pub fn cosign(
             .flatten()
     };
     let checked = check_checkpoint(note_bytes, &origin, reg, root_at).map_err(|e| {
-        if e.contains("fork") || e.contains("fewer entries") {
-            WitnessError::Inconsistent(e)
+        if e.is_inconsistency() {
+            WitnessError::Inconsistent(e.to_string())
         } else {
-            WitnessError::Rejected(e)
+            WitnessError::Rejected(e.to_string())
         }
     })?;
     if checked.signer == me {

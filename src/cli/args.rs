@@ -14,7 +14,7 @@ use disclosure_ledger::model::{CategoryKind, EntryKind};
     after_help = "Exit codes: 0 clean, 1 policy flags found, 2 integrity failure or error.\n\n\
 Example:\n  dledger verify fixtures/sample.ledger"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The ledger file (or set DLEDGER_LEDGER).
     #[arg(short = 'l', long, global = true, env = "DLEDGER_LEDGER")]
     pub ledger: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct Cli {
 // Parsed once per process; the size difference between variants costs nothing worth boxing for.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a new ledger with its genesis entry.
     #[command(
         after_help = "Example:\n  dledger init ico-ofcom.ledger --origin ledger.example/ico-ofcom \\\n    --party ICO=keys/ico-2024.vkey --party OFCOM=keys/ofcom-2024.vkey --key ico-2024.key"
@@ -156,7 +156,7 @@ pub enum Command {
 
 /// `init`.
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Path of the new ledger file (must not exist).
     pub path: PathBuf,
     /// The ledger's origin line, e.g. ledger.example/ico-ofcom.
@@ -178,7 +178,7 @@ pub struct InitArgs {
 
 /// `keygen`.
 #[derive(Debug, Args)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// Key name (letters, digits, '.', '-', '_'), e.g. ico-2024.
     pub name: String,
     /// Where to write the private key (default: ./NAME.key). Never overwritten.
@@ -196,7 +196,7 @@ pub struct KeygenArgs {
 
 /// `disclose`.
 #[derive(Debug, Args)]
-pub struct DiscloseArgs {
+pub(crate) struct DiscloseArgs {
     /// Private key of the disclosing party.
     #[arg(long)]
     pub key: PathBuf,
@@ -258,7 +258,7 @@ pub struct DiscloseArgs {
 
 /// `ack`.
 #[derive(Debug, Args)]
-pub struct AckArgs {
+pub(crate) struct AckArgs {
     /// Sequence number of the disclosure.
     pub seq: u64,
     /// Private key of the recipient.
@@ -271,7 +271,7 @@ pub struct AckArgs {
 
 /// `correct`.
 #[derive(Debug, Args)]
-pub struct CorrectArgs {
+pub(crate) struct CorrectArgs {
     /// Sequence number of the entry to supersede.
     pub seq: u64,
     /// Private key of the entry's author.
@@ -287,7 +287,7 @@ pub struct CorrectArgs {
 
 /// `theme ...`.
 #[derive(Debug, Subcommand)]
-pub enum ThemeCommand {
+pub(crate) enum ThemeCommand {
     /// Declare a Collaboration Theme in force from now.
     #[command(
         after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key"
@@ -323,7 +323,7 @@ pub enum ThemeCommand {
 
 /// `company ...`.
 #[derive(Debug, Subcommand)]
-pub enum CompanyCommand {
+pub(crate) enum CompanyCommand {
     /// Propose a company as of mutual interest (the other party confirms).
     #[command(
         after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --key ofcom.key"
@@ -370,7 +370,7 @@ pub enum CompanyCommand {
 
 /// `key ...`.
 #[derive(Debug, Subcommand)]
-pub enum KeyCommand {
+pub(crate) enum KeyCommand {
     /// Register an additional key for your party.
     #[command(
         after_help = "Example:\n  dledger -l x.ledger key add keys/ofcom-ops.vkey --key ofcom-2024.key"
@@ -411,7 +411,7 @@ pub enum KeyCommand {
 
 /// `policy ...`.
 #[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
+pub(crate) enum PolicyCommand {
     /// Record a new policy version (TOML, schema in docs/POLICY.md), effective from a date.
     #[command(
         after_help = "Example:\n  dledger -l x.ledger policy adopt policy/ico-ofcom-cma-2025.toml --effective 2025-07-01 --key ofcom-2024.key"
@@ -443,7 +443,7 @@ pub enum PolicyCommand {
 
 /// `prove ...`.
 #[derive(Debug, Subcommand)]
-pub enum ProveCommand {
+pub(crate) enum ProveCommand {
     /// An RFC 6962 inclusion proof of entry SEQ in the tree of the first N entries.
     #[command(
         after_help = "Example:\n  dledger -l fixtures/sample.ledger prove inclusion 42\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format tlog-proof"
@@ -475,7 +475,7 @@ pub enum ProveCommand {
 
 /// `evidence`.
 #[derive(Debug, Args)]
-pub struct EvidenceArgs {
+pub(crate) struct EvidenceArgs {
     /// The entry (normally a disclosure).
     pub seq: u64,
     /// Fields whose values (and salts) to include, comma-separated; others stay committed only.
@@ -488,7 +488,7 @@ pub struct EvidenceArgs {
 
 /// `verify-evidence`.
 #[derive(Debug, Args)]
-pub struct VerifyEvidenceArgs {
+pub(crate) struct VerifyEvidenceArgs {
     /// The bundle directory.
     pub dir: PathBuf,
     /// Directory of trusted public keys (*.vkey): the parties' trust roots.
@@ -501,7 +501,7 @@ pub struct VerifyEvidenceArgs {
 
 /// `vault ...`.
 #[derive(Debug, Subcommand)]
-pub enum VaultCommand {
+pub(crate) enum VaultCommand {
     /// Erase the values of fields of disclosures made before DATE (their retention has ended);
     /// commitments and hashes are untouched, so the ledger still verifies.
     #[command(after_help = "Example:\n  dledger -l x.ledger vault erase --before 2025-01-01")]
@@ -514,7 +514,7 @@ pub enum VaultCommand {
 
 /// `review`.
 #[derive(Debug, Args)]
-pub struct ReviewArgs {
+pub(crate) struct ReviewArgs {
     /// First day (default: the first disclosure's date).
     #[arg(long)]
     pub from: Option<String>,
@@ -547,7 +547,7 @@ pub struct ReviewArgs {
 
 /// `show`.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// Sequence number.
     pub seq: u64,
     /// JSON instead of text.
@@ -557,7 +557,7 @@ pub struct ShowArgs {
 
 /// `list`.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only entries recorded (disclosures: disclosed) on or after this date.
     #[arg(long)]
     pub from: Option<String>,
@@ -595,7 +595,7 @@ pub struct ListArgs {
 
 /// `export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Output file (default: standard output).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -603,7 +603,7 @@ pub struct ExportArgs {
 
 /// `import`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// An export (JSON Lines made by `dledger export`); or, with --key, disclosures to record:
     /// JSON Lines (one disclosure object a line, fields as for `disclose --from-json`) or CSV
     /// (columns from, to, disclosed_at, gateway, category, information_notice, companies,
@@ -624,7 +624,7 @@ pub struct ImportArgs {
 
 /// `upgrade`.
 #[derive(Debug, Args)]
-pub struct UpgradeArgs {
+pub(crate) struct UpgradeArgs {
     /// The ledger file written by an older dledger (only read).
     pub old: PathBuf,
     /// The new ledger file to create (must not exist).
@@ -634,7 +634,7 @@ pub struct UpgradeArgs {
 
 /// `verify`.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The ledger file (default: --ledger).
     pub path: Option<PathBuf>,
     /// JSON instead of text.
@@ -663,14 +663,14 @@ pub struct VerifyArgs {
 
 /// `explain`.
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The finding code, e.g. broken-chain (omit to list every code).
     pub code: Option<String>,
 }
 
 /// `prove inclusion --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProofFormat {
+pub(crate) enum ProofFormat {
     /// Plain text.
     Text,
     /// JSON, hashes in hex.
@@ -681,7 +681,7 @@ pub enum ProofFormat {
 
 /// `review --period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PeriodArg {
+pub(crate) enum PeriodArg {
     /// Calendar months.
     Month,
     /// Calendar quarters.
@@ -692,7 +692,7 @@ pub enum PeriodArg {
 
 /// `review --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReviewFormat {
+pub(crate) enum ReviewFormat {
     /// Text for the terminal.
     Text,
     /// A directory of CSV tables (needs -o DIR).
@@ -706,7 +706,7 @@ pub enum ReviewFormat {
 /// An entry kind on the command line: the choices come from the library's one list of kinds
 /// ([`EntryKind::ALL`]), never from a copy here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindArg(pub EntryKind);
+pub(crate) struct KindArg(pub EntryKind);
 
 impl ValueEnum for KindArg {
     fn value_variants<'a>() -> &'a [Self] {
@@ -722,7 +722,7 @@ impl ValueEnum for KindArg {
 
 /// A disclosure category on the command line, from the library's list ([`CategoryKind::ALL`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CategoryArg(pub CategoryKind);
+pub(crate) struct CategoryArg(pub CategoryKind);
 
 impl ValueEnum for CategoryArg {
     fn value_variants<'a>() -> &'a [Self] {

@@ -12,7 +12,7 @@ use super::{
 };
 
 /// Runs the parsed command.
-pub fn run(cli: Cli) -> Result<Status> {
+pub(crate) fn run(cli: Cli) -> Result<Status> {
     let ctx = Ctx {
         ledger: cli.ledger,
         wait: Duration::from_secs(cli.wait),

@@ -12,7 +12,7 @@ use super::Status;
 use super::args::{EvidenceArgs, VerifyEvidenceArgs};
 
 /// `dledger evidence SEQ [--open FIELD,...] -o DIR`.
-pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
+pub(super) fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
     let mut open: Vec<FieldName> = Vec::new();
     for name in a.open.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let field = FieldName::new(name).with_context(|| format!("--open {name:?}"))?;
@@ -81,7 +81,7 @@ pub fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
 }
 
 /// `dledger verify-evidence DIR --trust KEYS`.
-pub fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
+pub(super) fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
     let trusted = load_trust_dir(&a.trust)?;
     let report = verify_bundle(&a.dir, &trusted)?;
     if a.json {
@@ -97,7 +97,7 @@ pub fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
 }
 
 /// `dledger vault erase --before DATE`.
-pub fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
+pub(super) fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
     let cutoff = Timestamp::parse(before).context("--before")?;
     let now = Timestamp::now();
     if cutoff > now {

@@ -31,12 +31,12 @@ mod review_cmd;
 mod transfer;
 mod verify_cmd;
 
-pub use args::Cli;
-pub use commands::run;
+pub(crate) use args::Cli;
+pub(crate) use commands::run;
 
 /// Exit status: every report ends in one of these (see README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Nothing to report.
     Clean = 0,
     /// Policy flags found (integrity intact).

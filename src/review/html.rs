@@ -9,7 +9,7 @@ use super::text::arrow;
 use super::{Delay, PeriodRow, ReviewReport};
 
 /// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{Change, Delay, PeriodRow, ReviewReport};
 
 /// An arrow for a change: ▲ up, ▼ down, ► same.
-pub fn arrow(direction: &str) -> &'static str {
+pub(super) fn arrow(direction: &str) -> &'static str {
     match direction {
         "up" => "▲",
         "down" => "▼",

@@ -9,17 +9,17 @@ use disclosure_ledger::keys::SecretKey;
 use dledger_testkit::sample::DEMO_KEY_NAMES;
 
 /// The repository root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The committed sample ledger.
-pub fn sample_ledger() -> PathBuf {
+pub(crate) fn sample_ledger() -> PathBuf {
     root().join("fixtures/sample.ledger")
 }
 
 /// Copies the demo keys into `dir` with owner-only permissions (git checkouts make them 0644).
-pub fn demo_keys_in(dir: &Path) -> PathBuf {
+pub(crate) fn demo_keys_in(dir: &Path) -> PathBuf {
     let keys = dir.join("keys");
     fs::create_dir_all(&keys).unwrap();
     for name in DEMO_KEY_NAMES {
@@ -35,12 +35,12 @@ pub fn demo_keys_in(dir: &Path) -> PathBuf {
 }
 
 /// Loads one demo key from a directory made by [`demo_keys_in`].
-pub fn demo_key(keys: &Path, name: &str) -> SecretKey {
+pub(crate) fn demo_key(keys: &Path, name: &str) -> SecretKey {
     SecretKey::load(&keys.join(format!("{name}.key"))).unwrap()
 }
 
 /// A copy of the sample ledger in `dir`.
-pub fn sample_copy(dir: &Path) -> PathBuf {
+pub(crate) fn sample_copy(dir: &Path) -> PathBuf {
     let path = dir.join("sample.ledger");
     fs::copy(sample_ledger(), &path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
@@ -50,7 +50,7 @@ pub fn sample_copy(dir: &Path) -> PathBuf {
 /// Appends, bypassing dledger's checks, a well-formed theme declaration that chains to the last
 /// entry and is signed by `key` in the name of `party`, as someone holding that key and write
 /// access to the file could. Returns its sequence number.
-pub fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &str) -> u64 {
+pub(crate) fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &str) -> u64 {
     use disclosure_ledger::codec::{decode_entry, encode_entry};
     use disclosure_ledger::hash::leaf_hash;
     use disclosure_ledger::model::{

@@ -168,7 +168,7 @@ pub struct Openings {
 }
 
 /// A bundle's files by relative path.
-pub type Files = BTreeMap<String, Vec<u8>>;
+pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 
 /// The path of an entry file in a bundle: `entries/<seq>.<ext>`.
 pub fn entry_path(seq: u64, ext: &str) -> String {

@@ -3,7 +3,9 @@
 //! root at that size; cosignatures by the other parties. Shared by `verify`, `cosign` and the
 //! offline evidence verifier. The C2SP formats themselves live in [`tlog::checkpoint`].
 
-use tlog::checkpoint::{Checkpoint, KeyKind, Note, VerifierKey};
+use tlog::checkpoint::{
+    Checkpoint, CheckpointError, KeyKind, Note, NoteError, VerifierKey, VerifyError,
+};
 
 use crate::hash::Digest;
 use crate::model::{PartyId, Seq};
@@ -53,6 +55,64 @@ pub struct CheckedCheckpoint {
     pub cosigners: Vec<(PartyId, u64)>,
 }
 
+/// Why a checkpoint note does not hold for this ledger. The messages are the ones `verify`,
+/// `cosign` and the evidence builder show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointRejected {
+    /// The bytes are not a signed note.
+    #[error("{0}")]
+    Note(#[from] NoteError),
+    /// The note's text is not a C2SP checkpoint.
+    #[error("{0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// The signatures do not verify with any party key valid at the checkpoint's size.
+    #[error("{0}")]
+    Signature(#[from] VerifyError),
+    /// The checkpoint is for another log.
+    #[error("origin {found:?} is not this ledger's ({expected:?})")]
+    WrongOrigin {
+        /// The origin line of the checkpoint.
+        found: String,
+        /// This ledger's origin.
+        expected: String,
+    },
+    /// No party signed it as log operator (only cosignatures, or none).
+    #[error("it is not signed by any party's key as log operator")]
+    NoOperatorSignature,
+    /// It is for a tree larger than the ledger.
+    #[error("it is for tree size {size}, but the ledger holds fewer entries")]
+    BeyondLedger {
+        /// The checkpoint's tree size.
+        size: u64,
+    },
+    /// Its root differs from the ledger's root at its size: the two histories differ.
+    #[error(
+        "its root for size {size} is {} but the ledger's is {}: the two histories differ (a fork)",
+        hex::encode(checkpoint_root),
+        hex::encode(ledger_root)
+    )]
+    Fork {
+        /// The tree size.
+        size: u64,
+        /// The root the checkpoint signs.
+        checkpoint_root: Digest,
+        /// The ledger's root at that size.
+        ledger_root: Digest,
+    },
+}
+
+impl CheckpointRejected {
+    /// Whether the checkpoint is well signed but contradicts the ledger (a fork, or a tree the
+    /// ledger does not reach): the histories differ, rather than the note being unusable.
+    pub fn is_inconsistency(&self) -> bool {
+        matches!(
+            self,
+            CheckpointRejected::Fork { .. } | CheckpointRejected::BeyondLedger { .. }
+        )
+    }
+}
+
 /// Checks a checkpoint note against the ledger: signed by a party key valid at its size, for
 /// this origin, with root `root` (the log's root at that size); cosignatures by other parties.
 pub fn check_checkpoint(
@@ -60,21 +120,21 @@ pub fn check_checkpoint(
     origin: &str,
     reg: &Registers,
     root_at: impl Fn(u64) -> Option<Digest>,
-) -> Result<CheckedCheckpoint, String> {
-    let note = Note::parse(note_bytes).map_err(|e| e.to_string())?;
-    let cp = Checkpoint::from_note(&note).map_err(|e| e.to_string())?;
+) -> Result<CheckedCheckpoint, CheckpointRejected> {
+    let note = Note::parse(note_bytes)?;
+    let cp = Checkpoint::from_note(&note)?;
     if cp.origin != origin {
-        return Err(format!(
-            "origin {:?} is not this ledger's ({origin:?})",
-            cp.origin
-        ));
+        return Err(CheckpointRejected::WrongOrigin {
+            found: cp.origin,
+            expected: origin.to_owned(),
+        });
     }
     let keys = party_keys(reg, Seq(cp.size));
     let all: Vec<VerifierKey> = keys
         .iter()
         .flat_map(|(_, op, co)| [op.clone(), co.clone()])
         .collect();
-    let verified = note.verify(&all).map_err(|e| e.to_string())?;
+    let verified = note.verify(&all)?;
     let party_of = |k: &VerifierKey| {
         keys.iter()
             .find(|(_, op, co)| op == k || co == k)
@@ -85,7 +145,7 @@ pub fn check_checkpoint(
         .iter()
         .find(|s| s.key.kind == KeyKind::Ed25519)
         .map(|s| party_of(&s.key))
-        .ok_or("it is not signed by any party's key as log operator")?;
+        .ok_or(CheckpointRejected::NoOperatorSignature)?;
     let cosigners: Vec<(PartyId, u64)> = verified
         .iter()
         .filter(|s| s.key.kind == KeyKind::CosignatureV1)
@@ -93,16 +153,12 @@ pub fn check_checkpoint(
         .filter(|(p, _)| p != &signer)
         .collect();
     match root_at(cp.size) {
-        None => Err(format!(
-            "it is for tree size {}, but the ledger holds fewer entries",
-            cp.size
-        )),
-        Some(root) if root != cp.root => Err(format!(
-            "its root for size {} is {} but the ledger's is {}: the two histories differ (a fork)",
-            cp.size,
-            hex::encode(cp.root),
-            hex::encode(root)
-        )),
+        None => Err(CheckpointRejected::BeyondLedger { size: cp.size }),
+        Some(root) if root != cp.root => Err(CheckpointRejected::Fork {
+            size: cp.size,
+            checkpoint_root: cp.root,
+            ledger_root: root,
+        }),
         Some(_) => Ok(CheckedCheckpoint {
             size: cp.size,
             root: hex::encode(cp.root),

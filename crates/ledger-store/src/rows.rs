@@ -8,7 +8,7 @@
 use ledger_core::codec::MAX_ENTRY_BYTES;
 
 /// Length of the Ed25519 signature at the start of an entry row.
-pub const SIGNATURE_LEN: usize = 64;
+pub(crate) const SIGNATURE_LEN: usize = 64;
 
 /// Longest zero run one token of the zero-run encoding stands for.
 const MAX_RUN: usize = 255;
@@ -74,7 +74,7 @@ fn zero_run_decode(packed: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// The `entries` row of an entry: `signature ‖ zero-run encoding of the entry bytes`.
-pub fn pack_entry(signature: &[u8; SIGNATURE_LEN], bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn pack_entry(signature: &[u8; SIGNATURE_LEN], bytes: &[u8]) -> Vec<u8> {
     let mut row = Vec::with_capacity(SIGNATURE_LEN + bytes.len());
     row.extend_from_slice(signature);
     zero_run_encode(bytes, &mut row);
@@ -82,7 +82,7 @@ pub fn pack_entry(signature: &[u8; SIGNATURE_LEN], bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Reads an `entries` row back into (signature, entry bytes).
-pub fn unpack_entry(row: &[u8]) -> Result<([u8; SIGNATURE_LEN], Vec<u8>), String> {
+pub(crate) fn unpack_entry(row: &[u8]) -> Result<([u8; SIGNATURE_LEN], Vec<u8>), String> {
     let Some((signature, packed)) = row.split_first_chunk::<SIGNATURE_LEN>() else {
         return Err(format!(
             "the stored row is {} bytes, too short to hold a {SIGNATURE_LEN}-byte signature",
@@ -95,7 +95,7 @@ pub fn unpack_entry(row: &[u8]) -> Result<([u8; SIGNATURE_LEN], Vec<u8>), String
 
 /// Why a vault item cannot be stored in a vault row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VaultPackError {
+pub(crate) enum VaultPackError {
     /// A field name is empty or longer than 255 bytes.
     Name(String),
     /// A value (salt ‖ value) is longer than `u32::MAX` bytes.
@@ -107,7 +107,7 @@ pub enum VaultPackError {
 /// The `vault` row of an entry: for each item in increasing order of name (as bytes), `u8` name
 /// length (1 to 255), the name's UTF-8 bytes, the item length (at most `u32::MAX`) as LEB128,
 /// the item (salt ‖ value). A name may appear only once.
-pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError> {
+pub(crate) fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError> {
     let mut sorted: Vec<&(String, Vec<u8>)> = items.iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     if let Some(pair) = sorted.windows(2).find(|p| p[0].0 == p[1].0) {
@@ -132,7 +132,7 @@ pub fn pack_vault(items: &[(String, Vec<u8>)]) -> Result<Vec<u8>, VaultPackError
 /// Reads a `vault` row back into its items, refusing a row that [`pack_vault`] would not have
 /// written (truncated, a length of 0 or beyond the row, a name that is not UTF-8, names not in
 /// increasing order, no items).
-pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub(crate) fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     if row.is_empty() {
         return Err("the vault row is empty".into());
     }
@@ -174,7 +174,7 @@ pub fn unpack_vault(row: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
 
 /// Targets per `references` row: row `b` holds the references to entries `64 b` to
 /// `64 b + 63`.
-pub const REFERENCE_BLOCK: u64 = 64;
+pub(crate) const REFERENCE_BLOCK: u64 = 64;
 
 /// Longest LEB128 encoding of a `u64`.
 const MAX_VARINT: usize = 10;
@@ -206,7 +206,7 @@ fn read_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
 /// entry) pair of the block, in increasing order, one byte `target − 64 block`, then the
 /// difference `by − target` (wrapping, as a signed 64-bit number) zigzag- and LEB128-encoded.
 /// An acknowledgement a few hundred entries after its disclosure takes three bytes.
-pub fn pack_references(block: u64, refs: &[(u64, u64)]) -> Vec<u8> {
+pub(crate) fn pack_references(block: u64, refs: &[(u64, u64)]) -> Vec<u8> {
     let mut row = Vec::with_capacity(refs.len() * 3);
     for &(target, by) in refs {
         debug_assert_eq!(
@@ -224,7 +224,7 @@ pub fn pack_references(block: u64, refs: &[(u64, u64)]) -> Vec<u8> {
 
 /// Reads a `references` row back, refusing one that [`pack_references`] would not have written
 /// (empty, an offset of 64 or more, a truncated or over-long number, pairs out of order).
-pub fn unpack_references(block: u64, row: &[u8]) -> Result<Vec<(u64, u64)>, String> {
+pub(crate) fn unpack_references(block: u64, row: &[u8]) -> Result<Vec<(u64, u64)>, String> {
     if row.is_empty() {
         return Err(format!("references row {block} is empty"));
     }

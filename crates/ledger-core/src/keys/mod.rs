@@ -119,6 +119,24 @@ pub enum KeyError {
     Passphrase(String),
 }
 
+/// Why the text of a key (a `.vkey` line, a private key line, a recorded public key) is not a
+/// valid key: what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedKey(pub String);
+
+impl From<String> for MalformedKey {
+    fn from(reason: String) -> MalformedKey {
+        MalformedKey(reason)
+    }
+}
+
+impl From<&str> for MalformedKey {
+    fn from(reason: &str) -> MalformedKey {
+        MalformedKey(reason.to_owned())
+    }
+}
+
 /// Computes a C2SP signed-note key id: the first 4 bytes of SHA-256(name ‖ 0x0A ‖ type ‖ key).
 pub fn key_id(name: &str, key_type: u8, public: &[u8]) -> KeyId {
     let mut msg = Vec::with_capacity(name.len() + 2 + public.len());
@@ -177,7 +195,11 @@ impl PublicKey {
     }
 
     /// Parses C2SP verifier key text, checking the key id matches.
-    pub fn from_vkey(text: &str) -> Result<PublicKey, String> {
+    pub fn from_vkey(text: &str) -> Result<PublicKey, MalformedKey> {
+        Self::from_vkey_text(text).map_err(MalformedKey)
+    }
+
+    fn from_vkey_text(text: &str) -> Result<PublicKey, String> {
         let parts: Vec<&str> = text.trim().splitn(3, '+').collect();
         let [name, id_hex, b64] = parts[..] else {
             return Err("expected three parts <name>+<keyid>+<base64>".into());
@@ -209,7 +231,7 @@ impl PublicKey {
         PublicKey::from_vkey(key_line(&text)).map_err(|reason| KeyError::Malformed {
             path: path.to_owned(),
             expected: "public key",
-            reason,
+            reason: reason.0,
         })
     }
 
@@ -223,7 +245,11 @@ impl PublicKey {
     }
 
     /// Rebuilds a key from its ledger record, checking the id matches name and key.
-    pub fn from_record(record: &PublicKeyRecord) -> Result<PublicKey, String> {
+    pub fn from_record(record: &PublicKeyRecord) -> Result<PublicKey, MalformedKey> {
+        Self::from_record_text(record).map_err(MalformedKey)
+    }
+
+    fn from_record_text(record: &PublicKeyRecord) -> Result<PublicKey, String> {
         let key = VerifyingKey::from_bytes(&record.public)
             .map_err(|_| "not a valid Ed25519 public key".to_string())?;
         let public = PublicKey::new(&record.name, key).map_err(|e| e.to_string())?;

@@ -105,7 +105,11 @@ impl SecretKey {
     }
 
     /// Parses Go's signer key text, checking the key id.
-    pub fn from_skey(text: &str) -> Result<SecretKey, String> {
+    pub fn from_skey(text: &str) -> Result<SecretKey, MalformedKey> {
+        Self::from_skey_text(text).map_err(MalformedKey)
+    }
+
+    fn from_skey_text(text: &str) -> Result<SecretKey, String> {
         let rest = text
             .trim()
             .strip_prefix("PRIVATE+KEY+")
@@ -189,7 +193,14 @@ impl SecretKey {
     /// Opens encrypted key text with `passphrase`. `Ok(None)` means the passphrase does not
     /// open it (or the text was altered: the AEAD cannot tell the two apart); `Err` that the
     /// text is not a well-formed encrypted key.
-    pub fn from_encrypted_skey(text: &str, passphrase: &str) -> Result<Option<SecretKey>, String> {
+    pub fn from_encrypted_skey(
+        text: &str,
+        passphrase: &str,
+    ) -> Result<Option<SecretKey>, MalformedKey> {
+        Self::from_encrypted_skey_text(text, passphrase).map_err(MalformedKey)
+    }
+
+    fn from_encrypted_skey_text(text: &str, passphrase: &str) -> Result<Option<SecretKey>, String> {
         EncryptedKey::parse(text)?.open(passphrase)
     }
 
@@ -217,7 +228,7 @@ impl SecretKey {
             reason,
         };
         if !line.starts_with(ENCRYPTED_KEY_PREFIX) {
-            return SecretKey::from_skey(line).map_err(malformed);
+            return SecretKey::from_skey_text(line).map_err(malformed);
         }
         // Check the form before asking for a passphrase.
         let sealed = EncryptedKey::parse(line).map_err(malformed)?;
@@ -542,6 +553,7 @@ mod tests {
         assert!(
             PublicKey::from_vkey(vkey)
                 .unwrap_err()
+                .0
                 .contains("does not match")
         );
         let wrong_type = "PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
@@ -645,7 +657,7 @@ mod tests {
         for cost in ["9", "21", "64", "255", "-1", "", "1e3"] {
             let forged = text.replacen("+10+", &format!("+{cost}+"), 1);
             let err = SecretKey::from_encrypted_skey(&forged, PASS).unwrap_err();
-            assert!(err.contains("scrypt cost"), "{cost}: {err}");
+            assert!(err.0.contains("scrypt cost"), "{cost}: {err}");
         }
         for bad in [
             "ENCRYPTED+KEY+t",

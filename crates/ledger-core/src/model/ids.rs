@@ -92,7 +92,7 @@ impl fmt::Display for KeyId {
 
 /// Distinct values of one kind of identifier that each thread keeps for sharing while decoding;
 /// beyond it (a hostile file) decoding still works, with one allocation per value.
-pub const INTERNED_PER_KIND: usize = 4096;
+pub(super) const INTERNED_PER_KIND: usize = 4096;
 
 /// Defines a validated string identifier. The constructor is the only way in, and decoding goes
 /// through it too (`serde(try_from)`), so an invalid identifier can never be held.

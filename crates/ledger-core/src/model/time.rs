@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 /// The time zone in which dates without a time are read and reports are shown.
-pub const LEDGER_TIME_ZONE: &str = "Europe/London";
+pub(super) const LEDGER_TIME_ZONE: &str = "Europe/London";
 
 /// Why a piece of text is not a usable date or time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

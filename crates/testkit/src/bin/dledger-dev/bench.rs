@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::BenchArgs;
 
 /// This process's peak resident set size (VmHWM), in KiB, from /proc (Linux).
-pub fn peak_rss_kib() -> Option<u64> {
+pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
@@ -328,7 +328,7 @@ fn encoded_bytes(store: &Store) -> Result<u64> {
 }
 
 /// Runs the benchmark and prints the table.
-pub fn bench(a: BenchArgs) -> Result<()> {
+pub(crate) fn bench(a: BenchArgs) -> Result<()> {
     let dledger = match &a.dledger {
         Some(path) => path.clone(),
         None => dledger_next_to_me()?,
