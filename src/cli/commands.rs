@@ -604,8 +604,7 @@ fn cosign_cmd(ctx: &Ctx, checkpoint: &Path, key: &Path, out: Option<&Path>) -> R
 
 fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
     use base64::Engine as _;
-    use disclosure_ledger::checkpoint::{Checkpoint, Note, TlogProof};
-    use disclosure_ledger::merkle;
+    use tlog::{Checkpoint, Note, TlogProof};
     let b64 = |h: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(h);
     let store = ctx.open_reader(ctx.path()?)?;
     let len = store.len()?;
@@ -629,9 +628,9 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                 .get(seq)?
                 .map(|r| leaf_hash(&r.bytes))
                 .ok_or_else(|| anyhow!("entry #{seq} is missing"))?;
-            let proof = merkle::prove_inclusion(seq, size, &store)?;
-            let root = merkle::tree_hash(size, &store)?;
-            merkle::verify_inclusion(&proof, seq, size, &leaf, &root)?;
+            let proof = tlog::prove_inclusion(seq, size, &store)?;
+            let root = tlog::tree_hash(size, &store)?;
+            tlog::verify_inclusion(&proof, seq, size, &leaf, &root)?;
             match format.as_str() {
                 "json" => outln!(
                     "{}",
@@ -687,12 +686,9 @@ fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
             if old == 0 || old > new || new > len {
                 bail!("need 0 < OLD <= NEW <= {len} (the ledger's size); got {old} and {new}");
             }
-            let proof = merkle::prove_consistency(old, new, &store)?;
-            let (r1, r2) = (
-                merkle::tree_hash(old, &store)?,
-                merkle::tree_hash(new, &store)?,
-            );
-            merkle::verify_consistency(&proof, old, new, &r1, &r2)?;
+            let proof = tlog::prove_consistency(old, new, &store)?;
+            let (r1, r2) = (tlog::tree_hash(old, &store)?, tlog::tree_hash(new, &store)?);
+            tlog::verify_consistency(&proof, old, new, &r1, &r2)?;
             if json {
                 outln!(
                     "{}",

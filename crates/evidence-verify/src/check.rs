@@ -15,8 +15,7 @@ use ledger_core::keys::{PublicKey, verify_entry_signature};
 use ledger_core::model::{Body, Entry, PartyId, Seq, Timestamp};
 use ledger_core::registers::{KeyStatus, Registers};
 use ledger_core::rules;
-use tlog::checkpoint::{Checkpoint, KeyKind, Note, TlogProof};
-use tlog::merkle::{self};
+use tlog::{Checkpoint, KeyKind, Note, TlogProof};
 
 use crate::error::*;
 use crate::format::*;
@@ -780,7 +779,7 @@ impl<'a> Analysis<'a> {
                 );
                 continue;
             }
-            match merkle::verify_inclusion(&proof.proof, seq, cp.size, &item.leaf, &cp.root) {
+            match tlog::verify_inclusion(&proof.proof, seq, cp.size, &item.leaf, &cp.root) {
             Ok(()) => self.checks.pass(
                 CheckName::InclusionProof,
                 format!(
