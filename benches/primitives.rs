@@ -9,11 +9,11 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use disclosure_ledger::codec::{decode_entry, encode_entry};
 use disclosure_ledger::hash::{field_commitment, leaf_hash};
 use disclosure_ledger::keys::{SecretKey, entry_message};
-use disclosure_ledger::merkle::{MemoryHashes, prove_consistency, prove_inclusion, tree_hash};
 use disclosure_ledger::model::*;
 use disclosure_ledger::store::{Access, Store};
 use dledger_testkit::sample::{DemoKeys, GenerateOptions, generate};
 use ed25519_dalek::{Signature, VerifyingKey};
+use tlog::{MemoryHashes, prove_consistency, prove_inclusion, tree_hash};
 
 fn disclosure_entry() -> Entry {
     let company = CompanyRef {

@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 use crate::codec;
 use crate::hash::leaf_hash;
 use crate::integrity::IntegrityKind;
-use crate::merkle;
 use crate::model::{Body, Entry, EntryHash, EntryKind, PartyId, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode};
 use crate::registers::{DisclosureSummary, Registers};
@@ -253,7 +252,7 @@ pub fn verify_since(
     // 1. The ledger still extends the checkpoint: same root at its size from the stored tree.
     let len = store.len()?;
     let root = (len >= size)
-        .then(|| merkle::tree_hash(size, store).ok())
+        .then(|| tlog::tree_hash(size, store).ok())
         .flatten();
     let problem = match root {
         None if len < size => Some(format!(
@@ -271,7 +270,7 @@ pub fn verify_since(
             }),
     };
     let compact = match (&problem, root) {
-        (None, Some(_)) => merkle::compact_range(size, store).ok(),
+        (None, Some(_)) => tlog::compact_range(size, store).ok(),
         _ => None,
     };
     let (Some(compact), Some(root)) = (compact, root) else {
@@ -280,7 +279,7 @@ pub fn verify_since(
             reg,
             size,
             (EntryHash(head_hash), head_time),
-            merkle::CompactRange::new(),
+            tlog::CompactRange::new(),
         );
         let problem =
             problem.unwrap_or_else(|| "the stored Merkle hashes cannot be read".to_owned());
@@ -364,8 +363,8 @@ fn read_proved(store: &Store, seq: u64, size: u64, root: &[u8; 32]) -> Result<En
         .map_err(|e| referred(e.to_string()))?
         .ok_or_else(|| referred("is missing".into()))?;
     let leaf = leaf_hash(&record.bytes);
-    let proof = merkle::prove_inclusion(seq, size, store).map_err(|e| referred(e.to_string()))?;
-    merkle::verify_inclusion(&proof, seq, size, &leaf, root).map_err(|_| {
+    let proof = tlog::prove_inclusion(seq, size, store).map_err(|e| referred(e.to_string()))?;
+    tlog::verify_inclusion(&proof, seq, size, &leaf, root).map_err(|_| {
         referred(format!(
             "is not the entry the cosigned checkpoint of size {size} holds at that position"
         ))

@@ -602,7 +602,7 @@ impl Ledger {
     pub fn checkpoint(
         &mut self,
         key: &SecretKey,
-    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+    ) -> Result<tlog::Note, crate::witness::WitnessError> {
         let mut batch = self.begin().map_err(witness_error)?;
         let note = batch.checkpoint(key)?;
         batch.done = true;
@@ -615,7 +615,7 @@ impl Ledger {
         note: &[u8],
         key: &SecretKey,
         now: Timestamp,
-    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+    ) -> Result<tlog::Note, crate::witness::WitnessError> {
         let mut batch = self.begin().map_err(witness_error)?;
         let note = batch.cosign(note, key, now)?;
         batch.done = true;
@@ -1241,7 +1241,7 @@ impl Batch<'_> {
     pub fn checkpoint(
         &mut self,
         key: &SecretKey,
-    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+    ) -> Result<tlog::Note, crate::witness::WitnessError> {
         self.flush()
             .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
         crate::witness::make_checkpoint(self.writer(), &self.ledger.reg, key)
@@ -1253,7 +1253,7 @@ impl Batch<'_> {
         note: &[u8],
         key: &SecretKey,
         now: Timestamp,
-    ) -> Result<crate::checkpoint::Note, crate::witness::WitnessError> {
+    ) -> Result<tlog::Note, crate::witness::WitnessError> {
         self.flush()
             .map_err(|e| crate::witness::WitnessError::Damaged(e.to_string()))?;
         crate::witness::cosign(self.writer(), &self.ledger.reg, note, key, now)

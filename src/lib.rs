@@ -10,7 +10,6 @@ pub use ledger_core::{
     checkpoints, codec, describe, hash, input, integrity, keys, model, policy, registers, rules,
 };
 pub use ledger_store as store;
-pub use tlog::{checkpoint, merkle};
 
 pub mod bulk;
 pub mod evidence;

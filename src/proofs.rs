@@ -3,11 +3,10 @@
 //! proof with the stored checkpoint of its size. Every proof is checked against the roots it
 //! leads to before it is returned, so a damaged tree is reported, never handed out.
 
-use crate::checkpoint::{Checkpoint, CheckpointError, Note, NoteError, TlogProof};
 use crate::hash::{Digest, leaf_hash};
-use crate::merkle::{self, ProofError};
 use crate::model::Seq;
 use crate::store::{LogReader, StoreError};
+use tlog::{Checkpoint, CheckpointError, Note, NoteError, ProofError, TlogProof};
 
 /// Why a proof could not be made. Nothing here is a finding about the ledger's history except
 /// [`ProveError::CheckpointMismatch`] and [`ProveError::Tree`], which mean it is damaged.
@@ -146,9 +145,9 @@ pub fn prove_inclusion(
         .get(seq.0)?
         .map(|r| leaf_hash(&r.bytes))
         .ok_or(ProveError::MissingEntry(seq))?;
-    let proof = merkle::prove_inclusion(seq.0, size, store)?;
-    let root = merkle::tree_hash(size, store)?;
-    merkle::verify_inclusion(&proof, seq.0, size, &leaf, &root)?;
+    let proof = tlog::prove_inclusion(seq.0, size, store)?;
+    let root = tlog::tree_hash(size, store)?;
+    tlog::verify_inclusion(&proof, seq.0, size, &leaf, &root)?;
     Ok(InclusionProof {
         index: seq,
         tree_size: size,
@@ -191,12 +190,9 @@ pub fn prove_consistency(
     if old == 0 || old > new || new > len {
         return Err(ProveError::BadRange { old, new, len });
     }
-    let proof = merkle::prove_consistency(old, new, store)?;
-    let (old_root, new_root) = (
-        merkle::tree_hash(old, store)?,
-        merkle::tree_hash(new, store)?,
-    );
-    merkle::verify_consistency(&proof, old, new, &old_root, &new_root)?;
+    let proof = tlog::prove_consistency(old, new, store)?;
+    let (old_root, new_root) = (tlog::tree_hash(old, store)?, tlog::tree_hash(new, store)?);
+    tlog::verify_consistency(&proof, old, new, &old_root, &new_root)?;
     Ok(ConsistencyProof {
         old_size: old,
         new_size: new,

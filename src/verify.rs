@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use tlog::CompactRange;
 
 use crate::codec;
 use crate::hash::{Digest, leaf_hash};
 use crate::index::{ReferenceDigest, check_index};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
 use crate::keys::{PublicKey, entry_message};
-use crate::merkle::{self, CompactRange};
 use crate::model::{Body, CategoryKind, Entry, EntryHash, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode, PolicyEngine};
 use crate::registers::Registers;
@@ -249,9 +249,7 @@ pub(crate) fn run(
     let resume_at = checkpoints
         .iter()
         .rev()
-        .find(|(_, note)| {
-            crate::checkpoint::Note::parse(note).is_ok_and(|n| n.signatures().len() > 1)
-        })
+        .find(|(_, note)| tlog::Note::parse(note).is_ok_and(|n| n.signatures().len() > 1))
         .map(|(size, _)| *size);
     let mut captured = None;
     let mut engine = PolicyEngine::new();
@@ -364,7 +362,7 @@ fn check_tree_and_checkpoints(
     let n = v.report.entries;
     if n > 0 {
         let last = n - 1;
-        match merkle::tree_hash(n, store) {
+        match tlog::tree_hash(n, store) {
             Ok(stored) if stored == v.root() => {}
             Ok(stored) => v.fail_at(
                 last,
@@ -677,7 +675,7 @@ impl Verifier {
     pub fn check_stored(&mut self, r: &crate::store::StoredRecord, entry: &Entry) {
         // The record's hashes from the leaf (level 0) up; the store keeps those of the upper
         // levels, and every one it keeps must be the one the entries give.
-        let first = crate::merkle::stored_hash_index(0, r.key);
+        let first = tlog::stored_hash_index(0, r.key);
         let expected: Vec<(u64, Digest)> = (first..)
             .zip(self.last_stored.iter().copied())
             .skip(crate::store::TREE_MIN_STORED_LEVEL as usize)

@@ -1,11 +1,11 @@
 //! The ledger's checkpoints: making one (signed by a party as log operator), cosigning one (by
 //! another party, as witness, after checking it is consistent with what it cosigned before),
-//! and checking stored checkpoints against the log. The C2SP formats themselves live in
-//! `checkpoint`; the tree arithmetic in `merkle`.
+//! and checking stored checkpoints against the log. The C2SP formats and the tree arithmetic
+//! themselves live in the `tlog` crate.
 
-use crate::checkpoint::{Checkpoint, KeyKind, Note};
+use tlog::{Checkpoint, KeyKind, Note, ProofError};
+
 use crate::keys::SecretKey;
-use crate::merkle::{self, ProofError};
 use crate::model::{Seq, Timestamp};
 use crate::registers::{KeyStatus, Registers};
 use crate::store::{Store, StoreAppendError, StoreError};
@@ -69,7 +69,7 @@ pub fn make_checkpoint(
     let checkpoint = Checkpoint {
         origin: reg.origin.clone().unwrap_or_default(),
         size,
-        root: merkle::tree_hash(size, writer)?,
+        root: tlog::tree_hash(size, writer)?,
         extensions: Vec::new(),
     };
     let signer = key
@@ -101,7 +101,7 @@ pub fn cosign(
         .ok_or_else(|| WitnessError::UnknownKey(key.public().name.clone()))?;
     let root_at = |n: u64| {
         (n <= size_now)
-            .then(|| merkle::tree_hash(n, writer).ok())
+            .then(|| tlog::tree_hash(n, writer).ok())
             .flatten()
     };
     let checked = check_checkpoint(note_bytes, &origin, reg, root_at).map_err(|e| {
@@ -148,8 +148,8 @@ pub fn cosign(
             )));
         }
         if old.size > 0 {
-            let proof = merkle::prove_consistency(old.size, new.size, writer)?;
-            merkle::verify_consistency(&proof, old.size, new.size, &old.root, &new.root).map_err(|e| {
+            let proof = tlog::prove_consistency(old.size, new.size, writer)?;
+            tlog::verify_consistency(&proof, old.size, new.size, &old.root, &new.root).map_err(|e| {
                 WitnessError::Inconsistent(format!(
                     "it is not consistent with the checkpoint of size {} you cosigned before ({e})",
                     old.size

@@ -11,14 +11,11 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use disclosure_ledger::checkpoint::{
-    Checkpoint, KeyKind, Note, OpenError, SignerKey, TlogProof, TlogProofError, VerifierKey,
-    VerifyError, open_checkpoint,
-};
 use disclosure_ledger::hash::{Digest, leaf_hash};
-use disclosure_ledger::merkle::{
-    MemoryHashes, ProofError, prove_consistency, prove_inclusion, tree_hash, verify_consistency,
-    verify_inclusion,
+use tlog::{
+    Checkpoint, KeyKind, MemoryHashes, Note, OpenError, ProofError, SignerKey, TlogProof,
+    TlogProofError, VerifierKey, VerifyError, open_checkpoint, prove_consistency, prove_inclusion,
+    tree_hash, verify_consistency, verify_inclusion,
 };
 
 const ORIGIN: &str = "ledger.example/ico-ofcom";
@@ -75,10 +72,7 @@ fn tree() -> MemoryHashes {
     MemoryHashes::from_leaf_hashes(records().iter().map(|r| leaf_hash(r)))
 }
 
-fn open(
-    note: &[u8],
-    k: &Keys,
-) -> Result<disclosure_ledger::checkpoint::VerifiedCheckpoint, OpenError> {
+fn open(note: &[u8], k: &Keys) -> Result<tlog::VerifiedCheckpoint, OpenError> {
     open_checkpoint(note, ORIGIN, &k.log, std::slice::from_ref(&k.cosigner))
 }
 

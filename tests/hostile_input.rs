@@ -21,15 +21,14 @@ mod common;
 
 use std::sync::OnceLock;
 
-use disclosure_ledger::checkpoint::{Checkpoint, KeyKind, Note, SignerKey, TlogProof, VerifierKey};
 use disclosure_ledger::codec::{decode_entry, encode_entry};
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::{PublicKey, SecretKey};
-use disclosure_ledger::merkle;
 use disclosure_ledger::model::{Gateway, Timestamp};
 use disclosure_ledger::policy::Policy;
 use disclosure_ledger::store::{Access, Store};
 use proptest::prelude::*;
+use tlog::{Checkpoint, KeyKind, Note, SignerKey, TlogProof, VerifierKey};
 
 fn cases() -> u32 {
     std::env::var("DLEDGER_PROPTEST_CASES")
@@ -71,7 +70,7 @@ fn seeds() -> &'static Seeds {
         let proof = TlogProof {
             extra: Some(b"extra".to_vec()),
             index: size / 3,
-            proof: merkle::prove_inclusion(size / 3, *size, &store).unwrap(),
+            proof: tlog::prove_inclusion(size / 3, *size, &store).unwrap(),
             checkpoint: Note::parse(note).unwrap(),
         }
         .to_string()
@@ -291,8 +290,8 @@ proptest! {
         leaf in any::<[u8; 32]>(),
         root in any::<[u8; 32]>(),
     ) {
-        let _ = merkle::verify_inclusion(&proof, index, size, &leaf, &root);
-        let _ = merkle::verify_consistency(&proof, size, size2, &leaf, &root);
+        let _ = tlog::verify_inclusion(&proof, index, size, &leaf, &root);
+        let _ = tlog::verify_consistency(&proof, size, size2, &leaf, &root);
     }
 
     // ---- disclosure input (JSON), policy documents (TOML) -------------------------------
@@ -526,12 +525,12 @@ fn regression_proof_lengths_for_trees_past_2_63_leaves() {
     let h = [0u8; 32];
     for size in [(1u64 << 63) + 1, u64::MAX] {
         assert!(matches!(
-            merkle::verify_inclusion(&[], 0, size, &h, &h),
-            Err(merkle::ProofError::WrongProofLength { .. })
+            tlog::verify_inclusion(&[], 0, size, &h, &h),
+            Err(tlog::ProofError::WrongProofLength { .. })
         ));
         assert!(matches!(
-            merkle::verify_consistency(&[], 1, size, &h, &h),
-            Err(merkle::ProofError::WrongProofLength { .. })
+            tlog::verify_consistency(&[], 1, size, &h, &h),
+            Err(tlog::ProofError::WrongProofLength { .. })
         ));
     }
 }

@@ -195,7 +195,7 @@ fn a_rewritten_history_no_longer_gives_the_checkpoint_root() {
     // Change the stored hash of the subtree of entries 0–255, as a rewrite of any of them that
     // also rewrote the stored tree would (453 = 256 + 128 + 64 + 4 + 1: it is one of the five
     // subtrees the root of size 453 is made of).
-    let index = disclosure_ledger::merkle::stored_hash_index(8, 0);
+    let index = tlog::stored_hash_index(8, 0);
     let db = Database::open(&path).unwrap();
     let txn = db.begin_write().unwrap();
     {

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::convert::Infallible;
 
 use disclosure_ledger::hash::{Digest, leaf_hash, node_hash};
-use disclosure_ledger::merkle::{
+use tlog::{
     HashReader, MAX_TREE_SIZE, MemoryHashes, ProofError, empty_tree_hash, prove_consistency,
     prove_inclusion, split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes,
     tree_hash, verify_consistency, verify_inclusion,

@@ -4,7 +4,7 @@
 //! - golang.org/x/mod/sumdb/note `example_test.go` (ExampleSign, ExampleOpen,
 //!   ExampleSign_add_signatures), whose keys and outputs are fixed.
 
-use disclosure_ledger::checkpoint::{KeyKind, Note, SignerKey, VerifierKey, VerifyError, key_id};
+use tlog::{KeyKind, Note, SignerKey, VerifierKey, VerifyError, key_id};
 
 const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 const SPEC_NOTE: &str = "This is an example message.\n\

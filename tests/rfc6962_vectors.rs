@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use disclosure_ledger::hash::{Digest, leaf_hash};
-use disclosure_ledger::merkle::{
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use tlog::{
     MemoryHashes, prove_consistency, prove_inclusion, tree_hash, verify_consistency,
     verify_inclusion,
 };
-use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 
 /// Number of JSON files in the vector set: 98 inclusion + 98 consistency.
 /// (The set's README says 197; the shared copy holds 196.)

@@ -412,7 +412,7 @@ fn changed_merkle_interior_hash() {
     let path = common::sample_copy(dir.path());
     // Entry #255 closes complete subtrees of levels 1 to 8 (255 = 0b11111111); those of level
     // 4 and up are stored, from its leaf's index + 4 on.
-    let leaf = disclosure_ledger::merkle::stored_hash_index(0, 255);
+    let leaf = tlog::stored_hash_index(0, 255);
     let db = Database::open(&path).unwrap();
     let txn = db.begin_write().unwrap();
     {
@@ -437,7 +437,7 @@ fn deleted_merkle_hash() {
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_copy(dir.path());
     // Entry #127 stores the hashes of levels 4 to 7.
-    let index = disclosure_ledger::merkle::stored_hash_index(6, 1);
+    let index = tlog::stored_hash_index(6, 1);
     let db = Database::open(&path).unwrap();
     let txn = db.begin_write().unwrap();
     {

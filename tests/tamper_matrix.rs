@@ -26,10 +26,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use disclosure_ledger::checkpoint::{Checkpoint, Note, TlogProof};
 use disclosure_ledger::export::export;
 use disclosure_ledger::hash::Digest;
-use disclosure_ledger::merkle;
 use disclosure_ledger::model::{Seq, Timestamp};
 use disclosure_ledger::registers::Registers;
 use disclosure_ledger::store::{Access, Store};
@@ -39,6 +37,7 @@ use disclosure_ledger::verify::{
 };
 use disclosure_ledger::witness::{check_checkpoint, party_keys};
 use dledger_testkit::sample::SplitMix64;
+use tlog::{Checkpoint, Note, TlogProof};
 
 const SEED: u64 = 0x7a3e_0000_0000_0007;
 const PAGE: usize = 4096;
@@ -260,7 +259,7 @@ fn contents(store: &Store, entries: u64) -> Contents {
         .collect::<Result<Vec<_>, disclosure_ledger::store::StoreError>>()
         .ok()
         .map(|v| v.concat());
-    let count = merkle::stored_hash_count(entries);
+    let count = tlog::stored_hash_count(entries);
     let tree = store
         .read_tree_hashes(&(0..count).collect::<Vec<_>>())
         .ok()
@@ -771,7 +770,7 @@ fn log_state() -> LogState {
     assert!(!checkpoints.is_empty(), "the sample has checkpoints");
     let n = store.len().unwrap();
     let roots = (1..=n)
-        .map(|s| (s, merkle::tree_hash(s, &store).unwrap()))
+        .map(|s| (s, tlog::tree_hash(s, &store).unwrap()))
         .collect();
     LogState {
         origin: verified.registers.origin.clone().unwrap(),
@@ -884,7 +883,7 @@ fn damaged_tlog_proofs() {
     let proof = TlogProof {
         extra: None,
         index,
-        proof: merkle::prove_inclusion(index, size, &log.store).unwrap(),
+        proof: tlog::prove_inclusion(index, size, &log.store).unwrap(),
         checkpoint: Note::parse(&note).unwrap(),
     };
     let text = proof.to_string();

@@ -274,7 +274,7 @@ fn upgrade_refuses_a_damaged_version_1_file() {
                 const TREE: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("merkle_hashes");
                 let mut t = txn.open_table(TREE).unwrap();
                 // Entry #31 closes the subtree of level 5 over entries 0 to 31.
-                let i = disclosure_ledger::merkle::stored_hash_index(5, 0);
+                let i = tlog::stored_hash_index(5, 0);
                 t.insert(i, &[1u8; 32]).unwrap();
             },
             "entry #31 has a Merkle hash",

@@ -4,15 +4,15 @@
 
 use std::sync::OnceLock;
 
-use disclosure_ledger::checkpoint::{Checkpoint, KeyKind, Note, VerifierKey};
 use libfuzzer_sys::fuzz_target;
+use tlog::{Checkpoint, KeyKind, Note, VerifierKey};
 
 fn keys() -> &'static Vec<VerifierKey> {
     static KEYS: OnceLock<Vec<VerifierKey>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let mut keys = Vec::new();
-        for name in disclosure_ledger::sample::DEMO_KEY_NAMES {
-            let k = disclosure_ledger::sample::demo_key(name);
+        for name in dledger_testkit::sample::DEMO_KEY_NAMES {
+            let k = dledger_testkit::sample::demo_key(name);
             for kind in [KeyKind::Ed25519, KeyKind::CosignatureV1] {
                 keys.push(k.note_signer(kind).unwrap().verifier().clone());
             }

@@ -2,9 +2,9 @@
 //! refuse an out-of-range scrypt cost before deriving anything).
 #![no_main]
 
-use disclosure_ledger::checkpoint::{SignerKey, VerifierKey};
 use disclosure_ledger::keys::{PublicKey, SecretKey};
 use libfuzzer_sys::fuzz_target;
+use tlog::{SignerKey, VerifierKey};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

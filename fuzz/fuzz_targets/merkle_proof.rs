@@ -1,8 +1,8 @@
 //! RFC 9162 inclusion and consistency proof verification with any proof, index and sizes.
 #![no_main]
 
-use disclosure_ledger::merkle::{verify_consistency, verify_inclusion};
 use libfuzzer_sys::fuzz_target;
+use tlog::{verify_consistency, verify_inclusion};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 24 + 64 {

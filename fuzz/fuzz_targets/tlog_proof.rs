@@ -1,8 +1,8 @@
 //! `c2sp.org/tlog-proof@v1` texts: an accepted proof re-serialises byte for byte.
 #![no_main]
 
-use disclosure_ledger::checkpoint::TlogProof;
 use libfuzzer_sys::fuzz_target;
+use tlog::TlogProof;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(proof) = TlogProof::parse(data) {

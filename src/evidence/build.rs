@@ -10,13 +10,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 
 use evidence_verify::*;
+use tlog::{Note, TlogProof};
 
-use crate::checkpoint::{Note, TlogProof};
 use crate::codec;
 use crate::hash::{field_commitment, leaf_hash, sha256};
 use crate::keys::PublicKey;
 use crate::ledger::{open_registers, referring_entries};
-use crate::merkle;
 use crate::model::{Body, Entry, FieldName, PartyId, Timestamp};
 use crate::store::Store;
 use crate::witness::check_checkpoint;
@@ -60,11 +59,7 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
     let mut latest_cosigned = None;
     let mut chosen = None;
     for (size, note) in store.checkpoints()?.into_iter().rev() {
-        let root_at = |n: u64| {
-            (n <= len)
-                .then(|| merkle::tree_hash(n, store).ok())
-                .flatten()
-        };
+        let root_at = |n: u64| (n <= len).then(|| tlog::tree_hash(n, store).ok()).flatten();
         let Ok(checked) = check_checkpoint(&note, &origin, &reg, root_at) else {
             continue;
         };
@@ -206,7 +201,7 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
             Role::Correction
         };
         let leaf = leaf_hash(&r.bytes);
-        let proof = merkle::prove_inclusion(s, size, store)?;
+        let proof = tlog::prove_inclusion(s, size, store)?;
         let tlog = TlogProof {
             extra: None,
             index: s,

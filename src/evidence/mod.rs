@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
+use tlog::ProofError;
+
 use crate::ledger::ReplayError;
-use crate::merkle::ProofError;
 use crate::model::EntryKind;
 use crate::store::StoreError;
 

@@ -27,7 +27,6 @@ pub use text::render_text;
 
 use crate::codec;
 use crate::hash::leaf_hash;
-use crate::merkle;
 use crate::model::{
     Body, CategoryKind, CompanyId, EntryHash, Gateway, Notification, PartyId, Seq, ThemeId,
     Timestamp,
@@ -430,7 +429,7 @@ pub fn build_review(
     let mut problems = Vec::new();
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
-    let mut compact = merkle::CompactRange::new();
+    let mut compact = tlog::CompactRange::new();
     let mut one = |r: &crate::store::StoredRecord, decoded: Decoded| {
         let Decoded {
             hash,
@@ -828,7 +827,7 @@ fn changes(now: &PeriodStats, before: &PeriodStats) -> Vec<Change> {
 fn ledger_state(
     store: &impl LogReader,
     reg: &Registers,
-    compact: &merkle::CompactRange,
+    compact: &tlog::CompactRange,
     entries: u64,
     head: EntryHash,
     problems: Vec<String>,
@@ -841,7 +840,7 @@ fn ledger_state(
         // The stored tree gives the root at any size in O(log n).
         let root_at = |n: u64| {
             (n <= entries)
-                .then(|| merkle::tree_hash(n, store).ok())
+                .then(|| tlog::tree_hash(n, store).ok())
                 .flatten()
         };
         if let Ok(c) = check_checkpoint(&note, &origin, reg, root_at) {

@@ -1,11 +1,9 @@
 //! Checking a checkpoint note against the ledger's registers: signed by a key the registers
 //! say was valid for a party at the checkpoint's size, for this ledger's origin, with the log's
 //! root at that size; cosignatures by the other parties. Shared by `verify`, `cosign` and the
-//! offline evidence verifier. The C2SP formats themselves live in [`tlog::checkpoint`].
+//! offline evidence verifier. The C2SP formats themselves live in [`tlog`] ([`tlog::Checkpoint`], [`tlog::Note`]).
 
-use tlog::checkpoint::{
-    Checkpoint, CheckpointError, KeyKind, Note, NoteError, VerifierKey, VerifyError,
-};
+use tlog::{Checkpoint, CheckpointError, KeyKind, Note, NoteError, VerifierKey, VerifyError};
 
 use crate::hash::Digest;
 use crate::model::{PartyId, Seq};

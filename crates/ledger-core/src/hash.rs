@@ -1,12 +1,12 @@
 //! Domain-separated SHA-256 of the ledger's domain: field commitments, plus the RFC 6962 leaf
-//! and node hashes of [`tlog::hash`], re-exported so the ledger has one place for every hash.
+//! and node hashes of [`tlog`] ([`tlog::leaf_hash`], [`tlog::node_hash`]), re-exported so the ledger has one place for every hash.
 //!
 //! Each kind of hash has its own prefix, so a hash of one kind can never be passed off as
 //! another.
 
 use sha2::{Digest as _, Sha256};
 
-pub use tlog::hash::{Digest, LEAF_HASH_PREFIX, NODE_HASH_PREFIX, leaf_hash, node_hash, sha256};
+pub use tlog::{Digest, LEAF_HASH_PREFIX, NODE_HASH_PREFIX, leaf_hash, node_hash, sha256};
 
 /// Prefix of a field commitment (docs/FORMAT.md, "Field commitments"). The trailing NUL keeps it
 /// from being a prefix of any leaf or node input, which start with 0x00 or 0x01.

@@ -21,8 +21,7 @@ use redb::{
     Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
     ReadableTable, TableDefinition, TableError,
 };
-use tlog::hash::{Digest, leaf_hash};
-use tlog::merkle::{self, HashReader as _};
+use tlog::{Digest, HashReader as _, leaf_hash};
 
 /// Magic value stored under `meta["magic"]` to tell a ledger from any other redb file.
 pub const LEDGER_MAGIC: &[u8] = b"disclosure-ledger";
@@ -543,7 +542,7 @@ where
     }
 }
 
-impl<T, E> merkle::HashReader for TreeReader<'_, T, E>
+impl<T, E> tlog::HashReader for TreeReader<'_, T, E>
 where
     T: ReadableTable<u64, &'static [u8; 32]>,
     E: ReadableTable<u64, &'static [u8]>,
@@ -558,7 +557,7 @@ where
         indexes
             .iter()
             .map(|&i| {
-                let (level, n) = merkle::split_stored_hash_index(i);
+                let (level, n) = tlog::split_stored_hash_index(i);
                 if level >= TREE_MIN_STORED_LEVEL {
                     return self.tree.get(i)?.map(|h| *h.value()).ok_or_else(|| {
                         redb::StorageError::Corrupted(format!("Merkle hash {i} is missing"))
@@ -573,7 +572,7 @@ where
                         computed.get(&(level - 1, 2 * n + 1)),
                     )
                 {
-                    let h = tlog::hash::node_hash(l, r);
+                    let h = tlog::node_hash(l, r);
                     computed.insert((level, n), h);
                     return Ok(h);
                 }
@@ -587,7 +586,7 @@ where
                     if l < level {
                         nodes = nodes
                             .chunks_exact(2)
-                            .map(|p| tlog::hash::node_hash(&p[0], &p[1]))
+                            .map(|p| tlog::node_hash(&p[0], &p[1]))
                             .collect();
                     }
                 }
@@ -597,7 +596,7 @@ where
     }
 }
 
-impl merkle::HashReader for Store {
+impl tlog::HashReader for Store {
     type Error = StoreError;
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
@@ -818,7 +817,7 @@ impl Store {
                 .open_table(TREE)
                 .map_err(store_err("opening the Merkle hashes table"))?;
             let mut tree_iter = tree
-                .range(merkle::stored_hash_index(0, from)..)
+                .range(tlog::stored_hash_index(0, from)..)
                 .map_err(store_err("reading Merkle hashes"))?;
             let mut next_tree = || -> Result<Option<(u64, [u8; 32])>, StoreError> {
                 tree_iter
@@ -851,7 +850,7 @@ impl Store {
                 };
                 // Record `key` closed 1 + (trailing ones of key) subtrees, from its leaf's index
                 // on; those of level TREE_MIN_STORED_LEVEL and up are stored.
-                let first = merkle::stored_hash_index(0, key);
+                let first = tlog::stored_hash_index(0, key);
                 let count = 1 + u64::from((key + 1).trailing_zeros());
                 while tree_ahead.is_some_and(|(i, _)| i < first) {
                     tree_ahead = next_tree()?;
@@ -957,9 +956,9 @@ impl Store {
                     // Leaf hashes of this batch are known; earlier ones are read back.
                     let mut reader = TreeReader::new(&tree, &entries);
                     reader.known = (next, records);
-                    let new = merkle::stored_hashes(r.seq, &r.hash, &reader)
+                    let new = tlog::stored_hashes(r.seq, &r.hash, &reader)
                         .map_err(store_err("computing Merkle hashes"))?;
-                    let first = merkle::stored_hash_index(0, r.seq);
+                    let first = tlog::stored_hash_index(0, r.seq);
                     for (i, h) in (first..).zip(&new).skip(TREE_MIN_STORED_LEVEL as usize) {
                         tree.insert(i, h)
                             .map_err(store_err("writing Merkle hashes"))?;
@@ -1281,7 +1280,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seen.len(), all.len());
-        let mem = merkle::MemoryHashes::from_leaf_hashes(all.iter().map(|r| r.hash));
+        let mem = tlog::MemoryHashes::from_leaf_hashes(all.iter().map(|r| r.hash));
         for (r, want) in seen.iter().zip(&all) {
             assert_eq!(r.key, want.seq);
             assert_eq!(r.bytes, want.bytes);
@@ -1289,7 +1288,7 @@ mod tests {
             assert_eq!(r.malformed, None);
             assert_eq!(r.vault().unwrap(), want.vault);
             // Exactly the record's hashes of level 4 and up are stored.
-            let first = merkle::stored_hash_index(0, r.key);
+            let first = tlog::stored_hash_index(0, r.key);
             let levels = 1 + (r.key + 1).trailing_zeros();
             let expected: Vec<(u64, [u8; 32])> = (TREE_MIN_STORED_LEVEL..levels)
                 .map(|l| {
@@ -1300,7 +1299,7 @@ mod tests {
             assert_eq!(r.tree, expected, "record {}", r.key);
         }
         // Every hash, stored or recomputed, is the tree's.
-        let count = merkle::stored_hash_count(300);
+        let count = tlog::stored_hash_count(300);
         let indexes: Vec<u64> = (0..count).collect();
         assert_eq!(
             store.read_tree_hashes(&indexes).unwrap(),
@@ -1308,18 +1307,18 @@ mod tests {
         );
         for size in [1, 2, 15, 16, 17, 255, 256, 299, 300] {
             assert_eq!(
-                merkle::tree_hash(size, &store).unwrap(),
-                merkle::tree_hash(size, &mem).unwrap()
+                tlog::tree_hash(size, &store).unwrap(),
+                tlog::tree_hash(size, &mem).unwrap()
             );
             for index in [0, size / 2, size - 1] {
                 assert_eq!(
-                    merkle::prove_inclusion(index, size, &store).unwrap(),
-                    merkle::prove_inclusion(index, size, &mem).unwrap()
+                    tlog::prove_inclusion(index, size, &store).unwrap(),
+                    tlog::prove_inclusion(index, size, &mem).unwrap()
                 );
                 if index > 0 {
                     assert_eq!(
-                        merkle::prove_consistency(index, size, &store).unwrap(),
-                        merkle::prove_consistency(index, size, &mem).unwrap()
+                        tlog::prove_consistency(index, size, &store).unwrap(),
+                        tlog::prove_consistency(index, size, &mem).unwrap()
                     );
                 }
             }

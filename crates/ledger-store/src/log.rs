@@ -7,7 +7,7 @@
 //! INVARIANT: an implementation returns records in sequence order with no gaps, and an append
 //! that returned `Ok` is durable.
 
-use tlog::merkle::HashReader;
+use tlog::HashReader;
 
 use crate::{NewRecord, Store, StoreAppendError, StoreError, StoredRecord, VaultItem};
 

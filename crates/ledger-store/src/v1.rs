@@ -13,13 +13,12 @@
 use std::path::{Path, PathBuf};
 
 use redb::{ReadableTable, TableDefinition};
+use tlog::{CompactRange, leaf_hash};
 
 use crate::{
     Access, CHECKPOINTS, Handle, NewRecord, OpenError, Store, StoreAppendError, StoreError,
     VAULT_ERASED, VaultItem, check_path, open_read_only,
 };
-use tlog::hash::leaf_hash;
-use tlog::merkle::{self, CompactRange};
 
 const V1_ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const V1_SIGNATURES: TableDefinition<u64, &[u8; 64]> = TableDefinition::new("signatures");
@@ -202,7 +201,7 @@ fn copy(old: &Store, new: &Store) -> Result<Converted, ConvertError> {
             None => return Err(damaged(seq, "has no stored entry hash".into())),
         }
         // Every Merkle hash version 1 stored with this entry must be the one its bytes give.
-        let first = merkle::stored_hash_index(0, seq);
+        let first = tlog::stored_hash_index(0, seq);
         for (i, h) in (first..).zip(compact.push_recording(hash)) {
             if tree.get(i).map_err(rd)?.map(|s| *s.value()) != Some(h) {
                 return Err(damaged(

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::text::parse_decimal;
+
 /// Hashes in a full tile (C2SP tlog-tiles: "Full tiles MUST be exactly 256 hashes wide").
 pub const TILE_WIDTH: u64 = 256;
 
@@ -153,14 +155,6 @@ pub fn parse_tile_path(path: &str) -> Result<TilePath, TilePathError> {
         index,
         width,
     }))
-}
-
-/// A decimal number with no leading zeroes (but "0" itself).
-fn parse_decimal(s: &str) -> Option<u64> {
-    let canonical = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s.len() == 1 || !s.starts_with('0'));
-    if canonical { s.parse().ok() } else { None }
 }
 
 fn parse_index(s: &str) -> Option<u64> {

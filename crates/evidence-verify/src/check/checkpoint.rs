@@ -3,8 +3,7 @@
 
 use ledger_core::checkpoints::party_keys;
 use ledger_core::model::{PartyId, Seq, Timestamp};
-use tlog::checkpoint::{Checkpoint, KeyKind, Note, TlogProof};
-use tlog::merkle::{self};
+use tlog::{Checkpoint, KeyKind, Note, TlogProof};
 
 use super::*;
 
@@ -93,7 +92,7 @@ impl<'a> Analysis<'a> {
                 );
                 continue;
             }
-            match merkle::verify_inclusion(&proof.proof, seq, cp.size, &item.leaf, &cp.root) {
+            match tlog::verify_inclusion(&proof.proof, seq, cp.size, &item.leaf, &cp.root) {
             Ok(()) => self.checks.pass(
                 CheckName::InclusionProof,
                 format!(

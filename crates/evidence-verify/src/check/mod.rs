@@ -10,7 +10,7 @@ use ledger_core::hash::{Digest, sha256};
 use ledger_core::keys::PublicKey;
 use ledger_core::model::{Body, Entry, PartyId};
 use ledger_core::registers::Registers;
-use tlog::checkpoint::{Checkpoint, Note};
+use tlog::{Checkpoint, Note};
 
 use crate::error::*;
 use crate::format::*;

@@ -296,12 +296,9 @@ impl SecretKey {
 
     /// A C2SP note signer for this key: Ed25519 (as a log operator) or cosignature/v1 (as a
     /// witness). Same key material, different key id (the type byte differs).
-    pub fn note_signer(
-        &self,
-        kind: tlog::checkpoint::KeyKind,
-    ) -> Result<tlog::checkpoint::SignerKey, tlog::checkpoint::KeyError> {
+    pub fn note_signer(&self, kind: tlog::KeyKind) -> Result<tlog::SignerKey, tlog::KeyError> {
         let seed = Zeroizing::new(self.signing.to_bytes());
-        tlog::checkpoint::SignerKey::from_seed(&self.public.name, kind, &seed)
+        tlog::SignerKey::from_seed(&self.public.name, kind, &seed)
     }
 
     /// Signs arbitrary bytes as they are (for C2SP notes, which define their own messages).

@@ -9,7 +9,7 @@
 /// The largest tree (in leaves) that the index arithmetic supports: 2^62.
 ///
 /// Stored hash indexes of such a tree stay below 2^63, so no computation in
-/// this module can overflow a `u64`.
+/// this crate can overflow a `u64`.
 pub const MAX_TREE_SIZE: u64 = 1 << 62;
 
 /// Number of stored hashes of a tree of [`MAX_TREE_SIZE`] leaves.

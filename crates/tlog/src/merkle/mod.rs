@@ -37,7 +37,7 @@ use crate::hash::Digest;
 /// Read access to the hashes a log has stored, addressed by stored hash index.
 ///
 /// This is the Rust shape of Go `tlog.HashReader`. An implementation backed by
-/// a database returns its own error type; the functions of this module wrap it
+/// a database returns its own error type; the tree functions of this crate wrap it
 /// in [`ProofError::Storage`], from which the caller can downcast it again.
 pub trait HashReader {
     /// The storage error, e.g. a redb error or an I/O error.
@@ -46,7 +46,7 @@ pub trait HashReader {
     /// Returns the hashes stored at `indexes`, in the same order.
     ///
     /// Must return exactly `indexes.len()` hashes or an error. Callers in this
-    /// module always pass the indexes in increasing order and each at most once.
+    /// crate always pass the indexes in increasing order and each at most once.
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Digest>, Self::Error>;
 }
 

@@ -10,12 +10,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use disclosure_ledger::merkle::{self, MemoryHashes};
 use disclosure_ledger::model::Timestamp;
 use disclosure_ledger::store::{Access, Store};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use rayon::prelude::*;
 use serde::Serialize;
+use tlog::MemoryHashes;
 
 use super::BenchArgs;
 
@@ -500,15 +500,15 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
         let mut rng = dledger_testkit::sample::SplitMix64::new(n);
         let reps = if a.quick { 11 } else { 101 };
         let root = time_ms(reps, |_| {
-            std::hint::black_box(merkle::tree_hash(entries, &store).expect("root"));
+            std::hint::black_box(tlog::tree_hash(entries, &store).expect("root"));
         });
         let incl = time_ms(reps, |_| {
             let i = rng.below(entries);
-            std::hint::black_box(merkle::prove_inclusion(i, entries, &store).expect("proof"));
+            std::hint::black_box(tlog::prove_inclusion(i, entries, &store).expect("proof"));
         });
         let cons = time_ms(reps, |_| {
             let old = 1 + rng.below(entries - 1);
-            std::hint::black_box(merkle::prove_consistency(old, entries, &store).expect("proof"));
+            std::hint::black_box(tlog::prove_consistency(old, entries, &store).expect("proof"));
         });
         drop(store);
         for (op, ms) in [
@@ -595,14 +595,14 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
         }
         let mut rng = dledger_testkit::sample::SplitMix64::new(n);
         let root = time_ms(1001, |_| {
-            std::hint::black_box(merkle::tree_hash(n, &hashes).expect("root"));
+            std::hint::black_box(tlog::tree_hash(n, &hashes).expect("root"));
         });
         let incl = time_ms(1001, |_| {
-            std::hint::black_box(merkle::prove_inclusion(rng.below(n), n, &hashes).expect("proof"));
+            std::hint::black_box(tlog::prove_inclusion(rng.below(n), n, &hashes).expect("proof"));
         });
         let cons = time_ms(1001, |_| {
             std::hint::black_box(
-                merkle::prove_consistency(1 + rng.below(n - 1), n, &hashes).expect("proof"),
+                tlog::prove_consistency(1 + rng.below(n - 1), n, &hashes).expect("proof"),
             );
         });
         for (op, ms) in [
