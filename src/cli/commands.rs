@@ -114,10 +114,7 @@ impl Ctx {
 
     fn open_writer(&self) -> Result<Ledger> {
         let path = self.path()?;
-        let mut ledger = self.retry(
-            || Ledger::open(path),
-            |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
-        )?;
+        let mut ledger = self.retry(|| Ledger::open(path), |e| e.is_locked())?;
         // The write lock is taken at the moment of the append; wait for it there too.
         ledger.set_wait(self.wait);
         Ok(ledger)
@@ -1143,7 +1140,7 @@ fn reindex_cmd(ctx: &Ctx, path: Option<&Path>) -> Result<Status> {
     };
     let references = ctx.retry(
         || disclosure_ledger::ledger::reindex(path),
-        |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
+        |e| e.is_locked(),
     )?;
     outln!(
         "Rebuilt the register snapshot and references index of {} ({references} references) \
