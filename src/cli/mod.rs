@@ -18,10 +18,12 @@ macro_rules! out {
     }};
 }
 
+mod advice;
 mod args;
 mod commands;
 mod evidence_cmd;
 
+pub use advice::advice;
 pub use args::Cli;
 pub use commands::run;
 
