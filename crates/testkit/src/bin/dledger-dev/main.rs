@@ -115,10 +115,10 @@ fn main() -> ExitCode {
         Command::Sample(a) => sample_cmd(a),
         Command::Bench(a) => bench::bench(a),
     };
-    if std::env::var_os("DLEDGER_REPORT_PEAK_RSS").is_some() {
-        if let Some(kib) = bench::peak_rss_kib() {
-            eprintln!("peak-rss-kib: {kib}");
-        }
+    if std::env::var_os("DLEDGER_REPORT_PEAK_RSS").is_some()
+        && let Some(kib) = bench::peak_rss_kib()
+    {
+        eprintln!("peak-rss-kib: {kib}");
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
