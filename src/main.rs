@@ -36,6 +36,10 @@ fn run(cli: cli::Cli) -> ExitCode {
                     shown.push_str(&text);
                 }
             }
+            // What to type about it: the library's messages leave command-line advice to us.
+            if let Some(advice) = cli::advice(&err) {
+                eprintln!("hint: {advice}");
+            }
             ExitCode::from(cli::Status::Failure as u8)
         }
     }

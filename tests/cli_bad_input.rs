@@ -400,3 +400,52 @@ fn locked_ledger() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The library says what is wrong; the command line adds what to type about it, on a line of
+/// its own.
+#[test]
+fn refusals_come_with_command_line_advice() {
+    let s = setup();
+    let k = |name: &str| s.keys.join(name).to_str().unwrap().to_owned();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(&str, Vec<String>, &str, &str)> = vec![
+        (
+            "unknown company",
+            with(valid_disclosure(&s.keys), "--company", Some("megacorp")),
+            "error: company megacorp is not in the ledger\n",
+            "hint: check the id with `dledger list --companies`, or introduce it with its name \
+             as --company \"megacorp=Company Name Ltd\"\n",
+        ),
+        (
+            "reference to no entry",
+            args(&["ack", "99999", "--key", &k("ico-2024.key")]),
+            "error: #99999 does not exist\n",
+            "hint: check the number with `dledger list`\n",
+        ),
+        (
+            "retiring a theme not in force",
+            args(&[
+                "theme",
+                "retire",
+                "no-such-theme",
+                "--reason",
+                "r",
+                "--key",
+                &k("ico-2024.key"),
+            ]),
+            "error: theme no-such-theme is not in force, so it cannot be retired\n",
+            "hint: see `dledger list --themes`\n",
+        ),
+    ];
+    let before = digest(&s.ledger);
+    for (name, args, error, hint) in cases {
+        let out = dledger(&s.ledger, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(error) && stderr.contains(hint),
+            "{name}: expected {error:?} then {hint:?} in:\n{stderr}"
+        );
+        assert_eq!(before, digest(&s.ledger), "{name}: the ledger changed");
+    }
+}

@@ -131,8 +131,8 @@ fn a_snapshot_left_behind_by_an_older_build_is_caught_up() {
     assert_eq!(store.references_to(seq.0).unwrap(), Vec::<u64>::new());
     let len = store.len().unwrap();
     assert_eq!(
-        referring_entries(&store, seq.0, len).unwrap(),
-        vec![first.0]
+        referring_entries(&store, seq, Seq(len)).unwrap(),
+        vec![first]
     );
     drop(store);
     // The writer catches up from the snapshot and still sees the acknowledgement.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::ledger::{AppendError, Ledger};
+use disclosure_ledger::ledger::Ledger;
 use disclosure_ledger::store::{Access, OpenError, Store};
 
 pub(super) struct Ctx {
@@ -40,10 +40,7 @@ impl Ctx {
 
     pub(super) fn open_writer(&self) -> Result<Ledger> {
         let path = self.path()?;
-        let mut ledger = self.retry(
-            || Ledger::open(path),
-            |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
-        )?;
+        let mut ledger = self.retry(|| Ledger::open(path), |e| e.is_locked())?;
         // The write lock is taken at the moment of the append; wait for it there too.
         ledger.set_wait(self.wait);
         Ok(ledger)

@@ -18,6 +18,7 @@ macro_rules! out {
     }};
 }
 
+mod advice;
 mod args;
 mod checkpoint_cmd;
 mod commands;
@@ -31,6 +32,7 @@ mod review_cmd;
 mod transfer;
 mod verify_cmd;
 
+pub(crate) use advice::advice;
 pub(crate) use args::Cli;
 pub(crate) use commands::run;
 

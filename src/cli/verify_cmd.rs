@@ -4,9 +4,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use disclosure_ledger::integrity::IntegrityKind;
-use disclosure_ledger::ledger::AppendError;
 use disclosure_ledger::policy::{CATALOGUE, FlagCode};
-use disclosure_ledger::store::OpenError;
 use disclosure_ledger::verify::{
     FlagFilter, IntegrityStatus, Outcome, VerifyOptions, verify_ledger,
 };
@@ -150,7 +148,7 @@ pub(super) fn reindex_cmd(ctx: &Ctx, path: Option<&Path>) -> Result<Status> {
     };
     let references = ctx.retry(
         || disclosure_ledger::ledger::reindex(path),
-        |e| matches!(e, AppendError::Open(OpenError::Locked { .. })),
+        |e| e.is_locked(),
     )?;
     outln!(
         "Rebuilt the register snapshot and references index of {} ({references} references) \

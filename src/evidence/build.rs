@@ -16,7 +16,7 @@ use crate::codec;
 use crate::hash::{field_commitment, leaf_hash, sha256};
 use crate::keys::PublicKey;
 use crate::ledger::{open_registers, referring_entries};
-use crate::model::{Body, Entry, FieldName, PartyId, Timestamp};
+use crate::model::{Body, Entry, FieldName, PartyId, Seq, Timestamp};
 use crate::store::Store;
 use crate::witness::check_checkpoint;
 
@@ -89,11 +89,11 @@ pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundl
         .map(|s| s.0)
         .filter(|&s| s < size)
         .collect();
-    let referring = referring_entries(store, seq, size)?;
+    let referring = referring_entries(store, Seq(seq), Seq(size))?;
     let wanted: BTreeSet<u64> = [0, seq]
         .into_iter()
         .chain(all_keys.iter().copied())
-        .chain(referring)
+        .chain(referring.into_iter().map(|s| s.0))
         .collect();
     for key in wanted {
         let r = store

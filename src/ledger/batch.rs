@@ -1,0 +1,512 @@
+//! Writing entries: a [`Batch`] holds the write lock, checks each [`Pending`] body it is given
+//! against the registers (and the structural rules), numbers, chains and signs it, and commits
+//! what is staged in one durable transaction, on this thread ([`Batch::flush`],
+//! [`Batch::commit`]) or on another while the next entries are prepared
+//! ([`Batch::flush_in_background`]). [`Ledger::append`] and the checkpoint operations are
+//! batches of their own.
+//!
+//! If a write fails, or a batch is dropped uncommitted, nothing staged is kept and the
+//! registers are put back as the file has them.
+
+use std::sync::Arc;
+
+use crate::codec;
+use crate::hash::leaf_hash;
+use crate::input::DisclosureInput;
+use crate::keys::SecretKey;
+use crate::model::{Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, Timestamp};
+use crate::rules;
+use crate::store::{
+    Access, IndexUpdate, NewRecord, OpenError as StoreOpenError, Store, StoreAppendError, VaultItem,
+};
+use crate::witness::WitnessError;
+
+use super::check::read_fact;
+use super::replay::{load, replay_into};
+use super::{AppendError, Ledger, fresh_salt};
+
+/// A body to append, with the vault items that go with it.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The body.
+    pub body: Body,
+    /// (field name, salt ‖ value) pairs for the vault.
+    pub vault: Vec<VaultItem>,
+}
+
+impl From<Body> for Pending {
+    fn from(body: Body) -> Self {
+        Pending {
+            body,
+            vault: Vec::new(),
+        }
+    }
+}
+
+/// What an append returns: where the entry went and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Its sequence number.
+    pub seq: Seq,
+    /// Its entry hash.
+    pub hash: EntryHash,
+    /// Its recorded time.
+    pub recorded_at: Timestamp,
+}
+
+impl Ledger {
+    /// Appends one body signed by `key`, durably.
+    pub fn append(
+        &mut self,
+        pending: Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        Ok(self
+            .append_batch(vec![pending], key, now)?
+            .pop()
+            .expect("one receipt per entry"))
+    }
+
+    /// Appends several bodies signed by `key` in one durable transaction: all or none.
+    pub fn append_batch(
+        &mut self,
+        pending: Vec<Pending>,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, AppendError> {
+        // A key that may not sign is refused before the write lock is taken: opening the file
+        // for writing rewrites its header, and refused input must leave it byte-for-byte
+        // unchanged (tests/keys_e2e.rs).
+        self.party_of(key)?;
+        let mut batch = self.begin()?;
+        batch.push_many(pending.into_iter().map(|p| (p, key)).collect(), now)?;
+        batch.commit()
+    }
+
+    /// Records a disclosure with fresh random salts.
+    pub fn disclose(
+        &mut self,
+        input: &DisclosureInput,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        let pending = self.prepare_disclosure(input, key, now, &mut fresh_salt)?;
+        self.append(pending, key, now)
+    }
+
+    /// Starts a batch: takes the write lock, catches up with any entries another writer added
+    /// since this ledger was opened, and returns a [`Batch`] to push entries into.
+    pub fn begin(&mut self) -> Result<Batch<'_>, AppendError> {
+        // The write lock is taken only now. If another writer appended since we replayed,
+        // catch up first; the structural rules are then checked against the new head.
+        let start = std::time::Instant::now();
+        let writer = loop {
+            match Store::open(&self.path, Access::ReadWrite) {
+                Err(StoreOpenError::Locked { .. }) if start.elapsed() < self.wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
+        replay_into(&writer, &mut self.reg, &mut self.index.pending)?;
+        self.writer = Some(Arc::new(writer));
+        Ok(Batch {
+            ledger: self,
+            records: Vec::new(),
+            receipts: Vec::new(),
+            writing: None,
+            durable: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// Signs and stores a checkpoint of the whole ledger with `key` (as log operator).
+    pub fn checkpoint(&mut self, key: &SecretKey) -> Result<tlog::Note, WitnessError> {
+        let mut batch = self.begin().map_err(witness_error)?;
+        let note = batch.checkpoint(key)?;
+        batch.done = true;
+        Ok(note)
+    }
+
+    /// Cosigns a checkpoint note with `key` (as witness) and stores it.
+    pub fn cosign(
+        &mut self,
+        note: &[u8],
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<tlog::Note, WitnessError> {
+        let mut batch = self.begin().map_err(witness_error)?;
+        let note = batch.cosign(note, key, now)?;
+        batch.done = true;
+        Ok(note)
+    }
+}
+
+/// An entry built and checked, waiting for its signature: entry, bytes, hash, key, vault items.
+type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
+
+/// Entries signed together by one worker task while the next ones are built.
+const SIGN_GROUP: usize = 256;
+
+/// Signs the staged entries `group` (the first of which is staged entry `from`) on one of
+/// `scope`'s workers and sends back (`from`, their signatures).
+fn sign_group<'s, 'k: 's>(
+    scope: &rayon::Scope<'s>,
+    signed: &std::sync::mpsc::Sender<(usize, Vec<[u8; 64]>)>,
+    from: usize,
+    group: &[Staged<'k>],
+) {
+    let group: Vec<(Vec<u8>, &'k SecretKey)> = group
+        .iter()
+        .map(|(_, bytes, _, key, _)| (bytes.clone(), *key))
+        .collect();
+    let signed = signed.clone();
+    scope.spawn(move |_| {
+        let signatures = group
+            .iter()
+            .map(|(bytes, key)| key.sign_entry(bytes))
+            .collect();
+        // The receiver outlives the scope, so the send cannot fail.
+        let _ = signed.send((from, signatures));
+    });
+}
+
+/// Entries being appended under the write lock. Each entry pushed is checked against the
+/// registers (including the entries pushed before it), applied to them, and held until
+/// [`Batch::commit`] writes them all in one durable transaction. Dropping a batch without
+/// committing writes nothing and restores the registers from the file.
+pub struct Batch<'l> {
+    ledger: &'l mut Ledger,
+    records: Vec<NewRecord>,
+    receipts: Vec<Receipt>,
+    /// The durable write started by [`Batch::flush_in_background`], if it has not been waited
+    /// for yet.
+    writing: Option<InFlight>,
+    /// Receipts of entries whose background write has completed, not yet handed back.
+    durable: Vec<Receipt>,
+    done: bool,
+}
+
+/// A durable write running on its own thread, and the receipts it will make good.
+struct InFlight {
+    handle: std::thread::JoinHandle<Result<(), StoreAppendError>>,
+    receipts: Vec<Receipt>,
+}
+
+impl Batch<'_> {
+    /// The ledger as it stands with the entries pushed so far (for `prepare_*` calls).
+    pub fn ledger(&self) -> &Ledger {
+        self.ledger
+    }
+
+    fn writer(&self) -> &Store {
+        self.ledger
+            .writer
+            .as_deref()
+            .expect("a batch holds the write handle until it ends")
+    }
+
+    /// Entries pushed and not yet committed.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether nothing is waiting to be committed.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Checks, seals and stages one entry signed by `key`.
+    pub fn push(
+        &mut self,
+        pending: Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        Ok(self
+            .push_many(vec![(pending, key)], now)?
+            .pop()
+            .expect("one receipt per entry"))
+    }
+
+    /// Checks and stages several entries, each with its signing key. Entries are built and
+    /// checked in order (each chains to the one before); the signatures, the costly part, are
+    /// made in parallel. If any entry is refused, none of them is staged.
+    pub fn push_many(
+        &mut self,
+        items: Vec<(Pending, &SecretKey)>,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, AppendError> {
+        let mut staged: Vec<Staged<'_>> = Vec::with_capacity(items.len());
+        let before = self.ledger.reg.head;
+        let mut trial = Vec::new();
+        // Entries are built in order on this thread; each group of SIGN_GROUP is signed by
+        // rayon's workers while the next group is built.
+        let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
+        let mut unsigned_from = 0;
+        let built = rayon::scope(|scope| -> Result<(), AppendError> {
+            for (p, key) in items {
+                let party = match self.ledger.party_of(key) {
+                    Ok(p) => p,
+                    Err(e) => return Err(self.undo(trial, before, e)),
+                };
+                let (seq, prev, last_time) = match self.ledger.reg.head {
+                    Some((s, h, t)) => (s.next(), EntryHash(h), t),
+                    None => (Seq(0), EntryHash::ZERO, now),
+                };
+                let entry = Entry {
+                    version: FORMAT_VERSION,
+                    seq,
+                    prev,
+                    recorded_at: now.max(last_time),
+                    signer: Signer {
+                        party,
+                        key_id: key.public().key_id,
+                    },
+                    body: p.body,
+                };
+                if let Some(target) = entry.body.refers_to()
+                    && self.ledger.reg.needs_loading(target)
+                {
+                    // The entry referred to may be in a write still in flight.
+                    if let Err(e) = self.settle() {
+                        return Err(self.undo(trial, before, e));
+                    }
+                    match read_fact(self.writer(), target, &self.ledger.index.pending) {
+                        Ok(Some(f)) => {
+                            self.ledger
+                                .reg
+                                .insert_loaded(target, f.kind, &f.signer, f.disclosure)
+                        }
+                        Ok(None) => {}
+                        Err(e) => return Err(self.undo(trial, before, e)),
+                    }
+                }
+                if let Some((kind, message)) = rules::check_entry(&self.ledger.reg, &entry)
+                    .into_iter()
+                    .next()
+                {
+                    return Err(self.undo(trial, before, AppendError::Rule { kind, message }));
+                }
+                let bytes = match codec::encode_entry(&entry) {
+                    Ok(b) => b,
+                    Err(e) => return Err(self.undo(trial, before, e.into())),
+                };
+                let hash = leaf_hash(&bytes);
+                self.ledger.reg.apply(&entry, hash);
+                if let Some(target) = entry.body.refers_to() {
+                    self.ledger.index.pending.push((target.0, seq.0));
+                }
+                trial.push(seq);
+                staged.push((entry, bytes, hash, key, p.vault));
+                if staged.len() - unsigned_from == SIGN_GROUP {
+                    sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
+                    unsigned_from = staged.len();
+                }
+            }
+            if unsigned_from < staged.len() {
+                sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
+            }
+            Ok(())
+        });
+        built?;
+        drop(signed_tx);
+        let mut signatures = vec![[0u8; 64]; staged.len()];
+        for (from, group) in signed_rx {
+            signatures[from..from + group.len()].copy_from_slice(&group);
+        }
+        let mut receipts = Vec::with_capacity(staged.len());
+        for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signatures) {
+            let receipt = Receipt {
+                seq: entry.seq,
+                hash: EntryHash(hash),
+                recorded_at: entry.recorded_at,
+            };
+            self.records.push(NewRecord {
+                seq: entry.seq.0,
+                bytes,
+                signature,
+                hash,
+                vault,
+            });
+            self.receipts.push(receipt.clone());
+            receipts.push(receipt);
+        }
+        Ok(receipts)
+    }
+
+    /// Undoes the registers' trial application of entries that will not be staged.
+    fn undo(
+        &mut self,
+        trial: Vec<Seq>,
+        before: Option<(Seq, [u8; 32], Timestamp)>,
+        e: AppendError,
+    ) -> AppendError {
+        if !trial.is_empty() || self.ledger.reg.head != before {
+            self.reload();
+        }
+        e
+    }
+
+    /// Rebuilds the registers from the file plus the entries already staged.
+    fn reload(&mut self) {
+        let (mut reg, mut index) = load(self.writer()).unwrap_or_default();
+        for r in &self.records {
+            if let Ok(e) = codec::decode_entry(&r.bytes) {
+                reg.apply(&e, r.hash);
+                if let Some(target) = e.body.refers_to() {
+                    index.pending.push((target.0, e.seq.0));
+                }
+            }
+        }
+        self.ledger.reg = reg;
+        self.ledger.index = index;
+    }
+
+    /// Waits for the write in flight, if any. If it failed, nothing staged since is kept (it
+    /// chained onto entries that are not in the file) and the registers are put back as the
+    /// file has them.
+    fn settle(&mut self) -> Result<(), AppendError> {
+        let Some(w) = self.writing.take() else {
+            return Ok(());
+        };
+        let written = match w.handle.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match written {
+            Ok(()) => {
+                self.durable.extend(w.receipts);
+                Ok(())
+            }
+            Err(e) => {
+                self.records.clear();
+                self.receipts.clear();
+                self.reload();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Starts writing every staged entry in one durable transaction on another thread, so the
+    /// next entries can be prepared and signed meanwhile; first waits for the write started by
+    /// the previous call. Returns the receipts of the entries now durable (those of the
+    /// previous call); [`Batch::flush`] or [`Batch::commit`] waits for the rest.
+    ///
+    /// For bulk recording of new entries: an entry prepared meanwhile that refers to one still
+    /// being written is looked up only after the write completes.
+    pub fn flush_in_background(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.settle()?;
+        if !self.records.is_empty() {
+            let index = self.index_update()?;
+            let records = std::mem::take(&mut self.records);
+            let receipts = std::mem::take(&mut self.receipts);
+            let store = Arc::clone(
+                self.ledger
+                    .writer
+                    .as_ref()
+                    .expect("a batch holds the write handle until it ends"),
+            );
+            let handle = std::thread::spawn(move || store.append_indexed(&records, Some(&index)));
+            self.ledger.index.rebuild = false;
+            self.writing = Some(InFlight { handle, receipts });
+        }
+        Ok(std::mem::take(&mut self.durable))
+    }
+
+    /// The register snapshot and new references to write with the staged entries.
+    fn index_update(&mut self) -> Result<IndexUpdate, AppendError> {
+        let snapshot = codec::encode_snapshot(&self.ledger.reg.snapshot())?;
+        Ok(IndexUpdate {
+            snapshot,
+            references: std::mem::take(&mut self.ledger.index.pending),
+            rebuild: self.ledger.index.rebuild,
+        })
+    }
+
+    /// Writes every staged entry in one durable transaction, with the register snapshot and
+    /// the new references, and keeps the batch (and the write lock) open for more. Returns the
+    /// receipts of every entry made durable since the last flush.
+    pub fn flush(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.settle()?;
+        let mut receipts = std::mem::take(&mut self.durable);
+        receipts.extend(self.flush_staged()?);
+        Ok(receipts)
+    }
+
+    /// Writes the staged entries in one durable transaction on this thread.
+    fn flush_staged(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        let written = self.index_update().and_then(|index| {
+            self.writer()
+                .append_indexed(&self.records, Some(&index))
+                .map_err(AppendError::from)
+        });
+        if let Err(e) = written {
+            self.records.clear();
+            self.receipts.clear();
+            self.reload();
+            return Err(e);
+        }
+        self.ledger.index.rebuild = false;
+        self.records.clear();
+        Ok(std::mem::take(&mut self.receipts))
+    }
+
+    /// Writes every staged entry in one durable transaction and ends the batch.
+    pub fn commit(mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.done = true;
+        self.flush()
+    }
+
+    /// Writes what is staged, ends the batch, and compacts the file (worth it after a bulk load,
+    /// whose many commits leave free pages behind).
+    pub fn commit_and_compact(mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.done = true;
+        let receipts = self.flush()?;
+        if let Some(writer) = self.ledger.writer.as_mut().and_then(Arc::get_mut) {
+            writer.compact()?;
+        }
+        Ok(receipts)
+    }
+
+    /// Flushes, then signs and stores a checkpoint of the whole ledger with `key`.
+    pub fn checkpoint(&mut self, key: &SecretKey) -> Result<tlog::Note, WitnessError> {
+        self.flush().map_err(witness_error)?;
+        crate::witness::make_checkpoint(self.writer(), &self.ledger.reg, key)
+    }
+
+    /// Flushes, then cosigns a checkpoint note with `key` (as witness) and stores it.
+    pub fn cosign(
+        &mut self,
+        note: &[u8],
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<tlog::Note, WitnessError> {
+        self.flush().map_err(witness_error)?;
+        crate::witness::cosign(self.writer(), &self.ledger.reg, note, key, now)
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        // A write in flight completes (or fails) before the lock is released.
+        let _ = self.settle();
+        if !self.done && !self.records.is_empty() {
+            // Nothing was written; put the registers back as the file has them.
+            self.records.clear();
+            self.reload();
+        }
+        // Release the write lock.
+        self.ledger.writer = None;
+    }
+}
+
+/// A checkpoint's view of a failure to open the ledger for writing or to flush what was staged.
+fn witness_error(e: AppendError) -> WitnessError {
+    match e {
+        AppendError::Open(e) => WitnessError::Open(e),
+        AppendError::Store(e) => WitnessError::Append(e),
+        other => WitnessError::Damaged(other.to_string()),
+    }
+}

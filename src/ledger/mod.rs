@@ -1,0 +1,204 @@
+//! The ledger as a recording officer uses it: create, open, and append entries that have been
+//! checked against everything recorded before them.
+//!
+//! Data flows one way: input → model (validated here) → codec → sign → store. An append either
+//! writes every record it was given, durably, or writes nothing.
+//!
+//! This file holds the [`Ledger`] type: creating a ledger, opening one, and what an open ledger
+//! owns (its path, its registers, the write handle while a batch is open, and the derived data
+//! not yet saved). It must not reach past [`crate::store`] into the file, and it holds no rule
+//! of its own about entries: structural rules live in [`crate::rules`], checks against the
+//! registers in `check`, building entries in `prepare`, writing them in `batch`, and reading
+//! the log back in `replay`. Each operation has its own error enum (`error`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::codec::{self, EncodeError};
+use crate::hash::leaf_hash;
+use crate::keys::{PublicKey, SecretKey};
+use crate::model::{
+    Body, Entry, EntryHash, FORMAT_VERSION, Genesis, PartyId, PartyRecord, PolicyDocument, Seq,
+    Signer, Timestamp,
+};
+use crate::registers::Registers;
+use crate::rules;
+use crate::store::{Access, IndexUpdate, NewRecord, Store, VaultItem};
+
+mod batch;
+mod check;
+mod error;
+mod prepare;
+mod replay;
+
+pub use batch::{Batch, Pending, Receipt};
+pub use error::{AppendError, InitError, OpenError, ReindexError, ReplayError};
+pub use prepare::{FUTURE_TOLERANCE_SECS, fresh_salt, policy_document};
+pub use replay::{open_registers, rebuild_index, referring_entries, reindex, replay};
+
+/// A party to name in a new ledger.
+#[derive(Debug, Clone)]
+pub struct PartyInit {
+    /// Short id.
+    pub id: PartyId,
+    /// Full name.
+    pub name: String,
+    /// Trust-root public key.
+    pub key: PublicKey,
+}
+
+/// A ledger ready for appending, with its registers loaded.
+///
+/// Opening reads the file through a read-only handle: the register snapshot saved by the last
+/// commit, plus any entries appended after it (a full replay only for a file without a valid
+/// snapshot), so opening costs O(log n) rather than O(n). Everything is checked against the
+/// registers first; the file is opened for writing only for the moment of an append, so input
+/// that is refused leaves the file byte-for-byte unchanged and a writer holds the lock briefly.
+pub struct Ledger {
+    path: PathBuf,
+    reg: Registers,
+    wait: Duration,
+    /// The write handle while a [`Batch`] is open (shared with a write in flight, see
+    /// [`Batch::flush_in_background`]).
+    writer: Option<Arc<Store>>,
+    /// Derived data not yet saved in the file.
+    index: IndexState,
+}
+
+/// References of entries applied to the registers but not yet saved in the references table,
+/// and whether the table must be rebuilt from them (after a full replay).
+#[derive(Debug, Clone, Default)]
+struct IndexState {
+    pending: Vec<(u64, u64)>,
+    rebuild: bool,
+}
+
+impl Ledger {
+    /// Creates a ledger at `path` with its genesis entry, signed by `key` (a trust root of one of
+    /// `parties`). Nothing is left behind if this fails.
+    pub fn create(
+        path: &Path,
+        origin: &str,
+        parties: &[PartyInit],
+        policy: PolicyDocument,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Ledger, InitError> {
+        let signer = parties
+            .iter()
+            .find(|p| p.key.key_id == key.public().key_id)
+            .ok_or_else(|| InitError::SignerNotAParty {
+                key_name: key.public().name.clone(),
+                key_id: key.public().key_id,
+            })?;
+        let genesis = Genesis {
+            origin: origin.to_owned(),
+            parties: parties
+                .iter()
+                .map(|p| PartyRecord {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    trust_root: p.key.record(),
+                })
+                .collect(),
+            policy,
+        };
+        let entry = Entry {
+            version: FORMAT_VERSION,
+            seq: Seq(0),
+            prev: EntryHash::ZERO,
+            recorded_at: now,
+            signer: Signer {
+                party: signer.id.clone(),
+                key_id: key.public().key_id,
+            },
+            body: Body::Genesis(genesis),
+        };
+        if let Some((kind, message)) = rules::check_entry(&Registers::default(), &entry)
+            .into_iter()
+            .next()
+        {
+            return Err(InitError::Rule { kind, message });
+        }
+        let record = seal(&entry, key, Vec::new())?;
+        let mut reg = Registers::default();
+        reg.apply(&entry, record.0.hash);
+        let index = IndexUpdate {
+            snapshot: codec::encode_snapshot(&reg.snapshot())?,
+            references: Vec::new(),
+            rebuild: true,
+        };
+        let store = Store::create(path)?;
+        if let Err(e) = store.append_indexed(std::slice::from_ref(&record.0), Some(&index)) {
+            drop(store);
+            let _ = std::fs::remove_file(path);
+            return Err(e.into());
+        }
+        Ok(Ledger {
+            path: path.to_owned(),
+            reg,
+            wait: Duration::ZERO,
+            writer: None,
+            index: IndexState::default(),
+        })
+    }
+
+    /// Opens a ledger for appending: loads the saved register snapshot and applies any entries
+    /// recorded after it (replaying the whole log only when there is no valid snapshot).
+    /// Refuses a ledger whose entries since the snapshot do not replay cleanly (undecodable
+    /// entry, gap, broken chain): appending would hide the damage.
+    pub fn open(path: &Path) -> Result<Ledger, OpenError> {
+        let store = Store::open(path, Access::ReadOnly)?;
+        let (reg, index) = replay::load(&store)?;
+        Ok(Ledger {
+            path: path.to_owned(),
+            reg,
+            wait: Duration::ZERO,
+            writer: None,
+            index,
+        })
+    }
+
+    /// The registers as replayed up to the last entry.
+    pub fn registers(&self) -> &Registers {
+        &self.reg
+    }
+
+    /// When another process holds the write lock, keep retrying for up to `wait` before
+    /// giving up with "locked" (default: give up at once).
+    pub fn set_wait(&mut self, wait: Duration) {
+        self.wait = wait;
+    }
+
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next sequence number.
+    pub fn next_seq(&self) -> Seq {
+        self.reg.head.map_or(Seq(0), |(s, _, _)| s.next())
+    }
+}
+
+/// Encodes, hashes and signs an entry into a record ready to store.
+fn seal(
+    entry: &Entry,
+    key: &SecretKey,
+    vault: Vec<VaultItem>,
+) -> Result<(NewRecord, EntryHash), EncodeError> {
+    let bytes = codec::encode_entry(entry)?;
+    let hash = leaf_hash(&bytes);
+    let signature = key.sign_entry(&bytes);
+    Ok((
+        NewRecord {
+            seq: entry.seq.0,
+            bytes,
+            signature,
+            hash,
+            vault,
+        },
+        EntryHash(hash),
+    ))
+}

@@ -1,0 +1,366 @@
+//! Building each kind of entry from validated input (`prepare_*`): parsing and resolving a
+//! disclosure (parties, dates, themes, companies), and checking acknowledgements, corrections,
+//! themes, designations and keys against the registers as they stand.
+//!
+//! A prepared entry is a [`Pending`] body, not yet numbered, chained or signed: that, and the
+//! structural rules, are the job of `batch` when it is pushed.
+
+use crate::hash::sha256;
+use crate::input::{DisclosureInput, InputError, ParsedDisclosure};
+use crate::keys::{PublicKey, SecretKey};
+use crate::model::{
+    Acknowledgement, Body, CompanyId, CompanyRef, Correction, DesignationConfirmed,
+    DesignationEnded, DesignationProposed, Disclosure, EntryKind, KeyAdded, KeyId, KeyRevoked,
+    KeyRotated, PartyId, PolicyDocument, Seq, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+};
+use crate::store::VaultItem;
+
+use super::check::bad_reference;
+use super::{AppendError, Ledger, Pending};
+
+/// How far in the future (seconds) a disclosure date may be, to allow for clock skew.
+pub const FUTURE_TOLERANCE_SECS: i64 = 300;
+
+/// Builds a policy document record from its text.
+pub fn policy_document(label: &str, effective_from: Timestamp, text: &str) -> PolicyDocument {
+    PolicyDocument {
+        label: label.to_owned(),
+        effective_from,
+        sha256: sha256(text.as_bytes()),
+        text: text.to_owned(),
+    }
+}
+
+/// A new random 32-byte salt for a field commitment (docs/FORMAT.md §7.3).
+pub fn fresh_salt() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    rand::fill(&mut s[..]);
+    s
+}
+
+impl Ledger {
+    /// Checks a disclosure input against the registers and builds the body to append.
+    pub fn prepare_disclosure(
+        &self,
+        input: &DisclosureInput,
+        key: &SecretKey,
+        now: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<Pending, AppendError> {
+        let parsed = input.parse()?;
+        let (disclosure, vault) = self.resolve_disclosure(&parsed, key, now, salt)?;
+        Ok(Pending {
+            body: Body::Disclosure(disclosure),
+            vault,
+        })
+    }
+
+    fn resolve_disclosure(
+        &self,
+        parsed: &ParsedDisclosure,
+        key: &SecretKey,
+        now: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<(Disclosure, Vec<VaultItem>), AppendError> {
+        for p in [&parsed.from, &parsed.to] {
+            if !self.reg.parties.contains_key(p) {
+                return Err(self.unknown_party(p));
+            }
+        }
+        if parsed.from == parsed.to {
+            return Err(AppendError::SameParty(parsed.from.clone()));
+        }
+        self.check_key(&parsed.from, key)?;
+        if parsed.disclosed_at > now.plus_seconds(FUTURE_TOLERANCE_SECS) {
+            return Err(AppendError::FutureDate {
+                field: "disclosed_at",
+                value: parsed.disclosed_at,
+                now,
+            });
+        }
+        for theme in &parsed.themes {
+            if !self.reg.themes.contains_key(theme) {
+                return Err(AppendError::UnknownTheme {
+                    theme: theme.clone(),
+                    known: self
+                        .reg
+                        .themes
+                        .keys()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        let mut companies = Vec::with_capacity(parsed.companies.len());
+        for c in &parsed.companies {
+            companies.push(self.resolve_company(&c.id, c.new_name.as_deref())?);
+        }
+        Ok(parsed.build(companies, salt))
+    }
+
+    fn resolve_company(
+        &self,
+        id: &CompanyId,
+        new_name: Option<&str>,
+    ) -> Result<CompanyRef, AppendError> {
+        match (self.reg.companies.get(id), new_name) {
+            (Some(c), None) => Ok(CompanyRef {
+                id: id.clone(),
+                name: c.name.clone(),
+            }),
+            (Some(c), Some(given)) if c.name == given => Ok(CompanyRef {
+                id: id.clone(),
+                name: c.name.clone(),
+            }),
+            (Some(c), Some(given)) => Err(AppendError::CompanyNameMismatch {
+                company: id.clone(),
+                registered: c.name.clone(),
+                given: given.to_owned(),
+            }),
+            (None, Some(name)) => Ok(CompanyRef {
+                id: id.clone(),
+                name: name.to_owned(),
+            }),
+            (None, None) => Err(AppendError::UnknownCompany {
+                company: id.clone(),
+            }),
+        }
+    }
+
+    /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
+    pub fn flags_for(&self, pending: &Pending, now: Timestamp) -> Vec<crate::policy::Flag> {
+        let Body::Disclosure(d) = &pending.body else {
+            return Vec::new();
+        };
+        let values: Vec<(String, String)> = pending
+            .vault
+            .iter()
+            .filter(|(_, v)| v.len() >= 32)
+            .map(|(n, v)| (n.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
+            .collect();
+        crate::policy::PolicyEngine::new().judge(self.next_seq(), now, d, &self.reg, Some(&values))
+    }
+
+    /// Builds an acknowledgement of disclosure `seq` by its recipient.
+    pub fn prepare_ack(
+        &self,
+        seq: Seq,
+        received_at: Timestamp,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let fact = self.fact(seq)?;
+        let d = match fact.as_ref().and_then(|f| f.disclosure.as_ref()) {
+            Some(d) => d,
+            None => return Err(bad_reference(seq, fact.as_ref(), "a disclosure")),
+        };
+        self.check_key(&d.to, key)
+            .map_err(|_| AppendError::NotRecipient {
+                seq,
+                recipient: d.to.clone(),
+            })?;
+        if let Some((ack, _)) = d.acknowledged {
+            return Err(AppendError::AlreadyAcknowledged { seq, by: ack });
+        }
+        if received_at > now.plus_seconds(FUTURE_TOLERANCE_SECS) {
+            return Err(AppendError::FutureDate {
+                field: "received_at",
+                value: received_at,
+                now,
+            });
+        }
+        if received_at < d.disclosed_at {
+            return Err(AppendError::ReceivedBeforeDisclosure {
+                seq,
+                received_at,
+                disclosed_at: d.disclosed_at,
+            });
+        }
+        Ok(Body::Acknowledgement(Acknowledgement {
+            disclosure: seq,
+            received_at,
+        })
+        .into())
+    }
+
+    /// Builds a correction of entry `seq`, optionally with a replacement disclosure.
+    pub fn prepare_correction(
+        &self,
+        seq: Seq,
+        reason: &str,
+        replacement: Option<&DisclosureInput>,
+        key: &SecretKey,
+        now: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<Pending, AppendError> {
+        let fact = self.fact(seq)?;
+        let Some(target) = fact.as_ref() else {
+            return Err(bad_reference(seq, None, "an entry"));
+        };
+        if target.kind == EntryKind::Genesis {
+            return Err(bad_reference(seq, fact.as_ref(), "a correctable entry"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(InputError::Empty("reason").into());
+        }
+        let (replacement, vault) = match replacement {
+            Some(input) => {
+                if target.kind != EntryKind::Disclosure {
+                    return Err(bad_reference(
+                        seq,
+                        fact.as_ref(),
+                        "a disclosure (only disclosures take a replacement)",
+                    ));
+                }
+                let parsed = input.parse()?;
+                let (d, v) = self.resolve_disclosure(&parsed, key, now, salt)?;
+                (Some(d), v)
+            }
+            None => (None, Vec::new()),
+        };
+        Ok(Pending {
+            body: Body::Correction(Correction {
+                supersedes: seq,
+                reason: reason.to_owned(),
+                replacement,
+            }),
+            vault,
+        })
+    }
+
+    /// Builds a theme declaration.
+    pub fn prepare_theme_declared(
+        &self,
+        id: ThemeId,
+        title: &str,
+        description: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        if self.reg.theme_in_force(&id, now) {
+            return Err(AppendError::ThemeInForce(id));
+        }
+        if title.trim().is_empty() {
+            return Err(InputError::Empty("title").into());
+        }
+        Ok(Body::ThemeDeclared(ThemeDeclared {
+            id,
+            title: title.trim().to_owned(),
+            description: description.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a theme retirement.
+    pub fn prepare_theme_retired(
+        &self,
+        id: ThemeId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        if !self.reg.theme_in_force(&id, now) {
+            return Err(AppendError::ThemeNotInForce(id));
+        }
+        Ok(Body::ThemeRetired(ThemeRetired {
+            id,
+            reason: reason.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a designation proposal.
+    pub fn prepare_company_proposed(
+        &self,
+        id: CompanyId,
+        name: Option<&str>,
+        rationale: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let company = self.resolve_company(&id, name)?;
+        if self.reg.is_mutual(&id, now) {
+            return Err(AppendError::AlreadyMutual(id));
+        }
+        if self
+            .reg
+            .companies
+            .get(&id)
+            .is_some_and(|c| c.proposals.iter().any(|p| p.open))
+        {
+            return Err(AppendError::ProposalOpen(id));
+        }
+        Ok(Body::DesignationProposed(DesignationProposed {
+            company,
+            rationale: rationale.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a confirmation of the open proposal for `id`.
+    pub fn prepare_company_confirmed(&self, id: CompanyId) -> Result<Pending, AppendError> {
+        let Some(proposal) = self
+            .reg
+            .companies
+            .get(&id)
+            .and_then(|c| c.proposals.iter().rev().find(|p| p.open))
+        else {
+            return Err(AppendError::NoOpenProposal(id));
+        };
+        Ok(Body::DesignationConfirmed(DesignationConfirmed {
+            company: id,
+            proposal: proposal.seq,
+        })
+        .into())
+    }
+
+    /// Builds the end of a designation.
+    pub fn prepare_company_ended(
+        &self,
+        id: CompanyId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let open = self
+            .reg
+            .companies
+            .get(&id)
+            .is_some_and(|c| c.proposals.iter().any(|p| p.open));
+        if !self.reg.is_mutual(&id, now) && !open {
+            return Err(AppendError::NothingToEnd(id));
+        }
+        Ok(Body::DesignationEnded(DesignationEnded {
+            company: id,
+            reason: reason.trim().to_owned(),
+        })
+        .into())
+    }
+
+    /// Builds a key addition for the signer's own party.
+    pub fn prepare_key_added(&self, party: PartyId, key: &PublicKey) -> Pending {
+        Body::KeyAdded(KeyAdded {
+            party,
+            key: key.record(),
+        })
+        .into()
+    }
+
+    /// Builds a key rotation for the signer's own party.
+    pub fn prepare_key_rotated(&self, party: PartyId, old: KeyId, new: &PublicKey) -> Pending {
+        Body::KeyRotated(KeyRotated {
+            party,
+            old,
+            new: new.record(),
+        })
+        .into()
+    }
+
+    /// Builds a key revocation for the signer's own party.
+    pub fn prepare_key_revoked(&self, party: PartyId, key_id: KeyId, reason: &str) -> Pending {
+        Body::KeyRevoked(KeyRevoked {
+            party,
+            key_id,
+            reason: reason.trim().to_owned(),
+        })
+        .into()
+    }
+}
