@@ -19,9 +19,7 @@ pub enum WitnessError {
     #[error("the ledger has no entries to checkpoint")]
     Empty,
     /// The signing key is not a valid key of any party.
-    #[error(
-        "key {0} is not a current key of any party of this ledger; sign with a key listed by `dledger list --keys`"
-    )]
+    #[error("key {0} is not a current key of any party of this ledger")]
     UnknownKey(String),
     /// The note is not a checkpoint of this ledger signed by a party.
     #[error("the checkpoint cannot be cosigned: {0}")]
@@ -45,7 +43,7 @@ pub enum WitnessError {
     #[error(transparent)]
     Append(#[from] StoreAppendError),
     /// Tree arithmetic failed (missing hashes: the ledger is damaged).
-    #[error("the ledger's Merkle hashes are damaged ({0}); run `dledger verify`")]
+    #[error("the ledger's Merkle hashes are damaged ({0})")]
     Tree(#[from] ProofError),
     /// The note could not be built.
     #[error("cannot build the note: {0}")]

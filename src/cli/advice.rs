@@ -2,7 +2,9 @@
 //! The library says what is wrong in the ledger's terms; this adds the `dledger` command or
 //! flag that helps, matched on the error's variant. `main` prints it after the error.
 
+use disclosure_ledger::evidence::EvidenceError;
 use disclosure_ledger::ledger::{AppendError, InitError, OpenError, ReindexError};
+use disclosure_ledger::store::{OpenError as FileError, StoreError};
 use disclosure_ledger::witness::WitnessError;
 
 /// For a ledger that does not replay cleanly.
@@ -14,19 +16,95 @@ pub(crate) fn advice(err: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<AppendError>() {
             append(e)
         } else if let Some(e) = cause.downcast_ref::<OpenError>() {
-            matches!(e, OpenError::Damaged { .. }).then(|| VERIFY.to_owned())
+            match e {
+                OpenError::Store(f) => file(f),
+                OpenError::Damaged { .. } => Some(VERIFY.to_owned()),
+                _ => None,
+            }
         } else if let Some(e) = cause.downcast_ref::<InitError>() {
-            matches!(e, InitError::SignerNotAParty { .. }).then(|| {
-                "sign the genesis entry with the key of a party named in --party (--key FILE)"
-                    .to_owned()
-            })
+            match e {
+                InitError::Open(f) => file(f),
+                InitError::SignerNotAParty { .. } => Some(
+                    "sign the genesis entry with the key of a party named in --party (--key FILE)"
+                        .to_owned(),
+                ),
+                _ => None,
+            }
         } else if let Some(e) = cause.downcast_ref::<ReindexError>() {
-            matches!(e, ReindexError::Damaged { .. }).then(|| VERIFY.to_owned())
+            match e {
+                ReindexError::Open(f) => file(f),
+                ReindexError::Damaged { .. } => Some(VERIFY.to_owned()),
+                _ => None,
+            }
         } else if let Some(e) = cause.downcast_ref::<WitnessError>() {
-            matches!(e, WitnessError::Damaged(_)).then(|| VERIFY.to_owned())
+            witness(e)
+        } else if let Some(e) = cause.downcast_ref::<FileError>() {
+            file(e)
+        } else if let Some(e) = cause.downcast_ref::<EvidenceError>() {
+            evidence(e)
+        } else if let Some(e) = cause.downcast_ref::<StoreError>() {
+            e.to_string()
+                .contains("references index")
+                .then(|| "rebuild it with `dledger reindex LEDGER`, then verify".to_owned())
         } else {
             None
         }
+    })
+}
+
+/// The advice for a ledger file that cannot be opened.
+fn file(e: &FileError) -> Option<String> {
+    Some(match e {
+        FileError::NotFound { path } => format!(
+            "check the path, or create a ledger with `dledger init {} ...`",
+            path.display()
+        ),
+        FileError::NotALedger { .. } => "check you passed the right file (ledgers are made by \
+                                         `dledger init` or `dledger import`)"
+            .to_owned(),
+        FileError::Locked { .. } => {
+            "wait for it to finish, or pass --wait SECONDS to retry for a while".to_owned()
+        }
+        FileError::OlderVersion { path, .. } => format!(
+            "convert it with `dledger upgrade {} NEW.ledger` (which leaves this file untouched) \
+             and use the new file; if that fails, export the ledger with the dledger that wrote \
+             it and `dledger import` the export",
+            path.display()
+        ),
+        _ => return None,
+    })
+}
+
+/// The advice for a checkpoint that could not be made or cosigned.
+fn witness(e: &WitnessError) -> Option<String> {
+    Some(match e {
+        WitnessError::Open(f) => return file(f),
+        WitnessError::Damaged(_) | WitnessError::Tree(_) => VERIFY.to_owned(),
+        WitnessError::UnknownKey(_) => "sign with a key listed by `dledger list --keys`".to_owned(),
+        _ => return None,
+    })
+}
+
+/// The advice for an evidence bundle that could not be built.
+fn evidence(e: &EvidenceError) -> Option<String> {
+    Some(match e {
+        EvidenceError::NoSuchEntry { .. } => "check the number with `dledger list`".to_owned(),
+        EvidenceError::NoCosignedCheckpoint { .. } => "make a checkpoint with `dledger \
+            checkpoint --key YOUR.key -o checkpoint.note`, have the other regulator cosign it \
+            with `dledger cosign checkpoint.note --key THEIR.key`, then run `dledger evidence` \
+            again"
+            .to_owned(),
+        EvidenceError::NoFields { .. } => "--open applies to disclosures and to corrections \
+            that carry a replacement disclosure"
+            .to_owned(),
+        EvidenceError::NoValue { .. } => "leave the field out of --open, or restore the ledger \
+            file from a backup"
+            .to_owned(),
+        EvidenceError::Damaged { .. }
+        | EvidenceError::SelfCheck { .. }
+        | EvidenceError::Replay(_)
+        | EvidenceError::Proof(_) => VERIFY.to_owned(),
+        _ => return None,
     })
 }
 
@@ -58,6 +136,7 @@ fn append(e: &AppendError) -> Option<String> {
             format!("one party proposes it first with `dledger company propose {id}`")
         }
         AppendError::Damaged { .. } => VERIFY.to_owned(),
+        AppendError::Open(f) => return file(f),
         _ => return None,
     })
 }
@@ -107,6 +186,24 @@ mod tests {
             advice_for(AppendError::UnknownCompany { company: company() })
                 .is_some_and(|a| a.contains("`dledger list --companies`"))
         );
+    }
+
+    /// A locked or missing file is advised on however deep it is wrapped: `#[error(transparent)]`
+    /// wrappers skip the inner error in the chain of causes, so each wrapper is unpacked here.
+    #[test]
+    fn file_errors_are_advised_through_every_wrapper() {
+        let locked = || FileError::Locked {
+            path: "x.ledger".into(),
+        };
+        let wait = |a: Option<String>| a.is_some_and(|a| a.contains("--wait"));
+        assert!(wait(advice_for(locked())));
+        assert!(wait(advice_for(AppendError::Open(locked()))));
+        assert!(wait(advice_for(OpenError::Store(locked()))));
+        assert!(wait(advice_for(WitnessError::Open(locked()))));
+        let missing = AppendError::Open(FileError::NotFound {
+            path: "x.ledger".into(),
+        });
+        assert!(advice_for(missing).is_some_and(|a| a.contains("`dledger init x.ledger ...`")));
     }
 
     #[test]

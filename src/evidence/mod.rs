@@ -33,8 +33,7 @@ pub use evidence_verify::{
 pub enum EvidenceError {
     /// The ledger has no entry with that number.
     #[error(
-        "there is no entry #{seq}; the ledger has {len} entries (0 to {}). Check the number with \
-         `dledger list`",
+        "there is no entry #{seq}; the ledger has {len} entries (0 to {})",
         len.saturating_sub(1)
     )]
     NoSuchEntry {
@@ -46,10 +45,7 @@ pub enum EvidenceError {
     /// No stored checkpoint covers the entry and carries a valid cosignature by another party.
     #[error(
         "no checkpoint cosigned by a second regulator covers entry #{seq} ({}). An evidence bundle \
-         must prove the entry against a tree head both regulators signed: make a checkpoint with \
-         `dledger checkpoint --key YOUR.key -o checkpoint.note`, have the other regulator cosign \
-         it with `dledger cosign checkpoint.note --key THEIR.key`, then run `dledger evidence` \
-         again",
+         must prove the entry against a tree head both regulators signed",
         covered(*latest)
     )]
     NoCosignedCheckpoint {
@@ -59,10 +55,7 @@ pub enum EvidenceError {
         latest: Option<u64>,
     },
     /// `--open` asked for fields of an entry that has none.
-    #[error(
-        "entry #{seq} ({kind}) records no fields, so there is nothing to open; --open applies to \
-         disclosures and to corrections that carry a replacement disclosure"
-    )]
+    #[error("entry #{seq} ({kind}) records no fields, so there is nothing to open")]
     NoFields {
         /// The entry.
         seq: u64,
@@ -85,8 +78,7 @@ pub enum EvidenceError {
     /// The vault has neither the value nor a record of its erasure.
     #[error(
         "the vault holds no value for field {field} of entry #{seq}, and no erasure of it is \
-         recorded; the ledger's vault is incomplete. Leave the field out of --open, or restore the \
-         ledger file from a backup"
+         recorded; the ledger's vault is incomplete"
     )]
     NoValue {
         /// The entry.
@@ -95,17 +87,14 @@ pub enum EvidenceError {
         field: String,
     },
     /// The ledger is damaged; evidence from it would not verify.
-    #[error(
-        "cannot build evidence: {reason}. Run `dledger verify` on the ledger to find the damage"
-    )]
+    #[error("cannot build evidence: {reason}")]
     Damaged {
         /// What is wrong.
         reason: String,
     },
     /// The bundle that was built does not pass its own verification (a damaged ledger or a bug).
     #[error(
-        "the bundle built for entry #{seq} fails its own verification, so it was not written: {}. \
-         Run `dledger verify` on the ledger",
+        "the bundle built for entry #{seq} fails its own verification, so it was not written: {}",
         failures.join("; ")
     )]
     SelfCheck {
@@ -138,10 +127,10 @@ pub enum EvidenceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Replaying the ledger failed.
-    #[error("cannot build evidence: {0}. Run `dledger verify` on the ledger")]
+    #[error("cannot build evidence: {0}")]
     Replay(#[from] ReplayError),
     /// The Merkle tree could not produce a proof.
-    #[error("cannot prove inclusion: {0}. Run `dledger verify` on the ledger")]
+    #[error("cannot prove inclusion: {0}")]
     Proof(#[from] ProofError),
 }
 

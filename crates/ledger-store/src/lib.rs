@@ -61,10 +61,7 @@ pub type StorageError = Box<dyn std::error::Error + Send + Sync>;
 #[non_exhaustive]
 pub enum OpenError {
     /// No file at the path.
-    #[error(
-        "no ledger at {path}: the file does not exist. Check the path, or create a ledger with \
-         `dledger init {path} ...`"
-    )]
+    #[error("no ledger at {path}: the file does not exist")]
     NotFound {
         /// The path given.
         path: PathBuf,
@@ -84,10 +81,7 @@ pub enum OpenError {
         path: PathBuf,
     },
     /// The file exists but is not a disclosure ledger.
-    #[error(
-        "{path} is not a disclosure ledger ({reason}); check you passed the right file (ledgers \
-         are made by `dledger init` or `dledger import`)"
-    )]
+    #[error("{path} is not a disclosure ledger ({reason})")]
     NotALedger {
         /// The path given.
         path: PathBuf,
@@ -95,10 +89,7 @@ pub enum OpenError {
         reason: String,
     },
     /// Another process has the ledger open for writing.
-    #[error(
-        "{path} is locked by another dledger process that is writing to it; wait for it to \
-         finish, or pass --wait SECONDS to retry for a while"
-    )]
+    #[error("{path} is locked by another dledger process that is writing to it")]
     Locked {
         /// The path given.
         path: PathBuf,
@@ -117,10 +108,7 @@ pub enum OpenError {
     /// Written by an older dledger, in a table layout this build no longer reads.
     #[error(
         "{path} uses ledger store version {found}, an older layout that this build no longer \
-         opens (it reads and writes version {STORE_VERSION}). Convert it with `dledger upgrade \
-         {path} NEW.ledger` (which leaves this file untouched) and use the new file; \
-         if that fails, export the ledger with the dledger that wrote it and `dledger import` \
-         the export"
+         opens (it reads and writes version {STORE_VERSION})"
     )]
     OlderVersion {
         /// The path given.
@@ -162,7 +150,7 @@ fn next_seq(entries: &impl ReadableTable<u64, &'static [u8]>) -> Result<u64, Sto
 fn reference_block(block: u64, row: &[u8]) -> Result<Vec<(u64, u64)>, StoreError> {
     rows::unpack_references(block, row).map_err(|why| StoreError {
         doing: "reading references",
-        source: format!("{why}; rebuild the index with `dledger reindex`").into(),
+        source: format!("{why}; the references index must be rebuilt from the entries").into(),
     })
 }
 
