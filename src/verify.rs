@@ -851,7 +851,8 @@ impl Verifier {
             );
         }
         self.check_signature(key, &entry, bytes, signature);
-        for (kind, message) in rules::check_entry(&self.reg, &entry) {
+        for breach in rules::check_entry(&self.reg, &entry) {
+            let (kind, message) = (breach.kind(), breach.message());
             if kind == IntegrityKind::UnknownKey {
                 self.unknown_key_uses
                     .push((self.report.failures.len(), entry.signer.key_id));

@@ -383,6 +383,14 @@ fn each_flag_is_raised_and_its_near_miss_is_not() {
             theme_only("a study"),
             FlagCode::PartyNotInPolicy,
         ),
+        (
+            // Both ends are checked: an ICO disclosure to the CMA, a party of the ledger but not
+            // of the ICO–Ofcom policy in force, is not routine (issue 13, item 3).
+            "recipient not paired with the discloser by the policy",
+            with(theme_only("a study"), |d| d.to = "CMA".into()),
+            theme_only("a study"),
+            FlagCode::RecipientNotInPolicy,
+        ),
     ];
     for (name, raises, near_miss, code) in cases {
         let got = flags_of(&f, &raises);
@@ -471,6 +479,9 @@ fn cma_joins_by_policy_change_alone() {
         .append(Body::PolicyAdopted(doc).into(), &f.ofcom, at)
         .unwrap();
     assert_eq!(flags_of(&f, &cma_disclosure), vec![]);
+    // Under the three-party policy the ICO may disclose to the CMA too.
+    let to_cma = with(theme_only("market study"), |d| d.to = "CMA".into());
+    assert!(!flags_of(&f, &to_cma).contains(&FlagCode::RecipientNotInPolicy));
     let p = f
         .ledger
         .prepare_disclosure(&cma_disclosure, &f.cma, recorded(), &mut || [3; 32])

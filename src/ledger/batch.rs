@@ -283,10 +283,11 @@ impl Batch<'_> {
                         Err(e) => return Err(self.undo(trial, before, e)),
                     }
                 }
-                if let Some((kind, message)) = rules::check_entry(&self.ledger.reg, &entry)
+                if let Some(breach) = rules::check_entry(&self.ledger.reg, &entry)
                     .into_iter()
                     .next()
                 {
+                    let (kind, message) = (breach.kind(), breach.message());
                     return Err(self.undo(trial, before, AppendError::Rule { kind, message }));
                 }
                 let bytes = match codec::encode_entry(&entry) {

@@ -115,11 +115,14 @@ impl Ledger {
             },
             body: Body::Genesis(genesis),
         };
-        if let Some((kind, message)) = rules::check_entry(&Registers::default(), &entry)
+        if let Some(breach) = rules::check_entry(&Registers::default(), &entry)
             .into_iter()
             .next()
         {
-            return Err(InitError::Rule { kind, message });
+            return Err(InitError::Rule {
+                kind: breach.kind(),
+                message: breach.message(),
+            });
         }
         let record = seal(&entry, key, Vec::new())?;
         let mut reg = Registers::default();

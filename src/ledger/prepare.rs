@@ -18,8 +18,9 @@ use crate::store::VaultItem;
 use super::check::bad_reference;
 use super::{AppendError, Ledger, Pending};
 
-/// How far in the future (seconds) a disclosure date may be, to allow for clock skew.
-pub const FUTURE_TOLERANCE_SECS: i64 = 300;
+/// How far in the future (seconds) a disclosure date may be, to allow for clock skew: the
+/// rulebook's tolerance, so the writer and `verify` agree.
+pub use crate::rules::FUTURE_TOLERANCE_SECS;
 
 /// Builds a policy document record from its text.
 pub fn policy_document(label: &str, effective_from: Timestamp, text: &str) -> PolicyDocument {

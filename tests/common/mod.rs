@@ -51,11 +51,31 @@ pub(crate) fn sample_copy(dir: &Path) -> PathBuf {
 /// entry and is signed by `key` in the name of `party`, as someone holding that key and write
 /// access to the file could. Returns its sequence number.
 pub(crate) fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &str) -> u64 {
+    use disclosure_ledger::model::{Body, ThemeDeclared, ThemeId};
+    append_body(
+        path,
+        party,
+        key,
+        Body::ThemeDeclared(ThemeDeclared {
+            id: ThemeId::new(theme).unwrap(),
+            title: "Forged".into(),
+            description: String::new(),
+        }),
+    )
+}
+
+/// Appends `body`, bypassing dledger's checks, as a well-formed entry that chains to the last
+/// entry, is recorded a minute after it and is signed by `key` in the name of `party` (as
+/// someone holding that key and write access to the file could). Returns its sequence number.
+pub(crate) fn append_body(
+    path: &Path,
+    party: &str,
+    key: &SecretKey,
+    body: disclosure_ledger::model::Body,
+) -> u64 {
     use disclosure_ledger::codec::{decode_entry, encode_entry};
     use disclosure_ledger::hash::leaf_hash;
-    use disclosure_ledger::model::{
-        Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, ThemeDeclared, ThemeId,
-    };
+    use disclosure_ledger::model::{Entry, EntryHash, FORMAT_VERSION, Seq, Signer};
     use disclosure_ledger::store::{Access, NewRecord, Store};
     let store = Store::open(path, Access::ReadWrite).unwrap();
     let n = store.len().unwrap();
@@ -70,11 +90,7 @@ pub(crate) fn append_forged(path: &Path, party: &str, key: &SecretKey, theme: &s
             party: party.parse().unwrap(),
             key_id: key.public().key_id,
         },
-        body: Body::ThemeDeclared(ThemeDeclared {
-            id: ThemeId::new(theme).unwrap(),
-            title: "Forged".into(),
-            description: String::new(),
-        }),
+        body,
     };
     let bytes = encode_entry(&entry).unwrap();
     store

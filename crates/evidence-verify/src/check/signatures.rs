@@ -191,7 +191,8 @@ impl<'a> Analysis<'a> {
                     );
                 }
                 let breaches = rules::check_entry(&self.reg, e);
-                for (kind, text) in &breaches {
+                for b in &breaches {
+                    let (kind, text) = (b.kind(), b.message());
                     self.checks.fail(
                         CheckName::KeyHistory,
                         format!(
@@ -255,7 +256,8 @@ impl<'a> Analysis<'a> {
                     );
                     self.reg.apply(e, item.leaf);
                 } else {
-                    for (kind, text) in breaches {
+                    for b in breaches {
+                        let (kind, text) = (b.kind(), b.message());
                         self.checks.fail(
                             CheckName::KeyHistory,
                             format!(

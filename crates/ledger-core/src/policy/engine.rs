@@ -178,6 +178,18 @@ impl PolicyEngine {
             },
         }
 
+        // Both ends (§4): a disclosure goes to a party the policy pairs with the discloser.
+        // Under policy schema 1 every two parties a policy names are a pair.
+        if policy.parties.contains_key(&d.from) && !policy.parties.contains_key(&d.to) {
+            raised.add(
+                FlagCode::RecipientNotInPolicy,
+                format!(
+                    "{} is not a party of policy {:?}, so it is not paired with {}",
+                    d.to, policy.label, d.from
+                ),
+            );
+        }
+
         let rule = policy.category(kind);
         // Companies of mutual interest (§3, §5).
         if rule.requires_mutual_interest {

@@ -70,6 +70,8 @@ pub enum FlagCode {
     Superseded,
     /// The disclosing party is not named in the policy in force.
     PartyNotInPolicy,
+    /// The recipient is not a party the policy in force pairs with the discloser.
+    RecipientNotInPolicy,
     /// The policy document recorded in the ledger cannot be read.
     PolicyUnreadable,
 }
@@ -238,6 +240,14 @@ pub const CATALOGUE: &[FlagInfo] = &[
         check: "Adopt a policy naming the party and its gateways before it discloses; judge this disclosure case by case.",
     },
     FlagInfo {
+        code: FlagCode::RecipientNotInPolicy,
+        severity: Severity::High,
+        sections: "§4",
+        title: "recipient not a party the policy in force pairs with the discloser",
+        statement: "We set out in this statement our proposed approach to collaboration, including the information that Ofcom and the ICO intend to disclose to each other (§4).",
+        check: "The arrangement covers disclosures between the parties the policy names. Was there a gateway and an agreement for this recipient? Record it as a case-by-case disclosure under the right policy, or adopt a policy that names the recipient.",
+    },
+    FlagInfo {
         code: FlagCode::PolicyUnreadable,
         severity: Severity::High,
         sections: "§6",
@@ -269,6 +279,7 @@ impl FlagCode {
             FlagCode::LateAcknowledgement => "late-acknowledgement",
             FlagCode::Superseded => "superseded",
             FlagCode::PartyNotInPolicy => "party-not-in-policy",
+            FlagCode::RecipientNotInPolicy => "recipient-not-in-policy",
             FlagCode::PolicyUnreadable => "policy-unreadable",
         }
     }

@@ -1,0 +1,434 @@
+//! Checking one entry against the rulebook, given the registers of the log before it. Signature
+//! and chain checks are not done here (they need the bytes); see `verify`.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::hash::sha256;
+use crate::keys::PublicKey;
+use crate::model::{
+    Body, CompanyRef, Disclosure, Entry, EntryKind, PartyId, PolicyDocument, PublicKeyRecord,
+};
+use crate::registers::{KeyStatus, Registers};
+
+/// The breaches collected for one entry.
+struct Found(Vec<Breach>);
+
+impl Found {
+    fn add(&mut self, rule: &'static Rule, detail: String) {
+        self.0.push(Breach { rule, detail });
+    }
+}
+
+/// Checks `entry` against the rulebook, given the registers of the log before it. An empty
+/// result means the entry breaks no rule.
+pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
+    let mut out = Found(Vec::new());
+    let signer = &entry.signer.party;
+    let seq = entry.seq;
+
+    if let Body::Genesis(g) = &entry.body {
+        if seq.0 != 0 || reg.origin.is_some() {
+            out.add(
+                GENESIS_FIRST,
+                format!("a second genesis entry appears at {seq}"),
+            );
+            return out.0;
+        }
+        if g.parties.len() < 2 {
+            out.add(
+                GENESIS_PARTIES,
+                "genesis names fewer than two parties".into(),
+            );
+        }
+        for (i, p) in g.parties.iter().enumerate() {
+            if g.parties[..i].iter().any(|q| q.id == p.id) {
+                out.add(
+                    GENESIS_PARTIES,
+                    format!("genesis names party {} twice", p.id),
+                );
+            }
+            if let Err(e) = PublicKey::from_record(&p.trust_root) {
+                out.add(TRUST_ROOT_VALID, format!("trust root of {}: {e}", p.id));
+            }
+        }
+        match g.parties.iter().find(|p| &p.id == signer) {
+            Some(p) if p.trust_root.key_id == entry.signer.key_id => {}
+            Some(_) => out.add(
+                GENESIS_SIGNER,
+                format!("genesis is not signed by {signer}'s trust-root key"),
+            ),
+            None => out.add(
+                GENESIS_SIGNER,
+                format!("genesis is signed by {signer}, which it does not name as a party"),
+            ),
+        }
+        check_policy(&g.policy, &mut out);
+        return out.0;
+    }
+    if reg.origin.is_none() {
+        out.add(
+            GENESIS_FIRST,
+            format!("{seq} comes before any genesis entry"),
+        );
+        return out.0;
+    }
+
+    match reg.key_status(signer, entry.signer.key_id, seq) {
+        KeyStatus::Valid => {}
+        KeyStatus::UnknownParty => out.add(
+            SIGNER_KEY_VALID,
+            format!("signed by {signer}, which is not a party to this ledger"),
+        ),
+        KeyStatus::UnknownKey => out.add(
+            SIGNER_KEY_VALID,
+            format!(
+                "signed with key {} which is not a key of {signer} at this point",
+                entry.signer.key_id
+            ),
+        ),
+        KeyStatus::Ended(at) => out.add(
+            KEY_USED_AFTER_END,
+            format!(
+                "signed with {signer}'s key {} after it was rotated or revoked at {at}",
+                entry.signer.key_id
+            ),
+        ),
+    }
+
+    let at = entry.recorded_at;
+    match &entry.body {
+        Body::Genesis(_) => unreachable!("handled above"),
+        Body::KeyAdded(k) => {
+            if &k.party != signer {
+                out.add(
+                    KEY_CHANGE_OWN,
+                    format!("{signer} added a key for {}", k.party),
+                );
+            }
+            check_new_key(reg, &k.party, &k.key, &mut out);
+        }
+        Body::KeyRotated(k) => {
+            if &k.party != signer {
+                out.add(
+                    KEY_CHANGE_OWN,
+                    format!("{signer} rotated a key of {}", k.party),
+                );
+            }
+            if !matches!(reg.key_status(&k.party, k.old, seq), KeyStatus::Valid) {
+                out.add(
+                    KEY_CHANGE_TARGET,
+                    format!(
+                        "rotates key {} which is not a valid key of {}",
+                        k.old, k.party
+                    ),
+                );
+            }
+            check_new_key(reg, &k.party, &k.new, &mut out);
+        }
+        Body::KeyRevoked(k) => {
+            if &k.party != signer {
+                out.add(
+                    KEY_CHANGE_OWN,
+                    format!("{signer} revoked a key of {}", k.party),
+                );
+            }
+            if !matches!(reg.key_status(&k.party, k.key_id, seq), KeyStatus::Valid) {
+                out.add(
+                    KEY_CHANGE_TARGET,
+                    format!(
+                        "revokes key {} which is not a valid key of {}",
+                        k.key_id, k.party
+                    ),
+                );
+            }
+        }
+        Body::PolicyAdopted(p) => check_policy(p, &mut out),
+        Body::ThemeDeclared(t) => {
+            if reg.theme_in_force(&t.id, at) {
+                out.add(
+                    THEME_DECLARE_NEW,
+                    format!("declares theme {}, which is already in force", t.id),
+                );
+            }
+            if t.title.trim().is_empty() {
+                out.add(
+                    THEME_DECLARE_NEW,
+                    format!("declares theme {} with no title", t.id),
+                );
+            }
+        }
+        Body::ThemeRetired(t) => {
+            if !reg.theme_in_force(&t.id, at) {
+                out.add(
+                    THEME_RETIRE_IN_FORCE,
+                    format!("retires theme {}, which is not in force", t.id),
+                );
+            }
+        }
+        Body::DesignationProposed(p) => {
+            check_company_name(reg, &p.company, &mut out);
+            let id = &p.company.id;
+            if reg.is_mutual(id, at) {
+                out.add(
+                    DESIGNATION_PROPOSE,
+                    format!("proposes {id}, which is already of mutual interest"),
+                );
+            } else if reg
+                .companies
+                .get(id)
+                .is_some_and(|c| c.proposals.iter().any(|p| p.open))
+            {
+                out.add(
+                    DESIGNATION_PROPOSE,
+                    format!("proposes {id}, for which a proposal is already open"),
+                );
+            }
+        }
+        Body::DesignationConfirmed(d) => {
+            let proposal = reg.entry(d.proposal);
+            if d.proposal >= seq
+                || proposal.is_none_or(|p| p.kind != EntryKind::DesignationProposed)
+            {
+                out.add(
+                    DESIGNATION_CONFIRM,
+                    format!(
+                        "confirms {}, which is not an earlier designation proposal",
+                        d.proposal
+                    ),
+                );
+            } else {
+                let listed = reg
+                    .companies
+                    .get(&d.company)
+                    .and_then(|c| c.proposals.iter().find(|p| p.seq == d.proposal));
+                match listed {
+                    None => out.add(
+                        DESIGNATION_CONFIRM,
+                        format!(
+                            "confirms {} for company {}, but that proposal is for another company",
+                            d.proposal, d.company
+                        ),
+                    ),
+                    Some(p) if !p.open => out.add(
+                        DESIGNATION_CONFIRM,
+                        format!(
+                            "confirms {} for company {}, a proposal already confirmed or ended",
+                            d.proposal, d.company
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        Body::DesignationEnded(d) => {
+            let open = reg
+                .companies
+                .get(&d.company)
+                .is_some_and(|c| c.proposals.iter().any(|p| p.open));
+            if !reg.is_mutual(&d.company, at) && !open {
+                out.add(
+                    DESIGNATION_END,
+                    format!(
+                        "ends the designation of {}, which is neither of mutual interest nor \
+                         proposed",
+                        d.company
+                    ),
+                );
+            }
+        }
+        Body::Disclosure(d) => check_disclosure(reg, entry, d, "disclosure", &mut out),
+        Body::Acknowledgement(a) => match reg.disclosures.get(a.disclosure.0) {
+            Some(d) if a.disclosure < seq => {
+                if &d.to != signer {
+                    out.add(
+                        ACK_BY_RECIPIENT,
+                        format!(
+                            "acknowledgement of {} is signed by {signer}, but the recipient was {}",
+                            a.disclosure, d.to
+                        ),
+                    );
+                }
+                if let Some((first, _)) = d.acknowledged {
+                    out.add(
+                        ACK_ONCE,
+                        format!(
+                            "acknowledges {}, which {first} already acknowledged",
+                            a.disclosure
+                        ),
+                    );
+                }
+                if a.received_at < d.disclosed_at {
+                    out.add(
+                        ACK_DATES,
+                        format!(
+                            "says {} was received at {}, before it was disclosed at {}",
+                            a.disclosure, a.received_at, d.disclosed_at
+                        ),
+                    );
+                }
+                if a.received_at.0 > at.0 + FUTURE_TOLERANCE_SECS {
+                    out.add(
+                        ACK_DATES,
+                        format!(
+                            "says {} was received at {}, after the acknowledgement was recorded \
+                             at {at}",
+                            a.disclosure, a.received_at
+                        ),
+                    );
+                }
+            }
+            _ => out.add(
+                ACK_TARGET,
+                format!(
+                    "acknowledges {}, which is not an earlier disclosure",
+                    a.disclosure
+                ),
+            ),
+        },
+        Body::Correction(c) => {
+            match reg.entry(c.supersedes).filter(|_| c.supersedes < seq) {
+                None => out.add(
+                    CORRECTION_TARGET,
+                    format!("corrects {}, which is not an earlier entry", c.supersedes),
+                ),
+                Some(target) => {
+                    if target.kind == EntryKind::Genesis {
+                        out.add(
+                            CORRECTION_TARGET,
+                            format!("corrects the genesis entry {}", c.supersedes),
+                        );
+                    }
+                    if reg.party_at(target.signer) != Some(signer) {
+                        out.add(
+                            CORRECTION_BY_AUTHOR,
+                            format!(
+                                "{signer} corrects {}, which another party recorded",
+                                c.supersedes
+                            ),
+                        );
+                    }
+                    if c.replacement.is_some() && target.kind != EntryKind::Disclosure {
+                        out.add(
+                            CORRECTION_TARGET,
+                            format!(
+                                "carries a replacement disclosure but {} is a {}",
+                                c.supersedes, target.kind
+                            ),
+                        );
+                    }
+                }
+            }
+            if c.reason.trim().is_empty() {
+                out.add(
+                    CORRECTION_TARGET,
+                    "gives no reason for the correction".into(),
+                );
+            }
+            if let Some(r) = &c.replacement {
+                check_disclosure(reg, entry, r, "replacement disclosure", &mut out);
+            }
+        }
+    }
+    out.0
+}
+
+/// The rules every disclosure obeys, a new one or a correction's replacement alike.
+fn check_disclosure(reg: &Registers, entry: &Entry, d: &Disclosure, what: &str, out: &mut Found) {
+    let signer = &entry.signer.party;
+    if &d.from != signer {
+        out.add(
+            DISCLOSURE_SIGNER,
+            format!("{what} from {} is signed by {signer}", d.from),
+        );
+    }
+    if !reg.parties.contains_key(&d.to) {
+        out.add(
+            DISCLOSURE_RECIPIENT,
+            format!("{what} to {}, which is not a party to this ledger", d.to),
+        );
+    } else if d.to == d.from {
+        out.add(
+            DISCLOSURE_RECIPIENT,
+            format!("{what} from {} to itself", d.from),
+        );
+    }
+    if let Some(dup) = first_duplicate(d.fields.iter().map(|f| f.name.as_str())) {
+        out.add(DISCLOSURE_UNIQUE, format!("{what} lists field {dup} twice"));
+    }
+    let companies = d.category.companies();
+    if let Some(dup) = first_duplicate(companies.iter().map(|c| c.id.as_str())) {
+        out.add(
+            DISCLOSURE_UNIQUE,
+            format!("{what} names company {dup} twice"),
+        );
+    }
+    let themes = d.category.themes();
+    if let Some(dup) = first_duplicate(themes.iter().map(|t| t.as_str())) {
+        out.add(DISCLOSURE_UNIQUE, format!("{what} names theme {dup} twice"));
+    }
+    for t in themes {
+        if !reg.themes.contains_key(t) {
+            out.add(
+                DISCLOSURE_THEMES_DECLARED,
+                format!("{what} names theme {t}, which the ledger has never declared"),
+            );
+        }
+    }
+    for c in companies {
+        check_company_name(reg, c, out);
+    }
+    if d.disclosed_at.0 > entry.recorded_at.0 + FUTURE_TOLERANCE_SECS {
+        out.add(
+            DISCLOSURE_NOT_FUTURE,
+            format!(
+                "{what} is dated {}, after it was recorded at {}",
+                d.disclosed_at, entry.recorded_at
+            ),
+        );
+    }
+}
+
+/// A company named with another name than the one the ledger first recorded for its id.
+fn check_company_name(reg: &Registers, c: &CompanyRef, out: &mut Found) {
+    if let Some(known) = reg.companies.get(&c.id)
+        && known.name != c.name
+    {
+        out.add(
+            COMPANY_NAME_CONSISTENT,
+            format!(
+                "names company {} as {:?}, but the ledger records it as {:?}",
+                c.id, c.name, known.name
+            ),
+        );
+    }
+}
+
+fn first_duplicate<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = BTreeSet::new();
+    items.into_iter().find(|i| !seen.insert(*i))
+}
+
+fn check_new_key(reg: &Registers, party: &PartyId, key: &PublicKeyRecord, out: &mut Found) {
+    if let Err(e) = PublicKey::from_record(key) {
+        out.add(NEW_KEY_VALID, format!("new key of {party}: {e}"));
+    }
+    if reg.party_of_key(key.key_id).is_some() {
+        out.add(
+            NEW_KEY_VALID,
+            format!("key id {} is already registered", key.key_id),
+        );
+    }
+}
+
+fn check_policy(policy: &PolicyDocument, out: &mut Found) {
+    if sha256(policy.text.as_bytes()) != policy.sha256 {
+        out.add(
+            POLICY_HASH,
+            format!(
+                "policy {:?}: recorded SHA-256 does not match the document's text",
+                policy.label
+            ),
+        );
+    }
+}
