@@ -286,6 +286,20 @@ pub(crate) fn run(
                         values.as_deref(),
                     ));
                 }
+                // A correction's replacement is a disclosure, judged exactly like a new one.
+                Body::Correction(c) => {
+                    if let Some(d) = &c.replacement {
+                        let values = (d.category.kind() == CategoryKind::ThemeOnly)
+                            .then(|| values_of(&r.vault().unwrap_or_default()));
+                        flags.extend(engine.judge(
+                            entry.seq,
+                            entry.recorded_at,
+                            d,
+                            v.registers(),
+                            values.as_deref(),
+                        ));
+                    }
+                }
                 Body::Genesis(g) => {
                     flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, &g.policy))
                 }

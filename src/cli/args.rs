@@ -280,9 +280,13 @@ pub(crate) struct CorrectArgs {
     /// What was wrong.
     #[arg(long)]
     pub reason: String,
-    /// For a disclosure: the corrected disclosure, as JSON.
+    /// For a disclosure: the corrected disclosure, as JSON. It is judged like a new
+    /// disclosure and its flags are shown.
     #[arg(long, value_name = "FILE")]
     pub replacement_json: Option<PathBuf>,
+    /// Check the correction and show the flags its replacement would raise; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `theme ...`.

@@ -186,32 +186,42 @@ pub(super) fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
     let mut ledger = ctx.open_writer()?;
     let now = Timestamp::now();
     let pending = ledger.prepare_disclosure(&input, &key, now, &mut fresh_salt)?;
+    record_judged(&mut ledger, pending, &key, now, "the disclosure", a.dry_run)
+}
+
+/// Records a disclosure, or a correction carrying a replacement disclosure, showing the flags
+/// the policy in force raises on it — or, with `dry_run`, shows the entry and its flags and
+/// writes nothing. A disclosure that raises flags is still recorded: the ledger records what
+/// happened, and the officer sees the flags at once (exit 1).
+fn record_judged(
+    ledger: &mut Ledger,
+    pending: Pending,
+    key: &SecretKey,
+    now: Timestamp,
+    what: &str,
+    dry_run: bool,
+) -> Result<Status> {
     let flags = ledger.flags_for(&pending, now);
-    if a.dry_run {
+    if dry_run {
         let entry = Entry {
             version: disclosure_ledger::model::FORMAT_VERSION,
             seq: ledger.next_seq(),
             prev: disclosure_ledger::model::EntryHash::ZERO,
             recorded_at: now,
             signer: disclosure_ledger::model::Signer {
-                party: ledger.party_of(&key)?,
+                party: ledger.party_of(key)?,
                 key_id: key.public().key_id,
             },
             body: pending.body,
         };
         out!("{}", describe::full(&entry, "(not recorded: dry run)"));
         print_flags(&flags, "would raise")?;
-        outln!("Dry run: the disclosure is valid; nothing was written.");
-        return Ok(if flags.is_empty() {
-            Status::Clean
-        } else {
-            Status::Flags
-        });
+        outln!("Dry run: {what} is valid; nothing was written.");
+    } else {
+        let receipt = ledger.append(pending, key, now)?;
+        print_receipt(what, &receipt)?;
+        print_flags(&flags, "raises")?;
     }
-    let receipt = ledger.append(pending, &key, now)?;
-    print_receipt("the disclosure", &receipt)?;
-    // The ledger records what happened; flags are shown so the officer can act on them now.
-    print_flags(&flags, "raises")?;
     Ok(if flags.is_empty() {
         Status::Clean
     } else {
@@ -240,16 +250,19 @@ pub(super) fn correct(ctx: &Ctx, a: CorrectArgs) -> Result<Status> {
         ),
         None => None,
     };
-    append_one(ctx, &a.key, "the correction", |l, key, now| {
-        l.prepare_correction(
-            Seq(a.seq),
-            &a.reason,
-            replacement.as_ref(),
-            key,
-            now,
-            &mut fresh_salt,
-        )
-    })
+    let key = load_key(&a.key)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    let pending = ledger.prepare_correction(
+        Seq(a.seq),
+        &a.reason,
+        replacement.as_ref(),
+        &key,
+        now,
+        &mut fresh_salt,
+    )?;
+    // A replacement is a disclosure: judged exactly like a new one, on the date it states.
+    record_judged(&mut ledger, pending, &key, now, "the correction", a.dry_run)
 }
 
 pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {

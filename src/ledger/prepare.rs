@@ -130,9 +130,15 @@ impl Ledger {
     }
 
     /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
+    /// A correction's replacement disclosure is judged exactly like a new disclosure.
     pub fn flags_for(&self, pending: &Pending, now: Timestamp) -> Vec<crate::policy::Flag> {
-        let Body::Disclosure(d) = &pending.body else {
-            return Vec::new();
+        let d = match &pending.body {
+            Body::Disclosure(d) => d,
+            Body::Correction(c) => match &c.replacement {
+                Some(d) => d,
+                None => return Vec::new(),
+            },
+            _ => return Vec::new(),
         };
         let values: Vec<(String, String)> = pending
             .vault

@@ -344,9 +344,11 @@ fn decode_for_review(r: &crate::store::StoredRecord) -> Decoded {
     let entry = codec::decode_entry(&r.bytes);
     let (mut fact, mut values) = (None, None);
     if let (None, Ok(e)) = (&r.malformed, &entry)
-        && let Body::Disclosure(d) = &e.body
+        && let Some(d) = e.body.disclosure()
     {
-        fact = Some(fact_of(e.seq.0, e.recorded_at, d));
+        if let Body::Disclosure(d) = &e.body {
+            fact = Some(fact_of(e.seq.0, e.recorded_at, d));
+        }
         if d.category.kind() == CategoryKind::ThemeOnly {
             values = Some(crate::verify::values_of(&r.vault().unwrap_or_default()));
         }
@@ -426,6 +428,8 @@ pub fn build_review(
     let mut engine = PolicyEngine::new();
     let mut facts: Vec<Fact> = Vec::new();
     let mut flags: Vec<Flag> = Vec::new();
+    // Correction (with a replacement) → the disclosure it supersedes.
+    let mut replaces: HashMap<u64, u64> = HashMap::new();
     let mut problems = Vec::new();
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
@@ -477,6 +481,20 @@ pub fn build_review(
                     facts.push(fact);
                 }
             }
+            // A correction's replacement is a disclosure, judged exactly like a new one; its
+            // flags count against the disclosure it replaces.
+            Body::Correction(c) => {
+                if let Some(d) = &c.replacement {
+                    replaces.insert(entry.seq.0, c.supersedes.0);
+                    flags.extend(engine.judge(
+                        entry.seq,
+                        entry.recorded_at,
+                        d,
+                        &reg,
+                        values.as_deref(),
+                    ));
+                }
+            }
             Body::Genesis(g) => {
                 flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, &g.policy))
             }
@@ -515,7 +533,8 @@ pub fn build_review(
     }
     let mut flags_by_seq: HashMap<u64, Vec<&Flag>> = HashMap::new();
     for f in &flags {
-        flags_by_seq.entry(f.seq.0).or_default().push(f);
+        let disclosure = replaces.get(&f.seq.0).copied().unwrap_or(f.seq.0);
+        flags_by_seq.entry(disclosure).or_default().push(f);
     }
     let ctx = Ctx {
         facts: &facts,
@@ -584,7 +603,9 @@ pub fn build_review(
     companies.sort_by(|a, b| b.disclosures.cmp(&a.disclosures).then(a.id.cmp(&b.id)));
     let in_range = |f: &Flag| {
         let d = f.at.london_date();
-        d >= from && d <= to && reg.disclosures.contains(f.seq.0)
+        d >= from
+            && d <= to
+            && (reg.disclosures.contains(f.seq.0) || replaces.contains_key(&f.seq.0))
     };
     let mut flagged: Vec<FlaggedEntry> = flags
         .iter()

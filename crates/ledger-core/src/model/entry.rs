@@ -307,6 +307,16 @@ impl Body {
         }
     }
 
+    /// The disclosure this entry records: a disclosure's own, or a correction's replacement.
+    /// Both are judged by the policy alike.
+    pub fn disclosure(&self) -> Option<&Disclosure> {
+        match self {
+            Body::Disclosure(d) => Some(d),
+            Body::Correction(c) => c.replacement.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The kind of this body.
     pub fn kind(&self) -> EntryKind {
         match self {

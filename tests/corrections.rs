@@ -1,0 +1,157 @@
+//! Corrections are disclosures (issue 13, item 1): a correction's replacement disclosure is
+//! judged exactly like a new disclosure — at `correct` time (and with `--dry-run`), by `verify`
+//! and by `review` — so a recording officer cannot make a disclosure look routine by
+//! "correcting" it into one that cites the other regulator's statute, names a company not of
+//! mutual interest and shares the content of a request.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use disclosure_ledger::codec::decode_entry;
+use disclosure_ledger::hash::sha256;
+use disclosure_ledger::model::{Body, Category};
+use disclosure_ledger::store::{Access, Store};
+
+fn dledger(args: &[&str]) -> Output {
+    Command::new(assert_cmd::cargo::cargo_bin!("dledger"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// An uncorrected information request Ofcom recorded in the sample, and its date.
+fn ofcom_request(path: &Path) -> (u64, String) {
+    let store = Store::open(path, Access::ReadOnly).unwrap();
+    let mut found = None;
+    store
+        .scan(0, None, |r| {
+            let e = decode_entry(&r.bytes).unwrap();
+            if let Body::Disclosure(d) = &e.body
+                && d.from.as_str() == "OFCOM"
+                && matches!(d.category, Category::InformationRequest { .. })
+                && found.is_none()
+            {
+                found = Some((e.seq.0, d.disclosed_at.london_date().to_string()));
+            }
+            Ok::<_, disclosure_ledger::store::StoreError>(())
+        })
+        .unwrap();
+    found.unwrap()
+}
+
+const FLAGS: [&str; 3] = [
+    "gateway-of-other-party",
+    "not-mutual-interest",
+    "request-content-shared",
+];
+
+#[test]
+fn a_replacement_is_judged_like_a_new_disclosure() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let (seq, date) = ofcom_request(&ledger);
+    // Ofcom "corrects" its request into one citing the ICO's statute, about a company not of
+    // mutual interest, and sharing what the request asked.
+    let replacement = dir.path().join("replacement.json");
+    std::fs::write(
+        &replacement,
+        format!(
+            r#"{{"from":"OFCOM","to":"ICO","disclosed_at":"{date}","gateway":"Data Protection Act 2018 s132(2)(c)","category":"information-request","companies":["quietforum"],"fields":{{"request_date":"{date}","request_content":"all moderation logs"}},"notification":"skipped: routine","relevance":"relevant to online safety","officer_role":"Supervision"}}"#
+        ),
+    )
+    .unwrap();
+    let key = keys.join("ofcom-2024.key");
+    let l = ledger.to_str().unwrap();
+    let seq_text = seq.to_string();
+    let args = |dry: bool| {
+        let mut a = vec![
+            "-l",
+            l,
+            "correct",
+            seq_text.as_str(),
+            "--reason",
+            "wrong details",
+            "--replacement-json",
+            replacement.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ];
+        if dry {
+            a.push("--dry-run");
+        }
+        a
+    };
+
+    // --dry-run shows the flags and writes nothing.
+    let before = sha256(&std::fs::read(&ledger).unwrap());
+    let out = dledger(&args(true));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("would raise"), "{t}");
+    for code in FLAGS {
+        assert!(t.contains(code), "dry run does not show {code}:\n{t}");
+    }
+    assert_eq!(
+        before,
+        sha256(&std::fs::read(&ledger).unwrap()),
+        "dry run wrote"
+    );
+
+    // Recording it shows the same flags and exits 1.
+    let out = dledger(&args(false));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    for code in FLAGS {
+        assert!(t.contains(code), "correct does not show {code}:\n{t}");
+    }
+    let store = Store::open(&ledger, Access::ReadOnly).unwrap();
+    let correction = store.len().unwrap() - 1;
+    drop(store);
+
+    // verify raises them on the correction entry.
+    let out = dledger(&["verify", l, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let on_correction: Vec<&str> = report["policy"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["seq"] == correction)
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in FLAGS {
+        assert!(
+            on_correction.contains(&code),
+            "verify does not raise {code} on #{correction}: {on_correction:?}"
+        );
+    }
+
+    // review counts them too, so the effectiveness review and verify agree.
+    let out = dledger(&["-l", l, "review", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let review: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let in_review: Vec<&str> = review["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["seq"] == correction)
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in FLAGS {
+        assert!(
+            in_review.contains(&code),
+            "review does not count {code} on #{correction}: {in_review:?}"
+        );
+    }
+}
