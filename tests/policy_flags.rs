@@ -303,6 +303,37 @@ fn each_flag_is_raised_and_its_near_miss_is_not() {
             theme_only("a review"),
             FlagCode::CompanyNamedInThemeOnly,
         ),
+        // A name disguised so that a plain match misses it is still seen (issue 13, item 10).
+        (
+            "theme-only naming a company by its short name and a possessive",
+            theme_only("looking at BrightLoop's new feed"),
+            theme_only("looking at bright feeds"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
+        (
+            "theme-only naming a company with a zero-width space",
+            theme_only("looking at Bright\u{200B}Loop"),
+            theme_only("looking at loops of feeds"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
+        (
+            "theme-only naming a company in Cyrillic look-alikes",
+            theme_only("looking at \u{0412}rightl\u{043E}\u{043E}p"),
+            theme_only("looking at several platforms"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
+        (
+            "theme-only naming a company in full-width letters",
+            theme_only("looking at ＰｉｘｅｌＰｏｎｄ"),
+            theme_only("looking at pixel art"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
+        (
+            "theme-only naming a company by its id",
+            theme_only("follow-up with pixelpond"),
+            theme_only("follow-up with several services"),
+            FlagCode::CompanyNamedInThemeOnly,
+        ),
         (
             "theme-only whose text names a company",
             theme_only("looking at BrightLoop Social Ltd"),

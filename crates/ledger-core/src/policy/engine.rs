@@ -271,15 +271,12 @@ impl PolicyEngine {
                 if name.contains("company") {
                     continue; // already flagged by its name
                 }
-                let lower = value.to_lowercase();
-                if let Some((id, c)) = reg
-                    .companies
-                    .iter()
-                    .find(|(_, c)| lower.contains(&c.name.to_lowercase()))
-                {
+                // Folded (Unicode-normalised, look-alikes mapped, punctuation dropped) so that
+                // a disguised name is seen as well as a plain one: see `names`.
+                if let Some((id, company)) = super::names::company_named_in(value, reg) {
                     let f = raised.add(
                         FlagCode::CompanyNamedInThemeOnly,
-                        format!("field {name} names {} ({id})", c.name),
+                        format!("field {name} names {company} ({id})"),
                     );
                     f.companies.push(id.clone());
                 }
