@@ -1,8 +1,13 @@
-//! Selecting entries: the filters of `dledger list` (dates, party, company, theme, category,
+//! Selecting entries and following their history: the filters of `dledger list` (dates, party, company, theme, category,
 //! kind) as a value the library can apply to any entry. Parsing the filters from text is the
 //! command line's job; judging them is here, so a filter means the same wherever it is used.
 
-use crate::model::{Body, CategoryKind, CompanyId, Entry, EntryKind, PartyId, ThemeId, Timestamp};
+use crate::codec::decode_entry;
+use crate::ledger::{ReplayError, referring_entries};
+use crate::model::{
+    Body, CategoryKind, CompanyId, Entry, EntryKind, PartyId, Seq, ThemeId, Timestamp,
+};
+use crate::store::Store;
 
 /// Which entries to select. Every bound is optional; an entry is selected when it meets all of
 /// those given. Dates apply to a disclosure's disclosure date and to any other entry's
@@ -69,4 +74,44 @@ impl EntryFilter {
         }
         true
     }
+}
+
+/// An entry's place in the record: the entry it supersedes or answers (if any) and every later
+/// entry that refers to it (acknowledgements, corrections, confirmations), each with the
+/// entries that refer to *it* in turn (an acknowledgement of a correction, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// The entry this one refers to (a correction's superseded entry, an acknowledged
+    /// disclosure, a confirmed proposal).
+    pub refers_to: Option<Entry>,
+    /// Later entries referring to this one, in order, each with its own referrers.
+    pub later: Vec<(Entry, Vec<Entry>)>,
+}
+
+/// The history of entry `seq` in `store`: what it refers to and what refers to it, two levels
+/// deep.
+pub fn history(store: &Store, entry: &Entry) -> Result<History, ReplayError> {
+    let len = Seq(store.len()?);
+    let read = |seq: Seq| -> Result<Option<Entry>, ReplayError> {
+        match store.get(seq.0)? {
+            Some(r) => decode_entry(&r.bytes)
+                .map(Some)
+                .map_err(|source| ReplayError::Decode { seq, source }),
+            None => Ok(None),
+        }
+    };
+    let refers_to = match entry.body.refers_to() {
+        Some(target) => read(target)?,
+        None => None,
+    };
+    let mut later = Vec::new();
+    for seq in referring_entries(store, entry.seq, len)? {
+        let Some(e) = read(seq)? else { continue };
+        let mut next = Vec::new();
+        for s in referring_entries(store, seq, len)? {
+            next.extend(read(s)?);
+        }
+        later.push((e, next));
+    }
+    Ok(History { refers_to, later })
 }

@@ -119,6 +119,20 @@ fn a_replacement_is_judged_like_a_new_disclosure() {
     let correction = store.len().unwrap() - 1;
     drop(store);
 
+    // `show` follows the chain both ways.
+    let out = dledger(&["-l", l, "show", &seq_text]);
+    let t = text(&out);
+    assert!(
+        t.contains("Later entries about it:") && t.contains(&format!("corrects #{seq}")),
+        "show #{seq} does not list its correction:\n{t}"
+    );
+    let out = dledger(&["-l", l, "show", &correction.to_string()]);
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("refers to:    #{seq} ")),
+        "show #{correction} does not name what it corrects:\n{t}"
+    );
+
     // verify raises them on the correction entry.
     let out = dledger(&["verify", l, "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

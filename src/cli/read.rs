@@ -38,6 +38,27 @@ pub(super) fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         out!("{}", describe::full(&entry, &hash));
+        let history = disclosure_ledger::query::history(&store, &entry)?;
+        if let Some(target) = &history.refers_to {
+            outln!("  refers to: {}", describe::one_line(target));
+        }
+        let answerable = matches!(
+            entry.body.kind(),
+            disclosure_ledger::model::EntryKind::Disclosure
+                | disclosure_ledger::model::EntryKind::Correction
+                | disclosure_ledger::model::EntryKind::DesignationProposed
+        );
+        if !history.later.is_empty() {
+            outln!("Later entries about it:");
+            for (e, next) in &history.later {
+                outln!("  {}", describe::one_line(e));
+                for n in next {
+                    outln!("    {}", describe::one_line(n));
+                }
+            }
+        } else if answerable {
+            outln!("Later entries about it: none (not acknowledged, corrected or confirmed).");
+        }
     }
     Ok(Status::Clean)
 }
