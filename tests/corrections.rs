@@ -49,6 +49,17 @@ fn ofcom_request(path: &Path) -> (u64, String) {
     found.unwrap()
 }
 
+/// The codes of the flags in a JSON list of flags that are raised on entry `seq`.
+fn codes_on(flags: &serde_json::Value, seq: u64) -> Vec<&str> {
+    flags
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["seq"] == seq)
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
 const FLAGS: [&str; 3] = [
     "gateway-of-other-party",
     "not-mutual-interest",
@@ -137,13 +148,7 @@ fn a_replacement_is_judged_like_a_new_disclosure() {
     let out = dledger(&["verify", l, "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let on_correction: Vec<&str> = report["policy"]["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["seq"] == correction)
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let on_correction = codes_on(&report["policy"]["flags"], correction);
     for code in FLAGS {
         assert!(
             on_correction.contains(&code),
@@ -155,13 +160,7 @@ fn a_replacement_is_judged_like_a_new_disclosure() {
     let out = dledger(&["-l", l, "review", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let review: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let in_review: Vec<&str> = review["flagged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["seq"] == correction)
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let in_review = codes_on(&review["flagged"], correction);
     for code in FLAGS {
         assert!(
             in_review.contains(&code),

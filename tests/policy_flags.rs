@@ -2,6 +2,8 @@
 //! acknowledgement and correction flags through a full verify, the CMA extension by policy
 //! alone, and a property: a disclosure inside a routine category raises nothing.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use disclosure_ledger::input::DisclosureInput;
@@ -642,25 +644,10 @@ fn routine_disclosures_inside_the_rules_raise_nothing() {
 
 #[test]
 fn policy_doc_lists_the_catalogue_exactly() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/POLICY.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (begin, end) = (
-        "<!-- BEGIN GENERATED FLAGS -->\n",
-        "<!-- END GENERATED FLAGS -->",
-    );
-    let start = doc.find(begin).expect("begin marker") + begin.len();
-    let stop = doc.find(end).expect("end marker");
-    let generated = disclosure_ledger::policy::catalogue_markdown();
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(
-            &path,
-            format!("{}{generated}{}", &doc[..start], &doc[stop..]),
-        )
-        .unwrap();
-        return;
-    }
-    assert!(
-        doc[start..stop] == generated,
-        "docs/POLICY.md is out of date; run UPDATE_DOCS=1 cargo test --test policy_flags"
+    common::check_generated_section(
+        "docs/POLICY.md",
+        "FLAGS",
+        &disclosure_ledger::policy::catalogue_markdown(),
+        "cargo test --test policy_flags",
     );
 }

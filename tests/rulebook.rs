@@ -501,25 +501,10 @@ fn every_rule_has_an_attack() {
 /// docs/POLICY.md's rulebook section is generated from the table (`UPDATE_DOCS=1` rewrites it).
 #[test]
 fn policy_doc_lists_the_rulebook_exactly() {
-    let path = common::root().join("docs/POLICY.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (begin, end) = (
-        "<!-- BEGIN GENERATED RULES -->\n",
-        "<!-- END GENERATED RULES -->",
-    );
-    let start = doc.find(begin).expect("begin marker") + begin.len();
-    let stop = doc.find(end).expect("end marker");
-    let generated = rules::rulebook_markdown();
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(
-            &path,
-            format!("{}{generated}{}", &doc[..start], &doc[stop..]),
-        )
-        .unwrap();
-        return;
-    }
-    assert!(
-        doc[start..stop] == generated,
-        "docs/POLICY.md's rulebook is out of date; run UPDATE_DOCS=1 cargo test --test rulebook"
+    common::check_generated_section(
+        "docs/POLICY.md",
+        "RULES",
+        &rules::rulebook_markdown(),
+        "cargo test --test rulebook",
     );
 }

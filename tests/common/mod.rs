@@ -104,3 +104,29 @@ pub(crate) fn append_body(
         .unwrap();
     n
 }
+
+/// Checks that the section of `doc` (a path under the repository) between the markers
+/// `<!-- BEGIN GENERATED {what} -->` and `<!-- END GENERATED {what} -->` is exactly `generated`;
+/// with `UPDATE_DOCS` set, rewrites it instead. `how` says which test to rerun.
+pub(crate) fn check_generated_section(doc: &str, what: &str, generated: &str, how: &str) {
+    let path = root().join(doc);
+    let text = fs::read_to_string(&path).unwrap();
+    let (begin, end) = (
+        format!("<!-- BEGIN GENERATED {what} -->\n"),
+        format!("<!-- END GENERATED {what} -->"),
+    );
+    let start = text.find(&begin).expect("begin marker") + begin.len();
+    let stop = text.find(&end).expect("end marker");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        fs::write(
+            &path,
+            format!("{}{generated}{}", &text[..start], &text[stop..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert!(
+        text[start..stop] == *generated,
+        "{doc} is out of date; run UPDATE_DOCS=1 {how}"
+    );
+}
