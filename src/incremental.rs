@@ -233,7 +233,9 @@ pub fn default_state_path(store: &Store) -> Result<PathBuf, IncrementalError> {
         source,
     })?;
     if meta.file_type().is_symlink() || !meta.is_dir() {
-        return Err(unsafe_dir("it is not a directory (perhaps a symbolic link)".into()));
+        return Err(unsafe_dir(
+            "it is not a directory (perhaps a symbolic link)".into(),
+        ));
     }
     if meta.permissions().mode() & 0o077 != 0 {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
@@ -339,8 +341,7 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
         .ok()
         .and_then(|n| tlog::Checkpoint::from_note(&n).ok())
         .ok_or_else(|| bad("its checkpoint note cannot be read".into()))?;
-    if note.size != body.size || hex::encode(note.root) != body.root || note.origin != body.origin
-    {
+    if note.size != body.size || hex::encode(note.root) != body.root || note.origin != body.origin {
         return Err(bad(
             "its checkpoint note is not for the size, root and origin it records".into(),
         ));

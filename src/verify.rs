@@ -563,8 +563,8 @@ fn check_given(
             size: c.size,
             root: c.root,
         }),
-        Err(crate::checkpoints::CheckpointRejected::BeyondLedger { size }) if size > entries => {
-            v.fail_at(
+        Err(crate::checkpoints::CheckpointRejected::BeyondLedger { size }) if size > entries => v
+            .fail_at(
                 last,
                 IntegrityKind::Rollback,
                 format!(
@@ -572,8 +572,7 @@ fn check_given(
                      holds only {entries} entries: entries recorded after it were removed (a \
                      rollback), or this is an old copy"
                 ),
-            )
-        }
+            ),
         Err(e) if e.is_inconsistency() => v.fail_at(
             size.map_or(last, |s| s.saturating_sub(1).min(last)),
             IntegrityKind::CheckpointMismatch,
@@ -612,16 +611,21 @@ pub(crate) fn check_trust(v: &mut Verifier, trusted: Option<&[PublicKey]>) {
             .and_then(|p| p.keys.get(&root.key_id))
             .map(|k| k.record.clone());
         let ok = record.as_ref().is_some_and(|r| {
-            trusted.iter().any(|t| {
-                t.key_id == r.key_id && t.name == r.name && t.key.as_bytes() == &r.public
-            })
+            trusted
+                .iter()
+                .any(|t| t.key_id == r.key_id && t.name == r.name && t.key.as_bytes() == &r.public)
         });
         root.trusted = Some(ok);
         if !ok {
             let same_name = trusted
                 .iter()
                 .find(|t| t.name == root.name)
-                .map(|t| format!(" (the trusted key named {} has key id {})", t.name, t.key_id))
+                .map(|t| {
+                    format!(
+                        " (the trusted key named {} has key id {})",
+                        t.name, t.key_id
+                    )
+                })
                 .unwrap_or_default();
             failures.push(format!(
                 "party {}'s trust-root key {} (key id {}) is not among the trusted keys{same_name}: \

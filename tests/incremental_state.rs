@@ -128,10 +128,7 @@ fn a_state_from_another_ledger_is_refused() {
     };
     let other = other_ledger(dir.path(), &origin);
     // Same origin, so a name from the origin alone would collide; the genesis hash does not.
-    assert_ne!(
-        expected_state(&xdg, &other),
-        expected_state(&xdg, &ledger)
-    );
+    assert_ne!(expected_state(&xdg, &other), expected_state(&xdg, &ledger));
     let before = std::fs::read(&state).unwrap();
     let out = since(&xdg, &other, &["--state", state_arg]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -139,7 +136,11 @@ fn a_state_from_another_ledger_is_refused() {
     assert!(err.contains("does not match this ledger"), "{err}");
     assert!(err.contains("genesis entry hashes to"), "{err}");
     assert!(err.contains("full `dledger verify`"), "{err}");
-    assert_eq!(std::fs::read(&state).unwrap(), before, "the state is left alone");
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        before,
+        "the state is left alone"
+    );
 }
 
 #[test]

@@ -195,7 +195,11 @@ fn a_rolled_back_copy_fails_against_a_checkpoint_held_elsewhere() {
         &[&note, &sample],
     );
     assert_eq!(ok.status.code(), Some(1), "{}", text(&ok));
-    assert!(text(&ok).contains("is contained in this ledger"), "{}", text(&ok));
+    assert!(
+        text(&ok).contains("is contained in this ledger"),
+        "{}",
+        text(&ok)
+    );
     // The newest entries removed: nothing in the copy shows it; the note does.
     let short = truncated(dir.path(), &sample, 300);
     let alone = dledger(&["verify", "--as-of", "2026-01-31"], &[&short]);
@@ -208,14 +212,23 @@ fn a_rolled_back_copy_fails_against_a_checkpoint_held_elsewhere() {
     let out = text(&rolled);
     assert!(out.contains("rollback"), "{out}");
     assert!(
-        out.contains(&format!("{} is signed for tree size {size}", note.display())),
+        out.contains(&format!(
+            "{} is signed for tree size {size}",
+            note.display()
+        )),
         "{out}"
     );
     // The same in a --since-checkpoint run.
     let since = Command::cargo_bin("dledger")
         .unwrap()
         .env("XDG_STATE_HOME", dir.path().join("xdg"))
-        .args(["verify", "--since-checkpoint", "--as-of", "2026-01-31", "--checkpoint"])
+        .args([
+            "verify",
+            "--since-checkpoint",
+            "--as-of",
+            "2026-01-31",
+            "--checkpoint",
+        ])
         .arg(&note)
         .arg(&short)
         .output()
@@ -290,12 +303,24 @@ fn a_checkpoint_filed_under_another_size_fails() {
     }
     let full = dledger(&["verify", "--as-of", "2026-01-31"], &[&sample]);
     assert_eq!(full.status.code(), Some(2), "{}", text(&full));
-    assert!(text(&full).contains("misfiled-checkpoint"), "{}", text(&full));
-    assert!(text(&full).contains("stored under tree size"), "{}", text(&full));
+    assert!(
+        text(&full).contains("misfiled-checkpoint"),
+        "{}",
+        text(&full)
+    );
+    assert!(
+        text(&full).contains("stored under tree size"),
+        "{}",
+        text(&full)
+    );
     // Also when the row is older than the state a resumed run starts from.
     let resumed = since();
     assert_eq!(resumed.status.code(), Some(2), "{}", text(&resumed));
-    assert!(text(&resumed).contains("misfiled-checkpoint"), "{}", text(&resumed));
+    assert!(
+        text(&resumed).contains("misfiled-checkpoint"),
+        "{}",
+        text(&resumed)
+    );
 }
 
 #[test]
