@@ -540,7 +540,8 @@ pub(crate) struct ReviewArgs {
     /// (kept in the --state file; the first run checks everything and writes it).
     #[arg(long)]
     pub since_checkpoint: bool,
-    /// The verification state file of --since-checkpoint (default: LEDGER.verify-state).
+    /// The verification state file of --since-checkpoint (default: a file named after the
+    /// ledger in $XDG_STATE_HOME/dledger or ~/.local/state/dledger).
     #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
     pub state: Option<PathBuf>,
 }
