@@ -25,12 +25,16 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use crate::codec;
 use crate::hash::leaf_hash;
@@ -40,12 +44,14 @@ use crate::policy::{Flag, FlagCode};
 use crate::registers::{DisclosureSummary, Registers};
 use crate::store::{Store, StoreError};
 use crate::verify::{
-    FlagFilter, Report, ResumePoint, Start, Verifier, VerifyError, VerifyOptions, run,
+    FlagFilter, Report, ResumePoint, Start, TrustRoot, Verifier, VerifyError, VerifyOptions, run,
+    trust_roots,
 };
 use crate::witness::check_checkpoint;
 
-/// The version of the state file layout this build reads and writes.
-pub const STATE_VERSION: u32 = 1;
+/// The version of the state file layout this build reads and writes. Version 1 (a file beside
+/// the ledger, not bound to its genesis or trust roots) is refused.
+pub const STATE_VERSION: u32 = 2;
 
 /// Why an incremental run could not start or its state could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -54,25 +60,45 @@ pub enum IncrementalError {
     /// The state file could not be read or written.
     #[error("cannot {action} the verification state {path}: {source}")]
     Io {
-        /// "read" or "write".
+        /// "read", "write" or "create the directory of".
         action: &'static str,
-        /// The state file.
+        /// The state file (or its directory).
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The state file is not one this build wrote, or is for another ledger.
-    #[error(
-        "the verification state {path} cannot be used: {reason}. Delete it (or pass another \
-         --state FILE) and run `dledger verify --since-checkpoint` again: that run checks every \
-         entry and writes a new state"
-    )]
+    /// The state file is not one this build wrote, or was altered since.
+    #[error("the verification state {path} cannot be used: {reason}")]
     BadState {
         /// The state file.
         path: PathBuf,
         /// What is wrong.
         reason: String,
     },
+    /// The state file is of another ledger, or of a checkpoint this ledger does not hold.
+    #[error("the verification state does not match this ledger: {reason}")]
+    StateMismatch {
+        /// What differs.
+        reason: String,
+    },
+    /// The state file or its directory could be changed by someone else, or is a symbolic
+    /// link: it is neither read nor written.
+    #[error("the verification state {path} is not safe to use: {reason}")]
+    UnsafeState {
+        /// The state file or directory.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Neither `XDG_STATE_HOME` nor `HOME` is set, so there is no default place for the state.
+    #[error(
+        "there is no default place for the verification state: neither XDG_STATE_HOME nor \
+         HOME is set to an absolute path"
+    )]
+    NoStateDir,
+    /// The ledger has no readable genesis entry to name its state by.
+    #[error("the ledger has no readable genesis entry to name its verification state by")]
+    NoGenesis,
     /// Verification could not run.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -92,14 +118,21 @@ struct OpenDisclosure {
     corrected_by: Vec<u64>,
 }
 
-/// The state file: JSON, written whole to a temporary file and renamed into place.
+/// What the state file says (everything but its digest).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct StateFile {
+#[serde(deny_unknown_fields)]
+struct StateBody {
     version: u32,
     /// The ledger's origin line.
     origin: String,
+    /// Hash of the ledger's genesis entry (hex).
+    genesis: String,
+    /// The ledger's trust-root keys.
+    trust_roots: Vec<TrustRoot>,
     /// Tree size of the checkpoint.
     size: u64,
+    /// Root of the checkpoint (hex), as in its note.
+    root: String,
     /// The checkpoint note with its cosignatures (text).
     checkpoint: String,
     /// The register snapshot after entry `size - 1` (docs/FORMAT.md), base64.
@@ -108,18 +141,119 @@ struct StateFile {
     open: Vec<OpenDisclosure>,
 }
 
-/// The default state file of a ledger: `LEDGER.verify-state` beside it.
-pub fn default_state_path(ledger: &Path) -> PathBuf {
-    let mut name = ledger.file_name().unwrap_or_default().to_os_string();
-    name.push(".verify-state");
-    ledger.with_file_name(name)
+/// The state file: JSON, the body and the SHA-256 of the body's serialization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StateFile {
+    #[serde(flatten)]
+    body: StateBody,
+    /// SHA-256 (hex) of the body's JSON: a state edited by hand, or damaged, is refused.
+    digest: String,
 }
 
-/// Reads a state file; `Ok(None)` if there is none.
-pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+fn body_digest(body: &StateBody) -> String {
+    let bytes = serde_json::to_vec(body).expect("the state serializes");
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// The directory the verifying user keeps verification states in:
+/// `$XDG_STATE_HOME/dledger`, or `$HOME/.local/state/dledger`.
+pub fn state_dir() -> Result<PathBuf, IncrementalError> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = absolute("XDG_STATE_HOME")
+        .or_else(|| absolute("HOME").map(|h| h.join(".local").join("state")))
+        .ok_or(IncrementalError::NoStateDir)?;
+    Ok(base.join("dledger"))
+}
+
+/// The file name of a ledger's state: its origin (characters other than letters, digits, `.`,
+/// `-` and `_` replaced by `_`) and the SHA-256 of its genesis entry hash, so two ledgers never
+/// share a state, even with the same origin.
+pub fn state_file_name(origin: &str, genesis: &EntryHash) -> String {
+    let origin: String = origin
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let id = hex::encode(Sha256::digest(genesis.0));
+    format!("{origin}-{id}.verify-state")
+}
+
+/// The identity of the ledger in `store`: its origin and the hash of its genesis entry.
+fn ledger_identity(store: &Store) -> Result<(String, EntryHash, Vec<TrustRoot>), IncrementalError> {
+    let record = store.get(0)?.ok_or(IncrementalError::NoGenesis)?;
+    let entry = codec::decode_entry(&record.bytes).map_err(|_| IncrementalError::NoGenesis)?;
+    let Body::Genesis(g) = &entry.body else {
+        return Err(IncrementalError::NoGenesis);
+    };
+    let roots = g
+        .parties
+        .iter()
+        .map(|p| TrustRoot {
+            party: p.id.clone(),
+            name: p.trust_root.name.clone(),
+            key_id: p.trust_root.key_id,
+            trusted: None,
+        })
+        .collect();
+    Ok((g.origin.clone(), EntryHash(leaf_hash(&record.bytes)), roots))
+}
+
+/// The default state file of the ledger in `store`: [`state_file_name`] in [`state_dir`], which
+/// is created (owner-only, 0700) if need be. A state directory that is a symbolic link, or that
+/// others can write to and cannot be made owner-only, is refused.
+pub fn default_state_path(store: &Store) -> Result<PathBuf, IncrementalError> {
+    let (origin, genesis, _) = ledger_identity(store)?;
+    let dir = state_dir()?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|source| IncrementalError::Io {
+            action: "create the directory of",
+            path: dir.clone(),
+            source,
+        })?;
+    let unsafe_dir = |reason: String| IncrementalError::UnsafeState {
+        path: dir.clone(),
+        reason,
+    };
+    let meta = fs::symlink_metadata(&dir).map_err(|source| IncrementalError::Io {
+        action: "read",
+        path: dir.clone(),
+        source,
+    })?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(unsafe_dir(
+            "it is not a directory (perhaps a symbolic link)".into(),
+        ));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+            unsafe_dir(format!(
+                "others can reach it (mode {:o}) and it cannot be made owner-only ({e})",
+                meta.permissions().mode() & 0o777
+            ))
+        })?;
+    }
+    Ok(dir.join(state_file_name(&origin, &genesis)))
+}
+
+/// Refuses a state path that is a symbolic link, not a file, or writable by other users.
+/// `Ok(false)` if there is nothing there.
+fn check_state_path(path: &Path) -> Result<bool, IncrementalError> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(source) => {
             return Err(IncrementalError::Io {
                 action: "read",
@@ -128,33 +262,95 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
             });
         }
     };
+    let refuse = |reason: String| IncrementalError::UnsafeState {
+        path: path.to_owned(),
+        reason,
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse(
+            "it is a symbolic link, and a state is never read or written through one".into(),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(refuse("it is not a regular file".into()));
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Err(refuse(format!(
+            "other users can write to it (mode {:o})",
+            meta.permissions().mode() & 0o777
+        )));
+    }
+    Ok(true)
+}
+
+/// Reads a state file; `Ok(None)` if there is none. A state of another format version, one
+/// whose digest does not match (edited or damaged), or a symbolic link, is refused.
+pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> {
+    if !check_state_path(path)? {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(path).map_err(|source| IncrementalError::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    })?;
     let bad = |reason: String| IncrementalError::BadState {
         path: path.to_owned(),
         reason,
     };
-    let state: StateFile =
+    let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(format!("it is not valid JSON ({e})")))?;
-    if state.version != STATE_VERSION {
-        return Err(bad(format!(
-            "it has version {}, this build reads {STATE_VERSION}",
-            state.version
-        )));
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == u64::from(STATE_VERSION) => {}
+        Some(v) => {
+            return Err(bad(format!(
+                "it is in state format version {v}, and this build reads only version \
+                 {STATE_VERSION}"
+            )));
+        }
+        None => return Err(bad("it has no format version".into())),
     }
+    let state: StateFile = serde_json::from_value(value)
+        .map_err(|e| bad(format!("it is not a verification state ({e})")))?;
+    if body_digest(&state.body) != state.digest {
+        return Err(bad(
+            "its digest does not match its contents: it was edited or damaged".into(),
+        ));
+    }
+    let body = state.body;
     let bytes = BASE64
-        .decode(&state.registers)
+        .decode(&body.registers)
         .map_err(|e| bad(format!("its registers are not base64 ({e})")))?;
     let registers =
         codec::decode_snapshot(&bytes).ok_or_else(|| bad("its registers cannot be read".into()))?;
-    if registers.head.map(|(s, _, _)| s.0 + 1) != Some(state.size) {
+    if registers.head.map(|(s, _, _)| s.0 + 1) != Some(body.size) {
         return Err(bad(format!(
             "its registers are not those after entry #{}",
-            state.size.saturating_sub(1)
+            body.size.saturating_sub(1)
         )));
     }
-    if registers.origin.as_deref() != Some(state.origin.as_str()) {
+    if registers.origin.as_deref() != Some(body.origin.as_str()) {
         return Err(bad("its registers are of another ledger".into()));
     }
-    let open = state
+    if trust_roots(&registers) != body.trust_roots {
+        return Err(bad(
+            "its registers name other trust-root keys than the state does".into(),
+        ));
+    }
+    let note = tlog::Note::parse(body.checkpoint.as_bytes())
+        .ok()
+        .and_then(|n| tlog::Checkpoint::from_note(&n).ok())
+        .ok_or_else(|| bad("its checkpoint note cannot be read".into()))?;
+    if note.size != body.size || hex::encode(note.root) != body.root || note.origin != body.origin {
+        return Err(bad(
+            "its checkpoint note is not for the size, root and origin it records".into(),
+        ));
+    }
+    let genesis = hex::decode(&body.genesis)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| bad("its genesis hash cannot be read".into()))?;
+    let open = body
         .open
         .into_iter()
         .map(|d| {
@@ -172,30 +368,50 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
         })
         .collect();
     Ok(Some(ResumePoint {
-        size: state.size,
-        note: state.checkpoint.into_bytes(),
+        size: body.size,
+        note: body.checkpoint.into_bytes(),
         registers,
         open,
+        genesis: EntryHash(genesis),
+        trust_roots: body.trust_roots,
     }))
 }
 
-/// Writes a state file durably: a temporary file beside it, flushed, then renamed over it.
+/// Writes a state file durably without following a symbolic link: the new state goes to a
+/// fresh temporary file in the same directory (created exclusively, owner-only 0600), is
+/// flushed to disk, and is renamed over the old one. A state path that is a symbolic link or
+/// writable by others is refused.
 pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalError> {
-    use std::io::Write as _;
     let io = |source| IncrementalError::Io {
         action: "write",
         path: path.to_owned(),
         source,
     };
+    check_state_path(path)?;
     let registers =
         codec::encode_snapshot(&point.registers).map_err(|e| IncrementalError::BadState {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-    let state = StateFile {
+    let root = tlog::Note::parse(&point.note)
+        .ok()
+        .and_then(|n| tlog::Checkpoint::from_note(&n).ok())
+        .map(|c| hex::encode(c.root))
+        .unwrap_or_default();
+    let body = StateBody {
         version: STATE_VERSION,
         origin: point.registers.origin.clone().unwrap_or_default(),
+        genesis: hex::encode(point.genesis.0),
+        trust_roots: point
+            .trust_roots
+            .iter()
+            .map(|r| TrustRoot {
+                trusted: None,
+                ..r.clone()
+            })
+            .collect(),
         size: point.size,
+        root,
         checkpoint: String::from_utf8_lossy(&point.note).into_owned(),
         registers: BASE64.encode(registers),
         open: point
@@ -211,13 +427,111 @@ pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalErr
             })
             .collect(),
     };
+    let state = StateFile {
+        digest: body_digest(&body),
+        body,
+    };
     let text = serde_json::to_string_pretty(&state).expect("the state serializes");
-    let tmp = path.with_extension("verify-state.tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(text.as_bytes())
-        .and_then(|()| f.sync_all())
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let (tmp, mut file) = (0..16)
+        .find_map(|attempt| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let tmp = dir.join(format!(
+                ".{name}.{}-{nanos}-{attempt}.tmp",
+                std::process::id()
+            ));
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+            {
+                Ok(f) => Some(Ok((tmp, f))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .unwrap_or_else(|| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "no free temporary file name",
+            ))
+        })
         .map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            // Checked again just before the rename (which replaces a link, never follows it).
+            match fs::symlink_metadata(path) {
+                Ok(m) if m.file_type().is_symlink() => Err(std::io::Error::other(
+                    "a symbolic link appeared at the state path",
+                )),
+                _ => fs::rename(&tmp, path),
+            }
+        });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    // The rename itself is made durable by flushing the directory.
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Checks that `point` is a state of the ledger in `store`: same genesis entry, same trust-root
+/// keys.
+fn check_binding(store: &Store, point: &ResumePoint) -> Result<(), IncrementalError> {
+    let (origin, genesis, roots) = ledger_identity(store).map_err(|e| match e {
+        IncrementalError::NoGenesis => IncrementalError::StateMismatch {
+            reason: "the ledger has no readable genesis entry".into(),
+        },
+        e => e,
+    })?;
+    if genesis != point.genesis {
+        return Err(IncrementalError::StateMismatch {
+            reason: format!(
+                "it was saved for the ledger whose genesis entry hashes to {}, but this \
+                 ledger's ({origin}) hashes to {genesis}: another ledger, or its genesis entry \
+                 was changed",
+                point.genesis
+            ),
+        });
+    }
+    let mut theirs: Vec<_> = point
+        .trust_roots
+        .iter()
+        .map(|r| (r.party.clone(), r.name.clone(), r.key_id))
+        .collect();
+    let mut ours: Vec<_> = roots
+        .iter()
+        .map(|r| (r.party.clone(), r.name.clone(), r.key_id))
+        .collect();
+    theirs.sort();
+    ours.sort();
+    if theirs != ours {
+        let list = |l: &[(PartyId, String, crate::model::KeyId)]| {
+            l.iter()
+                .map(|(p, n, k)| format!("{p} {n} ({k})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(IncrementalError::StateMismatch {
+            reason: format!(
+                "it was saved for the trust-root keys {}, but this ledger's genesis names {}",
+                list(&theirs),
+                list(&ours)
+            ),
+        });
+    }
     Ok(())
 }
 
@@ -240,6 +554,7 @@ pub fn verify_since(
     opts: &VerifyOptions,
     filter: &FlagFilter,
 ) -> Result<(Report, Option<ResumePoint>), IncrementalError> {
+    check_binding(store, point)?;
     let size = point.size;
     let (_, head_hash, head_time) = point.registers.head.expect("checked when loaded");
     let origin = point.registers.origin.clone().unwrap_or_default();
@@ -255,17 +570,27 @@ pub fn verify_since(
         .then(|| tlog::tree_hash(size, store).ok())
         .flatten();
     let problem = match root {
-        None if len < size => Some(format!(
-            "the ledger now holds {len} entries, fewer than the {size} of the cosigned \
-             checkpoint verified earlier: entries were removed"
+        None if len < size => Some((
+            IntegrityKind::Rollback,
+            format!(
+                "the ledger now holds {len} entries, fewer than the {size} of the cosigned \
+                 checkpoint verified earlier: entries were removed (a rollback)"
+            ),
         )),
-        None => Some("the stored Merkle hashes at that size cannot be read".to_owned()),
+        None => Some((
+            IntegrityKind::CheckpointMismatch,
+            "the stored Merkle hashes at that size cannot be read".to_owned(),
+        )),
         Some(r) => check_checkpoint(&point.note, &origin, &reg, |n| (n == size).then_some(r))
             .err()
             .map(|e| {
-                format!(
-                    "the ledger no longer matches the cosigned checkpoint of size {size} \
-                     verified earlier ({e}): its history was rewritten, or this is another copy"
+                (
+                    IntegrityKind::CheckpointMismatch,
+                    format!(
+                        "the ledger no longer matches the cosigned checkpoint of size {size} \
+                         verified earlier ({e}): its history was rewritten, or this is another \
+                         copy"
+                    ),
                 )
             }),
     };
@@ -281,13 +606,18 @@ pub fn verify_since(
             (EntryHash(head_hash), head_time),
             tlog::CompactRange::new(),
         );
-        let problem =
-            problem.unwrap_or_else(|| "the stored Merkle hashes cannot be read".to_owned());
+        let (kind, problem) = problem.unwrap_or_else(|| {
+            (
+                IntegrityKind::CheckpointMismatch,
+                "the stored Merkle hashes cannot be read".to_owned(),
+            )
+        });
         v.fail_at(
             size.saturating_sub(1),
-            IntegrityKind::CheckpointMismatch,
+            kind,
             format!("{problem}. Run a full `dledger verify` to find where the ledger changed"),
         );
+        crate::verify::check_trust(&mut v, opts.trusted.as_deref());
         let verified = v.finish();
         let policy = crate::verify::PolicyReport {
             disclosures: 0,

@@ -15,7 +15,7 @@ use crate::hash::{Digest, leaf_hash};
 use crate::index::{ReferenceDigest, check_index};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
 use crate::keys::{PublicKey, entry_message};
-use crate::model::{Body, CategoryKind, Entry, EntryHash, Seq, Timestamp};
+use crate::model::{Body, CategoryKind, Entry, EntryHash, KeyId, PartyId, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode, PolicyEngine};
 use crate::registers::Registers;
 use crate::rules;
@@ -36,6 +36,68 @@ pub struct VerifyOptions {
     pub as_of: Timestamp,
     /// Told how many entries have been checked, now and then.
     pub progress: crate::stream::Progress,
+    /// The keys the verifier trusts (the parties' published public keys, `verify --trust`):
+    /// every trust-root key of the genesis entry must be one of them, or the run fails with
+    /// `untrusted-genesis`. `None` checks the ledger on its own terms only.
+    pub trusted: Option<Vec<PublicKey>>,
+    /// Checkpoint notes obtained from elsewhere (`verify --checkpoint`) that the ledger must
+    /// still contain and extend: a shorter ledger is a `rollback`, a different root at the
+    /// note's size a `checkpoint-mismatch`.
+    pub given_checkpoints: Vec<GivenCheckpoint>,
+}
+
+/// A checkpoint note handed to the verifier from outside the ledger (from the other regulator
+/// or a witness), with where it came from, for the messages.
+#[derive(Debug, Clone)]
+pub struct GivenCheckpoint {
+    /// Where it came from (the file name), named in failures.
+    pub source: String,
+    /// The note's bytes, with its signatures.
+    pub note: Vec<u8>,
+}
+
+/// A party's trust-root key, as named in the genesis entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TrustRoot {
+    /// The party.
+    pub party: PartyId,
+    /// The key's C2SP name.
+    pub name: String,
+    /// The key id.
+    pub key_id: KeyId,
+    /// Whether it is among the keys the verifier was told to trust (`None`: no `--trust`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted: Option<bool>,
+}
+
+/// The trust-root keys of the parties in `reg` (the keys the genesis entry added), in party
+/// order.
+pub fn trust_roots(reg: &crate::registers::SmallRegisters) -> Vec<TrustRoot> {
+    let mut out = Vec::new();
+    for (party, state) in &reg.parties {
+        for (key_id, k) in &state.keys {
+            if k.added_at == Seq(0) {
+                out.push(TrustRoot {
+                    party: party.clone(),
+                    name: k.record.name.clone(),
+                    key_id: *key_id,
+                    trusted: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A given checkpoint the ledger was found to contain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainedCheckpoint {
+    /// Where it came from.
+    pub source: String,
+    /// Its tree size.
+    pub size: u64,
+    /// Its root hash, hex.
+    pub root: String,
 }
 
 impl Default for VerifyOptions {
@@ -44,6 +106,8 @@ impl Default for VerifyOptions {
             time_tolerance_secs: DEFAULT_TIME_TOLERANCE_SECS,
             as_of: Timestamp::now(),
             progress: Default::default(),
+            trusted: None,
+            given_checkpoints: Vec::new(),
         }
     }
 }
@@ -215,6 +279,10 @@ pub struct ResumePoint {
     pub registers: crate::registers::Snapshot,
     /// Disclosures not yet acknowledged after entry `size - 1`, with their summaries.
     pub open: Vec<(u64, crate::registers::DisclosureSummary)>,
+    /// Hash of the ledger's genesis entry (entry 0): which ledger this point is of.
+    pub genesis: EntryHash,
+    /// The ledger's trust-root keys, from its genesis entry.
+    pub trust_roots: Vec<TrustRoot>,
 }
 
 /// A verification run, from the first entry or resumed from `start`; also returns where the
@@ -238,12 +306,21 @@ pub(crate) fn run(
             Box::new(|_: &Flag| true) as Box<dyn Fn(&Flag) -> bool + '_>,
         ),
     };
-    let checkpoints: Vec<(u64, Vec<u8>)> = store
-        .checkpoints()?
-        .into_iter()
+    // The Merkle root at `from`, proved by the checkpoint a resumed run starts from.
+    let start_root = (from > 0).then(|| v.root());
+    let stored_checkpoints = store.checkpoints()?;
+    let checkpoints: Vec<(u64, Vec<u8>)> = stored_checkpoints
+        .iter()
         .filter(|(size, _)| *size > from)
+        .cloned()
         .collect();
     v.want_roots(checkpoints.iter().map(|(size, _)| *size));
+    v.want_roots(
+        opts.given_checkpoints
+            .iter()
+            .filter_map(|g| note_size(&g.note))
+            .filter(|s| *s > from),
+    );
     // The latest checkpoint that carries a cosignature: the registers are captured as they
     // stream past it, and kept if it checks out.
     let resume_at = checkpoints
@@ -314,6 +391,11 @@ pub(crate) fn run(
         judge(v, r, entry)
     })?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
+    check_misfiled(&mut v, &stored_checkpoints);
+    for given in &opts.given_checkpoints {
+        check_given(store, &mut v, from, start_root, given);
+    }
+    check_trust(&mut v, opts.trusted.as_deref());
     // The writer's index is derived from entries; compared only when the entries are intact
     // (otherwise it differs for the reasons already reported) and were all read.
     if from == 0
@@ -346,11 +428,23 @@ pub(crate) fn run(
                 .map(|(_, note)| ResumePoint {
                     size,
                     note: note.clone(),
+                    trust_roots: trust_roots(&registers),
                     registers,
                     open,
+                    genesis: EntryHash::ZERO,
                 })
         }
         _ => None,
+    };
+    let resume = match resume {
+        Some(mut point) => match store.get(0)? {
+            Some(genesis) => {
+                point.genesis = EntryHash(leaf_hash(&genesis.bytes));
+                Some(point)
+            }
+            None => None,
+        },
+        None => None,
     };
     Ok((
         Report {
@@ -419,6 +513,147 @@ fn check_tree_and_checkpoints(
     Ok(())
 }
 
+/// The tree size a checkpoint note is for, if it is one.
+fn note_size(note: &[u8]) -> Option<u64> {
+    let note = tlog::Note::parse(note).ok()?;
+    tlog::Checkpoint::from_note(&note).ok().map(|c| c.size)
+}
+
+/// Every stored checkpoint must be kept under its own tree size (checked for all rows, also in
+/// a resumed run: an old note filed under a newer size would otherwise pass for the newest).
+fn check_misfiled(v: &mut Verifier, stored: &[(u64, Vec<u8>)]) {
+    let last = v.report.entries.saturating_sub(1);
+    for (key, note) in stored {
+        match note_size(note) {
+            Some(size) if size != *key => v.fail_at(
+                key.saturating_sub(1).min(last),
+                IntegrityKind::MisfiledCheckpoint,
+                format!("the checkpoint stored under tree size {key} is for tree size {size}"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Checks a checkpoint given from outside: signed by a party key valid at its size, for this
+/// origin, and the ledger still contains it (reaches its size) and extends it (same root).
+fn check_given(
+    store: &Store,
+    v: &mut Verifier,
+    from: u64,
+    start_root: Option<Digest>,
+    given: &GivenCheckpoint,
+) {
+    let entries = v.report.entries;
+    let last = entries.saturating_sub(1);
+    let source = &given.source;
+    let origin = v.registers().origin.clone().unwrap_or_default();
+    // The root at a size before the resumed run's start comes from the stored tree, proved
+    // consistent with the trusted root at the start.
+    let old_root = |size: u64| -> Option<Digest> {
+        let start = start_root?;
+        if size == from {
+            return Some(start);
+        }
+        let root = tlog::tree_hash(size, store).ok()?;
+        let proof = tlog::prove_consistency(size, from, store).ok()?;
+        tlog::verify_consistency(&proof, size, from, &root, &start)
+            .ok()
+            .map(|()| root)
+    };
+    let root_at = |size: u64| -> Option<Digest> {
+        if size == 0 || size > entries {
+            None
+        } else if size <= from {
+            old_root(size)
+        } else {
+            v.root_at(size)
+        }
+    };
+    let size = note_size(&given.note);
+    match check_checkpoint(&given.note, &origin, v.registers(), root_at) {
+        Ok(c) => v.report.contained_checkpoints.push(ContainedCheckpoint {
+            source: source.clone(),
+            size: c.size,
+            root: c.root,
+        }),
+        Err(crate::checkpoints::CheckpointRejected::BeyondLedger { size }) if size > entries => v
+            .fail_at(
+                last,
+                IntegrityKind::Rollback,
+                format!(
+                    "the checkpoint {source} is signed for tree size {size}, but the ledger \
+                     holds only {entries} entries: entries recorded after it were removed (a \
+                     rollback), or this is an old copy"
+                ),
+            ),
+        Err(e) if e.is_inconsistency() => v.fail_at(
+            size.map_or(last, |s| s.saturating_sub(1).min(last)),
+            IntegrityKind::CheckpointMismatch,
+            format!(
+                "the ledger does not extend the checkpoint {source} of tree size {}: {e}",
+                size.map_or("?".to_owned(), |s| s.to_string())
+            ),
+        ),
+        Err(e) => v.fail_at(
+            size.map_or(last, |s| s.saturating_sub(1).min(last)),
+            IntegrityKind::BadCheckpoint,
+            format!("the checkpoint {source} cannot be used: {e}"),
+        ),
+    }
+}
+
+/// With `verify --trust`: every trust-root key of the genesis entry must be a trusted key.
+pub(crate) fn check_trust(v: &mut Verifier, trusted: Option<&[PublicKey]>) {
+    let Some(trusted) = trusted else {
+        return;
+    };
+    let mut roots = trust_roots(v.registers());
+    if roots.is_empty() && v.report.entries > 0 {
+        v.fail_at(
+            0,
+            IntegrityKind::UntrustedGenesis,
+            "the genesis entry names no trust-root key to compare with the trusted keys".into(),
+        );
+    }
+    let mut failures = Vec::new();
+    for root in &mut roots {
+        let record = v
+            .registers()
+            .parties
+            .get(&root.party)
+            .and_then(|p| p.keys.get(&root.key_id))
+            .map(|k| k.record.clone());
+        let ok = record.as_ref().is_some_and(|r| {
+            trusted
+                .iter()
+                .any(|t| t.key_id == r.key_id && t.name == r.name && t.key.as_bytes() == &r.public)
+        });
+        root.trusted = Some(ok);
+        if !ok {
+            let same_name = trusted
+                .iter()
+                .find(|t| t.name == root.name)
+                .map(|t| {
+                    format!(
+                        " (the trusted key named {} has key id {})",
+                        t.name, t.key_id
+                    )
+                })
+                .unwrap_or_default();
+            failures.push(format!(
+                "party {}'s trust-root key {} (key id {}) is not among the trusted keys{same_name}: \
+                 this ledger is anchored in a key other than the one {} published",
+                root.party, root.name, root.key_id, root.party
+            ));
+        }
+    }
+    v.report.trust_roots = roots;
+    for message in failures {
+        v.fail_at(0, IntegrityKind::UntrustedGenesis, message);
+    }
+}
+
 /// Vault items as (field name, value text).
 pub fn values_of(items: &[crate::store::VaultItem]) -> Vec<(String, String)> {
     items
@@ -472,6 +707,12 @@ pub struct IntegrityReport {
     pub checkpoints: Vec<CheckedCheckpoint>,
     /// The largest tree size covered by a checkpoint cosigned by a party other than its signer.
     pub latest_cosigned_size: Option<u64>,
+    /// The parties' trust-root keys, from the genesis entry (with whether each is trusted, when
+    /// the run was given trusted keys).
+    pub trust_roots: Vec<TrustRoot>,
+    /// Checkpoints given from outside (`verify --checkpoint`) that the ledger contains and
+    /// extends.
+    pub contained_checkpoints: Vec<ContainedCheckpoint>,
     /// Set when only the entries from this number on were read (`verify --since-checkpoint`):
     /// those before it are covered by a cosigned checkpoint verified by an earlier run.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -652,6 +893,8 @@ impl Verifier {
                 root: None,
                 checkpoints: Vec::new(),
                 latest_cosigned_size: None,
+                trust_roots: Vec::new(),
+                contained_checkpoints: Vec::new(),
                 resumed_from: None,
             },
             compact: CompactRange::new(),
@@ -956,6 +1199,9 @@ impl Verifier {
             }
         }
         self.report.origin = self.reg.origin.clone();
+        if self.report.trust_roots.is_empty() {
+            self.report.trust_roots = trust_roots(&self.reg);
+        }
         if self.report.entries > 0 {
             self.report.root = Some(hex::encode(self.compact.root()));
         }
@@ -1120,6 +1366,27 @@ impl IntegrityReport {
                     cosigned.map_or("none".to_owned(), |s| format!("size {s}"))
                 );
             }
+        }
+        for (i, root) in self.trust_roots.iter().enumerate() {
+            let label = if i == 0 { "Trust roots:" } else { "" };
+            let trusted = match root.trusted {
+                None => "",
+                Some(true) => ", trusted",
+                Some(false) => ", NOT TRUSTED",
+            };
+            let _ = writeln!(
+                out,
+                "{label:<13}{} key {} (key id {}{trusted})",
+                root.party, root.name, root.key_id
+            );
+        }
+        for c in &self.contained_checkpoints {
+            let _ = writeln!(
+                out,
+                "Given checkpoint: {} (size {}, root {}) is contained in this ledger and \
+                 extended by it",
+                c.source, c.size, c.root
+            );
         }
         let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         if !kinds.is_empty() {

@@ -8,9 +8,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use common::{append_forged, demo_key, demo_keys_in, sample_copy};
-use disclosure_ledger::incremental::{
-    default_state_path, load_state, save_state, verify_from_start, verify_since,
-};
+use disclosure_ledger::incremental::{load_state, save_state, verify_from_start, verify_since};
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, replay};
@@ -244,10 +242,11 @@ fn the_cli_writes_its_state_then_resumes_from_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = sample_copy(dir.path());
     let keys = demo_keys_in(dir.path());
-    let state = default_state_path(&path);
+    let xdg = dir.path().join("xdg-state");
     let run = || {
         Command::cargo_bin("dledger")
             .unwrap()
+            .env("XDG_STATE_HOME", &xdg)
             .args(["verify", "--since-checkpoint", "--as-of", "2026-01-31"])
             .arg(&path)
             .output()
@@ -258,6 +257,12 @@ fn the_cli_writes_its_state_then_resumes_from_it() {
     let err = String::from_utf8_lossy(&first.stderr);
     assert!(err.contains("checking every entry this time"), "{err}");
     assert!(err.contains("size 453"), "{err}");
+    let states: Vec<_> = std::fs::read_dir(xdg.join("dledger"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(states.len(), 1, "{states:?}");
+    let state = states[0].clone();
     assert_eq!(load_state(&state).unwrap().unwrap().size, 453);
     append_day(&path, &keys);
     let second = run();
@@ -274,7 +279,7 @@ fn the_cli_writes_its_state_then_resumes_from_it() {
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.contains("cannot be used") && err.contains("Delete it"),
+        err.contains("cannot be used") && err.contains("full `dledger verify`"),
         "{err}"
     );
 }

@@ -3,6 +3,7 @@
 //! flag that helps, matched on the error's variant. `main` prints it after the error.
 
 use disclosure_ledger::evidence::EvidenceError;
+use disclosure_ledger::incremental::IncrementalError;
 use disclosure_ledger::ledger::{AppendError, InitError, OpenError, ReindexError};
 use disclosure_ledger::store::{OpenError as FileError, StoreError};
 use disclosure_ledger::witness::WitnessError;
@@ -36,6 +37,8 @@ pub(crate) fn advice(err: &anyhow::Error) -> Option<String> {
                 ReindexError::Damaged { .. } => Some(VERIFY.to_owned()),
                 _ => None,
             }
+        } else if let Some(e) = cause.downcast_ref::<IncrementalError>() {
+            incremental(e)
         } else if let Some(e) = cause.downcast_ref::<WitnessError>() {
             witness(e)
         } else if let Some(e) = cause.downcast_ref::<FileError>() {
@@ -71,6 +74,27 @@ fn file(e: &FileError) -> Option<String> {
              it and `dledger import` the export",
             path.display()
         ),
+        _ => return None,
+    })
+}
+
+/// The advice for a verification state that cannot be used.
+fn incremental(e: &IncrementalError) -> Option<String> {
+    Some(match e {
+        IncrementalError::BadState { path, .. } | IncrementalError::UnsafeState { path, .. } => {
+            format!(
+                "run a full `dledger verify` to check every entry; then delete {} (or pass \
+                 another --state FILE) and `dledger verify --since-checkpoint` writes a new state",
+                path.display()
+            )
+        }
+        IncrementalError::StateMismatch { .. } => "run a full `dledger verify` to check every \
+            entry of this ledger; pass --state FILE only with the state of this same ledger"
+            .to_owned(),
+        IncrementalError::NoStateDir => {
+            "set XDG_STATE_HOME or HOME, or pass --state FILE".to_owned()
+        }
+        IncrementalError::NoGenesis => VERIFY.to_owned(),
         _ => return None,
     })
 }

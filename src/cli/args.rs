@@ -544,7 +544,8 @@ pub(crate) struct ReviewArgs {
     /// (kept in the --state file; the first run checks everything and writes it).
     #[arg(long)]
     pub since_checkpoint: bool,
-    /// The verification state file of --since-checkpoint (default: LEDGER.verify-state).
+    /// The verification state file of --since-checkpoint (default: a file named after the
+    /// ledger in $XDG_STATE_HOME/dledger or ~/.local/state/dledger).
     #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
     pub state: Option<PathBuf>,
 }
@@ -657,12 +658,22 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Check only what was recorded after the last cosigned checkpoint an earlier run verified
-    /// (kept in the --state file; the first run checks everything and writes it).
+    /// (kept in your own state directory; the first run checks everything and writes it).
     #[arg(long)]
     pub since_checkpoint: bool,
-    /// The verification state file of --since-checkpoint (default: LEDGER.verify-state).
+    /// The verification state file of --since-checkpoint (default: a file named after the
+    /// ledger in $XDG_STATE_HOME/dledger or ~/.local/state/dledger).
     #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
     pub state: Option<PathBuf>,
+    /// A directory of the parties' published public keys (*.vkey): the genesis entry's
+    /// trust-root keys must all be among them (otherwise untrusted-genesis, exit 2).
+    #[arg(long, value_name = "DIR")]
+    pub trust: Option<PathBuf>,
+    /// A checkpoint note obtained from the other regulator or a witness (repeatable): the
+    /// ledger must still contain and extend it (otherwise rollback or checkpoint-mismatch,
+    /// exit 2).
+    #[arg(long = "checkpoint", value_name = "NOTE")]
+    pub checkpoints: Vec<PathBuf>,
 }
 
 /// `explain`.

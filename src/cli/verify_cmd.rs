@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context as _, Result, anyhow};
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::policy::{CATALOGUE, FlagCode};
 use disclosure_ledger::verify::{
-    FlagFilter, IntegrityStatus, Outcome, VerifyOptions, verify_ledger,
+    FlagFilter, GivenCheckpoint, IntegrityStatus, Outcome, VerifyOptions, verify_ledger,
 };
 
 use super::Status;
@@ -46,17 +46,29 @@ pub(super) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
     if let Some(t) = &a.as_of {
         opts.as_of = parse_time("as-of", t)?;
     }
+    if let Some(dir) = &a.trust {
+        opts.trusted = Some(disclosure_ledger::evidence::load_trust_dir(dir)?);
+    }
+    for note in &a.checkpoints {
+        let bytes = std::fs::read(note)
+            .with_context(|| format!("cannot read the checkpoint note {}", note.display()))?;
+        opts.given_checkpoints.push(GivenCheckpoint {
+            source: note.display().to_string(),
+            note: bytes,
+        });
+    }
     let store = ctx.open_reader(path)?;
     let (progress, bar) = progress_hook(store.len()?, "verifying");
     opts.progress = progress;
     let report = if a.since_checkpoint {
         use disclosure_ledger::incremental;
-        let state = a
-            .state
-            .clone()
-            .unwrap_or_else(|| incremental::default_state_path(path));
+        let state = match &a.state {
+            Some(s) => s.clone(),
+            None => incremental::default_state_path(&store)?,
+        };
         let (report, next) = match incremental::load_state(&state)? {
-            Some(point) => incremental::verify_since(&store, &point, &opts, &filter)?,
+            Some(point) => incremental::verify_since(&store, &point, &opts, &filter)
+                .with_context(|| format!("verification state {}", state.display()))?,
             None => {
                 eprintln!(
                     "No verification state at {}: checking every entry this time.",

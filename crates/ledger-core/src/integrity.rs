@@ -48,11 +48,19 @@ pub enum IntegrityKind {
     VaultMismatch,
     /// The register snapshot or references index saved for writers disagrees with the entries.
     IndexMismatch,
+    /// A trust-root key named in the genesis entry is not among the keys the verifier was told
+    /// to trust (`verify --trust DIR`): the ledger was made by someone else's keys.
+    UntrustedGenesis,
+    /// The ledger is shorter than a cosigned checkpoint it once reached: newer entries and
+    /// checkpoints were removed (a rollback).
+    Rollback,
+    /// A stored checkpoint is kept under a tree size other than its own.
+    MisfiledCheckpoint,
 }
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 17] = [
+    pub const ALL: [IntegrityKind; 20] = [
         IntegrityKind::Undecodable,
         IntegrityKind::SequenceGap,
         IntegrityKind::BrokenChain,
@@ -70,6 +78,9 @@ impl IntegrityKind {
         IntegrityKind::CheckpointMismatch,
         IntegrityKind::VaultMismatch,
         IntegrityKind::IndexMismatch,
+        IntegrityKind::UntrustedGenesis,
+        IntegrityKind::Rollback,
+        IntegrityKind::MisfiledCheckpoint,
     ];
 
     /// Stable kebab-case code.
@@ -92,6 +103,9 @@ impl IntegrityKind {
             IntegrityKind::CheckpointMismatch => "checkpoint-mismatch",
             IntegrityKind::VaultMismatch => "vault-mismatch",
             IntegrityKind::IndexMismatch => "index-mismatch",
+            IntegrityKind::UntrustedGenesis => "untrusted-genesis",
+            IntegrityKind::Rollback => "rollback",
+            IntegrityKind::MisfiledCheckpoint => "misfiled-checkpoint",
         }
     }
 
@@ -180,6 +194,27 @@ impl IntegrityKind {
                  entries now in the file: the log was rewritten after the checkpoint was signed, \
                  or two diverging copies exist (a fork). Compare with the other regulator's copy \
                  and the cosigned checkpoints it holds."
+            }
+            IntegrityKind::UntrustedGenesis => {
+                "The genesis entry names a trust-root key for a party that is not among the keys \
+                 you said to trust (the parties' published public keys). Anyone can make a \
+                 ledger with the same origin and party names under keys of their own, and it \
+                 verifies on its own terms; this one is anchored in keys other than the ones \
+                 published. Treat it as a forgery or a different ledger until the party confirms \
+                 the key, through a channel other than this file."
+            }
+            IntegrityKind::Rollback => {
+                "A checkpoint that was signed (and cosigned) for this ledger covers more entries \
+                 than the ledger now holds: the newest entries and their checkpoints were \
+                 removed, or this is an old copy. Nothing in the file itself shows the removal; \
+                 only the checkpoint held elsewhere does. Restore the ledger from the other \
+                 regulator's copy or a backup that reaches the checkpoint's size."
+            }
+            IntegrityKind::MisfiledCheckpoint => {
+                "The ledger file keeps each checkpoint under its tree size. This one is kept \
+                 under a size that is not its own, so the file was altered outside dledger (for \
+                 instance to make an old checkpoint look like the newest). The note itself is \
+                 checked on its own terms; find out who changed the file."
             }
         }
     }
