@@ -67,6 +67,10 @@ struct Inputs {
     other_origin_checkpoint: PathBuf,
     bad_import: PathBuf,
     not_a_ledger: PathBuf,
+    /// A disclosure whose entry would be over the size limit.
+    huge_disclosure: PathBuf,
+    /// A policy that parses, whose entry would be over the size limit.
+    huge_policy: PathBuf,
 }
 
 fn inputs(dir: &Path) -> Inputs {
@@ -136,7 +140,25 @@ fn inputs(dir: &Path) -> Inputs {
     .unwrap();
     let not_a_ledger = dir.join("notes.txt");
     fs::write(&not_a_ledger, "not a ledger\n").unwrap();
+    let huge = "x".repeat(disclosure_ledger::codec::MAX_ENTRY_BYTES + 1);
+    let huge_disclosure = dir.join("huge.json");
+    fs::write(
+        &huge_disclosure,
+        bulk_line("OFCOM", "brightloop", &at, &huge),
+    )
+    .unwrap();
+    let huge_policy = dir.join("huge-policy.toml");
+    fs::write(
+        &huge_policy,
+        format!(
+            "{}\n# {huge}\n",
+            fs::read_to_string(common::root().join("policy/ico-ofcom-cma-2025.toml")).unwrap()
+        ),
+    )
+    .unwrap();
     Inputs {
+        huge_disclosure,
+        huge_policy,
         keys,
         bad_policy,
         ofcom_checkpoint,
@@ -226,6 +248,18 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
             "a rotated-out key",
             disclose(&i.keys, "ico-2024.key", "ICO", "brightloop"),
             "rotated or revoked",
+        ),
+        (
+            "disclose",
+            "an entry over the size limit",
+            strings(&[
+                "disclose",
+                "--from-json",
+                &p(&i.huge_disclosure),
+                "--key",
+                &k("ofcom-2024.key"),
+            ]),
+            "limit",
         ),
         (
             "ack",
@@ -394,6 +428,18 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
                 &k("ico-2024.key"),
             ]),
             "rotated or revoked",
+        ),
+        (
+            "policy adopt",
+            "a document whose entry is over the size limit",
+            strings(&[
+                "policy",
+                "adopt",
+                &p(&i.huge_policy),
+                "--key",
+                &k("ico-2025.key"),
+            ]),
+            "limit",
         ),
         (
             "checkpoint",
