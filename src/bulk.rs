@@ -9,6 +9,12 @@ use crate::keys::SecretKey;
 use crate::ledger::{AppendError, Ledger, Pending, fresh_salt};
 use crate::model::Timestamp;
 
+/// A disclosure read from a line: its line number and the disclosure.
+pub type Line = (usize, DisclosureInput);
+
+/// A refused line: its number and why.
+pub type Refused = (usize, String);
+
 /// How many refused lines an import lists (it counts the rest).
 pub const MAX_REPORTED: usize = 100;
 
@@ -77,9 +83,7 @@ fn invalid(mut problems: Vec<(usize, String)>) -> BulkError {
 /// every line that does not (line number, why), so that they can be reported with the lines
 /// the ledger refuses ([`import_lines`]). Refused only if the file cannot be read, or holds no
 /// lines at all.
-pub fn read_lines(
-    path: &Path,
-) -> Result<(Vec<(usize, DisclosureInput)>, Vec<(usize, String)>), BulkError> {
+pub fn read_lines(path: &Path) -> Result<(Vec<Line>, Vec<Refused>), BulkError> {
     let io = |source| BulkError::Io {
         path: path.display().to_string(),
         source,

@@ -89,10 +89,7 @@ fn temporary_path(target: &Path) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    target.with_file_name(format!(
-        ".{name}.upgrading-{}-{nanos}",
-        std::process::id()
-    ))
+    target.with_file_name(format!(".{name}.upgrading-{}-{nanos}", std::process::id()))
 }
 
 /// Gives the complete, verified file at `tmp` the name `target`, refusing to replace a file

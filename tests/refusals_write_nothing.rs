@@ -91,7 +91,11 @@ fn inputs(dir: &Path) -> Inputs {
             ofcom_checkpoint.display().to_string(),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let other = |origin: &str, name: &str| {
         let path = dir.join(format!("{name}.ledger"));
@@ -100,7 +104,10 @@ fn inputs(dir: &Path) -> Inputs {
             .arg("init")
             .arg(&path)
             .args(["--origin", origin])
-            .arg(format!("--party=ICO={}", keys.join("ico-2025.vkey").display()))
+            .arg(format!(
+                "--party=ICO={}",
+                keys.join("ico-2025.vkey").display()
+            ))
             .arg(format!(
                 "--party=OFCOM={}",
                 keys.join("ofcom-2024.vkey").display()
@@ -109,7 +116,11 @@ fn inputs(dir: &Path) -> Inputs {
             .arg(keys.join("ofcom-2024.key"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let note = dir.join(format!("{name}.checkpoint"));
         let out = dledger(
             &path,
@@ -121,7 +132,11 @@ fn inputs(dir: &Path) -> Inputs {
                 note.display().to_string(),
             ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         note
     };
     let other_ledger_checkpoint = other("ledger.example/ico-ofcom", "other");
@@ -288,19 +303,40 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
         (
             "correct",
             "an entry that does not exist",
-            strings(&["correct", "9999", "--reason", "x", "--key", &k("ico-2025.key")]),
+            strings(&[
+                "correct",
+                "9999",
+                "--reason",
+                "x",
+                "--key",
+                &k("ico-2025.key"),
+            ]),
             "#9999 does not exist",
         ),
         (
             "correct",
             "another party's recent entry",
-            strings(&["correct", "452", "--reason", "x", "--key", &k("ico-2025.key")]),
+            strings(&[
+                "correct",
+                "452",
+                "--reason",
+                "x",
+                "--key",
+                &k("ico-2025.key"),
+            ]),
             "which another party recorded",
         ),
         (
             "correct",
             "another party's entry older than the register snapshot",
-            strings(&["correct", "23", "--reason", "x", "--key", &k("ico-2025.key")]),
+            strings(&[
+                "correct",
+                "23",
+                "--reason",
+                "x",
+                "--key",
+                &k("ico-2025.key"),
+            ]),
             "which another party recorded",
         ),
         (
@@ -350,7 +386,13 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
         (
             "company confirm",
             "no open proposal",
-            strings(&["company", "confirm", "nosuchco", "--key", &k("ico-2025.key")]),
+            strings(&[
+                "company",
+                "confirm",
+                "nosuchco",
+                "--key",
+                &k("ico-2025.key"),
+            ]),
             "no open designation proposal",
         ),
         (
@@ -533,9 +575,7 @@ fn every_refused_write_leaves_the_file_byte_for_byte_unchanged() {
             failures.push(format!("{name}: message does not say {says:?}: {stderr}"));
         }
         if before != after {
-            failures.push(format!(
-                "{name}: the file changed: {before:?} -> {after:?}"
-            ));
+            failures.push(format!("{name}: the file changed: {before:?} -> {after:?}"));
         }
     }
     // `reindex` refuses a file that is not a ledger, and leaves it as it was.
@@ -549,8 +589,7 @@ fn every_refused_write_leaves_the_file_byte_for_byte_unchanged() {
     if before != state(&inputs.not_a_ledger) {
         failures.push("reindex × not a ledger: the file changed".into());
     }
-    let commands: std::collections::BTreeSet<&str> =
-        table.iter().map(|(c, _, _, _)| *c).collect();
+    let commands: std::collections::BTreeSet<&str> = table.iter().map(|(c, _, _, _)| *c).collect();
     println!(
         "{} refusals of {} commands (and reindex): file unchanged",
         table.len(),
@@ -598,7 +637,10 @@ fn a_bulk_import_reports_every_refused_line_at_once_and_writes_nothing() {
     ] {
         assert!(stderr.contains(says), "does not say {says:?}: {stderr}");
     }
-    assert!(!stderr.contains("line 1:") && !stderr.contains("line 6:"), "{stderr}");
+    assert!(
+        !stderr.contains("line 1:") && !stderr.contains("line 6:"),
+        "{stderr}"
+    );
     assert_eq!(before, state(&ledger), "the ledger changed");
 
     // Past the cap, the rest are counted, not listed.
@@ -620,7 +662,10 @@ fn a_bulk_import_reports_every_refused_line_at_once_and_writes_nothing() {
     assert!(
         stderr.contains("130 lines refused")
             && stderr.contains(&format!("line {}:", disclosure_ledger::bulk::MAX_REPORTED))
-            && !stderr.contains(&format!("line {}:", disclosure_ledger::bulk::MAX_REPORTED + 1))
+            && !stderr.contains(&format!(
+                "line {}:",
+                disclosure_ledger::bulk::MAX_REPORTED + 1
+            ))
             && stderr.contains("and 30 more lines"),
         "{stderr}"
     );
@@ -653,7 +698,11 @@ fn a_failed_upgrade_leaves_no_target_and_no_temporary_file() {
     let target = out_dir.join("new.ledger");
     let err = disclosure_ledger::upgrade::upgrade(&not_v1, &target).unwrap_err();
     assert!(!target.exists(), "{err}");
-    assert!(names(&out_dir).is_empty(), "left behind: {:?}", names(&out_dir));
+    assert!(
+        names(&out_dir).is_empty(),
+        "left behind: {:?}",
+        names(&out_dir)
+    );
     // A source whose stored hashes disagree with its entries: one byte of one entry row
     // changed (the conversion checks every stored hash against the entries).
     let damaged = src.join("damaged.ledger");
@@ -681,7 +730,11 @@ fn a_failed_upgrade_leaves_no_target_and_no_temporary_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(!target.exists());
-    assert!(names(&out_dir).is_empty(), "left behind: {:?}", names(&out_dir));
+    assert!(
+        names(&out_dir).is_empty(),
+        "left behind: {:?}",
+        names(&out_dir)
+    );
     // A target that exists is refused, and left as it was.
     fs::write(&target, "mine").unwrap();
     let err = disclosure_ledger::upgrade::upgrade(&v1_fixture(), &target).unwrap_err();
@@ -757,7 +810,10 @@ fn a_killed_upgrade_leaves_no_target_or_a_complete_one() {
             report["integrity"]["status"], "intact",
             "run {run}: a target that is not intact"
         );
-        assert_eq!(report["integrity"]["entries"], 40, "run {run}: entries missing");
+        assert_eq!(
+            report["integrity"]["entries"], 40,
+            "run {run}: entries missing"
+        );
         complete += 1;
     }
     println!(

@@ -154,7 +154,12 @@ impl Ledger {
 
     /// The entry `body` would be if appended next, signed by `key`: numbered and chained
     /// after the head, in the name of `key`'s party (refused if `key` may not sign).
-    fn next_entry(&self, body: Body, key: &SecretKey, now: Timestamp) -> Result<Entry, AppendError> {
+    fn next_entry(
+        &self,
+        body: Body,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Entry, AppendError> {
         let party = self.party_of(key)?;
         let (seq, prev, last_time) = match self.reg.head {
             Some((s, h, t)) => (s.next(), EntryHash(h), t),
@@ -265,8 +270,7 @@ impl Ledger {
     fn read_only_view(&self) -> Result<(Store, crate::registers::Registers), WitnessError> {
         let reader = Store::open(&self.path, Access::ReadOnly)?;
         let mut reg = self.reg.clone();
-        replay_into(&reader, &mut reg, &mut Vec::new())
-            .map_err(|e| witness_error(e.into()))?;
+        replay_into(&reader, &mut reg, &mut Vec::new()).map_err(|e| witness_error(e.into()))?;
         Ok((reader, reg))
     }
 }
