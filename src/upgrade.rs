@@ -65,10 +65,7 @@ pub enum UpgradeError {
 /// checkpoints; policy flags do not matter here). Returns what was copied.
 pub fn upgrade(old: &Path, new: &Path) -> Result<Converted, UpgradeError> {
     if new.symlink_metadata().is_ok() {
-        return Err(OpenError::AlreadyExists {
-            path: new.to_owned(),
-        }
-        .into());
+        return Err(already_exists(new));
     }
     let tmp = temporary_path(new);
     let result = convert_and_verify(old, &tmp);
@@ -77,6 +74,13 @@ pub fn upgrade(old: &Path, new: &Path) -> Result<Converted, UpgradeError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The refusal of a target that exists (as the conversion itself reports it).
+fn already_exists(target: &Path) -> UpgradeError {
+    UpgradeError::Convert(ConvertError::from(OpenError::AlreadyExists {
+        path: target.to_owned(),
+    }))
 }
 
 /// A name for the file being converted, beside `target` (so the final rename stays within
@@ -95,11 +99,7 @@ fn temporary_path(target: &Path) -> PathBuf {
 /// Gives the complete, verified file at `tmp` the name `target`, refusing to replace a file
 /// that appeared there meanwhile, and makes the new name durable.
 fn publish(tmp: &Path, target: &Path) -> Result<(), UpgradeError> {
-    let exists = || {
-        UpgradeError::Open(OpenError::AlreadyExists {
-            path: target.to_owned(),
-        })
-    };
+    let exists = || already_exists(target);
     match std::fs::hard_link(tmp, target) {
         Ok(()) => {
             let _ = std::fs::remove_file(tmp);
