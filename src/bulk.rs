@@ -9,8 +9,14 @@ use crate::keys::SecretKey;
 use crate::ledger::{AppendError, Ledger, Pending, fresh_salt};
 use crate::model::Timestamp;
 
-/// How many problems an import reports before stopping.
-pub const MAX_REPORTED: usize = 20;
+/// A disclosure read from a line: its line number and the disclosure.
+pub type Line = (usize, DisclosureInput);
+
+/// A refused line: its number and why.
+pub type Refused = (usize, String);
+
+/// How many refused lines an import lists (it counts the rest).
+pub const MAX_REPORTED: usize = 100;
 
 /// Why a bulk import wrote nothing (or, for a storage failure, stopped).
 #[derive(Debug, thiserror::Error)]
@@ -24,16 +30,19 @@ pub enum BulkError {
         /// Why.
         source: std::io::Error,
     },
-    /// Lines that are not valid disclosures; nothing was written.
+    /// Lines that are not valid disclosures, or that the ledger refuses; nothing was written.
     #[error(
-        "{} problem{} found, nothing was written:\n{}",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" },
-        problems.iter().map(|(line, p)| format!("  line {line}: {p}")).collect::<Vec<_>>().join("\n")
+        "{} line{} refused, nothing was written:\n{}{}",
+        problems.len() + more,
+        if problems.len() + more == 1 { "" } else { "s" },
+        problems.iter().map(|(line, p)| format!("  line {line}: {p}")).collect::<Vec<_>>().join("\n"),
+        if *more > 0 { format!("\n  ... and {more} more line{}", if *more == 1 { "" } else { "s" }) } else { String::new() }
     )]
     Invalid {
-        /// (line number, problem), at most [`MAX_REPORTED`].
+        /// (line number, why), in line order, at most [`MAX_REPORTED`].
         problems: Vec<(usize, String)>,
+        /// How many more lines were refused than are listed.
+        more: usize,
     },
     /// The file holds no disclosures.
     #[error("{0} holds no disclosures")]
@@ -54,6 +63,27 @@ pub enum BulkError {
 /// public_source, assessment_reference, assessment_approver, officer_role` (companies and themes
 /// separated by `;`) plus one column `field.NAME` per field shared.
 pub fn read_disclosures(path: &Path) -> Result<Vec<(usize, DisclosureInput)>, BulkError> {
+    let (out, problems) = read_lines(path)?;
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    Ok(out)
+}
+
+/// The refusal listing `problems` (line, why): sorted by line, the first [`MAX_REPORTED`]
+/// listed and the rest counted.
+fn invalid(mut problems: Vec<(usize, String)>) -> BulkError {
+    problems.sort_by_key(|(line, _)| *line);
+    let more = problems.len().saturating_sub(MAX_REPORTED);
+    problems.truncate(MAX_REPORTED);
+    BulkError::Invalid { problems, more }
+}
+
+/// Reads a file as [`read_disclosures`] does, but returns the lines that parse together with
+/// every line that does not (line number, why), so that they can be reported with the lines
+/// the ledger refuses ([`import_lines`]). Refused only if the file cannot be read, or holds no
+/// lines at all.
+pub fn read_lines(path: &Path) -> Result<(Vec<Line>, Vec<Refused>), BulkError> {
     let io = |source| BulkError::Io {
         path: path.display().to_string(),
         source,
@@ -83,9 +113,6 @@ pub fn read_disclosures(path: &Path) -> Result<Vec<(usize, DisclosureInput)>, Bu
                 },
                 Err(e) => problems.push((line, e.to_string())),
             }
-            if problems.len() >= MAX_REPORTED {
-                break;
-            }
         }
     } else {
         use rayon::prelude::*;
@@ -110,18 +137,12 @@ pub fn read_disclosures(path: &Path) -> Result<Vec<(usize, DisclosureInput)>, Bu
                 Ok(d) => out.push((line, d)),
                 Err(e) => problems.push((line, e)),
             }
-            if problems.len() >= MAX_REPORTED {
-                break;
-            }
         }
     }
-    if !problems.is_empty() {
-        return Err(BulkError::Invalid { problems });
-    }
-    if out.is_empty() {
+    if out.is_empty() && problems.is_empty() {
         return Err(BulkError::Empty(path.display().to_string()));
     }
-    Ok(out)
+    Ok((out, problems))
 }
 
 fn csv_row(headers: &[String], rec: &csv::StringRecord) -> Result<DisclosureInput, String> {
@@ -215,11 +236,27 @@ pub struct BulkReport {
     pub batches: u64,
 }
 
-/// Checks every disclosure against the ledger first (nothing is written if any is refused),
-/// then records them signed by `key`, committing every `batch_size` entries.
+/// Checks every disclosure against the ledger first (nothing is written if any is refused;
+/// every refused line is reported, see [`BulkError::Invalid`]), then records them signed by
+/// `key`, committing every `batch_size` entries.
 pub fn import_disclosures(
     ledger: &mut Ledger,
+    items: Vec<(usize, DisclosureInput)>,
+    key: &SecretKey,
+    now: Timestamp,
+    batch_size: usize,
+    progress: impl FnMut(u64),
+) -> Result<BulkReport, BulkError> {
+    import_lines(ledger, items, Vec::new(), key, now, batch_size, progress)
+}
+
+/// [`import_disclosures`] for the result of [`read_lines`]: the lines of the file that do not
+/// parse (`problems`) are reported together with every line the ledger would refuse, in one
+/// [`BulkError::Invalid`], before anything is written.
+pub fn import_lines(
+    ledger: &mut Ledger,
     mut items: Vec<(usize, DisclosureInput)>,
+    mut problems: Vec<(usize, String)>,
     key: &SecretKey,
     now: Timestamp,
     batch_size: usize,
@@ -232,24 +269,43 @@ pub fn import_disclosures(
     // the import: the disclosures of one file change nothing a later line is prepared against
     // (a company introduced earlier in the file is named with its introduction, above), and
     // each entry is still checked against the registers as it is appended.
-    let prepared: Vec<Result<Pending, (usize, String)>> = items
+    let prepared: Vec<(usize, Result<Pending, String>)> = items
         .into_par_iter()
         .map(|(line, d)| {
-            ledger
-                .prepare_disclosure(&d, key, now, &mut fresh_salt)
-                .map_err(|e| (line, e.to_string()))
+            (
+                line,
+                ledger
+                    .prepare_disclosure(&d, key, now, &mut fresh_salt)
+                    .map_err(|e| e.to_string()),
+            )
         })
         .collect();
-    let mut problems: Vec<(usize, String)> = prepared
+    // Then the entries are built and checked in order, as they will be appended (structural
+    // rules, the entry size limit), through a read-only handle: every refusal is found here,
+    // before the file is opened for writing.
+    let ok: Vec<(usize, &Pending)> = prepared
         .iter()
-        .filter_map(|p| p.as_ref().err().cloned())
+        .filter_map(|(line, p)| p.as_ref().ok().map(|p| (*line, p)))
         .collect();
+    let checks: Vec<(&Pending, &SecretKey)> = ok.iter().map(|(_, p)| (*p, key)).collect();
+    let refused = ledger
+        .check_batch(&checks, now)
+        .map_err(|source| BulkError::Write {
+            committed: 0,
+            source,
+        })?;
+    problems.extend(refused.into_iter().map(|(i, e)| (ok[i].0, e.to_string())));
+    problems.extend(
+        prepared
+            .iter()
+            .filter_map(|(line, p)| p.as_ref().err().map(|e| (*line, e.clone()))),
+    );
+    drop(checks);
+    drop(ok);
     if !problems.is_empty() {
-        problems.sort_by_key(|(line, _)| *line);
-        problems.truncate(MAX_REPORTED);
-        return Err(BulkError::Invalid { problems });
+        return Err(invalid(problems));
     }
-    let mut pending = prepared.into_iter().flatten();
+    let mut pending = prepared.into_iter().filter_map(|(_, p)| p.ok());
     let mut report = BulkReport {
         recorded: 0,
         first: ledger.next_seq().0,

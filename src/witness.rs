@@ -56,6 +56,19 @@ pub fn make_checkpoint(
     reg: &Registers,
     key: &SecretKey,
 ) -> Result<Note, WitnessError> {
+    let (size, note) = checkpoint_note(writer, reg, key)?;
+    writer.put_checkpoint(size, note.to_string().as_bytes())?;
+    Ok(note)
+}
+
+/// The checkpoint of the whole ledger in `store` that [`make_checkpoint`] would store, and its
+/// size, after every check it makes; nothing is stored, so `store` may be read-only.
+pub fn checkpoint_note(
+    store: &Store,
+    reg: &Registers,
+    key: &SecretKey,
+) -> Result<(u64, Note), WitnessError> {
+    let writer = store;
     let size = writer.len()?;
     if size == 0 {
         return Err(WitnessError::Empty);
@@ -76,8 +89,7 @@ pub fn make_checkpoint(
     let note = checkpoint
         .sign(&signer)
         .map_err(|e| WitnessError::Note(e.to_string()))?;
-    writer.put_checkpoint(size, note.to_string().as_bytes())?;
-    Ok(note)
+    Ok((size, note))
 }
 
 /// Cosigns a checkpoint note as witness with `key`, after checking that it is this ledger's,
@@ -90,6 +102,21 @@ pub fn cosign(
     key: &SecretKey,
     now: Timestamp,
 ) -> Result<Note, WitnessError> {
+    let (size, note) = cosigned_note(writer, reg, note_bytes, key, now)?;
+    writer.put_checkpoint(size, note.to_string().as_bytes())?;
+    Ok(note)
+}
+
+/// The cosigned note that [`cosign`] would store, and its size, after every check it makes;
+/// nothing is stored, so `store` may be read-only.
+pub fn cosigned_note(
+    store: &Store,
+    reg: &Registers,
+    note_bytes: &[u8],
+    key: &SecretKey,
+    now: Timestamp,
+) -> Result<(u64, Note), WitnessError> {
+    let writer = store;
     let origin = reg.origin.clone().unwrap_or_default();
     let size_now = writer.len()?;
     let me = reg
@@ -159,6 +186,5 @@ pub fn cosign(
     let ts = u64::try_from(now.0).unwrap_or(0);
     note.cosign(&cosigner, ts)
         .map_err(|e| WitnessError::Note(e.to_string()))?;
-    writer.put_checkpoint(new.size, note.to_string().as_bytes())?;
-    Ok(note)
+    Ok((new.size, note))
 }

@@ -130,9 +130,13 @@ pub(super) fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
         })?;
         seqs
     };
-    let store = Store::open(ledger, Access::ReadWrite)?;
-    let erased = store.erase_vault(&seqs, now.0)?;
-    drop(store);
+    // With nothing to erase, the file is not opened for writing (which would change it).
+    let erased = if seqs.is_empty() {
+        0
+    } else {
+        let store = Store::open(ledger, Access::ReadWrite)?;
+        store.erase_vault(&seqs, now.0)?
+    };
     outln!(
         "Erased {erased} field value{} of the {} disclosure{} made before {} (UK time); \
          values already erased were left as they were.",

@@ -54,14 +54,15 @@ pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
             );
         }
         let key = load_key(key)?;
-        let items = disclosure_ledger::bulk::read_disclosures(&a.input)?;
+        let (items, problems) = disclosure_ledger::bulk::read_lines(&a.input)?;
         let total = items.len() as u64;
         let mut ledger = ctx.open_writer()?;
         let started = Instant::now();
         let bar = progress_bar(total, "recording");
-        let report = disclosure_ledger::bulk::import_disclosures(
+        let report = disclosure_ledger::bulk::import_lines(
             &mut ledger,
             items,
+            problems,
             &key,
             Timestamp::now(),
             a.batch_size,

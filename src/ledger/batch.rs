@@ -79,6 +79,12 @@ impl Ledger {
         // for writing rewrites its header, and refused input must leave it byte-for-byte
         // unchanged (tests/keys_e2e.rs).
         self.party_of(key)?;
+        // Every entry is checked as it will be appended, through a read-only handle, so that
+        // input the rules refuse is refused before the file is opened for writing.
+        let items: Vec<(&Pending, &SecretKey)> = pending.iter().map(|p| (p, key)).collect();
+        if let Some((_, e)) = self.check_batch(&items, now)?.into_iter().next() {
+            return Err(e);
+        }
         let mut batch = self.begin()?;
         batch.push_many(pending.into_iter().map(|p| (p, key)).collect(), now)?;
         batch.commit()
@@ -93,6 +99,112 @@ impl Ledger {
     ) -> Result<Receipt, AppendError> {
         let pending = self.prepare_disclosure(input, key, now, &mut fresh_salt)?;
         self.append(pending, key, now)
+    }
+
+    /// Checks `items` as [`Batch::push_many`] would append them, in order (each against the
+    /// registers as the entries before it leave them), without taking the write lock or
+    /// changing this ledger: the file is only read. Returns every item that would be refused,
+    /// by its index in `items`, with why; a refused item is left out of the registers the
+    /// items after it are checked against. An error means the check could not be run (the
+    /// file could not be read).
+    ///
+    /// Entries are checked again when appended (another writer may append in between), so
+    /// this is what makes a refusal leave the file byte-for-byte unchanged, not what allows
+    /// an append.
+    pub fn check_batch(
+        &self,
+        items: &[(&Pending, &SecretKey)],
+        now: Timestamp,
+    ) -> Result<Vec<(usize, AppendError)>, AppendError> {
+        let mut shadow = Ledger {
+            path: self.path.clone(),
+            reg: self.reg.clone(),
+            wait: self.wait,
+            writer: None,
+            index: self.index.clone(),
+        };
+        let mut reader: Option<Store> = None;
+        let mut refused = Vec::new();
+        for (i, (p, key)) in items.iter().enumerate() {
+            let entry = match shadow.next_entry(p.body.clone(), key, now) {
+                Ok(e) => e,
+                Err(e) => {
+                    refused.push((i, e));
+                    continue;
+                }
+            };
+            if let Some(target) = entry.body.refers_to()
+                && shadow.reg.needs_loading(target)
+            {
+                if reader.is_none() {
+                    reader = Some(Store::open(&self.path, Access::ReadOnly)?);
+                }
+                let store = reader.as_ref().expect("opened above");
+                if let Err(e) = shadow.load_fact(store, target) {
+                    refused.push((i, e));
+                    continue;
+                }
+            }
+            if let Err(e) = shadow.check_and_apply(&entry) {
+                refused.push((i, e));
+            }
+        }
+        Ok(refused)
+    }
+
+    /// The entry `body` would be if appended next, signed by `key`: numbered and chained
+    /// after the head, in the name of `key`'s party (refused if `key` may not sign).
+    fn next_entry(
+        &self,
+        body: Body,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Entry, AppendError> {
+        let party = self.party_of(key)?;
+        let (seq, prev, last_time) = match self.reg.head {
+            Some((s, h, t)) => (s.next(), EntryHash(h), t),
+            None => (Seq(0), EntryHash::ZERO, now),
+        };
+        Ok(Entry {
+            version: FORMAT_VERSION,
+            seq,
+            prev,
+            recorded_at: now.max(last_time),
+            signer: Signer {
+                party,
+                key_id: key.public().key_id,
+            },
+            body,
+        })
+    }
+
+    /// Loads into the registers what `store` records about entry `target` (for a register
+    /// snapshot that leaves it out).
+    fn load_fact(&mut self, store: &Store, target: Seq) -> Result<(), AppendError> {
+        if let Some(f) = read_fact(store, target, &self.index.pending)? {
+            self.reg
+                .insert_loaded(target, f.kind, &f.signer, f.disclosure);
+        }
+        Ok(())
+    }
+
+    /// Checks `entry` against the structural rules and the registers, encodes it (refused if
+    /// it is over the size limit) and applies it to the registers. Returns its bytes and leaf
+    /// hash; on refusal the registers are as they were.
+    fn check_and_apply(&mut self, entry: &Entry) -> Result<(Vec<u8>, [u8; 32]), AppendError> {
+        if let Some(breach) = rules::check_entry(&self.reg, entry).into_iter().next() {
+            return Err(AppendError::Rule {
+                kind: breach.kind(),
+                message: breach.message(),
+            });
+        }
+        let bytes = codec::encode_entry(entry)?;
+        let hash = leaf_hash(&bytes);
+        self.reg.apply(entry, hash);
+        if let Some(target) = entry.body.refers_to() {
+            self.index.pending.push((target.0, entry.seq.0));
+        }
+        Ok((bytes, hash))
     }
 
     /// Starts a batch: takes the write lock, catches up with any entries another writer added
@@ -123,6 +235,12 @@ impl Ledger {
 
     /// Signs and stores a checkpoint of the whole ledger with `key` (as log operator).
     pub fn checkpoint(&mut self, key: &SecretKey) -> Result<tlog::Note, WitnessError> {
+        // Refused before the file is opened for writing (which changes it), then made again
+        // under the write lock.
+        {
+            let (reader, reg) = self.read_only_view()?;
+            crate::witness::checkpoint_note(&reader, &reg, key)?;
+        }
         let mut batch = self.begin().map_err(witness_error)?;
         let note = batch.checkpoint(key)?;
         batch.done = true;
@@ -136,10 +254,27 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<tlog::Note, WitnessError> {
+        // Refused before the file is opened for writing (which changes it), then checked and
+        // cosigned again under the write lock.
+        {
+            let (reader, reg) = self.read_only_view()?;
+            crate::witness::cosigned_note(&reader, &reg, note, key, now)?;
+        }
         let mut batch = self.begin().map_err(witness_error)?;
         let note = batch.cosign(note, key, now)?;
         batch.done = true;
         Ok(note)
+    }
+}
+
+impl Ledger {
+    /// A read-only handle on the file and this ledger's registers caught up with it (another
+    /// writer may have appended since the ledger was opened); this ledger is not changed.
+    fn read_only_view(&self) -> Result<(Store, crate::registers::Registers), WitnessError> {
+        let reader = Store::open(&self.path, Access::ReadOnly)?;
+        let mut reg = self.reg.clone();
+        replay_into(&reader, &mut reg, &mut Vec::new()).map_err(|e| witness_error(e.into()))?;
+        Ok((reader, reg))
     }
 }
 
@@ -247,25 +382,11 @@ impl Batch<'_> {
         let mut unsigned_from = 0;
         let built = rayon::scope(|scope| -> Result<(), AppendError> {
             for (p, key) in items {
-                let party = match self.ledger.party_of(key) {
-                    Ok(p) => p,
+                let entry = match self.ledger.next_entry(p.body, key, now) {
+                    Ok(e) => e,
                     Err(e) => return Err(self.undo(trial, before, e)),
                 };
-                let (seq, prev, last_time) = match self.ledger.reg.head {
-                    Some((s, h, t)) => (s.next(), EntryHash(h), t),
-                    None => (Seq(0), EntryHash::ZERO, now),
-                };
-                let entry = Entry {
-                    version: FORMAT_VERSION,
-                    seq,
-                    prev,
-                    recorded_at: now.max(last_time),
-                    signer: Signer {
-                        party,
-                        key_id: key.public().key_id,
-                    },
-                    body: p.body,
-                };
+                let seq = entry.seq;
                 if let Some(target) = entry.body.refers_to()
                     && self.ledger.reg.needs_loading(target)
                 {
@@ -273,32 +394,20 @@ impl Batch<'_> {
                     if let Err(e) = self.settle() {
                         return Err(self.undo(trial, before, e));
                     }
-                    match read_fact(self.writer(), target, &self.ledger.index.pending) {
-                        Ok(Some(f)) => {
-                            self.ledger
-                                .reg
-                                .insert_loaded(target, f.kind, &f.signer, f.disclosure)
-                        }
-                        Ok(None) => {}
-                        Err(e) => return Err(self.undo(trial, before, e)),
+                    let writer = Arc::clone(
+                        self.ledger
+                            .writer
+                            .as_ref()
+                            .expect("a batch holds the write handle until it ends"),
+                    );
+                    if let Err(e) = self.ledger.load_fact(&writer, target) {
+                        return Err(self.undo(trial, before, e));
                     }
                 }
-                if let Some(breach) = rules::check_entry(&self.ledger.reg, &entry)
-                    .into_iter()
-                    .next()
-                {
-                    let (kind, message) = (breach.kind(), breach.message());
-                    return Err(self.undo(trial, before, AppendError::Rule { kind, message }));
-                }
-                let bytes = match codec::encode_entry(&entry) {
-                    Ok(b) => b,
-                    Err(e) => return Err(self.undo(trial, before, e.into())),
+                let (bytes, hash) = match self.ledger.check_and_apply(&entry) {
+                    Ok(x) => x,
+                    Err(e) => return Err(self.undo(trial, before, e)),
                 };
-                let hash = leaf_hash(&bytes);
-                self.ledger.reg.apply(&entry, hash);
-                if let Some(target) = entry.body.refers_to() {
-                    self.ledger.index.pending.push((target.0, seq.0));
-                }
                 trial.push(seq);
                 staged.push((entry, bytes, hash, key, p.vault));
                 if staged.len() - unsigned_from == SIGN_GROUP {

@@ -41,9 +41,20 @@ pub fn rebuild_index(store: &Store) -> Result<IndexUpdate, ReindexError> {
 /// entries and saves them, leaving every entry untouched. Returns the number of references
 /// indexed.
 pub fn reindex(path: &Path) -> Result<usize, ReindexError> {
-    // Refuse anything but a ledger before opening for writing (which rewrites the header).
+    // Everything that can refuse (not a ledger, an entry that does not replay) is found
+    // through a read-only handle: opening for writing changes the file, and a refused command
+    // leaves it byte-for-byte unchanged.
+    let (count, index) = {
+        let reader = Store::open(path, Access::ReadOnly)?;
+        (reader.len()?, rebuild_index(&reader)?)
+    };
     let store = Store::open(path, Access::ReadWrite)?;
-    let index = rebuild_index(&store)?;
+    // Another writer may have appended in between; then rebuild under the write lock.
+    let index = if store.len()? == count {
+        index
+    } else {
+        rebuild_index(&store)?
+    };
     store.rewrite_index(&index)?;
     Ok(index.references.len())
 }
