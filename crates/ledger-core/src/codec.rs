@@ -13,7 +13,7 @@ use crate::registers::{SNAPSHOT_VERSION, Snapshot};
 
 /// The largest encoded entry accepted, in bytes. A policy document is the largest thing an
 /// entry holds; 1 MiB leaves ample room while bounding what a hostile input can make us allocate.
-pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+pub const MAX_ENTRY_BYTES: usize = 65_535;
 
 /// The fixed bincode configuration. Changing any part of it changes every byte on disk.
 fn config() -> impl Config {
