@@ -262,6 +262,7 @@ pub fn import_disclosures(
         .map(|(line, d)| {
             ledger
                 .prepare_disclosure(&d, key, now, &mut fresh_salt)
+                .and_then(|p| ledger.check_entry_size(&p, key, now).map(|()| p))
                 .map_err(|e| (line, e.to_string()))
         })
         .collect();

@@ -79,9 +79,37 @@ impl Ledger {
         // for writing rewrites its header, and refused input must leave it byte-for-byte
         // unchanged (tests/keys_e2e.rs).
         self.party_of(key)?;
+        // So is an entry over the size limit (docs/FORMAT.md, "Size limits").
+        for p in &pending {
+            self.check_entry_size(p, key, now)?;
+        }
         let mut batch = self.begin()?;
         batch.push_many(pending.into_iter().map(|p| (p, key)).collect(), now)?;
         batch.commit()
+    }
+
+    /// Refuses, before anything is opened for writing, a body whose signed entry would be
+    /// larger than [`codec::MAX_ENTRY_BYTES`]. The size does not depend on the sequence number,
+    /// previous hash or time (fixed-width fields), so a probe entry gives the exact size.
+    pub fn check_entry_size(
+        &self,
+        pending: &Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<(), AppendError> {
+        let probe = Entry {
+            version: FORMAT_VERSION,
+            seq: Seq(0),
+            prev: EntryHash::ZERO,
+            recorded_at: now,
+            signer: Signer {
+                party: self.party_of(key)?,
+                key_id: key.public().key_id,
+            },
+            body: pending.body.clone(),
+        };
+        codec::encode_entry(&probe)?;
+        Ok(())
     }
 
     /// Records a disclosure with fresh random salts.

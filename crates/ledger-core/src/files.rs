@@ -25,12 +25,16 @@ pub const KEY_FILE_LIMIT: u64 = 4 * 1024;
 pub const PASSPHRASE_FILE_LIMIT: u64 = 1024;
 /// Largest signed note (a checkpoint handed to `cosign`), in bytes.
 pub const NOTE_FILE_LIMIT: u64 = 64 * 1024;
-/// Largest disclosure JSON file (`disclose --from-json`, `correct --replacement-json`), in bytes.
-pub const DISCLOSURE_JSON_LIMIT: u64 = 1024 * 1024;
+/// Largest disclosure JSON file (`disclose --from-json`, `correct --replacement-json`), in bytes:
+/// room for [`MAX_FIELDS`](crate::input::MAX_FIELDS) values of
+/// [`MAX_FIELD_VALUE_BYTES`](crate::input::MAX_FIELD_VALUE_BYTES) each, escaped at worst six
+/// bytes per byte.
+pub const DISCLOSURE_JSON_LIMIT: u64 = 16 * 1024 * 1024;
 /// Largest bulk import file (JSON Lines or CSV), in bytes; it is read as a stream.
 pub const BULK_FILE_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
-/// Largest line (or CSV record) of a bulk import file, in bytes.
-pub const BULK_LINE_LIMIT: u64 = 1024 * 1024;
+/// Largest line (or CSV record) of a bulk import file, in bytes (as for one disclosure JSON
+/// file).
+pub const BULK_LINE_LIMIT: u64 = DISCLOSURE_JSON_LIMIT;
 /// Largest export file, in bytes; it is read as a stream.
 pub const EXPORT_FILE_LIMIT: u64 = 16 * 1024 * 1024 * 1024;
 /// Largest line of an export file, in bytes: an entry of at most
