@@ -394,9 +394,8 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
                     "ack".into(),
                     "5".into(),
                     "--key".into(),
-                    s(&keys.join("ico-2024.key")),
-                    "--received-at".into(),
-                    v.into(),
+                    s(&keys.join("ico-2025.key")),
+                    format!("--received-at={v}"),
                 ]
             }),
         ),
@@ -407,8 +406,7 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
                     "policy".into(),
                     "adopt".into(),
                     s(&common::root().join("policy/ico-ofcom-cma-2025.toml")),
-                    "--effective".into(),
-                    v.into(),
+                    format!("--effective={v}"),
                     "--key".into(),
                     s(&keys.join("ofcom-2024.key")),
                 ]
@@ -535,7 +533,7 @@ fn a_field_value_at_the_limit_round_trips_through_evidence_and_one_more_is_refus
             "cosign".into(),
             s(&note),
             "--key".into(),
-            s(&keys.join("ico-2024.key")),
+            s(&keys.join("ico-2025.key")),
         ],
     );
     assert_eq!(code, 0, "{err}");

@@ -29,7 +29,7 @@ pub const NOTE_FILE_LIMIT: u64 = 64 * 1024;
 /// room for [`MAX_FIELDS`](crate::input::MAX_FIELDS) values of
 /// [`MAX_FIELD_VALUE_BYTES`](crate::input::MAX_FIELD_VALUE_BYTES) each, escaped at worst six
 /// bytes per byte.
-pub const DISCLOSURE_JSON_LIMIT: u64 = 16 * 1024 * 1024;
+pub const DISCLOSURE_JSON_LIMIT: u64 = 1024 * 1024;
 /// Largest bulk import file (JSON Lines or CSV), in bytes; it is read as a stream.
 pub const BULK_FILE_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
 /// Largest line (or CSV record) of a bulk import file, in bytes (as for one disclosure JSON

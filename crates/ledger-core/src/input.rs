@@ -63,13 +63,15 @@ pub struct DisclosureInput {
 }
 
 /// The most fields one disclosure may share (docs/FORMAT.md, "Size limits").
-pub const MAX_FIELDS: usize = 64;
+pub const MAX_FIELDS: usize = 32;
 
 /// The largest field value, in bytes of UTF-8 (docs/FORMAT.md, "Size limits"). Chosen so that
-/// every recorded field can later be opened in an evidence bundle: [`MAX_FIELDS`] values of
-/// this size, each escaped at worst six bytes per byte in JSON (`\u001f`) with their names,
-/// commitments and salts, stay under the verifier's 16 MiB limit on `openings.json`.
-pub const MAX_FIELD_VALUE_BYTES: usize = 32 * 1024;
+/// every recorded field can later be opened in an evidence bundle that the verifier accepts:
+/// [`MAX_FIELDS`] values of this size, each escaped at worst six bytes per byte (`\u{1f}`),
+/// take 768 KiB of the bundle's `summary.txt`, under the verifier's 1 MiB limit on a text
+/// file with room for the rest of the summary, and far under its 16 MiB limit on
+/// `openings.json`.
+pub const MAX_FIELD_VALUE_BYTES: usize = 4096;
 
 /// What is wrong with a disclosure input, before the ledger is consulted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
