@@ -220,7 +220,7 @@ impl SecretKey {
         path: &Path,
         passphrase: impl FnOnce() -> Result<Passphrase, KeyError>,
     ) -> Result<SecretKey, KeyError> {
-        let text = read_owner_only(path, crate::files::KEY_FILE_LIMIT, "private key file")?;
+        let text = read_owner_only(path, crate::files::KEY_FILE_LIMIT, "key file")?;
         let line = key_line(&text);
         let malformed = |reason| KeyError::Malformed {
             path: path.to_owned(),
@@ -720,7 +720,10 @@ mod tests {
         write_new_file(&path, &vec![b'#'; 100_000], 0o600).unwrap();
         let err = SecretKey::load(&path).unwrap_err();
         assert!(
-            err.to_string().contains("far more than a key file"),
+            matches!(
+                err,
+                KeyError::File(crate::files::ReadFileError::TooLarge { size: 100_000, .. })
+            ),
             "{err}"
         );
     }
