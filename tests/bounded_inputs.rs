@@ -293,6 +293,9 @@ fn disclose_args(keys: &Path, at: &str, fields: &[String]) -> Vec<String> {
     args
 }
 
+/// Command-line arguments given the value under test.
+type FlagArgs<'a> = Box<dyn Fn(&str) -> Vec<String> + 'a>;
+
 #[test]
 fn dates_at_and_beyond_the_accepted_range_never_panic() {
     // (value, accepted?) — accepted means it parses; the command may still refuse it for other
@@ -329,7 +332,7 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
     }
     let s0 = setup();
     let before = fs::read(&s0.ledger).unwrap();
-    let flag_cases: Vec<(&str, Box<dyn Fn(&str) -> Vec<String>>)> = vec![
+    let flag_cases: Vec<(&str, FlagArgs)> = vec![
         (
             "verify --as-of",
             Box::new(|v| vec!["verify".into(), format!("--as-of={v}")]),
@@ -385,7 +388,7 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
     let work = s0.dir.join("w.ledger");
     fs::copy(&s0.ledger, &work).unwrap();
     let keys = &s0.keys;
-    let writer_cases: Vec<(&str, Box<dyn Fn(&str) -> Vec<String>>)> = vec![
+    let writer_cases: Vec<(&str, FlagArgs)> = vec![
         ("disclose --at", Box::new(|v| disclose_args(keys, v, &[]))),
         (
             "ack --received-at",
