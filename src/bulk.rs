@@ -4,6 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use std::io::Read as _;
+
+use crate::files;
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
 use crate::ledger::{AppendError, Ledger, Pending, fresh_salt};
@@ -22,6 +25,9 @@ pub const MAX_REPORTED: usize = 100;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BulkError {
+    /// The file is not a regular file within the size limits; nothing was read or written.
+    #[error(transparent)]
+    File(#[from] crate::files::ReadFileError),
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -94,10 +100,14 @@ pub fn read_lines(path: &Path) -> Result<(Vec<Line>, Vec<Refused>), BulkError> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     if csv {
+        let (file, _) = files::open_limited(path, files::BULK_FILE_LIMIT, "bulk import file")?;
         let mut rd = csv::ReaderBuilder::new()
             .flexible(false)
-            .from_path(path)
-            .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+            .from_reader(LineBounded {
+                inner: std::io::BufReader::new(file),
+                run: 0,
+                total: 0,
+            });
         let headers: Vec<String> = rd
             .headers()
             .map_err(|e| io(std::io::Error::other(e.to_string())))?
@@ -116,16 +126,31 @@ pub fn read_lines(path: &Path) -> Result<(Vec<Line>, Vec<Refused>), BulkError> {
         }
     } else {
         use rayon::prelude::*;
-        let text = std::fs::read_to_string(path).map_err(io)?;
-        let lines: Vec<(usize, &str)> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .collect();
+        let (file, _) = files::open_limited(path, files::BULK_FILE_LIMIT, "bulk import file")?;
+        // Streamed a line at a time, each line bounded, the whole bounded.
+        let mut reader = std::io::BufReader::new(file.take(files::BULK_FILE_LIMIT));
+        let mut lines: Vec<(usize, String)> = Vec::new();
+        let mut line = String::new();
+        for i in 0.. {
+            let more = files::read_line_limited(
+                &mut reader,
+                &mut line,
+                files::BULK_LINE_LIMIT,
+                i + 1,
+                "bulk import file",
+                path,
+            )?;
+            if !more {
+                break;
+            }
+            if !line.trim().is_empty() {
+                lines.push((i, std::mem::take(&mut line)));
+            }
+        }
         // Lines are parsed on all cores; the results keep the file's order.
         let parsed: Vec<(usize, Result<DisclosureInput, String>)> = lines
             .par_iter()
-            .map(|&(i, l)| {
+            .map(|(i, l)| {
                 (
                     i + 1,
                     DisclosureInput::from_json(l).map_err(|e| e.to_string()),
@@ -352,4 +377,40 @@ pub fn import_lines(
     report.recorded += durable.len() as u64;
     progress(report.recorded);
     Ok(report)
+}
+
+/// A reader that fails once a line runs past [`files::BULK_LINE_LIMIT`] bytes or the whole
+/// past [`files::BULK_FILE_LIMIT`], so a CSV file without line breaks is never held whole.
+struct LineBounded<R> {
+    inner: R,
+    run: u64,
+    total: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for LineBounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.total += n as u64;
+        if self.total > files::BULK_FILE_LIMIT {
+            return Err(std::io::Error::other(format!(
+                "the file is longer than the {}-byte limit for a bulk import file",
+                files::BULK_FILE_LIMIT
+            )));
+        }
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.run = 0;
+            } else {
+                self.run += 1;
+                if self.run > files::BULK_LINE_LIMIT {
+                    return Err(std::io::Error::other(format!(
+                        "a line is longer than the {}-byte limit for one line of a bulk import \
+                         file",
+                        files::BULK_LINE_LIMIT
+                    )));
+                }
+            }
+        }
+        Ok(n)
+    }
 }

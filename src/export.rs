@@ -186,12 +186,32 @@ pub fn import(input: impl BufRead, path: &Path) -> Result<u64, ImportError> {
     result
 }
 
-fn read_export(input: impl BufRead) -> Result<Vec<NewRecord>, ImportError> {
-    let mut lines = input.lines();
+fn read_export(mut input: impl BufRead) -> Result<Vec<NewRecord>, ImportError> {
     let bad = |line: usize, reason: String| ImportError::Line { line, reason };
-    let header_text = lines
-        .next()
-        .ok_or_else(|| bad(1, "the file is empty".into()))??;
+    // Every line is bounded (docs/RELIABILITY.md, "Bounded inputs"): a line longer than any
+    // entry can make is refused before it is held in memory.
+    let mut next_line = |n: usize, line: &mut String| -> Result<bool, ImportError> {
+        ledger_core::files::read_line_limited(
+            &mut input,
+            line,
+            ledger_core::files::EXPORT_LINE_LIMIT,
+            n,
+            "export file",
+            Path::new("(import)"),
+        )
+        .map_err(|e| match e {
+            ledger_core::files::ReadFileError::LineTooLong { limit, .. } => bad(
+                n,
+                format!("longer than the {limit}-byte limit for one line of an export"),
+            ),
+            ledger_core::files::ReadFileError::Io { source, .. } => ImportError::Io(source),
+            other => bad(n, other.to_string()),
+        })
+    };
+    let mut header_text = String::new();
+    if !next_line(1, &mut header_text)? {
+        return Err(bad(1, "the file is empty".into()));
+    }
     let header: ExportHeader = serde_json::from_str(&header_text)
         .map_err(|e| bad(1, format!("not an export header ({e})")))?;
     if header.format != EXPORT_FORMAT || header.version != EXPORT_VERSION {
@@ -204,9 +224,11 @@ fn read_export(input: impl BufRead) -> Result<Vec<NewRecord>, ImportError> {
         ));
     }
     let mut records = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let n = i + 2;
-        let line = line?;
+    let mut line = String::new();
+    for n in 2.. {
+        if !next_line(n, &mut line)? {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }

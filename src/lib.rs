@@ -7,7 +7,8 @@
 //! `cli` knows clap.
 
 pub use ledger_core::{
-    checkpoints, codec, describe, hash, input, integrity, keys, model, policy, registers, rules,
+    checkpoints, codec, describe, files, hash, input, integrity, keys, model, policy, registers,
+    rules,
 };
 pub use ledger_store as store;
 

@@ -16,9 +16,10 @@ use std::alloc::System;
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 /// What a decode may allocate: one 1 MiB buffer (a forged `Vec` count is pre-allocated for
-/// at most 1 MiB of elements, docs/FORMAT.md §6), plus the values decoded before the input runs
-/// out.
-const BOUND: usize = MAX_ENTRY_BYTES + 128 * 1024;
+/// at most 1 MiB of elements by serde, whatever the entry limit, docs/FORMAT.md §6), plus the
+/// values decoded before the input runs out. A forged `String` length costs at most
+/// [`MAX_ENTRY_BYTES`].
+const BOUND: usize = (1 << 20) + 128 * 1024;
 
 /// Bytes allocated by `f` (fresh allocations plus net growth by reallocation).
 fn allocated<T>(f: impl FnOnce() -> T) -> (T, usize) {

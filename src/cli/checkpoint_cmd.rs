@@ -33,8 +33,11 @@ pub(super) fn cosign_cmd(
     key: &Path,
     out: Option<&Path>,
 ) -> Result<Status> {
-    let bytes =
-        fs::read(checkpoint).with_context(|| format!("cannot read {}", checkpoint.display()))?;
+    let bytes = disclosure_ledger::files::read_limited(
+        checkpoint,
+        disclosure_ledger::files::NOTE_FILE_LIMIT,
+        "checkpoint note",
+    )?;
     let key = load_key(key)?;
     let mut ledger = ctx.open_writer()?;
     let note = ledger.cosign(&bytes, &key, Timestamp::now())?.to_string();

@@ -91,7 +91,6 @@ pub(super) fn parse_time(field: &str, text: &str) -> Result<Timestamp> {
 }
 
 pub(super) fn parse_date(flag: &str, text: &str) -> Result<jiff::civil::Date> {
-    text.trim()
-        .parse()
+    disclosure_ledger::model::parse_date(text)
         .with_context(|| format!("--{flag} {text:?} is not a date; write it as 2025-01-31"))
 }

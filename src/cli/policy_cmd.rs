@@ -1,7 +1,5 @@
 //! `dledger policy adopt|show`.
 
-use std::fs;
-
 use anyhow::{Context, Result, anyhow};
 use disclosure_ledger::ledger::policy_document;
 use disclosure_ledger::model::{Body, Timestamp};
@@ -20,8 +18,11 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
             effective,
             key,
         } => {
-            let text = fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let text = disclosure_ledger::files::read_limited_string(
+                &file,
+                disclosure_ledger::files::POLICY_FILE_LIMIT,
+                "policy file",
+            )?;
             let parsed = Policy::parse(&text).with_context(|| format!("in {}", file.display()))?;
             let effective = effective
                 .as_deref()

@@ -2,11 +2,11 @@
 //! `company` and `key`.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use disclosure_ledger::describe;
+use disclosure_ledger::files;
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::{PublicKey, SecretKey, save_public};
 use disclosure_ledger::ledger::{
@@ -63,7 +63,7 @@ pub(super) fn init(a: InitArgs) -> Result<Status> {
             p.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            fs::read_to_string(p).with_context(|| format!("cannot read policy {}", p.display()))?,
+            files::read_limited_string(p, files::POLICY_FILE_LIMIT, "policy file")?,
         ),
         None => (DEFAULT_POLICY_LABEL.to_owned(), DEFAULT_POLICY.to_owned()),
     };
@@ -129,7 +129,7 @@ pub(super) fn parse_fields(fields: &[String]) -> Result<BTreeMap<String, String>
 pub(super) fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
     if let Some(path) = &a.from_json {
         let text =
-            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            files::read_limited_string(path, files::DISCLOSURE_JSON_LIMIT, "disclosure JSON file")?;
         return DisclosureInput::from_json(&text).with_context(|| format!("in {}", path.display()));
     }
     let notification = match (&a.skipped, a.notified) {
@@ -243,9 +243,11 @@ pub(super) fn ack(ctx: &Ctx, a: AckArgs) -> Result<Status> {
 pub(super) fn correct(ctx: &Ctx, a: CorrectArgs) -> Result<Status> {
     let replacement = match &a.replacement_json {
         Some(p) => Some(
-            DisclosureInput::from_json(
-                &fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-            )
+            DisclosureInput::from_json(&files::read_limited_string(
+                p,
+                files::DISCLOSURE_JSON_LIMIT,
+                "disclosure JSON file",
+            )?)
             .with_context(|| format!("in {}", p.display()))?,
         ),
         None => None,

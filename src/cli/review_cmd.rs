@@ -1,8 +1,6 @@
 //! `dledger review`.
 
-use std::fs;
-
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use disclosure_ledger::model::Timestamp;
 
 use super::Status;
@@ -40,8 +38,8 @@ pub(super) fn review(ctx: &Ctx, a: ReviewArgs) -> Result<Status> {
     let write = |content: String| -> Result<()> {
         match &a.out {
             Some(path) => {
-                fs::write(path, content)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                // Owner-only, renamed into place; never written through a symlink.
+                disclosure_ledger::files::replace_private_file(path, content.as_bytes())?;
                 eprintln!("Wrote {}.", path.display());
             }
             None => out!("{content}"),

@@ -1,10 +1,9 @@
 //! Moving whole ledgers: `export`, `import` (of an export, or bulk disclosures) and `upgrade`.
 
-use std::fs;
 use std::io::{BufReader, Write};
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use disclosure_ledger::export;
 use disclosure_ledger::model::Timestamp;
 
@@ -17,16 +16,8 @@ pub(super) fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
     let store = ctx.open_reader(ctx.path()?)?;
     let n = match &a.out {
         Some(path) => {
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .with_context(|| {
-                    format!(
-                        "cannot create {} (export never overwrites a file)",
-                        path.display()
-                    )
-                })?;
+            // Owner-only, never over an existing file, never through a symlink.
+            let file = disclosure_ledger::files::create_private_file(path)?;
             let mut w = std::io::BufWriter::new(file);
             let n = export::export(&store, &mut w)?;
             w.flush()?;
@@ -83,8 +74,11 @@ pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
     let target = a.new_ledger.as_deref().ok_or_else(|| {
         anyhow!("name the new ledger to create: dledger import EXPORT.jsonl NEW.ledger (or pass --key to record disclosures)")
     })?;
-    let file =
-        fs::File::open(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let (file, _) = disclosure_ledger::files::open_limited(
+        &a.input,
+        disclosure_ledger::files::EXPORT_FILE_LIMIT,
+        "export file",
+    )?;
     let n = export::import(BufReader::new(file), target)?;
     outln!(
         "Imported {n} entries into {}; every entry verified.",

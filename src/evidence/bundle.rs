@@ -8,6 +8,7 @@ use std::path::Path;
 use evidence_verify::{ENTRIES_DIR, EvidenceReport, Manifest};
 
 use super::EvidenceError;
+use crate::files::{WriteFileError, create_private_dir, create_private_file};
 
 /// An evidence bundle in memory: its files by relative path.
 #[derive(Debug, Clone)]
@@ -48,18 +49,10 @@ impl Bundle {
                 source,
             })?;
         }
-        fs::create_dir(dir).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                EvidenceError::DirExists {
-                    path: dir.to_owned(),
-                }
-            } else {
-                EvidenceError::Io {
-                    action: "create",
-                    path: dir.to_owned(),
-                    source,
-                }
-            }
+        // Owner-only (0700): the openings hold confidential field values.
+        create_private_dir(dir).map_err(|e| match e {
+            WriteFileError::Exists { path } => EvidenceError::DirExists { path },
+            other => EvidenceError::Output(other),
         })?;
         let result = self.write_files(dir);
         if result.is_err() {
@@ -71,24 +64,16 @@ impl Bundle {
     fn write_files(&self, dir: &Path) -> Result<(), EvidenceError> {
         use std::io::Write as _;
         let entries = dir.join(ENTRIES_DIR);
-        fs::create_dir(&entries).map_err(|source| EvidenceError::Io {
-            action: "create",
-            path: entries.clone(),
-            source,
-        })?;
+        create_private_dir(&entries)?;
         let mut written = Vec::with_capacity(self.files.len());
         for (rel, bytes) in &self.files {
             let path = dir.join(rel);
-            let f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(bytes).map(|()| f))
-                .map_err(|source| EvidenceError::Io {
-                    action: "write",
-                    path: path.clone(),
-                    source,
-                })?;
+            let mut f = create_private_file(&path)?;
+            f.write_all(bytes).map_err(|source| EvidenceError::Io {
+                action: "write",
+                path: path.clone(),
+                source,
+            })?;
             written.push((path, f));
         }
         // Flush every file to disk at once rather than one after another: the file system

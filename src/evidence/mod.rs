@@ -31,6 +31,10 @@ pub use evidence_verify::{
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvidenceError {
+    /// An output file or directory could not be created owner-only (a symlink at the path, or
+    /// the operating system refused); nothing was written through it.
+    #[error(transparent)]
+    Output(#[from] crate::files::WriteFileError),
     /// The ledger has no entry with that number.
     #[error(
         "there is no entry #{seq}; the ledger has {len} entries (0 to {})",

@@ -90,6 +90,30 @@ impl Ledger {
         batch.commit()
     }
 
+    /// Refuses, before anything is opened for writing, a body whose signed entry would be
+    /// larger than [`codec::MAX_ENTRY_BYTES`]. The size does not depend on the sequence number,
+    /// previous hash or time (fixed-width fields), so a probe entry gives the exact size.
+    pub fn check_entry_size(
+        &self,
+        pending: &Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<(), AppendError> {
+        let probe = Entry {
+            version: FORMAT_VERSION,
+            seq: Seq(0),
+            prev: EntryHash::ZERO,
+            recorded_at: now,
+            signer: Signer {
+                party: self.party_of(key)?,
+                key_id: key.public().key_id,
+            },
+            body: pending.body.clone(),
+        };
+        codec::encode_entry(&probe)?;
+        Ok(())
+    }
+
     /// Records a disclosure with fresh random salts.
     pub fn disclose(
         &mut self,

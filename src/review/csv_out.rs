@@ -72,9 +72,9 @@ pub const CSV_TABLES: &[(&str, &[&str])] = &[
     ("ledger.csv", &["key", "value"]),
 ];
 
-type Files = HashMap<&'static str, csv::Writer<std::fs::File>>;
+type Files = HashMap<&'static str, csv::Writer<Vec<u8>>>;
 
-fn w<'a>(files: &'a mut Files, name: &str) -> &'a mut csv::Writer<std::fs::File> {
+fn w<'a>(files: &'a mut Files, name: &str) -> &'a mut csv::Writer<Vec<u8>> {
     files
         .get_mut(name)
         .expect("every table is declared in CSV_TABLES")
@@ -84,14 +84,33 @@ fn opt(x: Option<f64>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Writes every table into `dir` (created if missing; existing files with these names are
-/// replaced).
+/// Writes every table into `dir` (created owner-only if missing; existing files with these
+/// names are replaced, each by an owner-only file renamed into place). A symlink at `dir` or at
+/// any table's path is refused and nothing is written through it.
 pub fn write_csv_dir(r: &ReviewReport, dir: &Path) -> Result<(), ReviewError> {
-    std::fs::create_dir_all(dir)?;
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_dir() => {}
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(crate::files::WriteFileError::Symlink {
+                path: dir.to_owned(),
+            }
+            .into());
+        }
+        Ok(_) => {
+            return Err(crate::files::WriteFileError::Exists {
+                path: dir.to_owned(),
+            }
+            .into());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            crate::files::create_private_dir(dir)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     let rows: Vec<&PeriodRow> = std::iter::once(&r.total).chain(&r.periods).collect();
     let mut files: Files = HashMap::new();
     for (name, columns) in CSV_TABLES {
-        let mut w = csv::Writer::from_path(dir.join(name))?;
+        let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(*columns)?;
         files.insert(name, w);
     }
@@ -225,8 +244,11 @@ pub fn write_csv_dir(r: &ReviewReport, dir: &Path) -> Result<(), ReviewError> {
     ] {
         w(&mut files, "ledger.csv").write_record([k, &v])?;
     }
-    for (_, mut writer) in files {
-        writer.flush()?;
+    for (name, writer) in files {
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        crate::files::replace_private_file(&dir.join(name), &bytes)?;
     }
     Ok(())
 }

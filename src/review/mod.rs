@@ -74,6 +74,9 @@ pub enum ReviewError {
     /// Writing a report failed.
     #[error("cannot write the report: {0}")]
     Io(#[from] std::io::Error),
+    /// An output file or directory could not be created safely (a symlink at the path).
+    #[error(transparent)]
+    Output(#[from] crate::files::WriteFileError),
     /// Writing CSV failed.
     #[error("cannot write CSV: {0}")]
     Csv(#[from] ::csv::Error),

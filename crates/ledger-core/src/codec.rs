@@ -2,7 +2,7 @@
 //! (docs/FORMAT.md).
 //!
 //! bincode 2.0.1 (pinned) with one fixed configuration: little-endian, fixed-width integers,
-//! and a hard limit (1 MiB) on the bytes a decode may claim, so a forged length prefix can never
+//! and a hard limit (65,535 bytes) on the bytes a decode may claim, so a forged length prefix can never
 //! make the decoder allocate more than that bound. Decoding also rejects unknown versions and
 //! trailing bytes.
 
@@ -11,9 +11,10 @@ use bincode::config::{self, Config};
 use crate::model::{Entry, FORMAT_VERSION};
 use crate::registers::{SNAPSHOT_VERSION, Snapshot};
 
-/// The largest encoded entry accepted, in bytes. A policy document is the largest thing an
-/// entry holds; 1 MiB leaves ample room while bounding what a hostile input can make us allocate.
-pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+/// The largest encoded entry accepted, in bytes (docs/FORMAT.md, "Size limits"): C2SP
+/// tlog-tiles entry bundles carry each entry behind a `u16` length prefix. A policy document is
+/// the largest thing an entry holds (the sample's genesis is about 3 KB).
+pub const MAX_ENTRY_BYTES: usize = 65_535;
 
 /// The fixed bincode configuration. Changing any part of it changes every byte on disk.
 fn config() -> impl Config {

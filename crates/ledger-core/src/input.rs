@@ -62,6 +62,17 @@ pub struct DisclosureInput {
     pub officer_role: String,
 }
 
+/// The most fields one disclosure may share (docs/FORMAT.md, "Size limits").
+pub const MAX_FIELDS: usize = 32;
+
+/// The largest field value, in bytes of UTF-8 (docs/FORMAT.md, "Size limits"). Chosen so that
+/// every recorded field can later be opened in an evidence bundle that the verifier accepts:
+/// [`MAX_FIELDS`] values of this size, each escaped at worst six bytes per byte (`\u{1f}`),
+/// take 768 KiB of the bundle's `summary.txt`, under the verifier's 1 MiB limit on a text
+/// file with room for the rest of the summary, and far under its 16 MiB limit on
+/// `openings.json`.
+pub const MAX_FIELD_VALUE_BYTES: usize = 4096;
+
 /// What is wrong with a disclosure input, before the ledger is consulted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -141,6 +152,23 @@ pub enum InputError {
     /// The same company or theme is listed twice.
     #[error("{0} is listed twice")]
     Duplicate(String),
+    /// More fields than [`MAX_FIELDS`].
+    #[error("{count} fields given; a disclosure shares at most {MAX_FIELDS} fields")]
+    TooManyFields {
+        /// How many were given.
+        count: usize,
+    },
+    /// A field value longer than [`MAX_FIELD_VALUE_BYTES`].
+    #[error(
+        "field {name} is {len} bytes long; a field value may be at most {MAX_FIELD_VALUE_BYTES} \
+         bytes, so that it can always be opened in an evidence bundle"
+    )]
+    FieldTooLong {
+        /// The field.
+        name: FieldName,
+        /// Its length in bytes.
+        len: usize,
+    },
     /// A company given as `id=Name` with an empty name.
     #[error("company {0:?}: write a known id, or id=Name for a company new to the ledger")]
     CompanySyntax(String),
@@ -242,9 +270,20 @@ impl DisclosureInput {
             }
             themes.push(id);
         }
+        if self.fields.len() > MAX_FIELDS {
+            return Err(InputError::TooManyFields {
+                count: self.fields.len(),
+            });
+        }
         let mut fields = BTreeMap::new();
         for (name, value) in &self.fields {
             let name = name.trim().parse::<FieldName>()?;
+            if value.len() > MAX_FIELD_VALUE_BYTES {
+                return Err(InputError::FieldTooLong {
+                    name,
+                    len: value.len(),
+                });
+            }
             if fields.insert(name.clone(), value.clone()).is_some() {
                 return Err(InputError::Duplicate(format!("field {name}")));
             }

@@ -7,6 +7,7 @@
 pub mod checkpoints;
 pub mod codec;
 pub mod describe;
+pub mod files;
 pub mod hash;
 pub mod input;
 pub mod integrity;

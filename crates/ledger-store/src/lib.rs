@@ -80,6 +80,10 @@ pub enum OpenError {
         /// The path given.
         path: PathBuf,
     },
+    /// The new ledger file could not be created owner-only (a symlink at the path, or the
+    /// operating system refused); nothing was written.
+    #[error(transparent)]
+    Create(ledger_core::files::WriteFileError),
     /// The file exists but is not a disclosure ledger.
     #[error("{path} is not a disclosure ledger ({reason})")]
     NotALedger {
@@ -604,14 +608,21 @@ pub enum Access {
 impl Store {
     /// Creates a new, empty ledger file at `path`, refusing to touch an existing file.
     pub fn create(path: &Path) -> Result<Store, OpenError> {
-        if path.exists() {
-            return Err(OpenError::AlreadyExists {
-                path: path.to_owned(),
-            });
-        }
-        let db = builder()
-            .create(path)
-            .map_err(|e| map_open_error(path, e))?;
+        use ledger_core::files::{WriteFileError, create_private_file};
+        // Owner-only (0600), never through a symlink, never over an existing file.
+        let file = create_private_file(path).map_err(|e| match e {
+            WriteFileError::Exists { path } => OpenError::AlreadyExists { path },
+            other => OpenError::Create(other),
+        })?;
+        let db = match redb::backends::FileBackend::new(file)
+            .and_then(|backend| builder().create_with_backend(backend))
+        {
+            Ok(db) => db,
+            Err(e) => {
+                let _ = std::fs::remove_file(path);
+                return Err(map_open_error(path, e));
+            }
+        };
         let txn = db.begin_write().map_err(|e| OpenError::Storage {
             path: path.to_owned(),
             source: Box::new(e),

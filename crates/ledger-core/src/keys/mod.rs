@@ -47,6 +47,9 @@ pub const PASSPHRASE_FILE_ENV: &str = "DLEDGER_PASSPHRASE_FILE";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
+    /// The key (or passphrase) file is not a regular file of a sensible size; it was not read.
+    #[error(transparent)]
+    File(#[from] crate::files::ReadFileError),
     /// The file could not be read or written.
     #[error("cannot {action} key file {path}: {source}")]
     Io {
@@ -223,11 +226,11 @@ impl PublicKey {
 
     /// Reads a public key file (comment lines starting with `#` are ignored).
     pub fn load(path: &Path) -> Result<PublicKey, KeyError> {
-        let text = fs::read_to_string(path).map_err(|source| KeyError::Io {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = crate::files::read_limited_string(
+            path,
+            crate::files::KEY_FILE_LIMIT,
+            "public key file",
+        )?;
         PublicKey::from_vkey(key_line(&text)).map_err(|reason| KeyError::Malformed {
             path: path.to_owned(),
             expected: "public key",

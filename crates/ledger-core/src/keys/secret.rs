@@ -220,7 +220,7 @@ impl SecretKey {
         path: &Path,
         passphrase: impl FnOnce() -> Result<Passphrase, KeyError>,
     ) -> Result<SecretKey, KeyError> {
-        let text = read_owner_only(path)?;
+        let text = read_owner_only(path, crate::files::KEY_FILE_LIMIT, "key file")?;
         let line = key_line(&text);
         let malformed = |reason| KeyError::Malformed {
             path: path.to_owned(),
@@ -407,27 +407,23 @@ fn cipher_for(passphrase: &str, salt: &[u8], log_n: u8) -> Result<ChaCha20Poly13
 /// Reads a file that must be readable by its owner only (a private key, a passphrase file).
 /// The permissions are checked on the open file, so the file checked is the file read; the text
 /// goes into a buffer sized up front and wiped when dropped.
-fn read_owner_only(path: &Path) -> Result<Zeroizing<String>, KeyError> {
+fn read_owner_only(
+    path: &Path,
+    limit: u64,
+    what: &'static str,
+) -> Result<Zeroizing<String>, KeyError> {
     let io = |source| KeyError::Io {
         action: "read",
         path: path.to_owned(),
         source,
     };
-    let mut file = fs::File::open(path).map_err(io)?;
+    // A regular file of at most `limit` bytes (a FIFO is never opened), checked on the handle.
+    let (mut file, size) = crate::files::open_limited(path, limit, what)?;
     let meta = file.metadata().map_err(io)?;
     check_owner_only(path, &meta)?;
-    // A key file is one short line and comments; anything large is not one.
-    const MAX_KEY_FILE: u64 = 64 * 1024;
-    if meta.len() > MAX_KEY_FILE {
-        return Err(KeyError::Malformed {
-            path: path.to_owned(),
-            expected: "private key",
-            reason: format!("it is {} bytes, far more than a key file", meta.len()),
-        });
-    }
-    let mut text = Zeroizing::new(String::with_capacity(meta.len() as usize + 1));
+    let mut text = Zeroizing::new(String::with_capacity(size as usize + 1));
     (&mut file)
-        .take(MAX_KEY_FILE)
+        .take(limit)
         .read_to_string(&mut text)
         .map_err(io)?;
     Ok(text)
@@ -438,7 +434,12 @@ fn read_owner_only(path: &Path) -> Result<Zeroizing<String>, KeyError> {
 pub fn passphrase_from_env() -> Result<Option<Passphrase>, KeyError> {
     if let Some(file) = std::env::var_os(PASSPHRASE_FILE_ENV) {
         let path = PathBuf::from(file);
-        let text = read_owner_only(&path).map_err(|e| match e {
+        let text = read_owner_only(
+            &path,
+            crate::files::PASSPHRASE_FILE_LIMIT,
+            "passphrase file",
+        )
+        .map_err(|e| match e {
             KeyError::TooOpen { path, mode } => KeyError::Passphrase(format!(
                 "{} can be read by other users (mode {mode:o}); restrict it with `chmod 600 {}`",
                 path.display(),
@@ -719,7 +720,10 @@ mod tests {
         write_new_file(&path, &vec![b'#'; 100_000], 0o600).unwrap();
         let err = SecretKey::load(&path).unwrap_err();
         assert!(
-            err.to_string().contains("far more than a key file"),
+            matches!(
+                err,
+                KeyError::File(crate::files::ReadFileError::TooLarge { size: 100_000, .. })
+            ),
             "{err}"
         );
     }

@@ -21,7 +21,7 @@ pub use entry::{
 };
 pub use gateway::{Citation, Gateway, GatewayParseError};
 pub use ids::{CompanyId, EntryHash, FieldName, IdError, KeyId, PartyId, Seq, ThemeId};
-pub use time::{TimeError, Timestamp};
+pub use time::{MAX_DATE, MIN_DATE, TimeError, Timestamp, parse_date};
 
 /// One vault item: a field's name and its salt (32 bytes) followed by its value. Vault items
 /// live outside the hashed log (docs/FORMAT.md, "Field commitments"), so values can be erased

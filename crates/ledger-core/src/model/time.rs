@@ -22,6 +22,29 @@ pub struct TimeError {
     pub reason: String,
 }
 
+/// The earliest calendar date accepted (docs/FORMAT.md, "Size limits").
+pub const MIN_DATE: Date = jiff::civil::date(1, 1, 1);
+/// The latest calendar date accepted (docs/FORMAT.md, "Size limits").
+pub const MAX_DATE: Date = jiff::civil::date(9998, 12, 31);
+
+fn out_of_range() -> String {
+    format!("outside the range this tool accepts, {MIN_DATE} to {MAX_DATE}")
+}
+
+/// Reads a calendar date (`2024-03-03`), refusing one outside [`MIN_DATE`]..=[`MAX_DATE`].
+pub fn parse_date(text: &str) -> Result<Date, TimeError> {
+    let text = text.trim();
+    let err = |reason: String| TimeError {
+        value: text.to_owned(),
+        reason,
+    };
+    let date: Date = text.parse().map_err(|e: jiff::Error| err(e.to_string()))?;
+    if !(MIN_DATE..=MAX_DATE).contains(&date) {
+        return Err(err(out_of_range()));
+    }
+    Ok(date)
+}
+
 /// An instant, in whole seconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub i64);
@@ -56,6 +79,7 @@ impl Timestamp {
 
     /// Reads an RFC 3339 instant (`2024-03-03T14:30:00Z`) or a calendar date (`2024-03-03`,
     /// meaning the start of that day in Europe/London).
+    /// Anything outside [`Timestamp::MIN`]..=[`Timestamp::MAX`] is refused.
     pub fn parse(text: &str) -> Result<Timestamp, TimeError> {
         let text = text.trim();
         let err = |reason: String| TimeError {
@@ -63,12 +87,22 @@ impl Timestamp {
             reason,
         };
         if text.len() == 10 {
-            let date: Date = text.parse().map_err(|e: jiff::Error| err(e.to_string()))?;
-            return Ok(Self::start_of_day(date));
+            return Ok(Self::start_of_day(parse_date(text)?));
         }
         let ts: jiff::Timestamp = text.parse().map_err(|e: jiff::Error| err(e.to_string()))?;
-        Ok(Timestamp(ts.as_second()))
+        let ts = Timestamp(ts.as_second());
+        if !(Timestamp::MIN..=Timestamp::MAX).contains(&ts) {
+            return Err(err(out_of_range()));
+        }
+        Ok(ts)
     }
+
+    /// The earliest instant accepted: 0001-01-01T00:00:00Z.
+    pub const MIN: Timestamp = Timestamp(-62_135_596_800);
+    /// The latest instant accepted: 9998-12-31T23:59:59Z. Dates and instants stop a year short
+    /// of the calendar's end (9999-12-31) so that every report period, time zone shift and
+    /// end-of-day still lies inside it.
+    pub const MAX: Timestamp = Timestamp(253_370_764_799);
 
     /// Midnight at the start of `date` in Europe/London.
     pub fn start_of_day(date: Date) -> Timestamp {
@@ -113,5 +147,23 @@ impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC, e.g. `2024-03-03T14:30:00Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.to_jiff())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bounds_are_the_dates_they_name() {
+        let min: jiff::Timestamp = "0001-01-01T00:00:00Z".parse().unwrap();
+        let max: jiff::Timestamp = "9998-12-31T23:59:59Z".parse().unwrap();
+        assert_eq!(Timestamp::MIN.0, min.as_second());
+        assert_eq!(Timestamp::MAX.0, max.as_second());
+        // The extremes parse, and each date's start of day exists.
+        assert!(Timestamp::parse("0001-01-01").is_ok());
+        assert!(Timestamp::parse("9998-12-31").is_ok());
+        assert!(Timestamp::parse("9999-12-31").is_err());
+        assert!(Timestamp::parse("9999-01-01T00:00:00Z").is_err());
     }
 }
