@@ -362,7 +362,7 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
         .into_iter()
         .map(|d| {
             (
-                d.seq,
+                Seq(d.seq),
                 DisclosureSummary {
                     from: d.from,
                     to: d.to,
@@ -425,7 +425,7 @@ pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalErr
             .open
             .iter()
             .map(|(seq, d)| OpenDisclosure {
-                seq: *seq,
+                seq: seq.0,
                 from: d.from.clone(),
                 to: d.to.clone(),
                 disclosed_at: d.disclosed_at,
@@ -567,9 +567,9 @@ pub fn verify_since(
     let origin = point.registers.origin.clone().unwrap_or_default();
     let mut reg = Registers::from_snapshot(point.registers.clone());
     for (seq, d) in &point.open {
-        reg.insert_loaded(Seq(*seq), EntryKind::Disclosure, &d.from, Some(d.clone()));
+        reg.insert_loaded(*seq, EntryKind::Disclosure, &d.from, Some(d.clone()));
     }
-    let open: BTreeSet<u64> = point.open.iter().map(|(s, _)| *s).collect();
+    let open: BTreeSet<u64> = point.open.iter().map(|(s, _)| s.0).collect();
 
     // 1. The ledger still extends the checkpoint: same root at its size from the stored tree.
     let len = store.len()?;

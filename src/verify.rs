@@ -278,7 +278,7 @@ pub struct ResumePoint {
     /// The registers after entry `size - 1`.
     pub registers: crate::registers::Snapshot,
     /// Disclosures not yet acknowledged after entry `size - 1`, with their summaries.
-    pub open: Vec<(u64, crate::registers::DisclosureSummary)>,
+    pub open: Vec<(Seq, crate::registers::DisclosureSummary)>,
     /// Hash of the ledger's genesis entry (entry 0): which ledger this point is of.
     pub genesis: EntryHash,
     /// The ledger's trust-root keys, from its genesis entry.

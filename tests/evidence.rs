@@ -16,7 +16,7 @@ use disclosure_ledger::evidence::{
 };
 use disclosure_ledger::hash::{leaf_hash, sha256};
 use disclosure_ledger::keys::{SecretKey, save_public};
-use disclosure_ledger::model::{Body, FieldName, Timestamp};
+use disclosure_ledger::model::{Body, FieldName, Seq, Timestamp};
 use disclosure_ledger::store::{Access, Store, StoreError};
 
 /// What the tests need to know about the sample ledger (it is regenerated from time to time,
@@ -377,7 +377,7 @@ fn bundle_for_the_correction_carries_what_it_supersedes() {
     let s = sample();
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
-    let bundle = build_bundle(&store, s.correction, &[]).unwrap();
+    let bundle = build_bundle(&store, Seq(s.correction), &[]).unwrap();
     let roles: Vec<(u64, String)> = bundle
         .manifest()
         .entries
@@ -429,7 +429,7 @@ fn a_bundle_for_an_entry_of_every_kind_verifies() {
         .unwrap();
     assert_eq!(firsts.len(), 13, "{firsts:?}");
     for (kind, seq) in firsts {
-        let bundle = build_bundle(&store, seq, &[]).unwrap();
+        let bundle = build_bundle(&store, Seq(seq), &[]).unwrap();
         assert!(bundle.report().ok, "{kind} #{seq}");
         let dir = tmp.path().join(format!("b{seq}"));
         bundle.write(&dir).unwrap();
@@ -450,11 +450,16 @@ fn building_refuses_bad_requests_clearly() {
     let s = sample();
     let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
     let len = store.len().unwrap();
-    let err = build_bundle(&store, len + 5, &[]).unwrap_err();
+    let err = build_bundle(&store, Seq(len + 5), &[]).unwrap_err();
     assert!(matches!(err, EvidenceError::NoSuchEntry { .. }), "{err}");
-    let err = build_bundle(&store, s.corrected, &[FieldName::new("no_such").unwrap()]).unwrap_err();
+    let err = build_bundle(
+        &store,
+        Seq(s.corrected),
+        &[FieldName::new("no_such").unwrap()],
+    )
+    .unwrap_err();
     assert!(err.to_string().contains(&s.field), "{err}");
-    let err = build_bundle(&store, s.ack, &[FieldName::new("x").unwrap()]).unwrap_err();
+    let err = build_bundle(&store, Seq(s.ack), &[FieldName::new("x").unwrap()]).unwrap_err();
     assert!(matches!(err, EvidenceError::NoFields { .. }), "{err}");
 
     // An existing output directory is refused, and nothing is written into it.

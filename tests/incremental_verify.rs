@@ -63,14 +63,14 @@ fn append_day(path: &Path, keys: &Path) -> (Seq, Seq) {
         .disclosures
         .iter()
         .filter(|(_, d)| d.acknowledged.is_none())
-        .map(|(s, d)| (Seq(s), d.to.clone()))
+        .map(|(s, d)| (s, d.to.clone()))
         .collect();
     open.sort();
     let mut acked: Vec<_> = reg
         .disclosures
         .iter()
         .filter(|(_, d)| d.acknowledged.is_some() && d.corrected_by.is_empty())
-        .map(|(s, d)| (Seq(s), d.from.clone()))
+        .map(|(s, d)| (s, d.from.clone()))
         .collect();
     acked.sort();
     let (to_ack, recipient) = open[0].clone();
@@ -134,7 +134,7 @@ fn a_resumed_run_checks_only_new_entries_and_agrees_with_a_full_run() {
     for f in &part.policy.flags {
         assert!(has(&whole.policy.flags, f), "not in a full run: {f:?}");
     }
-    let open_then: Vec<u64> = point.open.iter().map(|(s, _)| *s).collect();
+    let open_then: Vec<u64> = point.open.iter().map(|(s, _)| s.0).collect();
     for f in &whole.policy.flags {
         let later = matches!(
             f.code.code(),
@@ -155,7 +155,7 @@ fn a_resumed_run_checks_only_new_entries_and_agrees_with_a_full_run() {
     // The state moves on to the new cosigned checkpoint; from there, nothing new to read.
     let next = next.expect("a newer cosigned checkpoint");
     assert_eq!(next.size, 456);
-    assert!(!next.open.iter().any(|(s, _)| *s == acked.0));
+    assert!(!next.open.iter().any(|(s, _)| *s == acked));
     let (again, _) = resumed(&path, &next);
     assert_eq!(again.integrity.status, IntegrityStatus::Intact);
     assert_eq!(again.integrity.kinds.values().sum::<u64>(), 0);

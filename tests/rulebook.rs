@@ -81,12 +81,12 @@ impl Sample {
                         && self
                             .reg
                             .disclosures
-                            .get(e.seq.0)
+                            .get(e.seq)
                             .is_some_and(|s| s.acknowledged.is_some() == acknowledged)
                         && self
                             .reg
                             .disclosures
-                            .get(e.seq.0)
+                            .get(e.seq)
                             .is_some_and(|s| s.corrected_by.is_empty()) =>
                 {
                     Some(e.seq)
@@ -164,7 +164,7 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
     let acked_ico = s.disclosure("ICO", true);
     let open_ico = s.disclosure("ICO", false);
     let open_ofcom = s.disclosure("OFCOM", false);
-    let disclosed_at = |seq: Seq| s.reg.disclosures.get(seq.0).unwrap().disclosed_at;
+    let disclosed_at = |seq: Seq| s.reg.disclosures.get(seq).unwrap().disclosed_at;
     let mutual = s.company(CompanyStatus::Mutual);
     let confirmed_proposal = s.reg.companies[&mutual.id]
         .proposals

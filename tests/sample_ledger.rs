@@ -212,7 +212,7 @@ fn fixture_bundle_matches_the_sample() {
     assert!(report.ok, "{}", report.to_text("bundle-42"));
     let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
     let fields = ["request_date", "response_deadline"].map(|f| f.parse().unwrap());
-    let built = build_bundle(&store, 42, &fields).unwrap();
+    let built = build_bundle(&store, disclosure_ledger::model::Seq(42), &fields).unwrap();
     for (path, bytes) in built.files() {
         if path.starts_with("entries/") || path == "checkpoint.note" || path == "summary.txt" {
             let on_disk = std::fs::read(fixture.join(path)).unwrap();

@@ -950,7 +950,7 @@ fn damaged_evidence_bundles() {
             }
         })
         .expect("the sample has a disclosure with fields");
-    let bundle = build_bundle(&log.store, seq, &fields).unwrap();
+    let bundle = build_bundle(&log.store, Seq(seq), &fields).unwrap();
     let files: BTreeMap<String, Vec<u8>> = bundle.files().clone();
     let work = tempfile::tempdir().unwrap();
     let trust = work.path().join("trust");

@@ -39,7 +39,7 @@ fn unacknowledged(path: &Path) -> Vec<(Seq, PartyId)> {
         .disclosures
         .iter()
         .filter(|(_, d)| d.acknowledged.is_none() && d.corrected_by.is_empty())
-        .map(|(s, d)| (Seq(s), d.to.clone()))
+        .map(|(s, d)| (s, d.to.clone()))
         .collect();
     out.sort();
     out

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::evidence::{build_bundle, load_trust_dir, verify_bundle};
-use disclosure_ledger::model::{Body, FieldName, Timestamp};
+use disclosure_ledger::model::{Body, FieldName, Seq, Timestamp};
 use disclosure_ledger::store::{Access, Store};
 
 use super::Status;
@@ -20,7 +20,7 @@ pub(super) fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
             open.push(field);
         }
     }
-    let bundle = build_bundle(store, a.seq, &open)?;
+    let bundle = build_bundle(store, Seq(a.seq), &open)?;
     bundle.write(&a.out)?;
     let m = bundle.manifest();
     let r = bundle.report();

@@ -44,7 +44,8 @@ struct Record {
 /// acknowledgements and corrections that refer to it (up to that checkpoint), the genesis entry,
 /// the key history of every party relied on, each with its signature and inclusion proof, and
 /// the openings. The bundle is verified against the genesis trust roots before it is returned.
-pub fn build_bundle(store: &Store, seq: u64, open: &[FieldName]) -> Result<Bundle, EvidenceError> {
+pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundle, EvidenceError> {
+    let seq = seq.0;
     let len = store.len()?;
     if seq >= len {
         return Err(EvidenceError::NoSuchEntry { seq, len });

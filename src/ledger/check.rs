@@ -106,7 +106,7 @@ impl Ledger {
             return Ok(Some(Fact {
                 kind: e.kind,
                 signer,
-                disclosure: self.reg.disclosures.get(seq.0),
+                disclosure: self.reg.disclosures.get(seq),
             }));
         }
         match &self.writer {

@@ -606,9 +606,7 @@ pub fn build_review(
     companies.sort_by(|a, b| b.disclosures.cmp(&a.disclosures).then(a.id.cmp(&b.id)));
     let in_range = |f: &Flag| {
         let d = f.at.london_date();
-        d >= from
-            && d <= to
-            && (reg.disclosures.contains(f.seq.0) || replaces.contains_key(&f.seq.0))
+        d >= from && d <= to && (reg.disclosures.contains(f.seq) || replaces.contains_key(&f.seq.0))
     };
     let mut flagged: Vec<FlaggedEntry> = flags
         .iter()
@@ -750,7 +748,7 @@ impl Ctx<'_> {
                 }
             }
             recording.push(f.disclosed_at.seconds_until(f.recorded_at));
-            match self.reg.disclosures.acknowledged(f.seq) {
+            match self.reg.disclosures.acknowledged(Seq(f.seq)) {
                 Some((_, at)) => ack.push(f.recorded_at.seconds_until(at)),
                 None => s.unacknowledged += 1,
             }

@@ -200,7 +200,8 @@ impl Disclosures {
     }
 
     /// Adds (or replaces) the summary of disclosure `seq`.
-    pub fn insert(&mut self, seq: u64, d: DisclosureSummary) {
+    pub fn insert(&mut self, seq: Seq, d: DisclosureSummary) {
+        let seq = seq.0;
         let row = Compact {
             from: self.party(&d.from),
             to: self.party(&d.to),
@@ -224,7 +225,8 @@ impl Disclosures {
     }
 
     /// Records the acknowledgement `by` of disclosure `seq` at `at`, unless it has one already.
-    pub fn acknowledge(&mut self, seq: u64, by: Seq, at: Timestamp) {
+    pub fn acknowledge(&mut self, seq: Seq, by: Seq, at: Timestamp) {
+        let seq = seq.0;
         if let Ok(i) = self.position(seq)
             && self.rows[i].ack_seq == NOT_ACKNOWLEDGED
         {
@@ -234,7 +236,8 @@ impl Disclosures {
     }
 
     /// Records that correction `by` supersedes disclosure `seq`.
-    pub fn correct(&mut self, seq: u64, by: Seq) {
+    pub fn correct(&mut self, seq: Seq, by: Seq) {
+        let seq = seq.0;
         if self.position(seq).is_ok() {
             self.corrected.entry(seq).or_default().push(by);
         }
@@ -258,24 +261,24 @@ impl Disclosures {
     }
 
     /// The summary of disclosure `seq`, if held.
-    pub fn get(&self, seq: u64) -> Option<DisclosureSummary> {
-        self.position(seq).ok().map(|i| self.summary(i))
+    pub fn get(&self, seq: Seq) -> Option<DisclosureSummary> {
+        self.position(seq.0).ok().map(|i| self.summary(i))
     }
 
     /// The first acknowledgement of disclosure `seq`, if it is held and acknowledged.
-    pub fn acknowledged(&self, seq: u64) -> Option<(Seq, Timestamp)> {
-        let r = self.rows[self.position(seq).ok()?];
+    pub fn acknowledged(&self, seq: Seq) -> Option<(Seq, Timestamp)> {
+        let r = self.rows[self.position(seq.0).ok()?];
         (r.ack_seq != NOT_ACKNOWLEDGED).then_some((Seq(r.ack_seq), Timestamp(r.ack_at)))
     }
 
     /// Whether disclosure `seq` is held.
-    pub fn contains(&self, seq: u64) -> bool {
-        self.position(seq).is_ok()
+    pub fn contains(&self, seq: Seq) -> bool {
+        self.position(seq.0).is_ok()
     }
 
     /// Every disclosure held, in sequence order.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, DisclosureSummary)> + '_ {
-        (0..self.seqs.len()).map(|i| (self.seqs[i], self.summary(i)))
+    pub fn iter(&self) -> impl Iterator<Item = (Seq, DisclosureSummary)> + '_ {
+        (0..self.seqs.len()).map(|i| (Seq(self.seqs[i]), self.summary(i)))
     }
 
     /// How many are held.
@@ -499,7 +502,7 @@ impl Registers {
         let signer = self.party_index(signer);
         self.entries.set(seq.0, EntrySummary { kind, signer });
         if let Some(d) = disclosure {
-            self.disclosures.insert(seq.0, d);
+            self.disclosures.insert(seq, d);
         }
     }
 
@@ -659,7 +662,7 @@ impl Registers {
                     self.company_mut(&company.id, &company.name);
                 }
                 self.disclosures.insert(
-                    seq.0,
+                    seq,
                     DisclosureSummary {
                         from: d.from.clone(),
                         to: d.to.clone(),
@@ -671,10 +674,10 @@ impl Registers {
                 );
             }
             Body::Acknowledgement(a) => {
-                self.disclosures.acknowledge(a.disclosure.0, seq, at);
+                self.disclosures.acknowledge(a.disclosure, seq, at);
             }
             Body::Correction(c) => {
-                self.disclosures.correct(c.supersedes.0, seq);
+                self.disclosures.correct(c.supersedes, seq);
                 if let Some(r) = &c.replacement {
                     for company in r.category.companies() {
                         self.company_mut(&company.id, &company.name);

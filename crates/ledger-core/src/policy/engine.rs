@@ -352,8 +352,7 @@ impl PolicyEngine {
     /// corrections. In sequence order.
     pub fn finish(&mut self, reg: &Registers, as_of: Timestamp) -> Vec<Flag> {
         let mut out = Vec::new();
-        for (s, d) in reg.disclosures.iter() {
-            let seq = Seq(s);
+        for (seq, d) in reg.disclosures.iter() {
             let what = format!(
                 "{seq} {}→{} on {}",
                 d.from,

@@ -238,7 +238,7 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             }
         }
         Body::Disclosure(d) => check_disclosure(reg, entry, d, "disclosure", &mut out),
-        Body::Acknowledgement(a) => match reg.disclosures.get(a.disclosure.0) {
+        Body::Acknowledgement(a) => match reg.disclosures.get(a.disclosure) {
             Some(d) if a.disclosure < seq => {
                 if &d.to != signer {
                     out.add(
