@@ -62,7 +62,7 @@ pub enum ExportError {
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
     /// A stored entry cannot be read back, or cannot be decoded.
-    #[error("entry #{seq} cannot be exported ({reason}); run `dledger verify` first")]
+    #[error("entry #{seq} cannot be exported ({reason})")]
     Damaged {
         /// Entry.
         seq: u64,
@@ -95,7 +95,7 @@ pub enum ImportError {
     /// The imported log does not verify.
     #[error(
         "the imported log fails verification ({count} problem{s}, first at {first}); nothing was \
-         imported. Run `dledger verify` on the source ledger"
+         imported"
     )]
     Invalid {
         /// Number of failures.

@@ -46,9 +46,7 @@ pub enum UpgradeError {
     /// The converted ledger has integrity failures: so has the old one.
     #[error(
         "the converted ledger fails verification ({count} problem{s}, first at entry {first}); \
-         nothing was written. The old file has the same problems: run `dledger verify` on it \
-         with the dledger that wrote it, and restore it from a backup or import the other \
-         party's export"
+         nothing was written. The old file has the same problems"
     )]
     Invalid {
         /// Number of failures.

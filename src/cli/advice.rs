@@ -3,9 +3,14 @@
 //! flag that helps, matched on the error's variant. `main` prints it after the error.
 
 use disclosure_ledger::evidence::EvidenceError;
+use disclosure_ledger::export::{ExportError, ImportError};
 use disclosure_ledger::incremental::IncrementalError;
+use disclosure_ledger::input::InputError;
+use disclosure_ledger::keys::KeyError;
 use disclosure_ledger::ledger::{AppendError, InitError, OpenError, ReindexError};
+use disclosure_ledger::review::ReviewError;
 use disclosure_ledger::store::{OpenError as FileError, StoreError};
+use disclosure_ledger::upgrade::UpgradeError;
 use disclosure_ledger::witness::WitnessError;
 
 /// For a ledger that does not replay cleanly.
@@ -45,6 +50,24 @@ pub(crate) fn advice(err: &anyhow::Error) -> Option<String> {
             file(e)
         } else if let Some(e) = cause.downcast_ref::<EvidenceError>() {
             evidence(e)
+        } else if let Some(e) = cause.downcast_ref::<InputError>() {
+            input(e)
+        } else if let Some(e) = cause.downcast_ref::<KeyError>() {
+            matches!(e, KeyError::Malformed { .. })
+                .then(|| "make keys with `dledger keygen NAME`".to_owned())
+        } else if let Some(e) = cause.downcast_ref::<ExportError>() {
+            matches!(e, ExportError::Damaged { .. }).then(|| VERIFY.to_owned())
+        } else if let Some(e) = cause.downcast_ref::<ImportError>() {
+            matches!(e, ImportError::Invalid { .. })
+                .then(|| "run `dledger verify` on the source ledger".to_owned())
+        } else if let Some(e) = cause.downcast_ref::<UpgradeError>() {
+            matches!(e, UpgradeError::Invalid { .. }).then(|| {
+                "run `dledger verify` on the old file with the dledger that wrote it, and restore \
+                 it from a backup or import the other party's export"
+                    .to_owned()
+            })
+        } else if let Some(e) = cause.downcast_ref::<ReviewError>() {
+            matches!(e, ReviewError::Range { .. }).then(|| "swap --from and --to".to_owned())
         } else if let Some(e) = cause.downcast_ref::<StoreError>() {
             e.to_string()
                 .contains("references index")
@@ -132,6 +155,20 @@ fn evidence(e: &EvidenceError) -> Option<String> {
     })
 }
 
+/// The advice for disclosure input that is incomplete.
+fn input(e: &InputError) -> Option<String> {
+    Some(match e {
+        InputError::Json(_) => "see `dledger disclose --help` for the fields".to_owned(),
+        InputError::MissingGateway => "pass --gateway \"Communications Act 2003 s393(2)(a)\" \
+            (Ofcom) or --gateway \"Data Protection Act 2018 s132(2)(c)\" (ICO), or \"gateway\" in \
+            the JSON"
+            .to_owned(),
+        InputError::NeedsCompany(_) => "add --company ID (or \"companies\" in the JSON)".to_owned(),
+        InputError::NeedsTheme(_) => "add --theme ID (or \"themes\" in the JSON)".to_owned(),
+        _ => return None,
+    })
+}
+
 /// The advice for a refused append.
 fn append(e: &AppendError) -> Option<String> {
     Some(match e {
@@ -161,6 +198,7 @@ fn append(e: &AppendError) -> Option<String> {
         }
         AppendError::Damaged { .. } => VERIFY.to_owned(),
         AppendError::Open(f) => return file(f),
+        AppendError::Input(i) => return input(i),
         _ => return None,
     })
 }

@@ -64,7 +64,7 @@ pub enum ReviewError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The range is empty or reversed.
-    #[error("--from {from} is after --to {to}; swap them")]
+    #[error("the period asked for starts on {from}, after it ends on {to}")]
     Range {
         /// From.
         from: Date,

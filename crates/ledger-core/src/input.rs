@@ -82,7 +82,7 @@ pub enum InputError {
         "the disclosure JSON is not in the expected form: {0}. Required fields: from, to, \
          disclosed_at, gateway, category, notification, officer_role; optional: \
          information_notice, companies, themes, fields, relevance, public_source, \
-         assessment_reference, assessment_approver. See docs/FORMAT.md or `dledger disclose --help`"
+         assessment_reference, assessment_approver (docs/FORMAT.md, \"Disclosure input JSON\")"
     )]
     Json(String),
     /// An identifier is malformed.
@@ -99,8 +99,8 @@ pub enum InputError {
     /// No gateway was given.
     #[error(
         "no gateway given: every disclosure must cite the gateway it relies on, e.g. \
-         --gateway \"Communications Act 2003 s393(2)(a)\" for Ofcom or \
-         --gateway \"Data Protection Act 2018 s132(2)(c)\" for the ICO"
+         \"Communications Act 2003 s393(2)(a)\" for Ofcom or \
+         \"Data Protection Act 2018 s132(2)(c)\" for the ICO"
     )]
     MissingGateway,
     /// The gateway citation does not parse.
@@ -113,7 +113,7 @@ pub enum InputError {
     )]
     UnknownCategory(String),
     /// The category needs at least one company.
-    #[error("a {0} disclosure must name at least one company (--company ID)")]
+    #[error("a {0} disclosure must name at least one company")]
     NeedsCompany(CategoryKind),
     /// theme-and-company takes exactly one company.
     #[error(
@@ -128,7 +128,7 @@ pub enum InputError {
     )]
     ThemeOnlyWithCompany,
     /// The category needs at least one theme.
-    #[error("a {0} disclosure must name at least one Collaboration Theme (--theme ID)")]
+    #[error("a {0} disclosure must name at least one Collaboration Theme")]
     NeedsTheme(CategoryKind),
     /// A field that belongs to another category was given.
     #[error("{field} only applies to {applies_to} disclosures, not {category}")]

@@ -83,8 +83,7 @@ pub enum KeyError {
     /// The contents are not a key in the expected form.
     #[error(
         "{path} is not a {expected}: {reason}. A private key file holds one line \
-         PRIVATE+KEY+<name>+<keyid>+<base64>; a public key file holds <name>+<keyid>+<base64>. \
-         Make keys with `dledger keygen`"
+         PRIVATE+KEY+<name>+<keyid>+<base64>; a public key file holds <name>+<keyid>+<base64>"
     )]
     Malformed {
         /// The file (or `"<text>"` for a string).
