@@ -7,20 +7,21 @@
 //!
 //! Cases are few in CI (`DLEDGER_PROPTEST_CASES` runs more).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use disclosure_ledger::codec::{decode_entry, encode_entry};
-use disclosure_ledger::hash::leaf_hash;
+use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, PartyInit, fresh_salt, policy_document};
 use disclosure_ledger::model::{
     Acknowledgement, Body, CompanyId, CompanyRef, Correction, DesignationConfirmed,
-    DesignationEnded, DesignationProposed, Entry, EntryHash, FORMAT_VERSION, PartyId, Seq, Signer,
-    ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+    DesignationEnded, DesignationProposed, PartyId, Seq, ThemeDeclared, ThemeId, ThemeRetired,
+    Timestamp,
 };
 use disclosure_ledger::policy::DEFAULT_POLICY;
-use disclosure_ledger::store::{Access, NewRecord, Store};
+use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{FlagFilter, IntegrityStatus, VerifyOptions, verify_ledger};
 use proptest::prelude::*;
 
@@ -249,37 +250,14 @@ fn forged_body(f: &Forge, at: Timestamp) -> Body {
     }
 }
 
-/// Appends `body` signed by `key` for `party` below the writer, a minute after the last entry.
+/// Appends `body` signed by `key` for `party` below the writer (a minute after the last entry)
+/// and returns the moment it was recorded at.
 fn append_below(path: &Path, party: &str, key: &SecretKey, body: Body) -> Timestamp {
-    let store = Store::open(path, Access::ReadWrite).unwrap();
-    let n = store.len().unwrap();
-    let last = store.get(n - 1).unwrap().unwrap();
-    let recorded_at = decode_entry(&last.bytes)
+    let n = common::append_body(path, party, key, body);
+    let store = Store::open(path, Access::ReadOnly).unwrap();
+    decode_entry(&store.get(n).unwrap().unwrap().bytes)
         .unwrap()
         .recorded_at
-        .plus_seconds(60);
-    let entry = Entry {
-        version: FORMAT_VERSION,
-        seq: Seq(n),
-        prev: EntryHash(leaf_hash(&last.bytes)),
-        recorded_at,
-        signer: Signer {
-            party: party.parse().unwrap(),
-            key_id: key.public().key_id,
-        },
-        body,
-    };
-    let bytes = encode_entry(&entry).unwrap();
-    store
-        .append(&[NewRecord {
-            seq: n,
-            hash: leaf_hash(&bytes),
-            signature: key.sign_entry(&bytes),
-            bytes,
-            vault: vec![],
-        }])
-        .unwrap();
-    recorded_at
 }
 
 fn cases() -> u32 {
