@@ -305,3 +305,28 @@ fn a_closed_pipe_ends_output_quietly() {
     assert!(!stderr.contains("error"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// Shell completions and the man page are generated from the same command definitions, so they
+/// offer every command and every fixed choice (issue 16).
+#[test]
+fn completions_and_man_page_cover_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = ok(dir.path(), &["completions", shell]);
+        for word in ["verify-evidence", "disclose", "tlog-proof"] {
+            assert!(
+                script.contains(word),
+                "{shell} completions do not offer {word}"
+            );
+        }
+    }
+    let page = ok(dir.path(), &["man"]);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH dledger 1"),
+        "{page}"
+    );
+    for word in ["verify", "evidence", "review"] {
+        assert!(page.contains(word), "the man page does not mention {word}");
+    }
+    fails(dir.path(), &["completions", "cmd.exe"], "invalid value");
+}

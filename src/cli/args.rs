@@ -152,6 +152,20 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger explain not-mutual-interest\n  dledger explain broken-chain"
     )]
     Explain(ExplainArgs),
+    /// Print a shell completion script for dledger (bash, zsh, fish, elvish or powershell).
+    #[command(
+        after_help = "Examples:\n  dledger completions bash > ~/.local/share/bash-completion/completions/dledger\n  dledger completions zsh > \"${fpath[1]}/_dledger\"\n  dledger completions fish > ~/.config/fish/completions/dledger.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print dledger's man page (roff), for `man`.
+    #[command(
+        after_help = "Example:\n  dledger man > dledger.1 && man ./dledger.1\n  dledger man > ~/.local/share/man/man1/dledger.1"
+    )]
+    Man,
 }
 
 /// `init`.

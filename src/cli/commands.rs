@@ -61,5 +61,21 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Verify(a) => verify_cmd::verify(&ctx, a),
         Command::Reindex { path } => verify_cmd::reindex_cmd(&ctx, path.as_deref()),
         Command::Explain(a) => verify_cmd::explain(a),
+        Command::Completions { shell } => {
+            // Generated into memory first: written straight to a closed pipe, the generator
+            // panics; a failed write here is handed back like any other output's.
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "dledger", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+            Ok(Status::Clean)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &page)?;
+            Ok(Status::Clean)
+        }
     }
 }
