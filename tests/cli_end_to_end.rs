@@ -330,3 +330,23 @@ fn completions_and_man_page_cover_the_commands() {
     }
     fails(dir.path(), &["completions", "cmd.exe"], "invalid value");
 }
+
+/// `list --keys` says how a key ended: rotated or revoked (issue 16).
+#[test]
+fn list_keys_tells_rotation_from_revocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample.ledger");
+    let out = ok(
+        dir.path(),
+        &["-l", sample.to_str().unwrap(), "list", "--keys"],
+    );
+    assert!(
+        out.contains("ico-2024") && out.contains("rotated at #292"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ofcom-ops-2024") && out.contains("revoked at #396"),
+        "{out}"
+    );
+}

@@ -9,6 +9,7 @@ use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::model::{CompanyId, Entry, PartyId, ThemeId, Timestamp};
 use disclosure_ledger::store::Store;
 
+use disclosure_ledger::model::EntryKind;
 use disclosure_ledger::query::EntryFilter;
 
 use super::Status;
@@ -151,7 +152,16 @@ pub(super) fn list_register(store: &Store, a: &ListArgs) -> Result<Status> {
         for (party, p) in &reg.parties {
             for (id, k) in &p.keys {
                 let state = match k.ended_at {
-                    Some(s) => format!("ended at {s}"),
+                    // Say how it ended: the entry that ended it is a rotation or a revocation.
+                    Some(s) => match store.get(s.0)?.map(|r| decode_entry(&r.bytes)) {
+                        Some(Ok(e)) if e.body.kind() == EntryKind::KeyRotated => {
+                            format!("rotated at {s}")
+                        }
+                        Some(Ok(e)) if e.body.kind() == EntryKind::KeyRevoked => {
+                            format!("revoked at {s}")
+                        }
+                        _ => format!("ended at {s}"),
+                    },
                     None => "valid".to_owned(),
                 };
                 outln!(
