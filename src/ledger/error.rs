@@ -110,7 +110,12 @@ pub enum AppendError {
     SameParty(PartyId),
     /// A theme never declared in the ledger.
     #[error(
-        "theme {theme} is not in the ledger's register of Collaboration Themes (known: {known})"
+        "theme {theme} is not in the ledger's register of Collaboration Themes ({})",
+        if known.is_empty() {
+            "no theme has been declared yet".to_owned()
+        } else {
+            format!("known: {known}")
+        }
     )]
     UnknownTheme {
         /// Theme given.
@@ -395,6 +400,26 @@ impl From<ReplayError> for ReindexError {
 
 #[cfg(test)]
 mod tests {
+    /// A fresh ledger has no themes: the message says none is declared rather than listing
+    /// nothing (issue 16).
+    #[test]
+    fn an_empty_theme_register_is_said_in_words() {
+        let theme = ThemeId::new("age-assurance").unwrap();
+        let none = AppendError::UnknownTheme {
+            theme: theme.clone(),
+            known: String::new(),
+        }
+        .to_string();
+        assert!(none.contains("no theme has been declared yet"), "{none}");
+        assert!(!none.contains("known: )"), "{none}");
+        let some = AppendError::UnknownTheme {
+            theme,
+            known: "recommender-systems".into(),
+        }
+        .to_string();
+        assert!(some.contains("(known: recommender-systems)"), "{some}");
+    }
+
     use super::*;
 
     /// Text that would tell a reader what to type: a command, a flag, or code-quoted advice.
