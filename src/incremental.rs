@@ -631,6 +631,7 @@ pub fn verify_since(
             flagged_disclosures: 0,
             counts: Default::default(),
             flags: Vec::new(),
+            filtered: None,
         };
         let report = Report {
             integrity: verified.report,

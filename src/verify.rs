@@ -124,6 +124,21 @@ pub struct FlagFilter {
 }
 
 impl FlagFilter {
+    /// What the filter keeps, in words; `None` when it keeps every flag.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(c) = self.only {
+            parts.push(format!("only {c}"));
+        }
+        if let Some(s) = self.since {
+            parts.push(format!("disclosures made from {s}"));
+        }
+        if let Some(u) = self.until {
+            parts.push(format!("disclosures made until {u}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     fn keeps(&self, f: &Flag) -> bool {
         self.only.is_none_or(|c| c == f.code)
             && self.since.is_none_or(|s| f.at >= s)
@@ -142,6 +157,10 @@ pub struct PolicyReport {
     pub counts: BTreeMap<String, u64>,
     /// Every flag (after filtering), in ledger order.
     pub flags: Vec<Flag>,
+    /// What the flags were filtered to, in words; absent when every flag is reported. A
+    /// filtered report claims nothing about the flags outside its filter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered: Option<String>,
 }
 
 /// Integrity and policy results of one verification run.
@@ -183,25 +202,51 @@ impl Report {
         let mut out = self.integrity.to_text(ledger_name);
         let p = &self.policy;
         let _ = writeln!(out);
-        if p.flags.is_empty() {
+        if let Some(what) = &p.filtered {
+            // A filtered report says what it kept and claims nothing about the rest.
             let _ = writeln!(
                 out,
-                "Policy: no flags. All {} disclosures fall within the arrangements in force when \
-                 they were made.",
+                "Policy, filtered to {what}: {} flag{} on {} disclosure{} (of {} judged). Flags \
+                 outside the filter are not reported here; verify without the filter for the \
+                 whole ledger.",
+                p.flags.len(),
+                plural(p.flags.len() as u64),
+                p.flagged_disclosures,
+                plural(p.flagged_disclosures),
                 p.disclosures
             );
+            if p.flags.is_empty() {
+                return out;
+            }
+        } else if p.flags.is_empty() {
+            let _ = writeln!(
+                out,
+                "Policy: no flags. {} fall{} within the arrangements in force when {} made.",
+                match p.disclosures {
+                    0 => "No disclosures are recorded, so none".to_owned(),
+                    1 => "The one disclosure".to_owned(),
+                    n => format!("All {n} disclosures"),
+                },
+                if p.disclosures == 1 { "s" } else { "" },
+                if p.disclosures == 1 {
+                    "it was"
+                } else {
+                    "they were"
+                }
+            );
             return out;
+        } else {
+            let _ = writeln!(
+                out,
+                "Policy: {} flag{} on {} of {} disclosures ({:.1} per 100), each judged against \
+                 the policy in force when it was made.",
+                p.flags.len(),
+                plural(p.flags.len() as u64),
+                p.flagged_disclosures,
+                p.disclosures,
+                per_hundred(p.flags.len() as u64, p.disclosures)
+            );
         }
-        let _ = writeln!(
-            out,
-            "Policy: {} flag{} on {} of {} disclosures ({:.1} per 100), each judged against the \
-             policy in force when it was made.",
-            p.flags.len(),
-            if p.flags.len() == 1 { "" } else { "s" },
-            p.flagged_disclosures,
-            p.disclosures,
-            per_hundred(p.flags.len() as u64, p.disclosures)
-        );
         for info in crate::policy::CATALOGUE {
             let flags: Vec<&Flag> = p.flags.iter().filter(|f| f.code == info.code).collect();
             if flags.is_empty() {
@@ -227,6 +272,11 @@ impl Report {
         );
         out
     }
+}
+
+/// "s" for a count other than one.
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn per_hundred(n: u64, of: u64) -> f64 {
@@ -454,6 +504,7 @@ pub(crate) fn run(
                 flagged_disclosures: flagged.len() as u64,
                 counts,
                 flags,
+                filtered: filter.describe(),
             },
         },
         resume,

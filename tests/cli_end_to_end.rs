@@ -350,3 +350,42 @@ fn list_keys_tells_rotation_from_revocation() {
         "{out}"
     );
 }
+
+/// A filtered report says what it filtered and claims nothing about the rest: the sample has
+/// flags, none of them `theme-not-in-force` after 2025-06-01 (issue 16).
+#[test]
+fn a_filtered_verify_claims_nothing_about_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample.ledger");
+    let s = sample.to_str().unwrap();
+    let args = [
+        "verify",
+        s,
+        "--only",
+        "theme-not-in-force",
+        "--since",
+        "2025-06-01",
+    ];
+    let out = dledger(dir.path()).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("fall within"), "{text}");
+    assert!(
+        text.contains("filtered to only theme-not-in-force")
+            && text.contains("Flags outside the filter are not reported here"),
+        "{text}"
+    );
+    let json = dledger(dir.path())
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        v["policy"]["filtered"]
+            .as_str()
+            .is_some_and(|f| f.contains("theme-not-in-force")),
+        "{v}"
+    );
+}

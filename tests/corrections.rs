@@ -118,6 +118,16 @@ fn a_replacement_is_judged_like_a_new_disclosure() {
         sha256(&std::fs::read(&ledger).unwrap()),
         "dry run wrote"
     );
+    // The entry shown follows the real head of the ledger (issue 16).
+    let head = {
+        let store = Store::open(&ledger, Access::ReadOnly).unwrap();
+        let last = store.get(store.len().unwrap() - 1).unwrap().unwrap();
+        hex::encode(disclosure_ledger::hash::leaf_hash(&last.bytes))
+    };
+    assert!(
+        t.contains(&format!("previous:  {head}")),
+        "dry run previous hash:\n{t}"
+    );
 
     // Recording it shows the same flags and exits 1.
     let out = dledger(&args(false));

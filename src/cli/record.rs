@@ -206,7 +206,13 @@ fn record_judged(
         let entry = Entry {
             version: disclosure_ledger::model::FORMAT_VERSION,
             seq: ledger.next_seq(),
-            prev: disclosure_ledger::model::EntryHash::ZERO,
+            // The entry it would follow: the ledger's head.
+            prev: ledger
+                .registers()
+                .head
+                .map_or(disclosure_ledger::model::EntryHash::ZERO, |(_, hash, _)| {
+                    disclosure_ledger::model::EntryHash(hash)
+                }),
             recorded_at: now,
             signer: disclosure_ledger::model::Signer {
                 party: ledger.party_of(key)?,
