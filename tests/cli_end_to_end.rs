@@ -2,6 +2,8 @@
 //! registers, disclosures, acknowledgement, correction, key rotation and revocation, checkpoint
 //! and cosignature, proofs, evidence, review and verify.
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -387,5 +389,46 @@ fn a_filtered_verify_claims_nothing_about_the_rest() {
             .as_str()
             .is_some_and(|f| f.contains("theme-not-in-force")),
         "{v}"
+    );
+}
+
+/// `ack` with a rotated key says the key was rotated, not that only the recipient may
+/// acknowledge (the rotated key *is* the recipient's); with the other party's key it says who the
+/// recipient is (issue 16).
+#[test]
+fn ack_says_why_a_key_cannot_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let store =
+        disclosure_ledger::store::Store::open(&ledger, disclosure_ledger::store::Access::ReadOnly)
+            .unwrap();
+    let reg = disclosure_ledger::ledger::replay(&store).unwrap();
+    drop(store);
+    let (seq, _) = reg
+        .disclosures
+        .iter()
+        .find(|(_, d)| d.to.as_str() == "ICO" && d.acknowledged.is_none())
+        .expect("an unacknowledged disclosure to the ICO");
+    let l = ledger.to_str().unwrap();
+    let seq = seq.0.to_string();
+    let rotated = keys.join("ico-2024.key");
+    fails(
+        dir.path(),
+        &["-l", l, "ack", &seq, "--key", rotated.to_str().unwrap()],
+        "was rotated or revoked",
+    );
+    let other = keys.join("ofcom-2024.key");
+    fails(
+        dir.path(),
+        &["-l", l, "ack", &seq, "--key", other.to_str().unwrap()],
+        "only ICO can acknowledge it",
+    );
+    // A public key passed as --key is named as such, not sent to chmod.
+    let public = keys.join("ico-2025.vkey");
+    fails(
+        dir.path(),
+        &["-l", l, "ack", &seq, "--key", public.to_str().unwrap()],
+        "it is a public key",
     );
 }

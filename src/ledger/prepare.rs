@@ -162,11 +162,17 @@ impl Ledger {
             Some(d) => d,
             None => return Err(bad_reference(seq, fact.as_ref(), "a disclosure")),
         };
-        self.check_key(&d.to, key)
-            .map_err(|_| AppendError::NotRecipient {
+        // A key of another party is "not the recipient"; a rotated, revoked or unknown key
+        // (another ledger's, say) is said as what it is.
+        self.check_key(&d.to, key).map_err(|e| match e {
+            AppendError::WrongKey {
+                holder: Some(_), ..
+            } => AppendError::NotRecipient {
                 seq,
                 recipient: d.to.clone(),
-            })?;
+            },
+            other => other,
+        })?;
         if let Some((ack, _)) = d.acknowledged {
             return Err(AppendError::AlreadyAcknowledged { seq, by: ack });
         }

@@ -420,12 +420,26 @@ fn read_owner_only(
     // A regular file of at most `limit` bytes (a FIFO is never opened), checked on the handle.
     let (mut file, size) = crate::files::open_limited(path, limit, what)?;
     let meta = file.metadata().map_err(io)?;
-    check_owner_only(path, &meta)?;
+    let open = check_owner_only(path, &meta);
     let mut text = Zeroizing::new(String::with_capacity(size as usize + 1));
     (&mut file)
         .take(limit)
         .read_to_string(&mut text)
         .map_err(io)?;
+    if let Err(too_open) = open {
+        // A public key file passed where the private key belongs is world-readable by design:
+        // say what it is rather than ask for a chmod that would not help.
+        if PublicKey::from_vkey(key_line(&text)).is_ok() {
+            return Err(KeyError::Malformed {
+                path: path.to_owned(),
+                expected: "private key",
+                reason: "it is a public key (a .vkey file); pass the private key file \
+                         (NAME.key) that was made with it"
+                    .into(),
+            });
+        }
+        return Err(too_open);
+    }
     Ok(text)
 }
 
