@@ -632,6 +632,7 @@ pub fn verify_since(
             counts: Default::default(),
             flags: Vec::new(),
             filtered: None,
+            replaced: Vec::new(),
         };
         let report = Report {
             integrity: verified.report,

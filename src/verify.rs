@@ -161,6 +161,10 @@ pub struct PolicyReport {
     /// filtered report claims nothing about the flags outside its filter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filtered: Option<String>,
+    /// Flags of disclosures a correction replaced: shown, marked "replaced by #M", not counted
+    /// (the replacement's own flags are in `flags`, on the correction).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<Flag>,
 }
 
 /// Integrity and policy results of one verification run.
@@ -215,7 +219,7 @@ impl Report {
                 plural(p.flagged_disclosures),
                 p.disclosures
             );
-            if p.flags.is_empty() {
+            if p.flags.is_empty() && p.replaced.is_empty() {
                 return out;
             }
         } else if p.flags.is_empty() {
@@ -265,6 +269,15 @@ impl Report {
                 let _ = writeln!(out, "    {}", f.message);
             }
         }
+        if !p.replaced.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n  Replaced by a correction (not counted; the correction's own flags are above):"
+            );
+            for f in &p.replaced {
+                let _ = writeln!(out, "    {} {}", f.code, f.message);
+            }
+        }
         let _ = writeln!(
             out,
             "\nRun `dledger explain CODE` for what a flag means, the statement text it rests on, \
@@ -272,6 +285,15 @@ impl Report {
         );
         out
     }
+}
+
+/// When the disclosure a correction replaces was first recorded (the correction's own time if
+/// it is not known): a replacement's lateness is measured to it, so a correction neither makes
+/// a timely record late nor a late one timely.
+pub fn first_recorded(reg: &Registers, superseded: Seq, fallback: Timestamp) -> Timestamp {
+    reg.disclosures
+        .get(superseded)
+        .map_or(fallback, |d| d.recorded_at)
 }
 
 /// "s" for a count other than one.
@@ -383,6 +405,8 @@ pub(crate) fn run(
     let mut flags = Vec::new();
     let mut disclosures = 0u64;
     let mut references = ReferenceDigest::default();
+    // Disclosure → the correction whose replacement supersedes it.
+    let mut replaced: BTreeMap<Seq, Seq> = BTreeMap::new();
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
             if let Some(target) = entry.body.refers_to() {
@@ -413,14 +437,16 @@ pub(crate) fn run(
                         values.as_deref(),
                     ));
                 }
-                // A correction's replacement is a disclosure, judged exactly like a new one.
+                // A correction's replacement is a disclosure, judged exactly like a new one; it
+                // is the effective record from then on.
                 Body::Correction(c) => {
                     if let Some(d) = &c.replacement {
+                        replaced.insert(c.supersedes, entry.seq);
                         let values = (d.category.kind() == CategoryKind::ThemeOnly)
                             .then(|| values_of(&r.vault().unwrap_or_default()));
                         flags.extend(engine.judge(
                             entry.seq,
-                            entry.recorded_at,
+                            first_recorded(v.registers(), c.supersedes, entry.recorded_at),
                             d,
                             v.registers(),
                             values.as_deref(),
@@ -459,6 +485,20 @@ pub(crate) fn run(
     flags.extend(engine.finish(&verified.registers, opts.as_of));
     flags.retain(|f| f.seq.0 >= from || keep_old_flag(f));
     flags.retain(|f| filter.keeps(f));
+    flags.sort_by_key(|f| (f.seq, f.code));
+    // The effective record: a disclosure replaced by a correction is judged by its replacement
+    // (whose flags are raised on the correction); its own flags are kept, marked, and not
+    // counted. `superseded` itself stays counted: it is what says the record changed.
+    let (old, mut flags): (Vec<Flag>, Vec<Flag>) = flags
+        .into_iter()
+        .partition(|f| f.code != FlagCode::Superseded && replaced.contains_key(&f.seq));
+    let replaced_flags: Vec<Flag> = old
+        .into_iter()
+        .map(|mut f| {
+            f.message = format!("{} (replaced by {})", f.message, replaced[&f.seq]);
+            f
+        })
+        .collect();
     flags.sort_by_key(|f| (f.seq, f.code));
     let mut counts = BTreeMap::new();
     for f in &flags {
@@ -505,6 +545,7 @@ pub(crate) fn run(
                 counts,
                 flags,
                 filtered: filter.describe(),
+                replaced: replaced_flags,
             },
         },
         resume,

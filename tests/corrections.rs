@@ -178,3 +178,72 @@ fn a_replacement_is_judged_like_a_new_disclosure() {
         );
     }
 }
+
+/// The effective record: once a correction replaces a flagged disclosure with a clean one, the
+/// original's flags are shown as "replaced by #M" and no longer counted — by `verify` and by
+/// `review` alike — while `superseded` says the record changed.
+#[test]
+fn a_replaced_disclosure_is_judged_by_its_replacement() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let l = ledger.to_str().unwrap();
+    // #193: Ofcom shared the content of a request about BrightLoop (request-content-shared).
+    let before = dledger(&["verify", l, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+    assert!(codes_on(&report["policy"]["flags"], 193).contains(&"request-content-shared"));
+
+    let replacement = dir.path().join("clean.json");
+    std::fs::write(
+        &replacement,
+        r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2024-11-04T09:00:00Z","gateway":"Communications Act 2003 s393(2)(a)","category":"information-request","companies":["brightloop"],"themes":["age-assurance"],"fields":{"request_date":"2024-11-04","response_deadline":"2024-11-18","company_names":"BrightLoop Social Ltd"},"notification":"skipped: routine disclosure expected without prior notification (statement §4)","relevance":"relevant to online safety","officer_role":"Online Safety supervision team"}"#,
+    )
+    .unwrap();
+    let key = keys.join("ofcom-2024.key");
+    let out = dledger(&[
+        "-l",
+        l,
+        "correct",
+        "193",
+        "--reason",
+        "the request content should not have been shared",
+        "--replacement-json",
+        replacement.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let correction = {
+        let store = Store::open(&ledger, Access::ReadOnly).unwrap();
+        store.len().unwrap() - 1
+    };
+
+    let after = dledger(&["verify", l, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    let counted = codes_on(&report["policy"]["flags"], 193);
+    assert!(!counted.contains(&"request-content-shared"), "{counted:?}");
+    assert!(counted.contains(&"superseded"), "{counted:?}");
+    let replaced = report["policy"]["replaced"].as_array().unwrap();
+    assert!(
+        replaced.iter().any(|f| f["seq"] == 193
+            && f["code"] == "request-content-shared"
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("replaced by #{correction}"))),
+        "{replaced:?}"
+    );
+    let text_report = text(&dledger(&["verify", l]));
+    assert!(
+        text_report.contains("Replaced by a correction"),
+        "{text_report}"
+    );
+
+    let review = dledger(&["-l", l, "review", "--format", "json"]);
+    let review: serde_json::Value = serde_json::from_slice(&review.stdout).unwrap();
+    let in_review = codes_on(&review["flagged"], 193);
+    assert!(
+        !in_review.contains(&"request-content-shared"),
+        "{in_review:?}"
+    );
+}

@@ -132,10 +132,18 @@ impl Ledger {
     /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
     /// A correction's replacement disclosure is judged exactly like a new disclosure.
     pub fn flags_for(&self, pending: &Pending, now: Timestamp) -> Vec<crate::policy::Flag> {
-        let d = match &pending.body {
-            Body::Disclosure(d) => d,
+        let (d, recorded_at) = match &pending.body {
+            Body::Disclosure(d) => (d, now),
+            // Lateness is measured to when the replaced disclosure was first recorded.
             Body::Correction(c) => match &c.replacement {
-                Some(d) => d,
+                Some(d) => (
+                    d,
+                    self.fact(c.supersedes)
+                        .ok()
+                        .flatten()
+                        .and_then(|f| f.disclosure)
+                        .map_or(now, |o| o.recorded_at),
+                ),
                 None => return Vec::new(),
             },
             _ => return Vec::new(),
@@ -146,7 +154,13 @@ impl Ledger {
             .filter(|(_, v)| v.len() >= 32)
             .map(|(n, v)| (n.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
             .collect();
-        crate::policy::PolicyEngine::new().judge(self.next_seq(), now, d, &self.reg, Some(&values))
+        crate::policy::PolicyEngine::new().judge(
+            self.next_seq(),
+            recorded_at,
+            d,
+            &self.reg,
+            Some(&values),
+        )
     }
 
     /// Builds an acknowledgement of disclosure `seq` by its recipient.
