@@ -58,6 +58,8 @@ impl std::fmt::Display for LazyDate {
 #[derive(Debug, Default)]
 pub struct PolicyEngine {
     parsed: HashMap<[u8; 32], Result<Arc<Policy>, PolicyError>>,
+    /// The register's company names, folded once (see `names`).
+    companies: super::names::CompanyForms,
 }
 
 /// A field's value, when the vault still holds it (used to spot company names).
@@ -273,7 +275,7 @@ impl PolicyEngine {
                 }
                 // Folded (Unicode-normalised, look-alikes mapped, punctuation dropped) so that
                 // a disguised name is seen as well as a plain one: see `names`.
-                if let Some((id, company)) = super::names::company_named_in(value, reg) {
+                if let Some((id, company)) = self.companies.named_in(value, reg) {
                     let f = raised.add(
                         FlagCode::CompanyNamedInThemeOnly,
                         format!("field {name} names {company} ({id})"),

@@ -12,7 +12,7 @@ mod names;
 pub use document::{CategoryRule, POLICY_SCHEMA, PartyRule, Policy, PolicyError, Thresholds};
 pub use engine::{FieldValues, PolicyEngine};
 pub use flags::{CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
-pub use names::{MIN_FOLDED_LEN, company_forms, company_named_in, fold};
+pub use names::{CompanyForms, MIN_FOLDED_LEN, company_forms, company_named_in, fold};
 
 /// The default policy document (the 2024 statement), as shipped.
 pub const DEFAULT_POLICY: &str = include_str!("../../../../policy/ico-ofcom-2024.toml");

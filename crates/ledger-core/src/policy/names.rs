@@ -102,18 +102,57 @@ pub fn company_forms(id: &CompanyId, name: &str) -> Vec<String> {
     forms
 }
 
-/// The first company of the register that `text` names, if any.
-pub fn company_named_in<'r>(text: &str, reg: &'r Registers) -> Option<(&'r CompanyId, &'r str)> {
-    let folded = fold(text);
-    if folded.is_empty() {
-        return None;
-    }
-    reg.companies.iter().find_map(|(id, c)| {
-        company_forms(id, &c.name)
+/// The folded forms of every company of a register, computed once and kept while the register's
+/// names do not change: folding (NFKC, skeletons) is costly, and a verifier looks at every
+/// theme-only disclosure's values.
+#[derive(Debug, Default)]
+pub struct CompanyForms {
+    forms: Vec<(CompanyId, String, Vec<String>)>,
+}
+
+impl CompanyForms {
+    /// The first company of `reg` that `text` names, if any.
+    pub fn named_in<'r>(
+        &mut self,
+        text: &str,
+        reg: &'r Registers,
+    ) -> Option<(&'r CompanyId, &'r str)> {
+        let folded = fold(text);
+        if folded.is_empty() {
+            return None;
+        }
+        self.refresh(reg);
+        let (id, _, _) = self
+            .forms
             .iter()
-            .any(|form| folded.contains(form.as_str()))
-            .then_some((id, c.name.as_str()))
-    })
+            .find(|(_, _, forms)| forms.iter().any(|f| folded.contains(f.as_str())))?;
+        reg.companies
+            .get_key_value(id)
+            .map(|(id, c)| (id, c.name.as_str()))
+    }
+
+    /// Recomputes the forms if the register's companies differ from those folded.
+    fn refresh(&mut self, reg: &Registers) {
+        let same = self.forms.len() == reg.companies.len()
+            && self
+                .forms
+                .iter()
+                .zip(&reg.companies)
+                .all(|((id, name, _), (rid, c))| id == rid && *name == c.name);
+        if !same {
+            self.forms = reg
+                .companies
+                .iter()
+                .map(|(id, c)| (id.clone(), c.name.clone(), company_forms(id, &c.name)))
+                .collect();
+        }
+    }
+}
+
+/// The first company of the register that `text` names, if any (folding every name: use
+/// [`CompanyForms`] to look at many texts).
+pub fn company_named_in<'r>(text: &str, reg: &'r Registers) -> Option<(&'r CompanyId, &'r str)> {
+    CompanyForms::default().named_in(text, reg)
 }
 
 #[cfg(test)]
