@@ -10,7 +10,7 @@ use crate::files;
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
 use crate::ledger::{AppendError, Ledger, Pending, fresh_salt};
-use crate::model::Timestamp;
+use crate::model::{Seq, Timestamp};
 
 /// A disclosure read from a line: its line number and the disclosure.
 pub type Line = (usize, DisclosureInput);
@@ -253,10 +253,10 @@ fn resolve_new_companies(items: &mut [(usize, DisclosureInput)], ledger: &Ledger
 pub struct BulkReport {
     /// Disclosures recorded.
     pub recorded: u64,
-    /// First and last sequence numbers.
-    pub first: u64,
-    /// See `first`.
-    pub last: u64,
+    /// The first entry recorded.
+    pub first: Seq,
+    /// The last entry recorded.
+    pub last: Seq,
     /// Batches committed.
     pub batches: u64,
 }
@@ -333,8 +333,8 @@ pub fn import_lines(
     let mut pending = prepared.into_iter().filter_map(|(_, p)| p.ok());
     let mut report = BulkReport {
         recorded: 0,
-        first: ledger.next_seq().0,
-        last: 0,
+        first: ledger.next_seq(),
+        last: Seq(0),
         batches: 0,
     };
     let mut batch = ledger.begin().map_err(|source| BulkError::Write {
@@ -357,7 +357,7 @@ pub fn import_lines(
                 committed: report.recorded,
                 source,
             })?;
-        report.last = receipts.last().map_or(report.last, |r| r.seq.0);
+        report.last = receipts.last().map_or(report.last, |r| r.seq);
         report.batches += 1;
         // This chunk is written on another thread while the next one is built and signed;
         // what comes back is the chunk before, now durable.

@@ -620,7 +620,7 @@ pub fn verify_since(
             )
         });
         v.fail_at(
-            size.saturating_sub(1),
+            Seq(size.saturating_sub(1)),
             kind,
             format!("{problem}. Run a full `dledger verify` to find where the ledger changed"),
         );
@@ -674,7 +674,7 @@ pub fn verify_since(
                 );
                 loaded_by_loader.borrow_mut().insert(target.0);
             }
-            Err(message) => v.fail_at(target.0, IntegrityKind::TreeMismatch, message),
+            Err(message) => v.fail_at(Seq(target.0), IntegrityKind::TreeMismatch, message),
         }
     };
     // Flags about older disclosures: those still open at the checkpoint, and corrections of

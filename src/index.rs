@@ -22,10 +22,10 @@ pub struct ReferenceDigest {
 
 impl ReferenceDigest {
     /// Adds the pair (`target`, `by`).
-    pub fn add(&mut self, target: u64, by: u64) {
+    pub fn add(&mut self, target: crate::model::Seq, by: crate::model::Seq) {
         let mut pair = [0u8; 16];
-        pair[..8].copy_from_slice(&target.to_le_bytes());
-        pair[8..].copy_from_slice(&by.to_le_bytes());
+        pair[..8].copy_from_slice(&target.0.to_le_bytes());
+        pair[8..].copy_from_slice(&by.0.to_le_bytes());
         let h = sha256(&pair);
         let mut low = [0u8; 16];
         low.copy_from_slice(&h[..16]);
@@ -56,7 +56,7 @@ pub fn check_index(
     let mut stored = ReferenceDigest::default();
     let mut unreadable = None;
     let (entries, snapshot) = store.read_index(|pair| match pair {
-        Ok((target, by)) => stored.add(target, by),
+        Ok((target, by)) => stored.add(crate::model::Seq(target), crate::model::Seq(by)),
         Err(why) => {
             unreadable.get_or_insert(why);
         }

@@ -410,7 +410,7 @@ pub(crate) fn run(
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
             if let Some(target) = entry.body.refers_to() {
-                references.add(target.0, entry.seq.0);
+                references.add(target, entry.seq);
             }
             if Some(entry.seq.0 + 1) == resume_at {
                 let reg = v.registers();
@@ -479,7 +479,7 @@ pub(crate) fn run(
         && let Some(problem) = check_index(store, v.registers(), &references)?
     {
         let last = v.report.entries.saturating_sub(1);
-        v.fail_at(last, IntegrityKind::IndexMismatch, problem);
+        v.fail_at(Seq(last), IntegrityKind::IndexMismatch, problem);
     }
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
@@ -565,7 +565,7 @@ fn check_tree_and_checkpoints(
         match tlog::tree_hash(n, store) {
             Ok(stored) if stored == v.root() => {}
             Ok(stored) => v.fail_at(
-                last,
+                Seq(last),
                 IntegrityKind::TreeMismatch,
                 format!(
                     "the stored Merkle hashes give root {} but the entries give {}",
@@ -574,7 +574,7 @@ fn check_tree_and_checkpoints(
                 ),
             ),
             Err(e) => v.fail_at(
-                last,
+                Seq(last),
                 IntegrityKind::TreeMismatch,
                 format!("stored Merkle hashes are unreadable: {e}"),
             ),
@@ -591,12 +591,12 @@ fn check_tree_and_checkpoints(
                 v.report.checkpoints.push(c);
             }
             Err(e) if e.is_inconsistency() => v.fail_at(
-                at,
+                Seq(at),
                 IntegrityKind::CheckpointMismatch,
                 format!("checkpoint of size {size}: {e}"),
             ),
             Err(e) => v.fail_at(
-                at,
+                Seq(at),
                 IntegrityKind::BadCheckpoint,
                 format!("checkpoint of size {size}: {e}"),
             ),
@@ -618,7 +618,7 @@ fn check_misfiled(v: &mut Verifier, stored: &[(u64, Vec<u8>)]) {
     for (key, note) in stored {
         match note_size(note) {
             Some(size) if size != *key => v.fail_at(
-                key.saturating_sub(1).min(last),
+                Seq(key.saturating_sub(1).min(last)),
                 IntegrityKind::MisfiledCheckpoint,
                 format!("the checkpoint stored under tree size {key} is for tree size {size}"),
             ),
@@ -671,7 +671,7 @@ fn check_given(
         }),
         Err(crate::checkpoints::CheckpointRejected::BeyondLedger { size }) if size > entries => v
             .fail_at(
-                last,
+                Seq(last),
                 IntegrityKind::Rollback,
                 format!(
                     "the checkpoint {source} is signed for tree size {size}, but the ledger \
@@ -680,7 +680,7 @@ fn check_given(
                 ),
             ),
         Err(e) if e.is_inconsistency() => v.fail_at(
-            size.map_or(last, |s| s.saturating_sub(1).min(last)),
+            Seq(size.map_or(last, |s| s.saturating_sub(1).min(last))),
             IntegrityKind::CheckpointMismatch,
             format!(
                 "the ledger does not extend the checkpoint {source} of tree size {}: {e}",
@@ -688,7 +688,7 @@ fn check_given(
             ),
         ),
         Err(e) => v.fail_at(
-            size.map_or(last, |s| s.saturating_sub(1).min(last)),
+            Seq(size.map_or(last, |s| s.saturating_sub(1).min(last))),
             IntegrityKind::BadCheckpoint,
             format!("the checkpoint {source} cannot be used: {e}"),
         ),
@@ -703,7 +703,7 @@ pub(crate) fn check_trust(v: &mut Verifier, trusted: Option<&[PublicKey]>) {
     let mut roots = trust_roots(v.registers());
     if roots.is_empty() && v.report.entries > 0 {
         v.fail_at(
-            0,
+            Seq(0),
             IntegrityKind::UntrustedGenesis,
             "the genesis entry names no trust-root key to compare with the trusted keys".into(),
         );
@@ -742,7 +742,7 @@ pub(crate) fn check_trust(v: &mut Verifier, trusted: Option<&[PublicKey]>) {
     }
     v.report.trust_roots = roots;
     for message in failures {
-        v.fail_at(0, IntegrityKind::UntrustedGenesis, message);
+        v.fail_at(Seq(0), IntegrityKind::UntrustedGenesis, message);
     }
 }
 
@@ -1082,8 +1082,8 @@ impl Verifier {
     }
 
     /// Records a failure found outside the entry stream (tree, checkpoints).
-    pub fn fail_at(&mut self, seq: u64, kind: IntegrityKind, message: String) {
-        self.fail(seq, kind, message);
+    pub fn fail_at(&mut self, seq: Seq, kind: IntegrityKind, message: String) {
+        self.fail(seq.0, kind, message);
     }
 
     /// The registers after the entries pushed so far.

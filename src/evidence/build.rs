@@ -209,12 +209,15 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
             proof,
             checkpoint: note.clone(),
         };
-        files.insert(entry_path(s, "bin"), r.bytes.clone());
+        files.insert(entry_path(Seq(s), "bin"), r.bytes.clone());
         files.insert(
-            entry_path(s, "sig"),
+            entry_path(Seq(s), "sig"),
             format!("{}\n", BASE64.encode(r.signature)).into_bytes(),
         );
-        files.insert(entry_path(s, "tlog-proof"), tlog.to_string().into_bytes());
+        files.insert(
+            entry_path(Seq(s), "tlog-proof"),
+            tlog.to_string().into_bytes(),
+        );
         manifest_entries.push(ManifestEntry {
             seq: s,
             kind: r.entry.body.kind(),

@@ -897,8 +897,3 @@ fn ledger_state(
         latest_cosigned_by: latest.map(|(_, b)| b).unwrap_or_default(),
     })
 }
-
-/// A Seq-keyed lookup used by renderers.
-pub fn seq_label(seq: u64) -> String {
-    Seq(seq).to_string()
-}

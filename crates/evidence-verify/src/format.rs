@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ledger_core::model::{Body, Disclosure, Entry, EntryKind, Timestamp};
+use ledger_core::model::{Body, Disclosure, Entry, EntryKind, Seq, Timestamp};
 
 /// The `format` value of every bundle manifest.
 pub const BUNDLE_FORMAT: &str = "disclosure-ledger-evidence";
@@ -171,7 +171,8 @@ pub struct Openings {
 pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 
 /// The path of an entry file in a bundle: `entries/<seq>.<ext>`.
-pub fn entry_path(seq: u64, ext: &str) -> String {
+pub fn entry_path(seq: Seq, ext: &str) -> String {
+    let seq = seq.0;
     format!("{ENTRIES_DIR}/{seq}.{ext}")
 }
 

@@ -47,7 +47,7 @@ impl<'a> Analysis<'a> {
     pub(super) fn check_inclusion_proofs(&mut self) {
         for item in &self.items {
             let seq = item.seq;
-            let path = entry_path(seq, "tlog-proof");
+            let path = entry_path(Seq(seq), "tlog-proof");
             let Some(bytes) = self.files.get(&path) else {
                 self.checks.fail(
                     CheckName::InclusionProof,

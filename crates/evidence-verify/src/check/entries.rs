@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use ledger_core::codec::{self};
 use ledger_core::hash::leaf_hash;
+use ledger_core::model::Seq;
 
 use super::*;
 
@@ -30,7 +31,7 @@ impl<'a> Analysis<'a> {
                     .fail(CheckName::Manifest, format!("entry #{seq} is listed twice"));
                 continue;
             }
-            let path = entry_path(seq, "bin");
+            let path = entry_path(Seq(seq), "bin");
             let Some(bytes) = self.files.get(&path) else {
                 self.checks
                     .fail(CheckName::EntryDecode, format!("#{seq}: {path} is missing"));

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use ledger_core::hash::{Digest, sha256};
 use ledger_core::keys::PublicKey;
-use ledger_core::model::{Body, Entry, PartyId};
+use ledger_core::model::{Body, Entry, PartyId, Seq};
 use ledger_core::registers::Registers;
 use tlog::{Checkpoint, Note};
 
@@ -175,7 +175,7 @@ pub(crate) fn check_manifest_files(
     }
     for e in &manifest.entries {
         for ext in ["bin", "sig", "tlog-proof"] {
-            let p = entry_path(e.seq, ext);
+            let p = entry_path(Seq(e.seq), ext);
             if !listed.contains(p.as_str()) {
                 fail(format!(
                     "entry #{} is listed but its file {p} is not in the file list",

@@ -17,7 +17,7 @@ use super::*;
 
 /// Reads `entries/<seq>.sig` defensively.
 pub(crate) fn signature_of(files: &Files, seq: u64) -> Result<[u8; 64], String> {
-    let path = entry_path(seq, "sig");
+    let path = entry_path(Seq(seq), "sig");
     let bytes = files.get(&path).ok_or(format!("{path} is missing"))?;
     let text = std::str::from_utf8(bytes).map_err(|_| format!("{path} is not text"))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
@@ -114,7 +114,7 @@ pub(crate) fn check_signature(
             format!(
                 "#{seq}: the signature in {} does not verify under {party}'s key {} ({id}): the \
                      entry or its signature was changed",
-                entry_path(seq, "sig"),
+                entry_path(Seq(seq), "sig"),
                 key.name
             ),
         );
