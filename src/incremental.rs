@@ -633,6 +633,7 @@ pub fn verify_since(
             flags: Vec::new(),
             filtered: None,
             replaced: Vec::new(),
+            on_documents: 0,
         };
         let report = Report {
             integrity: verified.report,

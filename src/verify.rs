@@ -165,6 +165,10 @@ pub struct PolicyReport {
     /// (the replacement's own flags are in `flags`, on the correction).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<Flag>,
+    /// Flags on policy documents rather than on disclosures (`policy-unreadable`), included in
+    /// `flags` but not in the per-disclosure figures.
+    #[serde(default)]
+    pub on_documents: u64,
 }
 
 /// Integrity and policy results of one verification run.
@@ -240,15 +244,19 @@ impl Report {
             );
             return out;
         } else {
+            let on_disclosures = p.flags.len() as u64 - p.on_documents;
             let _ = writeln!(
                 out,
-                "Policy: {} flag{} on {} of {} disclosures ({:.1} per 100), each judged against \
-                 the policy in force when it was made.",
-                p.flags.len(),
-                plural(p.flags.len() as u64),
+                "Policy: {on_disclosures} flag{} on {} of {} disclosures ({:.1} per 100){}, each \
+                 judged against the policy in force when it was made.",
+                plural(on_disclosures),
                 p.flagged_disclosures,
                 p.disclosures,
-                per_hundred(p.flags.len() as u64, p.disclosures)
+                per_hundred(on_disclosures, p.disclosures),
+                match p.on_documents {
+                    0 => String::new(),
+                    n => format!(", and {n} on policy document{}", plural(n)),
+                }
             );
         }
         for info in crate::policy::CATALOGUE {
@@ -504,8 +512,18 @@ pub(crate) fn run(
     for f in &flags {
         *counts.entry(f.code.code().to_owned()).or_insert(0) += 1;
     }
-    let mut flagged: Vec<Seq> = flags.iter().map(|f| f.seq).collect();
-    flagged.dedup();
+    // Disclosures flagged, counted as `review` counts them: a correction's flags belong to the
+    // disclosure it replaces, and a flag on a policy document is on no disclosure.
+    let replaces: BTreeMap<Seq, Seq> = replaced.iter().map(|(o, c)| (*c, *o)).collect();
+    let on_documents = flags
+        .iter()
+        .filter(|f| f.code == FlagCode::PolicyUnreadable)
+        .count() as u64;
+    let flagged: std::collections::BTreeSet<Seq> = flags
+        .iter()
+        .filter(|f| f.code != FlagCode::PolicyUnreadable)
+        .map(|f| replaces.get(&f.seq).copied().unwrap_or(f.seq))
+        .collect();
     let resume = match (captured, &checkpoints[..]) {
         (Some((registers, open)), _)
             if verified.report.status == IntegrityStatus::Intact
@@ -546,6 +564,7 @@ pub(crate) fn run(
                 flags,
                 filtered: filter.describe(),
                 replaced: replaced_flags,
+                on_documents,
             },
         },
         resume,

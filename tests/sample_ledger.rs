@@ -223,3 +223,42 @@ fn fixture_bundle_matches_the_sample() {
         }
     }
 }
+
+/// `verify` and `review` count the same flags on the same disclosures (issue 16): flags on a
+/// policy document are reported apart by `verify` and not counted per disclosure by either.
+#[test]
+fn verify_and_review_agree_on_the_sample() {
+    use disclosure_ledger::review::{ReviewOptions, build_review};
+    use disclosure_ledger::verify::{FlagFilter, verify_ledger};
+    let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
+    let as_of = disclosure_ledger::model::Timestamp::parse("2026-01-31").unwrap();
+    let opts = VerifyOptions {
+        as_of,
+        ..VerifyOptions::default()
+    };
+    let verified = verify_ledger(&store, &opts, &FlagFilter::default()).unwrap();
+    let review = build_review(
+        &store,
+        &ReviewOptions {
+            from: None,
+            to: None,
+            period: disclosure_ledger::review::Period::Quarter,
+            top: 5,
+            as_of,
+            progress: Default::default(),
+        },
+    )
+    .unwrap();
+    let v = &verified.policy;
+    let r = serde_json::to_value(&review).unwrap();
+    let r = &r["total"]["stats"]["flags"];
+    assert_eq!(
+        (v.flags.len() as u64 - v.on_documents),
+        r["total"].as_u64().unwrap(),
+        "flags on disclosures"
+    );
+    assert_eq!(
+        v.flagged_disclosures,
+        r["flagged_disclosures"].as_u64().unwrap()
+    );
+}
