@@ -25,9 +25,8 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -60,6 +59,9 @@ pub enum IncrementalError {
     /// The state file is not a regular file, or larger than [`MAX_STATE_BYTES`].
     #[error(transparent)]
     Read(#[from] crate::files::ReadFileError),
+    /// The state file could not be written safely (a symbolic link appeared at its path, say).
+    #[error(transparent)]
+    Write(#[from] crate::files::WriteFileError),
     /// The state file could not be read or written.
     #[error("cannot {action} the verification state {path}: {source}")]
     Io {
@@ -389,11 +391,6 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
 /// flushed to disk, and is renamed over the old one. A state path that is a symbolic link or
 /// writable by others is refused.
 pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalError> {
-    let io = |source| IncrementalError::Io {
-        action: "write",
-        path: path.to_owned(),
-        source,
-    };
     check_state_path(path)?;
     let registers =
         codec::encode_snapshot(&point.registers).map_err(|e| IncrementalError::BadState {
@@ -439,58 +436,8 @@ pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalErr
         body,
     };
     let text = serde_json::to_string_pretty(&state).expect("the state serializes");
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let (tmp, mut file) = (0..16)
-        .find_map(|attempt| {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos());
-            let tmp = dir.join(format!(
-                ".{name}.{}-{nanos}-{attempt}.tmp",
-                std::process::id()
-            ));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)
-            {
-                Ok(f) => Some(Ok((tmp, f))),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
-                Err(e) => Some(Err(e)),
-            }
-        })
-        .unwrap_or_else(|| {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "no free temporary file name",
-            ))
-        })
-        .map_err(io)?;
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            // Checked again just before the rename (which replaces a link, never follows it).
-            match fs::symlink_metadata(path) {
-                Ok(m) if m.file_type().is_symlink() => Err(std::io::Error::other(
-                    "a symbolic link appeared at the state path",
-                )),
-                _ => fs::rename(&tmp, path),
-            }
-        });
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    // The rename itself is made durable by flushing the directory.
-    if let Ok(d) = fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
+    // Owner-only, written beside the path and renamed over it; a link at the path is refused.
+    crate::files::replace_private_file(path, text.as_bytes())?;
     Ok(())
 }
 

@@ -346,46 +346,57 @@ pub fn create_private_dir(path: &Path) -> Result<(), WriteFileError> {
 }
 
 /// Writes `bytes` as the owner-only (0600) file `path`, replacing a regular file already there:
-/// the bytes go to a new file beside it, are flushed, and the new file is renamed over the old
-/// one. A symlink (or a directory) at `path` is refused and left as it is.
+/// the bytes go to a new file beside it (a fresh name, never an existing file), are flushed,
+/// and the new file is renamed over the old one; the directory is flushed so that the rename
+/// itself is durable. A symlink (or a directory) at `path` is refused and left as it is, both
+/// before writing and again just before the rename (which replaces a link, never follows it).
 pub fn replace_private_file(path: &Path, bytes: &[u8]) -> Result<(), WriteFileError> {
     let io_err = |source| WriteFileError::Io {
         path: path.to_owned(),
         source,
     };
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            return Err(WriteFileError::Symlink {
-                path: path.to_owned(),
-            });
-        }
-        Ok(m) if !m.file_type().is_file() => {
-            return Err(WriteFileError::Exists {
-                path: path.to_owned(),
-            });
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_err(e)),
-    }
+    let refuse_non_file = || match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(WriteFileError::Symlink {
+            path: path.to_owned(),
+        }),
+        Ok(m) if !m.file_type().is_file() => Err(WriteFileError::Exists {
+            path: path.to_owned(),
+        }),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(e)),
+    };
+    refuse_non_file()?;
     let name = path
         .file_name()
         .ok_or_else(|| io_err(io::Error::other("the path names no file")))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
+    tmp_name.push(format!(".{}-{nanos}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
     let result = (|| {
         let mut f = create_private_file(&tmp)?;
         f.write_all(bytes)
             .and_then(|()| f.sync_all())
             .map_err(io_err)?;
+        refuse_non_file()?;
         fs::rename(&tmp, path).map_err(io_err)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
+        return result;
     }
-    result
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
