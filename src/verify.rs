@@ -883,11 +883,7 @@ fn vault_check(entry: &Entry, r: &crate::store::StoredRecord) -> VaultCheck {
 /// The names of fields whose vault value (salt ‖ value) does not match the commitment in
 /// `entry` (or that `entry` does not list at all).
 fn vault_mismatches(entry: &Entry, vault: &[crate::store::VaultItem]) -> Vec<String> {
-    let disclosures: Vec<&crate::model::Disclosure> = match &entry.body {
-        Body::Disclosure(d) => vec![d],
-        Body::Correction(c) => c.replacement.iter().collect(),
-        _ => Vec::new(),
-    };
+    let disclosures: Vec<&crate::model::Disclosure> = entry.body.disclosure().into_iter().collect();
     vault
         .iter()
         .filter(|(name, item)| {

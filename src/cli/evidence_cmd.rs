@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::evidence::{build_bundle, load_trust_dir, verify_bundle};
-use disclosure_ledger::model::{Body, FieldName, Seq, Timestamp};
+use disclosure_ledger::model::{FieldName, Seq, Timestamp};
 use disclosure_ledger::store::{Access, Store};
 
 use super::Status;
@@ -118,11 +118,7 @@ pub(super) fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
                     r.key
                 )
             })?;
-            let made = match &entry.body {
-                Body::Disclosure(d) => Some(d.disclosed_at),
-                Body::Correction(c) => c.replacement.as_ref().map(|d| d.disclosed_at),
-                _ => None,
-            };
+            let made = entry.body.disclosure().map(|d| d.disclosed_at);
             if made.is_some_and(|t| t < cutoff) {
                 seqs.push(r.key);
             }

@@ -162,7 +162,7 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         if !is_key_history(r.entry.body.kind()) || r.entry.seq.0 == seq {
             parties.insert(r.entry.signer.party.clone());
         }
-        if let Some(d) = entry_fields(&r.entry) {
+        if let Some(d) = r.entry.body.disclosure() {
             parties.insert(d.from.clone());
             parties.insert(d.to.clone());
         }
@@ -310,7 +310,7 @@ fn build_openings(
     open: &[FieldName],
 ) -> Result<Openings, EvidenceError> {
     let seq = target.seq.0;
-    let Some(disclosure) = entry_fields(target) else {
+    let Some(disclosure) = target.body.disclosure() else {
         if open.is_empty() {
             return Ok(Openings {
                 entry: seq,

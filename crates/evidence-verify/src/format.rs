@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ledger_core::model::{Body, Disclosure, Entry, EntryKind, Seq, Timestamp};
+use ledger_core::model::{EntryKind, Seq, Timestamp};
 
 /// The `format` value of every bundle manifest.
 pub const BUNDLE_FORMAT: &str = "disclosure-ledger-evidence";
@@ -174,15 +174,6 @@ pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 pub fn entry_path(seq: Seq, ext: &str) -> String {
     let seq = seq.0;
     format!("{ENTRIES_DIR}/{seq}.{ext}")
-}
-
-/// The fields an entry records: a disclosure's, or a correction's replacement's.
-pub fn entry_fields(entry: &Entry) -> Option<&Disclosure> {
-    match &entry.body {
-        Body::Disclosure(d) => Some(d),
-        Body::Correction(c) => c.replacement.as_ref(),
-        _ => None,
-    }
 }
 
 /// Whether an entry kind is part of a party's key history.

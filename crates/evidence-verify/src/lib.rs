@@ -52,7 +52,7 @@ pub use error::{ReadError, TrustError};
 pub use format::{
     BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, ENTRIES_DIR, MANIFEST_FILE, MAX_BUNDLE_BYTES,
     MAX_BUNDLE_ENTRIES, Manifest, ManifestEntry, ManifestFile, OPENINGS_FILE, Opening, Openings,
-    README_FILE, Role, SUMMARY_FILE, entry_fields, entry_path, is_key_history,
+    README_FILE, Role, SUMMARY_FILE, entry_path, is_key_history,
 };
 pub use report::{Check, CheckName, Cosigner, EvidenceReport, FieldReport};
 pub use summary::readme;

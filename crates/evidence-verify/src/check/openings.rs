@@ -13,7 +13,7 @@ impl<'a> Analysis<'a> {
         let target = self.entry_of(self.manifest.target).cloned();
         let mut fields: Vec<FieldReport> = Vec::new();
         if let Some(t) = &target {
-            let disclosure = entry_fields(t);
+            let disclosure = t.body.disclosure();
             for f in disclosure.map(|d| d.fields.as_slice()).unwrap_or_default() {
                 fields.push(FieldReport {
                     name: f.name.as_str().to_owned(),
