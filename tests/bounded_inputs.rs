@@ -7,33 +7,13 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use disclosure_ledger::codec::MAX_ENTRY_BYTES;
 use disclosure_ledger::files;
 use disclosure_ledger::input::{MAX_FIELD_VALUE_BYTES, MAX_FIELDS};
-
-struct Setup {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    ledger: PathBuf,
-    keys: PathBuf,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().to_owned();
-    let ledger = common::sample_copy(&path);
-    let keys = common::demo_keys_in(&path);
-    Setup {
-        _dir: dir,
-        dir: path,
-        ledger,
-        keys,
-    }
-}
 
 /// Runs dledger with `args` against `ledger`; returns exit code, stderr and the time taken.
 fn run(ledger: &Path, args: &[String]) -> (i32, String, Duration) {
@@ -93,7 +73,7 @@ fn expected_words(attack: Attack) -> &'static str {
 
 #[test]
 fn every_file_input_refuses_fifos_directories_and_oversized_files() {
-    let s0 = setup();
+    let s0 = common::sandbox();
     let key = s(&s0.keys.join("ofcom-2024.key"));
     let vkey = s(&s0.keys.join("ico-2024.vkey"));
     // (name, limit, args given the planted path)
@@ -236,7 +216,7 @@ fn every_file_input_refuses_fifos_directories_and_oversized_files() {
 
 #[test]
 fn a_line_longer_than_the_bulk_line_limit_is_refused() {
-    let s0 = setup();
+    let s0 = common::sandbox();
     let input = s0.dir.join("bulk.jsonl");
     fs::write(
         &input,
@@ -330,7 +310,7 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
             "Timestamp::parse({value:?})"
         );
     }
-    let s0 = setup();
+    let s0 = common::sandbox();
     let before = fs::read(&s0.ledger).unwrap();
     let flag_cases: Vec<(&str, FlagArgs)> = vec![
         (
@@ -443,7 +423,7 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
 /// verify it; one byte more is refused by `disclose` and nothing is written.
 #[test]
 fn a_field_value_at_the_limit_round_trips_through_evidence_and_one_more_is_refused() {
-    let s0 = setup();
+    let s0 = common::sandbox();
     let keys = &s0.keys;
     let an_hour_ago = disclosure_ledger::model::Timestamp::now()
         .plus_seconds(-3600)
@@ -584,7 +564,7 @@ fn a_field_value_at_the_limit_round_trips_through_evidence_and_one_more_is_refus
 /// the limit named and nothing written.
 #[test]
 fn an_entry_over_the_entry_limit_is_refused_by_every_writer() {
-    let s0 = setup();
+    let s0 = common::sandbox();
     let key = s(&s0.keys.join("ofcom-2024.key"));
     // A valid policy padded with a comment-free long description past the entry limit.
     let base = fs::read_to_string(common::root().join("policy/ico-ofcom-cma-2025.toml")).unwrap();

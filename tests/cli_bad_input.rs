@@ -8,26 +8,6 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    ledger: PathBuf,
-    keys: PathBuf,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().to_owned();
-    let ledger = common::sample_copy(&path);
-    let keys = common::demo_keys_in(&path);
-    Setup {
-        _dir: dir,
-        dir: path,
-        ledger,
-        keys,
-    }
-}
-
 /// A valid Ofcom → ICO information-request disclosure made an hour ago, as flags. It raises
 /// no policy flag, so the command exits 0.
 fn valid_disclosure(keys: &Path) -> Vec<String> {
@@ -103,7 +83,7 @@ fn dledger(ledger: &Path, args: &[String]) -> std::process::Output {
 
 #[test]
 fn valid_disclosure_is_recorded_and_dry_run_writes_nothing() {
-    let s = setup();
+    let s = common::sandbox();
     let before = digest(&s.ledger);
     let mut dry = valid_disclosure(&s.keys);
     dry.push("--dry-run".into());
@@ -143,7 +123,7 @@ fn valid_disclosure_is_recorded_and_dry_run_writes_nothing() {
 
 #[test]
 fn bad_disclosures_are_refused_and_write_nothing() {
-    let s = setup();
+    let s = common::sandbox();
     let k = |name: &str| s.keys.join(name).to_str().unwrap().to_owned();
     let not_a_key = s.dir.join("notes.txt");
     fs::write(&not_a_key, "meeting notes, not a key\n").unwrap();
@@ -314,7 +294,7 @@ fn bad_disclosures_are_refused_and_write_nothing() {
 
 #[test]
 fn bad_ledger_paths() {
-    let s = setup();
+    let s = common::sandbox();
     let not_ledger = s.dir.join("notes.txt");
     fs::write(
         &not_ledger,
@@ -379,7 +359,7 @@ fn bad_ledger_paths() {
 
 #[test]
 fn locked_ledger() {
-    let s = setup();
+    let s = common::sandbox();
     let holder = disclosure_ledger::store::Store::open(
         &s.ledger,
         disclosure_ledger::store::Access::ReadWrite,
@@ -405,7 +385,7 @@ fn locked_ledger() {
 /// its own.
 #[test]
 fn refusals_come_with_command_line_advice() {
-    let s = setup();
+    let s = common::sandbox();
     let k = |name: &str| s.keys.join(name).to_str().unwrap().to_owned();
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let cases: Vec<(&str, Vec<String>, &str, &str)> = vec![

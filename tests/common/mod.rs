@@ -39,6 +39,31 @@ pub(crate) fn demo_key(keys: &Path, name: &str) -> SecretKey {
     SecretKey::load(&keys.join(format!("{name}.key"))).unwrap()
 }
 
+/// A temporary directory holding a copy of the sample ledger and the demo keys (owner-only).
+pub(crate) struct Sandbox {
+    _dir: tempfile::TempDir,
+    /// The directory.
+    pub(crate) dir: PathBuf,
+    /// The copy of the sample ledger.
+    pub(crate) ledger: PathBuf,
+    /// The demo keys.
+    pub(crate) keys: PathBuf,
+}
+
+/// A new [`Sandbox`].
+pub(crate) fn sandbox() -> Sandbox {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let ledger = sample_copy(&path);
+    let keys = demo_keys_in(&path);
+    Sandbox {
+        _dir: dir,
+        dir: path,
+        ledger,
+        keys,
+    }
+}
+
 /// A copy of the sample ledger in `dir`.
 pub(crate) fn sample_copy(dir: &Path) -> PathBuf {
     let path = dir.join("sample.ledger");
