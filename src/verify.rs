@@ -295,6 +295,13 @@ impl Report {
     }
 }
 
+/// Whether `flag` belongs to a disclosure a correction replaced (`replaced` says which) and so is
+/// shown but not counted: the effective record is the replacement. `superseded` is never such a
+/// flag: it is what says the record changed. `verify` and `review` both decide with this.
+pub fn is_replaced_flag(flag: &Flag, replaced: impl Fn(Seq) -> bool) -> bool {
+    flag.code != FlagCode::Superseded && replaced(flag.seq)
+}
+
 /// When the disclosure a correction replaces was first recorded (the correction's own time if
 /// it is not known): a replacement's lateness is measured to it, so a correction neither makes
 /// a timely record late nor a late one timely.
@@ -499,7 +506,7 @@ pub(crate) fn run(
     // counted. `superseded` itself stays counted: it is what says the record changed.
     let (old, mut flags): (Vec<Flag>, Vec<Flag>) = flags
         .into_iter()
-        .partition(|f| f.code != FlagCode::Superseded && replaced.contains_key(&f.seq));
+        .partition(|f| is_replaced_flag(f, |s| replaced.contains_key(&s)));
     let replaced_flags: Vec<Flag> = old
         .into_iter()
         .map(|mut f| {

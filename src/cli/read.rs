@@ -45,9 +45,7 @@ pub(super) fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
         }
         let answerable = matches!(
             entry.body.kind(),
-            disclosure_ledger::model::EntryKind::Disclosure
-                | disclosure_ledger::model::EntryKind::Correction
-                | disclosure_ledger::model::EntryKind::DesignationProposed
+            EntryKind::Disclosure | EntryKind::Correction | EntryKind::DesignationProposed
         );
         if !history.later.is_empty() {
             outln!("Later entries about it:");

@@ -534,14 +534,12 @@ pub fn build_review(
     if from > to {
         return Err(ReviewError::Range { from, to });
     }
-    let mut flags_by_seq: HashMap<u64, Vec<&Flag>> = HashMap::new();
-    // The effective record: a replaced disclosure counts its replacement's flags, not its own
-    // (`superseded` stays: it says the record changed), as `verify` counts them.
+    // The effective record: a replaced disclosure counts its replacement's flags, not its own,
+    // as `verify` counts them.
     let replaced: std::collections::HashSet<u64> = replaces.values().copied().collect();
+    flags.retain(|f| !crate::verify::is_replaced_flag(f, |s| replaced.contains(&s.0)));
+    let mut flags_by_seq: HashMap<u64, Vec<&Flag>> = HashMap::new();
     for f in &flags {
-        if replaced.contains(&f.seq.0) && f.code != crate::policy::FlagCode::Superseded {
-            continue;
-        }
         let disclosure = replaces.get(&f.seq.0).copied().unwrap_or(f.seq.0);
         flags_by_seq.entry(disclosure).or_default().push(f);
     }
@@ -612,10 +610,7 @@ pub fn build_review(
     companies.sort_by(|a, b| b.disclosures.cmp(&a.disclosures).then(a.id.cmp(&b.id)));
     let in_range = |f: &Flag| {
         let d = f.at.london_date();
-        d >= from
-            && d <= to
-            && (reg.disclosures.contains(f.seq) || replaces.contains_key(&f.seq.0))
-            && !(replaced.contains(&f.seq.0) && f.code != crate::policy::FlagCode::Superseded)
+        d >= from && d <= to && (reg.disclosures.contains(f.seq) || replaces.contains_key(&f.seq.0))
     };
     let mut flagged: Vec<FlaggedEntry> = flags
         .iter()
