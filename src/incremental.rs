@@ -50,7 +50,7 @@ use crate::witness::check_checkpoint;
 
 /// The version of the state file layout this build reads and writes. Version 1 (a file beside
 /// the ledger, not bound to its genesis or trust roots) is refused.
-pub const STATE_VERSION: u32 = 2;
+pub const STATE_VERSION: u32 = 3;
 
 /// Why an incremental run could not start or its state could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +121,8 @@ struct OpenDisclosure {
     disclosed_at: Timestamp,
     recorded_at: Timestamp,
     corrected_by: Vec<u64>,
+    /// For a format 2 correction's replacement, the entry it supersedes.
+    replaces: Option<u64>,
 }
 
 /// What the state file says (everything but its digest).
@@ -372,6 +374,7 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
                     recorded_at: d.recorded_at,
                     acknowledged: None,
                     corrected_by: d.corrected_by.into_iter().map(Seq).collect(),
+                    replaces: d.replaces.map(Seq),
                 },
             )
         })
@@ -428,6 +431,7 @@ pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalErr
                 disclosed_at: d.disclosed_at,
                 recorded_at: d.recorded_at,
                 corrected_by: d.corrected_by.iter().map(|s| s.0).collect(),
+                replaces: d.replaces.map(|s| s.0),
             })
             .collect(),
     };
@@ -601,19 +605,12 @@ pub fn verify_since(
         }
         match read_proved(store, target.0, size, &root) {
             Ok(old) => {
-                let disclosure = match &old.body {
-                    // Not open at the checkpoint, so acknowledged before it (when exactly is
-                    // not needed: flags about it were reported by the run that verified it).
-                    Body::Disclosure(d) => Some(DisclosureSummary {
-                        from: d.from.clone(),
-                        to: d.to.clone(),
-                        disclosed_at: d.disclosed_at,
-                        recorded_at: old.recorded_at,
-                        acknowledged: Some((old.seq, old.recorded_at)),
-                        corrected_by: Vec::new(),
-                    }),
-                    _ => None,
-                };
+                // Not open at the checkpoint, so acknowledged before it (when exactly is not
+                // needed: flags about it were reported by the run that verified it).
+                let disclosure = DisclosureSummary::of(&old).map(|d| DisclosureSummary {
+                    acknowledged: Some((old.seq, old.recorded_at)),
+                    ..d
+                });
                 v.registers_mut().insert_loaded(
                     target,
                     old.body.kind(),

@@ -42,7 +42,8 @@ impl ReferenceDigest {
 /// Compares the file's saved snapshot and references with the registers and references that
 /// `verify` derived from all `entries` of the ledger. Returns the problem found, if any.
 ///
-/// A file without a snapshot (written before snapshots existed) has nothing to compare, a
+/// A file without a snapshot (written before snapshots existed) or with one of an older layout
+/// has nothing to compare, a
 /// snapshot behind the last entry (left by an older build that appended without updating it)
 /// is caught up by the next writer, and a file that has grown since `verify` read its entries
 /// (a writer appended meanwhile) is not comparable; none of these is a failure. A
@@ -68,6 +69,12 @@ pub fn check_index(
     let Some(bytes) = snapshot else {
         return Ok(None);
     };
+    // A snapshot of an older layout (an older build wrote it) is replaced by the next writer,
+    // which replays the log instead of reading it: like a missing one, nothing to compare.
+    let saved_version = bytes.get(..2).map(|v| u16::from_le_bytes([v[0], v[1]]));
+    if saved_version.is_some_and(|v| v < crate::registers::SNAPSHOT_VERSION) {
+        return Ok(None);
+    }
     let Some(saved) = codec::decode_snapshot(&bytes) else {
         return Ok(Some(
             "the saved register snapshot cannot be read".to_owned(),

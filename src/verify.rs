@@ -447,6 +447,7 @@ pub(crate) fn run(
                     flags.extend(engine.judge(
                         entry.seq,
                         entry.recorded_at,
+                        entry.version,
                         d,
                         v.registers(),
                         values.as_deref(),
@@ -462,6 +463,7 @@ pub(crate) fn run(
                         flags.extend(engine.judge(
                             entry.seq,
                             first_recorded(v.registers(), c.supersedes, entry.recorded_at),
+                            entry.version,
                             d,
                             v.registers(),
                             values.as_deref(),

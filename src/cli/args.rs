@@ -56,9 +56,16 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 42 --key ofcom-2024.key --reason \"wrong deadline\" \\\n    --replacement-json fixed.json"
     )]
     Correct(CorrectArgs),
-    /// Declare or retire a Collaboration Theme (statement §2).
+    /// Propose to declare or retire a Collaboration Theme (statement §2); the other
+    /// regulator confirms with `dledger confirm`.
     #[command(subcommand)]
     Theme(ThemeCommand),
+    /// Confirm the other regulator's proposal: a theme declaration or retirement, a policy
+    /// adoption or a company designation (in force from the agreed date).
+    #[command(
+        after_help = "Example:\n  dledger -l x.ledger confirm 7 --key ico.key\n  dledger -l x.ledger confirm 7 --effective 2024-06-01 --key ico.key   (agreed before the ledger began)"
+    )]
+    Confirm(ConfirmArgs),
     /// Propose, confirm or end a company-of-mutual-interest designation (statement §3).
     #[command(subcommand)]
     Company(CompanyCommand),
@@ -250,9 +257,31 @@ pub(crate) struct DiscloseArgs {
     /// Notification was skipped, with the reason.
     #[arg(long, value_name = "REASON")]
     pub skipped: Option<String>,
-    /// The relevance statement your limb of statement §5 requires.
-    #[arg(long)]
+    /// The limb of statement §5 you rely on: `limb` (your limb as the policy in force
+    /// states it) or the limb's words. Recorded as a structured choice, not free text.
+    #[arg(long, value_name = "limb")]
     pub relevance: Option<String>,
+    /// The function of yours the disclosure serves, by its id in the policy.
+    #[arg(long)]
+    pub function: Option<String>,
+    /// Why the disclosure is necessary for that function.
+    #[arg(long)]
+    pub necessity: Option<String>,
+    /// The power the information was obtained under, e.g. "information notice, OSA 2023 s100".
+    #[arg(long)]
+    pub power: Option<String>,
+    /// The statement or memorandum relied on, e.g. ico-ofcom-2024.
+    #[arg(long)]
+    pub agreement: Option<String>,
+    /// For case-by-case: the assessment's outcome, disclose or disclose-in-part.
+    #[arg(long, requires = "reasoning")]
+    pub outcome: Option<String>,
+    /// For case-by-case: a summary of the assessment's reasoning.
+    #[arg(long, requires = "outcome")]
+    pub reasoning: Option<String>,
+    /// Joint engagement that followed or accompanied the disclosure (statement §6).
+    #[arg(long)]
+    pub joint_engagement: Option<String>,
     /// For public information: where it was published.
     #[arg(long)]
     pub public_source: Option<String>,
@@ -355,17 +384,24 @@ pub(crate) enum CompanyCommand {
         /// Why it is of current interest to you.
         #[arg(long)]
         rationale: String,
+        /// The other regulator of the pair (default: the ledger's only other party). Only it
+        /// can confirm.
+        #[arg(long, value_name = "PARTY")]
+        with: Option<String>,
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
     },
-    /// Confirm the other party's proposal.
+    /// Confirm the other party's proposal that names you.
     #[command(
         after_help = "Example:\n  dledger -l x.ledger company confirm brightloop --key ico.key"
     )]
     Confirm {
         /// Company id.
         id: String,
+        /// From when it is of mutual interest, if agreed earlier (default: now).
+        #[arg(long, value_name = "DATE")]
+        effective: Option<String>,
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
@@ -380,10 +416,27 @@ pub(crate) enum CompanyCommand {
         /// Why.
         #[arg(long)]
         reason: String,
+        /// The other regulator of the pair (default: the ledger's only other party).
+        #[arg(long, value_name = "PARTY")]
+        with: Option<String>,
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
     },
+}
+
+/// `confirm`.
+#[derive(Debug, Args)]
+pub(crate) struct ConfirmArgs {
+    /// Sequence number of the proposal.
+    pub seq: u64,
+    /// From when the act is in force, if agreed earlier (default: the date already agreed, a
+    /// policy's own effective date, or now).
+    #[arg(long, value_name = "DATE")]
+    pub effective: Option<String>,
+    /// Private key of a party the proposal binds.
+    #[arg(long)]
+    pub key: PathBuf,
 }
 
 /// `key ...`.

@@ -24,6 +24,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Ack(a) => record::ack(&ctx, a),
         Command::Correct(a) => record::correct(&ctx, a),
         Command::Theme(c) => record::theme(&ctx, c),
+        Command::Confirm(a) => record::confirm(&ctx, a),
         Command::Company(c) => record::company(&ctx, c),
         Command::Key(c) => record::key(&ctx, c),
         Command::Policy(c) => policy_cmd::policy(&ctx, c),

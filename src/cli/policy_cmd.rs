@@ -9,7 +9,7 @@ use super::Status;
 use super::args::*;
 use super::context::*;
 use super::output::*;
-use super::record::append_one;
+use super::record::append_proposal;
 
 pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
     match c {
@@ -28,7 +28,7 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 .as_deref()
                 .map(|t| parse_time("effective", t))
                 .transpose()?;
-            append_one(ctx, &key, "the policy", |_, _, now| {
+            append_proposal(ctx, &key, "the proposed policy", |_, _, now| {
                 let doc = policy_document(&parsed.label, effective.unwrap_or(now), &text);
                 Ok(Body::PolicyAdopted(doc).into())
             })

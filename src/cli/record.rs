@@ -155,6 +155,13 @@ pub(super) fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
         fields: parse_fields(&a.fields)?,
         notification,
         relevance: a.relevance.clone(),
+        function: a.function.clone(),
+        necessity: a.necessity.clone(),
+        power: a.power.clone(),
+        agreement: a.agreement.clone(),
+        outcome: a.outcome.clone(),
+        reasoning: a.reasoning.clone(),
+        joint_engagement: a.joint_engagement.clone(),
         public_source: a.public_source.clone(),
         assessment_reference: a.assessment.clone(),
         assessment_approver: a.approver.clone(),
@@ -178,6 +185,46 @@ pub(super) fn append_one(
     let receipt = ledger.append(pending, &key, now)?;
     print_receipt(what, &receipt)?;
     Ok(Status::Clean)
+}
+
+/// Records a format 2 proposal (theme, policy or designation act) and says who must confirm
+/// it before it takes effect, and how.
+pub(super) fn append_proposal(
+    ctx: &Ctx,
+    key_path: &Path,
+    what: &str,
+    build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>,
+) -> Result<Status> {
+    let key = load_key(key_path)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    let pending = build(&ledger, &key, now)?;
+    let receipt = ledger.append(pending, &key, now)?;
+    print_receipt(what, &receipt)?;
+    if let Some(p) = ledger.registers().pending.get(&receipt.seq) {
+        let waiting: Vec<&str> = p.waiting().map(|w| w.as_str()).collect();
+        outln!(
+            "It takes effect once {} confirm{} it: dledger confirm {} --key <{} key> \
+             [--effective DATE]",
+            waiting.join(" and "),
+            if waiting.len() == 1 { "s" } else { "" },
+            receipt.seq.0,
+            waiting.join("/")
+        );
+    }
+    Ok(Status::Clean)
+}
+
+/// `confirm N`: a party the proposal binds confirms it.
+pub(super) fn confirm(ctx: &Ctx, a: ConfirmArgs) -> Result<Status> {
+    let effective = a
+        .effective
+        .as_deref()
+        .map(|t| parse_time("effective", t))
+        .transpose()?;
+    append_one(ctx, &a.key, "the confirmation", |l, key, now| {
+        l.prepare_confirmation(Seq(a.seq), &l.party_of(key)?, effective, now)
+    })
 }
 
 pub(super) fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
@@ -282,13 +329,13 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             key,
         } => {
             let id = ThemeId::new(id)?;
-            append_one(ctx, &key, "the theme declaration", |l, _, now| {
+            append_proposal(ctx, &key, "the proposed theme declaration", |l, _, now| {
                 l.prepare_theme_declared(id, &title, &description, now)
             })
         }
         ThemeCommand::Retire { id, reason, key } => {
             let id = ThemeId::new(id)?;
-            append_one(ctx, &key, "the theme retirement", |l, _, now| {
+            append_proposal(ctx, &key, "the proposed theme retirement", |l, _, now| {
                 l.prepare_theme_retired(id, &reason, now)
             })
         }
@@ -301,23 +348,36 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
             id,
             name,
             rationale,
+            with,
             key,
         } => {
             let id = CompanyId::new(id)?;
-            append_one(ctx, &key, "the proposal", |l, _, now| {
-                l.prepare_company_proposed(id, name.as_deref(), &rationale, now)
+            let with = with.map(PartyId::new).transpose()?;
+            append_proposal(ctx, &key, "the proposal", |l, k, now| {
+                let by = l.party_of(k)?;
+                l.prepare_company_proposed(id, name.as_deref(), &rationale, &by, with, now)
             })
         }
-        CompanyCommand::Confirm { id, key } => {
+        CompanyCommand::Confirm { id, effective, key } => {
             let id = CompanyId::new(id)?;
-            append_one(ctx, &key, "the confirmation", |l, _, _| {
-                l.prepare_company_confirmed(id)
+            let effective = effective
+                .as_deref()
+                .map(|t| parse_time("effective", t))
+                .transpose()?;
+            append_one(ctx, &key, "the confirmation", |l, k, now| {
+                l.prepare_company_confirmed(id, &l.party_of(k)?, effective, now)
             })
         }
-        CompanyCommand::End { id, reason, key } => {
+        CompanyCommand::End {
+            id,
+            reason,
+            with,
+            key,
+        } => {
             let id = CompanyId::new(id)?;
-            append_one(ctx, &key, "the end of designation", |l, _, now| {
-                l.prepare_company_ended(id, &reason, now)
+            let with = with.map(PartyId::new).transpose()?;
+            append_one(ctx, &key, "the end of designation", |l, k, now| {
+                l.prepare_company_ended(id, &reason, &l.party_of(k)?, with, now)
             })
         }
     }

@@ -138,16 +138,8 @@ pub(super) fn read_fact(
         return Ok(None);
     };
     let entry = decode(&r.bytes, r.key)?;
-    let disclosure = match &entry.body {
-        Body::Disclosure(d) => {
-            let mut summary = DisclosureSummary {
-                from: d.from.clone(),
-                to: d.to.clone(),
-                disclosed_at: d.disclosed_at,
-                recorded_at: entry.recorded_at,
-                acknowledged: None,
-                corrected_by: Vec::new(),
-            };
+    let disclosure = match DisclosureSummary::of(&entry) {
+        Some(mut summary) => {
             let mut referrers = store.references_to(seq.0)?;
             referrers.extend(pending.iter().filter(|(t, _)| *t == seq.0).map(|(_, b)| *b));
             referrers.sort_unstable();
@@ -165,7 +157,7 @@ pub(super) fn read_fact(
             }
             Some(summary)
         }
-        _ => None,
+        None => None,
     };
     Ok(Some(Fact {
         kind: entry.body.kind(),

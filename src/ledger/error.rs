@@ -255,6 +255,72 @@ pub enum AppendError {
     /// The end of a designation that is neither in force nor proposed.
     #[error("company {0} is neither of mutual interest nor proposed; nothing to end")]
     NothingToEnd(CompanyId),
+    /// A designation needs the other party of its pair named.
+    #[error(
+        "a designation is between two regulators: name the other party with --with (one of {others})"
+    )]
+    PairNeeded {
+        /// The parties that could be named.
+        others: String,
+    },
+    /// A confirmation by a party the proposal does not bind, or by its proposer.
+    #[error("{party} cannot confirm {seq} ({act}): only {bound} can")]
+    NotBoundByProposal {
+        /// The proposal.
+        seq: Seq,
+        /// What it proposes.
+        act: String,
+        /// The party that tried.
+        party: PartyId,
+        /// The parties still to confirm.
+        bound: String,
+    },
+    /// A confirmation of something that is not an open proposal.
+    #[error(
+        "{seq} is not an open proposal; `dledger list --kind theme-declared,theme-retired,\
+         policy-adopted,designation-proposed` shows the proposals, and `dledger show N` whether \
+         one is still waiting"
+    )]
+    NotAProposal {
+        /// The entry named.
+        seq: Seq,
+    },
+    /// The relevance given is not the discloser's limb as the policy states it.
+    #[error(
+        "relevance {given:?} is not {party}'s limb of §5 in the policy in force on that date; \
+         give --relevance limb (or the limb's words: {limb:?}), or record the disclosure as \
+         case-by-case if it is outside the limb"
+    )]
+    NotTheLimb {
+        /// The discloser.
+        party: PartyId,
+        /// What was given.
+        given: String,
+        /// The limb's words.
+        limb: String,
+    },
+    /// Relevance given where the policy states no limb for the discloser.
+    #[error(
+        "the policy in force on that date states no limb of §5 for {0}, so there is no relevance \
+         to record; leave --relevance out"
+    )]
+    NoLimb(PartyId),
+    /// A replacement disclosure that changes who disclosed or to whom.
+    #[error(
+        "a correction keeps the parties of the disclosure it replaces ({old_from}→{old_to}, not \
+         {new_from}→{new_to}); if it was recorded with the wrong parties, correct it without a \
+         replacement (\"recorded in error\") and record the disclosure that happened"
+    )]
+    CorrectionChangesParties {
+        /// The original discloser.
+        old_from: PartyId,
+        /// The original recipient.
+        old_to: PartyId,
+        /// The replacement's discloser.
+        new_from: PartyId,
+        /// The replacement's recipient.
+        new_to: PartyId,
+    },
     /// The entry breaks a structural rule.
     #[error("refusing to record an entry that would fail verification ({kind}): {message}")]
     Rule {

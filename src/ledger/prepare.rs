@@ -9,10 +9,13 @@ use crate::hash::sha256;
 use crate::input::{DisclosureInput, InputError, ParsedDisclosure};
 use crate::keys::{PublicKey, SecretKey};
 use crate::model::{
-    Acknowledgement, Body, CompanyId, CompanyRef, Correction, DesignationConfirmed,
-    DesignationEnded, DesignationProposed, Disclosure, EntryKind, KeyAdded, KeyId, KeyRevoked,
-    KeyRotated, PartyId, PolicyDocument, Seq, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+    Acknowledgement, Body, CompanyId, CompanyRef, Confirmed, Correction, DesignationEnded,
+    DesignationProposed, Disclosure, EntryKind, FORMAT_VERSION, KeyAdded, KeyId, KeyRevoked,
+    KeyRotated, PartyId, PolicyDocument, Relevance, Seq, ThemeDeclared, ThemeId, ThemeRetired,
+    Timestamp,
 };
+use crate::policy::{Policy, same_words};
+use crate::registers::Act;
 use crate::store::VaultItem;
 
 use super::check::bad_reference;
@@ -97,7 +100,39 @@ impl Ledger {
         for c in &parsed.companies {
             companies.push(self.resolve_company(&c.id, c.new_name.as_deref())?);
         }
-        Ok(parsed.build(companies, salt))
+        let relevance = match &parsed.relevance {
+            None => None,
+            Some(given) => Some(self.resolve_limb(&parsed.from, given, parsed.disclosed_at)?),
+        };
+        Ok(parsed.build(companies, relevance, salt))
+    }
+
+    /// The discloser's limb of §5 as the policy in force at `at` states it, if `given` names
+    /// it (`limb`, or the limb's own words): a structured choice, never free text.
+    fn resolve_limb(
+        &self,
+        from: &PartyId,
+        given: &str,
+        at: Timestamp,
+    ) -> Result<Relevance, AppendError> {
+        let limb = self
+            .reg
+            .policy_at(at)
+            .and_then(|doc| Policy::parse(&doc.text).ok())
+            .and_then(|p| p.parties.get(from).and_then(|r| r.relevance.clone()))
+            .ok_or_else(|| AppendError::NoLimb(from.clone()))?;
+        if given.trim().eq_ignore_ascii_case("limb") || same_words(given, &limb) {
+            Ok(Relevance::Limb {
+                party: from.clone(),
+                words: limb,
+            })
+        } else {
+            Err(AppendError::NotTheLimb {
+                party: from.clone(),
+                given: given.to_owned(),
+                limb,
+            })
+        }
     }
 
     fn resolve_company(
@@ -157,6 +192,7 @@ impl Ledger {
         crate::policy::PolicyEngine::new().judge(
             self.next_seq(),
             recorded_at,
+            FORMAT_VERSION,
             d,
             &self.reg,
             Some(&values),
@@ -242,6 +278,16 @@ impl Ledger {
                     ));
                 }
                 let parsed = input.parse()?;
+                if let Some(old) = &target.disclosure
+                    && (old.from != parsed.from || old.to != parsed.to)
+                {
+                    return Err(AppendError::CorrectionChangesParties {
+                        old_from: old.from.clone(),
+                        old_to: old.to.clone(),
+                        new_from: parsed.from.clone(),
+                        new_to: parsed.to.clone(),
+                    });
+                }
                 let (d, v) = self.resolve_disclosure(&parsed, key, now, salt)?;
                 (Some(d), v)
             }
@@ -268,6 +314,7 @@ impl Ledger {
         if self.reg.theme_in_force(&id, now) {
             return Err(AppendError::ThemeInForce(id));
         }
+        self.no_open_theme_proposal(&id)?;
         if title.trim().is_empty() {
             return Err(InputError::Empty("title").into());
         }
@@ -289,6 +336,7 @@ impl Ledger {
         if !self.reg.theme_in_force(&id, now) {
             return Err(AppendError::ThemeNotInForce(id));
         }
+        self.no_open_theme_proposal(&id)?;
         Ok(Body::ThemeRetired(ThemeRetired {
             id,
             reason: reason.trim().to_owned(),
@@ -296,68 +344,167 @@ impl Ledger {
         .into())
     }
 
-    /// Builds a designation proposal.
+    /// Refuses a theme proposal while another about the same theme waits for confirmation.
+    fn no_open_theme_proposal(&self, id: &ThemeId) -> Result<(), AppendError> {
+        match self.reg.pending_for_theme(id) {
+            Some((seq, p)) => Err(AppendError::Rule {
+                kind: crate::integrity::IntegrityKind::DanglingReference,
+                message: format!(
+                    "{seq} (proposal to {}) is still waiting for {}; confirm or end it first",
+                    p.act.describe(),
+                    p.waiting()
+                        .map(|w| w.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The other party of `by`'s pair: `with` if given, else the ledger's only other party.
+    fn pair_with(&self, by: &PartyId, with: Option<PartyId>) -> Result<PartyId, AppendError> {
+        let others: Vec<&PartyId> = self.reg.parties.keys().filter(|p| *p != by).collect();
+        match with {
+            Some(w) if w == *by => Err(AppendError::SameParty(w)),
+            Some(w) if !self.reg.parties.contains_key(&w) => Err(self.unknown_party(&w)),
+            Some(w) => Ok(w),
+            None if others.len() == 1 => Ok(others[0].clone()),
+            None => Err(AppendError::PairNeeded {
+                others: others
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// Builds a proposal by `by` that `id` is of mutual interest to it and `with`.
     pub fn prepare_company_proposed(
         &self,
         id: CompanyId,
         name: Option<&str>,
         rationale: &str,
+        by: &PartyId,
+        with: Option<PartyId>,
         now: Timestamp,
     ) -> Result<Pending, AppendError> {
         let company = self.resolve_company(&id, name)?;
-        if self.reg.is_mutual(&id, now) {
+        let with = self.pair_with(by, with)?;
+        if self.reg.is_mutual(&id, by, &with, now) {
             return Err(AppendError::AlreadyMutual(id));
         }
-        if self
-            .reg
-            .companies
-            .get(&id)
-            .is_some_and(|c| c.proposals.iter().any(|p| p.open))
-        {
+        if self.reg.proposal_open(&id, by, &with) {
             return Err(AppendError::ProposalOpen(id));
         }
         Ok(Body::DesignationProposed(DesignationProposed {
             company,
             rationale: rationale.trim().to_owned(),
+            with: Some(with),
         })
         .into())
     }
 
-    /// Builds a confirmation of the open proposal for `id`.
-    pub fn prepare_company_confirmed(&self, id: CompanyId) -> Result<Pending, AppendError> {
-        let Some(proposal) = self
-            .reg
-            .companies
-            .get(&id)
-            .and_then(|c| c.proposals.iter().rev().find(|p| p.open))
-        else {
-            return Err(AppendError::NoOpenProposal(id));
+    /// Builds `by`'s confirmation of the open proposal for `id` that names it as the other
+    /// party of the pair, in force from `effective_from` (default `now`).
+    pub fn prepare_company_confirmed(
+        &self,
+        id: CompanyId,
+        by: &PartyId,
+        effective_from: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let proposals = self.reg.companies.get(&id).map(|c| &c.proposals[..]);
+        let open: Vec<_> = proposals
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| p.open && p.with.is_some())
+            .collect();
+        let Some(proposal) = open.iter().rev().find(|p| p.with.as_ref() == Some(by)) else {
+            return match open.first() {
+                Some(p) => Err(self.not_bound(p.seq, by)),
+                None => Err(AppendError::NoOpenProposal(id)),
+            };
         };
-        Ok(Body::DesignationConfirmed(DesignationConfirmed {
-            company: id,
-            proposal: proposal.seq,
+        self.prepare_confirmation(proposal.seq, by, effective_from, now)
+    }
+
+    fn not_bound(&self, seq: Seq, by: &PartyId) -> AppendError {
+        match self.reg.pending.get(&seq) {
+            Some(p) => AppendError::NotBoundByProposal {
+                seq,
+                act: p.act.describe(),
+                party: by.clone(),
+                bound: p
+                    .waiting()
+                    .map(|w| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            },
+            None => AppendError::NotAProposal { seq },
+        }
+    }
+
+    /// Builds `by`'s confirmation of proposal `seq` (a designation, theme or policy act),
+    /// effective from `effective_from` (default: the date the first confirmation stated, a
+    /// policy's own effective date, or `now`).
+    pub fn prepare_confirmation(
+        &self,
+        seq: Seq,
+        by: &PartyId,
+        effective_from: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Pending, AppendError> {
+        let Some(p) = self.reg.pending.get(&seq) else {
+            return Err(AppendError::NotAProposal { seq });
+        };
+        if &p.by == by || !p.bound.contains(by) || p.confirmed.contains(by) {
+            return Err(self.not_bound(seq, by));
+        }
+        let agreed = match (&p.act, p.effective_from) {
+            (_, Some(first)) => Some(first),
+            (Act::AdoptPolicy(doc), None) => Some(doc.effective_from),
+            _ => None,
+        };
+        let effective_from = match (effective_from, agreed) {
+            (Some(given), Some(agreed)) if given != agreed => {
+                return Err(AppendError::Rule {
+                    kind: crate::integrity::IntegrityKind::BadRecord,
+                    message: format!(
+                        "{seq} is agreed as effective from {agreed}; confirm it with that date \
+                         (or leave --effective out)"
+                    ),
+                });
+            }
+            (Some(given), _) => given,
+            (None, Some(agreed)) => agreed,
+            (None, None) => now,
+        };
+        Ok(Body::Confirmed(Confirmed {
+            proposal: seq,
+            effective_from,
         })
         .into())
     }
 
-    /// Builds the end of a designation.
+    /// Builds the end, by `by`, of the designation of `id` for its pair with `with`.
     pub fn prepare_company_ended(
         &self,
         id: CompanyId,
         reason: &str,
+        by: &PartyId,
+        with: Option<PartyId>,
         now: Timestamp,
     ) -> Result<Pending, AppendError> {
-        let open = self
-            .reg
-            .companies
-            .get(&id)
-            .is_some_and(|c| c.proposals.iter().any(|p| p.open));
-        if !self.reg.is_mutual(&id, now) && !open {
+        let with = self.pair_with(by, with)?;
+        if !self.reg.is_mutual(&id, by, &with, now) && !self.reg.proposal_open(&id, by, &with) {
             return Err(AppendError::NothingToEnd(id));
         }
         Ok(Body::DesignationEnded(DesignationEnded {
             company: id,
             reason: reason.trim().to_owned(),
+            with: Some(with),
         })
         .into())
     }

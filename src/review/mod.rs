@@ -471,6 +471,7 @@ pub fn build_review(
                 flags.extend(engine.judge(
                     entry.seq,
                     entry.recorded_at,
+                    entry.version,
                     d,
                     &reg,
                     values.as_deref(),
@@ -480,7 +481,7 @@ pub fn build_review(
                         .category
                         .companies()
                         .iter()
-                        .any(|c| !reg.is_mutual(&c.id, d.disclosed_at));
+                        .any(|c| !reg.is_mutual(&c.id, &d.from, &d.to, d.disclosed_at));
                     facts.push(fact);
                 }
             }
@@ -492,6 +493,7 @@ pub fn build_review(
                     flags.extend(engine.judge(
                         entry.seq,
                         crate::verify::first_recorded(&reg, c.supersedes, entry.recorded_at),
+                        entry.version,
                         d,
                         &reg,
                         values.as_deref(),
@@ -603,7 +605,7 @@ pub fn build_review(
                     .map(|c| c.name.clone())
                     .unwrap_or_default(),
                 disclosures: *n,
-                mutual_at_end: cid.is_some_and(|c| reg.is_mutual(&c, end_of(to))),
+                mutual_at_end: cid.is_some_and(|c| reg.is_mutual_any(&c, end_of(to))),
             }
         })
         .collect();
@@ -784,11 +786,11 @@ impl Ctx<'_> {
             .reg
             .companies
             .keys()
-            .filter(|c| self.reg.is_mutual(c, at_end))
+            .filter(|c| self.reg.is_mutual_any(c, at_end))
             .map(|c| c.to_string())
             .collect();
         for c in self.reg.companies.values() {
-            for i in &c.mutual {
+            for i in c.mutual.iter().map(|d| &d.period) {
                 if i.from >= start && i.from < end {
                     s.registers.designations += 1;
                 }

@@ -7,6 +7,8 @@ use crate::model::{Body, Category, Disclosure, Entry, Notification};
 /// One line: sequence, recorded date, signer, kind and the gist.
 pub fn one_line(entry: &Entry) -> String {
     let date = entry.recorded_at.london_date();
+    // Format 2 makes theme and policy acts joint: the entry is a proposal until confirmed.
+    let proposes = if entry.version >= 2 { "proposed: " } else { "" };
     let gist = match &entry.body {
         Body::Genesis(g) => format!(
             "ledger {} created; parties {}",
@@ -25,26 +27,56 @@ pub fn one_line(entry: &Entry) -> String {
         Body::KeyRevoked(k) => format!("{} revokes key {}: {}", k.party, k.key_id, k.reason),
         Body::PolicyAdopted(p) => {
             format!(
-                "policy {:?} adopted, effective {}",
+                "{proposes}policy {:?} adopted, effective {}",
                 p.label,
                 p.effective_from.london_date()
             )
         }
-        Body::ThemeDeclared(t) => format!("theme {} declared: {}", t.id, t.title),
-        Body::ThemeRetired(t) => format!("theme {} retired: {}", t.id, t.reason),
-        Body::DesignationProposed(d) => {
-            format!(
+        Body::ThemeDeclared(t) => format!("{proposes}theme {} declared: {}", t.id, t.title),
+        Body::ThemeRetired(t) => format!("{proposes}theme {} retired: {}", t.id, t.reason),
+        Body::DesignationProposed(d) => match &d.with {
+            Some(w) => format!(
+                "proposes {} ({}) as of mutual interest with {w}",
+                d.company.name, d.company.id
+            ),
+            None => format!(
                 "proposes {} ({}) as of mutual interest",
                 d.company.name, d.company.id
-            )
-        }
+            ),
+        },
         Body::DesignationConfirmed(d) => {
             format!(
                 "confirms {} as of mutual interest (proposal {})",
                 d.company, d.proposal
             )
         }
-        Body::DesignationEnded(d) => format!("ends designation of {}: {}", d.company, d.reason),
+        Body::DesignationEnded(d) => match &d.with {
+            Some(w) => format!(
+                "ends designation of {} with {w}: {}",
+                d.company, d.reason
+            ),
+            None => format!("ends designation of {}: {}", d.company, d.reason),
+        },
+        Body::Confirmed(c) => format!(
+            "confirms proposal {}, effective {}",
+            c.proposal,
+            c.effective_from.london_date()
+        ),
+        Body::Disposition(d) => format!(
+            "disposes of flag {} on {}: {}",
+            d.flag,
+            d.entry,
+            d.action.as_str()
+        ),
+        Body::Erasure(e) => format!(
+            "erases {} field value(s) under retention rule {}",
+            e.fields.len(),
+            e.retention_rule
+        ),
+        Body::Refusal(r) => format!(
+            "{} declines to disclose to {} (assessment {})",
+            r.from, r.to, r.assessment.reference
+        ),
         Body::Disclosure(d) => disclosure_gist(d),
         Body::Acknowledgement(a) => format!(
             "acknowledges {} (received {})",
@@ -107,6 +139,7 @@ pub fn full(entry: &Entry, hash: &str) -> String {
     );
     let _ = writeln!(s, "  hash:      {hash}");
     let _ = writeln!(s, "  previous:  {}", entry.prev);
+    let _ = writeln!(s, "  format:    {}", entry.version);
     match &entry.body {
         Body::Disclosure(d) => describe_disclosure(&mut s, d),
         Body::Correction(c) => {
@@ -203,6 +236,23 @@ fn describe_disclosure(s: &mut String, d: &Disclosure) {
     }
     if let Some(r) = &d.relevance {
         let _ = writeln!(s, "  relevance: {r}");
+    }
+    if let Some(c) = &d.decision {
+        let _ = writeln!(s, "  outcome:   {} — {}", c.outcome.as_str(), c.reasoning);
+    }
+    let basis = [
+        ("function", &d.basis.function),
+        ("necessity", &d.basis.necessity),
+        ("power", &d.basis.power),
+        ("agreement", &d.basis.agreement),
+    ];
+    for (name, value) in basis {
+        if let Some(v) = value {
+            let _ = writeln!(s, "  {name:<10} {v}");
+        }
+    }
+    if let Some(j) = &d.joint_engagement {
+        let _ = writeln!(s, "  joint engagement: {j}");
     }
     let _ = writeln!(s, "  officer:   {}", d.officer_role);
     for f in &d.fields {

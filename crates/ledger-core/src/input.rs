@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::hash::field_commitment;
 use crate::model::VaultItem;
 use crate::model::{
-    Assessment, Category, CategoryKind, CompanyId, CompanyRef, Disclosure, FieldCommitment,
-    FieldName, Gateway, GatewayParseError, IdError, Notification, PartyId, ThemeId, TimeError,
-    Timestamp,
+    Assessment, CaseDecision, Category, CategoryKind, CompanyId, CompanyRef, Disclosure,
+    FieldCommitment, FieldName, Gateway, GatewayParseError, IdError, LegalBasis, Notification,
+    Outcome, PartyId, Relevance, ThemeId, TimeError, Timestamp,
 };
 
 /// A disclosure as entered by a recording officer. The JSON form uses exactly these field
@@ -46,7 +46,8 @@ pub struct DisclosureInput {
     pub fields: BTreeMap<String, String>,
     /// `notified`, or `skipped: <reason>`.
     pub notification: String,
-    /// The relevance statement required by the discloser's limb of §5.
+    /// The discloser's limb of §5 relied on: `limb`, or the limb's words as the policy states
+    /// them (recorded as a structured choice, never as free text).
     #[serde(default)]
     pub relevance: Option<String>,
     /// For public information: where it was published.
@@ -60,6 +61,27 @@ pub struct DisclosureInput {
     pub assessment_approver: Option<String>,
     /// The recording officer's role (no personal data).
     pub officer_role: String,
+    /// The discloser's function the disclosure serves, by its id in the policy.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// Why the disclosure is necessary for that function.
+    #[serde(default)]
+    pub necessity: Option<String>,
+    /// The power the shared information was obtained under.
+    #[serde(default)]
+    pub power: Option<String>,
+    /// The statement or memorandum relied on, e.g. `ico-ofcom-2024`.
+    #[serde(default)]
+    pub agreement: Option<String>,
+    /// For case-by-case: `disclose` or `disclose-in-part`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// For case-by-case: a summary of the assessment's reasoning (with `outcome`).
+    #[serde(default)]
+    pub reasoning: Option<String>,
+    /// Joint engagement that followed or accompanied the disclosure (statement §6).
+    #[serde(default)]
+    pub joint_engagement: Option<String>,
 }
 
 /// The most fields one disclosure may share (docs/FORMAT.md, "Size limits").
@@ -82,7 +104,8 @@ pub enum InputError {
         "the disclosure JSON is not in the expected form: {0}. Required fields: from, to, \
          disclosed_at, gateway, category, notification, officer_role; optional: \
          information_notice, companies, themes, fields, relevance, public_source, \
-         assessment_reference, assessment_approver (docs/FORMAT.md, \"Disclosure input JSON\")"
+         assessment_reference, assessment_approver, function, necessity, power, agreement, \
+         outcome, reasoning, joint_engagement (docs/FORMAT.md, \"Disclosure input JSON\")"
     )]
     Json(String),
     /// An identifier is malformed.
@@ -169,6 +192,12 @@ pub enum InputError {
         /// Its length in bytes.
         len: usize,
     },
+    /// The case-by-case outcome is not one a disclosure can record.
+    #[error(
+        "outcome {0:?} is not understood: a case-by-case disclosure records \"disclose\" or \
+         \"disclose-in-part\", with the reasoning summary"
+    )]
+    Outcome(String),
     /// A company given as `id=Name` with an empty name.
     #[error("company {0:?}: write a known id, or id=Name for a company new to the ledger")]
     CompanySyntax(String),
@@ -206,8 +235,15 @@ pub struct ParsedDisclosure {
     pub fields: BTreeMap<FieldName, String>,
     /// Notification.
     pub notification: Notification,
-    /// Relevance statement.
+    /// The relevance limb as given (`limb` or the limb's words), resolved against the policy
+    /// by the ledger.
     pub relevance: Option<String>,
+    /// Legal basis beyond the gateway.
+    pub basis: LegalBasis,
+    /// Case-by-case outcome and reasoning.
+    pub decision: Option<CaseDecision>,
+    /// Joint engagement.
+    pub joint_engagement: Option<String>,
     /// Public source.
     pub public_source: Option<String>,
     /// Assessment.
@@ -295,6 +331,15 @@ impl DisclosureInput {
         let approver = non_empty("assessment_approver", self.assessment_approver.clone())?;
         let officer_role =
             non_empty("officer_role", Some(self.officer_role.clone()))?.unwrap_or_default();
+        let basis = LegalBasis {
+            function: non_empty("function", self.function.clone())?,
+            necessity: non_empty("necessity", self.necessity.clone())?,
+            power: non_empty("power", self.power.clone())?,
+            agreement: non_empty("agreement", self.agreement.clone())?,
+        };
+        let outcome = non_empty("outcome", self.outcome.clone())?;
+        let reasoning = non_empty("reasoning", self.reasoning.clone())?;
+        let joint_engagement = non_empty("joint_engagement", self.joint_engagement.clone())?;
 
         match kind {
             CategoryKind::InformationRequest
@@ -336,6 +381,20 @@ impl DisclosureInput {
                 "case-by-case",
             ));
         }
+        if (outcome.is_some() || reasoning.is_some()) && kind != CategoryKind::CaseByCase {
+            return Err(not_for("outcome/reasoning", "case-by-case"));
+        }
+        let decision = match (outcome, reasoning) {
+            (Some(o), Some(reasoning)) => Some(CaseDecision {
+                outcome: Outcome::parse(&o)
+                    .filter(|o| *o != Outcome::Decline)
+                    .ok_or(InputError::Outcome(o))?,
+                reasoning,
+            }),
+            (None, None) => None,
+            (Some(_), None) => return Err(InputError::Empty("reasoning")),
+            (None, Some(_)) => return Err(InputError::Empty("outcome")),
+        };
         // A case-by-case disclosure may lack an assessment (the policy engine flags it), but a
         // half-filled one is a typing slip.
         let assessment = match (reference, approver) {
@@ -359,6 +418,9 @@ impl DisclosureInput {
             fields,
             notification,
             relevance,
+            basis,
+            decision,
+            joint_engagement,
             public_source,
             assessment,
             officer_role,
@@ -386,10 +448,12 @@ pub fn parse_notification(text: &str) -> Result<Notification, InputError> {
 
 impl ParsedDisclosure {
     /// Builds the disclosure, committing to each field value with a fresh salt from `salt`.
-    /// Returns the disclosure and the vault items (field name, salt ‖ value).
+    /// `companies` and `relevance` are as the ledger resolved them. Returns the disclosure and
+    /// the vault items (field name, salt ‖ value).
     pub fn build(
         &self,
         companies: Vec<CompanyRef>,
+        relevance: Option<Relevance>,
         salt: &mut dyn FnMut() -> [u8; 32],
     ) -> (Disclosure, Vec<VaultItem>) {
         let themes = self.themes.clone();
@@ -439,8 +503,11 @@ impl ParsedDisclosure {
             category,
             fields,
             notification: self.notification.clone(),
-            relevance: self.relevance.clone(),
+            relevance,
             officer_role: self.officer_role.clone(),
+            basis: self.basis.clone(),
+            decision: self.decision.clone(),
+            joint_engagement: self.joint_engagement.clone(),
         };
         (disclosure, vault)
     }

@@ -91,10 +91,52 @@ pub struct Proposal {
     pub seq: Seq,
     /// Who proposed.
     pub by: PartyId,
+    /// The other party of the pair (format 2); `None` for a format 1 proposal, which any other
+    /// party could confirm and which then applied to every pair.
+    pub with: Option<PartyId>,
     /// When.
     pub at: Timestamp,
-    /// Whether it has been confirmed (by anyone) or ended.
+    /// Whether it is still waiting (not confirmed or ended).
     pub open: bool,
+}
+
+impl Proposal {
+    /// Whether this proposal concerns the pair `a`–`b` (a format 1 proposal concerns every pair).
+    pub fn concerns(&self, a: &PartyId, b: &PartyId) -> bool {
+        match &self.with {
+            None => true,
+            Some(w) => (&self.by == a && w == b) || (&self.by == b && w == a),
+        }
+    }
+}
+
+/// A period of mutual interest in a company, and the pair of parties it holds for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Designation {
+    /// When it held.
+    pub period: Interval,
+    /// The pair, in sorted order (format 2); `None` for a format 1 designation, which held for
+    /// every pair of the ledger.
+    pub pair: Option<(PartyId, PartyId)>,
+}
+
+impl Designation {
+    /// Whether it holds for the pair `a`–`b` (in either order).
+    pub fn covers(&self, a: &PartyId, b: &PartyId) -> bool {
+        match &self.pair {
+            None => true,
+            Some((x, y)) => (x == a && y == b) || (x == b && y == a),
+        }
+    }
+}
+
+/// The sorted pair of two parties, as [`Designation::pair`] holds it.
+pub fn pair_of(a: &PartyId, b: &PartyId) -> (PartyId, PartyId) {
+    if a <= b {
+        (a.clone(), b.clone())
+    } else {
+        (b.clone(), a.clone())
+    }
 }
 
 /// A company known to the ledger, with its designation history.
@@ -104,11 +146,70 @@ pub struct CompanyState {
     pub name: String,
     /// Proposals made.
     pub proposals: Vec<Proposal>,
-    /// Periods of mutual interest (confirmed by a party other than the proposer).
-    pub mutual: Vec<Interval>,
+    /// Periods of mutual interest (confirmed by the other party of the pair).
+    pub mutual: Vec<Designation>,
 }
 
-/// Where a company stands in the designation register at a moment (statement §3).
+/// What a format 2 proposal would do once every party it binds confirms it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Act {
+    /// Bring a Collaboration Theme into force.
+    DeclareTheme {
+        /// The theme.
+        id: ThemeId,
+        /// Its title.
+        title: String,
+    },
+    /// Retire a Collaboration Theme.
+    RetireTheme {
+        /// The theme.
+        id: ThemeId,
+    },
+    /// Adopt a policy document.
+    AdoptPolicy(PolicyDocument),
+    /// Designate a company as of mutual interest to the proposer and the one party bound.
+    Designate {
+        /// The company.
+        company: CompanyId,
+    },
+}
+
+impl Act {
+    /// What it does, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Act::DeclareTheme { id, .. } => format!("declare theme {id}"),
+            Act::RetireTheme { id } => format!("retire theme {id}"),
+            Act::AdoptPolicy(p) => format!("adopt policy {:?}", p.label),
+            Act::Designate { company } => format!("designate {company}"),
+        }
+    }
+}
+
+/// A format 2 proposal waiting for the parties it binds (2024 statement §2, §3: the
+/// regulators identify themes and companies of mutual interest together).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingAct {
+    /// What it would do.
+    pub act: Act,
+    /// Who proposed it.
+    pub by: PartyId,
+    /// Every other party it binds, each of which must confirm it.
+    pub bound: Vec<PartyId>,
+    /// Those that have confirmed so far.
+    pub confirmed: Vec<PartyId>,
+    /// The effective date the first confirmation stated (later ones must agree).
+    pub effective_from: Option<Timestamp>,
+}
+
+impl PendingAct {
+    /// The parties still to confirm.
+    pub fn waiting(&self) -> impl Iterator<Item = &PartyId> {
+        self.bound.iter().filter(|p| !self.confirmed.contains(p))
+    }
+}
+
+/// Where a company stands in the designation register at a moment (statement §3), for any pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompanyStatus {
     /// Of mutual interest: proposed by one party, confirmed by another, not ended.
@@ -151,6 +252,31 @@ pub struct DisclosureSummary {
     pub acknowledged: Option<(Seq, Timestamp)>,
     /// Corrections that supersede it.
     pub corrected_by: Vec<Seq>,
+    /// For a format 2 correction's replacement (held as a disclosure of its own, at the
+    /// correction's entry), the entry it supersedes.
+    pub replaces: Option<Seq>,
+}
+
+impl DisclosureSummary {
+    /// The summary of the disclosure `entry` records, as first recorded (no acknowledgement or
+    /// correction yet): a disclosure's, or a format 2 correction's replacement, which the
+    /// recipient acknowledges like any disclosure. `None` for any other entry.
+    pub fn of(entry: &Entry) -> Option<DisclosureSummary> {
+        let (d, replaces) = match &entry.body {
+            Body::Disclosure(d) => (d, None),
+            Body::Correction(c) if entry.version >= 2 => (c.replacement.as_ref()?, Some(c.supersedes)),
+            _ => return None,
+        };
+        Some(DisclosureSummary {
+            from: d.from.clone(),
+            to: d.to.clone(),
+            disclosed_at: d.disclosed_at,
+            recorded_at: entry.recorded_at,
+            acknowledged: None,
+            corrected_by: Vec::new(),
+            replaces,
+        })
+    }
 }
 
 /// No acknowledgement, in [`Compact::ack_seq`].
@@ -179,6 +305,8 @@ pub struct Disclosures {
     seqs: Vec<u64>,
     rows: Vec<Compact>,
     corrected: HashMap<u64, Vec<Seq>>,
+    /// Format 2 corrections held as disclosures of their own, with the entry each supersedes.
+    replacements: HashMap<u64, u64>,
 }
 
 impl Disclosures {
@@ -222,6 +350,10 @@ impl Disclosures {
         } else {
             self.corrected.insert(seq, d.corrected_by);
         }
+        match d.replaces {
+            Some(target) => self.replacements.insert(seq, target.0),
+            None => self.replacements.remove(&seq),
+        };
     }
 
     /// Records the acknowledgement `by` of disclosure `seq` at `at`, unless it has one already.
@@ -233,6 +365,11 @@ impl Disclosures {
             self.rows[i].ack_seq = by.0;
             self.rows[i].ack_at = at.0;
         }
+    }
+
+    /// For a row that is a format 2 correction's replacement, the entry it supersedes.
+    pub fn replaces(&self, seq: Seq) -> Option<Seq> {
+        self.replacements.get(&seq.0).copied().map(Seq)
     }
 
     /// Records that correction `by` supersedes disclosure `seq`.
@@ -257,6 +394,7 @@ impl Disclosures {
                 .get(&self.seqs[i])
                 .cloned()
                 .unwrap_or_default(),
+            replaces: self.replaces(Seq(self.seqs[i])),
         }
     }
 
@@ -358,10 +496,15 @@ pub struct SmallRegisters {
     pub themes: BTreeMap<ThemeId, ThemeState>,
     /// Companies.
     pub companies: BTreeMap<CompanyId, CompanyState>,
-    /// Policies adopted, in order, with the entry that adopted each.
+    /// Policies adopted, in order, with the entry that adopted each (for a format 2 adoption,
+    /// the proposal entry; it is listed once every party has confirmed it).
     pub policies: Vec<(Seq, PolicyDocument)>,
     /// Every key addition, rotation and revocation entry, in order.
     pub key_entries: Vec<Seq>,
+    /// Format 2 proposals still waiting for confirmation, by proposal entry.
+    pub pending: BTreeMap<Seq, PendingAct>,
+    /// The format version of the last entry applied (no later entry may have a lower one).
+    pub format: u16,
 }
 
 /// Everything derived from replaying the log up to some entry: the small registers (read
@@ -391,7 +534,7 @@ impl std::ops::DerefMut for Registers {
 
 /// The version of the [`Snapshot`] layout; a snapshot of another version is ignored (the
 /// registers are then replayed).
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 
 /// The small registers as saved in the ledger file with each commit: everything but the
 /// per-entry summaries, which are O(n). Layout: docs/FORMAT.md, "Register snapshot".
@@ -439,10 +582,11 @@ impl Registers {
             .map(|(id, _)| id)
     }
 
-    /// Where company `id` stands in the designation register at `at` (`None`: unknown company).
+    /// Where company `id` stands in the designation register at `at`, for any pair (`None`:
+    /// unknown company).
     pub fn company_status(&self, id: &CompanyId, at: Timestamp) -> Option<CompanyStatus> {
         let c = self.companies.get(id)?;
-        Some(if self.is_mutual(id, at) {
+        Some(if self.is_mutual_any(id, at) {
             CompanyStatus::Mutual
         } else if c.proposals.iter().any(|p| p.open) {
             CompanyStatus::Proposed
@@ -462,11 +606,38 @@ impl Registers {
             .is_some_and(|t| t.in_force.iter().any(|i| i.contains(at)))
     }
 
-    /// Whether `company` was of mutual interest at `at`.
-    pub fn is_mutual(&self, company: &CompanyId, at: Timestamp) -> bool {
+    /// Whether `company` was of mutual interest to the pair `a`–`b` at `at` (statement §3: only
+    /// the pair decides).
+    pub fn is_mutual(&self, company: &CompanyId, a: &PartyId, b: &PartyId, at: Timestamp) -> bool {
+        self.companies.get(company).is_some_and(|c| {
+            c.mutual
+                .iter()
+                .any(|d| d.period.contains(at) && d.covers(a, b))
+        })
+    }
+
+    /// Whether `company` was of mutual interest to some pair at `at`.
+    pub fn is_mutual_any(&self, company: &CompanyId, at: Timestamp) -> bool {
         self.companies
             .get(company)
-            .is_some_and(|c| c.mutual.iter().any(|i| i.contains(at)))
+            .is_some_and(|c| c.mutual.iter().any(|d| d.period.contains(at)))
+    }
+
+    /// Whether a proposal to designate `company` for the pair `a`–`b` is open.
+    pub fn proposal_open(&self, company: &CompanyId, a: &PartyId, b: &PartyId) -> bool {
+        self.companies
+            .get(company)
+            .is_some_and(|c| c.proposals.iter().any(|p| p.open && p.concerns(a, b)))
+    }
+
+    /// The open format 2 proposal, if any, that would act on theme `id`.
+    pub fn pending_for_theme(&self, id: &ThemeId) -> Option<(Seq, &PendingAct)> {
+        self.pending
+            .iter()
+            .find(|(_, p)| {
+                matches!(&p.act, Act::DeclareTheme { id: t, .. } | Act::RetireTheme { id: t } if t == id)
+            })
+            .map(|(s, p)| (*s, p))
     }
 
     /// The policy in force at `at`: the latest adopted whose effective date is not after `at`.
@@ -572,6 +743,9 @@ impl Registers {
         let seq = entry.seq;
         let at = entry.recorded_at;
         let signer = self.party_index(&entry.signer.party);
+        let joint = entry.version >= 2;
+        let by = &entry.signer.party;
+        self.format = self.format.max(entry.version);
         match &entry.body {
             Body::Genesis(g) => {
                 self.origin.get_or_insert_with(|| g.origin.clone());
@@ -598,80 +772,102 @@ impl Registers {
                 self.key_entries.push(seq);
                 self.end_key(&k.party, k.key_id, seq);
             }
+            Body::PolicyAdopted(p) if joint => {
+                let bound = self.bound_by(by, at, Some(p));
+                self.propose(seq, at, by, Act::AdoptPolicy(p.clone()), bound);
+            }
             Body::PolicyAdopted(p) => self.policies.push((seq, p.clone())),
-            Body::ThemeDeclared(t) => {
-                let state = self.themes.entry(t.id.clone()).or_insert(ThemeState {
+            Body::ThemeDeclared(t) if joint => {
+                let act = Act::DeclareTheme {
+                    id: t.id.clone(),
                     title: t.title.clone(),
-                    in_force: Vec::new(),
-                });
-                state.title = t.title.clone();
-                if state.in_force.last().is_none_or(|i| i.until.is_some()) {
-                    state.in_force.push(Interval {
-                        from: at,
-                        until: None,
-                    });
-                }
+                };
+                let bound = self.bound_by(by, at, None);
+                self.propose(seq, at, by, act, bound);
             }
-            Body::ThemeRetired(t) => {
-                if let Some(last) = self
-                    .themes
-                    .get_mut(&t.id)
-                    .and_then(|s| s.in_force.last_mut())
-                {
-                    last.until.get_or_insert(at);
-                }
+            Body::ThemeDeclared(t) => self.declare_theme(&t.id, &t.title, at),
+            Body::ThemeRetired(t) if joint => {
+                let act = Act::RetireTheme { id: t.id.clone() };
+                let bound = self.bound_by(by, at, None);
+                self.propose(seq, at, by, act, bound);
             }
+            Body::ThemeRetired(t) => self.retire_theme(&t.id, at),
             Body::DesignationProposed(d) => {
                 let c = self.company_mut(&d.company.id, &d.company.name);
                 c.name = d.company.name.clone();
                 c.proposals.push(Proposal {
                     seq,
-                    by: entry.signer.party.clone(),
+                    by: by.clone(),
+                    with: d.with.clone(),
                     at,
                     open: true,
                 });
+                if let Some(with) = &d.with {
+                    let act = Act::Designate {
+                        company: d.company.id.clone(),
+                    };
+                    self.propose(seq, at, by, act, vec![with.clone()]);
+                }
             }
             Body::DesignationConfirmed(d) => {
                 if let Some(c) = self.companies.get_mut(&d.company)
                     && let Some(p) = c.proposals.iter_mut().find(|p| p.seq == d.proposal)
                     && p.open
+                    && p.with.is_none()
                 {
                     p.open = false;
-                    // Mutual only when a party other than the proposer confirms (statement §3).
-                    let already = c.mutual.last().is_some_and(|i| i.until.is_none());
-                    if p.by != entry.signer.party && !already {
-                        c.mutual.push(Interval {
-                            from: at,
-                            until: None,
+                    // Format 1: mutual (for every pair) only when a party other than the
+                    // proposer confirms (statement §3); a self-confirmation closes the proposal.
+                    let already = c.mutual.last().is_some_and(|d| d.period.until.is_none());
+                    if &p.by != by && !already {
+                        c.mutual.push(Designation {
+                            period: Interval {
+                                from: at,
+                                until: None,
+                            },
+                            pair: None,
                         });
                     }
                 }
             }
             Body::DesignationEnded(d) => {
                 if let Some(c) = self.companies.get_mut(&d.company) {
-                    if let Some(last) = c.mutual.last_mut() {
-                        last.until.get_or_insert(at);
+                    let ends = |pair: Option<&(PartyId, PartyId)>| match &d.with {
+                        None => true,
+                        Some(w) => pair.is_none_or(|(x, y)| {
+                            (x == by && y == w) || (x == w && y == by)
+                        }),
+                    };
+                    for m in &mut c.mutual {
+                        if m.period.until.is_none() && ends(m.pair.as_ref()) {
+                            m.period.until = Some(at);
+                        }
                     }
+                    let mut closed = Vec::new();
                     for p in &mut c.proposals {
-                        p.open = false;
+                        let hit = match &d.with {
+                            None => true,
+                            Some(w) => p.concerns(by, w),
+                        };
+                        if p.open && hit {
+                            p.open = false;
+                            closed.push(p.seq);
+                        }
+                    }
+                    for s in closed {
+                        self.small.pending.remove(&s);
                     }
                 }
             }
+            Body::Confirmed(c) => self.confirm(c.proposal, by, c.effective_from),
+            Body::Disposition(_) | Body::Erasure(_) | Body::Refusal(_) => {}
             Body::Disclosure(d) => {
                 for company in d.category.companies() {
                     self.company_mut(&company.id, &company.name);
                 }
-                self.disclosures.insert(
-                    seq,
-                    DisclosureSummary {
-                        from: d.from.clone(),
-                        to: d.to.clone(),
-                        disclosed_at: d.disclosed_at,
-                        recorded_at: at,
-                        acknowledged: None,
-                        corrected_by: Vec::new(),
-                    },
-                );
+                if let Some(summary) = DisclosureSummary::of(entry) {
+                    self.disclosures.insert(seq, summary);
+                }
             }
             Body::Acknowledgement(a) => {
                 self.disclosures.acknowledge(a.disclosure, seq, at);
@@ -683,6 +879,11 @@ impl Registers {
                         self.company_mut(&company.id, &company.name);
                     }
                 }
+                // Format 2: a replacement is a disclosure of its own, which the recipient
+                // acknowledges like any other.
+                if let Some(summary) = DisclosureSummary::of(entry) {
+                    self.disclosures.insert(seq, summary);
+                }
             }
         }
         self.entries.set(
@@ -693,6 +894,110 @@ impl Registers {
             },
         );
         self.head = Some((seq, hash, at));
+    }
+
+    /// Whom a theme or policy act proposed by `by` at `at` binds, besides `by`: the parties of
+    /// the ledger that the policy in force names, and for a policy adoption those the new
+    /// document names too (2024 statement §2: the regulators of the arrangement act together).
+    /// A policy that cannot be read binds every party of the ledger.
+    pub fn bound_by(
+        &self,
+        by: &PartyId,
+        at: Timestamp,
+        adopting: Option<&PolicyDocument>,
+    ) -> Vec<PartyId> {
+        let named = |doc: &PolicyDocument| {
+            crate::policy::Policy::parse(&doc.text)
+                .ok()
+                .map(|p| p.parties.into_keys().collect::<Vec<_>>())
+        };
+        let mut parties: Option<Vec<PartyId>> = self.policy_at(at).and_then(named);
+        if let (Some(list), Some(doc)) = (parties.as_mut(), adopting) {
+            match named(doc) {
+                Some(more) => list.extend(more),
+                None => parties = None,
+            }
+        }
+        self.parties
+            .keys()
+            .filter(|p| *p != by)
+            .filter(|p| parties.as_ref().is_none_or(|list| list.contains(p)))
+            .cloned()
+            .collect()
+    }
+
+    fn propose(&mut self, seq: Seq, at: Timestamp, by: &PartyId, act: Act, bound: Vec<PartyId>) {
+        let nobody_else = bound.is_empty();
+        self.small.pending.insert(
+            seq,
+            PendingAct {
+                act,
+                by: by.clone(),
+                bound,
+                confirmed: Vec::new(),
+                effective_from: None,
+            },
+        );
+        // An act that binds nobody else takes effect at once (there is no one to confirm it).
+        if nobody_else {
+            self.enact(seq, at);
+        }
+    }
+
+    /// `by` confirms proposal `proposal`; once every bound party has, the act takes effect.
+    fn confirm(&mut self, proposal: Seq, by: &PartyId, effective_from: Timestamp) {
+        let Some(p) = self.small.pending.get_mut(&proposal) else {
+            return;
+        };
+        if !p.bound.contains(by) || p.confirmed.contains(by) {
+            return;
+        }
+        p.confirmed.push(by.clone());
+        let from = *p.effective_from.get_or_insert(effective_from);
+        if p.waiting().next().is_none() {
+            self.enact(proposal, from);
+        }
+    }
+
+    /// Proposal `proposal` takes effect from `from`.
+    fn enact(&mut self, proposal: Seq, from: Timestamp) {
+        let Some(done) = self.small.pending.remove(&proposal) else {
+            return;
+        };
+        match done.act {
+            Act::DeclareTheme { id, title } => self.declare_theme(&id, &title, from),
+            Act::RetireTheme { id } => self.retire_theme(&id, from),
+            Act::AdoptPolicy(doc) => self.policies.push((proposal, doc)),
+            Act::Designate { company } => {
+                if let Some(c) = self.small.companies.get_mut(&company)
+                    && let Some(prop) = c.proposals.iter_mut().find(|x| x.seq == proposal)
+                {
+                    prop.open = false;
+                    let pair = prop.with.as_ref().map(|w| pair_of(&prop.by, w));
+                    c.mutual.push(Designation {
+                        period: Interval { from, until: None },
+                        pair,
+                    });
+                }
+            }
+        }
+    }
+
+    fn declare_theme(&mut self, id: &ThemeId, title: &str, from: Timestamp) {
+        let state = self.themes.entry(id.clone()).or_insert(ThemeState {
+            title: title.to_owned(),
+            in_force: Vec::new(),
+        });
+        state.title = title.to_owned();
+        if state.in_force.last().is_none_or(|i| i.until.is_some()) {
+            state.in_force.push(Interval { from, until: None });
+        }
+    }
+
+    fn retire_theme(&mut self, id: &ThemeId, at: Timestamp) {
+        if let Some(last) = self.themes.get_mut(id).and_then(|s| s.in_force.last_mut()) {
+            last.until.get_or_insert(at);
+        }
     }
 
     fn company_mut(&mut self, id: &CompanyId, name: &str) -> &mut CompanyState {

@@ -313,7 +313,38 @@ impl Gen<'_, '_> {
             ),
             "theme declaration",
         )?;
-        self.append(self.key_of(party), pending, now, "theme declaration")?;
+        let seq = self.append(self.key_of(party), pending, now, "theme declaration")?;
+        self.confirm_all(seq, now.plus_seconds(60))
+    }
+
+    /// Records `body` as a joint act proposed by `party` and confirmed by every party it binds.
+    fn joint_act(
+        &mut self,
+        party: &str,
+        body: disclosure_ledger::model::Body,
+        now: Timestamp,
+        what: &str,
+    ) -> Result<(), GenerateError> {
+        let seq = self.append(self.key_of(party), body.into(), now, what)?;
+        self.confirm_all(seq, now.plus_seconds(60))
+    }
+
+    /// Every party that proposal `seq` binds confirms it.
+    fn confirm_all(&mut self, seq: Seq, now: Timestamp) -> Result<(), GenerateError> {
+        let waiting: Vec<PartyId> = match self.batch.ledger().registers().pending.get(&seq) {
+            Some(p) => p.waiting().cloned().collect(),
+            None => return Ok(()),
+        };
+        for party in waiting {
+            let pending = self.prepared(
+                self.batch
+                    .ledger()
+                    .prepare_confirmation(seq, &party, None, now),
+                "confirmation",
+            )?;
+            let key = self.key_of(party.as_str());
+            self.append(key, pending, now, "confirmation")?;
+        }
         Ok(())
     }
 
@@ -329,6 +360,8 @@ impl Gen<'_, '_> {
                 CompanyId::new(id).expect("valid"),
                 Some(name),
                 "Subject to both regimes and of current regulatory interest to the proposer",
+                &p(party),
+                Some(p(if party == "ICO" { "OFCOM" } else { "ICO" })),
                 now,
             ),
             "designation proposal",
@@ -344,12 +377,36 @@ impl Gen<'_, '_> {
         now: Timestamp,
     ) -> Result<(), GenerateError> {
         let pending = self.prepared(
-            self.batch
-                .ledger()
-                .prepare_company_confirmed(CompanyId::new(COMPANIES[company].0).expect("valid")),
+            self.batch.ledger().prepare_company_confirmed(
+                CompanyId::new(COMPANIES[company].0).expect("valid"),
+                &p(party),
+                None,
+                now,
+            ),
             "designation confirmation",
         )?;
         self.append(self.key_of(party), pending, now, "designation confirmation")?;
+        Ok(())
+    }
+
+    fn end_designation(
+        &mut self,
+        party: &str,
+        company: usize,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), GenerateError> {
+        let pending = self.prepared(
+            self.batch.ledger().prepare_company_ended(
+                CompanyId::new(COMPANIES[company].0).expect("valid"),
+                reason,
+                &p(party),
+                Some(p(if party == "ICO" { "OFCOM" } else { "ICO" })),
+                now,
+            ),
+            "designation end",
+        )?;
+        self.append(self.key_of(party), pending, now, "designation end")?;
         Ok(())
     }
 
@@ -406,7 +463,7 @@ impl Gen<'_, '_> {
         let mutual: Vec<(String, String)> = reg
             .companies
             .iter()
-            .filter(|(id, _)| reg.is_mutual(id, now))
+            .filter(|(id, _)| reg.is_mutual(id, &p("ICO"), &p("OFCOM"), now))
             .map(|(id, c)| (id.to_string(), c.name.clone()))
             .collect();
         let themes: Vec<String> = reg
@@ -612,8 +669,8 @@ pub fn generate(
     let ops = keys.get("ofcom-ops-2024").public().clone();
     let pending = g.batch.ledger().prepare_key_added(p("OFCOM"), &ops);
     g.append("ofcom-2024", pending, at(day0, 11, 0), "key addition")?;
-    // Companies 0..=5 become of mutual interest; 6 is confirmed by its own proposer (not
-    // mutual); 7 is proposed and never confirmed; 8 and 9 are never proposed.
+    // Companies 0..=5 become of mutual interest to ICO and Ofcom; 6 is proposed and withdrawn
+    // by its proposer; 7 is proposed and never confirmed; 8 and 9 are never proposed.
     let day1 = day0.tomorrow().expect("in range");
     for c in 0..=5 {
         let (a, b) = if c % 2 == 0 {
@@ -625,7 +682,7 @@ pub fn generate(
         g.confirm(b, c, at(day1, 14, c as i64))?;
     }
     g.propose("ICO", 6, at(day1, 15, 0))?;
-    g.confirm("ICO", 6, at(day1, 15, 30))?;
+    g.end_designation("ICO", 6, "Withdrawn: no longer of current interest to the ICO", at(day1, 15, 30))?;
     g.propose("OFCOM", 7, at(day1, 16, 0))?;
 
     // Routine disclosures start a few days after the registers are set up.
@@ -774,9 +831,9 @@ impl Gen<'_, '_> {
                 &text,
             );
             let now = at(day, 9, 5);
-            self.append(
-                self.key_of("ICO"),
-                disclosure_ledger::model::Body::PolicyAdopted(doc).into(),
+            self.joint_act(
+                "ICO",
+                disclosure_ledger::model::Body::PolicyAdopted(doc),
                 now,
                 "policy adoption",
             )?;
@@ -799,7 +856,8 @@ impl Gen<'_, '_> {
                 ),
                 "theme retirement",
             )?;
-            self.append(self.key_of("ICO"), pending, now, "theme retirement")?;
+            let seq = self.append(self.key_of("ICO"), pending, now, "theme retirement")?;
+            self.confirm_all(seq, now.plus_seconds(60))?;
         }
         if once(2, Date::constant(2025, 4, 1)) {
             // ICO rotates its key.
@@ -812,16 +870,12 @@ impl Gen<'_, '_> {
         }
         if once(3, Date::constant(2025, 6, 2)) {
             // A designation ends; a new company is designated.
-            let now = at(day, 9, 30);
-            let pending = self.prepared(
-                self.batch.ledger().prepare_company_ended(
-                    CompanyId::new(COMPANIES[5].0).expect("valid"),
-                    "No longer of current interest to Ofcom",
-                    now,
-                ),
-                "designation end",
+            self.end_designation(
+                "OFCOM",
+                5,
+                "No longer of current interest to Ofcom",
+                at(day, 9, 30),
             )?;
-            self.append(self.key_of("OFCOM"), pending, now, "designation end")?;
             self.propose("ICO", 8, at(day, 10, 0))?;
             self.confirm("OFCOM", 8, at(day, 11, 0))?;
         }
@@ -852,9 +906,9 @@ impl Gen<'_, '_> {
                 Timestamp::start_of_day(Date::constant(2025, 7, 1)),
                 disclosure_ledger::policy::CMA_EXTENSION_POLICY,
             );
-            self.append(
-                self.key_of("OFCOM"),
-                disclosure_ledger::model::Body::PolicyAdopted(doc).into(),
+            self.joint_act(
+                "OFCOM",
+                disclosure_ledger::model::Body::PolicyAdopted(doc),
                 at(day, 9, 0),
                 "policy adoption",
             )?;
@@ -877,9 +931,9 @@ impl Gen<'_, '_> {
                 Timestamp::start_of_day(Date::constant(2025, 12, 1)),
                 &text,
             );
-            self.append(
-                self.key_of("ICO"),
-                disclosure_ledger::model::Body::PolicyAdopted(doc).into(),
+            self.joint_act(
+                "ICO",
+                disclosure_ledger::model::Body::PolicyAdopted(doc),
                 at(day, 9, 0),
                 "policy adoption",
             )?;

@@ -205,9 +205,115 @@ pub struct Disclosure {
     pub fields: Vec<FieldCommitment>,
     /// Whether the service was notified first.
     pub notification: Notification,
-    /// The relevance statement the disclosing regulator's limb of §5 requires, e.g. "matters of
-    /// potential intersection between online safety and data protection".
-    pub relevance: Option<String>,
+    /// Why the information is within the disclosing regulator's limb of §5: in format 2 the
+    /// limb relied on, chosen from the policy; in format 1 a free-text statement.
+    pub relevance: Option<Relevance>,
     /// The role of the officer who recorded the disclosure (no personal data).
     pub officer_role: String,
+    /// The legal basis beyond the gateway (format 2; empty for format 1 entries).
+    pub basis: LegalBasis,
+    /// For a case-by-case disclosure, the assessment's outcome and reasoning (format 2).
+    pub decision: Option<CaseDecision>,
+    /// Joint engagement that followed or accompanied the disclosure (statement §6), if any
+    /// (format 2).
+    pub joint_engagement: Option<String>,
+}
+
+/// Why a disclosure is within the discloser's limb of §5 of the 2024 statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Relevance {
+    /// Format 1: a free-text statement, judged by whether it contains the limb's words.
+    Statement(String),
+    /// Format 2: the limb relied on, as a structured choice: the party whose limb it is and the
+    /// limb's words exactly as the policy in force states them.
+    Limb {
+        /// The party whose limb of §5 is relied on (the discloser).
+        party: PartyId,
+        /// The limb's words, copied from the policy in force.
+        words: String,
+    },
+}
+
+impl Relevance {
+    /// The words recorded, for display.
+    pub fn text(&self) -> &str {
+        match self {
+            Relevance::Statement(s) => s,
+            Relevance::Limb { words, .. } => words,
+        }
+    }
+}
+
+impl std::fmt::Display for Relevance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Relevance::Statement(s) => write!(f, "{s:?} (free text, format 1)"),
+            Relevance::Limb { party, words } => write!(f, "{party}'s limb: {words:?}"),
+        }
+    }
+}
+
+/// The legal basis of a disclosure beyond its gateway (2024 statement §4; 2022 DRCF statement).
+/// Every part is optional on the wire; which parts the policy expects is a flag, not a rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LegalBasis {
+    /// The discloser's function the disclosure serves, by its id in the policy, e.g.
+    /// `online-safety` (Ofcom) or `uk-gdpr-art57` (ICO).
+    pub function: Option<String>,
+    /// Why the disclosure is necessary for that function.
+    pub necessity: Option<String>,
+    /// The power the shared information was obtained under, e.g. "information notice under
+    /// Online Safety Act 2023 s100".
+    pub power: Option<String>,
+    /// The statement or memorandum relied on, e.g. `ico-ofcom-2024`.
+    pub agreement: Option<String>,
+}
+
+impl LegalBasis {
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.function.is_none()
+            && self.necessity.is_none()
+            && self.power.is_none()
+            && self.agreement.is_none()
+    }
+}
+
+/// What a case-by-case assessment decided (2024 statement §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Disclose the information assessed.
+    Disclose,
+    /// Disclose part of it.
+    DiscloseInPart,
+    /// Do not disclose (recorded by a refusal entry).
+    Decline,
+}
+
+impl Outcome {
+    /// Every outcome, in wire order.
+    pub const ALL: [Outcome; 3] = [Outcome::Disclose, Outcome::DiscloseInPart, Outcome::Decline];
+
+    /// The kebab-case name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Disclose => "disclose",
+            Outcome::DiscloseInPart => "disclose-in-part",
+            Outcome::Decline => "decline",
+        }
+    }
+
+    /// Reads the kebab-case name.
+    pub fn parse(text: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// The outcome of a case-by-case assessment and a summary of its reasoning.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CaseDecision {
+    /// What was decided.
+    pub outcome: Outcome,
+    /// A summary of why (no personal data).
+    pub reasoning: String,
 }

@@ -4,11 +4,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CompanyId, CompanyRef, Disclosure, EntryHash, KeyId, PartyId, Seq, ThemeId, Timestamp,
+    Assessment, CompanyId, CompanyRef, Disclosure, EntryHash, FieldName, KeyId, PartyId, Seq,
+    ThemeId, Timestamp,
 };
 
-/// The entry format version this build writes and reads; see docs/FORMAT.md.
-pub const FORMAT_VERSION: u16 = 1;
+/// The entry format version this build writes; see docs/FORMAT.md, section 15.
+pub const FORMAT_VERSION: u16 = 2;
+
+/// Every entry format version this build reads (older entries keep verifying under the rules
+/// of their version).
+pub const FORMAT_VERSIONS_READ: [u16; 2] = [1, 2];
 
 /// Which party signed an entry, and with which of its keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,7 +27,8 @@ pub struct Signer {
 /// One fact in the append-only log. Its encoded bytes are what is hashed and signed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
-    /// Entry format version; always [`FORMAT_VERSION`] for entries this build writes.
+    /// Entry format version: [`FORMAT_VERSION`] for entries this build writes; 1 for entries
+    /// of older ledgers, which keep the rules they were recorded under.
     pub version: u16,
     /// Position in the log.
     pub seq: Seq,
@@ -135,13 +141,17 @@ pub struct ThemeRetired {
     pub reason: String,
 }
 
-/// One party proposes a company as of mutual interest (2024 statement §3).
+/// One party proposes a company as of mutual interest to it and one other party (2024
+/// statement §3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DesignationProposed {
     /// The company.
     pub company: CompanyRef,
     /// Why it is of current regulatory interest to the proposer.
     pub rationale: String,
+    /// The other party of the pair the designation is for, who alone can confirm it (format 2;
+    /// `None` in format 1, where a designation applied to every pair of the ledger).
+    pub with: Option<PartyId>,
 }
 
 /// The other party confirms a proposal; the company is of mutual interest from here.
@@ -153,13 +163,120 @@ pub struct DesignationConfirmed {
     pub proposal: Seq,
 }
 
-/// Either party ends a designation; the company is no longer of mutual interest.
+/// Either party of the pair ends a designation; the company is no longer of mutual interest
+/// to that pair.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DesignationEnded {
     /// The company.
     pub company: CompanyId,
     /// Why.
     pub reason: String,
+    /// The other party of the pair whose designation ends (format 2; `None` in format 1).
+    pub with: Option<PartyId>,
+}
+
+/// The other party (every other party an act binds) confirms a proposal: a format 2
+/// designation, theme declaration or retirement, or policy adoption. The act is in force from
+/// `effective_from` once every party it binds has confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Confirmed {
+    /// The proposal entry confirmed.
+    pub proposal: Seq,
+    /// From when the act is in force as agreed (may be before this entry, for registers agreed
+    /// before the ledger began; for a policy, the document's own effective date).
+    pub effective_from: Timestamp,
+}
+
+/// What a party did about a flag raised on an entry (format 2; statement §6's review).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DispositionAction {
+    /// Reviewed; no action needed.
+    ReviewedNoAction,
+    /// Accepted as an exception to the policy.
+    AcceptedException,
+    /// Escalated for decision.
+    Escalated,
+    /// Put right, by the correction named.
+    Remediated,
+}
+
+impl DispositionAction {
+    /// Every action, in wire order.
+    pub const ALL: [DispositionAction; 4] = [
+        DispositionAction::ReviewedNoAction,
+        DispositionAction::AcceptedException,
+        DispositionAction::Escalated,
+        DispositionAction::Remediated,
+    ];
+
+    /// The kebab-case name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispositionAction::ReviewedNoAction => "reviewed-no-action",
+            DispositionAction::AcceptedException => "accepted-exception",
+            DispositionAction::Escalated => "escalated",
+            DispositionAction::Remediated => "remediated",
+        }
+    }
+}
+
+/// A party records what it did about one flag on one entry (format 2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Disposition {
+    /// The entry the flag was raised on.
+    pub entry: Seq,
+    /// The flag's code, e.g. `late-recording`.
+    pub flag: String,
+    /// What was done.
+    pub action: DispositionAction,
+    /// The correction that put it right (with [`DispositionAction::Remediated`]).
+    pub correction: Option<Seq>,
+    /// What the reviewer found and decided.
+    pub note: String,
+    /// The reviewer's role (no personal data).
+    pub reviewer_role: String,
+}
+
+/// One field value erased from the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ErasedField {
+    /// The entry whose field it was.
+    pub entry: Seq,
+    /// The field's name.
+    pub field: FieldName,
+}
+
+/// A party records that it erased vault values under a retention rule (format 2). The log keeps
+/// the fields' commitments; only the values and salts are gone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Erasure {
+    /// The field values erased.
+    pub fields: Vec<ErasedField>,
+    /// The retention rule of the policy in force applied, by its id in the policy.
+    pub retention_rule: String,
+    /// Why, in plain words.
+    pub reason: String,
+}
+
+/// A case-by-case assessment that decided not to disclose (format 2; statement §4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The regulator that declined to disclose; it signs the entry.
+    pub from: PartyId,
+    /// The regulator that would have received the information.
+    pub to: PartyId,
+    /// When the decision was made.
+    pub decided_at: Timestamp,
+    /// Companies the information concerned.
+    pub companies: Vec<CompanyRef>,
+    /// Themes it concerned.
+    pub themes: Vec<ThemeId>,
+    /// The assessment relied on.
+    pub assessment: Assessment,
+    /// A summary of why not (no personal data).
+    pub reasoning: String,
+    /// The role of the officer who recorded it.
+    pub officer_role: String,
 }
 
 /// The recipient of a disclosure acknowledges receiving it.
@@ -211,6 +328,14 @@ pub enum Body {
     Acknowledgement(Acknowledgement),
     /// See [`Correction`].
     Correction(Correction),
+    /// See [`Confirmed`].
+    Confirmed(Confirmed),
+    /// See [`Disposition`].
+    Disposition(Disposition),
+    /// See [`Erasure`].
+    Erasure(Erasure),
+    /// See [`Refusal`].
+    Refusal(Refusal),
 }
 
 /// The kind of an entry, without its data.
@@ -243,12 +368,20 @@ pub enum EntryKind {
     Acknowledgement,
     /// Correction.
     Correction,
+    /// Confirmation of a format 2 proposal.
+    Confirmed,
+    /// Flag disposition.
+    Disposition,
+    /// Vault erasure.
+    Erasure,
+    /// Refusal to disclose.
+    Refusal,
 }
 
 impl EntryKind {
     /// Every entry kind, in the order of the format's body tags (docs/FORMAT.md). The one list
     /// of kinds: command-line choices, filters and reports all take it from here.
-    pub const ALL: [EntryKind; 13] = [
+    pub const ALL: [EntryKind; 17] = [
         EntryKind::Genesis,
         EntryKind::KeyAdded,
         EntryKind::KeyRotated,
@@ -262,6 +395,10 @@ impl EntryKind {
         EntryKind::Disclosure,
         EntryKind::Acknowledgement,
         EntryKind::Correction,
+        EntryKind::Confirmed,
+        EntryKind::Disposition,
+        EntryKind::Erasure,
+        EntryKind::Refusal,
     ];
 
     /// The kind with this kebab-case name (as [`EntryKind::as_str`] writes it).
@@ -285,6 +422,10 @@ impl EntryKind {
             EntryKind::Disclosure => "disclosure",
             EntryKind::Acknowledgement => "acknowledgement",
             EntryKind::Correction => "correction",
+            EntryKind::Confirmed => "confirmed",
+            EntryKind::Disposition => "disposition",
+            EntryKind::Erasure => "erasure",
+            EntryKind::Refusal => "refusal",
         }
     }
 }
@@ -297,12 +438,15 @@ impl std::fmt::Display for EntryKind {
 
 impl Body {
     /// The earlier entry this one refers to, if any: the disclosure an acknowledgement
-    /// acknowledges, the entry a correction supersedes, the proposal a confirmation confirms.
+    /// acknowledges, the entry a correction supersedes, the proposal a confirmation confirms,
+    /// the entry whose flag a disposition deals with.
     pub fn refers_to(&self) -> Option<Seq> {
         match self {
             Body::Acknowledgement(a) => Some(a.disclosure),
             Body::Correction(c) => Some(c.supersedes),
             Body::DesignationConfirmed(d) => Some(d.proposal),
+            Body::Confirmed(c) => Some(c.proposal),
+            Body::Disposition(d) => Some(d.entry),
             _ => None,
         }
     }
@@ -333,6 +477,10 @@ impl Body {
             Body::Disclosure(_) => EntryKind::Disclosure,
             Body::Acknowledgement(_) => EntryKind::Acknowledgement,
             Body::Correction(_) => EntryKind::Correction,
+            Body::Confirmed(_) => EntryKind::Confirmed,
+            Body::Disposition(_) => EntryKind::Disposition,
+            Body::Erasure(_) => EntryKind::Erasure,
+            Body::Refusal(_) => EntryKind::Refusal,
         }
     }
 }

@@ -55,7 +55,8 @@ impl fmt::Display for Citation {
     "gateway {text:?} does not parse: {reason}. Write a statutory gateway as \
      \"<Act> <year> s<section>(<subsection>)(<paragraph>)\", e.g. \"Communications Act 2003 s393(2)(a)\" \
      or \"Data Protection Act 2018 s132(2)(c)\"; consent as \"consent: <reference>\"; \
-     anything else as \"other: <citation>\""
+     anything else as \"other: <citation>\"; where no gateway is engaged (e.g. public-domain \
+     information), \"not engaged: <reason>\""
 )]
 pub struct GatewayParseError {
     /// The rejected text.
@@ -148,6 +149,12 @@ pub enum Gateway {
         /// The citation, as the disclosing regulator's lawyers wrote it.
         citation: String,
     },
+    /// No information-sharing gateway is engaged (format 2 only), e.g. the information is
+    /// already in the public domain so neither s393 nor s132 restricts it; `reason` says why.
+    NotEngaged {
+        /// Why no gateway is engaged.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Gateway {
@@ -156,6 +163,7 @@ impl fmt::Display for Gateway {
             Gateway::Statutory(c) => write!(f, "{c}"),
             Gateway::Consent { reference } => write!(f, "consent: {reference}"),
             Gateway::Other { citation } => write!(f, "other: {citation}"),
+            Gateway::NotEngaged { reason } => write!(f, "not engaged: {reason}"),
         }
     }
 }
@@ -183,6 +191,18 @@ impl FromStr for Gateway {
             }
             return Ok(Gateway::Consent {
                 reference: reference.to_owned(),
+            });
+        }
+        if let Some(rest) = lower.strip_prefix("not engaged:") {
+            let reason = trimmed[trimmed.len() - rest.len()..].trim();
+            if reason.is_empty() {
+                return Err(err(
+                    "\"not engaged:\" needs the reason no gateway is engaged, e.g. \"not engaged: \
+                     published in the company's annual report\"",
+                ));
+            }
+            return Ok(Gateway::NotEngaged {
+                reason: reason.to_owned(),
             });
         }
         if let Some(rest) = lower.strip_prefix("other:") {

@@ -12,12 +12,14 @@ mod time;
 
 pub use bytes::hex_bytes;
 pub use disclosure::{
-    Assessment, Category, CategoryKind, CompanyRef, Disclosure, FieldCommitment, Notification,
+    Assessment, CaseDecision, Category, CategoryKind, CompanyRef, Disclosure, FieldCommitment,
+    LegalBasis, Notification, Outcome, Relevance,
 };
 pub use entry::{
-    Acknowledgement, Body, Correction, DesignationConfirmed, DesignationEnded, DesignationProposed,
-    Entry, EntryKind, FORMAT_VERSION, Genesis, KeyAdded, KeyRevoked, KeyRotated, PartyRecord,
-    PolicyDocument, PublicKeyRecord, Signer, ThemeDeclared, ThemeRetired,
+    Acknowledgement, Body, Confirmed, Correction, DesignationConfirmed, DesignationEnded,
+    DesignationProposed, Disposition, DispositionAction, Entry, EntryKind, ErasedField, Erasure,
+    FORMAT_VERSION, FORMAT_VERSIONS_READ, Genesis, KeyAdded, KeyRevoked, KeyRotated, PartyRecord,
+    PolicyDocument, PublicKeyRecord, Refusal, Signer, ThemeDeclared, ThemeRetired,
 };
 pub use gateway::{Citation, Gateway, GatewayParseError};
 pub use ids::{CompanyId, EntryHash, FieldName, IdError, KeyId, PartyId, Seq, ThemeId};

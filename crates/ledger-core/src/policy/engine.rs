@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::hash::sha256;
 use crate::model::{
-    Category, CategoryKind, Disclosure, Gateway, Notification, PolicyDocument, Seq, Timestamp,
+    Category, CategoryKind, Disclosure, Gateway, Notification, PolicyDocument, Relevance, Seq,
+    Timestamp,
 };
 use crate::registers::Registers;
 
@@ -115,12 +116,15 @@ impl PolicyEngine {
         candidates.into_iter().find_map(|doc| self.parse(doc).ok())
     }
 
-    /// Judges the disclosure recorded as entry `seq` at `recorded_at`, against the registers
-    /// and the policy in force on its disclosure date. `values` are the field values, if known.
+    /// Judges the disclosure recorded as entry `seq` at `recorded_at` in entry format `format`,
+    /// against the registers and the policy in force on its disclosure date. `values` are the
+    /// field values, if known.
+    #[allow(clippy::too_many_arguments)]
     pub fn judge(
         &mut self,
         seq: Seq,
         recorded_at: Timestamp,
+        format: u16,
         d: &Disclosure,
         reg: &Registers,
         values: Option<FieldValues<'_>>,
@@ -177,6 +181,9 @@ impl PolicyEngine {
                         format!("\"other: {citation}\" is not among {}'s gateways", d.from),
                     );
                 }
+                // No gateway is needed where none is engaged (e.g. public-domain information);
+                // the reason is on the record for a reviewer.
+                Gateway::NotEngaged { .. } => {}
             },
         }
 
@@ -196,7 +203,7 @@ impl PolicyEngine {
         // Companies of mutual interest (§3, §5).
         if rule.requires_mutual_interest {
             for c in d.category.companies() {
-                if !reg.is_mutual(&c.id, d.disclosed_at) {
+                if !reg.is_mutual(&c.id, &d.from, &d.to, d.disclosed_at) {
                     let code = if kind == CategoryKind::ThemeAndCompany {
                         FlagCode::ThemeCompanyWithoutAssessment
                     } else {
@@ -314,16 +321,7 @@ impl PolicyEngine {
                 .get(&d.from)
                 .and_then(|p| p.relevance.as_ref())
         {
-            let stated = d.relevance.as_deref().unwrap_or("");
-            if !stated.to_lowercase().contains(&required.to_lowercase()) {
-                let detail = if stated.is_empty() {
-                    format!(
-                        "no relevance statement; {}'s limb requires \"{required}\"",
-                        d.from
-                    )
-                } else {
-                    format!("relevance \"{stated}\" does not state \"{required}\"")
-                };
+            if let Some(detail) = relevance_problem(format, d, required) {
                 raised.add(FlagCode::RelevanceMissing, detail);
             }
         }
@@ -408,4 +406,41 @@ impl PolicyEngine {
         }
         out
     }
+}
+
+/// What is wrong with a disclosure's relevance to the discloser's limb `required`, if anything.
+/// Format 2 records the limb as a structured choice, which must be the discloser's own limb in
+/// the words of the policy in force; format 1 recorded free text, judged (as it was then) by
+/// whether it contains the limb's words.
+fn relevance_problem(format: u16, d: &Disclosure, required: &str) -> Option<String> {
+    let limb = &d.from;
+    match &d.relevance {
+        None => Some(format!("no relevance limb recorded; {limb}'s limb is \"{required}\"")),
+        Some(Relevance::Limb { party, words }) => {
+            if party != limb {
+                Some(format!(
+                    "relies on {party}'s limb, but {limb} disclosed; {limb}'s limb is \"{required}\""
+                ))
+            } else if !same_words(words, required) {
+                Some(format!(
+                    "relies on {limb}'s limb as \"{words}\", but the policy in force states it as \"{required}\""
+                ))
+            } else {
+                None
+            }
+        }
+        Some(Relevance::Statement(stated)) if format >= 2 => Some(format!(
+            "free-text relevance \"{stated}\" in a format 2 entry, which records the limb relied on"
+        )),
+        Some(Relevance::Statement(stated)) => (!stated
+            .to_lowercase()
+            .contains(&required.to_lowercase()))
+        .then(|| format!("relevance \"{stated}\" does not state \"{required}\" (format 1 free text)")),
+    }
+}
+
+/// Whether two texts are the same words, ignoring case and runs of white space.
+pub fn same_words(a: &str, b: &str) -> bool {
+    let norm = |t: &str| t.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
+    norm(a) == norm(b)
 }

@@ -10,7 +10,7 @@ mod flags;
 mod names;
 
 pub use document::{CategoryRule, POLICY_SCHEMA, PartyRule, Policy, PolicyError, Thresholds};
-pub use engine::{FieldValues, PolicyEngine};
+pub use engine::{FieldValues, PolicyEngine, same_words};
 pub use flags::{CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
 pub use names::{CompanyForms, MIN_FOLDED_LEN, company_forms, company_named_in, fold};
 

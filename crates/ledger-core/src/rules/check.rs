@@ -7,9 +7,10 @@ use super::*;
 use crate::hash::sha256;
 use crate::keys::PublicKey;
 use crate::model::{
-    Body, CompanyRef, Disclosure, Entry, EntryKind, PartyId, PolicyDocument, PublicKeyRecord,
+    Body, CompanyId, CompanyRef, Disclosure, Entry, EntryKind, PartyId, PolicyDocument,
+    PublicKeyRecord,
 };
-use crate::registers::{KeyStatus, Registers};
+use crate::registers::{Act, KeyStatus, Registers};
 
 /// The breaches collected for one entry.
 struct Found(Vec<Breach>);
@@ -96,7 +97,18 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
         ),
     }
 
+    if entry.version < reg.format {
+        out.add(
+            FORMAT_ORDER,
+            format!(
+                "{seq} is a format {} entry after format {} entries",
+                entry.version, reg.format
+            ),
+        );
+    }
+
     let at = entry.recorded_at;
+    let joint = entry.version >= 2;
     match &entry.body {
         Body::Genesis(_) => unreachable!("handled above"),
         Body::KeyAdded(k) => {
@@ -151,6 +163,12 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                     format!("declares theme {}, which is already in force", t.id),
                 );
             }
+            if let Some((open, _)) = reg.pending_for_theme(&t.id).filter(|_| joint) {
+                out.add(
+                    THEME_DECLARE_NEW,
+                    format!("proposes to declare theme {}, about which {open} is still open", t.id),
+                );
+            }
             if t.title.trim().is_empty() {
                 out.add(
                     THEME_DECLARE_NEW,
@@ -165,26 +183,52 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                     format!("retires theme {}, which is not in force", t.id),
                 );
             }
+            if let Some((open, _)) = reg.pending_for_theme(&t.id).filter(|_| joint) {
+                out.add(
+                    THEME_RETIRE_IN_FORCE,
+                    format!("proposes to retire theme {}, about which {open} is still open", t.id),
+                );
+            }
         }
         Body::DesignationProposed(p) => {
             check_company_name(reg, &p.company, &mut out);
             let id = &p.company.id;
-            if reg.is_mutual(id, at) {
+            let with = if joint {
+                pair_member(reg, signer, p.with.as_ref(), "proposes", id, &mut out)
+            } else {
+                None
+            };
+            let (mutual, open) = match with {
+                Some(w) => (
+                    reg.is_mutual(id, signer, w, at),
+                    reg.proposal_open(id, signer, w),
+                ),
+                None => (
+                    reg.is_mutual_any(id, at),
+                    reg.companies
+                        .get(id)
+                        .is_some_and(|c| c.proposals.iter().any(|p| p.open)),
+                ),
+            };
+            let pair = with.map_or(String::new(), |w| format!(" to {signer} and {w}"));
+            if mutual {
                 out.add(
                     DESIGNATION_PROPOSE,
-                    format!("proposes {id}, which is already of mutual interest"),
+                    format!("proposes {id}, which is already of mutual interest{pair}"),
                 );
-            } else if reg
-                .companies
-                .get(id)
-                .is_some_and(|c| c.proposals.iter().any(|p| p.open))
-            {
+            } else if open {
                 out.add(
                     DESIGNATION_PROPOSE,
-                    format!("proposes {id}, for which a proposal is already open"),
+                    format!("proposes {id}, for which a proposal{pair} is already open"),
                 );
             }
         }
+        Body::DesignationConfirmed(_) if joint => out.add(
+            DESIGNATION_CONFIRM,
+            "is a designation-confirmed entry of format 2, which confirms a designation with a \
+             `confirmed` entry"
+                .into(),
+        ),
         Body::DesignationConfirmed(d) => {
             let proposal = reg.entry(d.proposal);
             if d.proposal >= seq
@@ -222,21 +266,44 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             }
         }
         Body::DesignationEnded(d) => {
-            let open = reg
-                .companies
-                .get(&d.company)
-                .is_some_and(|c| c.proposals.iter().any(|p| p.open));
-            if !reg.is_mutual(&d.company, at) && !open {
+            let with = if joint {
+                pair_member(reg, signer, d.with.as_ref(), "ends", &d.company, &mut out)
+            } else {
+                None
+            };
+            let (mutual, open, pair) = match with {
+                Some(w) => (
+                    reg.is_mutual(&d.company, signer, w, at),
+                    reg.proposal_open(&d.company, signer, w),
+                    format!(" to {signer} and {w}"),
+                ),
+                None => (
+                    reg.is_mutual_any(&d.company, at),
+                    reg.companies
+                        .get(&d.company)
+                        .is_some_and(|c| c.proposals.iter().any(|p| p.open)),
+                    String::new(),
+                ),
+            };
+            if (!joint || with.is_some()) && !mutual && !open {
                 out.add(
                     DESIGNATION_END,
                     format!(
-                        "ends the designation of {}, which is neither of mutual interest nor \
-                         proposed",
+                        "ends the designation of {}, which is neither of mutual interest{pair} \
+                         nor proposed",
                         d.company
                     ),
                 );
             }
         }
+        Body::Confirmed(c) => check_confirmation(reg, entry, c.proposal, c.effective_from, &mut out),
+        Body::Disposition(_) | Body::Erasure(_) | Body::Refusal(_) => out.add(
+            KIND_NOT_YET_RECORDED,
+            format!(
+                "is a {} entry, which this build does not record or judge yet",
+                entry.body.kind()
+            ),
+        ),
         Body::Disclosure(d) => check_disclosure(reg, entry, d, "disclosure", &mut out),
         Body::Acknowledgement(a) => match reg.disclosures.get(a.disclosure) {
             Some(d) if a.disclosure < seq => {
@@ -317,6 +384,21 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                             ),
                         );
                     }
+                    if let (true, Some(r), Some(old)) = (
+                        joint,
+                        &c.replacement,
+                        reg.disclosures.get(c.supersedes),
+                    ) && (r.from != old.from || r.to != old.to)
+                    {
+                        out.add(
+                            CORRECTION_PARTIES,
+                            format!(
+                                "replaces {} ({}→{}) with a disclosure {}→{}; correct it without \
+                                 a replacement and record the disclosure that happened anew",
+                                c.supersedes, old.from, old.to, r.from, r.to
+                            ),
+                        );
+                    }
                 }
             }
             if c.reason.trim().is_empty() {
@@ -331,6 +413,96 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
         }
     }
     out.0
+}
+
+/// The other member of the signer's pair a format 2 designation names, if it is one.
+fn pair_member<'a>(
+    reg: &Registers,
+    signer: &PartyId,
+    with: Option<&'a PartyId>,
+    verb: &str,
+    company: &CompanyId,
+    out: &mut Found,
+) -> Option<&'a PartyId> {
+    match with {
+        None => out.add(
+            DESIGNATION_PAIR,
+            format!("{verb} a designation of {company} without naming the other party of the pair"),
+        ),
+        Some(w) if w == signer => out.add(
+            DESIGNATION_PAIR,
+            format!("{verb} a designation of {company} with itself ({w}) as the other party"),
+        ),
+        Some(w) if !reg.parties.contains_key(w) => out.add(
+            DESIGNATION_PAIR,
+            format!("{verb} a designation of {company} with {w}, which is not a party to this ledger"),
+        ),
+        Some(w) => return Some(w),
+    }
+    None
+}
+
+/// The rules a format 2 confirmation obeys.
+fn check_confirmation(
+    reg: &Registers,
+    entry: &Entry,
+    proposal: crate::model::Seq,
+    effective_from: crate::model::Timestamp,
+    out: &mut Found,
+) {
+    let signer = &entry.signer.party;
+    let Some(p) = reg.pending.get(&proposal).filter(|_| proposal < entry.seq) else {
+        out.add(
+            CONFIRM_TARGET,
+            format!("confirms {proposal}, which is not an open proposal"),
+        );
+        return;
+    };
+    if &p.by == signer {
+        out.add(
+            CONFIRM_BY_BOUND,
+            format!(
+                "{signer} confirms its own proposal {proposal} ({}); only {} can",
+                p.act.describe(),
+                join(p.bound.iter())
+            ),
+        );
+    } else if !p.bound.contains(signer) {
+        out.add(
+            CONFIRM_BY_BOUND,
+            format!(
+                "{signer} confirms {proposal} ({}), which binds only {} and {}",
+                p.act.describe(),
+                p.by,
+                join(p.bound.iter())
+            ),
+        );
+    } else if p.confirmed.contains(signer) {
+        out.add(
+            CONFIRM_BY_BOUND,
+            format!("{signer} confirms {proposal} a second time"),
+        );
+    }
+    let expected = match (&p.act, p.effective_from) {
+        (_, Some(first)) => Some((first, "the first confirmation's")),
+        (Act::AdoptPolicy(doc), None) => Some((doc.effective_from, "the policy's own")),
+        _ => None,
+    };
+    if let Some((date, whose)) = expected
+        && date != effective_from
+    {
+        out.add(
+            CONFIRM_DATE,
+            format!(
+                "confirms {proposal} as effective from {effective_from}, but {whose} effective \
+                 date is {date}"
+            ),
+        );
+    }
+}
+
+fn join<'a>(parties: impl Iterator<Item = &'a PartyId>) -> String {
+    parties.map(|p| p.as_str()).collect::<Vec<_>>().join(" and ")
 }
 
 /// The rules every disclosure obeys, a new one or a correction's replacement alike.

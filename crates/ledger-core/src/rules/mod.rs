@@ -28,6 +28,9 @@ pub struct Rule {
     pub id: &'static str,
     /// The entry kinds it applies to, in words.
     pub applies_to: &'static str,
+    /// The entry format versions it applies to, in words (`all`, `2 on`, `1 only`): rules
+    /// apply by the format an entry was recorded in, so old ledgers keep their meaning.
+    pub formats: &'static str,
     /// What the rule requires.
     pub text: &'static str,
     /// The integrity failure `verify` reports for a breach.
@@ -56,12 +59,13 @@ impl Breach {
 }
 
 macro_rules! rules {
-    ($($name:ident = $id:literal, $applies:literal, $kind:ident, $text:literal;)*) => {
+    ($($name:ident = $id:literal, $applies:literal, $formats:literal, $kind:ident, $text:literal;)*) => {
         $(
             #[doc = $text]
             pub const $name: &Rule = &Rule {
                 id: $id,
                 applies_to: $applies,
+                formats: $formats,
                 text: $text,
                 kind: IntegrityKind::$kind,
             };
@@ -72,72 +76,87 @@ macro_rules! rules {
 }
 
 rules! {
-    GENESIS_FIRST = "genesis-first", "every entry", BadGenesis,
+    GENESIS_FIRST = "genesis-first", "every entry", "all", BadGenesis,
         "The genesis entry is entry #0 and the only genesis entry; nothing comes before it.";
-    GENESIS_PARTIES = "genesis-parties", "genesis", BadGenesis,
+    GENESIS_PARTIES = "genesis-parties", "genesis", "all", BadGenesis,
         "The genesis entry names at least two parties, each once.";
-    TRUST_ROOT_VALID = "trust-root-valid", "genesis", BadRecord,
+    TRUST_ROOT_VALID = "trust-root-valid", "genesis", "all", BadRecord,
         "Every party's trust-root key in the genesis entry is a valid Ed25519 key whose key id matches its name and key.";
-    GENESIS_SIGNER = "genesis-signer", "genesis", UnknownKey,
+    GENESIS_SIGNER = "genesis-signer", "genesis", "all", UnknownKey,
         "The genesis entry is signed by the trust-root key of a party it names.";
-    POLICY_HASH = "policy-hash", "genesis, policy adopted", BadRecord,
+    POLICY_HASH = "policy-hash", "genesis, policy adopted", "all", BadRecord,
         "A policy document's recorded SHA-256 is the hash of its text.";
-    SIGNER_KEY_VALID = "signer-key-valid", "every entry after genesis", UnknownKey,
+    SIGNER_KEY_VALID = "signer-key-valid", "every entry after genesis", "all", UnknownKey,
         "The entry is signed by a party of the ledger with a key that party registered before it.";
-    KEY_USED_AFTER_END = "key-used-after-end", "every entry after genesis", KeyRevoked,
+    KEY_USED_AFTER_END = "key-used-after-end", "every entry after genesis", "all", KeyRevoked,
         "No entry is signed with a key after the entry that rotated or revoked it.";
-    KEY_CHANGE_OWN = "key-change-own", "key added, rotated, revoked", WrongSigner,
+    KEY_CHANGE_OWN = "key-change-own", "key added, rotated, revoked", "all", WrongSigner,
         "A party adds, rotates and revokes only its own keys.";
-    KEY_CHANGE_TARGET = "key-change-target", "key rotated, revoked", DanglingReference,
+    KEY_CHANGE_TARGET = "key-change-target", "key rotated, revoked", "all", DanglingReference,
         "The key rotated or revoked is a currently valid key of that party.";
-    NEW_KEY_VALID = "new-key-valid", "key added, rotated", BadRecord,
+    NEW_KEY_VALID = "new-key-valid", "key added, rotated", "all", BadRecord,
         "A new key is a valid Ed25519 key whose key id matches, and no party has registered that key id before.";
-    THEME_DECLARE_NEW = "theme-declare-new", "theme declared", DanglingReference,
-        "A theme is declared only when it is not already in force, with a title.";
-    THEME_RETIRE_IN_FORCE = "theme-retire-in-force", "theme retired", DanglingReference,
-        "Only a theme in force can be retired.";
-    COMPANY_NAME_CONSISTENT = "company-name-consistent", "disclosure, correction, designation proposed", BadRecord,
+    FORMAT_ORDER = "format-order", "every entry", "all", BadRecord,
+        "An entry's format version is not lower than the one before it: nobody can record a format 1 entry after a format 2 one to escape the newer rules.";
+    THEME_DECLARE_NEW = "theme-declare-new", "theme declared", "all", DanglingReference,
+        "A theme is declared only when it is not already in force, with a title, and (format 2) while no other proposal about it is open.";
+    THEME_RETIRE_IN_FORCE = "theme-retire-in-force", "theme retired", "all", DanglingReference,
+        "Only a theme in force can be retired, and (format 2) only while no other proposal about it is open.";
+    COMPANY_NAME_CONSISTENT = "company-name-consistent", "disclosure, correction, designation proposed", "all", BadRecord,
         "A company id always carries the name the ledger first recorded for it: one id never names two companies.";
-    DESIGNATION_PROPOSE = "designation-propose", "designation proposed", DanglingReference,
-        "A company is proposed as of mutual interest only when it is not already of mutual interest and no proposal for it is open.";
-    DESIGNATION_CONFIRM = "designation-confirm", "designation confirmed", DanglingReference,
-        "A confirmation names an earlier, still open proposal for the same company.";
-    DESIGNATION_END = "designation-end", "designation ended", DanglingReference,
-        "A designation is ended only while the company is of mutual interest or a proposal for it is open.";
-    DISCLOSURE_SIGNER = "disclosure-signer", "disclosure, correction's replacement", WrongSigner,
+    DESIGNATION_PAIR = "designation-pair", "designation proposed, ended", "2 on", DanglingReference,
+        "A designation names the other party of its pair (statement §3: mutual interest is between two regulators): a party of the ledger other than the signer.";
+    DESIGNATION_PROPOSE = "designation-propose", "designation proposed", "all", DanglingReference,
+        "A company is proposed as of mutual interest only when it is not already of mutual interest (format 2: to that pair) and no proposal for it (format 2: for that pair) is open.";
+    DESIGNATION_CONFIRM = "designation-confirm", "designation confirmed", "all", DanglingReference,
+        "Format 1: a confirmation names an earlier, still open proposal for the same company (a confirmation by the proposer closes it without making the company of mutual interest). Format 2 confirms a designation with a `confirmed` entry instead, so a `designation-confirmed` entry of format 2 breaks this rule.";
+    DESIGNATION_END = "designation-end", "designation ended", "all", DanglingReference,
+        "A designation is ended only while the company is of mutual interest or a proposal for it is open (format 2: for the pair of the signer and the party named, so either member of the pair can end it and nobody else).";
+    CONFIRM_TARGET = "confirm-target", "confirmed", "2 on", DanglingReference,
+        "A confirmation names an earlier proposal that is still open: a format 2 designation proposal, theme declaration or retirement, or policy adoption.";
+    CONFIRM_BY_BOUND = "confirm-by-bound-party", "confirmed", "2 on", WrongSigner,
+        "Only a party the proposal binds, other than its proposer, confirms it, and once: for a designation the other party of the pair; for a theme or a policy every other party of the ledger (statement §2: the regulators identify themes together).";
+    CONFIRM_DATE = "confirm-effective-date", "confirmed", "2 on", BadRecord,
+        "Every confirmation of one proposal states the same effective date; for a policy, the document's own effective date.";
+    DISCLOSURE_SIGNER = "disclosure-signer", "disclosure, correction's replacement", "all", WrongSigner,
         "A disclosure is signed by the party that disclosed.";
-    DISCLOSURE_RECIPIENT = "disclosure-recipient", "disclosure, correction's replacement", DanglingReference,
+    DISCLOSURE_RECIPIENT = "disclosure-recipient", "disclosure, correction's replacement", "all", DanglingReference,
         "A disclosure is made to a party of the ledger other than the discloser.";
-    DISCLOSURE_UNIQUE = "disclosure-unique", "disclosure, correction's replacement", BadRecord,
+    DISCLOSURE_UNIQUE = "disclosure-unique", "disclosure, correction's replacement", "all", BadRecord,
         "A disclosure lists each field, company and theme once.";
-    DISCLOSURE_THEMES_DECLARED = "disclosure-themes-declared", "disclosure, correction's replacement", DanglingReference,
+    DISCLOSURE_THEMES_DECLARED = "disclosure-themes-declared", "disclosure, correction's replacement", "all", DanglingReference,
         "Every theme a disclosure names has been declared in the ledger before it.";
-    DISCLOSURE_NOT_FUTURE = "disclosure-not-future", "disclosure, correction's replacement", TimeBackwards,
+    DISCLOSURE_NOT_FUTURE = "disclosure-not-future", "disclosure, correction's replacement", "all", TimeBackwards,
         "A disclosure is not dated after the moment it was recorded (beyond a five-minute clock tolerance).";
-    ACK_TARGET = "ack-target", "acknowledgement", DanglingReference,
-        "An acknowledgement names an earlier disclosure.";
-    ACK_BY_RECIPIENT = "ack-by-recipient", "acknowledgement", WrongSigner,
-        "Only the recipient of a disclosure acknowledges it.";
-    ACK_ONCE = "ack-once", "acknowledgement", DanglingReference,
-        "A disclosure is acknowledged once.";
-    ACK_DATES = "ack-dates", "acknowledgement", TimeBackwards,
+    ACK_TARGET = "ack-target", "acknowledgement", "all", DanglingReference,
+        "An acknowledgement names an earlier disclosure, or (format 2) an earlier correction carrying a replacement disclosure, which needs the recipient's acknowledgement of its own.";
+    ACK_BY_RECIPIENT = "ack-by-recipient", "acknowledgement", "all", WrongSigner,
+        "Only the recipient of a disclosure (or of a correction's replacement) acknowledges it.";
+    ACK_ONCE = "ack-once", "acknowledgement", "all", DanglingReference,
+        "A disclosure (or a correction's replacement) is acknowledged once.";
+    ACK_DATES = "ack-dates", "acknowledgement", "all", TimeBackwards,
         "A disclosure is received no earlier than it was disclosed, and not after the acknowledgement was recorded (beyond a five-minute clock tolerance).";
-    CORRECTION_TARGET = "correction-target", "correction", DanglingReference,
+    CORRECTION_TARGET = "correction-target", "correction", "all", DanglingReference,
         "A correction supersedes an earlier entry other than the genesis entry, and states why; only a disclosure takes a replacement disclosure.";
-    CORRECTION_BY_AUTHOR = "correction-by-author", "correction", WrongSigner,
+    CORRECTION_BY_AUTHOR = "correction-by-author", "correction", "all", WrongSigner,
         "Only the party that recorded an entry corrects it.";
+    CORRECTION_PARTIES = "correction-parties", "correction", "2 on", BadRecord,
+        "A replacement disclosure keeps the discloser and the recipient of the disclosure it replaces. A disclosure recorded with the wrong recipient is corrected without a replacement (it was recorded in error) and the disclosure that happened is recorded anew, so the first recipient's acknowledgement is never silently moved to another party.";
+    KIND_NOT_YET_RECORDED = "kind-not-yet-recorded", "disposition, erasure, refusal", "2 on", BadRecord,
+        "Format 2 fixes the layout of flag dispositions, erasures and refusals to disclose, but this build does not record them yet and cannot judge them, so an entry of one of these kinds is reported rather than trusted.";
 }
 
 /// The rulebook as a Markdown table, for docs/POLICY.md ("The rulebook").
 pub fn rulebook_markdown() -> String {
     let mut out = String::from(
-        "| rule | applies to | the entry must | `verify` reports a breach as |\n|---|---|---|---|\n",
+        "| rule | applies to | formats | the entry must | `verify` reports a breach as |\n|---|---|---|---|---|\n",
     );
     for r in RULEBOOK {
         out.push_str(&format!(
-            "| `{}` | {} | {} | `{}` |\n",
+            "| `{}` | {} | {} | {} | `{}` |\n",
             r.id,
             r.applies_to,
+            r.formats,
             r.text,
             r.kind.code()
         ));

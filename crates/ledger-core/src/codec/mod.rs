@@ -5,10 +5,16 @@
 //! and a hard limit (65,535 bytes) on the bytes a decode may claim, so a forged length prefix can never
 //! make the decoder allocate more than that bound. Decoding also rejects unknown versions and
 //! trailing bytes.
+//!
+//! Entries of every format version this build reads ([`FORMAT_VERSIONS_READ`]) decode into the
+//! one model; format 1's different layouts live in [`v1`]. An entry re-encodes under its own
+//! version, so the bytes of an old entry are reproduced exactly.
+
+mod v1;
 
 use bincode::config::{self, Config};
 
-use crate::model::{Entry, FORMAT_VERSION};
+use crate::model::{Entry, FORMAT_VERSION, FORMAT_VERSIONS_READ};
 use crate::registers::{SNAPSHOT_VERSION, Snapshot};
 
 /// The largest encoded entry accepted, in bytes (docs/FORMAT.md, "Size limits"): C2SP
@@ -36,8 +42,8 @@ pub enum DecodeError {
     },
     /// The version field names a format this build does not know.
     #[error(
-        "entry format version {found} is not supported (this build reads version {FORMAT_VERSION}); \
-         upgrade dledger to read this ledger"
+        "entry format version {found} is not supported (this build reads versions 1 to \
+         {FORMAT_VERSION}); upgrade dledger to read this ledger"
     )]
     UnknownVersion {
         /// The version found.
@@ -75,17 +81,26 @@ pub enum EncodeError {
     /// The encoder failed for another reason (a bug: entries always encode).
     #[error("entry cannot be encoded: {0}")]
     Encoder(String),
-    /// The entry carries a version this build does not write.
+    /// The entry carries a version this build does not know.
     #[error("entry version {0} cannot be written by this build (it writes {FORMAT_VERSION})")]
     WrongVersion(u16),
+    /// A format 1 entry holds something format 1 cannot express.
+    #[error("entry cannot be written as format 1: it holds {0}, which format 1 does not have")]
+    NotInVersion1(&'static str),
 }
 
-/// Encodes an entry to its canonical bytes.
+/// Encodes an entry to its canonical bytes, in the layout of its own format version (new
+/// entries are always [`FORMAT_VERSION`]; older versions are encoded only to reproduce the
+/// bytes of entries already recorded).
 pub fn encode_entry(entry: &Entry) -> Result<Vec<u8>, EncodeError> {
-    if entry.version != FORMAT_VERSION {
-        return Err(EncodeError::WrongVersion(entry.version));
+    match entry.version {
+        FORMAT_VERSION => encode_limited(entry, MAX_ENTRY_BYTES),
+        1 => encode_limited(
+            &v1::EntryV1::from_model(entry).map_err(EncodeError::NotInVersion1)?,
+            MAX_ENTRY_BYTES,
+        ),
+        other => Err(EncodeError::WrongVersion(other)),
     }
-    encode_limited(entry, MAX_ENTRY_BYTES)
 }
 
 /// Encodes `value` with the fixed configuration, refusing a result longer than `limit`.
@@ -114,11 +129,20 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, DecodeError> {
         [a, b, ..] => u16::from_le_bytes([*a, *b]),
         _ => return Err(DecodeError::TooShort { len: bytes.len() }),
     };
-    if version != FORMAT_VERSION {
+    if !FORMAT_VERSIONS_READ.contains(&version) {
         return Err(DecodeError::UnknownVersion { found: version });
     }
-    let (entry, read): (Entry, usize) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (entry, read) = if version == 1 {
+        let (old, read): (v1::EntryV1, usize) = bincode::serde::decode_from_slice(bytes, config())
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let entry = old.into_model().map_err(|what| {
+            DecodeError::Malformed(format!("format 1 has no {what}"))
+        })?;
+        (entry, read)
+    } else {
+        bincode::serde::decode_from_slice::<Entry, _>(bytes, config())
+            .map_err(|e| DecodeError::Malformed(e.to_string()))?
+    };
     if read != bytes.len() {
         return Err(DecodeError::TrailingBytes {
             extra: bytes.len() - read,
