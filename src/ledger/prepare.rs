@@ -14,7 +14,7 @@ use crate::model::{
     KeyRotated, PartyId, PolicyDocument, Relevance, Seq, ThemeDeclared, ThemeId, ThemeRetired,
     Timestamp,
 };
-use crate::policy::{Policy, same_words};
+use crate::policy::{PolicyEngine, same_words};
 use crate::registers::Act;
 use crate::store::VaultItem;
 
@@ -115,10 +115,9 @@ impl Ledger {
         given: &str,
         at: Timestamp,
     ) -> Result<Relevance, AppendError> {
-        let limb = self
-            .reg
-            .policy_at(at)
-            .and_then(|doc| Policy::parse(&doc.text).ok())
+        // The policy the disclosure will be judged by: the latest readable one in force.
+        let limb = PolicyEngine::new()
+            .policy_at(&self.reg, at)
             .and_then(|p| p.parties.get(from).and_then(|r| r.relevance.clone()))
             .ok_or_else(|| AppendError::NoLimb(from.clone()))?;
         if given.trim().eq_ignore_ascii_case("limb") || same_words(given, &limb) {

@@ -359,7 +359,21 @@ impl PolicyEngine {
                 d.to,
                 d.disclosed_at.london_date()
             );
-            if let Some(policy) = self.policy_at(reg, d.disclosed_at) {
+            // A format 2 correction's replacement needs the recipient's acknowledgement of its
+            // own, at once: until then the corrected record is one-sided.
+            if let Some(old) = d.replaces {
+                if d.acknowledged.is_none() {
+                    out.push(Flag::new(
+                        seq,
+                        d.disclosed_at,
+                        FlagCode::CorrectionUnacknowledged,
+                        format!(
+                            "correction {seq} of {old} ({}→{}): not acknowledged by {}",
+                            d.from, d.to, d.to
+                        ),
+                    ));
+                }
+            } else if let Some(policy) = self.policy_at(reg, d.disclosed_at) {
                 let days = i64::from(policy.thresholds.acknowledge_within_days);
                 match d.acknowledged {
                     Some((ack, at)) => {

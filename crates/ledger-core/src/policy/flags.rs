@@ -68,6 +68,8 @@ pub enum FlagCode {
     LateAcknowledgement,
     /// Superseded by a correction.
     Superseded,
+    /// A format 2 correction's replacement the recipient has not yet acknowledged.
+    CorrectionUnacknowledged,
     /// The disclosing party is not named in the policy in force.
     PartyNotInPolicy,
     /// The recipient is not a party the policy in force pairs with the discloser.
@@ -232,6 +234,14 @@ pub const CATALOGUE: &[FlagInfo] = &[
         check: "Read the correction with the original: the original stays in the ledger as what was first recorded.",
     },
     FlagInfo {
+        code: FlagCode::CorrectionUnacknowledged,
+        severity: Severity::Review,
+        sections: "§6",
+        title: "correction not acknowledged by the recipient",
+        statement: "We will periodically evaluate the effectiveness of these methods and identify opportunities to improve them (§6).",
+        check: "A correction changes what the recipient was told it received. Ask the recipient to acknowledge the correction (`dledger ack N` with the correction's number); until then the corrected record is one-sided.",
+    },
+    FlagInfo {
         code: FlagCode::PartyNotInPolicy,
         severity: Severity::High,
         sections: "§4",
@@ -278,6 +288,7 @@ impl FlagCode {
             FlagCode::Unacknowledged => "unacknowledged",
             FlagCode::LateAcknowledgement => "late-acknowledgement",
             FlagCode::Superseded => "superseded",
+            FlagCode::CorrectionUnacknowledged => "correction-unacknowledged",
             FlagCode::PartyNotInPolicy => "party-not-in-policy",
             FlagCode::RecipientNotInPolicy => "recipient-not-in-policy",
             FlagCode::PolicyUnreadable => "policy-unreadable",
