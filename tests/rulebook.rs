@@ -20,9 +20,10 @@ use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::keys::{PublicKey, SecretKey};
 use disclosure_ledger::ledger::{Ledger, replay};
 use disclosure_ledger::model::{
-    Acknowledgement, Body, Category, CompanyRef, Correction, DesignationConfirmed,
-    DesignationEnded, DesignationProposed, Disclosure, Entry, EntryHash, FORMAT_VERSION, KeyAdded,
-    KeyRevoked, Seq, Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+    Acknowledgement, Body, Category, CompanyRef, Confirmed, Correction, DesignationConfirmed,
+    DesignationEnded, DesignationProposed, Disclosure, Disposition, DispositionAction, Entry,
+    EntryHash, FORMAT_VERSION, KeyAdded, KeyRevoked, Seq, Signer, ThemeDeclared, ThemeId,
+    ThemeRetired, Timestamp,
 };
 use disclosure_ledger::registers::{CompanyStatus, Registers};
 use disclosure_ledger::rules::{self, RULEBOOK};
@@ -159,6 +160,22 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
     if let Category::InformationRequest { companies, .. } = &mut renamed.category {
         companies[0].name = "Somebody Else Ltd".into();
     }
+    let mut to_cma = s
+        .entries
+        .iter()
+        .find_map(|e| match &e.body {
+            Body::Disclosure(d) if e.seq == s.disclosure("ICO", false) => Some(d.clone()),
+            _ => None,
+        })
+        .unwrap();
+    to_cma.to = "CMA".parse().unwrap();
+    let open_proposal = s
+        .reg
+        .pending
+        .iter()
+        .find(|(_, p)| p.by.as_str() == "OFCOM")
+        .map(|(seq, _)| *seq)
+        .expect("the sample holds an open proposal by Ofcom");
     let mut future = request.clone();
     future.disclosed_at = s.at.plus_seconds(86_400);
     let acked_ico = s.disclosure("ICO", true);
@@ -268,6 +285,7 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
                 Body::DesignationProposed(DesignationProposed {
                     company: mutual.clone(),
                     rationale: "already mutual".into(),
+                    with: Some("OFCOM".parse().unwrap()),
                 }),
             ),
         ),
@@ -288,8 +306,74 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
                 "ICO",
                 "ico-2025",
                 Body::DesignationEnded(DesignationEnded {
-                    company: undesignated.id,
+                    company: undesignated.id.clone(),
                     reason: "never designated".into(),
+                    with: Some("OFCOM".parse().unwrap()),
+                }),
+            ),
+        ),
+        (
+            // Mutual interest is between two regulators: a format 2 designation names the pair.
+            "designation-pair",
+            craft(
+                "ICO",
+                "ico-2025",
+                Body::DesignationProposed(DesignationProposed {
+                    company: undesignated.clone(),
+                    rationale: "for everyone".into(),
+                    with: None,
+                }),
+            ),
+        ),
+        (
+            "confirm-target",
+            craft(
+                "ICO",
+                "ico-2025",
+                Body::Confirmed(Confirmed {
+                    proposal: Seq(1),
+                    effective_from: s.at,
+                }),
+            ),
+        ),
+        (
+            // Ofcom confirms its own open proposal: only the ICO, the other member of the
+            // pair, can.
+            "confirm-by-bound-party",
+            craft(
+                "OFCOM",
+                "ofcom-2024",
+                Body::Confirmed(Confirmed {
+                    proposal: open_proposal,
+                    effective_from: s.at,
+                }),
+            ),
+        ),
+        (
+            "kind-not-yet-recorded",
+            craft(
+                "ICO",
+                "ico-2025",
+                Body::Disposition(Disposition {
+                    entry: open_ico,
+                    flag: "late-record".into(),
+                    action: DispositionAction::ReviewedNoAction,
+                    correction: None,
+                    note: "seen".into(),
+                    reviewer_role: "compliance".into(),
+                }),
+            ),
+        ),
+        (
+            // A replacement that moves the disclosure to another recipient.
+            "correction-parties",
+            craft(
+                "ICO",
+                "ico-2025",
+                Body::Correction(Correction {
+                    supersedes: open_ico,
+                    reason: "sent to the CMA instead".into(),
+                    replacement: Some(to_cma),
                 }),
             ),
         ),
@@ -489,6 +573,8 @@ fn every_rule_has_an_attack() {
     let sample = Sample::load();
     let mut covered: BTreeSet<&str> = cases(&sample).iter().map(|(r, _)| *r).collect();
     covered.extend(["genesis-parties", "trust-root-valid", "genesis-signer"]);
+    // Two-entry attacks, in `verify_rejects_two_entry_attacks`.
+    covered.extend(["format-order", "confirm-effective-date"]);
     for rule in RULEBOOK {
         assert!(
             covered.contains(rule.id),
@@ -506,5 +592,55 @@ fn policy_doc_lists_the_rulebook_exactly() {
         "RULES",
         &rules::rulebook_markdown(),
         "cargo test --test rulebook",
+    );
+}
+
+/// Attacks that need an entry recorded first: a format 1 entry after format 2 ones (to escape
+/// the newer rules), and a confirmation that moves the agreed effective date of a policy.
+#[test]
+fn verify_rejects_two_entry_attacks() {
+    let sample = Sample::load();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = common::demo_keys_in(dir.path());
+    let ico = common::demo_key(&keys, "ico-2025");
+    let ofcom = common::demo_key(&keys, "ofcom-2024");
+
+    // format-order: a format 1 self-confirmation-style entry after the format 2 sample.
+    let path = common::sample_copy(dir.path());
+    let n = common::append_body_as(&path, "ICO", &ico, declare("format-one-again"), 1);
+    let (code, text) = cli_verify(&path);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("(rule format-order)") && text.contains(&format!("#{n}")), "{text}");
+
+    // confirm-effective-date: the ICO proposes a policy effective on a date; Ofcom's
+    // confirmation states another.
+    let path2 = dir.path().join("policy.ledger");
+    std::fs::copy(common::sample_ledger(), &path2).unwrap();
+    let Body::Genesis(g) = &sample.entries[0].body else {
+        unreachable!()
+    };
+    let mut doc = g.policy.clone();
+    doc.label = "revision".into();
+    doc.effective_from = sample.at;
+    let mut ledger = Ledger::open(&path2).unwrap();
+    let proposal = ledger
+        .append(Body::PolicyAdopted(doc).into(), &ico, sample.at)
+        .unwrap()
+        .seq;
+    let wrong = Body::Confirmed(Confirmed {
+        proposal,
+        effective_from: sample.at.plus_seconds(-86_400 * 365),
+    });
+    assert!(
+        ledger.append(wrong.clone().into(), &ofcom, sample.at).is_err(),
+        "the writer accepted a confirmation with another effective date"
+    );
+    drop(ledger);
+    let n = common::append_body(&path2, "OFCOM", &ofcom, wrong);
+    let (code, text) = cli_verify(&path2);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("(rule confirm-effective-date)") && text.contains(&format!("#{n}")),
+        "{text}"
     );
 }

@@ -98,16 +98,28 @@ pub(crate) fn append_body(
     key: &SecretKey,
     body: disclosure_ledger::model::Body,
 ) -> u64 {
+    append_body_as(path, party, key, body, disclosure_ledger::model::FORMAT_VERSION)
+}
+
+/// [`append_body`] with the entry's format version given (to craft an older-format entry).
+#[allow(dead_code)]
+pub(crate) fn append_body_as(
+    path: &Path,
+    party: &str,
+    key: &SecretKey,
+    body: disclosure_ledger::model::Body,
+    version: u16,
+) -> u64 {
     use disclosure_ledger::codec::{decode_entry, encode_entry};
     use disclosure_ledger::hash::leaf_hash;
-    use disclosure_ledger::model::{Entry, EntryHash, FORMAT_VERSION, Seq, Signer};
+    use disclosure_ledger::model::{Entry, EntryHash, Seq, Signer};
     use disclosure_ledger::store::{Access, NewRecord, Store};
     let store = Store::open(path, Access::ReadWrite).unwrap();
     let n = store.len().unwrap();
     let last = store.get(n - 1).unwrap().unwrap();
     let last_entry = decode_entry(&last.bytes).unwrap();
     let entry = Entry {
-        version: FORMAT_VERSION,
+        version,
         seq: Seq(n),
         prev: EntryHash(leaf_hash(&last.bytes)),
         recorded_at: last_entry.recorded_at.plus_seconds(60),
