@@ -93,11 +93,32 @@ fn disclosure() -> impl Strategy<Value = Disclosure> {
         category(),
         prop::collection::vec(("[a-z][a-z_]{0,12}", any::<[u8; 32]>()), 0..4),
         proptest::option::of(".{0,20}"),
-        proptest::option::of(".{0,20}"),
+        proptest::option::of((proptest::option::of(party()), ".{0,20}")),
         ".{0,20}",
+        (
+            proptest::option::of(".{0,10}"),
+            proptest::option::of(".{0,10}"),
+            proptest::option::of(".{0,10}"),
+            proptest::option::of(".{0,10}"),
+        ),
+        proptest::option::of((0usize..3, ".{0,10}")),
+        proptest::option::of(".{0,10}"),
     )
         .prop_map(
-            |(from, to, at, gateway, category, fields, skipped, relevance, officer_role)| {
+            |(
+                from,
+                to,
+                at,
+                gateway,
+                category,
+                fields,
+                skipped,
+                relevance,
+                officer_role,
+                (function, necessity, power, agreement),
+                decision,
+                joint_engagement,
+            )| {
                 Disclosure {
                     from,
                     to,
@@ -115,8 +136,22 @@ fn disclosure() -> impl Strategy<Value = Disclosure> {
                         Some(reason) => Notification::Skipped { reason },
                         None => Notification::Notified,
                     },
-                    relevance,
+                    relevance: relevance.map(|(party, words)| match party {
+                        Some(party) => Relevance::Limb { party, words },
+                        None => Relevance::Statement(words),
+                    }),
                     officer_role,
+                    basis: LegalBasis {
+                        function,
+                        necessity,
+                        power,
+                        agreement,
+                    },
+                    decision: decision.map(|(i, reasoning)| CaseDecision {
+                        outcome: Outcome::ALL[i],
+                        reasoning,
+                    }),
+                    joint_engagement,
                 }
             },
         )
@@ -143,9 +178,17 @@ fn body() -> impl Strategy<Value = Body> {
                 description
             }
         )),
-        (company(), ".{0,20}").prop_map(|(company, rationale)| Body::DesignationProposed(
-            DesignationProposed { company, rationale }
-        )),
+        (company(), ".{0,20}", proptest::option::of(party())).prop_map(
+            |(company, rationale, with)| Body::DesignationProposed(DesignationProposed {
+                company,
+                rationale,
+                with
+            })
+        ),
+        (any::<u64>(), any::<i64>()).prop_map(|(s, t)| Body::Confirmed(Confirmed {
+            proposal: Seq(s),
+            effective_from: Timestamp(t)
+        })),
         (party(), any::<[u8; 4]>(), ".{0,20}").prop_map(|(party, id, reason)| Body::KeyRevoked(
             KeyRevoked {
                 party,

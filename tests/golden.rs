@@ -20,11 +20,12 @@ use disclosure_ledger::codec::{
 use disclosure_ledger::hash::{field_commitment, leaf_hash, sha256};
 use disclosure_ledger::keys::{SecretKey, verify_entry_signature};
 use disclosure_ledger::model::{
-    Acknowledgement, Assessment, Body, Category, Citation, CompanyId, CompanyRef, Correction,
-    DesignationConfirmed, DesignationEnded, DesignationProposed, Disclosure, Entry, EntryHash,
+    Acknowledgement, Assessment, Body, CaseDecision, Category, Citation, CompanyId, CompanyRef,
+    Confirmed, Correction, DesignationConfirmed, DesignationEnded, DesignationProposed,
+    Disclosure, Disposition, DispositionAction, Entry, EntryHash, EntryKind, ErasedField, Erasure,
     FORMAT_VERSION, FieldCommitment, FieldName, Gateway, Genesis, KeyAdded, KeyRevoked, KeyRotated,
-    Notification, PartyId, PartyRecord, PolicyDocument, Seq, Signer, ThemeDeclared, ThemeId,
-    ThemeRetired, Timestamp,
+    LegalBasis, Notification, Outcome, PartyId, PartyRecord, PolicyDocument, Refusal, Relevance,
+    Seq, Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ fn prev() -> EntryHash {
 
 fn entry(seq: u64, signer: &SecretKey, party_id: &str, body: Body) -> Entry {
     Entry {
-        version: FORMAT_VERSION,
+        version: 1,
         seq: Seq(seq),
         prev: if seq == 0 { EntryHash::ZERO } else { prev() },
         recorded_at: Timestamp(T_RECORDED),
@@ -149,10 +150,13 @@ fn base_disclosure() -> Disclosure {
         notification: Notification::Skipped {
             reason: "routine disclosure (statement §4)".into(),
         },
-        relevance: Some(
+        relevance: Some(Relevance::Statement(
             "matters of potential intersection between online safety and data protection".into(),
-        ),
+        )),
         officer_role: "Principal Policy Officer".into(),
+        basis: LegalBasis::default(),
+        decision: None,
+        joint_engagement: None,
     }
 }
 
@@ -168,6 +172,9 @@ fn ofcom_disclosure(gateway: Gateway, category: Category) -> Disclosure {
         notification: Notification::Notified,
         relevance: None,
         officer_role: "Online Safety Supervision Lead".into(),
+        basis: LegalBasis::default(),
+        decision: None,
+        joint_engagement: None,
     }
 }
 
@@ -282,6 +289,7 @@ fn vectors() -> Vec<(&'static str, Entry, SecretKey)> {
                 &ofcom(),
                 "OFCOM",
                 Body::DesignationProposed(DesignationProposed {
+                    with: None,
                     company: company("acme-social", "Acme Social Ltd"),
                     rationale: "open Online Safety Act investigation".into(),
                 }),
@@ -308,6 +316,7 @@ fn vectors() -> Vec<(&'static str, Entry, SecretKey)> {
                 &ico(),
                 "ICO",
                 Body::DesignationEnded(DesignationEnded {
+                    with: None,
                     company: CompanyId::new("acme-social").unwrap(),
                     reason: "investigation closed".into(),
                 }),
@@ -633,7 +642,17 @@ fn every_kind_has_a_vector() {
         .iter()
         .map(|(_, e, _)| e.body.kind().as_str())
         .collect();
-    assert_eq!(kinds.len(), 13, "kinds covered: {kinds:?}");
+    assert_eq!(kinds.len(), 13, "format 1 kinds covered: {kinds:?}");
+    let v2: BTreeSet<&str> = vectors_v2()
+        .iter()
+        .map(|(_, e, _)| e.body.kind().as_str())
+        .collect();
+    for kind in EntryKind::ALL {
+        assert!(
+            kinds.contains(kind.as_str()) || v2.contains(kind.as_str()),
+            "no vector of kind {kind}"
+        );
+    }
     for (name, e, _) in vectors() {
         assert!(
             name.starts_with(e.body.kind().as_str()),
@@ -656,6 +675,7 @@ fn every_kind_has_a_vector() {
                 Gateway::Statutory(_) => "statutory",
                 Gateway::Consent { .. } => "consent",
                 Gateway::Other { .. } => "other",
+                Gateway::NotEngaged { .. } => "not engaged",
             }),
             _ => None,
         })
@@ -679,8 +699,12 @@ fn field_commitment_and_policy_hash_known_answers() {
 #[test]
 fn encoder_refuses_other_versions_and_oversized_entries() {
     let (_, mut e, _) = vectors().remove(5);
-    e.version = 2;
-    assert_eq!(encode_entry(&e), Err(EncodeError::WrongVersion(2)));
+    e.version = 3;
+    assert_eq!(encode_entry(&e), Err(EncodeError::WrongVersion(3)));
+    // A format 1 entry cannot carry what only format 2 has.
+    let (_, mut e, _) = vectors_v2().remove(0);
+    e.version = 1;
+    assert!(matches!(encode_entry(&e), Err(EncodeError::NotInVersion1(_))));
     let (_, mut e, _) = vectors().remove(4);
     if let Body::PolicyAdopted(p) = &mut e.body {
         p.text = "x".repeat(MAX_ENTRY_BYTES);
@@ -1215,4 +1239,197 @@ fn single_byte_changes_never_give_a_second_spelling() {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format 2 vectors: the bodies whose layout format 2 changed or added
+// ---------------------------------------------------------------------------------------------
+
+fn dir_v2() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/vectors/entries-v2")
+}
+
+fn entry_v2(seq: u64, signer: &SecretKey, party_id: &str, body: Body) -> Entry {
+    Entry {
+        version: FORMAT_VERSION,
+        ..entry(seq, signer, party_id, body)
+    }
+}
+
+/// Every format 2 vector: a disclosure with every new field (relevance limb, legal basis,
+/// case decision, joint engagement, a gateway not engaged), the pair-scoped designation
+/// bodies, and the four new bodies.
+fn vectors_v2() -> Vec<(&'static str, Entry, SecretKey)> {
+    let mut d = base_disclosure();
+    d.relevance = Some(Relevance::Limb {
+        party: party("ICO"),
+        words: "matters of potential intersection between online safety and data protection"
+            .into(),
+    });
+    d.basis = LegalBasis {
+        function: Some("uk-gdpr-art57".into()),
+        necessity: Some("to coordinate supervision of the same service".into()),
+        power: Some("information notice, DPA 2018 s142".into()),
+        agreement: Some("ico-ofcom-2024".into()),
+    };
+    d.joint_engagement = Some("joint call with the company arranged".into());
+    let mut case = ofcom_disclosure(
+        Gateway::NotEngaged {
+            reason: "published in the company's annual report".into(),
+        },
+        Category::CaseByCase {
+            companies: vec![company("acme-social", "Acme Social Ltd")],
+            themes: vec![],
+            assessment: Some(Assessment {
+                reference: "CBC-2024-007".into(),
+                approver: "Director".into(),
+            }),
+        },
+    );
+    case.decision = Some(CaseDecision {
+        outcome: Outcome::DiscloseInPart,
+        reasoning: "only the dates were needed".into(),
+    });
+    vec![
+        ("disclosure", entry_v2(10, &ico(), "ICO", Body::Disclosure(d)), ico()),
+        (
+            "disclosure-case-by-case",
+            entry_v2(11, &ofcom(), "OFCOM", Body::Disclosure(case)),
+            ofcom(),
+        ),
+        (
+            "designation-proposed",
+            entry_v2(
+                7,
+                &ofcom(),
+                "OFCOM",
+                Body::DesignationProposed(DesignationProposed {
+                    company: company("acme-social", "Acme Social Ltd"),
+                    rationale: "open inquiry".into(),
+                    with: Some(party("ICO")),
+                }),
+            ),
+            ofcom(),
+        ),
+        (
+            "designation-ended",
+            entry_v2(
+                9,
+                &ico(),
+                "ICO",
+                Body::DesignationEnded(DesignationEnded {
+                    company: "acme-social".parse().unwrap(),
+                    reason: "inquiry closed".into(),
+                    with: Some(party("OFCOM")),
+                }),
+            ),
+            ico(),
+        ),
+        (
+            "confirmed",
+            entry_v2(
+                8,
+                &ico(),
+                "ICO",
+                Body::Confirmed(Confirmed {
+                    proposal: Seq(7),
+                    effective_from: Timestamp(T_DISCLOSED),
+                }),
+            ),
+            ico(),
+        ),
+        (
+            "disposition",
+            entry_v2(
+                12,
+                &ico(),
+                "ICO",
+                Body::Disposition(Disposition {
+                    entry: Seq(10),
+                    flag: "late-record".into(),
+                    action: DispositionAction::Remediated,
+                    correction: Some(Seq(11)),
+                    note: "recorded late; process changed".into(),
+                    reviewer_role: "Compliance lead".into(),
+                }),
+            ),
+            ico(),
+        ),
+        (
+            "erasure",
+            entry_v2(
+                13,
+                &ico(),
+                "ICO",
+                Body::Erasure(Erasure {
+                    fields: vec![ErasedField {
+                        entry: Seq(10),
+                        field: "request_date".parse().unwrap(),
+                    }],
+                    retention_rule: "requests-2y".into(),
+                    reason: "retention period ended".into(),
+                }),
+            ),
+            ico(),
+        ),
+        (
+            "refusal",
+            entry_v2(
+                14,
+                &ofcom(),
+                "OFCOM",
+                Body::Refusal(Refusal {
+                    from: party("OFCOM"),
+                    to: party("ICO"),
+                    decided_at: Timestamp(T_DISCLOSED),
+                    companies: vec![company("acme-social", "Acme Social Ltd")],
+                    themes: vec![theme("age-assurance")],
+                    assessment: Assessment {
+                        reference: "CBC-2024-008".into(),
+                        approver: "Director".into(),
+                    },
+                    reasoning: "not necessary for the ICO's functions".into(),
+                    officer_role: "Online Safety Supervision Lead".into(),
+                }),
+            ),
+            ofcom(),
+        ),
+    ]
+}
+
+/// The format 2 vectors are pinned like the format 1 ones, in fixtures/vectors/entries-v2
+/// (`UPDATE_GOLDEN=1` rewrites them), decode back to the same entries, and re-encode to the
+/// same bytes.
+#[test]
+fn golden_vectors_v2() {
+    let mut hashes = String::from(HASHES_HEADER);
+    let mut failures = Vec::new();
+    for (name, entry, key) in vectors_v2() {
+        let bytes = encode_entry(&entry).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&bytes[..2], &[2, 0], "{name}: format 2 entries start 02 00");
+        let decoded = decode_entry(&bytes).unwrap();
+        assert_eq!(decoded, entry, "{name}: does not decode back");
+        let sig = key.sign_entry(&bytes);
+        writeln!(hashes, "{name} {} {}", hex::encode(leaf_hash(&bytes)), hex::encode(sig)).unwrap();
+        let path = dir_v2().join(format!("{name}.hex"));
+        if updating() {
+            fs::create_dir_all(dir_v2()).unwrap();
+            fs::write(&path, format!("{}\n", hex::encode(&bytes))).unwrap();
+            continue;
+        }
+        match fs::read_to_string(&path) {
+            Ok(text) if text.trim() == hex::encode(&bytes) => {}
+            Ok(_) => failures.push(format!("{name}: encoding differs from {}", path.display())),
+            Err(e) => failures.push(format!("{name}: cannot read {}: {e}", path.display())),
+        }
+    }
+    let hashes_path = dir_v2().join("hashes.txt");
+    if updating() {
+        fs::write(&hashes_path, &hashes).unwrap();
+        return;
+    }
+    if fs::read_to_string(&hashes_path).unwrap_or_default() != hashes {
+        failures.push("entries-v2/hashes.txt differs".into());
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

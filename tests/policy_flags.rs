@@ -58,17 +58,34 @@ fn fixture() -> Fixture {
     )
     .unwrap();
     let now = t0();
+    // Themes are joint acts (format 2): proposed by one regulator, confirmed by the other.
+    let (ico_id, ofcom_id) = (PartyId::new("ICO").unwrap(), PartyId::new("OFCOM").unwrap());
     for theme in ["age-assurance", "recommender-systems", "old-theme"] {
         let p = ledger
             .prepare_theme_declared(ThemeId::new(theme).unwrap(), theme, "", now)
             .unwrap();
-        ledger.append(p, &ico, now).unwrap();
+        let proposal = ledger.append(p, &ico, now).unwrap().seq;
+        let p = ledger
+            .prepare_confirmation(proposal, &ofcom_id, None, now)
+            .unwrap();
+        ledger.append(p, &ofcom, now).unwrap();
     }
     let later = now.plus_seconds(600);
     let p = ledger
         .prepare_theme_retired(ThemeId::new("old-theme").unwrap(), "merged", later)
         .unwrap();
-    ledger.append(p, &ofcom, later).unwrap();
+    let proposal = ledger.append(p, &ofcom, later).unwrap().seq;
+    let p = ledger
+        .prepare_confirmation(proposal, &ico_id, None, later)
+        .unwrap();
+    ledger.append(p, &ico, later).unwrap();
+    let party_of = |k: &SecretKey| {
+        if k.public().key_id == ico.public().key_id {
+            ico_id.clone()
+        } else {
+            ofcom_id.clone()
+        }
+    };
     let company =
         |l: &mut Ledger, id: &str, name: &str, by: &SecretKey, confirm: Option<&SecretKey>| {
             let p = l
@@ -76,13 +93,19 @@ fn fixture() -> Fixture {
                     CompanyId::new(id).unwrap(),
                     Some(name),
                     "of interest",
+                    &party_of(by),
+                    Some(party_of(confirm.unwrap_or(if party_of(by) == ico_id {
+                        &ofcom
+                    } else {
+                        &ico
+                    }))),
                     later,
                 )
                 .unwrap();
             l.append(p, by, later).unwrap();
             if let Some(c) = confirm {
                 let p = l
-                    .prepare_company_confirmed(CompanyId::new(id).unwrap())
+                    .prepare_company_confirmed(CompanyId::new(id).unwrap(), &party_of(c), None, later)
                     .unwrap();
                 l.append(p, c, later).unwrap();
             }

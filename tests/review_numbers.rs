@@ -48,17 +48,29 @@ fn build() -> Built {
         t0,
     )
     .unwrap();
+    let (ico_id, ofcom_id) = (PartyId::new("ICO").unwrap(), PartyId::new("OFCOM").unwrap());
     let p = l
         .prepare_theme_declared(ThemeId::new("t1").unwrap(), "T1", "", t0)
         .unwrap();
-    l.append(p, &ico, t0).unwrap();
+    let proposal = l.append(p, &ico, t0).unwrap().seq;
+    let p = l
+        .prepare_confirmation(proposal, &ofcom_id, None, t0)
+        .unwrap();
+    l.append(p, &ofcom, t0).unwrap();
     let t1 = ts("2024-01-03T10:00:00Z");
     let p = l
-        .prepare_company_proposed(CompanyId::new("c1").unwrap(), Some("C One Ltd"), "r", t1)
+        .prepare_company_proposed(
+            CompanyId::new("c1").unwrap(),
+            Some("C One Ltd"),
+            "r",
+            &ofcom_id,
+            None,
+            t1,
+        )
         .unwrap();
     l.append(p, &ofcom, t1).unwrap();
     let p = l
-        .prepare_company_confirmed(CompanyId::new("c1").unwrap())
+        .prepare_company_confirmed(CompanyId::new("c1").unwrap(), &ico_id, None, t1.plus_seconds(H))
         .unwrap();
     l.append(p, &ico, t1.plus_seconds(H)).unwrap();
 

@@ -16,9 +16,8 @@ use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, PartyInit, fresh_salt, policy_document};
 use disclosure_ledger::model::{
-    Acknowledgement, Body, CompanyId, CompanyRef, Correction, DesignationConfirmed,
-    DesignationEnded, DesignationProposed, PartyId, Seq, ThemeDeclared, ThemeId, ThemeRetired,
-    Timestamp,
+    Acknowledgement, Body, CompanyId, CompanyRef, Confirmed, Correction, DesignationEnded,
+    DesignationProposed, PartyId, Seq, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
 };
 use disclosure_ledger::policy::DEFAULT_POLICY;
 use disclosure_ledger::store::{Access, Store};
@@ -70,6 +69,8 @@ enum Op {
     Retire(usize, usize),
     Propose(usize, usize),
     Confirm(usize, usize),
+    /// Confirm proposal number `s` (a theme or policy act, or a designation).
+    ConfirmAct(u64, usize),
     End(usize, usize),
     Disclose {
         by: usize,
@@ -89,6 +90,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0..3usize, p.clone()).prop_map(|(c, b)| Op::Propose(c, b)),
         (0..3usize, p.clone()).prop_map(|(c, b)| Op::Confirm(c, b)),
         (0..3usize, p.clone()).prop_map(|(c, b)| Op::End(c, b)),
+        (0..40u64, p.clone()).prop_map(|(s, b)| Op::ConfirmAct(s, b)),
         (p.clone(), 0..3usize, 0..3usize, 0..3usize).prop_map(|(by, theme, company, kind)| {
             Op::Disclose {
                 by,
@@ -139,6 +141,7 @@ fn disclosure(
 fn attempt(ledger: &mut Ledger, op: &Op, now: Timestamp) {
     let theme = |t: usize| ThemeId::new(THEMES[t]).unwrap();
     let company = |c: usize| CompanyId::new(COMPANIES[c].0).unwrap();
+    let party = |b: usize| PartyId::new(PARTIES[b]).unwrap();
     let (pending, by) = match op {
         Op::Declare(t, b) => (
             ledger.prepare_theme_declared(theme(*t), THEMES[*t], "", now),
@@ -146,11 +149,28 @@ fn attempt(ledger: &mut Ledger, op: &Op, now: Timestamp) {
         ),
         Op::Retire(t, b) => (ledger.prepare_theme_retired(theme(*t), "done", now), *b),
         Op::Propose(c, b) => (
-            ledger.prepare_company_proposed(company(*c), Some(COMPANIES[*c].1), "of interest", now),
+            ledger.prepare_company_proposed(
+                company(*c),
+                Some(COMPANIES[*c].1),
+                "of interest",
+                &party(*b),
+                None,
+                now,
+            ),
             *b,
         ),
-        Op::Confirm(c, b) => (ledger.prepare_company_confirmed(company(*c)), *b),
-        Op::End(c, b) => (ledger.prepare_company_ended(company(*c), "over", now), *b),
+        Op::Confirm(c, b) => (
+            ledger.prepare_company_confirmed(company(*c), &party(*b), None, now),
+            *b,
+        ),
+        Op::ConfirmAct(s, b) => (
+            ledger.prepare_confirmation(Seq(*s), &party(*b), None, now),
+            *b,
+        ),
+        Op::End(c, b) => (
+            ledger.prepare_company_ended(company(*c), "over", &party(*b), None, now),
+            *b,
+        ),
         Op::Disclose {
             by,
             theme,
@@ -229,14 +249,16 @@ fn forged_body(f: &Forge, at: Timestamp) -> Body {
         Forge::Propose(c, renamed) => Body::DesignationProposed(DesignationProposed {
             company: company(*c, *renamed),
             rationale: "r".into(),
+            with: Some(PartyId::new(PARTIES[c % 2]).unwrap()),
         }),
-        Forge::Confirm(s, c) => Body::DesignationConfirmed(DesignationConfirmed {
-            company: CompanyId::new(COMPANIES[*c].0).unwrap(),
+        Forge::Confirm(s, c) => Body::Confirmed(Confirmed {
             proposal: Seq(*s),
+            effective_from: at.plus_seconds(*c as i64 - 1),
         }),
         Forge::End(c) => Body::DesignationEnded(DesignationEnded {
             company: CompanyId::new(COMPANIES[*c].0).unwrap(),
             reason: "r".into(),
+            with: Some(PartyId::new(PARTIES[c % 2]).unwrap()),
         }),
         Forge::Ack(s, delta) => Body::Acknowledgement(Acknowledgement {
             disclosure: Seq(*s),
