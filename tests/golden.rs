@@ -932,10 +932,10 @@ fn rejection_cases() -> Vec<(&'static str, &'static str, Mutation, Expect)> {
             Expect::UnknownVersion(0),
         ),
         (
-            "version 2",
+            "version 3",
             "theme-declared",
-            m(|b| b[0..2].copy_from_slice(&2u16.to_le_bytes())),
-            Expect::UnknownVersion(2),
+            m(|b| b[0..2].copy_from_slice(&3u16.to_le_bytes())),
+            Expect::UnknownVersion(3),
         ),
         (
             "version 0xffff",

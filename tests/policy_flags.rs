@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, PartyInit, policy_document};
-use disclosure_ledger::model::{Body, CompanyId, PartyId, Seq, ThemeId, Timestamp};
+use disclosure_ledger::model::{Body, CompanyId, PartyId, Relevance, Seq, ThemeId, Timestamp};
 use disclosure_ledger::policy::{CMA_EXTENSION_POLICY, DEFAULT_POLICY, FlagCode};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{FlagFilter, VerifyOptions, verify_ledger};
@@ -130,7 +130,7 @@ fn fixture() -> Fixture {
         "kidzone",
         "KidZone Games Ltd",
         &ico,
-        Some(&ico),
+        None,
     );
     Fixture {
         _dir: dir,
@@ -406,10 +406,8 @@ fn each_flag_is_raised_and_its_near_miss_is_not() {
             FlagCode::RelevanceMissing,
         ),
         (
-            "ICO meeting stating Ofcom's limb",
-            with(ico_meeting.clone(), |d| {
-                d.relevance = Some("relevant to online safety".into())
-            }),
+            "ICO meeting without its limb",
+            with(ico_meeting.clone(), |d| d.relevance = None),
             ico_meeting,
             FlagCode::RelevanceMissing,
         ),
@@ -531,9 +529,24 @@ fn cma_joins_by_policy_change_alone() {
     );
     let at = t0().plus_seconds(3600);
     let doc = policy_document("with-cma", t0().plus_seconds(-DAY), CMA_EXTENSION_POLICY);
-    f.ledger
+    let proposal = f
+        .ledger
         .append(Body::PolicyAdopted(doc).into(), &f.ofcom, at)
-        .unwrap();
+        .unwrap()
+        .seq;
+    // A joint act (format 2): until every party the new policy binds confirms it, the old
+    // policy applies.
+    assert_eq!(
+        flags_of(&f, &cma_disclosure),
+        vec![FlagCode::PartyNotInPolicy]
+    );
+    for (party, key) in [("ICO", &f.ico), ("CMA", &f.cma)] {
+        let p = f
+            .ledger
+            .prepare_confirmation(proposal, &PartyId::new(party).unwrap(), None, at)
+            .unwrap();
+        f.ledger.append(p, key, at).unwrap();
+    }
     assert_eq!(flags_of(&f, &cma_disclosure), vec![]);
     // Under the three-party policy the ICO may disclose to the CMA too.
     let to_cma = with(theme_only("market study"), |d| d.to = "CMA".into());
@@ -672,5 +685,39 @@ fn policy_doc_lists_the_catalogue_exactly() {
         "FLAGS",
         &disclosure_ledger::policy::catalogue_markdown(),
         "cargo test --test policy_flags",
+    );
+}
+
+/// The relevance limb is a structured choice (issue 13, item 10): the writer refuses another
+/// party's limb or free text, and a format 2 entry carrying free text (signed below the CLI) is
+/// flagged however it is worded.
+#[test]
+fn relevance_is_the_disclosers_limb_not_free_text() {
+    let f = fixture();
+    let wrong = with(info_request(), |d| {
+        d.relevance = Some("NOT matters of potential intersection".into())
+    });
+    let refused = f
+        .ledger
+        .prepare_disclosure(&wrong, &f.ofcom, recorded(), &mut || [1; 32]);
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("is not OFCOM's limb")),
+        "the writer accepted a relevance that is not the limb"
+    );
+    let mut pending = f
+        .ledger
+        .prepare_disclosure(&info_request(), &f.ofcom, recorded(), &mut || [1; 32])
+        .unwrap();
+    let Body::Disclosure(d) = &mut pending.body else {
+        unreachable!()
+    };
+    assert!(matches!(d.relevance, Some(Relevance::Limb { .. })));
+    d.relevance = Some(Relevance::Statement(
+        "NOT relevant to online safety".into(),
+    ));
+    let flags = f.ledger.flags_for(&pending, recorded());
+    assert!(
+        flags.iter().any(|x| x.code == FlagCode::RelevanceMissing),
+        "free text in a format 2 entry passed: {flags:?}"
     );
 }

@@ -39,7 +39,7 @@ struct Sample {
 
 impl Sample {
     fn load() -> Sample {
-        let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
+        let store = Store::open(&common::sample_v2_ledger(), Access::ReadOnly).unwrap();
         let mut entries = Vec::new();
         store
             .scan(0, None, |r| {
@@ -481,7 +481,7 @@ fn verify_rejects_every_entry_the_writer_refuses() {
     let sample = Sample::load();
     for (rule, c) in cases(&sample) {
         let dir = tempfile::tempdir().unwrap();
-        let path = common::sample_copy(dir.path());
+        let path = common::sample_v2_copy(dir.path());
         let keys = common::demo_keys_in(dir.path());
         let key = common::demo_key(&keys, c.key);
 
@@ -606,7 +606,7 @@ fn verify_rejects_two_entry_attacks() {
     let ofcom = common::demo_key(&keys, "ofcom-2024");
 
     // format-order: a format 1 self-confirmation-style entry after the format 2 sample.
-    let path = common::sample_copy(dir.path());
+    let path = common::sample_v2_copy(dir.path());
     let n = common::append_body_as(&path, "ICO", &ico, declare("format-one-again"), 1);
     let (code, text) = cli_verify(&path);
     assert_eq!(code, 2, "{text}");
@@ -615,7 +615,7 @@ fn verify_rejects_two_entry_attacks() {
     // confirm-effective-date: the ICO proposes a policy effective on a date; Ofcom's
     // confirmation states another.
     let path2 = dir.path().join("policy.ledger");
-    std::fs::copy(common::sample_ledger(), &path2).unwrap();
+    std::fs::copy(common::sample_v2_ledger(), &path2).unwrap();
     let Body::Genesis(g) = &sample.entries[0].body else {
         unreachable!()
     };

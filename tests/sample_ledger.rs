@@ -52,7 +52,7 @@ fn sample_rebuilds_with_identical_entry_hashes() {
         &GenerateOptions::sample(),
     )
     .unwrap();
-    let committed = entry_hashes(&common::sample_ledger());
+    let committed = entry_hashes(&common::sample_v2_ledger());
     let rebuilt = entry_hashes(&out);
     assert_eq!(n as usize, rebuilt.len());
     assert_eq!(committed.len(), rebuilt.len(), "entry count differs");

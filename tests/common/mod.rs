@@ -14,8 +14,26 @@ pub(crate) fn root() -> PathBuf {
 }
 
 /// The committed sample ledger.
+/// The bundled sample ledger, recorded in entry format 1 (it keeps verifying under the rules
+/// it was recorded under).
 pub(crate) fn sample_ledger() -> PathBuf {
     root().join("fixtures/sample.ledger")
+}
+
+/// The sample as the current generator records it, in entry format 2 (joint acts, pair-scoped
+/// designations, relevance limbs).
+#[allow(dead_code)]
+pub(crate) fn sample_v2_ledger() -> PathBuf {
+    root().join("fixtures/sample-v2.ledger")
+}
+
+/// A copy of the format 2 sample in `dir`.
+#[allow(dead_code)]
+pub(crate) fn sample_v2_copy(dir: &Path) -> PathBuf {
+    let path = dir.join("sample-v2.ledger");
+    fs::copy(sample_v2_ledger(), &path).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    path
 }
 
 /// Copies the demo keys into `dir` with owner-only permissions (git checkouts make them 0644).
