@@ -116,6 +116,8 @@ fn a_ledger_from_init_to_evidence() {
         "Age assurance",
         "--key",
         "ico-1.key",
+        "--confirm-key",
+        "ofcom-1.key",
     ]);
     run(&[
         "company",
@@ -162,25 +164,25 @@ fn a_ledger_from_init_to_evidence() {
         "Online Safety supervision team",
     ]);
     assert!(
-        disclosed.contains("Recorded the disclosure as entry #4"),
+        disclosed.contains("Recorded the disclosure as entry #5"),
         "{disclosed}"
     );
     assert!(disclosed.contains("no flags"), "{disclosed}");
     // Only the recipient can acknowledge.
     fails(
         d,
-        &[&l[..], &["ack", "4", "--key", "ofcom-1.key"]].concat(),
+        &[&l[..], &["ack", "5", "--key", "ofcom-1.key"]].concat(),
         "only ICO can acknowledge it",
     );
-    run(&["ack", "4", "--key", "ico-1.key"]);
+    run(&["ack", "5", "--key", "ico-1.key"]);
     fails(
         d,
-        &[&l[..], &["ack", "4", "--key", "ico-1.key"]].concat(),
+        &[&l[..], &["ack", "5", "--key", "ico-1.key"]].concat(),
         "already acknowledged",
     );
     run(&[
         "correct",
-        "4",
+        "5",
         "--reason",
         "deadline was 1 December",
         "--key",
@@ -254,19 +256,19 @@ fn a_ledger_from_init_to_evidence() {
         "{cosigned}"
     );
     // Proofs.
-    let proof = run(&["prove", "inclusion", "4"]);
+    let proof = run(&["prove", "inclusion", "5"]);
     assert!(
         proof.contains("Checked: the proof leads from the entry to the root."),
         "{proof}"
     );
-    let tlog = run(&["prove", "inclusion", "4", "--format", "tlog-proof"]);
+    let tlog = run(&["prove", "inclusion", "5", "--format", "tlog-proof"]);
     assert!(
-        tlog.starts_with("c2sp.org/tlog-proof@v1\nindex 4\n"),
+        tlog.starts_with("c2sp.org/tlog-proof@v1\nindex 5\n"),
         "{tlog}"
     );
-    run(&["prove", "consistency", "3", "11"]);
+    run(&["prove", "consistency", "3", "12"]);
     // Evidence for the disclosure, verified offline against the trust roots.
-    run(&["evidence", "4", "--open", "request_date", "-o", "bundle"]);
+    run(&["evidence", "5", "--open", "request_date", "-o", "bundle"]);
     let checked = ok(d, &["verify-evidence", "bundle", "--trust", "keys"]);
     assert!(checked.contains("OFCOM"), "{checked}");
     // Review and verify: intact; the correction leaves a "superseded" flag (exit 1).
@@ -279,9 +281,9 @@ fn a_ledger_from_init_to_evidence() {
         stdout.contains("Integrity: INTACT") && stdout.contains("superseded"),
         "{stdout}"
     );
-    assert!(stdout.contains("latest cosigned: size 11"), "{stdout}");
+    assert!(stdout.contains("latest cosigned: size 12"), "{stdout}");
     // Show and list work on the result.
-    assert!(run(&["show", "4"]).contains("Communications Act 2003 s393(2)(a)"));
+    assert!(run(&["show", "5"]).contains("Communications Act 2003 s393(2)(a)"));
     assert!(run(&["list", "--keys"]).contains("ico-2"));
 }
 

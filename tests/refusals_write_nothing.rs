@@ -184,8 +184,8 @@ fn inputs(dir: &Path) -> Inputs {
     }
 }
 
-/// One disclosure of a bulk file, as JSON.
-fn bulk_line(from: &str, company: &str, at: &str, relevance: &str) -> String {
+/// One disclosure of a bulk file, as JSON; `necessity` is free text (to make a line too long).
+fn bulk_line(from: &str, company: &str, at: &str, necessity: &str) -> String {
     serde_json::json!({
         "from": from,
         "to": if from == "OFCOM" { "ICO" } else { "OFCOM" },
@@ -196,7 +196,8 @@ fn bulk_line(from: &str, company: &str, at: &str, relevance: &str) -> String {
         "themes": ["age-assurance"],
         "fields": {"meeting_date": "2026-11-20"},
         "notification": "skipped: routine",
-        "relevance": relevance,
+        "relevance": "limb",
+        "necessity": necessity,
         "officer_role": "Supervision",
     })
     .to_string()
@@ -378,6 +379,8 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
                 "brightloop",
                 "--rationale",
                 "x",
+                "--with",
+                "OFCOM",
                 "--key",
                 &k("ico-2025.key"),
             ]),
@@ -404,6 +407,8 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
                 "nosuchco",
                 "--reason",
                 "x",
+                "--with",
+                "OFCOM",
                 "--key",
                 &k("ico-2025.key"),
             ]),
@@ -604,7 +609,7 @@ fn a_bulk_import_reports_every_refused_line_at_once_and_writes_nothing() {
     let ledger = common::sample_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
     let at = Timestamp::now().plus_seconds(-3600).to_string();
-    // Line 5's relevance alone is longer than an entry may be.
+    // Line 5's necessity statement alone is longer than an entry may be.
     let huge = "x".repeat(disclosure_ledger::codec::MAX_ENTRY_BYTES + 1);
     let lines = [
         bulk_line("OFCOM", "brightloop", &at, "relevant"),

@@ -310,23 +310,23 @@ fn monthly_figures_match_the_hand_computation() {
     assert_eq!(r.companies[0].id, "c1");
     assert_eq!(r.companies[0].disclosures, 3);
     assert!(r.companies[0].mutual_at_end && !r.companies[1].mutual_at_end);
-    // Entries: 0 genesis, 1 theme, 2–3 designation, 4–5 D4+ack, 6–7 D1+ack, 8–9 D2+ack,
-    // 10 D3, 11–12 D5+ack.
+    // Entries: 0 genesis, 1–2 theme proposed and confirmed, 3–4 designation, 5–6 D4+ack,
+    // 7–8 D1+ack, 9–10 D2+ack, 11 D3, 12–13 D5+ack.
     assert_eq!(
         r.flagged
             .iter()
             .map(|f| (f.seq, f.code.as_str()))
             .collect::<Vec<_>>(),
         vec![
-            (10, "unacknowledged"),
-            (11, "late-acknowledgement"),
-            (11, "not-mutual-interest")
+            (11, "unacknowledged"),
+            (12, "late-acknowledgement"),
+            (12, "not-mutual-interest")
         ]
     );
     // Designation: c1 confirmed in January, before the range.
     assert_eq!(r.total.stats.registers.designations, 0);
     assert!(r.ledger.chain_intact);
-    assert_eq!(r.ledger.entries, 13);
+    assert_eq!(r.ledger.entries, 14);
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn sample_has_every_entry_kind_and_category() {
 fn sample_raises_every_policy_flag() {
     use disclosure_ledger::policy::{CATALOGUE, FlagCode};
     use disclosure_ledger::verify::{FlagFilter, verify_ledger};
-    let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
+    let store = Store::open(&common::sample_v2_ledger(), Access::ReadOnly).unwrap();
     let opts = VerifyOptions {
         as_of: disclosure_ledger::model::Timestamp::parse("2026-01-31").unwrap(),
         ..VerifyOptions::default()

@@ -70,7 +70,7 @@ fn snapshot_of(reg: &disclosure_ledger::registers::Registers) -> Vec<u8> {
 #[test]
 fn opening_from_the_snapshot_gives_the_registers_a_replay_gives() {
     let dir = tempfile::tempdir().unwrap();
-    let path = sample_copy(dir.path());
+    let path = common::sample_v2_copy(dir.path());
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let saved = store
         .snapshot()

@@ -351,6 +351,11 @@ pub(crate) enum ThemeCommand {
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
+        /// Also record the confirmation of every other party this binds, signed with their
+        /// key (repeatable), in the same all-or-nothing commit: for registers agreed at a joint
+        /// set-up.
+        #[arg(long = "confirm-key", value_name = "KEY")]
+        confirm_key: Vec<PathBuf>,
     },
     /// Retire a Collaboration Theme from now.
     #[command(
@@ -365,6 +370,11 @@ pub(crate) enum ThemeCommand {
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
+        /// Also record the confirmation of every other party this binds, signed with their
+        /// key (repeatable), in the same all-or-nothing commit: for registers agreed at a joint
+        /// set-up.
+        #[arg(long = "confirm-key", value_name = "KEY")]
+        confirm_key: Vec<PathBuf>,
     },
 }
 
@@ -391,6 +401,11 @@ pub(crate) enum CompanyCommand {
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
+        /// Also record the confirmation of every other party this binds, signed with their
+        /// key (repeatable), in the same all-or-nothing commit: for registers agreed at a joint
+        /// set-up.
+        #[arg(long = "confirm-key", value_name = "KEY")]
+        confirm_key: Vec<PathBuf>,
     },
     /// Confirm the other party's proposal that names you.
     #[command(
@@ -496,6 +511,10 @@ pub(crate) enum PolicyCommand {
         /// Signing key.
         #[arg(long)]
         key: PathBuf,
+        /// Also record the confirmation of every other party this binds, signed with their
+        /// key (repeatable), in the same all-or-nothing commit.
+        #[arg(long = "confirm-key", value_name = "KEY")]
+        confirm_key: Vec<PathBuf>,
     },
     /// Show the policy in force on a date (default: now), or the built-in default policy when
     /// no ledger is given.

@@ -17,6 +17,7 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
             file,
             effective,
             key,
+            confirm_key,
         } => {
             let text = disclosure_ledger::files::read_limited_string(
                 &file,
@@ -28,7 +29,7 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 .as_deref()
                 .map(|t| parse_time("effective", t))
                 .transpose()?;
-            append_proposal(ctx, &key, "the proposed policy", |_, _, now| {
+            append_proposal(ctx, &key, &confirm_key, "the proposed policy", |_, _, now| {
                 let doc = policy_document(&parsed.label, effective.unwrap_or(now), &text);
                 Ok(Body::PolicyAdopted(doc).into())
             })

@@ -192,23 +192,52 @@ pub(super) fn append_one(
 pub(super) fn append_proposal(
     ctx: &Ctx,
     key_path: &Path,
+    confirm_keys: &[PathBuf],
     what: &str,
     build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>,
 ) -> Result<Status> {
     let key = load_key(key_path)?;
+    let confirmers = confirm_keys
+        .iter()
+        .map(|k| load_key(k))
+        .collect::<Result<Vec<_>>>()?;
     let mut ledger = ctx.open_writer()?;
     let now = Timestamp::now();
     let pending = build(&ledger, &key, now)?;
-    let receipt = ledger.append(pending, &key, now)?;
-    print_receipt(what, &receipt)?;
-    if let Some(p) = ledger.registers().pending.get(&receipt.seq) {
+    if !confirmers.is_empty() {
+        // Both regulators at hand (a joint set-up): the proposal and every confirmation are
+        // one all-or-nothing commit.
+        let mut batch = ledger.begin()?;
+        let proposal = batch.push(pending, &key, now)?;
+        print_receipt(what, &proposal)?;
+        for k in &confirmers {
+            let party = batch.ledger().party_of(k)?;
+            let c = batch
+                .ledger()
+                .prepare_confirmation(proposal.seq, &party, None, now)?;
+            batch.push(c, k, now)?;
+        }
+        let receipts = batch.commit()?;
+        for r in receipts.iter().skip(1) {
+            print_receipt("the confirmation", r)?;
+        }
+    } else {
+        let receipt = ledger.append(pending, &key, now)?;
+        print_receipt(what, &receipt)?;
+        return waiting_note(&ledger, receipt.seq);
+    }
+    Ok(Status::Clean)
+}
+
+fn waiting_note(ledger: &Ledger, seq: Seq) -> Result<Status> {
+    if let Some(p) = ledger.registers().pending.get(&seq) {
         let waiting: Vec<&str> = p.waiting().map(|w| w.as_str()).collect();
         outln!(
             "It takes effect once {} confirm{} it: dledger confirm {} --key <{} key> \
              [--effective DATE]",
             waiting.join(" and "),
             if waiting.len() == 1 { "s" } else { "" },
-            receipt.seq.0,
+            seq.0,
             waiting.join("/")
         );
     }
@@ -327,15 +356,21 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             title,
             description,
             key,
+            confirm_key,
         } => {
             let id = ThemeId::new(id)?;
-            append_proposal(ctx, &key, "the proposed theme declaration", |l, _, now| {
+            append_proposal(ctx, &key, &confirm_key, "the proposed theme declaration", |l, _, now| {
                 l.prepare_theme_declared(id, &title, &description, now)
             })
         }
-        ThemeCommand::Retire { id, reason, key } => {
+        ThemeCommand::Retire {
+            id,
+            reason,
+            key,
+            confirm_key,
+        } => {
             let id = ThemeId::new(id)?;
-            append_proposal(ctx, &key, "the proposed theme retirement", |l, _, now| {
+            append_proposal(ctx, &key, &confirm_key, "the proposed theme retirement", |l, _, now| {
                 l.prepare_theme_retired(id, &reason, now)
             })
         }
@@ -350,10 +385,11 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
             rationale,
             with,
             key,
+            confirm_key,
         } => {
             let id = CompanyId::new(id)?;
             let with = with.map(PartyId::new).transpose()?;
-            append_proposal(ctx, &key, "the proposal", |l, k, now| {
+            append_proposal(ctx, &key, &confirm_key, "the proposal", |l, k, now| {
                 let by = l.party_of(k)?;
                 l.prepare_company_proposed(id, name.as_deref(), &rationale, &by, with, now)
             })
