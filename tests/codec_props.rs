@@ -84,7 +84,33 @@ fn category() -> impl Strategy<Value = Category> {
     ]
 }
 
-fn disclosure() -> impl Strategy<Value = Disclosure> {
+/// The fields format 2 adds to a disclosure: legal basis, case decision, joint engagement.
+fn format2_parts() -> BoxedStrategy<(LegalBasis, Option<CaseDecision>, Option<String>)> {
+    let text = || proptest::option::of(".{0,10}");
+    (
+        (text(), text(), text(), text()),
+        proptest::option::of((0usize..3, ".{0,10}")),
+        text(),
+    )
+        .prop_map(|((function, necessity, power, agreement), decision, joint)| {
+            (
+                LegalBasis {
+                    function,
+                    necessity,
+                    power,
+                    agreement,
+                },
+                decision.map(|(i, reasoning)| CaseDecision {
+                    outcome: Outcome::ALL[i],
+                    reasoning,
+                }),
+                joint,
+            )
+        })
+        .boxed()
+}
+
+fn disclosure() -> BoxedStrategy<Disclosure> {
     (
         party(),
         party(),
@@ -95,66 +121,41 @@ fn disclosure() -> impl Strategy<Value = Disclosure> {
         proptest::option::of(".{0,20}"),
         proptest::option::of((proptest::option::of(party()), ".{0,20}")),
         ".{0,20}",
-        (
-            proptest::option::of(".{0,10}"),
-            proptest::option::of(".{0,10}"),
-            proptest::option::of(".{0,10}"),
-            proptest::option::of(".{0,10}"),
-        ),
-        proptest::option::of((0usize..3, ".{0,10}")),
-        proptest::option::of(".{0,10}"),
     )
+        .boxed()
+        .prop_flat_map(|base| format2_parts().prop_map(move |extra| (base.clone(), extra)))
         .prop_map(
             |(
+                (from, to, at, gateway, category, fields, skipped, relevance, officer_role),
+                (basis, decision, joint_engagement),
+            )| Disclosure {
                 from,
                 to,
-                at,
+                disclosed_at: Timestamp(at),
                 gateway,
                 category,
-                fields,
-                skipped,
-                relevance,
+                fields: fields
+                    .into_iter()
+                    .map(|(n, c)| FieldCommitment {
+                        name: FieldName::new(n).unwrap(),
+                        commitment: c,
+                    })
+                    .collect(),
+                notification: match skipped {
+                    Some(reason) => Notification::Skipped { reason },
+                    None => Notification::Notified,
+                },
+                relevance: relevance.map(|(party, words)| match party {
+                    Some(party) => Relevance::Limb { party, words },
+                    None => Relevance::Statement(words),
+                }),
                 officer_role,
-                (function, necessity, power, agreement),
+                basis,
                 decision,
                 joint_engagement,
-            )| {
-                Disclosure {
-                    from,
-                    to,
-                    disclosed_at: Timestamp(at),
-                    gateway,
-                    category,
-                    fields: fields
-                        .into_iter()
-                        .map(|(n, c)| FieldCommitment {
-                            name: FieldName::new(n).unwrap(),
-                            commitment: c,
-                        })
-                        .collect(),
-                    notification: match skipped {
-                        Some(reason) => Notification::Skipped { reason },
-                        None => Notification::Notified,
-                    },
-                    relevance: relevance.map(|(party, words)| match party {
-                        Some(party) => Relevance::Limb { party, words },
-                        None => Relevance::Statement(words),
-                    }),
-                    officer_role,
-                    basis: LegalBasis {
-                        function,
-                        necessity,
-                        power,
-                        agreement,
-                    },
-                    decision: decision.map(|(i, reasoning)| CaseDecision {
-                        outcome: Outcome::ALL[i],
-                        reasoning,
-                    }),
-                    joint_engagement,
-                }
             },
         )
+        .boxed()
 }
 
 fn body() -> impl Strategy<Value = Body> {

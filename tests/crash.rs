@@ -75,7 +75,13 @@ fn base_ledger(dir: &Path, keys: &Path) -> PathBuf {
             now,
         )
         .unwrap();
-    ledger.append(theme, &ico, now).unwrap();
+    // A joint act: Ofcom confirms the ICO's proposal.
+    let proposal = ledger.append(theme, &ico, now).unwrap().seq;
+    let ofcom_id = ledger.party_of(&ofcom).unwrap();
+    let confirm = ledger
+        .prepare_confirmation(proposal, &ofcom_id, None, now)
+        .unwrap();
+    ledger.append(confirm, &ofcom, now).unwrap();
     path
 }
 
@@ -516,7 +522,8 @@ fn appends_past_the_file_size_limit_fail_cleanly_and_leave_the_ledger_valid() {
         "{:#?}",
         report.failures
     );
-    assert_eq!(report.entries, 2 + recorded);
+    // Genesis, the theme proposal and its confirmation, then what was recorded.
+    assert_eq!(report.entries, 3 + recorded);
     drop(store);
     let out = dledger()
         .arg("-l")
