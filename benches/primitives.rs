@@ -49,8 +49,14 @@ fn disclosure_entry() -> Entry {
                 reason: "routine disclosure expected without prior notification (statement §4)"
                     .into(),
             },
-            relevance: Some("relevant to online safety".into()),
+            relevance: Some(Relevance::Limb {
+                party: PartyId::new("OFCOM").unwrap(),
+                words: "relevant to online safety".into(),
+            }),
             officer_role: "Online Safety supervision team".into(),
+            basis: LegalBasis::default(),
+            decision: None,
+            joint_engagement: None,
         }),
     }
 }

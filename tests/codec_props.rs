@@ -92,21 +92,23 @@ fn format2_parts() -> BoxedStrategy<(LegalBasis, Option<CaseDecision>, Option<St
         proptest::option::of((0usize..3, ".{0,10}")),
         text(),
     )
-        .prop_map(|((function, necessity, power, agreement), decision, joint)| {
-            (
-                LegalBasis {
-                    function,
-                    necessity,
-                    power,
-                    agreement,
-                },
-                decision.map(|(i, reasoning)| CaseDecision {
-                    outcome: Outcome::ALL[i],
-                    reasoning,
-                }),
-                joint,
-            )
-        })
+        .prop_map(
+            |((function, necessity, power, agreement), decision, joint)| {
+                (
+                    LegalBasis {
+                        function,
+                        necessity,
+                        power,
+                        agreement,
+                    },
+                    decision.map(|(i, reasoning)| CaseDecision {
+                        outcome: Outcome::ALL[i],
+                        reasoning,
+                    }),
+                    joint,
+                )
+            },
+        )
         .boxed()
 }
 

@@ -21,8 +21,8 @@ use disclosure_ledger::hash::{field_commitment, leaf_hash, sha256};
 use disclosure_ledger::keys::{SecretKey, verify_entry_signature};
 use disclosure_ledger::model::{
     Acknowledgement, Assessment, Body, CaseDecision, Category, Citation, CompanyId, CompanyRef,
-    Confirmed, Correction, DesignationConfirmed, DesignationEnded, DesignationProposed,
-    Disclosure, Disposition, DispositionAction, Entry, EntryHash, EntryKind, ErasedField, Erasure,
+    Confirmed, Correction, DesignationConfirmed, DesignationEnded, DesignationProposed, Disclosure,
+    Disposition, DispositionAction, Entry, EntryHash, EntryKind, ErasedField, Erasure,
     FORMAT_VERSION, FieldCommitment, FieldName, Gateway, Genesis, KeyAdded, KeyRevoked, KeyRotated,
     LegalBasis, Notification, Outcome, PartyId, PartyRecord, PolicyDocument, Refusal, Relevance,
     Seq, Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
@@ -704,7 +704,10 @@ fn encoder_refuses_other_versions_and_oversized_entries() {
     // A format 1 entry cannot carry what only format 2 has.
     let (_, mut e, _) = vectors_v2().remove(0);
     e.version = 1;
-    assert!(matches!(encode_entry(&e), Err(EncodeError::NotInVersion1(_))));
+    assert!(matches!(
+        encode_entry(&e),
+        Err(EncodeError::NotInVersion1(_))
+    ));
     let (_, mut e, _) = vectors().remove(4);
     if let Body::PolicyAdopted(p) = &mut e.body {
         p.text = "x".repeat(MAX_ENTRY_BYTES);
@@ -1263,8 +1266,7 @@ fn vectors_v2() -> Vec<(&'static str, Entry, SecretKey)> {
     let mut d = base_disclosure();
     d.relevance = Some(Relevance::Limb {
         party: party("ICO"),
-        words: "matters of potential intersection between online safety and data protection"
-            .into(),
+        words: "matters of potential intersection between online safety and data protection".into(),
     });
     d.basis = LegalBasis {
         function: Some("uk-gdpr-art57".into()),
@@ -1291,7 +1293,11 @@ fn vectors_v2() -> Vec<(&'static str, Entry, SecretKey)> {
         reasoning: "only the dates were needed".into(),
     });
     vec![
-        ("disclosure", entry_v2(10, &ico(), "ICO", Body::Disclosure(d)), ico()),
+        (
+            "disclosure",
+            entry_v2(10, &ico(), "ICO", Body::Disclosure(d)),
+            ico(),
+        ),
         (
             "disclosure-case-by-case",
             entry_v2(11, &ofcom(), "OFCOM", Body::Disclosure(case)),
@@ -1410,7 +1416,13 @@ fn golden_vectors_v2() {
         let decoded = decode_entry(&bytes).unwrap();
         assert_eq!(decoded, entry, "{name}: does not decode back");
         let sig = key.sign_entry(&bytes);
-        writeln!(hashes, "{name} {} {}", hex::encode(leaf_hash(&bytes)), hex::encode(sig)).unwrap();
+        writeln!(
+            hashes,
+            "{name} {} {}",
+            hex::encode(leaf_hash(&bytes)),
+            hex::encode(sig)
+        )
+        .unwrap();
         let path = dir_v2().join(format!("{name}.hex"));
         if updating() {
             fs::create_dir_all(dir_v2()).unwrap();

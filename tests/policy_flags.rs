@@ -86,30 +86,33 @@ fn fixture() -> Fixture {
             ofcom_id.clone()
         }
     };
-    let company =
-        |l: &mut Ledger, id: &str, name: &str, by: &SecretKey, confirm: Option<&SecretKey>| {
+    let company = |l: &mut Ledger,
+                   id: &str,
+                   name: &str,
+                   by: &SecretKey,
+                   confirm: Option<&SecretKey>| {
+        let p = l
+            .prepare_company_proposed(
+                CompanyId::new(id).unwrap(),
+                Some(name),
+                "of interest",
+                &party_of(by),
+                Some(party_of(confirm.unwrap_or(if party_of(by) == ico_id {
+                    &ofcom
+                } else {
+                    &ico
+                }))),
+                later,
+            )
+            .unwrap();
+        l.append(p, by, later).unwrap();
+        if let Some(c) = confirm {
             let p = l
-                .prepare_company_proposed(
-                    CompanyId::new(id).unwrap(),
-                    Some(name),
-                    "of interest",
-                    &party_of(by),
-                    Some(party_of(confirm.unwrap_or(if party_of(by) == ico_id {
-                        &ofcom
-                    } else {
-                        &ico
-                    }))),
-                    later,
-                )
+                .prepare_company_confirmed(CompanyId::new(id).unwrap(), &party_of(c), None, later)
                 .unwrap();
-            l.append(p, by, later).unwrap();
-            if let Some(c) = confirm {
-                let p = l
-                    .prepare_company_confirmed(CompanyId::new(id).unwrap(), &party_of(c), None, later)
-                    .unwrap();
-                l.append(p, c, later).unwrap();
-            }
-        };
+            l.append(p, c, later).unwrap();
+        }
+    };
     company(
         &mut ledger,
         "brightloop",
@@ -125,13 +128,7 @@ fn fixture() -> Fixture {
         Some(&ofcom),
     );
     company(&mut ledger, "friendmap", "FriendMap Ltd", &ofcom, None);
-    company(
-        &mut ledger,
-        "kidzone",
-        "KidZone Games Ltd",
-        &ico,
-        None,
-    );
+    company(&mut ledger, "kidzone", "KidZone Games Ltd", &ico, None);
     Fixture {
         _dir: dir,
         ledger,
@@ -712,9 +709,7 @@ fn relevance_is_the_disclosers_limb_not_free_text() {
         unreachable!()
     };
     assert!(matches!(d.relevance, Some(Relevance::Limb { .. })));
-    d.relevance = Some(Relevance::Statement(
-        "NOT relevant to online safety".into(),
-    ));
+    d.relevance = Some(Relevance::Statement("NOT relevant to online safety".into()));
     let flags = f.ledger.flags_for(&pending, recorded());
     assert!(
         flags.iter().any(|x| x.code == FlagCode::RelevanceMissing),

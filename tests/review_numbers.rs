@@ -70,7 +70,12 @@ fn build() -> Built {
         .unwrap();
     l.append(p, &ofcom, t1).unwrap();
     let p = l
-        .prepare_company_confirmed(CompanyId::new("c1").unwrap(), &ico_id, None, t1.plus_seconds(H))
+        .prepare_company_confirmed(
+            CompanyId::new("c1").unwrap(),
+            &ico_id,
+            None,
+            t1.plus_seconds(H),
+        )
         .unwrap();
     l.append(p, &ico, t1.plus_seconds(H)).unwrap();
 

@@ -610,7 +610,10 @@ fn verify_rejects_two_entry_attacks() {
     let n = common::append_body_as(&path, "ICO", &ico, declare("format-one-again"), 1);
     let (code, text) = cli_verify(&path);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("(rule format-order)") && text.contains(&format!("#{n}")), "{text}");
+    assert!(
+        text.contains("(rule format-order)") && text.contains(&format!("#{n}")),
+        "{text}"
+    );
 
     // confirm-effective-date: the ICO proposes a policy effective on a date; Ofcom's
     // confirmation states another.
@@ -632,7 +635,9 @@ fn verify_rejects_two_entry_attacks() {
         effective_from: sample.at.plus_seconds(-86_400 * 365),
     });
     assert!(
-        ledger.append(wrong.clone().into(), &ofcom, sample.at).is_err(),
+        ledger
+            .append(wrong.clone().into(), &ofcom, sample.at)
+            .is_err(),
         "the writer accepted a confirmation with another effective date"
     );
     drop(ledger);

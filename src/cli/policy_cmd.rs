@@ -29,10 +29,16 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 .as_deref()
                 .map(|t| parse_time("effective", t))
                 .transpose()?;
-            append_proposal(ctx, &key, &confirm_key, "the proposed policy", |_, _, now| {
-                let doc = policy_document(&parsed.label, effective.unwrap_or(now), &text);
-                Ok(Body::PolicyAdopted(doc).into())
-            })
+            append_proposal(
+                ctx,
+                &key,
+                &confirm_key,
+                "the proposed policy",
+                |_, _, now| {
+                    let doc = policy_document(&parsed.label, effective.unwrap_or(now), &text);
+                    Ok(Body::PolicyAdopted(doc).into())
+                },
+            )
         }
         PolicyCommand::Show { at, text } => {
             let at = at

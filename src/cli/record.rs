@@ -359,9 +359,13 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             confirm_key,
         } => {
             let id = ThemeId::new(id)?;
-            append_proposal(ctx, &key, &confirm_key, "the proposed theme declaration", |l, _, now| {
-                l.prepare_theme_declared(id, &title, &description, now)
-            })
+            append_proposal(
+                ctx,
+                &key,
+                &confirm_key,
+                "the proposed theme declaration",
+                |l, _, now| l.prepare_theme_declared(id, &title, &description, now),
+            )
         }
         ThemeCommand::Retire {
             id,
@@ -370,9 +374,13 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             confirm_key,
         } => {
             let id = ThemeId::new(id)?;
-            append_proposal(ctx, &key, &confirm_key, "the proposed theme retirement", |l, _, now| {
-                l.prepare_theme_retired(id, &reason, now)
-            })
+            append_proposal(
+                ctx,
+                &key,
+                &confirm_key,
+                "the proposed theme retirement",
+                |l, _, now| l.prepare_theme_retired(id, &reason, now),
+            )
         }
     }
 }

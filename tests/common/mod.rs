@@ -116,7 +116,13 @@ pub(crate) fn append_body(
     key: &SecretKey,
     body: disclosure_ledger::model::Body,
 ) -> u64 {
-    append_body_as(path, party, key, body, disclosure_ledger::model::FORMAT_VERSION)
+    append_body_as(
+        path,
+        party,
+        key,
+        body,
+        disclosure_ledger::model::FORMAT_VERSION,
+    )
 }
 
 /// [`append_body`] with the entry's format version given (to craft an older-format entry).

@@ -51,10 +51,7 @@ pub fn one_line(entry: &Entry) -> String {
             )
         }
         Body::DesignationEnded(d) => match &d.with {
-            Some(w) => format!(
-                "ends designation of {} with {w}: {}",
-                d.company, d.reason
-            ),
+            Some(w) => format!("ends designation of {} with {w}: {}", d.company, d.reason),
             None => format!("ends designation of {}: {}", d.company, d.reason),
         },
         Body::Confirmed(c) => format!(

@@ -264,7 +264,9 @@ impl DisclosureSummary {
     pub fn of(entry: &Entry) -> Option<DisclosureSummary> {
         let (d, replaces) = match &entry.body {
             Body::Disclosure(d) => (d, None),
-            Body::Correction(c) if entry.version >= 2 => (c.replacement.as_ref()?, Some(c.supersedes)),
+            Body::Correction(c) if entry.version >= 2 => {
+                (c.replacement.as_ref()?, Some(c.supersedes))
+            }
             _ => return None,
         };
         Some(DisclosureSummary {
@@ -834,9 +836,9 @@ impl Registers {
                 if let Some(c) = self.companies.get_mut(&d.company) {
                     let ends = |pair: Option<&(PartyId, PartyId)>| match &d.with {
                         None => true,
-                        Some(w) => pair.is_none_or(|(x, y)| {
-                            (x == by && y == w) || (x == w && y == by)
-                        }),
+                        Some(w) => {
+                            pair.is_none_or(|(x, y)| (x == by && y == w) || (x == w && y == by))
+                        }
                     };
                     for m in &mut c.mutual {
                         if m.period.until.is_none() && ends(m.pair.as_ref()) {

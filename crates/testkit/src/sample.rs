@@ -682,7 +682,12 @@ pub fn generate(
         g.confirm(b, c, at(day1, 14, c as i64))?;
     }
     g.propose("ICO", 6, at(day1, 15, 0))?;
-    g.end_designation("ICO", 6, "Withdrawn: no longer of current interest to the ICO", at(day1, 15, 30))?;
+    g.end_designation(
+        "ICO",
+        6,
+        "Withdrawn: no longer of current interest to the ICO",
+        at(day1, 15, 30),
+    )?;
     g.propose("OFCOM", 7, at(day1, 16, 0))?;
 
     // Routine disclosures start a few days after the registers are set up.

@@ -135,9 +135,9 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, DecodeError> {
     let (entry, read) = if version == 1 {
         let (old, read): (v1::EntryV1, usize) = bincode::serde::decode_from_slice(bytes, config())
             .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        let entry = old.into_model().map_err(|what| {
-            DecodeError::Malformed(format!("format 1 has no {what}"))
-        })?;
+        let entry = old
+            .into_model()
+            .map_err(|what| DecodeError::Malformed(format!("format 1 has no {what}")))?;
         (entry, read)
     } else {
         bincode::serde::decode_from_slice::<Entry, _>(bytes, config())

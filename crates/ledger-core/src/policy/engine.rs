@@ -320,10 +320,9 @@ impl PolicyEngine {
                 .parties
                 .get(&d.from)
                 .and_then(|p| p.relevance.as_ref())
+            && let Some(detail) = relevance_problem(format, d, required)
         {
-            if let Some(detail) = relevance_problem(format, d, required) {
-                raised.add(FlagCode::RelevanceMissing, detail);
-            }
+            raised.add(FlagCode::RelevanceMissing, detail);
         }
         if rule.requires_source
             && matches!(d.category, Category::PublicInformation { source: None, .. })
@@ -429,7 +428,9 @@ impl PolicyEngine {
 fn relevance_problem(format: u16, d: &Disclosure, required: &str) -> Option<String> {
     let limb = &d.from;
     match &d.relevance {
-        None => Some(format!("no relevance limb recorded; {limb}'s limb is \"{required}\"")),
+        None => Some(format!(
+            "no relevance limb recorded; {limb}'s limb is \"{required}\""
+        )),
         Some(Relevance::Limb { party, words }) => {
             if party != limb {
                 Some(format!(
@@ -446,15 +447,20 @@ fn relevance_problem(format: u16, d: &Disclosure, required: &str) -> Option<Stri
         Some(Relevance::Statement(stated)) if format >= 2 => Some(format!(
             "free-text relevance \"{stated}\" in a format 2 entry, which records the limb relied on"
         )),
-        Some(Relevance::Statement(stated)) => (!stated
-            .to_lowercase()
-            .contains(&required.to_lowercase()))
-        .then(|| format!("relevance \"{stated}\" does not state \"{required}\" (format 1 free text)")),
+        Some(Relevance::Statement(stated)) => {
+            (!stated.to_lowercase().contains(&required.to_lowercase())).then(|| {
+                format!("relevance \"{stated}\" does not state \"{required}\" (format 1 free text)")
+            })
+        }
     }
 }
 
 /// Whether two texts are the same words, ignoring case and runs of white space.
 pub fn same_words(a: &str, b: &str) -> bool {
-    let norm = |t: &str| t.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
+    let norm = |t: &str| {
+        t.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+    };
     norm(a) == norm(b)
 }

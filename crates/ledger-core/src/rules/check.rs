@@ -166,7 +166,10 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             if let Some((open, _)) = reg.pending_for_theme(&t.id).filter(|_| joint) {
                 out.add(
                     THEME_DECLARE_NEW,
-                    format!("proposes to declare theme {}, about which {open} is still open", t.id),
+                    format!(
+                        "proposes to declare theme {}, about which {open} is still open",
+                        t.id
+                    ),
                 );
             }
             if t.title.trim().is_empty() {
@@ -186,7 +189,10 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             if let Some((open, _)) = reg.pending_for_theme(&t.id).filter(|_| joint) {
                 out.add(
                     THEME_RETIRE_IN_FORCE,
-                    format!("proposes to retire theme {}, about which {open} is still open", t.id),
+                    format!(
+                        "proposes to retire theme {}, about which {open} is still open",
+                        t.id
+                    ),
                 );
             }
         }
@@ -296,7 +302,9 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                 );
             }
         }
-        Body::Confirmed(c) => check_confirmation(reg, entry, c.proposal, c.effective_from, &mut out),
+        Body::Confirmed(c) => {
+            check_confirmation(reg, entry, c.proposal, c.effective_from, &mut out)
+        }
         Body::Disposition(_) | Body::Erasure(_) | Body::Refusal(_) => out.add(
             KIND_NOT_YET_RECORDED,
             format!(
@@ -384,11 +392,9 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                             ),
                         );
                     }
-                    if let (true, Some(r), Some(old)) = (
-                        joint,
-                        &c.replacement,
-                        reg.disclosures.get(c.supersedes),
-                    ) && (r.from != old.from || r.to != old.to)
+                    if let (true, Some(r), Some(old)) =
+                        (joint, &c.replacement, reg.disclosures.get(c.supersedes))
+                        && (r.from != old.from || r.to != old.to)
                     {
                         out.add(
                             CORRECTION_PARTIES,
@@ -435,7 +441,9 @@ fn pair_member<'a>(
         ),
         Some(w) if !reg.parties.contains_key(w) => out.add(
             DESIGNATION_PAIR,
-            format!("{verb} a designation of {company} with {w}, which is not a party to this ledger"),
+            format!(
+                "{verb} a designation of {company} with {w}, which is not a party to this ledger"
+            ),
         ),
         Some(w) => return Some(w),
     }
@@ -502,7 +510,10 @@ fn check_confirmation(
 }
 
 fn join<'a>(parties: impl Iterator<Item = &'a PartyId>) -> String {
-    parties.map(|p| p.as_str()).collect::<Vec<_>>().join(" and ")
+    parties
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// The rules every disclosure obeys, a new one or a correction's replacement alike.
