@@ -247,3 +247,94 @@ fn a_replaced_disclosure_is_judged_by_its_replacement() {
         "{in_review:?}"
     );
 }
+
+/// A correction changes what the recipient was told (issue 13, item 1): its replacement needs
+/// the recipient's acknowledgement of its own ("correction not acknowledged" until then), and a
+/// correction keeps the disclosure's parties.
+#[test]
+fn a_correction_needs_its_own_acknowledgement_and_keeps_the_parties() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let l = ledger.to_str().unwrap();
+    let (seq, date) = ofcom_request(&ledger);
+    let write = |name: &str, to: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"from":"OFCOM","to":"{to}","disclosed_at":"{date}","gateway":"Communications Act 2003 s393(2)(a)","category":"information-request","companies":["brightloop"],"themes":["age-assurance"],"fields":{{"request_date":"{date}"}},"notification":"skipped: routine","relevance":"limb","officer_role":"Supervision"}}"#
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let ofcom = keys.join("ofcom-2024.key");
+    let ico = keys.join("ico-2025.key");
+    let seq_text = seq.to_string();
+
+    // Moving the disclosure to another recipient is refused, and nothing is written.
+    let moved = write("moved.json", "CMA");
+    let before = sha256(&std::fs::read(&ledger).unwrap());
+    let out = dledger(&[
+        "-l",
+        l,
+        "correct",
+        &seq_text,
+        "--reason",
+        "it went to the CMA",
+        "--replacement-json",
+        moved.to_str().unwrap(),
+        "--key",
+        ofcom.to_str().unwrap(),
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("keeps the parties"), "{t}");
+    assert_eq!(before, sha256(&std::fs::read(&ledger).unwrap()));
+
+    // A correction that keeps the parties is recorded; until the ICO acknowledges it, verify
+    // says so on the correction.
+    let fixed = write("fixed.json", "ICO");
+    let out = dledger(&[
+        "-l",
+        l,
+        "correct",
+        &seq_text,
+        "--reason",
+        "wrong deadline",
+        "--replacement-json",
+        fixed.to_str().unwrap(),
+        "--key",
+        ofcom.to_str().unwrap(),
+    ]);
+    assert!(out.status.code().unwrap() <= 1, "{}", text(&out));
+    let correction = {
+        let store = Store::open(&ledger, Access::ReadOnly).unwrap();
+        store.len().unwrap() - 1
+    };
+    let flags = |l: &str| {
+        let out = dledger(&["verify", l, "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        codes_on(&report["policy"]["flags"], correction)
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        flags(l).contains(&"correction-unacknowledged".to_owned()),
+        "{:?}",
+        flags(l)
+    );
+    // Only the recipient acknowledges it.
+    let c = correction.to_string();
+    let out = dledger(&["-l", l, "ack", &c, "--key", ofcom.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = dledger(&["-l", l, "ack", &c, "--key", ico.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        !flags(l).contains(&"correction-unacknowledged".to_owned()),
+        "{:?}",
+        flags(l)
+    );
+}

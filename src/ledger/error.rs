@@ -277,9 +277,9 @@ pub enum AppendError {
     },
     /// A confirmation of something that is not an open proposal.
     #[error(
-        "{seq} is not an open proposal; `dledger list --kind theme-declared,theme-retired,\
-         policy-adopted,designation-proposed` shows the proposals, and `dledger show N` whether \
-         one is still waiting"
+        "{seq} is not an open proposal; `dledger list --kind designation-proposed` (or \
+         theme-declared, theme-retired, policy-adopted) lists proposals, and `dledger show N` \
+         says whether one is still waiting"
     )]
     NotAProposal {
         /// The entry named.
