@@ -405,3 +405,167 @@ fn field_commitment_known_answer() {
         ours
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Format 2 (FORMAT.md sections 2–4 and 15): the envelope is format 1's with version 2; the
+// bodies whose layout changed or that format 2 adds, written from the document alone.
+// ---------------------------------------------------------------------------------------------
+
+/// Envelope with version 2, then the body variant index.
+fn envelope_v2(e: &Envelope, body_index: u32) -> Writer {
+    let mut w = envelope(e, body_index);
+    w.0[0..2].copy_from_slice(&2u16.to_le_bytes());
+    w
+}
+
+impl Writer {
+    /// `Option<String>`: tag 00, or 01 then the string.
+    fn opt_string(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            None => self.raw(&[0]),
+            Some(s) => self.raw(&[1]).string(s),
+        }
+    }
+}
+
+/// DesignationProposed (3.7), format 2: `company` (CompanyRef: id, name), `rationale`, then
+/// `with: Option<PartyId>`.
+fn hand_designation_proposed(e: &Envelope, id: &str, name: &str, why: &str, with: &str) -> Vec<u8> {
+    let mut w = envelope_v2(e, 7);
+    w.string(id).string(name).string(why).raw(&[1]).string(with);
+    w.0
+}
+
+/// Confirmed (3.13): `proposal: u64`, `effective_from: i64`.
+fn hand_confirmed(e: &Envelope, proposal: u64, effective_from: i64) -> Vec<u8> {
+    let mut w = envelope_v2(e, 13);
+    w.u64(proposal).i64(effective_from);
+    w.0
+}
+
+/// Disclosure (4.5), format 2: a stakeholder meeting under a gateway not engaged (4.7 index 3),
+/// one field, notified, the relevance limb (4.13 index 1), the legal basis (4.14), a case
+/// decision none, a joint engagement.
+fn hand_disclosure_v2(e: &Envelope) -> Vec<u8> {
+    let mut w = envelope_v2(e, 10);
+    w.string("OFCOM") // from
+        .string("ICO") // to
+        .i64(1_709_111_700) // disclosed_at
+        .u32(3) // gateway: NotEngaged
+        .string("published in the annual report")
+        .u32(1) // category: StakeholderMeeting
+        .u64(1) // companies
+        .string("acme-social")
+        .string("Acme Social Ltd")
+        .u64(1) // themes
+        .string("age-assurance")
+        .u64(1) // fields
+        .string("meeting_date")
+        .raw(&[0xab; 32])
+        .u32(0) // notification: Notified
+        .raw(&[1]) // relevance: Some
+        .u32(1) // Relevance::Limb
+        .string("OFCOM")
+        .string("relevant to online safety")
+        .string("Online Safety Supervision Lead") // officer_role
+        .opt_string(Some("online-safety")) // basis.function
+        .opt_string(None) // basis.necessity
+        .opt_string(Some("information notice")) // basis.power
+        .opt_string(Some("ico-ofcom-2024")) // basis.agreement
+        .raw(&[0]) // decision: None
+        .opt_string(Some("joint call arranged")); // joint_engagement
+    w.0
+}
+
+fn model_entry_v2(e: &Envelope, body: Body) -> Entry {
+    Entry {
+        version: 2,
+        ..model_entry(e, body)
+    }
+}
+
+#[test]
+fn format_2_bodies_match_the_codec() {
+    use disclosure_ledger::model::{
+        Category, CompanyRef, Confirmed, DesignationProposed, Disclosure, FieldCommitment, Gateway,
+        LegalBasis, Notification, Relevance,
+    };
+    let company = CompanyRef {
+        id: "acme-social".parse().unwrap(),
+        name: "Acme Social Ltd".into(),
+    };
+    for (label, e) in envelopes() {
+        let rows: Vec<(&str, Vec<u8>, Body)> = vec![
+            (
+                "designation-proposed",
+                hand_designation_proposed(&e, "acme-social", "Acme Social Ltd", "open inquiry", "ICO"),
+                Body::DesignationProposed(DesignationProposed {
+                    company: company.clone(),
+                    rationale: "open inquiry".into(),
+                    with: Some("ICO".parse().unwrap()),
+                }),
+            ),
+            (
+                "confirmed",
+                hand_confirmed(&e, 7, -86_400),
+                Body::Confirmed(Confirmed {
+                    proposal: Seq(7),
+                    effective_from: Timestamp(-86_400),
+                }),
+            ),
+            (
+                "disclosure",
+                hand_disclosure_v2(&e),
+                Body::Disclosure(Disclosure {
+                    from: "OFCOM".parse().unwrap(),
+                    to: "ICO".parse().unwrap(),
+                    disclosed_at: Timestamp(1_709_111_700),
+                    gateway: Gateway::NotEngaged {
+                        reason: "published in the annual report".into(),
+                    },
+                    category: Category::StakeholderMeeting {
+                        companies: vec![company.clone()],
+                        themes: vec![ThemeId::new("age-assurance").unwrap()],
+                    },
+                    fields: vec![FieldCommitment {
+                        name: "meeting_date".parse().unwrap(),
+                        commitment: [0xab; 32],
+                    }],
+                    notification: Notification::Notified,
+                    relevance: Some(Relevance::Limb {
+                        party: "OFCOM".parse().unwrap(),
+                        words: "relevant to online safety".into(),
+                    }),
+                    officer_role: "Online Safety Supervision Lead".into(),
+                    basis: LegalBasis {
+                        function: Some("online-safety".into()),
+                        necessity: None,
+                        power: Some("information notice".into()),
+                        agreement: Some("ico-ofcom-2024".into()),
+                    },
+                    decision: None,
+                    joint_engagement: Some("joint call arranged".into()),
+                }),
+            ),
+        ];
+        for (what, hand, body) in rows {
+            let entry = model_entry_v2(&e, body);
+            assert_eq!(
+                hand,
+                encode_entry(&entry).unwrap(),
+                "{what} ({label}): the document and the codec disagree"
+            );
+            assert_eq!(decode_entry(&hand).unwrap(), entry, "{what} ({label})");
+        }
+    }
+}
+
+/// The format 2 layouts of 3.7 and 4.7 are not readable as format 1: a format 1 decoder
+/// rejects a gateway "not engaged" (index 3).
+#[test]
+fn format_1_has_no_gateway_not_engaged() {
+    let (_, e) = envelopes().remove(0);
+    let mut bytes = hand_disclosure_v2(&e);
+    bytes[0..2].copy_from_slice(&1u16.to_le_bytes());
+    assert!(decode_entry(&bytes).is_err());
+}

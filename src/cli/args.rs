@@ -43,7 +43,7 @@ pub(crate) enum Command {
     Keygen(KeygenArgs),
     /// Record a disclosure (from flags or a JSON file).
     #[command(
-        after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop --theme age-assurance \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped \"routine disclosure (statement §4)\" --relevance \"relevant to online safety\" \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop --theme age-assurance \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped \"routine disclosure (statement §4)\" --relevance limb \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json"
     )]
     Disclose(DiscloseArgs),
     /// Acknowledge, as the recipient, a disclosure made to you.
@@ -337,7 +337,7 @@ pub(crate) struct CorrectArgs {
 pub(crate) enum ThemeCommand {
     /// Declare a Collaboration Theme in force from now.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key"
+        after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key\n  (in force once Ofcom runs `dledger confirm N`; or add --confirm-key ofcom.key at a joint set-up)"
     )]
     Declare {
         /// Theme id, e.g. age-assurance.
@@ -383,7 +383,7 @@ pub(crate) enum ThemeCommand {
 pub(crate) enum CompanyCommand {
     /// Propose a company as of mutual interest (the other party confirms).
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --key ofcom.key"
+        after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --with ICO --key ofcom.key"
     )]
     Propose {
         /// Company id.
@@ -500,7 +500,7 @@ pub(crate) enum KeyCommand {
 pub(crate) enum PolicyCommand {
     /// Record a new policy version (TOML, schema in docs/POLICY.md), effective from a date.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger policy adopt policy/ico-ofcom-cma-2025.toml --effective 2025-07-01 --key ofcom-2024.key"
+        after_help = "Example:\n  dledger -l x.ledger policy adopt policy/ico-ofcom-cma-2025.toml --effective 2025-07-01 --key ofcom-2024.key\n  (in force once every other party it binds runs `dledger confirm N`)"
     )]
     Adopt {
         /// The policy document.

@@ -146,6 +146,7 @@ impl Ledger {
             wait: self.wait,
             writer: None,
             index: self.index.clone(),
+            policies: Default::default(),
         };
         let mut reader: Option<Store> = None;
         let mut refused = Vec::new();

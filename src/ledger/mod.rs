@@ -64,6 +64,9 @@ pub struct Ledger {
     writer: Option<Arc<Store>>,
     /// Derived data not yet saved in the file.
     index: IndexState,
+    /// Parsed policies, for resolving each disclosure's relevance limb (parsing a policy per
+    /// disclosure would dominate a bulk import).
+    policies: std::sync::RwLock<crate::policy::PolicyEngine>,
 }
 
 /// References of entries applied to the registers but not yet saved in the references table,
@@ -144,6 +147,7 @@ impl Ledger {
             wait: Duration::ZERO,
             writer: None,
             index: IndexState::default(),
+            policies: Default::default(),
         })
     }
 
@@ -160,6 +164,7 @@ impl Ledger {
             wait: Duration::ZERO,
             writer: None,
             index,
+            policies: Default::default(),
         })
     }
 

@@ -14,7 +14,7 @@ use crate::model::{
     KeyRotated, PartyId, PolicyDocument, Relevance, Seq, ThemeDeclared, ThemeId, ThemeRetired,
     Timestamp,
 };
-use crate::policy::{PolicyEngine, same_words};
+use crate::policy::same_words;
 use crate::registers::Act;
 use crate::store::VaultItem;
 
@@ -115,9 +115,22 @@ impl Ledger {
         given: &str,
         at: Timestamp,
     ) -> Result<Relevance, AppendError> {
-        // The policy the disclosure will be judged by: the latest readable one in force.
-        let limb = PolicyEngine::new()
-            .policy_at(&self.reg, at)
+        // The policy the disclosure will be judged by: the latest readable one in force (from
+        // the shared cache; parsed once, under the write lock, on a miss).
+        let cached = self
+            .policies
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .cached_policy_at(&self.reg, at);
+        let policy = match cached {
+            Some(p) => p,
+            None => self
+                .policies
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .policy_at(&self.reg, at),
+        };
+        let limb = policy
             .and_then(|p| p.parties.get(from).and_then(|r| r.relevance.clone()))
             .ok_or_else(|| AppendError::NoLimb(from.clone()))?;
         if given.trim().eq_ignore_ascii_case("limb") || same_words(given, &limb) {
@@ -188,7 +201,10 @@ impl Ledger {
             .filter(|(_, v)| v.len() >= 32)
             .map(|(n, v)| (n.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
             .collect();
-        crate::policy::PolicyEngine::new().judge(
+        self.policies
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .judge(
             self.next_seq(),
             recorded_at,
             FORMAT_VERSION,
