@@ -50,7 +50,7 @@ use crate::witness::check_checkpoint;
 
 /// The version of the state file layout this build reads and writes. Version 1 (a file beside
 /// the ledger, not bound to its genesis or trust roots) is refused.
-pub const STATE_VERSION: u32 = 3;
+pub const STATE_VERSION: u32 = 4;
 
 /// Why an incremental run could not start or its state could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -148,18 +148,25 @@ struct StateBody {
     open: Vec<OpenDisclosure>,
 }
 
-/// The state file: JSON, the body and the SHA-256 of the body's serialization.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StateFile {
-    #[serde(flatten)]
-    body: StateBody,
+/// The state file as read: JSON `{"digest": HEX, "body": {...}}`, where the digest is the
+/// SHA-256 of the body's exact JSON text. The body is kept as written, so checking the digest
+/// re-serializes nothing (the state can be megabytes: it holds the register snapshot).
+#[derive(Deserialize)]
+struct StateFile<'a> {
     /// SHA-256 (hex) of the body's JSON: a state edited by hand, or damaged, is refused.
     digest: String,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
 }
 
-fn body_digest(body: &StateBody) -> String {
-    let bytes = serde_json::to_vec(body).expect("the state serializes");
-    hex::encode(Sha256::digest(&bytes))
+/// Just the format version of a state body (or of a state of an older, flat layout).
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: u64,
+}
+
+fn digest_of(json: &str) -> String {
+    hex::encode(Sha256::digest(json.as_bytes()))
 }
 
 /// The directory the verifying user keeps verification states in:
@@ -309,26 +316,35 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
         path: path.to_owned(),
         reason,
     };
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(format!("it is not valid JSON ({e})")))?;
-    match value.get("version").and_then(serde_json::Value::as_u64) {
-        Some(v) if v == u64::from(STATE_VERSION) => {}
-        Some(v) => {
-            return Err(bad(format!(
-                "it is in state format version {v}, and this build reads only version \
-                 {STATE_VERSION}"
-            )));
+    let wrong_version = |v: u64| {
+        bad(format!(
+            "it is in state format version {v}, and this build reads only version \
+             {STATE_VERSION}"
+        ))
+    };
+    let state: StateFile = match serde_json::from_str(&text) {
+        Ok(s) => s,
+        // An older state (flat, with its version at the top) or not a state at all.
+        Err(e) => {
+            return Err(match serde_json::from_str::<VersionOnly>(&text) {
+                Ok(old) => wrong_version(old.version),
+                Err(_) => bad(format!("it is not a verification state ({e})")),
+            });
         }
-        None => return Err(bad("it has no format version".into())),
+    };
+    let version = serde_json::from_str::<VersionOnly>(state.body.get())
+        .map_err(|_| bad("it has no format version".into()))?
+        .version;
+    if version != u64::from(STATE_VERSION) {
+        return Err(wrong_version(version));
     }
-    let state: StateFile = serde_json::from_value(value)
-        .map_err(|e| bad(format!("it is not a verification state ({e})")))?;
-    if body_digest(&state.body) != state.digest {
+    if digest_of(state.body.get()) != state.digest {
         return Err(bad(
             "its digest does not match its contents: it was edited or damaged".into(),
         ));
     }
-    let body = state.body;
+    let body: StateBody = serde_json::from_str(state.body.get())
+        .map_err(|e| bad(format!("it is not a verification state ({e})")))?;
     let bytes = BASE64
         .decode(&body.registers)
         .map_err(|e| bad(format!("its registers are not base64 ({e})")))?;
@@ -435,11 +451,8 @@ pub fn save_state(path: &Path, point: &ResumePoint) -> Result<(), IncrementalErr
             })
             .collect(),
     };
-    let state = StateFile {
-        digest: body_digest(&body),
-        body,
-    };
-    let text = serde_json::to_string_pretty(&state).expect("the state serializes");
+    let body = serde_json::to_string(&body).expect("the state serializes");
+    let text = format!("{{\"digest\":\"{}\",\"body\":{body}}}\n", digest_of(&body));
     // Owner-only, written beside the path and renamed over it; a link at the path is refused.
     crate::files::replace_private_file(path, text.as_bytes())?;
     Ok(())

@@ -498,7 +498,13 @@ fn format_2_bodies_match_the_codec() {
         let rows: Vec<(&str, Vec<u8>, Body)> = vec![
             (
                 "designation-proposed",
-                hand_designation_proposed(&e, "acme-social", "Acme Social Ltd", "open inquiry", "ICO"),
+                hand_designation_proposed(
+                    &e,
+                    "acme-social",
+                    "Acme Social Ltd",
+                    "open inquiry",
+                    "ICO",
+                ),
                 Body::DesignationProposed(DesignationProposed {
                     company: company.clone(),
                     rationale: "open inquiry".into(),

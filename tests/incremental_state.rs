@@ -187,8 +187,8 @@ fn a_tampered_or_old_format_state_is_refused() {
     let original = std::fs::read_to_string(&state).unwrap();
     // Someone drops the open disclosures so their acknowledgement flags never show again.
     let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
-    assert!(!v["open"].as_array().unwrap().is_empty());
-    v["open"] = serde_json::json!([]);
+    assert!(!v["body"]["open"].as_array().unwrap().is_empty());
+    v["body"]["open"] = serde_json::json!([]);
     std::fs::write(&state, v.to_string()).unwrap();
     let out = since(&xdg, &ledger, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -197,7 +197,7 @@ fn a_tampered_or_old_format_state_is_refused() {
     assert!(err.contains("full `dledger verify`"), "{err}");
     // A state in the old format (version 1) is refused, not misread.
     let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
-    v["version"] = 1.into();
+    v["body"]["version"] = 1.into();
     std::fs::write(&state, v.to_string()).unwrap();
     let out = since(&xdg, &ledger, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

@@ -20,10 +20,10 @@ use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::keys::{PublicKey, SecretKey};
 use disclosure_ledger::ledger::{Ledger, replay};
 use disclosure_ledger::model::{
-    Acknowledgement, Body, Category, CompanyRef, Confirmed, Correction, DesignationConfirmed,
-    DesignationEnded, DesignationProposed, Disclosure, Disposition, DispositionAction, Entry,
-    EntryHash, FORMAT_VERSION, KeyAdded, KeyRevoked, Seq, Signer, ThemeDeclared, ThemeId,
-    ThemeRetired, Timestamp,
+    Acknowledgement, Body, CaseDecision, Category, CompanyRef, Confirmed, Correction,
+    DesignationConfirmed, DesignationEnded, DesignationProposed, Disclosure, Disposition,
+    DispositionAction, Entry, EntryHash, FORMAT_VERSION, KeyAdded, KeyRevoked, Outcome, Seq,
+    Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
 };
 use disclosure_ledger::registers::{CompanyStatus, Registers};
 use disclosure_ledger::rules::{self, RULEBOOK};
@@ -176,6 +176,11 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
         .find(|(_, p)| p.by.as_str() == "OFCOM")
         .map(|(seq, _)| *seq)
         .expect("the sample holds an open proposal by Ofcom");
+    let mut declined = request.clone();
+    declined.decision = Some(CaseDecision {
+        outcome: Outcome::Decline,
+        reasoning: String::new(),
+    });
     let mut future = request.clone();
     future.disclosed_at = s.at.plus_seconds(86_400);
     let acked_ico = s.disclosure("ICO", true);
@@ -392,6 +397,11 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
         (
             "disclosure-themes-declared",
             craft("ICO", "ico-2025", Body::Disclosure(undeclared)),
+        ),
+        (
+            // A case decision on a routine information request, with the outcome "decline".
+            "disclosure-parts",
+            craft("ICO", "ico-2025", Body::Disclosure(declined)),
         ),
         (
             "disclosure-not-future",

@@ -9,7 +9,7 @@ use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::model::{CompanyId, Entry, PartyId, ThemeId, Timestamp};
 use disclosure_ledger::store::Store;
 
-use disclosure_ledger::model::EntryKind;
+use disclosure_ledger::model::{Body, EntryKind};
 use disclosure_ledger::query::EntryFilter;
 
 use super::Status;
@@ -43,16 +43,36 @@ pub(super) fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
         if let Some(target) = &history.refers_to {
             outln!("  refers to: {}", describe::one_line(target));
         }
-        let answerable = matches!(
-            entry.body.kind(),
-            EntryKind::Disclosure | EntryKind::Correction | EntryKind::DesignationProposed
-        );
+        // Format 2 theme and policy acts are proposals the other parties confirm.
+        let joint_act = entry.version >= 2
+            && matches!(
+                entry.body.kind(),
+                EntryKind::ThemeDeclared | EntryKind::ThemeRetired | EntryKind::PolicyAdopted
+            );
+        let answerable = joint_act
+            || matches!(
+                entry.body.kind(),
+                EntryKind::Disclosure | EntryKind::Correction | EntryKind::DesignationProposed
+            );
         if !history.later.is_empty() {
             outln!("Later entries about it:");
             for (e, next) in &history.later {
                 outln!("  {}", describe::one_line(e));
                 for n in next {
                     outln!("    {}", describe::one_line(n));
+                }
+                // A format 2 correction's replacement needs the recipient's own acknowledgement.
+                if let (true, Some(r)) = (e.version >= 2, e.body.disclosure())
+                    && matches!(e.body, Body::Correction(_))
+                    && !next
+                        .iter()
+                        .any(|n| matches!(n.body, Body::Acknowledgement(_)))
+                {
+                    outln!(
+                        "    correction not acknowledged by {} (`dledger ack {}` with its key)",
+                        r.to,
+                        e.seq.0
+                    );
                 }
             }
         } else if answerable {

@@ -205,13 +205,13 @@ impl Ledger {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .judge(
-            self.next_seq(),
-            recorded_at,
-            FORMAT_VERSION,
-            d,
-            &self.reg,
-            Some(&values),
-        )
+                self.next_seq(),
+                recorded_at,
+                FORMAT_VERSION,
+                d,
+                &self.reg,
+                Some(&values),
+            )
     }
 
     /// Builds an acknowledgement of disclosure `seq` by its recipient.

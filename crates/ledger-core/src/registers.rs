@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::PublicKey;
 use crate::model::{
-    Body, CompanyId, Entry, EntryKind, KeyId, PartyId, PolicyDocument, PublicKeyRecord, Seq,
-    ThemeId, Timestamp,
+    Body, CompanyId, Disclosure, Entry, EntryKind, KeyId, PartyId, PolicyDocument, PublicKeyRecord,
+    Seq, ThemeId, Timestamp,
 };
 
 /// How far past the last entry number a replayed entry's number may jump and still be indexed.
@@ -327,6 +327,38 @@ impl Disclosures {
                 (self.parties.len() - 1) as u16
             }
         }
+    }
+
+    /// Adds the summary of disclosure `seq` as first recorded (no acknowledgement or
+    /// correction yet), from borrowed parts: applying an entry clones nothing.
+    fn insert_recorded(
+        &mut self,
+        seq: Seq,
+        d: &Disclosure,
+        recorded_at: Timestamp,
+        replaces: Option<Seq>,
+    ) {
+        let row = Compact {
+            from: self.party(&d.from),
+            to: self.party(&d.to),
+            disclosed_at: d.disclosed_at.0,
+            recorded_at: recorded_at.0,
+            ack_seq: NOT_ACKNOWLEDGED,
+            ack_at: 0,
+        };
+        let seq = seq.0;
+        match self.position(seq) {
+            Ok(i) => self.rows[i] = row,
+            Err(i) => {
+                self.seqs.insert(i, seq);
+                self.rows.insert(i, row);
+            }
+        }
+        self.corrected.remove(&seq);
+        match replaces {
+            Some(target) => self.replacements.insert(seq, target.0),
+            None => self.replacements.remove(&seq),
+        };
     }
 
     /// Adds (or replaces) the summary of disclosure `seq`.
@@ -867,9 +899,7 @@ impl Registers {
                 for company in d.category.companies() {
                     self.company_mut(&company.id, &company.name);
                 }
-                if let Some(summary) = DisclosureSummary::of(entry) {
-                    self.disclosures.insert(seq, summary);
-                }
+                self.disclosures.insert_recorded(seq, d, at, None);
             }
             Body::Acknowledgement(a) => {
                 self.disclosures.acknowledge(a.disclosure, seq, at);
@@ -883,8 +913,9 @@ impl Registers {
                 }
                 // Format 2: a replacement is a disclosure of its own, which the recipient
                 // acknowledges like any other.
-                if let Some(summary) = DisclosureSummary::of(entry) {
-                    self.disclosures.insert(seq, summary);
+                if let (true, Some(r)) = (joint, &c.replacement) {
+                    self.disclosures
+                        .insert_recorded(seq, r, at, Some(c.supersedes));
                 }
             }
         }

@@ -106,8 +106,12 @@ pub fn encode_entry(entry: &Entry) -> Result<Vec<u8>, EncodeError> {
 /// Encodes `value` with the fixed configuration, refusing a result longer than `limit`.
 fn encode_limited(value: &impl serde::Serialize, limit: usize) -> Result<Vec<u8>, EncodeError> {
     // Encoding with an unbounded config, then checking, gives the exact length in the error.
-    let bytes = bincode::serde::encode_to_vec(
+    // Most entries are a few hundred bytes: starting with room for them saves the reallocations
+    // of growing from empty, once per entry written or checked.
+    let mut bytes = Vec::with_capacity(1024);
+    bincode::serde::encode_into_std_write(
         value,
+        &mut bytes,
         config::standard()
             .with_little_endian()
             .with_fixed_int_encoding(),

@@ -500,10 +500,22 @@ mod tests {
 
     #[test]
     fn same_words_ignores_case_and_spacing_only() {
-        assert!(same_words("relevant to online safety", "Relevant  to\tonline safety"));
+        assert!(same_words(
+            "relevant to online safety",
+            "Relevant  to\tonline safety"
+        ));
         assert!(same_words("", "  "));
-        assert!(!same_words("relevant to online safety", "NOT relevant to online safety"));
-        assert!(!same_words("relevant to online", "relevant to online safety"));
-        assert!(!same_words("relevant to online safety", "relevant to online safety x"));
+        assert!(!same_words(
+            "relevant to online safety",
+            "NOT relevant to online safety"
+        ));
+        assert!(!same_words(
+            "relevant to online",
+            "relevant to online safety"
+        ));
+        assert!(!same_words(
+            "relevant to online safety",
+            "relevant to online safety x"
+        ));
     }
 }

@@ -1,14 +1,12 @@
 //! Checking one entry against the rulebook, given the registers of the log before it. Signature
 //! and chain checks are not done here (they need the bytes); see `verify`.
 
-use std::collections::BTreeSet;
-
 use super::*;
 use crate::hash::sha256;
 use crate::keys::PublicKey;
 use crate::model::{
-    Body, CompanyId, CompanyRef, Disclosure, Entry, EntryKind, PartyId, PolicyDocument,
-    PublicKeyRecord,
+    Body, CategoryKind, CompanyId, CompanyRef, Disclosure, Entry, EntryKind, Gateway, Outcome,
+    PartyId, PolicyDocument, PublicKeyRecord,
 };
 use crate::registers::{Act, KeyStatus, Registers};
 
@@ -561,6 +559,9 @@ fn check_disclosure(reg: &Registers, entry: &Entry, d: &Disclosure, what: &str, 
     for c in companies {
         check_company_name(reg, c, out);
     }
+    if entry.version >= 2 {
+        check_format_2_parts(d, what, out);
+    }
     if d.disclosed_at.0 > entry.recorded_at.0 + FUTURE_TOLERANCE_SECS {
         out.add(
             DISCLOSURE_NOT_FUTURE,
@@ -569,6 +570,53 @@ fn check_disclosure(reg: &Registers, entry: &Entry, d: &Disclosure, what: &str, 
                 d.disclosed_at, entry.recorded_at
             ),
         );
+    }
+}
+
+/// The parts format 2 adds to a disclosure, as the writer's input checks leave them.
+fn check_format_2_parts(d: &Disclosure, what: &str, out: &mut Found) {
+    if let Some(decision) = &d.decision {
+        if d.category.kind() != CategoryKind::CaseByCase {
+            out.add(
+                DISCLOSURE_PARTS,
+                format!(
+                    "{what} records a case decision but is {}",
+                    d.category.kind()
+                ),
+            );
+        }
+        if decision.outcome == Outcome::Decline {
+            out.add(
+                DISCLOSURE_PARTS,
+                format!("{what} records the outcome \"decline\": nothing was disclosed"),
+            );
+        }
+        if decision.reasoning.trim().is_empty() {
+            out.add(
+                DISCLOSURE_PARTS,
+                format!("{what} records a case decision without its reasoning"),
+            );
+        }
+    }
+    if let Gateway::NotEngaged { reason } = &d.gateway
+        && reason.trim().is_empty()
+    {
+        out.add(
+            DISCLOSURE_PARTS,
+            format!("{what} says no gateway is engaged without saying why"),
+        );
+    }
+    let parts = [
+        ("function", &d.basis.function),
+        ("necessity", &d.basis.necessity),
+        ("power", &d.basis.power),
+        ("agreement", &d.basis.agreement),
+        ("joint engagement", &d.joint_engagement),
+    ];
+    for (name, value) in parts {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            out.add(DISCLOSURE_PARTS, format!("{what} has an empty {name}"));
+        }
     }
 }
 
@@ -587,9 +635,42 @@ fn check_company_name(reg: &Registers, c: &CompanyRef, out: &mut Found) {
     }
 }
 
+/// The first item listed twice. Lists are short (a disclosure names at most a few companies,
+/// themes and 32 fields), so comparing pairs beats building a set, and allocates nothing in
+/// the common case.
 fn first_duplicate<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let mut seen = BTreeSet::new();
-    items.into_iter().find(|i| !seen.insert(*i))
+    let mut seen: seen::Seen<'a> = seen::Seen::default();
+    items.into_iter().find(|i| !seen.insert(i))
+}
+
+/// A tiny set of the items seen so far: a fixed array for the first few, a `BTreeSet` beyond.
+mod seen {
+    use std::collections::BTreeSet;
+
+    const INLINE: usize = 8;
+
+    #[derive(Default)]
+    pub(super) struct Seen<'a> {
+        inline: [&'a str; INLINE],
+        len: usize,
+        more: BTreeSet<&'a str>,
+    }
+
+    impl<'a> Seen<'a> {
+        /// Adds `item`; false if it was seen before.
+        pub(super) fn insert(&mut self, item: &'a str) -> bool {
+            if self.inline[..self.len.min(INLINE)].contains(&item) || self.more.contains(item) {
+                return false;
+            }
+            if self.len < INLINE {
+                self.inline[self.len] = item;
+            } else {
+                self.more.insert(item);
+            }
+            self.len += 1;
+            true
+        }
+    }
 }
 
 fn check_new_key(reg: &Registers, party: &PartyId, key: &PublicKeyRecord, out: &mut Found) {

@@ -126,6 +126,8 @@ rules! {
         "A disclosure lists each field, company and theme once.";
     DISCLOSURE_THEMES_DECLARED = "disclosure-themes-declared", "disclosure, correction's replacement", "all", DanglingReference,
         "Every theme a disclosure names has been declared in the ledger before it.";
+    DISCLOSURE_PARTS = "disclosure-parts", "disclosure, correction's replacement", "2 on", BadRecord,
+        "What format 2 adds to a disclosure is well formed: a case decision only on a case-by-case disclosure, with the outcome disclose or disclose-in-part (a decision not to disclose is a refusal) and a reasoning; a gateway not engaged states why; each part of the legal basis, and the joint engagement, is not empty when present.";
     DISCLOSURE_NOT_FUTURE = "disclosure-not-future", "disclosure, correction's replacement", "all", TimeBackwards,
         "A disclosure is not dated after the moment it was recorded (beyond a five-minute clock tolerance).";
     ACK_TARGET = "ack-target", "acknowledgement", "all", DanglingReference,
