@@ -313,12 +313,13 @@ pub fn import_lines(
         .filter_map(|(line, p)| p.as_ref().ok().map(|p| (*line, p)))
         .collect();
     let checks: Vec<(&Pending, &SecretKey)> = ok.iter().map(|(_, p)| (*p, key)).collect();
-    let refused = ledger
+    let mut checked = ledger
         .check_batch(&checks, now)
         .map_err(|source| BulkError::Write {
             committed: 0,
             source,
         })?;
+    let refused = std::mem::take(&mut checked.refused);
     problems.extend(refused.into_iter().map(|(i, e)| (ok[i].0, e.to_string())));
     problems.extend(
         prepared
@@ -341,22 +342,30 @@ pub fn import_lines(
         committed: 0,
         source,
     })?;
+    // The entries the checking pass built are appended as they are, unless another writer
+    // appended in between (then they are built and checked again against the new head).
+    let mut ready = checked.entries_for(&batch).map(Vec::into_iter);
     loop {
-        let chunk: Vec<(Pending, &SecretKey)> = pending
-            .by_ref()
-            .take(batch_size.max(1))
-            .map(|p| (p, key))
-            .collect();
+        let chunk: Vec<Pending> = pending.by_ref().take(batch_size.max(1)).collect();
         if chunk.is_empty() {
             break;
         }
-        // Entries are built in order and signed on all cores.
-        let receipts = batch
-            .push_many(chunk, now)
-            .map_err(|source| BulkError::Write {
-                committed: report.recorded,
-                source,
-            })?;
+        // Entries are built in order (or taken as checked) and signed on all cores.
+        let pushed = match ready.as_mut() {
+            Some(entries) => batch.push_checked(
+                chunk
+                    .into_iter()
+                    .map(|p| (p, entries.next().expect("one checked entry per line")))
+                    .collect(),
+                key,
+                now,
+            ),
+            None => batch.push_many(chunk.into_iter().map(|p| (p, key)).collect(), now),
+        };
+        let receipts = pushed.map_err(|source| BulkError::Write {
+            committed: report.recorded,
+            source,
+        })?;
         report.last = receipts.last().map_or(report.last, |r| r.seq);
         report.batches += 1;
         // This chunk is written on another thread while the next one is built and signed;

@@ -82,7 +82,7 @@ impl Ledger {
         // Every entry is checked as it will be appended, through a read-only handle, so that
         // input the rules refuse is refused before the file is opened for writing.
         let items: Vec<(&Pending, &SecretKey)> = pending.iter().map(|p| (p, key)).collect();
-        if let Some((_, e)) = self.check_batch(&items, now)?.into_iter().next() {
+        if let Some((_, e)) = self.check_batch(&items, now)?.refused.into_iter().next() {
             return Err(e);
         }
         let mut batch = self.begin()?;
@@ -139,7 +139,7 @@ impl Ledger {
         &self,
         items: &[(&Pending, &SecretKey)],
         now: Timestamp,
-    ) -> Result<Vec<(usize, AppendError)>, AppendError> {
+    ) -> Result<Checked, AppendError> {
         let mut shadow = Ledger {
             path: self.path.clone(),
             reg: self.reg.clone(),
@@ -150,6 +150,7 @@ impl Ledger {
         };
         let mut reader: Option<Store> = None;
         let mut refused = Vec::new();
+        let mut entries = Vec::with_capacity(items.len());
         for (i, (p, key)) in items.iter().enumerate() {
             let entry = match shadow.next_entry(p.body.clone(), key, now) {
                 Ok(e) => e,
@@ -170,11 +171,20 @@ impl Ledger {
                     continue;
                 }
             }
-            if let Err(e) = shadow.check_and_apply(&entry) {
-                refused.push((i, e));
+            match shadow.check_and_apply(&entry) {
+                Ok((bytes, hash)) => entries.push(CheckedEntry {
+                    seq: entry.seq,
+                    bytes,
+                    hash,
+                }),
+                Err(e) => refused.push((i, e)),
             }
         }
-        Ok(refused)
+        Ok(Checked {
+            refused,
+            from_head: self.reg.head,
+            entries,
+        })
     }
 
     /// The entry `body` would be if appended next, signed by `key`: numbered and chained
@@ -225,11 +235,16 @@ impl Ledger {
         }
         let bytes = codec::encode_entry(entry)?;
         let hash = leaf_hash(&bytes);
+        self.apply_checked(entry, hash);
+        Ok((bytes, hash))
+    }
+
+    /// Applies an entry already checked against these registers.
+    fn apply_checked(&mut self, entry: &Entry, hash: [u8; 32]) {
         self.reg.apply(entry, hash);
         if let Some(target) = entry.body.refers_to() {
             self.index.pending.push((target.0, entry.seq.0));
         }
-        Ok((bytes, hash))
     }
 
     /// Starts a batch: takes the write lock, catches up with any entries another writer added
@@ -305,6 +320,43 @@ impl Ledger {
 
 /// An entry built and checked, waiting for its signature: entry, bytes, hash, key, vault items.
 type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
+
+/// One entry as [`Ledger::check_batch`] built and checked it: its number, bytes and hash (the
+/// entry itself is built again from its body, which is cheap; encoding and checking are not).
+#[derive(Debug)]
+pub struct CheckedEntry {
+    seq: Seq,
+    bytes: Vec<u8>,
+    hash: [u8; 32],
+}
+
+/// What [`Ledger::check_batch`] found: the items that would be refused (by index, with why)
+/// and, for the others, the entries as they would be appended after the head `from_head`.
+#[derive(Debug)]
+pub struct Checked {
+    /// The items that would be refused.
+    pub refused: Vec<(usize, AppendError)>,
+    /// The head of the ledger the entries were checked against.
+    from_head: Option<(Seq, [u8; 32], Timestamp)>,
+    /// The entries of the items not refused, in order.
+    entries: Vec<CheckedEntry>,
+}
+
+impl Checked {
+    /// The checked entries, if the batch's ledger still ends where they were checked (nobody
+    /// appended since): then they are exactly what [`Batch::push_many`] would build, and
+    /// [`Batch::push_checked`] appends them without building and checking them again.
+    pub fn entries_for(self, batch: &Batch<'_>) -> Option<Vec<CheckedEntry>> {
+        (self.refused.is_empty() && batch.ledger.reg.head == self.from_head).then_some(self.entries)
+    }
+}
+
+/// What a batch appends: an entry to build and check, or one already built and checked against
+/// the same registers by [`Ledger::check_batch`].
+enum Source {
+    Build(Body),
+    Checked(Body, CheckedEntry),
+}
 
 /// Entries signed together by one worker task while the next ones are built.
 const SIGN_GROUP: usize = 256;
@@ -398,59 +450,86 @@ impl Batch<'_> {
         items: Vec<(Pending, &SecretKey)>,
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
+        let items = items
+            .into_iter()
+            .map(|(p, key)| (Source::Build(p.body), p.vault, key))
+            .collect();
+        self.stage(items, now)
+    }
+
+    /// Stages entries [`Ledger::check_batch`] built and checked (see [`Checked::entries_for`]),
+    /// with their vault items, signed by `key`: each is applied to the registers and signed,
+    /// without being built, encoded and checked a second time. An entry that does not chain
+    /// onto the head is refused, as a safeguard.
+    pub fn push_checked(
+        &mut self,
+        items: Vec<(Pending, CheckedEntry)>,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, AppendError> {
+        let items = items
+            .into_iter()
+            .map(|(p, c)| (Source::Checked(p.body, c), p.vault, key))
+            .collect();
+        self.stage(items, now)
+    }
+
+    fn stage(
+        &mut self,
+        items: Vec<(Source, Vec<VaultItem>, &SecretKey)>,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, AppendError> {
         let mut staged: Vec<Staged<'_>> = Vec::with_capacity(items.len());
         let before = self.ledger.reg.head;
         let mut trial = Vec::new();
-        // Entries are built in order on this thread; each group of SIGN_GROUP is signed by
-        // rayon's workers while the next group is built.
-        let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
-        let mut unsigned_from = 0;
-        let built = rayon::scope(|scope| -> Result<(), AppendError> {
-            for (p, key) in items {
-                let entry = match self.ledger.next_entry(p.body, key, now) {
-                    Ok(e) => e,
-                    Err(e) => return Err(self.undo(trial, before, e)),
-                };
-                let seq = entry.seq;
-                if let Some(target) = entry.body.refers_to()
-                    && self.ledger.reg.needs_loading(target)
-                {
-                    // The entry referred to may be in a write still in flight.
-                    if let Err(e) = self.settle() {
-                        return Err(self.undo(trial, before, e));
+        let signatures = if items.len() < SIGN_GROUP {
+            // A few entries (a single `disclose`, say) are signed here: starting rayon's
+            // workers would cost more than the signatures.
+            for (source, vault, key) in items {
+                match self.build_one(source, key, now) {
+                    Ok((entry, bytes, hash)) => {
+                        trial.push(entry.seq);
+                        staged.push((entry, bytes, hash, key, vault));
                     }
-                    let writer = Arc::clone(
-                        self.ledger
-                            .writer
-                            .as_ref()
-                            .expect("a batch holds the write handle until it ends"),
-                    );
-                    if let Err(e) = self.ledger.load_fact(&writer, target) {
-                        return Err(self.undo(trial, before, e));
+                    Err(e) => return Err(self.undo(trial, before, e)),
+                }
+            }
+            staged
+                .iter()
+                .map(|(_, bytes, _, key, _)| key.sign_entry(bytes))
+                .collect()
+        } else {
+            // Entries are built in order on this thread; each group of SIGN_GROUP is signed by
+            // rayon's workers while the next group is built.
+            let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
+            let mut unsigned_from = 0;
+            let built = rayon::scope(|scope| -> Result<(), AppendError> {
+                for (source, vault, key) in items {
+                    match self.build_one(source, key, now) {
+                        Ok((entry, bytes, hash)) => {
+                            trial.push(entry.seq);
+                            staged.push((entry, bytes, hash, key, vault));
+                        }
+                        Err(e) => return Err(self.undo(std::mem::take(&mut trial), before, e)),
+                    }
+                    if staged.len() - unsigned_from == SIGN_GROUP {
+                        sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
+                        unsigned_from = staged.len();
                     }
                 }
-                let (bytes, hash) = match self.ledger.check_and_apply(&entry) {
-                    Ok(x) => x,
-                    Err(e) => return Err(self.undo(trial, before, e)),
-                };
-                trial.push(seq);
-                staged.push((entry, bytes, hash, key, p.vault));
-                if staged.len() - unsigned_from == SIGN_GROUP {
+                if unsigned_from < staged.len() {
                     sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
-                    unsigned_from = staged.len();
                 }
+                Ok(())
+            });
+            built?;
+            drop(signed_tx);
+            let mut signatures = vec![[0u8; 64]; staged.len()];
+            for (from, group) in signed_rx {
+                signatures[from..from + group.len()].copy_from_slice(&group);
             }
-            if unsigned_from < staged.len() {
-                sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
-            }
-            Ok(())
-        });
-        built?;
-        drop(signed_tx);
-        let mut signatures = vec![[0u8; 64]; staged.len()];
-        for (from, group) in signed_rx {
-            signatures[from..from + group.len()].copy_from_slice(&group);
-        }
+            signatures
+        };
         let mut receipts = Vec::with_capacity(staged.len());
         for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signatures) {
             let receipt = Receipt {
@@ -469,6 +548,56 @@ impl Batch<'_> {
             receipts.push(receipt);
         }
         Ok(receipts)
+    }
+
+    /// Builds the next entry from `source` (or takes it as checked), loads what it refers to,
+    /// checks it and applies it to the registers. On error the caller undoes the batch's trial.
+    fn build_one(
+        &mut self,
+        source: Source,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<(Entry, Vec<u8>, [u8; 32]), AppendError> {
+        let (body, checked) = match source {
+            Source::Build(body) => (body, None),
+            Source::Checked(body, c) => (body, Some(c)),
+        };
+        let entry = self.ledger.next_entry(body, key, now)?;
+        // A checked entry is the one built here only if nothing was appended since.
+        let ready = match checked {
+            Some(c) if c.seq == entry.seq => Some((c.bytes, c.hash)),
+            Some(c) => {
+                return Err(AppendError::Damaged {
+                    seq: c.seq,
+                    reason: "a checked entry no longer follows the head of the ledger; check \
+                             the batch again"
+                        .into(),
+                });
+            }
+            None => None,
+        };
+        if let Some(target) = entry.body.refers_to()
+            && self.ledger.reg.needs_loading(target)
+        {
+            // The entry referred to may be in a write still in flight.
+            self.settle()?;
+            let writer = Arc::clone(
+                self.ledger
+                    .writer
+                    .as_ref()
+                    .expect("a batch holds the write handle until it ends"),
+            );
+            self.ledger.load_fact(&writer, target)?;
+        }
+        let (bytes, hash) = match ready {
+            // Checked against these very registers by `check_batch`.
+            Some((bytes, hash)) => {
+                self.ledger.apply_checked(&entry, hash);
+                (bytes, hash)
+            }
+            None => self.ledger.check_and_apply(&entry)?,
+        };
+        Ok((entry, bytes, hash))
     }
 
     /// Undoes the registers' trial application of entries that will not be staged.
