@@ -21,13 +21,7 @@ fn dledger(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::output_text as text;
 
 /// An uncorrected information request Ofcom recorded in the sample, and its date.
 fn ofcom_request(path: &Path) -> (u64, String) {

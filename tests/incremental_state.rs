@@ -18,13 +18,7 @@ use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::model::{Body, EntryHash};
 use disclosure_ledger::store::{Access, Store};
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::output_text as text;
 
 /// `dledger verify --since-checkpoint LEDGER` with the user state directory `xdg`.
 fn since(xdg: &Path, ledger: &Path, extra: &[&str]) -> Output {

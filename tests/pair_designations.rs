@@ -21,13 +21,7 @@ fn dledger(ledger: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::output_text as text;
 
 /// Runs a command that must be refused with `expect` in its message, writing nothing.
 fn refused(ledger: &Path, args: &[&str], expect: &str) {

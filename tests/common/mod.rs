@@ -191,3 +191,13 @@ pub(crate) fn check_generated_section(doc: &str, what: &str, generated: &str, ho
         "{doc} is out of date; run UPDATE_DOCS=1 {how}"
     );
 }
+
+/// A command's standard output then its standard error, as text (for messages and asserts).
+#[allow(dead_code)]
+pub(crate) fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

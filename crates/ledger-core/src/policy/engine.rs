@@ -15,6 +15,18 @@ use super::flags::{Flag, FlagCode};
 
 const DAY: i64 = 86_400;
 
+/// The policies that may be in force at `at`, in the order they are tried: the latest adopted
+/// whose effective date is not after `at` first, then older ones, then the first policy (in
+/// force from the start if none is yet effective). The first readable one applies.
+fn candidates(reg: &Registers, at: Timestamp) -> impl Iterator<Item = &PolicyDocument> {
+    reg.policies
+        .iter()
+        .rev()
+        .map(|(_, p)| p)
+        .filter(move |p| p.effective_from <= at)
+        .chain(reg.policies.first().map(|(_, p)| p))
+}
+
 /// Flags raised on one disclosure, each message prefixed with what it is about.
 struct Raised<'d> {
     seq: Seq,
@@ -106,28 +118,14 @@ impl PolicyEngine {
     /// The readable policy in force at `at`: the latest adopted, effective on or before `at`
     /// (the first policy if none is yet effective).
     pub fn policy_at(&mut self, reg: &Registers, at: Timestamp) -> Option<Arc<Policy>> {
-        let candidates = reg
-            .policies
-            .iter()
-            .rev()
-            .map(|(_, p)| p)
-            .filter(|p| p.effective_from <= at)
-            .chain(reg.policies.first().map(|(_, p)| p));
-        candidates.into_iter().find_map(|doc| self.parse(doc).ok())
+        candidates(reg, at).find_map(|doc| self.parse(doc).ok())
     }
 
     /// [`PolicyEngine::policy_at`] from the cache alone, without parsing: `None` if a policy it
     /// would need has not been parsed yet (then call `policy_at`). Lets many threads share an
     /// engine behind a read lock.
     pub fn cached_policy_at(&self, reg: &Registers, at: Timestamp) -> Option<Option<Arc<Policy>>> {
-        let candidates = reg
-            .policies
-            .iter()
-            .rev()
-            .map(|(_, p)| p)
-            .filter(|p| p.effective_from <= at)
-            .chain(reg.policies.first().map(|(_, p)| p));
-        for doc in candidates {
+        for doc in candidates(reg, at) {
             match self.parsed.get(&doc.sha256)? {
                 Ok(p) => return Some(Some(Arc::clone(p))),
                 Err(_) => continue,
