@@ -314,7 +314,7 @@ pub fn import_lines(
         .collect();
     let checks: Vec<(&Pending, &SecretKey)> = ok.iter().map(|(_, p)| (*p, key)).collect();
     let mut checked = ledger
-        .check_batch(&checks, now)
+        .check_and_sign_batch(&checks, now)
         .map_err(|source| BulkError::Write {
             committed: 0,
             source,

@@ -140,6 +140,62 @@ impl Ledger {
         items: &[(&Pending, &SecretKey)],
         now: Timestamp,
     ) -> Result<Checked, AppendError> {
+        let mut no_signing = |_: Vec<u8>, _: &SecretKey, _: usize| {};
+        self.check_items(items, now, &mut no_signing)
+    }
+
+    /// [`Ledger::check_batch`], also signing each checked entry on rayon's workers while the
+    /// next ones are checked (a signature covers only the entry's bytes, so it can be made
+    /// before anything is written). [`Batch::push_checked`] then appends the entries without
+    /// checking or signing them again. For bulk import.
+    pub fn check_and_sign_batch<'k>(
+        &self,
+        items: &[(&Pending, &'k SecretKey)],
+        now: Timestamp,
+    ) -> Result<Checked, AppendError> {
+        let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
+        let mut checked = rayon::scope(|scope| {
+            let mut group: Vec<(Vec<u8>, &'k SecretKey)> = Vec::with_capacity(SIGN_GROUP);
+            let mut group_from = 0;
+            let spawn = |from: usize, group: Vec<(Vec<u8>, &'k SecretKey)>| {
+                let tx = signed_tx.clone();
+                scope.spawn(move |_| {
+                    let signatures = group.iter().map(|(b, k)| k.sign_entry(b)).collect();
+                    // The receiver outlives the scope, so the send cannot fail.
+                    let _ = tx.send((from, signatures));
+                });
+            };
+            let mut sign = |bytes: Vec<u8>, key: &'k SecretKey, checked: usize| {
+                group.push((bytes, key));
+                if group.len() == SIGN_GROUP {
+                    spawn(group_from, std::mem::take(&mut group));
+                    group_from = checked;
+                }
+            };
+            let checked = self.check_items(items, now, &mut sign);
+            if !group.is_empty() {
+                spawn(group_from, group);
+            }
+            checked
+        })?;
+        drop(signed_tx);
+        for (from, signatures) in signed_rx {
+            for (c, s) in checked.entries[from..].iter_mut().zip(signatures) {
+                c.signature = Some(s);
+            }
+        }
+        Ok(checked)
+    }
+
+    /// The checking pass: each item is built as the next entry of a copy of the registers,
+    /// checked and applied to it; `checked_bytes` gets each accepted entry's bytes and key,
+    /// with how many entries have been accepted so far.
+    fn check_items<'k>(
+        &self,
+        items: &[(&Pending, &'k SecretKey)],
+        now: Timestamp,
+        checked_bytes: &mut dyn FnMut(Vec<u8>, &'k SecretKey, usize),
+    ) -> Result<Checked, AppendError> {
         let mut shadow = Ledger {
             path: self.path.clone(),
             reg: self.reg.clone(),
@@ -172,11 +228,14 @@ impl Ledger {
                 }
             }
             match shadow.check_and_apply(&entry) {
-                Ok((bytes, hash)) => entries.push(CheckedEntry {
-                    seq: entry.seq,
-                    bytes,
-                    hash,
-                }),
+                Ok((bytes, hash)) => {
+                    entries.push(CheckedEntry {
+                        seq: entry.seq,
+                        hash,
+                        signature: None,
+                    });
+                    checked_bytes(bytes, key, entries.len());
+                }
                 Err(e) => refused.push((i, e)),
             }
         }
@@ -321,13 +380,18 @@ impl Ledger {
 /// An entry built and checked, waiting for its signature: entry, bytes, hash, key, vault items.
 type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
 
-/// One entry as [`Ledger::check_batch`] built and checked it: its number, bytes and hash (the
-/// entry itself is built again from its body, which is cheap; encoding and checking are not).
+/// An entry built for a batch: the entry, its bytes and hash, and its signature if it came
+/// signed from [`Ledger::check_and_sign_batch`].
+type Built = (Entry, Vec<u8>, [u8; 32], Option<[u8; 64]>);
+
+/// One entry as [`Ledger::check_batch`] built and checked it: its number and hash, and its
+/// signature if [`Ledger::check_and_sign_batch`] made one. The entry is built and encoded again
+/// from its body when appended (cheap, and its hash must come out the same).
 #[derive(Debug)]
 pub struct CheckedEntry {
     seq: Seq,
-    bytes: Vec<u8>,
     hash: [u8; 32],
+    signature: Option<[u8; 64]>,
 }
 
 /// What [`Ledger::check_batch`] found: the items that would be refused (by index, with why)
@@ -360,29 +424,6 @@ enum Source {
 
 /// Entries signed together by one worker task while the next ones are built.
 const SIGN_GROUP: usize = 256;
-
-/// Signs the staged entries `group` (the first of which is staged entry `from`) on one of
-/// `scope`'s workers and sends back (`from`, their signatures).
-fn sign_group<'s, 'k: 's>(
-    scope: &rayon::Scope<'s>,
-    signed: &std::sync::mpsc::Sender<(usize, Vec<[u8; 64]>)>,
-    from: usize,
-    group: &[Staged<'k>],
-) {
-    let group: Vec<(Vec<u8>, &'k SecretKey)> = group
-        .iter()
-        .map(|(_, bytes, _, key, _)| (bytes.clone(), *key))
-        .collect();
-    let signed = signed.clone();
-    scope.spawn(move |_| {
-        let signatures = group
-            .iter()
-            .map(|(bytes, key)| key.sign_entry(bytes))
-            .collect();
-        // The receiver outlives the scope, so the send cannot fail.
-        let _ = signed.send((from, signatures));
-    });
-}
 
 /// Entries being appended under the write lock. Each entry pushed is checked against the
 /// registers (including the entries pushed before it), applied to them, and held until
@@ -480,58 +521,37 @@ impl Batch<'_> {
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
         let mut staged: Vec<Staged<'_>> = Vec::with_capacity(items.len());
+        let mut signed: Vec<Option<[u8; 64]>> = Vec::with_capacity(items.len());
         let before = self.ledger.reg.head;
         let mut trial = Vec::new();
-        let signatures = if items.len() < SIGN_GROUP {
-            // A few entries (a single `disclose`, say) are signed here: starting rayon's
-            // workers would cost more than the signatures.
-            for (source, vault, key) in items {
-                match self.build_one(source, key, now) {
-                    Ok((entry, bytes, hash)) => {
-                        trial.push(entry.seq);
-                        staged.push((entry, bytes, hash, key, vault));
-                    }
-                    Err(e) => return Err(self.undo(trial, before, e)),
+        for (source, vault, key) in items {
+            match self.build_one(source, key, now) {
+                Ok((entry, bytes, hash, signature)) => {
+                    trial.push(entry.seq);
+                    staged.push((entry, bytes, hash, key, vault));
+                    signed.push(signature);
                 }
+                Err(e) => return Err(self.undo(trial, before, e)),
             }
-            staged
-                .iter()
-                .map(|(_, bytes, _, key, _)| key.sign_entry(bytes))
-                .collect()
-        } else {
-            // Entries are built in order on this thread; each group of SIGN_GROUP is signed by
-            // rayon's workers while the next group is built.
-            let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
-            let mut unsigned_from = 0;
-            let built = rayon::scope(|scope| -> Result<(), AppendError> {
-                for (source, vault, key) in items {
-                    match self.build_one(source, key, now) {
-                        Ok((entry, bytes, hash)) => {
-                            trial.push(entry.seq);
-                            staged.push((entry, bytes, hash, key, vault));
-                        }
-                        Err(e) => return Err(self.undo(std::mem::take(&mut trial), before, e)),
-                    }
-                    if staged.len() - unsigned_from == SIGN_GROUP {
-                        sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
-                        unsigned_from = staged.len();
-                    }
-                }
-                if unsigned_from < staged.len() {
-                    sign_group(scope, &signed_tx, unsigned_from, &staged[unsigned_from..]);
-                }
-                Ok(())
-            });
-            built?;
-            drop(signed_tx);
-            let mut signatures = vec![[0u8; 64]; staged.len()];
-            for (from, group) in signed_rx {
-                signatures[from..from + group.len()].copy_from_slice(&group);
-            }
-            signatures
+        }
+        // Entries from `check_and_sign_batch` come signed; the others are signed here, on
+        // rayon's workers when there are many (starting them costs more than a few signatures).
+        let unsigned: Vec<usize> = (0..staged.len()).filter(|&i| signed[i].is_none()).collect();
+        let sign = |&i: &usize| {
+            let (_, bytes, _, key, _) = &staged[i];
+            (i, key.sign_entry(bytes))
         };
+        let fresh: Vec<(usize, [u8; 64])> = if unsigned.len() < SIGN_GROUP {
+            unsigned.iter().map(sign).collect()
+        } else {
+            use rayon::prelude::*;
+            unsigned.par_iter().map(sign).collect()
+        };
+        for (i, signature) in fresh {
+            signed[i] = Some(signature);
+        }
         let mut receipts = Vec::with_capacity(staged.len());
-        for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signatures) {
+        for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signed) {
             let receipt = Receipt {
                 seq: entry.seq,
                 hash: EntryHash(hash),
@@ -540,7 +560,7 @@ impl Batch<'_> {
             self.records.push(NewRecord {
                 seq: entry.seq.0,
                 bytes,
-                signature,
+                signature: signature.expect("every entry is signed above"),
                 hash,
                 vault,
             });
@@ -550,32 +570,20 @@ impl Batch<'_> {
         Ok(receipts)
     }
 
-    /// Builds the next entry from `source` (or takes it as checked), loads what it refers to,
-    /// checks it and applies it to the registers. On error the caller undoes the batch's trial.
+    /// Builds the next entry from `source`, loads what it refers to, checks it (unless it was
+    /// checked against these very registers) and applies it to the registers. On error the
+    /// caller undoes the batch's trial.
     fn build_one(
         &mut self,
         source: Source,
         key: &SecretKey,
         now: Timestamp,
-    ) -> Result<(Entry, Vec<u8>, [u8; 32]), AppendError> {
+    ) -> Result<Built, AppendError> {
         let (body, checked) = match source {
             Source::Build(body) => (body, None),
             Source::Checked(body, c) => (body, Some(c)),
         };
         let entry = self.ledger.next_entry(body, key, now)?;
-        // A checked entry is the one built here only if nothing was appended since.
-        let ready = match checked {
-            Some(c) if c.seq == entry.seq => Some((c.bytes, c.hash)),
-            Some(c) => {
-                return Err(AppendError::Damaged {
-                    seq: c.seq,
-                    reason: "a checked entry no longer follows the head of the ledger; check \
-                             the batch again"
-                        .into(),
-                });
-            }
-            None => None,
-        };
         if let Some(target) = entry.body.refers_to()
             && self.ledger.reg.needs_loading(target)
         {
@@ -589,15 +597,18 @@ impl Batch<'_> {
             );
             self.ledger.load_fact(&writer, target)?;
         }
-        let (bytes, hash) = match ready {
-            // Checked against these very registers by `check_batch`.
-            Some((bytes, hash)) => {
+        // A checked entry is taken as checked only if it comes out exactly as it was checked
+        // (same number, same bytes): nothing was appended since.
+        if let Some(c) = checked.filter(|c| c.seq == entry.seq) {
+            let bytes = codec::encode_entry(&entry)?;
+            let hash = leaf_hash(&bytes);
+            if hash == c.hash {
                 self.ledger.apply_checked(&entry, hash);
-                (bytes, hash)
+                return Ok((entry, bytes, hash, c.signature));
             }
-            None => self.ledger.check_and_apply(&entry)?,
-        };
-        Ok((entry, bytes, hash))
+        }
+        let (bytes, hash) = self.ledger.check_and_apply(&entry)?;
+        Ok((entry, bytes, hash, None))
     }
 
     /// Undoes the registers' trial application of entries that will not be staged.
