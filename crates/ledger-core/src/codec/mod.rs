@@ -7,8 +7,8 @@
 //! trailing bytes.
 //!
 //! Entries of every format version this build reads ([`FORMAT_VERSIONS_READ`]) decode into the
-//! one model; format 1's different layouts live in [`v1`]. An entry re-encodes under its own
-//! version, so the bytes of an old entry are reproduced exactly.
+//! one model; format 1's different layouts live in the private `v1` module. An entry
+//! re-encodes under its own version, so the bytes of an old entry are reproduced exactly.
 
 mod v1;
 
