@@ -130,6 +130,14 @@ impl Designation {
     }
 }
 
+/// The theme an act is about, if it is a theme act.
+fn act_theme(act: &Act) -> Option<&ThemeId> {
+    match act {
+        Act::DeclareTheme { id, .. } | Act::RetireTheme { id } => Some(id),
+        Act::AdoptPolicy(_) | Act::Designate { .. } => None,
+    }
+}
+
 /// The sorted pair of two parties, as [`Designation::pair`] holds it.
 pub fn pair_of(a: &PartyId, b: &PartyId) -> (PartyId, PartyId) {
     if a <= b {
@@ -551,6 +559,9 @@ pub struct Registers {
     /// Disclosures by sequence number: all of them after a full replay; after
     /// [`Registers::from_snapshot`], those recorded since plus any loaded on demand.
     pub disclosures: Disclosures,
+    /// The open proposal about each theme (derived from `pending`, never saved): finding it
+    /// must not take a scan of every open proposal, which a hostile file could make long.
+    theme_proposals: HashMap<ThemeId, Seq>,
 }
 
 impl std::ops::Deref for Registers {
@@ -666,12 +677,8 @@ impl Registers {
 
     /// The open format 2 proposal, if any, that would act on theme `id`.
     pub fn pending_for_theme(&self, id: &ThemeId) -> Option<(Seq, &PendingAct)> {
-        self.pending
-            .iter()
-            .find(|(_, p)| {
-                matches!(&p.act, Act::DeclareTheme { id: t, .. } | Act::RetireTheme { id: t } if t == id)
-            })
-            .map(|(s, p)| (*s, p))
+        let seq = *self.theme_proposals.get(id)?;
+        self.pending.get(&seq).map(|p| (seq, p))
     }
 
     /// The policy in force at `at`: the latest adopted whose effective date is not after `at`.
@@ -728,6 +735,13 @@ impl Registers {
                 k.key = PublicKey::from_record(&k.record).ok();
             }
         }
+        // As `propose` keeps them: the first open proposal about each theme.
+        let mut theme_proposals = HashMap::new();
+        for (seq, p) in &small.pending {
+            if let Some(t) = act_theme(&p.act) {
+                theme_proposals.entry(t.clone()).or_insert(*seq);
+            }
+        }
         Registers {
             entries: EntryIndex {
                 from: small.head.map_or(0, |(seq, _, _)| seq.0 + 1),
@@ -735,6 +749,7 @@ impl Registers {
             },
             small,
             disclosures: Disclosures::default(),
+            theme_proposals,
         }
     }
 
@@ -961,6 +976,10 @@ impl Registers {
 
     fn propose(&mut self, seq: Seq, at: Timestamp, by: &PartyId, act: Act, bound: Vec<PartyId>) {
         let nobody_else = bound.is_empty();
+        if let Some(theme) = act_theme(&act) {
+            // The first open proposal about a theme is the one a later one is refused for.
+            self.theme_proposals.entry(theme.clone()).or_insert(seq);
+        }
         self.small.pending.insert(
             seq,
             PendingAct {
@@ -997,6 +1016,11 @@ impl Registers {
         let Some(done) = self.small.pending.remove(&proposal) else {
             return;
         };
+        if let Some(theme) = act_theme(&done.act)
+            && self.theme_proposals.get(theme) == Some(&proposal)
+        {
+            self.theme_proposals.remove(theme);
+        }
         match done.act {
             Act::DeclareTheme { id, title } => self.declare_theme(&id, &title, from),
             Act::RetireTheme { id } => self.retire_theme(&id, from),
