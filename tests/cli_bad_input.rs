@@ -121,6 +121,29 @@ fn valid_disclosure_is_recorded_and_dry_run_writes_nothing() {
     );
 }
 
+/// A value shared as a field named like one of the disclosure's options (issue 16): the field
+/// is recorded as a field, and `disclose` says which option records it as part of the
+/// disclosure. An ordinary field draws no warning.
+#[test]
+fn a_field_named_like_an_option_is_warned_about() {
+    let s = common::sandbox();
+    let mut args = valid_disclosure(&s.keys);
+    args.extend(["--field".into(), "source_reference=press release".into()]);
+    args.push("--dry-run".into());
+    let out = dledger(&s.ledger, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().unwrap() <= 1, "{stderr}");
+    assert!(
+        stderr.contains("warning: field source_reference") && stderr.contains("--public-source"),
+        "{stderr}"
+    );
+    let mut plain = valid_disclosure(&s.keys);
+    plain.push("--dry-run".into());
+    let out = dledger(&s.ledger, &plain);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("warning:"), "{stderr}");
+}
+
 #[test]
 fn bad_disclosures_are_refused_and_write_nothing() {
     let s = common::sandbox();

@@ -256,8 +256,68 @@ pub(super) fn confirm(ctx: &Ctx, a: ConfirmArgs) -> Result<Status> {
     })
 }
 
+/// Field names that look like one of the disclosure's own options, and how that option is
+/// given: a value shared as a field is only a field (it does not record, say, the public
+/// source the policy asks for).
+const OPTION_LIKE_FIELDS: &[(&str, &str)] = &[
+    (
+        "source_reference",
+        "--public-source (\"public_source\" in JSON)",
+    ),
+    (
+        "public_source",
+        "--public-source (\"public_source\" in JSON)",
+    ),
+    ("source", "--public-source (\"public_source\" in JSON)"),
+    ("relevance", "--relevance"),
+    ("gateway", "--gateway"),
+    (
+        "assessment",
+        "--assessment (\"assessment_reference\" in JSON)",
+    ),
+    (
+        "assessment_reference",
+        "--assessment (\"assessment_reference\" in JSON)",
+    ),
+    ("approver", "--approver (\"assessment_approver\" in JSON)"),
+    (
+        "assessment_approver",
+        "--approver (\"assessment_approver\" in JSON)",
+    ),
+    ("notification", "--notified or --skipped REASON"),
+    ("officer_role", "--officer-role"),
+    ("function", "--function"),
+    ("necessity", "--necessity"),
+    ("power", "--power"),
+    ("agreement", "--agreement"),
+    ("outcome", "--outcome"),
+    ("reasoning", "--reasoning"),
+    ("joint_engagement", "--joint-engagement"),
+];
+
+/// Warns (on standard error) about each field named like one of the disclosure's options.
+fn warn_option_like_fields(input: &DisclosureInput) {
+    for name in input.fields.keys() {
+        let option = OPTION_LIKE_FIELDS
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, option)| *option)
+            .or_else(|| {
+                (name == "information_notice" && !input.information_notice)
+                    .then_some("--information-notice (\"information_notice\": true in JSON)")
+            });
+        if let Some(option) = option {
+            eprintln!(
+                "warning: field {name} is shared as a field value only; the ledger records it as \
+                 part of the disclosure only when given with {option}"
+            );
+        }
+    }
+}
+
 pub(super) fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
     let input = disclosure_input(&a)?;
+    warn_option_like_fields(&input);
     let key = load_key(&a.key)?;
     let mut ledger = ctx.open_writer()?;
     let now = Timestamp::now();
