@@ -367,10 +367,7 @@ impl Ledger {
                 message: format!(
                     "{seq} (proposal to {}) is still waiting for {}; confirm or end it first",
                     p.act.describe(),
-                    p.waiting()
-                        .map(|w| w.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" and ")
+                    p.waiting_names()
                 ),
             }),
             None => Ok(()),
@@ -451,11 +448,7 @@ impl Ledger {
                 seq,
                 act: p.act.describe(),
                 party: by.clone(),
-                bound: p
-                    .waiting()
-                    .map(|w| w.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                bound: p.waiting_names(),
             },
             None => AppendError::NotAProposal { seq },
         }

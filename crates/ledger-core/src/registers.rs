@@ -215,6 +215,14 @@ impl PendingAct {
     pub fn waiting(&self) -> impl Iterator<Item = &PartyId> {
         self.bound.iter().filter(|p| !self.confirmed.contains(p))
     }
+
+    /// The parties still to confirm, in words: `ICO and CMA`.
+    pub fn waiting_names(&self) -> String {
+        self.waiting()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
 }
 
 /// Where a company stands in the designation register at a moment (statement §3), for any pair.
@@ -354,6 +362,12 @@ impl Disclosures {
             ack_seq: NOT_ACKNOWLEDGED,
             ack_at: 0,
         };
+        self.place(seq, row, Vec::new(), replaces);
+    }
+
+    /// Puts row `row` for disclosure `seq` in sequence order (replacing one held), with its
+    /// corrections and what it replaces.
+    fn place(&mut self, seq: Seq, row: Compact, corrected_by: Vec<Seq>, replaces: Option<Seq>) {
         let seq = seq.0;
         match self.position(seq) {
             Ok(i) => self.rows[i] = row,
@@ -362,7 +376,11 @@ impl Disclosures {
                 self.rows.insert(i, row);
             }
         }
-        self.corrected.remove(&seq);
+        if corrected_by.is_empty() {
+            self.corrected.remove(&seq);
+        } else {
+            self.corrected.insert(seq, corrected_by);
+        }
         match replaces {
             Some(target) => self.replacements.insert(seq, target.0),
             None => self.replacements.remove(&seq),
@@ -371,7 +389,6 @@ impl Disclosures {
 
     /// Adds (or replaces) the summary of disclosure `seq`.
     pub fn insert(&mut self, seq: Seq, d: DisclosureSummary) {
-        let seq = seq.0;
         let row = Compact {
             from: self.party(&d.from),
             to: self.party(&d.to),
@@ -380,22 +397,7 @@ impl Disclosures {
             ack_seq: d.acknowledged.map_or(NOT_ACKNOWLEDGED, |(s, _)| s.0),
             ack_at: d.acknowledged.map_or(0, |(_, t)| t.0),
         };
-        match self.position(seq) {
-            Ok(i) => self.rows[i] = row,
-            Err(i) => {
-                self.seqs.insert(i, seq);
-                self.rows.insert(i, row);
-            }
-        }
-        if d.corrected_by.is_empty() {
-            self.corrected.remove(&seq);
-        } else {
-            self.corrected.insert(seq, d.corrected_by);
-        }
-        match d.replaces {
-            Some(target) => self.replacements.insert(seq, target.0),
-            None => self.replacements.remove(&seq),
-        };
+        self.place(seq, row, d.corrected_by, d.replaces);
     }
 
     /// Records the acknowledgement `by` of disclosure `seq` at `at`, unless it has one already.
@@ -633,7 +635,7 @@ impl Registers {
         let c = self.companies.get(id)?;
         Some(if self.is_mutual_any(id, at) {
             CompanyStatus::Mutual
-        } else if c.proposals.iter().any(|p| p.open) {
+        } else if self.proposal_open_any(id) {
             CompanyStatus::Proposed
         } else if !c.mutual.is_empty() {
             CompanyStatus::Ended
@@ -666,6 +668,13 @@ impl Registers {
         self.companies
             .get(company)
             .is_some_and(|c| c.mutual.iter().any(|d| d.period.contains(at)))
+    }
+
+    /// Whether any proposal to designate `company` is open, for whatever pair.
+    pub fn proposal_open_any(&self, company: &CompanyId) -> bool {
+        self.companies
+            .get(company)
+            .is_some_and(|c| c.proposals.iter().any(|p| p.open))
     }
 
     /// Whether a proposal to designate `company` for the pair `a`–`b` is open.
@@ -881,24 +890,16 @@ impl Registers {
             }
             Body::DesignationEnded(d) => {
                 if let Some(c) = self.companies.get_mut(&d.company) {
-                    let ends = |pair: Option<&(PartyId, PartyId)>| match &d.with {
-                        None => true,
-                        Some(w) => {
-                            pair.is_none_or(|(x, y)| (x == by && y == w) || (x == w && y == by))
-                        }
-                    };
+                    // Format 1 (no pair named) ends every designation of the company.
+                    let with = d.with.as_ref();
                     for m in &mut c.mutual {
-                        if m.period.until.is_none() && ends(m.pair.as_ref()) {
+                        if m.period.until.is_none() && with.is_none_or(|w| m.covers(by, w)) {
                             m.period.until = Some(at);
                         }
                     }
                     let mut closed = Vec::new();
                     for p in &mut c.proposals {
-                        let hit = match &d.with {
-                            None => true,
-                            Some(w) => p.concerns(by, w),
-                        };
-                        if p.open && hit {
+                        if p.open && with.is_none_or(|w| p.concerns(by, w)) {
                             p.open = false;
                             closed.push(p.seq);
                         }

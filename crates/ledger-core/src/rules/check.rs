@@ -207,12 +207,7 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                     reg.is_mutual(id, signer, w, at),
                     reg.proposal_open(id, signer, w),
                 ),
-                None => (
-                    reg.is_mutual_any(id, at),
-                    reg.companies
-                        .get(id)
-                        .is_some_and(|c| c.proposals.iter().any(|p| p.open)),
-                ),
+                None => (reg.is_mutual_any(id, at), reg.proposal_open_any(id)),
             };
             let pair = with.map_or(String::new(), |w| format!(" to {signer} and {w}"));
             if mutual {
@@ -283,9 +278,7 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                 ),
                 None => (
                     reg.is_mutual_any(&d.company, at),
-                    reg.companies
-                        .get(&d.company)
-                        .is_some_and(|c| c.proposals.iter().any(|p| p.open)),
+                    reg.proposal_open_any(&d.company),
                     String::new(),
                 ),
             };
