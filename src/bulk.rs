@@ -9,8 +9,11 @@ use std::io::Read as _;
 use crate::files;
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
-use crate::ledger::{AppendError, Ledger, Pending, fresh_salt};
+use crate::ledger::{
+    AppendError, Checked, CheckedEntry, Ledger, Pending, SignatureFeed, fresh_salt,
+};
 use crate::model::{Seq, Timestamp};
+use crate::store::VaultItem;
 
 /// A disclosure read from a line: its line number and the disclosure.
 pub type Line = (usize, DisclosureInput);
@@ -270,7 +273,7 @@ pub fn import_disclosures(
     key: &SecretKey,
     now: Timestamp,
     batch_size: usize,
-    progress: impl FnMut(u64),
+    progress: impl FnMut(u64) + Send,
 ) -> Result<BulkReport, BulkError> {
     import_lines(ledger, items, Vec::new(), key, now, batch_size, progress)
 }
@@ -285,7 +288,7 @@ pub fn import_lines(
     key: &SecretKey,
     now: Timestamp,
     batch_size: usize,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64) + Send,
 ) -> Result<BulkReport, BulkError> {
     use rayon::prelude::*;
     resolve_new_companies(&mut items, ledger);
@@ -307,31 +310,50 @@ pub fn import_lines(
         .collect();
     // Then the entries are built and checked in order, as they will be appended (structural
     // rules, the entry size limit), through a read-only handle: every refusal is found here,
-    // before the file is opened for writing.
-    let ok: Vec<(usize, &Pending)> = prepared
-        .iter()
-        .filter_map(|(line, p)| p.as_ref().ok().map(|p| (*line, p)))
-        .collect();
-    let checks: Vec<(&Pending, &SecretKey)> = ok.iter().map(|(_, p)| (*p, key)).collect();
-    let mut checked = ledger
-        .check_and_sign_batch(&checks, now)
-        .map_err(|source| BulkError::Write {
-            committed: 0,
-            source,
-        })?;
-    let refused = std::mem::take(&mut checked.refused);
-    problems.extend(refused.into_iter().map(|(i, e)| (ok[i].0, e.to_string())));
-    problems.extend(
-        prepared
-            .iter()
-            .filter_map(|(line, p)| p.as_ref().err().map(|e| (*line, e.clone()))),
-    );
-    drop(checks);
-    drop(ok);
-    if !problems.is_empty() {
-        return Err(invalid(problems));
+    // before the file is opened for writing. Each checked entry is signed on rayon's workers
+    // meanwhile, and the writing below starts while the last ones are still being signed.
+    let mut lines = Vec::with_capacity(prepared.len());
+    let mut bodies = Vec::with_capacity(prepared.len());
+    let mut vaults = Vec::with_capacity(prepared.len());
+    for (line, p) in prepared {
+        match p {
+            Ok(p) => {
+                lines.push(line);
+                bodies.push(p.body);
+                vaults.push(p.vault);
+            }
+            Err(e) => problems.push((line, e)),
+        }
     }
-    let mut pending = prepared.into_iter().filter_map(|(_, p)| p.ok());
+    let written = ledger.check_and_sign_then(bodies, key, now, |ledger, mut checked, feed| {
+        let refused = std::mem::take(&mut checked.refused);
+        problems.extend(refused.into_iter().map(|(i, e)| (lines[i], e.to_string())));
+        if !problems.is_empty() {
+            return Err(invalid(std::mem::take(&mut problems)));
+        }
+        write_checked(
+            ledger, checked, vaults, feed, key, now, batch_size, progress,
+        )
+    });
+    written.map_err(|source| BulkError::Write {
+        committed: 0,
+        source,
+    })?
+}
+
+/// The writing pass of [`import_lines`]: appends the checked entries (with their vault items)
+/// `batch_size` at a time, each batch written on another thread while the next is staged.
+#[allow(clippy::too_many_arguments)]
+fn write_checked(
+    ledger: &mut Ledger,
+    checked: Checked,
+    vaults: Vec<Vec<VaultItem>>,
+    mut feed: SignatureFeed,
+    key: &SecretKey,
+    now: Timestamp,
+    batch_size: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<BulkReport, BulkError> {
     let mut report = BulkReport {
         recorded: 0,
         first: ledger.next_seq(),
@@ -343,24 +365,29 @@ pub fn import_lines(
         source,
     })?;
     // The entries the checking pass built are appended as they are, unless another writer
-    // appended in between (then they are built and checked again against the new head).
-    let mut ready = checked.entries_for(&batch).map(Vec::into_iter);
+    // appended in between (then they are built, checked and signed again against the new head).
+    let mut source = match checked.for_batch(&batch) {
+        Ok(entries) => Source::Checked(entries.into_iter()),
+        Err(bodies) => Source::Bodies(bodies.into_iter()),
+    };
+    let mut vaults = vaults.into_iter();
     loop {
-        let chunk: Vec<Pending> = pending.by_ref().take(batch_size.max(1)).collect();
-        if chunk.is_empty() {
+        let chunk_vaults: Vec<Vec<VaultItem>> = vaults.by_ref().take(batch_size.max(1)).collect();
+        if chunk_vaults.is_empty() {
             break;
         }
-        // Entries are built in order (or taken as checked) and signed on all cores.
-        let pushed = match ready.as_mut() {
-            Some(entries) => batch.push_checked(
-                chunk
-                    .into_iter()
-                    .map(|p| (p, entries.next().expect("one checked entry per line")))
-                    .collect(),
-                key,
-                now,
-            ),
-            None => batch.push_many(chunk.into_iter().map(|p| (p, key)).collect(), now),
+        let n = chunk_vaults.len();
+        let pushed = match &mut source {
+            Source::Checked(entries) => {
+                let mut signed: Vec<CheckedEntry> = entries.by_ref().take(n).collect();
+                feed.sign(&mut signed);
+                batch.push_checked(signed.into_iter().zip(chunk_vaults).collect(), key, now)
+            }
+            Source::Bodies(bodies) => {
+                let chunk = bodies.by_ref().take(n).zip(chunk_vaults);
+                let items = chunk.map(|(body, vault)| (Pending { body, vault }, key));
+                batch.push_many(items.collect(), now)
+            }
         };
         let receipts = pushed.map_err(|source| BulkError::Write {
             committed: report.recorded,
@@ -368,8 +395,8 @@ pub fn import_lines(
         })?;
         report.last = receipts.last().map_or(report.last, |r| r.seq);
         report.batches += 1;
-        // This chunk is written on another thread while the next one is built and signed;
-        // what comes back is the chunk before, now durable.
+        // This chunk is written on another thread while the next one is staged; what comes
+        // back is the chunk before, now durable.
         let durable = batch
             .flush_in_background()
             .map_err(|source| BulkError::Write {
@@ -386,6 +413,12 @@ pub fn import_lines(
     report.recorded += durable.len() as u64;
     progress(report.recorded);
     Ok(report)
+}
+
+/// What the writing pass appends: the checked entries, or their bodies if the ledger moved on.
+enum Source {
+    Checked(std::vec::IntoIter<CheckedEntry>),
+    Bodies(std::vec::IntoIter<crate::model::Body>),
 }
 
 /// A reader that fails once a line runs past [`files::BULK_LINE_LIMIT`] bytes or the whole

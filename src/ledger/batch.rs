@@ -9,6 +9,7 @@
 //! registers are put back as the file has them.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::codec;
 use crate::hash::leaf_hash;
@@ -81,12 +82,21 @@ impl Ledger {
         self.party_of(key)?;
         // Every entry is checked as it will be appended, through a read-only handle, so that
         // input the rules refuse is refused before the file is opened for writing.
-        let items: Vec<(&Pending, &SecretKey)> = pending.iter().map(|p| (p, key)).collect();
-        if let Some((_, e)) = self.check_batch(&items, now)?.refused.into_iter().next() {
+        let (bodies, vaults): (Vec<Body>, Vec<Vec<VaultItem>>) =
+            pending.into_iter().map(|p| (p.body, p.vault)).unzip();
+        let mut checked = self.check_batch(bodies, key, now)?;
+        if let Some((_, e)) = std::mem::take(&mut checked.refused).into_iter().next() {
             return Err(e);
         }
         let mut batch = self.begin()?;
-        batch.push_many(pending.into_iter().map(|p| (p, key)).collect(), now)?;
+        // The checked entries are appended as they are (signed here), unless another writer
+        // appended since the check; then they are built and checked again.
+        match checked.for_batch(&batch) {
+            Ok(entries) => {
+                batch.push_checked(entries.into_iter().zip(vaults).collect(), key, now)?
+            }
+            Err(bodies) => batch.push_many(pending_items(bodies, vaults, key), now)?,
+        };
         batch.commit()
     }
 
@@ -125,76 +135,102 @@ impl Ledger {
         self.append(pending, key, now)
     }
 
-    /// Checks `items` as [`Batch::push_many`] would append them, in order (each against the
-    /// registers as the entries before it leave them), without taking the write lock or
-    /// changing this ledger: the file is only read. Returns every item that would be refused,
-    /// by its index in `items`, with why; a refused item is left out of the registers the
-    /// items after it are checked against. An error means the check could not be run (the
-    /// file could not be read).
+    /// Checks `bodies`, signed by `key`, as [`Batch::push_many`] would append them, in order
+    /// (each against the registers as the entries before it leave them), without taking the
+    /// write lock or changing this ledger: the file is only read. Returns every body that
+    /// would be refused, by its index in `bodies`, with why (a refused body is left out of the
+    /// registers the ones after it are checked against), and the entries the others become.
+    /// An error means the check could not be run (the file could not be read).
     ///
-    /// Entries are checked again when appended (another writer may append in between), so
-    /// this is what makes a refusal leave the file byte-for-byte unchanged, not what allows
-    /// an append.
+    /// [`Batch::push_checked`] appends the checked entries without building and checking them
+    /// again, if nobody appended in between ([`Checked::for_batch`]); so this is what makes a
+    /// refusal leave the file byte-for-byte unchanged, and what saves the second check.
     pub fn check_batch(
         &self,
-        items: &[(&Pending, &SecretKey)],
+        bodies: Vec<Body>,
+        key: &SecretKey,
         now: Timestamp,
     ) -> Result<Checked, AppendError> {
-        let mut no_signing = |_: Vec<u8>, _: &SecretKey, _: usize| {};
-        self.check_items(items, now, &mut no_signing)
+        self.check_items(bodies, key, now, &mut |bytes, _| bytes)
     }
 
-    /// [`Ledger::check_batch`], also signing each checked entry on rayon's workers while the
-    /// next ones are checked (a signature covers only the entry's bytes, so it can be made
-    /// before anything is written). [`Batch::push_checked`] then appends the entries without
-    /// checking or signing them again. For bulk import.
-    pub fn check_and_sign_batch<'k>(
-        &self,
-        items: &[(&Pending, &'k SecretKey)],
+    /// [`Ledger::check_batch`], signing each checked entry on rayon's workers while the next
+    /// ones are checked (a signature covers only the entry's bytes, so it can be made before
+    /// anything is written), then `then` with this ledger, what the check found and the
+    /// signatures as they are made. `then` runs while the signing goes on, so writing the first
+    /// entries overlaps signing the last: [`SignatureFeed::sign`] hands the signatures over in
+    /// order, and [`Batch::push_checked`] appends the signed entries as they are. For bulk
+    /// import.
+    pub fn check_and_sign_then<R: Send>(
+        &mut self,
+        bodies: Vec<Body>,
+        key: &SecretKey,
         now: Timestamp,
-    ) -> Result<Checked, AppendError> {
-        let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Vec<[u8; 64]>)>();
-        let mut checked = rayon::scope(|scope| {
-            let mut group: Vec<(Vec<u8>, &'k SecretKey)> = Vec::with_capacity(SIGN_GROUP);
+        then: impl FnOnce(&mut Ledger, Checked, SignatureFeed) -> R + Send,
+    ) -> Result<R, AppendError> {
+        let (signed_tx, signed_rx) = std::sync::mpsc::channel::<SignedGroup>();
+        // Set when a body is refused: nothing will be appended, so signing stops.
+        let cancelled = AtomicBool::new(false);
+        rayon::scope(|scope| {
+            let mut group: Vec<Vec<u8>> = Vec::with_capacity(SIGN_GROUP);
             let mut group_from = 0;
-            let spawn = |from: usize, group: Vec<(Vec<u8>, &'k SecretKey)>| {
+            let cancelled = &cancelled;
+            let spawn = |from: usize, group: Vec<Vec<u8>>| {
                 let tx = signed_tx.clone();
                 scope.spawn(move |_| {
-                    let signatures = group.iter().map(|(b, k)| k.sign_entry(b)).collect();
-                    // The receiver outlives the scope, so the send cannot fail.
-                    let _ = tx.send((from, signatures));
+                    if cancelled.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let signed = group
+                        .into_iter()
+                        .map(|bytes| {
+                            let signature = key.sign_entry(&bytes);
+                            (bytes, signature)
+                        })
+                        .collect();
+                    // The feed holds the receiver until every checked entry's signature has
+                    // arrived, or is dropped when nothing more will be asked of it.
+                    let _ = tx.send((from, signed));
                 });
             };
-            let mut sign = |bytes: Vec<u8>, key: &'k SecretKey, checked: usize| {
-                group.push((bytes, key));
+            let mut sign = |bytes: Vec<u8>, checked: usize| {
+                group.push(bytes);
                 if group.len() == SIGN_GROUP {
                     spawn(group_from, std::mem::take(&mut group));
                     group_from = checked;
                 }
+                Vec::new()
             };
-            let checked = self.check_items(items, now, &mut sign);
+            let checked = self.check_items(bodies, key, now, &mut sign);
             if !group.is_empty() {
                 spawn(group_from, group);
             }
-            checked
-        })?;
-        drop(signed_tx);
-        for (from, signatures) in signed_rx {
-            for (c, s) in checked.entries[from..].iter_mut().zip(signatures) {
-                c.signature = Some(s);
+            drop(signed_tx);
+            let checked = checked.inspect_err(|_| cancelled.store(true, Ordering::Relaxed))?;
+            if !checked.refused.is_empty() {
+                cancelled.store(true, Ordering::Relaxed);
             }
-        }
-        Ok(checked)
+            let feed = SignatureFeed {
+                made: std::iter::repeat_with(|| None)
+                    .take(checked.entries.len())
+                    .collect(),
+                arriving: signed_rx,
+                next: 0,
+            };
+            Ok(then(self, checked, feed))
+        })
     }
 
-    /// The checking pass: each item is built as the next entry of a copy of the registers,
-    /// checked and applied to it; `checked_bytes` gets each accepted entry's bytes and key,
-    /// with how many entries have been accepted so far.
-    fn check_items<'k>(
+    /// The checking pass: each body is built as the next entry of a copy of the registers,
+    /// checked and applied to it. `on_bytes` gets each accepted entry's bytes, with how many
+    /// entries have been accepted so far, and returns what to keep of them (all, or nothing
+    /// when it takes them to be signed elsewhere).
+    fn check_items(
         &self,
-        items: &[(&Pending, &'k SecretKey)],
+        bodies: Vec<Body>,
+        key: &SecretKey,
         now: Timestamp,
-        checked_bytes: &mut dyn FnMut(Vec<u8>, &'k SecretKey, usize),
+        on_bytes: &mut dyn FnMut(Vec<u8>, usize) -> Vec<u8>,
     ) -> Result<Checked, AppendError> {
         let mut shadow = Ledger {
             path: self.path.clone(),
@@ -206,9 +242,9 @@ impl Ledger {
         };
         let mut reader: Option<Store> = None;
         let mut refused = Vec::new();
-        let mut entries = Vec::with_capacity(items.len());
-        for (i, (p, key)) in items.iter().enumerate() {
-            let entry = match shadow.next_entry(p.body.clone(), key, now) {
+        let mut entries = Vec::with_capacity(bodies.len());
+        for (i, body) in bodies.into_iter().enumerate() {
+            let entry = match shadow.next_entry(body, key, now) {
                 Ok(e) => e,
                 Err(e) => {
                     refused.push((i, e));
@@ -229,12 +265,13 @@ impl Ledger {
             }
             match shadow.check_and_apply(&entry) {
                 Ok((bytes, hash)) => {
+                    let kept = on_bytes(bytes, entries.len() + 1);
                     entries.push(CheckedEntry {
-                        seq: entry.seq,
+                        entry,
                         hash,
+                        bytes: kept,
                         signature: None,
                     });
-                    checked_bytes(bytes, key, entries.len());
                 }
                 Err(e) => refused.push((i, e)),
             }
@@ -381,17 +418,71 @@ impl Ledger {
 type Staged<'k> = (Entry, Vec<u8>, [u8; 32], &'k SecretKey, Vec<VaultItem>);
 
 /// An entry built for a batch: the entry, its bytes and hash, and its signature if it came
-/// signed from [`Ledger::check_and_sign_batch`].
+/// signed from [`Ledger::check_and_sign_then`].
 type Built = (Entry, Vec<u8>, [u8; 32], Option<[u8; 64]>);
 
-/// One entry as [`Ledger::check_batch`] built and checked it: its number and hash, and its
-/// signature if [`Ledger::check_and_sign_batch`] made one. The entry is built and encoded again
-/// from its body when appended (cheap, and its hash must come out the same).
+/// One entry as [`Ledger::check_batch`] built and checked it: the entry, its leaf hash and
+/// bytes, and its signature once [`SignatureFeed::sign`] has handed it over.
 #[derive(Debug)]
 pub struct CheckedEntry {
-    seq: Seq,
+    entry: Entry,
     hash: [u8; 32],
+    /// Empty while the bytes are with a signing task.
+    bytes: Vec<u8>,
     signature: Option<[u8; 64]>,
+}
+
+/// Signatures made by one signing task: the index of the first entry, and each entry's bytes
+/// with its signature.
+type SignedGroup = (usize, Vec<(Vec<u8>, [u8; 64])>);
+
+/// The signatures of a checking pass's entries, made on rayon's workers (see
+/// [`Ledger::check_and_sign_then`]) and handed over in the order of the entries.
+#[derive(Debug)]
+pub struct SignatureFeed {
+    made: Vec<Option<(Vec<u8>, [u8; 64])>>,
+    arriving: std::sync::mpsc::Receiver<SignedGroup>,
+    next: usize,
+}
+
+impl SignatureFeed {
+    /// Gives `entries`, the next checked entries in order, their signatures: waits for any not
+    /// made yet, meanwhile making others on this thread if it is one of rayon's.
+    pub fn sign(&mut self, entries: &mut [CheckedEntry]) {
+        for entry in entries {
+            let i = self.next;
+            while self.made.get(i).is_some_and(Option::is_none) {
+                self.receive();
+            }
+            if let Some((bytes, signature)) = self.made.get_mut(i).and_then(Option::take) {
+                entry.bytes = bytes;
+                entry.signature = Some(signature);
+            }
+            self.next += 1;
+        }
+    }
+
+    /// Takes in one group of signatures, helping to make them while none has arrived.
+    fn receive(&mut self) {
+        use std::sync::mpsc::TryRecvError;
+        // Every signing task sends its group, or drops its sender unwinding from a panic
+        // (which the scope then raises): a closed channel here is a bug in the grouping.
+        const LOST: &str = "every checked entry is given to a signing task";
+        let (from, signed) = match self.arriving.try_recv() {
+            Ok(group) => group,
+            Err(TryRecvError::Empty) => {
+                if matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
+                    return;
+                }
+                // Nothing is left to help with: every group is made or being made.
+                self.arriving.recv().expect(LOST)
+            }
+            Err(TryRecvError::Disconnected) => panic!("{LOST}"),
+        };
+        for (slot, s) in self.made[from..].iter_mut().zip(signed) {
+            *slot = Some(s);
+        }
+    }
 }
 
 /// What [`Ledger::check_batch`] found: the items that would be refused (by index, with why)
@@ -410,16 +501,37 @@ impl Checked {
     /// The checked entries, if the batch's ledger still ends where they were checked (nobody
     /// appended since): then they are exactly what [`Batch::push_many`] would build, and
     /// [`Batch::push_checked`] appends them without building and checking them again.
-    pub fn entries_for(self, batch: &Batch<'_>) -> Option<Vec<CheckedEntry>> {
-        (self.refused.is_empty() && batch.ledger.reg.head == self.from_head).then_some(self.entries)
+    /// Otherwise their bodies, to build and check again against the new head. For a check
+    /// that refused nothing.
+    pub fn for_batch(self, batch: &Batch<'_>) -> Result<Vec<CheckedEntry>, Vec<Body>> {
+        if self.refused.is_empty() && batch.ledger.reg.head == self.from_head {
+            Ok(self.entries)
+        } else {
+            Err(self.entries.into_iter().map(|c| c.entry.body).collect())
+        }
     }
 }
 
-/// What a batch appends: an entry to build and check, or one already built and checked against
-/// the same registers by [`Ledger::check_batch`].
+/// What a batch appends: a body to build and check, or an entry already built and checked
+/// against the same registers by [`Ledger::check_batch`]. (Held only while a batch is staged,
+/// so the size of the larger variant matters less than an allocation per entry.)
+#[allow(clippy::large_enum_variant)]
 enum Source {
     Build(Body),
-    Checked(Body, CheckedEntry),
+    Checked(CheckedEntry),
+}
+
+/// Bodies with their vault items, each to be signed by `key`, for [`Batch::push_many`].
+pub(super) fn pending_items(
+    bodies: Vec<Body>,
+    vaults: Vec<Vec<VaultItem>>,
+    key: &SecretKey,
+) -> Vec<(Pending, &SecretKey)> {
+    bodies
+        .into_iter()
+        .zip(vaults)
+        .map(|(body, vault)| (Pending { body, vault }, key))
+        .collect()
 }
 
 /// Entries signed together by one worker task while the next ones are built.
@@ -498,19 +610,20 @@ impl Batch<'_> {
         self.stage(items, now)
     }
 
-    /// Stages entries [`Ledger::check_batch`] built and checked (see [`Checked::entries_for`]),
-    /// with their vault items, signed by `key`: each is applied to the registers and signed,
-    /// without being built, encoded and checked a second time. An entry that does not chain
-    /// onto the head is refused, as a safeguard.
+    /// Stages entries [`Ledger::check_batch`] built and checked (see [`Checked::for_batch`]),
+    /// with their vault items: each is applied to the registers and, unless it came signed
+    /// from [`Ledger::check_and_sign_then`], signed by `key`, without being built, encoded and
+    /// checked a second time. An entry that does not chain onto the head is built and checked
+    /// again, as a safeguard.
     pub fn push_checked(
         &mut self,
-        items: Vec<(Pending, CheckedEntry)>,
+        items: Vec<(CheckedEntry, Vec<VaultItem>)>,
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
         let items = items
             .into_iter()
-            .map(|(p, c)| (Source::Checked(p.body, c), p.vault, key))
+            .map(|(c, vault)| (Source::Checked(c), vault, key))
             .collect();
         self.stage(items, now)
     }
@@ -534,7 +647,7 @@ impl Batch<'_> {
                 Err(e) => return Err(self.undo(trial, before, e)),
             }
         }
-        // Entries from `check_and_sign_batch` come signed; the others are signed here, on
+        // Entries from `check_and_sign_then` come signed; the others are signed here, on
         // rayon's workers when there are many (starting them costs more than a few signatures).
         let unsigned: Vec<usize> = (0..staged.len()).filter(|&i| signed[i].is_none()).collect();
         let sign = |&i: &usize| {
@@ -579,11 +692,20 @@ impl Batch<'_> {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Built, AppendError> {
-        let (body, checked) = match source {
-            Source::Build(body) => (body, None),
-            Source::Checked(body, c) => (body, Some(c)),
+        let (entry, checked) = match source {
+            Source::Build(body) => (self.ledger.next_entry(body, key, now)?, None),
+            Source::Checked(c) => {
+                let chains = match self.ledger.reg.head {
+                    Some((seq, hash, _)) => c.entry.seq == seq.next() && c.entry.prev.0 == hash,
+                    None => c.entry.seq == Seq(0),
+                };
+                if chains && c.entry.signer.key_id == key.public().key_id {
+                    (c.entry, Some((c.hash, c.bytes, c.signature)))
+                } else {
+                    (self.ledger.next_entry(c.entry.body, key, now)?, None)
+                }
+            }
         };
-        let entry = self.ledger.next_entry(body, key, now)?;
         if let Some(target) = entry.body.refers_to()
             && self.ledger.reg.needs_loading(target)
         {
@@ -597,15 +719,16 @@ impl Batch<'_> {
             );
             self.ledger.load_fact(&writer, target)?;
         }
-        // A checked entry is taken as checked only if it comes out exactly as it was checked
-        // (same number, same bytes): nothing was appended since.
-        if let Some(c) = checked.filter(|c| c.seq == entry.seq) {
-            let bytes = codec::encode_entry(&entry)?;
-            let hash = leaf_hash(&bytes);
-            if hash == c.hash {
-                self.ledger.apply_checked(&entry, hash);
-                return Ok((entry, bytes, hash, c.signature));
-            }
+        // A checked entry was checked against these very registers (same head): it is applied
+        // as it is, with the bytes and hash it was checked with.
+        if let Some((hash, bytes, signature)) = checked {
+            let bytes = if bytes.is_empty() {
+                codec::encode_entry(&entry)?
+            } else {
+                bytes
+            };
+            self.ledger.apply_checked(&entry, hash);
+            return Ok((entry, bytes, hash, signature));
         }
         let (bytes, hash) = self.ledger.check_and_apply(&entry)?;
         Ok((entry, bytes, hash, None))

@@ -32,7 +32,7 @@ mod error;
 mod prepare;
 mod replay;
 
-pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt};
+pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt, SignatureFeed};
 pub use error::{AppendError, InitError, OpenError, ReindexError, ReplayError};
 pub use prepare::{FUTURE_TOLERANCE_SECS, fresh_salt, policy_document};
 pub use replay::{open_registers, rebuild_index, referring_entries, reindex, replay};
