@@ -16,7 +16,7 @@ use crate::index::{ReferenceDigest, check_index};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
 use crate::keys::{PublicKey, entry_message};
 use crate::model::{Body, CategoryKind, Entry, EntryHash, KeyId, PartyId, Seq, Timestamp};
-use crate::policy::{Flag, FlagCode, PolicyEngine};
+use crate::policy::{Flag, FlagCode, PolicyEngine, Severity};
 use crate::registers::Registers;
 use crate::rules;
 use crate::store::{LogReader, Store, StoreError};
@@ -264,14 +264,23 @@ impl Report {
             if flags.is_empty() {
                 continue;
             }
+            // A local-practice flag takes the severity and date of the policy in force, so a
+            // group can hold more than one of each.
+            let severities: std::collections::BTreeSet<Severity> =
+                flags.iter().map(|f| f.severity).collect();
+            let basis = group_basis(&flags);
             let _ = writeln!(
                 out,
-                "\n  {} — {} ({}, {}, statement {})",
+                "\n  {} — {} ({}, {}, {})",
                 info.code,
                 info.title,
                 flags.len(),
-                info.severity.as_str(),
-                info.sections
+                severities
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                basis
             );
             for f in flags {
                 let _ = writeln!(out, "    {}", f.message);
@@ -293,6 +302,27 @@ impl Report {
         );
         out
     }
+}
+
+/// What a group of flags of one kind rests on: the statement passage, or the local practice
+/// with the effective dates of the policies that adopted it.
+fn group_basis(flags: &[&Flag]) -> String {
+    let dates: std::collections::BTreeSet<String> = flags
+        .iter()
+        .filter_map(|f| f.practice_adopted)
+        .map(|t| t.london_date().to_string())
+        .collect();
+    if dates.is_empty() {
+        return flags.first().map_or_else(String::new, |f| f.basis_label());
+    }
+    let mut dates: Vec<String> = dates.into_iter().collect();
+    let last = dates.pop().unwrap_or_default();
+    let listed = if dates.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", dates.join(", "))
+    };
+    format!("local practice adopted by the regulators on {listed}")
 }
 
 /// Whether `flag` belongs to a disclosure a correction replaced (`replaced` says which) and so is

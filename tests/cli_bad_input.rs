@@ -30,8 +30,6 @@ fn valid_disclosure(keys: &Path) -> Vec<String> {
         "information-request",
         "--company",
         "brightloop",
-        "--theme",
-        "age-assurance",
         "--field",
         "request_date=2025-06-01",
         "--field",
@@ -188,11 +186,6 @@ fn bad_disclosures_are_refused_and_write_nothing() {
             "malformed party",
             with(base.clone(), "--to", Some("ico")),
             "party id \"ico\" is not valid",
-        ),
-        (
-            "unknown theme",
-            with(base.clone(), "--theme", Some("crypto-assets")),
-            "theme crypto-assets is not in the ledger's register",
         ),
         (
             "unknown company",
@@ -378,6 +371,40 @@ fn bad_ledger_paths() {
             );
         }
     }
+}
+
+/// A theme the ledger has never declared is not refused (themes are illustrative and added to
+/// over time, statement §2 and §6): the disclosure is recorded, a warning names the declared
+/// themes, and the flag theme-not-in-force is raised for review (exit 1).
+#[test]
+fn an_undeclared_theme_is_recorded_with_a_warning_and_a_flag() {
+    let s = common::sandbox();
+    let mut args = valid_disclosure(&s.keys);
+    let i = args.iter().position(|a| a == "--category").unwrap();
+    args[i + 1] = "stakeholder-meeting".into();
+    args.retain(|a| !a.starts_with("request_date") && !a.starts_with("response_deadline"));
+    while let Some(i) = args.iter().position(|a| a == "--field") {
+        args.drain(i..i + 1);
+    }
+    args.extend(
+        [
+            "--theme",
+            "crypto-assets",
+            "--field",
+            "meeting_date=2025-06-01",
+        ]
+        .map(String::from),
+    );
+    let before = digest(&s.ledger);
+    let out = dledger(&s.ledger, &args);
+    let text = common::output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("warning: theme crypto-assets has not been declared in this ledger (declared: age-assurance"),
+        "{text}"
+    );
+    assert!(text.contains("theme-not-in-force"), "{text}");
+    assert_ne!(before, digest(&s.ledger), "the disclosure was recorded");
 }
 
 #[test]

@@ -150,8 +150,6 @@ fn a_ledger_from_init_to_evidence() {
         "--information-notice",
         "--company",
         "brightloop",
-        "--theme",
-        "age-assurance",
         "--field",
         "request_date=2026-11-01",
         "--field",

@@ -190,7 +190,7 @@ fn a_replaced_disclosure_is_judged_by_its_replacement() {
     let replacement = dir.path().join("clean.json");
     std::fs::write(
         &replacement,
-        r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2024-11-04T09:00:00Z","gateway":"Communications Act 2003 s393(2)(a)","category":"information-request","companies":["brightloop"],"themes":["age-assurance"],"fields":{"request_date":"2024-11-04","response_deadline":"2024-11-18","company_names":"BrightLoop Social Ltd"},"notification":"skipped: routine disclosure expected without prior notification (statement §4)","relevance":"relevant to online safety","officer_role":"Online Safety supervision team"}"#,
+        r#"{"from":"OFCOM","to":"ICO","disclosed_at":"2024-11-04T09:00:00Z","gateway":"Communications Act 2003 s393(2)(a)","category":"information-request","companies":["brightloop"],"fields":{"request_date":"2024-11-04","response_deadline":"2024-11-18","company_names":"BrightLoop Social Ltd"},"notification":"skipped: routine disclosure expected without prior notification (statement §4)","relevance":"relevant to online safety","officer_role":"Online Safety supervision team"}"#,
     )
     .unwrap();
     let key = keys.join("ofcom-2024.key");

@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::ledger::{Ledger, PartyInit, policy_document};
-use disclosure_ledger::model::{Body, CompanyId, PartyId, Relevance, Seq, ThemeId, Timestamp};
-use disclosure_ledger::policy::{CMA_EXTENSION_POLICY, DEFAULT_POLICY, FlagCode};
+use disclosure_ledger::ledger::{Ledger, PartyInit, Pending, policy_document};
+use disclosure_ledger::model::{
+    Body, Category, CompanyId, PartyId, Relevance, Seq, ThemeId, Timestamp,
+};
+use disclosure_ledger::policy::{CMA_EXTENSION_POLICY, DEFAULT_POLICY, FlagCode, Policy, Severity};
 use disclosure_ledger::store::{Access, Store};
 use disclosure_ledger::verify::{FlagFilter, VerifyOptions, verify_ledger};
 use proptest::prelude::*;
@@ -167,6 +169,8 @@ fn meeting() -> DisclosureInput {
 fn info_request() -> DisclosureInput {
     DisclosureInput {
         category: "information-request".into(),
+        // Generic information about a request carries no theme (statement §5).
+        themes: vec![],
         fields: BTreeMap::from([
             ("request_date".into(), "2024-02-02".into()),
             ("response_deadline".into(), "2024-02-20".into()),
@@ -312,10 +316,42 @@ fn each_flag_is_raised_and_its_near_miss_is_not() {
             FlagCode::ThemeNotInForce,
         ),
         (
-            "meeting without a theme",
-            with(meeting(), |d| d.themes = vec![]),
+            "a theme attached to an information request",
+            with(info_request(), |d| d.themes = vec!["age-assurance".into()]),
+            info_request(),
+            FlagCode::ThemeOnRequest,
+        ),
+        (
+            "a theme the ledger never declared",
+            with(meeting(), |d| d.themes = vec!["crypto-assets".into()]),
             meeting(),
-            FlagCode::ThemeMissing,
+            FlagCode::ThemeNotInForce,
+        ),
+        (
+            "field outside the regulators' theme-only list",
+            with(theme_only("a review"), |d| {
+                d.fields.insert("budget".into(), "1m".into());
+            }),
+            theme_only("a review"),
+            FlagCode::FieldOutsidePractice,
+        ),
+        (
+            "Ofcom naming one of the ICO's functions",
+            with(case_by_case(true, true), |d| {
+                d.function = Some("uk-gdpr-art57".into())
+            }),
+            with(case_by_case(true, true), |d| {
+                d.function = Some("online-safety".into())
+            }),
+            FlagCode::FunctionNotOfParty,
+        ),
+        (
+            "case-by-case without the function it serves",
+            case_by_case(true, true),
+            with(case_by_case(true, true), |d| {
+                d.function = Some("online-safety".into())
+            }),
+            FlagCode::FunctionMissing,
         ),
         (
             "theme-only with a company field",
@@ -454,6 +490,108 @@ fn each_flag_is_raised_and_its_near_miss_is_not() {
     }
     // The near-miss baseline raises nothing at all.
     assert_eq!(flags_of(&f, &meeting()), vec![]);
+    // "Any relevant Collaboration Theme(s)" (§5): a meeting need not name one, and a routine
+    // disclosure skipped without a reason is what §4 expects.
+    assert_eq!(
+        flags_of(
+            &f,
+            &with(meeting(), |d| {
+                d.themes = vec![];
+                d.notification = "skipped".into();
+            })
+        ),
+        vec![]
+    );
+    // A theme-only disclosure without a theme is refused as input; signed below the CLI it is
+    // flagged by verify (theme-missing), and with a theme it is not.
+    let pending = f
+        .ledger
+        .prepare_disclosure(&theme_only("a review"), &f.ofcom, recorded(), &mut || {
+            [7; 32]
+        })
+        .unwrap();
+    let codes = |p: &Pending| -> Vec<FlagCode> {
+        f.ledger
+            .flags_for(p, recorded())
+            .into_iter()
+            .map(|x| x.code)
+            .collect()
+    };
+    assert!(!codes(&pending).contains(&FlagCode::ThemeMissing));
+    let mut themeless = pending.clone();
+    if let Body::Disclosure(d) = &mut themeless.body
+        && let Category::ThemeOnly { themes } = &mut d.category
+    {
+        themes.clear();
+    }
+    assert!(codes(&themeless).contains(&FlagCode::ThemeMissing));
+}
+
+/// Local practice (issue 15): its flags take the severity the regulators set in the policy and
+/// say which policy adopted them; the statement's own flags cannot be re-weighed.
+#[test]
+fn local_practice_takes_the_policys_severity_and_date() {
+    let mut f = fixture();
+    let late = with(meeting(), |d| {
+        d.disclosed_at = recorded().plus_seconds(-6 * DAY).to_string()
+    });
+    let flag = |f: &Fixture| {
+        let p = f
+            .ledger
+            .prepare_disclosure(&late, &f.ofcom, recorded(), &mut || [7; 32])
+            .unwrap();
+        f.ledger
+            .flags_for(&p, recorded())
+            .into_iter()
+            .find(|x| x.code == FlagCode::LateRecord)
+            .expect("late-record")
+    };
+    let before = flag(&f);
+    assert_eq!(before.severity, Severity::Review);
+    assert_eq!(
+        before.practice_adopted,
+        Some(t0().plus_seconds(-30 * DAY)),
+        "the default policy's effective date"
+    );
+    assert!(
+        before
+            .basis_label()
+            .starts_with("local practice adopted by the regulators on")
+    );
+
+    let stricter = DEFAULT_POLICY.replace("late-record = \"review\"", "late-record = \"high\"");
+    assert_ne!(stricter, DEFAULT_POLICY);
+    let effective = t0().plus_seconds(-20 * DAY);
+    let doc = policy_document("stricter", effective, &stricter);
+    let at = t0().plus_seconds(3600);
+    let proposal = f
+        .ledger
+        .append(Body::PolicyAdopted(doc).into(), &f.ofcom, at)
+        .unwrap()
+        .seq;
+    let p = f
+        .ledger
+        .prepare_confirmation(proposal, &PartyId::new("ICO").unwrap(), None, at)
+        .unwrap();
+    f.ledger.append(p, &f.ico, at).unwrap();
+    let after = flag(&f);
+    assert_eq!(after.severity, Severity::High);
+    assert_eq!(after.practice_adopted, Some(effective));
+
+    // A statement rule is not the regulators' to re-weigh: such a policy is refused, saying
+    // which flags can be set.
+    let wrong = DEFAULT_POLICY.replace(
+        "late-record = \"review\"",
+        "late-record = \"review\", not-mutual-interest = \"info\"",
+    );
+    let e = Policy::parse(&wrong).unwrap_err().to_string();
+    assert!(
+        e.contains("not-mutual-interest is not local practice") && e.contains("late-record"),
+        "{e}"
+    );
+    let bad = DEFAULT_POLICY.replace("late-record = \"review\"", "late-record = \"urgent\"");
+    let e = Policy::parse(&bad).unwrap_err().to_string();
+    assert!(e.contains("not one of high, review, info"), "{e}");
 }
 
 #[test]
@@ -579,7 +717,8 @@ fn cma_joins_by_policy_change_alone() {
 fn unreadable_policy_is_flagged_and_the_last_readable_one_applies() {
     let mut f = fixture();
     let at = t0().plus_seconds(3600);
-    let text = DEFAULT_POLICY.replace("schema = 1", "schema = 9");
+    let text = DEFAULT_POLICY.replace("schema = 2", "schema = 9");
+    assert_ne!(text, DEFAULT_POLICY);
     let doc = policy_document("future", t0().plus_seconds(-DAY), &text);
     f.ledger
         .append(Body::PolicyAdopted(doc).into(), &f.ico, at)
@@ -660,7 +799,7 @@ fn routine_disclosures_inside_the_rules_raise_nothing() {
                 gateway: Some(gateway.into()),
                 category: category.into(),
                 companies: if category == "theme-only" { vec![] } else { vec![company.into()] },
-                themes: vec![theme.into()],
+                themes: if category == "information-request" { vec![] } else { vec![theme.into()] },
                 fields,
                 notification: if notified { "notified".into() } else { "skipped: routine".into() },
                 relevance: Some(relevance.into()),

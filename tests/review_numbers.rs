@@ -123,6 +123,7 @@ fn build() -> Built {
         ..base("OFCOM", "stakeholder-meeting", "2024-03-31T00:30:00Z")
     };
     let d2 = DisclosureInput {
+        themes: vec![],
         fields: BTreeMap::from([("request_date".into(), "2024-04-01".into())]),
         ..base("ICO", "information-request", "2024-03-31T23:30:00Z")
     };
@@ -131,6 +132,7 @@ fn build() -> Built {
         relevance: None,
         assessment_reference: Some("A-1".into()),
         assessment_approver: Some("Director".into()),
+        function: Some("online-safety".into()),
         fields: BTreeMap::from([("summary".into(), "s".into())]),
         ..base("OFCOM", "case-by-case", "2024-04-15T10:00:00Z")
     };
@@ -208,7 +210,8 @@ fn monthly_figures_match_the_hand_computation() {
         apr.by_gateway.get("Data Protection Act 2018 s132(2)(c)"),
         Some(&2)
     );
-    assert_eq!(apr.by_theme, BTreeMap::from([("t1".into(), 3)]));
+    // D2 (an information request) carries no theme (statement §5).
+    assert_eq!(apr.by_theme, BTreeMap::from([("t1".into(), 2)]));
     assert_eq!(
         apr.by_company,
         BTreeMap::from([("c1".into(), 2), ("c2".into(), 1)])

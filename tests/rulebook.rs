@@ -152,10 +152,6 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
     to_self.to = "ICO".parse().unwrap();
     let mut dup_field = request.clone();
     dup_field.fields.push(dup_field.fields[0].clone());
-    let mut undeclared = request.clone();
-    if let Category::InformationRequest { themes, .. } = &mut undeclared.category {
-        themes.push(ThemeId::new("never-declared-theme").unwrap());
-    }
     let mut renamed = request.clone();
     if let Category::InformationRequest { companies, .. } = &mut renamed.category {
         companies[0].name = "Somebody Else Ltd".into();
@@ -395,10 +391,6 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
             craft("ICO", "ico-2025", Body::Disclosure(dup_field)),
         ),
         (
-            "disclosure-themes-declared",
-            craft("ICO", "ico-2025", Body::Disclosure(undeclared)),
-        ),
-        (
             // A case decision on a routine information request, with the outcome "decline".
             "disclosure-parts",
             craft("ICO", "ico-2025", Body::Disclosure(declined)),
@@ -583,8 +575,13 @@ fn every_rule_has_an_attack() {
     let sample = Sample::load();
     let mut covered: BTreeSet<&str> = cases(&sample).iter().map(|(r, _)| *r).collect();
     covered.extend(["genesis-parties", "trust-root-valid", "genesis-signer"]);
-    // Two-entry attacks, in `verify_rejects_two_entry_attacks`.
-    covered.extend(["format-order", "confirm-effective-date"]);
+    // Two-entry attacks, in `verify_rejects_two_entry_attacks`; a format 1 rule, in
+    // `an_undeclared_theme_is_rejected_in_format_1_and_flagged_from_format_2`.
+    covered.extend([
+        "format-order",
+        "confirm-effective-date",
+        "disclosure-themes-declared",
+    ]);
     for rule in RULEBOOK {
         assert!(
             covered.contains(rule.id),
@@ -656,6 +653,59 @@ fn verify_rejects_two_entry_attacks() {
     assert_eq!(code, 2, "{text}");
     assert!(
         text.contains("(rule confirm-effective-date)") && text.contains(&format!("#{n}")),
+        "{text}"
+    );
+}
+
+/// `disclosure-themes-declared` is a format 1 rule: a format 1 disclosure naming a theme the
+/// ledger never declared is rejected (exit 2), while from format 2 the same disclosure is
+/// recorded and flagged `theme-not-in-force` for review (themes are illustrative and added to
+/// over time, statement §2 and §6; issue 15).
+#[test]
+fn an_undeclared_theme_is_rejected_in_format_1_and_flagged_from_format_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = common::demo_keys_in(dir.path());
+    let ico = common::demo_key(&keys, "ico-2025");
+    let undeclared = |path: &std::path::Path| {
+        let store = Store::open(path, Access::ReadOnly).unwrap();
+        let mut request = None;
+        store
+            .scan(0, None, |r| {
+                if let Ok(e) = decode_entry(&r.bytes)
+                    && let Body::Disclosure(d) = e.body
+                    && d.from.as_str() == "ICO"
+                    && matches!(d.category, Category::StakeholderMeeting { .. })
+                {
+                    request = Some(d);
+                }
+                Ok::<_, disclosure_ledger::store::StoreError>(())
+            })
+            .unwrap();
+        let mut d = request.expect("the sample holds ICO meetings");
+        if let Category::StakeholderMeeting { themes, .. } = &mut d.category {
+            themes.push(ThemeId::new("never-declared-theme").unwrap());
+        }
+        d
+    };
+
+    let v1 = common::sample_copy(dir.path());
+    let d = undeclared(&v1);
+    let n = common::append_body_as(&v1, "ICO", &ico, Body::Disclosure(d), 1);
+    let (code, text) = cli_verify(&v1);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("(rule disclosure-themes-declared)") && text.contains(&format!("#{n}")),
+        "{text}"
+    );
+
+    let v2 = common::sample_v2_copy(dir.path());
+    let d = undeclared(&v2);
+    let n = common::append_body_as(&v2, "ICO", &ico, Body::Disclosure(d), FORMAT_VERSION);
+    let (code, text) = cli_verify(&v2);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(&format!("#{n} ICO→OFCOM stakeholder-meeting"))
+            && text.contains("theme never-declared-theme has not been declared in this ledger"),
         "{text}"
     );
 }

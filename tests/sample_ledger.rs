@@ -118,11 +118,31 @@ fn sample_raises_every_policy_flag() {
         ..VerifyOptions::default()
     };
     let report = verify_ledger(&store, &opts, &FlagFilter::default()).unwrap();
-    // Flags added after the sample was last generated: the sample gains an example of each
-    // when it is next regenerated (with the entry format change of issues 13–15), and until
-    // then their raise-and-near-miss rows in tests/policy_flags.rs cover them.
-    let newer = [FlagCode::RecipientNotInPolicy];
-    for info in CATALOGUE.iter().filter(|i| !newer.contains(&i.code)) {
+    // Flags the writer cannot produce in a format 2 ledger under the default policy: a
+    // theme-only or theme-and-company disclosure without a theme is refused as input (verify
+    // flags one crafted below the CLI, tests/policy_flags.rs), and only a policy that asks for
+    // a theme in another category raises theme-required-by-policy (the format 1 sample's
+    // schema 1 policy does, below). A recipient outside the policy is in tests/policy_flags.rs.
+    let not_here = [
+        FlagCode::ThemeMissing,
+        FlagCode::ThemeRequiredByPolicy,
+        FlagCode::RecipientNotInPolicy,
+    ];
+    let v1 = Store::open(
+        &common::root().join("fixtures/sample.ledger"),
+        Access::ReadOnly,
+    )
+    .unwrap();
+    let v1_report = verify_ledger(&v1, &opts, &FlagFilter::default()).unwrap();
+    assert!(
+        v1_report
+            .policy
+            .flags
+            .iter()
+            .any(|f| f.code == FlagCode::ThemeRequiredByPolicy),
+        "the format 1 sample's schema 1 policy asks for a theme in meetings"
+    );
+    for info in CATALOGUE.iter().filter(|i| !not_here.contains(&i.code)) {
         assert!(
             report.policy.flags.iter().any(|f| f.code == info.code),
             "the sample ledger never raises {}",

@@ -172,9 +172,6 @@ fn input(e: &InputError) -> Option<String> {
 /// The advice for a refused append.
 fn append(e: &AppendError) -> Option<String> {
     Some(match e {
-        AppendError::UnknownTheme { theme, .. } => format!(
-            "check the id, or declare it first with `dledger theme declare {theme} --title ...`"
-        ),
         AppendError::UnknownCompany { company } => format!(
             "check the id with `dledger list --companies`, or introduce it with its name as \
              --company \"{company}=Company Name Ltd\""

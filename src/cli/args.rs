@@ -43,7 +43,7 @@ pub(crate) enum Command {
     Keygen(KeygenArgs),
     /// Record a disclosure (from flags or a JSON file).
     #[command(
-        after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop --theme age-assurance \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped \"routine disclosure (statement §4)\" --relevance limb \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from OFCOM --to ICO \\\n    --at 2024-03-03 --gateway \"Communications Act 2003 s393(2)(a)\" \\\n    --category information-request --company brightloop \\\n    --field request_date=2024-03-01 --field response_deadline=2024-03-15 \\\n    --skipped --relevance limb \\\n    --officer-role \"Online Safety supervision team\"\n\n  dledger -l ico-ofcom.ledger disclose --key ofcom-2024.key --from-json disclosure.json"
     )]
     Disclose(DiscloseArgs),
     /// Acknowledge, as the recipient, a disclosure made to you.
@@ -254,8 +254,9 @@ pub(crate) struct DiscloseArgs {
     /// The service was notified beforehand.
     #[arg(long, conflicts_with = "skipped")]
     pub notified: bool,
-    /// Notification was skipped, with the reason.
-    #[arg(long, value_name = "REASON")]
+    /// Notification was skipped; the reason is optional for a routine disclosure (statement §4
+    /// expects them without prior notification) and reviewed for a case-by-case one.
+    #[arg(long, value_name = "REASON", num_args = 0..=1, default_missing_value = "")]
     pub skipped: Option<String>,
     /// The limb of statement §5 you rely on: `limb` (your limb as the policy in force
     /// states it) or the limb's words. Recorded as a structured choice, not free text.

@@ -20,16 +20,16 @@ pub(super) fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str)
         return Ok(());
     }
     outln!(
-        "Policy: this disclosure {verb} {} flag{} for review:",
+        "Policy: this disclosure {verb} {} flag{}:",
         flags.len(),
         if flags.len() == 1 { "" } else { "s" }
     );
     for f in flags {
         outln!(
-            "  {} ({}, statement {}): {}",
+            "  {} ({}, {}): {}",
             f.code,
             f.severity.as_str(),
-            f.sections,
+            f.basis_label(),
             f.message
         );
     }

@@ -133,11 +133,12 @@ pub(super) fn disclosure_input(a: &DiscloseArgs) -> Result<DisclosureInput> {
         return DisclosureInput::from_json(&text).with_context(|| format!("in {}", path.display()));
     }
     let notification = match (&a.skipped, a.notified) {
-        (Some(reason), false) => format!("skipped: {reason}"),
+        (Some(reason), false) => format!("skipped: {}", reason.trim()),
         (None, true) => "notified".to_owned(),
         _ => bail!(
-            "say whether the service was told beforehand: --notified, or --skipped \"REASON\" \
-             (statement §4 expects routine disclosures without prior notification)"
+            "say whether the service was told beforehand: --notified, or --skipped (statement §4 \
+             expects routine disclosures without prior notification; give a reason, --skipped \
+             \"REASON\", for a case-by-case one)"
         ),
     };
     Ok(DisclosureInput {
@@ -284,7 +285,7 @@ const OPTION_LIKE_FIELDS: &[(&str, &str)] = &[
         "assessment_approver",
         "--approver (\"assessment_approver\" in JSON)",
     ),
-    ("notification", "--notified or --skipped REASON"),
+    ("notification", "--notified or --skipped [REASON]"),
     ("officer_role", "--officer-role"),
     ("function", "--function"),
     ("necessity", "--necessity"),
@@ -322,7 +323,34 @@ pub(super) fn disclose(ctx: &Ctx, a: DiscloseArgs) -> Result<Status> {
     let mut ledger = ctx.open_writer()?;
     let now = Timestamp::now();
     let pending = ledger.prepare_disclosure(&input, &key, now, &mut fresh_salt)?;
+    warn_undeclared_themes(&ledger, &pending);
     record_judged(&mut ledger, pending, &key, now, "the disclosure", a.dry_run)
+}
+
+/// Warns (on standard error) about each theme a disclosure names that the ledger has never
+/// declared. Themes "will be added to over time" (statement §6), so such a disclosure is
+/// recorded, and flagged `theme-not-in-force` for review; a mistyped id is caught here.
+fn warn_undeclared_themes(ledger: &Ledger, pending: &Pending) {
+    let disclosure_ledger::model::Body::Disclosure(d) = &pending.body else {
+        return;
+    };
+    let known = &ledger.registers().themes;
+    for theme in d.category.themes() {
+        if known.contains_key(theme) {
+            continue;
+        }
+        let listed = if known.is_empty() {
+            "no theme has been declared yet".to_owned()
+        } else {
+            let ids: Vec<&str> = known.keys().map(|t| t.as_str()).collect();
+            format!("declared: {}", ids.join(", "))
+        };
+        eprintln!(
+            "warning: theme {theme} has not been declared in this ledger ({listed}); the \
+             disclosure is recorded with it and flagged theme-not-in-force. Check the id, or \
+             declare it with `dledger theme declare {theme} --title ...`"
+        );
+    }
 }
 
 /// Records a disclosure, or a correction carrying a replacement disclosure, showing the flags

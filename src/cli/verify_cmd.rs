@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
 use disclosure_ledger::integrity::IntegrityKind;
-use disclosure_ledger::policy::{CATALOGUE, FlagCode};
+use disclosure_ledger::policy::{Basis, CATALOGUE, FlagCode};
 use disclosure_ledger::verify::{
     FlagFilter, GivenCheckpoint, IntegrityStatus, Outcome, VerifyOptions, verify_ledger,
 };
@@ -134,14 +134,32 @@ pub(super) fn explain(a: ExplainArgs) -> Result<Status> {
         let info = flag.info();
         outln!("{} — {}", info.code, info.title);
         outln!(
-            "Policy flag, severity {}; 2024 ICO–Ofcom joint statement {}.\n",
+            "Policy flag, default severity {}; {}.\n",
             info.severity.as_str(),
-            info.sections
+            info.basis_line()
         );
-        outln!(
-            "What the statement says:\n{}\n",
-            indent(&textwrap(info.statement, 74))
-        );
+        if !info.practice.is_empty() {
+            let heading = match info.basis {
+                Basis::LocalPractice(_) => "The local practice",
+                _ => "The record-keeping",
+            };
+            outln!("{heading}:\n{}\n", indent(&textwrap(info.practice, 74)));
+        }
+        let passages = info.passages();
+        if !passages.is_empty() {
+            outln!(
+                "{}:",
+                match info.basis {
+                    Basis::Statement(_) => "What the statement says",
+                    _ => "The statement text it serves",
+                }
+            );
+            for r in passages {
+                let quoted = format!("“{}” ({})", r.words, r.citation());
+                outln!("{}", indent(&textwrap(&quoted, 74)));
+            }
+            outln!();
+        }
         outln!("What to check:\n{}", indent(&textwrap(info.check, 74)));
         return Ok(Status::Clean);
     }

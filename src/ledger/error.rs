@@ -108,21 +108,6 @@ pub enum AppendError {
     /// From and to are the same party.
     #[error("a disclosure goes from one party to another, but both are {0}")]
     SameParty(PartyId),
-    /// A theme never declared in the ledger.
-    #[error(
-        "theme {theme} is not in the ledger's register of Collaboration Themes ({})",
-        if known.is_empty() {
-            "no theme has been declared yet".to_owned()
-        } else {
-            format!("known: {known}")
-        }
-    )]
-    UnknownTheme {
-        /// Theme given.
-        theme: ThemeId,
-        /// Themes known.
-        known: String,
-    },
     /// A company never recorded in the ledger, named without a name to introduce it.
     #[error("company {company} is not in the ledger")]
     UnknownCompany {
@@ -466,26 +451,6 @@ impl From<ReplayError> for ReindexError {
 
 #[cfg(test)]
 mod tests {
-    /// A fresh ledger has no themes: the message says none is declared rather than listing
-    /// nothing (issue 16).
-    #[test]
-    fn an_empty_theme_register_is_said_in_words() {
-        let theme = ThemeId::new("age-assurance").unwrap();
-        let none = AppendError::UnknownTheme {
-            theme: theme.clone(),
-            known: String::new(),
-        }
-        .to_string();
-        assert!(none.contains("no theme has been declared yet"), "{none}");
-        assert!(!none.contains("known: )"), "{none}");
-        let some = AppendError::UnknownTheme {
-            theme,
-            known: "recommender-systems".into(),
-        }
-        .to_string();
-        assert!(some.contains("(known: recommender-systems)"), "{some}");
-    }
-
     use super::*;
 
     /// Text that would tell a reader what to type: a command, a flag, or code-quoted advice.
@@ -523,11 +488,6 @@ mod tests {
             }
             .to_string(),
             AppendError::SameParty(party()).to_string(),
-            AppendError::UnknownTheme {
-                theme: theme(),
-                known: "x".into(),
-            }
-            .to_string(),
             AppendError::UnknownCompany { company: company() }.to_string(),
             AppendError::CompanyNameMismatch {
                 company: company(),

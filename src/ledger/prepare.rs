@@ -82,20 +82,6 @@ impl Ledger {
                 now,
             });
         }
-        for theme in &parsed.themes {
-            if !self.reg.themes.contains_key(theme) {
-                return Err(AppendError::UnknownTheme {
-                    theme: theme.clone(),
-                    known: self
-                        .reg
-                        .themes
-                        .keys()
-                        .map(|t| t.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-        }
         let mut companies = Vec::with_capacity(parsed.companies.len());
         for c in &parsed.companies {
             companies.push(self.resolve_company(&c.id, c.new_name.as_deref())?);

@@ -94,6 +94,12 @@ pub(crate) fn describe_disclosure(out: &mut String, f: &Facts, d: &Disclosure) {
                 "  Notice:     the company was notified before the disclosure"
             );
         }
+        Notification::Skipped { reason } if reason.trim().is_empty() => {
+            let _ = writeln!(
+                out,
+                "  Notice:     notification of the company was SKIPPED; no reason recorded"
+            );
+        }
         Notification::Skipped { reason } => {
             let _ = writeln!(
                 out,

@@ -227,6 +227,9 @@ fn describe_disclosure(s: &mut String, d: &Disclosure) {
         Notification::Notified => {
             let _ = writeln!(s, "  notice:    the service was notified beforehand");
         }
+        Notification::Skipped { reason } if reason.trim().is_empty() => {
+            let _ = writeln!(s, "  notice:    skipped (no reason recorded)");
+        }
         Notification::Skipped { reason } => {
             let _ = writeln!(s, "  notice:    skipped — {reason}");
         }

@@ -165,8 +165,9 @@ pub enum InputError {
     },
     /// The notification value does not parse.
     #[error(
-        "notification {0:?} is not understood: write \"notified\", or \"skipped: <reason>\" \
-         (e.g. \"skipped: routine disclosure, statement §4\")"
+        "notification {0:?} is not understood: write \"notified\", \"skipped\" (a routine \
+         disclosure, which statement §4 expects without notification), or \"skipped: <reason>\" \
+         (e.g. \"skipped: would prejudice the investigation\")"
     )]
     Notification(String),
     /// A required text is empty.
@@ -434,14 +435,19 @@ pub fn parse_notification(text: &str) -> Result<Notification, InputError> {
     if t.eq_ignore_ascii_case("notified") {
         return Ok(Notification::Notified);
     }
+    // Routine disclosures are expected without prior notification (statement §4), so the
+    // reason is optional; a case-by-case one skipped without a reason is flagged for review.
+    if t.eq_ignore_ascii_case("skipped") {
+        return Ok(Notification::Skipped {
+            reason: String::new(),
+        });
+    }
     let lower = t.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("skipped:") {
         let reason = t[t.len() - rest.len()..].trim();
-        if !reason.is_empty() {
-            return Ok(Notification::Skipped {
-                reason: reason.to_owned(),
-            });
-        }
+        return Ok(Notification::Skipped {
+            reason: reason.to_owned(),
+        });
     }
     Err(InputError::Notification(text.to_owned()))
 }

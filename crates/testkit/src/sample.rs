@@ -529,7 +529,7 @@ impl Gen<'_, '_> {
                 input.category = "information-request".into();
                 input.information_notice = self.rng.chance(40);
                 input.companies = vec![cid];
-                input.themes = vec![theme];
+                // Generic information about a request carries no theme (statement §5).
                 let deadline = day
                     .checked_add(jiff::Span::new().days(14 + self.rng.below(21) as i64))
                     .unwrap_or(day);
@@ -588,6 +588,15 @@ impl Gen<'_, '_> {
                 input.assessment_reference =
                     Some(format!("CBC-{}-{:03}", day.year(), self.rng.below(1000)));
                 input.assessment_approver = Some("Director of Online Safety Supervision".into());
+                // The function the disclosure serves (statement §4), one of the discloser's own.
+                input.function = Some(
+                    if from_ofcom {
+                        "online-safety"
+                    } else {
+                        "uk-gdpr-art57"
+                    }
+                    .into(),
+                );
                 input.notification = if self.rng.chance(50) {
                     "notified".into()
                 } else {
@@ -929,8 +938,17 @@ impl Gen<'_, '_> {
         if opts.anomalies && once(10, Date::constant(2025, 11, 3)) {
             // A policy written for a newer schema that this build cannot read: it is flagged, and
             // disclosures stay judged by the last readable policy.
-            let text =
-                disclosure_ledger::policy::CMA_EXTENSION_POLICY.replace("schema = 1", "schema = 2");
+            let text = disclosure_ledger::policy::CMA_EXTENSION_POLICY
+                .lines()
+                .map(|l| {
+                    if l.starts_with("schema = ") {
+                        "schema = 99"
+                    } else {
+                        l
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             let doc = policy_document(
                 "drcf-2026-draft",
                 Timestamp::start_of_day(Date::constant(2025, 12, 1)),
@@ -1091,6 +1109,8 @@ impl Gen<'_, '_> {
         d.fields = BTreeMap::from([
             ("meeting_date".into(), day.to_string()),
             ("company_names".into(), "FriendMap Ltd".into()),
+            // A field the statement does not list for meetings.
+            ("agenda".into(), "Default settings for under-16s".into()),
         ]);
         self.disclose(self.key_of("ICO"), d, at(day, 10, 30), Some(90_000))?;
         // 3. Theme + a company never designated, without a case-by-case assessment.
@@ -1194,6 +1214,22 @@ impl Gen<'_, '_> {
             ..anomaly("ICO", "stakeholder-meeting", at(twelve_days_before, 15, 0))
         };
         self.disclose(self.key_of("ICO"), d, at(day, 12, 0), Some(86_400))?;
+        // 11. A case-by-case disclosure by Ofcom that names one of the ICO's functions as its
+        // purpose (statement §4: each discloses for its own functions).
+        let d = DisclosureInput {
+            companies: vec!["kidzone".into()],
+            fields: BTreeMap::from([(
+                "summary".into(),
+                "Findings on KidZone's age checks, shared after assessment".into(),
+            )]),
+            relevance: None,
+            assessment_reference: Some("CBC-2025-911".into()),
+            assessment_approver: Some("Director of Online Safety Supervision".into()),
+            function: Some("uk-gdpr-art57".into()),
+            notification: "notified".into(),
+            ..anomaly("OFCOM", "case-by-case", at(day, 13, 0))
+        };
+        self.disclose(self.key_of("OFCOM"), d, at(day, 13, 30), Some(86_400))?;
         Ok(())
     }
 }

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{CategoryKind, Citation, FieldName, PartyId};
 
-/// The policy schema version this build reads.
-pub const POLICY_SCHEMA: u32 = 1;
+use super::flags::{Basis, CATALOGUE, FlagCode, Severity};
+
+/// The newest policy schema version this build reads (it reads every older one too).
+pub const POLICY_SCHEMA: u32 = 2;
 
 /// Why a policy document was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +21,7 @@ pub enum PolicyError {
     Syntax(String),
     /// A newer schema.
     #[error(
-        "policy schema {0} is not supported (this build reads schema {POLICY_SCHEMA}); upgrade dledger"
+        "policy schema {0} is not supported (this build reads schemas 1 to {POLICY_SCHEMA}); upgrade dledger"
     )]
     Schema(u32),
     /// A value that parses but makes no sense.
@@ -48,6 +50,15 @@ struct RawParty {
     consent: bool,
     #[serde(default)]
     relevance: Option<String>,
+    #[serde(default)]
+    functions: Vec<RawFunction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    id: String,
+    title: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +79,15 @@ struct RawCategory {
     requires_assessment: bool,
     #[serde(default)]
     allowed_fields: Option<Vec<String>>,
+    #[serde(default)]
+    retain_values_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPractice {
+    #[serde(default)]
+    severity: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +101,8 @@ struct RawPolicy {
     parties: Vec<RawParty>,
     #[serde(rename = "category")]
     categories: Vec<RawCategory>,
+    #[serde(default)]
+    practice: Option<RawPractice>,
 }
 
 /// What a party may rely on and must state.
@@ -98,6 +120,18 @@ pub struct PartyRule {
     pub consent: bool,
     /// The relevance statement its limb of §5 requires, if any.
     pub relevance: Option<String>,
+    /// The functions it discloses to carry out (statement §4), e.g. Ofcom's online safety
+    /// functions; empty under policy schema 1, which did not list them.
+    pub functions: Vec<Function>,
+}
+
+/// One of a party's functions, as a disclosure names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    /// Its id, as a disclosure records it, e.g. `online-safety`.
+    pub id: String,
+    /// What it is, e.g. "Online safety functions under the Online Safety Act 2023".
+    pub title: String,
 }
 
 /// What a category allows and requires.
@@ -121,6 +155,9 @@ pub struct CategoryRule {
     pub requires_assessment: bool,
     /// Fields that may be shared; `None` means any (judged case by case).
     pub allowed_fields: Option<BTreeSet<FieldName>>,
+    /// Days after the disclosure that its field values are kept in the vault before `vault
+    /// erase --by-policy` erases them; `None` keeps them until erased by date.
+    pub retain_values_days: Option<u32>,
 }
 
 /// A parsed, checked policy.
@@ -136,6 +173,10 @@ pub struct Policy {
     pub parties: BTreeMap<PartyId, PartyRule>,
     /// Categories by kind (every kind present).
     pub categories: BTreeMap<CategoryKind, CategoryRule>,
+    /// The schema the document was written in.
+    pub schema: u32,
+    /// Severities the regulators set for local-practice flags, where not the default.
+    pub practice_severity: BTreeMap<FlagCode, Severity>,
 }
 
 fn citation(what: &str, text: &str) -> Result<Citation, PolicyError> {
@@ -148,8 +189,21 @@ impl Policy {
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         let raw: RawPolicy =
             toml::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
-        if raw.schema != POLICY_SCHEMA {
+        if raw.schema == 0 || raw.schema > POLICY_SCHEMA {
             return Err(PolicyError::Schema(raw.schema));
+        }
+        if raw.schema < 2 {
+            let newer = raw.practice.is_some()
+                || raw.parties.iter().any(|p| !p.functions.is_empty())
+                || raw
+                    .categories
+                    .iter()
+                    .any(|c| c.retain_values_days.is_some());
+            if newer {
+                return Err(PolicyError::Invalid(
+                    "practice, functions and retain_values_days need schema = 2".into(),
+                ));
+            }
         }
         if raw.thresholds.record_within_days == 0 || raw.thresholds.acknowledge_within_days == 0 {
             return Err(PolicyError::Invalid(
@@ -175,6 +229,24 @@ impl Policy {
                     "party {id}: gateway {g} is not within its statute {statute}"
                 )));
             }
+            let mut functions: Vec<Function> = Vec::with_capacity(p.functions.len());
+            for f in p.functions {
+                let fid = f.id.trim();
+                if fid.is_empty() || f.title.trim().is_empty() {
+                    return Err(PolicyError::Invalid(format!(
+                        "party {id}: a function needs an id and a title"
+                    )));
+                }
+                if functions.iter().any(|g| g.id == fid) {
+                    return Err(PolicyError::Invalid(format!(
+                        "party {id}: function {fid} is listed twice"
+                    )));
+                }
+                functions.push(Function {
+                    id: fid.to_owned(),
+                    title: f.title.trim().to_owned(),
+                });
+            }
             let rule = PartyRule {
                 id: id.clone(),
                 name: p.name,
@@ -182,6 +254,7 @@ impl Policy {
                 gateways,
                 consent: p.consent,
                 relevance: p.relevance.filter(|r| !r.trim().is_empty()),
+                functions,
             };
             if parties.insert(id.clone(), rule).is_some() {
                 return Err(PolicyError::Invalid(format!("party {id} is listed twice")));
@@ -221,7 +294,13 @@ impl Policy {
                 requires_theme: c.requires_theme,
                 requires_assessment: c.requires_assessment,
                 allowed_fields,
+                retain_values_days: c.retain_values_days,
             };
+            if c.retain_values_days == Some(0) {
+                return Err(PolicyError::Invalid(format!(
+                    "category {kind}: retain_values_days must be at least one day"
+                )));
+            }
             if categories.insert(kind, rule).is_some() {
                 return Err(PolicyError::Invalid(format!(
                     "category {kind} is listed twice"
@@ -236,13 +315,32 @@ impl Policy {
                 "category {missing} is missing; every category must have a rule"
             )));
         }
+        let practice_severity = practice_severities(raw.practice.unwrap_or_default())?;
         Ok(Policy {
             label: raw.label,
             title: raw.title,
             thresholds: raw.thresholds,
             parties,
             categories,
+            schema: raw.schema,
+            practice_severity,
         })
+    }
+
+    /// The severity of flag `code` under this policy: the regulators' own for a
+    /// local-practice flag where the policy sets one, else the catalogue's.
+    pub fn severity(&self, code: FlagCode) -> Severity {
+        self.practice_severity
+            .get(&code)
+            .copied()
+            .unwrap_or(code.info().severity)
+    }
+
+    /// The party whose functions include `function`, if any.
+    pub fn function_owner(&self, function: &str) -> Option<&PartyRule> {
+        self.parties
+            .values()
+            .find(|p| p.functions.iter().any(|f| f.id == function))
     }
 
     /// The rule for a category.
@@ -251,4 +349,34 @@ impl Policy {
             .get(&kind)
             .expect("parse() guarantees every category has a rule")
     }
+}
+
+/// The severities a policy's `[practice]` table sets: only local-practice flags may be given
+/// one (the statement's rules are not the regulators' to weigh).
+fn practice_severities(raw: RawPractice) -> Result<BTreeMap<FlagCode, Severity>, PolicyError> {
+    let mut out = BTreeMap::new();
+    for (code, severity) in raw.severity {
+        let flag = FlagCode::from_code(&code).ok_or_else(|| {
+            PolicyError::Invalid(format!("practice.severity: {code:?} is not a flag code"))
+        })?;
+        if !matches!(flag.info().basis, Basis::LocalPractice(_)) {
+            let local: Vec<&str> = CATALOGUE
+                .iter()
+                .filter(|i| matches!(i.basis, Basis::LocalPractice(_)))
+                .map(|i| i.code.code())
+                .collect();
+            return Err(PolicyError::Invalid(format!(
+                "practice.severity: {code} is not local practice (it rests on {}); only these can be set: {}",
+                flag.info().sections,
+                local.join(", ")
+            )));
+        }
+        let severity = Severity::parse(&severity).ok_or_else(|| {
+            PolicyError::Invalid(format!(
+                "practice.severity.{code}: {severity:?} is not one of high, review, info"
+            ))
+        })?;
+        out.insert(flag, severity);
+    }
+    Ok(out)
 }

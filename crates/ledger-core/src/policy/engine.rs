@@ -11,7 +11,7 @@ use crate::model::{
 use crate::registers::Registers;
 
 use super::document::{Policy, PolicyError};
-use super::flags::{Flag, FlagCode};
+use super::flags::{Basis, Flag, FlagCode};
 
 const DAY: i64 = 86_400;
 
@@ -118,7 +118,16 @@ impl PolicyEngine {
     /// The readable policy in force at `at`: the latest adopted, effective on or before `at`
     /// (the first policy if none is yet effective).
     pub fn policy_at(&mut self, reg: &Registers, at: Timestamp) -> Option<Arc<Policy>> {
-        candidates(reg, at).find_map(|doc| self.parse(doc).ok())
+        self.policy_in_force(reg, at).map(|(_, p)| p)
+    }
+
+    /// [`PolicyEngine::policy_at`], with the date its document took effect.
+    fn policy_in_force(
+        &mut self,
+        reg: &Registers,
+        at: Timestamp,
+    ) -> Option<(Timestamp, Arc<Policy>)> {
+        candidates(reg, at).find_map(|doc| self.parse(doc).ok().map(|p| (doc.effective_from, p)))
     }
 
     /// [`PolicyEngine::policy_at`] from the cache alone, without parsing: `None` if a policy it
@@ -147,7 +156,7 @@ impl PolicyEngine {
         reg: &Registers,
         values: Option<FieldValues<'_>>,
     ) -> Vec<Flag> {
-        let Some(policy) = self.policy_at(reg, d.disclosed_at) else {
+        let Some((adopted, policy)) = self.policy_in_force(reg, d.disclosed_at) else {
             return Vec::new();
         };
         let kind = d.category.kind();
@@ -217,6 +226,13 @@ impl PolicyEngine {
             );
         }
 
+        // The function served (§4): one of the discloser's own, and named by a case-by-case
+        // disclosure. Format 1 recorded no legal basis, and schema 1 policies list no functions:
+        // such disclosures are judged as they were.
+        if format >= 2 {
+            judge_function(&policy, d, &mut raised);
+        }
+
         let rule = policy.category(kind);
         // Companies of mutual interest (§3, §5).
         if rule.requires_mutual_interest {
@@ -237,23 +253,54 @@ impl PolicyEngine {
                 }
             }
         }
-        // Themes (§2, §5).
+        // Themes (§2, §5, §6): a theme is a Collaboration Theme on a date if both regulators
+        // had identified it and not retired it; themes will be added to over time, so one not
+        // (yet) in force is for review, not refused.
         for t in d.category.themes() {
             if !reg.theme_in_force(t, d.disclosed_at) {
-                raised
-                    .add(
-                        FlagCode::ThemeNotInForce,
-                        format!("theme {t} was not in force on {date}"),
+                let detail = if reg.themes.contains_key(t) {
+                    format!("theme {t} was not in force on {date}")
+                } else {
+                    format!(
+                        "theme {t} has not been declared in this ledger, so it was not a Collaboration Theme both regulators had identified on {date}"
                     )
+                };
+                raised
+                    .add(FlagCode::ThemeNotInForce, detail)
                     .themes
                     .push(t.clone());
             }
         }
-        if rule.requires_theme && d.category.themes().is_empty() {
-            raised.add(
-                FlagCode::ThemeMissing,
-                format!("a {kind} disclosure names no theme"),
-            );
+        if d.category.themes().is_empty() {
+            if matches!(
+                kind,
+                CategoryKind::ThemeOnly | CategoryKind::ThemeAndCompany
+            ) {
+                raised.add(
+                    FlagCode::ThemeMissing,
+                    format!("a {kind} disclosure names no theme"),
+                );
+            } else if rule.requires_theme {
+                raised.add(
+                    FlagCode::ThemeRequiredByPolicy,
+                    format!(
+                        "a {kind} disclosure names no theme, which policy {:?} asks for",
+                        policy.label
+                    ),
+                );
+            }
+        }
+        // Generic information about a request is its date, deadline and company names (§5).
+        if kind == CategoryKind::InformationRequest {
+            for t in d.category.themes() {
+                raised
+                    .add(
+                        FlagCode::ThemeOnRequest,
+                        format!("theme {t} is attached to an information request"),
+                    )
+                    .themes
+                    .push(t.clone());
+            }
         }
         // Fields (§5).
         if let Some(allowed) = &rule.allowed_fields {
@@ -267,6 +314,14 @@ impl PolicyEngine {
                     (
                         FlagCode::RequestContentShared,
                         format!("field {} shares the content of the request", f.name),
+                    )
+                } else if !statement_lists_fields(kind) {
+                    (
+                        FlagCode::FieldOutsidePractice,
+                        format!(
+                            "field {} is not among the fields policy {:?} allows a {kind}",
+                            f.name, policy.label
+                        ),
                     )
                 } else {
                     (
@@ -324,13 +379,17 @@ impl PolicyEngine {
                 "no assessment reference or approver was recorded".into(),
             );
         }
+        // Routine disclosures are expected without prior notification (§4): no flag, and no
+        // reason needed. A case-by-case one skipped is for review.
         if !rule.routine
             && let Notification::Skipped { reason } = &d.notification
         {
-            raised.add(
-                FlagCode::NotificationSkippedNonRoutine,
-                format!("the service was not notified (reason given: {reason})"),
-            );
+            let detail = if reason.trim().is_empty() {
+                "the service was not notified, and no reason was recorded".to_owned()
+            } else {
+                format!("the service was not notified (reason given: {reason})")
+            };
+            raised.add(FlagCode::NotificationSkippedNonRoutine, detail);
         }
         // Relevance to the discloser's limb (§5).
         if rule.requires_relevance
@@ -362,6 +421,7 @@ impl PolicyEngine {
                 ),
             );
         }
+        weigh(&mut raised.flags, &policy, adopted);
         raised.flags
     }
 
@@ -390,7 +450,8 @@ impl PolicyEngine {
                         ),
                     ));
                 }
-            } else if let Some(policy) = self.policy_at(reg, d.disclosed_at) {
+            } else if let Some((adopted, policy)) = self.policy_in_force(reg, d.disclosed_at) {
+                let from = out.len();
                 let days = i64::from(policy.thresholds.acknowledge_within_days);
                 match d.acknowledged {
                     Some((ack, at)) => {
@@ -424,6 +485,7 @@ impl PolicyEngine {
                         }
                     }
                 }
+                weigh(&mut out[from..], &policy, adopted);
             }
             if !d.corrected_by.is_empty() {
                 let by: Vec<String> = d.corrected_by.iter().map(|c| c.to_string()).collect();
@@ -436,6 +498,59 @@ impl PolicyEngine {
             }
         }
         out
+    }
+}
+
+/// Whether the statement itself lists the fields a category may share (§5: information
+/// requests and stakeholder meetings); for the other categories the list is local practice.
+fn statement_lists_fields(kind: CategoryKind) -> bool {
+    matches!(
+        kind,
+        CategoryKind::InformationRequest | CategoryKind::StakeholderMeeting
+    )
+}
+
+/// Gives local-practice flags the severity the policy in force sets and the date it took
+/// effect ("local practice adopted by the regulators on …").
+fn weigh(flags: &mut [Flag], policy: &Policy, adopted: Timestamp) {
+    for f in flags {
+        if matches!(f.code.info().basis, Basis::LocalPractice(_)) {
+            f.severity = policy.severity(f.code);
+            f.practice_adopted = Some(adopted);
+        }
+    }
+}
+
+/// The function a format 2 disclosure serves (§4): flagged if it is not one of the discloser's
+/// own (when the policy lists functions), or if a case-by-case disclosure names none.
+fn judge_function(policy: &Policy, d: &Disclosure, raised: &mut Raised<'_>) {
+    let Some(party) = policy.parties.get(&d.from) else {
+        return; // party-not-in-policy says it already
+    };
+    match &d.basis.function {
+        Some(f) if !party.functions.is_empty() && !party.functions.iter().any(|x| &x.id == f) => {
+            let owner = policy
+                .function_owner(f)
+                .map(|o| format!(", a function of {}", o.id))
+                .unwrap_or_default();
+            let own: Vec<&str> = party.functions.iter().map(|x| x.id.as_str()).collect();
+            raised.add(
+                FlagCode::FunctionNotOfParty,
+                format!(
+                    "names function {f}{owner}; {}'s functions in policy {:?} are {}",
+                    d.from,
+                    policy.label,
+                    own.join(", ")
+                ),
+            );
+        }
+        None if d.category.kind() == CategoryKind::CaseByCase => {
+            raised.add(
+                FlagCode::FunctionMissing,
+                "no function of the discloser is recorded as the purpose of this case-by-case disclosure".into(),
+            );
+        }
+        _ => {}
     }
 }
 

@@ -8,11 +8,18 @@ mod document;
 mod engine;
 mod flags;
 mod names;
+mod statements;
 
-pub use document::{CategoryRule, POLICY_SCHEMA, PartyRule, Policy, PolicyError, Thresholds};
+pub use document::{
+    CategoryRule, Function, POLICY_SCHEMA, PartyRule, Policy, PolicyError, Thresholds,
+};
 pub use engine::{FieldValues, PolicyEngine, same_words};
-pub use flags::{CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
+pub use flags::{Basis, CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
 pub use names::{CompanyForms, MIN_FOLDED_LEN, company_forms, company_named_in, fold};
+pub use statements::{
+    STATEMENT_RULES, Statement, StatementRule, Treatment, normalise_quotation, statement_rule,
+    statements_markdown, treatment_text,
+};
 
 /// The default policy document (the 2024 statement), as shipped.
 pub const DEFAULT_POLICY: &str = include_str!("../../../../policy/ico-ofcom-2024.toml");

@@ -542,7 +542,7 @@ fn check_disclosure(reg: &Registers, entry: &Entry, d: &Disclosure, what: &str, 
         out.add(DISCLOSURE_UNIQUE, format!("{what} names theme {dup} twice"));
     }
     for t in themes {
-        if !reg.themes.contains_key(t) {
+        if entry.version < 2 && !reg.themes.contains_key(t) {
             out.add(
                 DISCLOSURE_THEMES_DECLARED,
                 format!("{what} names theme {t}, which the ledger has never declared"),

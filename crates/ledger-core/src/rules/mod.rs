@@ -124,8 +124,8 @@ rules! {
         "A disclosure is made to a party of the ledger other than the discloser.";
     DISCLOSURE_UNIQUE = "disclosure-unique", "disclosure, correction's replacement", "all", BadRecord,
         "A disclosure lists each field, company and theme once.";
-    DISCLOSURE_THEMES_DECLARED = "disclosure-themes-declared", "disclosure, correction's replacement", "all", DanglingReference,
-        "Every theme a disclosure names has been declared in the ledger before it.";
+    DISCLOSURE_THEMES_DECLARED = "disclosure-themes-declared", "disclosure, correction's replacement", "1", DanglingReference,
+        "Every theme a disclosure names has been declared in the ledger before it. From format 2 a disclosure may name a theme not (yet) declared: themes are illustrative and added to over time (statement §2, §6), so it is flagged theme-not-in-force for review instead.";
     DISCLOSURE_PARTS = "disclosure-parts", "disclosure, correction's replacement", "2 on", BadRecord,
         "What format 2 adds to a disclosure is well formed: a case decision only on a case-by-case disclosure, with the outcome disclose or disclose-in-part (a decision not to disclose is a refusal) and a reasoning; a gateway not engaged states why; each part of the legal basis, and the joint engagement, is not empty when present.";
     DISCLOSURE_NOT_FUTURE = "disclosure-not-future", "disclosure, correction's replacement", "all", TimeBackwards,
