@@ -20,6 +20,7 @@ pub mod index;
 pub mod ledger;
 pub mod proofs;
 pub mod query;
+pub mod retention;
 pub mod review;
 pub mod stream;
 pub mod upgrade;

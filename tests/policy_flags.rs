@@ -653,10 +653,13 @@ fn acknowledgement_and_correction_flags() {
 #[test]
 fn cma_joins_by_policy_change_alone() {
     let mut f = fixture();
-    let cma_disclosure = with(theme_only("market study"), |d| {
+    // The CMA is party to neither statement: under the extension policy it discloses case by
+    // case, with an assessment and the function it serves.
+    let cma_disclosure = with(case_by_case(true, true), |d| {
         d.from = "CMA".into();
         d.to = "OFCOM".into();
         d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+        d.function = Some("competition-and-consumer".into());
     });
     assert_eq!(
         flags_of(&f, &cma_disclosure),
@@ -683,9 +686,36 @@ fn cma_joins_by_policy_change_alone() {
         f.ledger.append(p, key, at).unwrap();
     }
     assert_eq!(flags_of(&f, &cma_disclosure), vec![]);
-    // Under the three-party policy the ICO may disclose to the CMA too.
-    let to_cma = with(theme_only("market study"), |d| d.to = "CMA".into());
-    assert!(!flags_of(&f, &to_cma).contains(&FlagCode::RecipientNotInPolicy));
+    // Under the three-party policy the ICO may disclose to the CMA too, case by case; a
+    // routine category with the CMA at either end is flagged (statement §5: routine sharing is
+    // between ICO and Ofcom colleagues).
+    let to_cma = with(case_by_case(true, true), |d| {
+        d.from = "ICO".into();
+        d.to = "CMA".into();
+        d.gateway = Some("Data Protection Act 2018 s132(2)(c)".into());
+        d.function = Some("uk-gdpr-art57".into());
+    });
+    assert_eq!(flags_of(&f, &to_cma), vec![]);
+    let routine_to_cma = with(theme_only("market study"), |d| d.to = "CMA".into());
+    assert_eq!(
+        flags_of(&f, &routine_to_cma),
+        vec![FlagCode::RoutineOutsideStatement]
+    );
+    let routine_from_cma = with(theme_only("market study"), |d| {
+        d.from = "CMA".into();
+        d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+    });
+    assert_eq!(
+        flags_of(&f, &routine_from_cma),
+        vec![FlagCode::RoutineOutsideStatement]
+    );
+    // Ofcom may rely on s393(2)(b) to facilitate the CMA's functions.
+    let ofcom_to_cma = with(case_by_case(true, true), |d| {
+        d.to = "CMA".into();
+        d.gateway = Some("Communications Act 2003 s393(2)(b)".into());
+        d.function = Some("online-safety".into());
+    });
+    assert_eq!(flags_of(&f, &ofcom_to_cma), vec![]);
     let p = f
         .ledger
         .prepare_disclosure(&cma_disclosure, &f.cma, recorded(), &mut || [3; 32])

@@ -593,13 +593,27 @@ pub(crate) struct VerifyEvidenceArgs {
 /// `vault ...`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum VaultCommand {
-    /// Erase the values of fields of disclosures made before DATE (their retention has ended);
-    /// commitments and hashes are untouched, so the ledger still verifies.
-    #[command(after_help = "Example:\n  dledger -l x.ledger vault erase --before 2025-01-01")]
+    /// Erase the values of fields of disclosures whose retention has ended: those made before
+    /// DATE, or those the policy in force on their date says to keep no longer
+    /// (`retain_values_days`); commitments and hashes are untouched, so the ledger still
+    /// verifies.
+    #[command(
+        after_help = "Examples:\n  dledger -l x.ledger vault erase --before 2025-01-01\n  dledger -l x.ledger vault erase --by-policy --dry-run"
+    )]
     Erase {
         /// Disclosures made before this date.
+        #[arg(
+            long,
+            required_unless_present = "by_policy",
+            conflicts_with = "by_policy"
+        )]
+        before: Option<String>,
+        /// Disclosures whose category's retention period in the policy has ended.
         #[arg(long)]
-        before: String,
+        by_policy: bool,
+        /// Say what would be erased, and erase nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -40,10 +40,14 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Review(a) => review_cmd::review(&ctx, a),
         Command::Evidence(a) => evidence_cmd::evidence(&ctx.open_reader(ctx.path()?)?, a),
         Command::VerifyEvidence(a) => evidence_cmd::verify_evidence(a),
-        Command::Vault(VaultCommand::Erase { before }) => {
+        Command::Vault(VaultCommand::Erase {
+            before,
+            by_policy: _,
+            dry_run,
+        }) => {
             let path = ctx.path()?.to_owned();
             ctx.retry(
-                || evidence_cmd::vault_erase(&path, &before),
+                || evidence_cmd::vault_erase(&path, before.as_deref(), dry_run),
                 |e| {
                     e.chain().any(|c| {
                         matches!(

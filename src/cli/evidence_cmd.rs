@@ -96,36 +96,53 @@ pub(super) fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
     })
 }
 
-/// `dledger vault erase --before DATE`.
-pub(super) fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
-    let cutoff = Timestamp::parse(before).context("--before")?;
+/// `dledger vault erase --before DATE | --by-policy [--dry-run]`: with no `before`, by the
+/// retention periods of the policy in force on each disclosure's date.
+pub(super) fn vault_erase(ledger: &Path, before: Option<&str>, dry_run: bool) -> Result<Status> {
     let now = Timestamp::now();
-    if cutoff > now {
-        bail!(
-            "--before {before} is in the future; erasure is for values whose retention has \
-             already ended. Give a date no later than today"
-        );
-    }
-    // Find the disclosures (and corrections' replacement disclosures) made before the cutoff
-    // through a read-only handle, and only then take the write lock.
-    let seqs = {
-        let store = Store::open(ledger, Access::ReadOnly)?;
-        let mut seqs = Vec::new();
-        store.scan(0, None, |r| {
-            let entry = decode_entry(&r.bytes).map_err(|e| {
-                anyhow!(
-                    "entry #{} cannot be decoded ({e}); nothing was erased. Run `dledger verify`",
-                    r.key
-                )
-            })?;
-            let made = entry.body.disclosure().map(|d| d.disclosed_at);
-            if made.is_some_and(|t| t < cutoff) {
-                seqs.push(r.key);
+    // Find the disclosures (and corrections' replacement disclosures) to erase through a
+    // read-only handle, and only then take the write lock.
+    let (seqs, what) = match before {
+        Some(before) => {
+            let cutoff = Timestamp::parse(before).context("--before")?;
+            if cutoff > now {
+                bail!(
+                    "--before {before} is in the future; erasure is for values whose retention \
+                     has already ended. Give a date no later than today"
+                );
             }
-            Ok::<_, anyhow::Error>(())
-        })?;
-        seqs
+            (
+                made_before(ledger, cutoff)?,
+                format!("made before {} (UK time)", cutoff.london_date()),
+            )
+        }
+        None => {
+            let store = Store::open(ledger, Access::ReadOnly)?;
+            let due = disclosure_ledger::retention::due_for_erasure(&store, now)?;
+            for d in &due {
+                outln!(
+                    "  {} {} made {}: kept {} days under policy {:?}",
+                    d.seq,
+                    d.category,
+                    d.disclosed_at.london_date(),
+                    d.retain_days,
+                    d.policy
+                );
+            }
+            (
+                due.iter().map(|d| d.seq.0).collect(),
+                "whose retention period in the policy has ended".to_owned(),
+            )
+        }
     };
+    if dry_run {
+        outln!(
+            "Dry run: the values of {} disclosure{} {what} would be erased; nothing was written.",
+            seqs.len(),
+            if seqs.len() == 1 { "" } else { "s" },
+        );
+        return Ok(Status::Clean);
+    }
     // With nothing to erase, the file is not opened for writing (which would change it).
     let erased = if seqs.is_empty() {
         0
@@ -134,12 +151,11 @@ pub(super) fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
         store.erase_vault(&seqs, now.0)?
     };
     outln!(
-        "Erased {erased} field value{} of the {} disclosure{} made before {} (UK time); \
-         values already erased were left as they were.",
+        "Erased {erased} field value{} of the {} disclosure{} {what}; values already erased \
+         were left as they were.",
         if erased == 1 { "" } else { "s" },
         seqs.len(),
         if seqs.len() == 1 { "" } else { "s" },
-        cutoff.london_date()
     );
     outln!(
         "Entries, commitments, hashes and signatures are unchanged, so `dledger verify` still \
@@ -147,4 +163,24 @@ pub(super) fn vault_erase(ledger: &Path, before: &str) -> Result<Status> {
         now.london_date()
     );
     Ok(Status::Clean)
+}
+
+/// The disclosures (and corrections' replacement disclosures) made before `cutoff`.
+fn made_before(ledger: &Path, cutoff: Timestamp) -> Result<Vec<u64>> {
+    let store = Store::open(ledger, Access::ReadOnly)?;
+    let mut seqs = Vec::new();
+    store.scan(0, None, |r| {
+        let entry = decode_entry(&r.bytes).map_err(|e| {
+            anyhow!(
+                "entry #{} cannot be decoded ({e}); nothing was erased. Run `dledger verify`",
+                r.key
+            )
+        })?;
+        let made = entry.body.disclosure().map(|d| d.disclosed_at);
+        if made.is_some_and(|t| t < cutoff) {
+            seqs.push(r.key);
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(seqs)
 }

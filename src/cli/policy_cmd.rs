@@ -80,10 +80,20 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
             let p = Policy::parse(&doc_text)?;
             outln!("Policy {:?} — {} ({source})", p.label, p.title);
             outln!(
-                "Thresholds: record within {} days; acknowledge within {} days.",
+                "Policy schema {}. Thresholds (local practice): record within {} days; acknowledge \
+                 within {} days.",
+                p.schema,
                 p.thresholds.record_within_days,
                 p.thresholds.acknowledge_within_days
             );
+            if !p.practice_severity.is_empty() {
+                let set: Vec<String> = p
+                    .practice_severity
+                    .iter()
+                    .map(|(code, sev)| format!("{code} {}", sev.as_str()))
+                    .collect();
+                outln!("Local practice severities: {}.", set.join(", "));
+            }
             for party in p.parties.values() {
                 let gateways: Vec<String> = party.gateways.iter().map(|g| g.to_string()).collect();
                 outln!(
@@ -93,14 +103,26 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                     gateways.join(", "),
                     if party.consent { ", or consent" } else { "" }
                 );
+                if !party.functions.is_empty() {
+                    let functions: Vec<String> = party
+                        .functions
+                        .iter()
+                        .map(|f| format!("{} ({})", f.id, f.title))
+                        .collect();
+                    outln!("  functions: {}", functions.join("; "));
+                }
             }
             for c in p.categories.values() {
                 let fields = match &c.allowed_fields {
                     Some(f) => f.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
                     None => "any (judged case by case)".into(),
                 };
+                let kept = c
+                    .retain_values_days
+                    .map(|d| format!("; values kept {d} days"))
+                    .unwrap_or_default();
                 outln!(
-                    "Category {} ({}, statement {}): fields {fields}",
+                    "Category {} ({}, statement {}): fields {fields}{kept}",
                     c.kind,
                     if c.routine { "routine" } else { "not routine" },
                     c.section

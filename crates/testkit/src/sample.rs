@@ -926,14 +926,36 @@ impl Gen<'_, '_> {
                 at(day, 9, 0),
                 "policy adoption",
             )?;
-            let mut d = self.theme_only(
-                "CMA",
-                at(day, 11, 0),
-                "Market study into age assurance providers",
-            );
-            d.to = "OFCOM".into();
-            d.gateway = Some("Enterprise Act 2002 s241(3)".into());
+            // The CMA is party to neither statement: it discloses case by case, with an
+            // assessment and the function it serves.
+            let d = DisclosureInput {
+                to: "OFCOM".into(),
+                gateway: Some("Enterprise Act 2002 s241(3)".into()),
+                themes: vec!["age-assurance".into()],
+                fields: BTreeMap::from([(
+                    "summary".into(),
+                    "Market study findings on age assurance providers".into(),
+                )]),
+                relevance: None,
+                assessment_reference: Some("CMA-AS-2025-014".into()),
+                assessment_approver: Some("CMA Director, Digital Markets".into()),
+                function: Some("competition-and-consumer".into()),
+                notification: "notified".into(),
+                officer_role: "CMA Digital Markets Unit".into(),
+                ..anomaly("CMA", "case-by-case", at(day, 11, 0))
+            };
             self.disclose("cma-2024", d, at(day, 11, 0), Some(86_400))?;
+            if opts.anomalies {
+                // A routine theme-only disclosure to the CMA, which takes no part in the
+                // statement's routine sharing.
+                let mut d = self.theme_only(
+                    "ICO",
+                    at(day, 12, 0),
+                    "Looking at age assurance across app stores",
+                );
+                d.to = "CMA".into();
+                self.disclose(self.key_of("ICO"), d, at(day, 12, 0), Some(86_400))?;
+            }
         }
         if opts.anomalies && once(10, Date::constant(2025, 11, 3)) {
             // A policy written for a newer schema that this build cannot read: it is flagged, and

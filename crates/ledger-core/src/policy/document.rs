@@ -52,6 +52,8 @@ struct RawParty {
     relevance: Option<String>,
     #[serde(default)]
     functions: Vec<RawFunction>,
+    #[serde(default)]
+    routine: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +125,9 @@ pub struct PartyRule {
     /// The functions it discloses to carry out (statement §4), e.g. Ofcom's online safety
     /// functions; empty under policy schema 1, which did not list them.
     pub functions: Vec<Function>,
+    /// Whether it takes part in the statement's routine sharing (§5); a party of neither
+    /// statement (e.g. the CMA) is case by case only. Always true under policy schema 1.
+    pub routine: bool,
 }
 
 /// One of a party's functions, as a disclosure names it.
@@ -194,14 +199,17 @@ impl Policy {
         }
         if raw.schema < 2 {
             let newer = raw.practice.is_some()
-                || raw.parties.iter().any(|p| !p.functions.is_empty())
+                || raw
+                    .parties
+                    .iter()
+                    .any(|p| !p.functions.is_empty() || p.routine.is_some())
                 || raw
                     .categories
                     .iter()
                     .any(|c| c.retain_values_days.is_some());
             if newer {
                 return Err(PolicyError::Invalid(
-                    "practice, functions and retain_values_days need schema = 2".into(),
+                    "practice, functions, routine and retain_values_days need schema = 2".into(),
                 ));
             }
         }
@@ -255,6 +263,7 @@ impl Policy {
                 consent: p.consent,
                 relevance: p.relevance.filter(|r| !r.trim().is_empty()),
                 functions,
+                routine: p.routine.unwrap_or(true),
             };
             if parties.insert(id.clone(), rule).is_some() {
                 return Err(PolicyError::Invalid(format!("party {id} is listed twice")));

@@ -121,13 +121,14 @@ impl PolicyEngine {
         self.policy_in_force(reg, at).map(|(_, p)| p)
     }
 
-    /// [`PolicyEngine::policy_at`], with the date its document took effect.
-    fn policy_in_force(
+    /// [`PolicyEngine::policy_at`], with the document it was read from (its label and the
+    /// date it took effect).
+    pub fn policy_in_force<'r>(
         &mut self,
-        reg: &Registers,
+        reg: &'r Registers,
         at: Timestamp,
-    ) -> Option<(Timestamp, Arc<Policy>)> {
-        candidates(reg, at).find_map(|doc| self.parse(doc).ok().map(|p| (doc.effective_from, p)))
+    ) -> Option<(&'r PolicyDocument, Arc<Policy>)> {
+        candidates(reg, at).find_map(|doc| self.parse(doc).ok().map(|p| (doc, p)))
     }
 
     /// [`PolicyEngine::policy_at`] from the cache alone, without parsing: `None` if a policy it
@@ -156,9 +157,10 @@ impl PolicyEngine {
         reg: &Registers,
         values: Option<FieldValues<'_>>,
     ) -> Vec<Flag> {
-        let Some((adopted, policy)) = self.policy_in_force(reg, d.disclosed_at) else {
+        let Some((doc, policy)) = self.policy_in_force(reg, d.disclosed_at) else {
             return Vec::new();
         };
+        let adopted = doc.effective_from;
         let kind = d.category.kind();
         let date = LazyDate(d.disclosed_at);
         let mut raised = Raised {
@@ -234,6 +236,21 @@ impl PolicyEngine {
         }
 
         let rule = policy.category(kind);
+        // Routine sharing is between the statement's parties (§5): a party of a wider policy
+        // that is party to neither statement discloses and receives case by case only.
+        if rule.routine {
+            for end in [&d.from, &d.to] {
+                if policy.parties.get(end).is_some_and(|p| !p.routine) {
+                    raised.add(
+                        FlagCode::RoutineOutsideStatement,
+                        format!(
+                            "{end} takes no part in the statement's routine sharing (policy {:?}): a {kind} with it needs a case-by-case assessment",
+                            policy.label
+                        ),
+                    );
+                }
+            }
+        }
         // Companies of mutual interest (§3, §5).
         if rule.requires_mutual_interest {
             for c in d.category.companies() {
@@ -450,7 +467,8 @@ impl PolicyEngine {
                         ),
                     ));
                 }
-            } else if let Some((adopted, policy)) = self.policy_in_force(reg, d.disclosed_at) {
+            } else if let Some((doc, policy)) = self.policy_in_force(reg, d.disclosed_at) {
+                let adopted = doc.effective_from;
                 let from = out.len();
                 let days = i64::from(policy.thresholds.acknowledge_within_days);
                 match d.acknowledged {

@@ -43,6 +43,8 @@ impl Severity {
 pub enum FlagCode {
     /// A routine category about a company not of mutual interest on the disclosure date.
     NotMutualInterest,
+    /// A routine category with a party the statement's routine sharing does not cover.
+    RoutineOutsideStatement,
     /// Theme + a company not of mutual interest, shared without a case-by-case assessment.
     ThemeCompanyWithoutAssessment,
     /// A field outside the fields the statement lists for the category.
@@ -161,6 +163,15 @@ pub const CATALOGUE: &[FlagInfo] = &[
         basis: Statement(&["2024-s5-routine", "2024-s3-one-regulator", "2024-s5-public"]),
         practice: "",
         check: "Was the company designated by both regulators on the disclosure date? If not, was there a case-by-case assessment under the discloser's gateway that should have been recorded instead?",
+    },
+    FlagInfo {
+        code: FlagCode::RoutineOutsideStatement,
+        severity: Severity::High,
+        sections: "2024 §4, §5",
+        title: "routine category with a party outside the statement's routine sharing",
+        basis: Statement(&["2024-s5-routine", "2024-s4-intend"]),
+        practice: "",
+        check: "The statement's routine sharing is between the ICO and Ofcom. A disclosure to or from another party (e.g. the CMA) needs a case-by-case assessment under the discloser's gateway: find it and record a correction as case-by-case, or treat the disclosure as outside the agreed arrangements.",
     },
     FlagInfo {
         code: FlagCode::ThemeCompanyWithoutAssessment,
@@ -416,6 +427,7 @@ impl FlagCode {
     pub fn code(self) -> &'static str {
         match self {
             FlagCode::NotMutualInterest => "not-mutual-interest",
+            FlagCode::RoutineOutsideStatement => "routine-outside-statement",
             FlagCode::ThemeCompanyWithoutAssessment => "theme-company-without-assessment",
             FlagCode::FieldOutsideCategory => "field-outside-category",
             FlagCode::FieldOutsidePractice => "field-outside-practice",

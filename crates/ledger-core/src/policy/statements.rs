@@ -190,7 +190,11 @@ pub const STATEMENT_RULES: &[StatementRule] = &[
         statement: Joint2024,
         section: "§4",
         words: "We set out in this statement our proposed approach to collaboration, including the information that Ofcom and the ICO intend to disclose to each other.",
-        treatment: &[Flagged(&[F::PartyNotInPolicy, F::RecipientNotInPolicy])],
+        treatment: &[Flagged(&[
+            F::PartyNotInPolicy,
+            F::RecipientNotInPolicy,
+            F::RoutineOutsideStatement,
+        ])],
         reading: "The arrangement covers disclosures between the parties the policy in force names, to each other.",
     },
     StatementRule {
@@ -344,8 +348,8 @@ pub const STATEMENT_RULES: &[StatementRule] = &[
         statement: Joint2024,
         section: "§5",
         words: "Where information concerns a company of mutual interest and it is of one of the specific types listed below, ICO and Ofcom colleagues will routinely share information as follows:",
-        treatment: &[Flagged(&[F::NotMutualInterest])],
-        reading: "Every company a routine information-request, meeting or public-information disclosure names must be of mutual interest to the two parties on the disclosure date.",
+        treatment: &[Flagged(&[F::NotMutualInterest, F::RoutineOutsideStatement])],
+        reading: "Every company a routine information-request, meeting or public-information disclosure names must be of mutual interest to the two parties on the disclosure date. Routine sharing is between \"ICO and Ofcom colleagues\": a party of a wider policy that is party to neither statement (the CMA example) is case by case only.",
     },
     StatementRule {
         id: "2024-s5-request-ico",

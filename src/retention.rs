@@ -1,0 +1,82 @@
+//! Retention: which disclosures' field values the policy says the vault should no longer keep.
+//!
+//! A schema 2 policy may give a category `retain_values_days`: the vault keeps a disclosure's
+//! field values for that many days after the disclosure, judged by the policy in force on the
+//! disclosure date. `dledger vault erase --by-policy` erases what [`due_for_erasure`] returns;
+//! the entries, commitments and signatures stay, so the ledger still verifies.
+
+use crate::codec::decode_entry;
+use crate::ledger::{ReplayError, replay};
+use crate::model::{CategoryKind, Seq, Timestamp};
+use crate::policy::PolicyEngine;
+use crate::store::{Store, StoreError};
+
+/// A disclosure whose retention period has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// The disclosure (or correction carrying a replacement disclosure).
+    pub seq: Seq,
+    /// Its category.
+    pub category: CategoryKind,
+    /// When it was made.
+    pub disclosed_at: Timestamp,
+    /// The days its values were to be kept.
+    pub retain_days: u32,
+    /// The label of the policy document (as adopted in the ledger) that set them.
+    pub policy: String,
+}
+
+/// Why the disclosures due for erasure could not be found.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RetentionError {
+    /// The registers could not be rebuilt.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The file could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An entry does not decode: the ledger is damaged.
+    #[error("entry #{seq} cannot be decoded ({reason}); nothing was erased. Run `dledger verify`")]
+    Damaged {
+        /// The entry.
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Every disclosure of `store` whose values the policy in force on its disclosure date says to
+/// keep for fewer days than have passed by `now`, in sequence order.
+pub fn due_for_erasure(store: &Store, now: Timestamp) -> Result<Vec<Due>, RetentionError> {
+    let reg = replay(store)?;
+    let mut engine = PolicyEngine::new();
+    let mut due = Vec::new();
+    store.scan(0, None, |r| {
+        let entry = decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
+            seq: r.key,
+            reason: e.to_string(),
+        })?;
+        let Some(d) = entry.body.disclosure() else {
+            return Ok(());
+        };
+        let Some((doc, policy)) = engine.policy_in_force(&reg, d.disclosed_at) else {
+            return Ok(());
+        };
+        let kind = d.category.kind();
+        if let Some(days) = policy.category(kind).retain_values_days {
+            let ends = d.disclosed_at.plus_seconds(i64::from(days) * 86_400);
+            if ends < now {
+                due.push(Due {
+                    seq: Seq(r.key),
+                    category: kind,
+                    disclosed_at: d.disclosed_at,
+                    retain_days: days,
+                    policy: doc.label.clone(),
+                });
+            }
+        }
+        Ok::<_, RetentionError>(())
+    })?;
+    Ok(due)
+}
