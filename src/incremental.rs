@@ -598,6 +598,8 @@ pub fn verify_since(
             filtered: None,
             replaced: Vec::new(),
             on_documents: 0,
+            disposed: Vec::new(),
+            dispositions_without_flag: Vec::new(),
         };
         let report = Report {
             integrity: verified.report,

@@ -13,6 +13,7 @@ pub use ledger_core::{
 pub use ledger_store as store;
 
 pub mod bulk;
+pub mod dispositions;
 pub mod evidence;
 pub mod export;
 pub mod incremental;

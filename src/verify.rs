@@ -169,6 +169,84 @@ pub struct PolicyReport {
     /// `flags` but not in the per-disclosure figures.
     #[serde(default)]
     pub on_documents: u64,
+    /// Flags a party to the disclosure has disposed of (reviewed with no action, accepted as an
+    /// exception, or remediated by a correction), with the latest disposition of each: shown
+    /// apart from `flags`, not counted, and not in the exit code unless asked
+    /// (`verify --include-disposed`). An escalated flag stays in `flags`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disposed: Vec<DisposedFlag>,
+    /// Dispositions whose flag this run does not raise (e.g. `unacknowledged` disposed of, then
+    /// acknowledged late): listed so that nothing signed is hidden. Only in a full run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dispositions_without_flag: Vec<DispositionRecord>,
+}
+
+/// A flag with what was done about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisposedFlag {
+    /// The flag, as raised.
+    pub flag: Flag,
+    /// Its latest disposition.
+    pub disposition: DispositionRecord,
+}
+
+/// A flag disposition entry, as `verify` read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DispositionRecord {
+    /// The disposition entry.
+    pub seq: Seq,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// The party that recorded it.
+    pub party: crate::model::PartyId,
+    /// The entry flagged.
+    pub entry: Seq,
+    /// The flag's code.
+    pub flag: String,
+    /// What was done.
+    #[serde(serialize_with = "action_name")]
+    pub action: crate::model::DispositionAction,
+    /// The correction that put it right, for `remediated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction: Option<Seq>,
+    /// What the reviewer found and decided.
+    pub note: String,
+    /// The reviewer's role.
+    pub reviewer_role: String,
+}
+
+/// A disposition action by its kebab-case name, in reports.
+fn action_name<S: serde::Serializer>(
+    action: &crate::model::DispositionAction,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(action.as_str())
+}
+
+impl DispositionRecord {
+    /// One line for reports: "reviewed-no-action by ICO (Compliance lead) at #512 on
+    /// 2025-03-01: note".
+    pub fn describe(&self) -> String {
+        let remedy = self
+            .correction
+            .map(|c| format!(" by correction {c}"))
+            .unwrap_or_default();
+        format!(
+            "{}{remedy} — {} ({}) at {} on {}: {}",
+            self.action.as_str(),
+            self.party,
+            self.reviewer_role,
+            self.seq,
+            self.recorded_at.london_date(),
+            self.note
+        )
+    }
+
+    /// Whether this disposition closes the flag (every action but `escalated`, which passes
+    /// it on for decision).
+    pub fn closes(&self) -> bool {
+        self.action != crate::model::DispositionAction::Escalated
+    }
 }
 
 /// Integrity and policy results of one verification run.
@@ -193,7 +271,15 @@ pub enum Outcome {
 }
 
 impl Report {
-    /// The outcome: integrity failures outrank flags.
+    /// The outcome counting disposed-of flags as flags too (`verify --include-disposed`).
+    pub fn outcome_including_disposed(&self) -> Outcome {
+        match self.outcome() {
+            Outcome::Clean if !self.policy.disposed.is_empty() => Outcome::Flags,
+            other => other,
+        }
+    }
+
+    /// The outcome: integrity failures outrank flags; flags disposed of do not count.
     pub fn outcome(&self) -> Outcome {
         if self.integrity.status == IntegrityStatus::Failed {
             Outcome::IntegrityFailure
@@ -223,10 +309,21 @@ impl Report {
                 plural(p.flagged_disclosures),
                 p.disclosures
             );
-            if p.flags.is_empty() && p.replaced.is_empty() {
+            if p.flags.is_empty() && p.replaced.is_empty() && p.disposed.is_empty() {
                 return out;
             }
-        } else if p.flags.is_empty() {
+        } else if p.flags.is_empty() && !p.disposed.is_empty() {
+            let _ = writeln!(
+                out,
+                "Policy: no open flags. {} flag{} raised on these {} disclosures {} disposed of \
+                 by a party to the disclosure (below): the disclosures did not all fall within the \
+                 arrangements, and the record says what was done about each.",
+                p.disposed.len(),
+                plural(p.disposed.len() as u64),
+                p.disclosures,
+                if p.disposed.len() == 1 { "was" } else { "were" }
+            );
+        } else if p.flags.is_empty() && p.dispositions_without_flag.is_empty() {
             let _ = writeln!(
                 out,
                 "Policy: no flags. {} fall{} within the arrangements in force when {} made.",
@@ -284,6 +381,33 @@ impl Report {
             );
             for f in flags {
                 let _ = writeln!(out, "    {}", f.message);
+            }
+        }
+        if !p.disposed.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n  Disposed of by a party to the disclosure ({}; not counted, and not in the exit \
+                 code unless --include-disposed):",
+                p.disposed.len()
+            );
+            for d in &p.disposed {
+                let _ = writeln!(
+                    out,
+                    "    {} {}\n      {}",
+                    d.flag.code,
+                    d.flag.message,
+                    d.disposition.describe()
+                );
+            }
+        }
+        if !p.dispositions_without_flag.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n  Dispositions of flags this run does not raise (recorded, shown so nothing is \
+                 hidden):"
+            );
+            for d in &p.dispositions_without_flag {
+                let _ = writeln!(out, "    {} on {}: {}", d.flag, d.entry, d.describe());
             }
         }
         if !p.replaced.is_empty() {
@@ -452,6 +576,8 @@ pub(crate) fn run(
     let mut references = ReferenceDigest::default();
     // Disclosure → the correction whose replacement supersedes it.
     let mut replaced: BTreeMap<Seq, Seq> = BTreeMap::new();
+    // (entry, flag code) → its latest disposition.
+    let mut dispositions: BTreeMap<(Seq, String), DispositionRecord> = BTreeMap::new();
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
             if let Some(target) = entry.body.refers_to() {
@@ -506,6 +632,22 @@ pub(crate) fn run(
                 Body::PolicyAdopted(p) => {
                     flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, p))
                 }
+                Body::Disposition(d) => {
+                    dispositions.insert(
+                        (d.entry, d.flag.clone()),
+                        DispositionRecord {
+                            seq: entry.seq,
+                            recorded_at: entry.recorded_at,
+                            party: entry.signer.party.clone(),
+                            entry: d.entry,
+                            flag: d.flag.clone(),
+                            action: d.action,
+                            correction: d.correction,
+                            note: d.note.clone(),
+                            reviewer_role: d.reviewer_role.clone(),
+                        },
+                    );
+                }
                 _ => {}
             }
             Ok(())
@@ -547,6 +689,38 @@ pub(crate) fn run(
         })
         .collect();
     flags.sort_by_key(|f| (f.seq, f.code));
+    // Flags disposed of by a party to the disclosure are shown apart; an escalated one stays
+    // open, saying so.
+    let mut disposed = Vec::new();
+    let mut open = Vec::with_capacity(flags.len());
+    for mut f in flags {
+        match dispositions.remove(&(f.seq, f.code.code().to_owned())) {
+            Some(d) if d.closes() => disposed.push(DisposedFlag {
+                flag: f,
+                disposition: d,
+            }),
+            Some(d) => {
+                f.message = format!("{} (escalated at {} by {})", f.message, d.seq, d.party);
+                open.push(f);
+            }
+            None => open.push(f),
+        }
+    }
+    let flags = open;
+    // A replaced disclosure's flags may be disposed of too (typically "remediated" by the
+    // correction that replaced it): said with the flag.
+    let mut replaced_flags = replaced_flags;
+    for f in &mut replaced_flags {
+        if let Some(d) = dispositions.remove(&(f.seq, f.code.code().to_owned())) {
+            f.message = format!("{}; {}", f.message, d.describe());
+        }
+    }
+    let dispositions_without_flag: Vec<DispositionRecord> =
+        if from == 0 && filter.describe().is_none() {
+            dispositions.into_values().collect()
+        } else {
+            Vec::new()
+        };
     let mut counts = BTreeMap::new();
     for f in &flags {
         *counts.entry(f.code.code().to_owned()).or_insert(0) += 1;
@@ -604,6 +778,8 @@ pub(crate) fn run(
                 filtered: filter.describe(),
                 replaced: replaced_flags,
                 on_documents,
+                disposed,
+                dispositions_without_flag,
             },
         },
         resume,

@@ -22,8 +22,8 @@ use disclosure_ledger::ledger::{Ledger, replay};
 use disclosure_ledger::model::{
     Acknowledgement, Body, CaseDecision, Category, CompanyRef, Confirmed, Correction,
     DesignationConfirmed, DesignationEnded, DesignationProposed, Disclosure, Disposition,
-    DispositionAction, Entry, EntryHash, FORMAT_VERSION, KeyAdded, KeyRevoked, Outcome, Seq,
-    Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+    DispositionAction, Entry, EntryHash, Erasure, FORMAT_VERSION, KeyAdded, KeyRevoked, Outcome,
+    Seq, Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
 };
 use disclosure_ledger::registers::{CompanyStatus, Registers};
 use disclosure_ledger::rules::{self, RULEBOOK};
@@ -355,10 +355,55 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
             craft(
                 "ICO",
                 "ico-2025",
+                Body::Erasure(Erasure {
+                    fields: vec![],
+                    retention_rule: "stakeholder-meeting".into(),
+                    reason: "retention ended".into(),
+                }),
+            ),
+        ),
+        (
+            // A disposition of a flag code that does not exist.
+            "disposition-target",
+            craft(
+                "ICO",
+                "ico-2025",
                 Body::Disposition(Disposition {
                     entry: open_ico,
-                    flag: "late-record".into(),
+                    flag: "no-such-flag".into(),
                     action: DispositionAction::ReviewedNoAction,
+                    correction: None,
+                    note: "seen".into(),
+                    reviewer_role: "compliance".into(),
+                }),
+            ),
+        ),
+        (
+            // The CMA disposing of a flag on an ICO→Ofcom disclosure.
+            "disposition-by-party",
+            craft(
+                "CMA",
+                "cma-2024",
+                Body::Disposition(Disposition {
+                    entry: open_ico,
+                    flag: "unacknowledged".into(),
+                    action: DispositionAction::AcceptedException,
+                    correction: None,
+                    note: "seen".into(),
+                    reviewer_role: "compliance".into(),
+                }),
+            ),
+        ),
+        (
+            // "Remediated" without the correction that put it right.
+            "disposition-remedy",
+            craft(
+                "ICO",
+                "ico-2025",
+                Body::Disposition(Disposition {
+                    entry: open_ico,
+                    flag: "unacknowledged".into(),
+                    action: DispositionAction::Remediated,
                     correction: None,
                     note: "seen".into(),
                     reviewer_role: "compliance".into(),

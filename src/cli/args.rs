@@ -51,6 +51,9 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 42 --key ico-2024.key --received-at 2024-03-04"
     )]
     Ack(AckArgs),
+    /// Record what you did about a flag `verify` raised on an entry (statement §6's review).
+    #[command(subcommand)]
+    Flag(FlagCommand),
     /// Record a correction that supersedes an earlier entry (nothing is edited or deleted).
     #[command(
         after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 42 --key ofcom-2024.key --reason \"wrong deadline\" \\\n    --replacement-json fixed.json"
@@ -590,6 +593,58 @@ pub(crate) struct VerifyEvidenceArgs {
     pub json: bool,
 }
 
+/// `flag ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FlagCommand {
+    /// Record, as a party to the flagged disclosure, what was done about one of its flags:
+    /// reviewed with no action, accepted as an exception, escalated, or remediated by a
+    /// correction. `verify` then shows the flag as disposed of (an escalated one stays open).
+    #[command(
+        after_help = "Examples:\n  dledger -l x.ledger flag dispose 193 request-content-shared --action remediated \\\n    --correction 455 --note \"content withdrawn and corrected\" --role \"Compliance lead\" --key ico.key\n  dledger -l x.ledger flag dispose 277 late-record --action reviewed-no-action \\\n    --note \"recorded after leave; no harm\" --role \"Compliance lead\" --key ico.key --dry-run"
+    )]
+    Dispose(DisposeArgs),
+}
+
+/// `flag dispose`.
+#[derive(Debug, Args)]
+pub(crate) struct DisposeArgs {
+    /// The entry the flag is raised on.
+    pub seq: u64,
+    /// The flag's code (`dledger explain` lists them).
+    pub code: String,
+    /// What was done.
+    #[arg(long, value_enum)]
+    pub action: DispositionArg,
+    /// The correction that put it right (with --action remediated).
+    #[arg(long, value_name = "SEQ")]
+    pub correction: Option<u64>,
+    /// What the reviewer found and decided.
+    #[arg(long)]
+    pub note: String,
+    /// The reviewer's role (no names: the ledger holds no personal data).
+    #[arg(long)]
+    pub role: String,
+    /// Your private key (a party to the flagged disclosure).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Check it and show what would be recorded; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// A disposition action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DispositionArg {
+    /// Reviewed; no action needed.
+    ReviewedNoAction,
+    /// Accepted as an exception to the policy.
+    AcceptedException,
+    /// Escalated for decision (the flag stays open).
+    Escalated,
+    /// Put right by the correction named with --correction.
+    Remediated,
+}
+
 /// `vault ...`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum VaultCommand {
@@ -749,6 +804,10 @@ pub(crate) struct VerifyArgs {
     /// Report only this policy flag (e.g. not-mutual-interest).
     #[arg(long, value_name = "FLAG")]
     pub only: Option<String>,
+    /// Count flags a party has disposed of (`dledger flag dispose`) in the exit code too: exit
+    /// 1 if any flag was raised at all, open or disposed of.
+    #[arg(long)]
+    pub include_disposed: bool,
     /// Report flags only for disclosures made on or after this date.
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,

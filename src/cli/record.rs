@@ -410,6 +410,70 @@ pub(super) fn ack(ctx: &Ctx, a: AckArgs) -> Result<Status> {
     })
 }
 
+/// `dledger flag dispose`: refused unless `verify` raises the flag on the entry now.
+pub(super) fn dispose(ctx: &Ctx, a: DisposeArgs) -> Result<Status> {
+    use disclosure_ledger::model::DispositionAction;
+    use disclosure_ledger::policy::FlagCode;
+    let code = FlagCode::from_code(a.code.trim()).ok_or_else(|| {
+        anyhow!(
+            "{:?} is not a flag code; run `dledger explain` to list them",
+            a.code
+        )
+    })?;
+    let action = match a.action {
+        DispositionArg::ReviewedNoAction => DispositionAction::ReviewedNoAction,
+        DispositionArg::AcceptedException => DispositionAction::AcceptedException,
+        DispositionArg::Escalated => DispositionAction::Escalated,
+        DispositionArg::Remediated => DispositionAction::Remediated,
+    };
+    let key = load_key(&a.key)?;
+    let now = Timestamp::now();
+    let seq = Seq(a.seq);
+    let raised = {
+        let store = ctx.open_reader(ctx.path()?)?;
+        disclosure_ledger::dispositions::flags_on(&store, seq, now)?
+    };
+    let Some((flag, earlier)) = raised.iter().find(|(f, _)| f.code == code) else {
+        let codes: Vec<&str> = raised.iter().map(|(f, _)| f.code.code()).collect();
+        bail!(
+            "{seq} does not raise {code} (as verify judges it now){}; nothing was written",
+            if codes.is_empty() {
+                " — it raises no flag".to_owned()
+            } else {
+                format!(" — it raises {}", codes.join(", "))
+            }
+        );
+    };
+    let body = disclosure_ledger::dispositions::disposition(
+        seq,
+        code,
+        action,
+        a.correction.map(Seq),
+        &a.note,
+        &a.role,
+    );
+    let mut ledger = ctx.open_writer()?;
+    outln!("Flag {code} on {seq}: {}", flag.message);
+    if let Some(d) = earlier {
+        outln!("Already disposed of: {}", d.describe());
+    }
+    if a.dry_run {
+        // Checked as it would be appended, read-only.
+        let checked = ledger.check_batch(vec![body], &key, now)?;
+        if let Some((_, e)) = checked.refused.into_iter().next() {
+            return Err(e.into());
+        }
+        outln!(
+            "Dry run: the disposition ({}) is valid; nothing was written.",
+            action.as_str()
+        );
+        return Ok(Status::Clean);
+    }
+    let receipt = ledger.append(body.into(), &key, now)?;
+    print_receipt("the disposition", &receipt)?;
+    Ok(Status::Clean)
+}
+
 pub(super) fn correct(ctx: &Ctx, a: CorrectArgs) -> Result<Status> {
     let replacement = match &a.replacement_json {
         Some(p) => Some(

@@ -104,7 +104,12 @@ pub(super) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
     } else {
         out!("{}", report.to_text(&path.display().to_string()));
     }
-    Ok(match report.outcome() {
+    let outcome = if a.include_disposed {
+        report.outcome_including_disposed()
+    } else {
+        report.outcome()
+    };
+    Ok(match outcome {
         Outcome::Clean => Status::Clean,
         Outcome::Flags => Status::Flags,
         Outcome::IntegrityFailure => Status::Failure,

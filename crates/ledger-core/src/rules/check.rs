@@ -5,8 +5,8 @@ use super::*;
 use crate::hash::sha256;
 use crate::keys::PublicKey;
 use crate::model::{
-    Body, CategoryKind, CompanyId, CompanyRef, Disclosure, Entry, EntryKind, Gateway, Outcome,
-    PartyId, PolicyDocument, PublicKeyRecord,
+    Body, CategoryKind, CompanyId, CompanyRef, Disclosure, Disposition, DispositionAction, Entry,
+    EntryKind, Gateway, Outcome, PartyId, PolicyDocument, PublicKeyRecord,
 };
 use crate::registers::{Act, KeyStatus, Registers};
 
@@ -296,7 +296,8 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
         Body::Confirmed(c) => {
             check_confirmation(reg, entry, c.proposal, c.effective_from, &mut out)
         }
-        Body::Disposition(_) | Body::Erasure(_) | Body::Refusal(_) => out.add(
+        Body::Disposition(d) => check_disposition(reg, entry, d, &mut out),
+        Body::Erasure(_) | Body::Refusal(_) => out.add(
             KIND_NOT_YET_RECORDED,
             format!(
                 "is a {} entry, which this build does not record or judge yet",
@@ -687,5 +688,82 @@ fn check_policy(policy: &PolicyDocument, out: &mut Found) {
                 policy.label
             ),
         );
+    }
+}
+
+/// A flag disposition: an earlier flaggable entry, a real flag code, a note and a role; by a
+/// party to the flagged disclosure; "remediated" with the correction that put it right.
+fn check_disposition(reg: &Registers, entry: &Entry, d: &Disposition, out: &mut Found) {
+    let seq = entry.seq;
+    let signer = &entry.signer.party;
+    let target = reg.entry(d.entry).filter(|_| d.entry < seq);
+    let flaggable = target.as_ref().is_some_and(|t| {
+        matches!(
+            t.kind,
+            EntryKind::Disclosure
+                | EntryKind::Correction
+                | EntryKind::PolicyAdopted
+                | EntryKind::Genesis
+        )
+    });
+    if !flaggable {
+        out.add(
+            DISPOSITION_TARGET,
+            format!(
+                "disposes of a flag on {}, which is not an earlier disclosure, correction or policy entry",
+                d.entry
+            ),
+        );
+    }
+    if crate::policy::FlagCode::from_code(&d.flag).is_none() {
+        out.add(
+            DISPOSITION_TARGET,
+            format!("names flag {:?}, which is not a flag code", d.flag),
+        );
+    }
+    if d.note.trim().is_empty() || d.reviewer_role.trim().is_empty() {
+        out.add(
+            DISPOSITION_TARGET,
+            "records no note of what was found, or no reviewer's role".into(),
+        );
+    }
+    if let Some(row) = reg.disclosures.get(d.entry)
+        && &row.from != signer
+        && &row.to != signer
+    {
+        out.add(
+            DISPOSITION_BY_PARTY,
+            format!(
+                "{signer} disposes of a flag on {} ({}→{}), a disclosure it is not a party to",
+                d.entry, row.from, row.to
+            ),
+        );
+    }
+    match (d.action, d.correction) {
+        (DispositionAction::Remediated, Some(c)) => {
+            let corrects = c < seq
+                && reg
+                    .disclosures
+                    .get(d.entry)
+                    .is_some_and(|row| row.corrected_by.contains(&c));
+            if !corrects {
+                out.add(
+                    DISPOSITION_REMEDY,
+                    format!(
+                        "says {} was remediated by {c}, which is not an earlier correction of it",
+                        d.entry
+                    ),
+                );
+            }
+        }
+        (DispositionAction::Remediated, None) => out.add(
+            DISPOSITION_REMEDY,
+            "says \"remediated\" without naming the correction that put it right".into(),
+        ),
+        (action, Some(c)) => out.add(
+            DISPOSITION_REMEDY,
+            format!("says \"{}\" but names correction {c}", action.as_str()),
+        ),
+        (_, None) => {}
     }
 }

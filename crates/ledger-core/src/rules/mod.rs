@@ -144,8 +144,14 @@ rules! {
         "Only the party that recorded an entry corrects it.";
     CORRECTION_PARTIES = "correction-parties", "correction", "2 on", BadRecord,
         "A replacement disclosure keeps the discloser and the recipient of the disclosure it replaces. A disclosure recorded with the wrong recipient is corrected without a replacement (it was recorded in error) and the disclosure that happened is recorded anew, so the first recipient's acknowledgement is never silently moved to another party.";
-    KIND_NOT_YET_RECORDED = "kind-not-yet-recorded", "disposition, erasure, refusal", "2 on", BadRecord,
-        "Format 2 fixes the layout of flag dispositions, erasures and refusals to disclose, but this build does not record them yet and cannot judge them, so an entry of one of these kinds is reported rather than trusted.";
+    DISPOSITION_TARGET = "disposition-target", "disposition", "2 on", DanglingReference,
+        "A flag disposition names an earlier disclosure, correction or policy entry (the entries flags are raised on), a flag code of the catalogue, what the reviewer found (a note) and the reviewer's role.";
+    DISPOSITION_BY_PARTY = "disposition-by-party", "disposition", "2 on", WrongSigner,
+        "Only a party to the flagged disclosure (its discloser or its recipient) records what it did about the disclosure's flag; any party may for a policy entry's flag.";
+    DISPOSITION_REMEDY = "disposition-remedy", "disposition", "2 on", BadRecord,
+        "A disposition \"remediated\" names the earlier correction of the flagged disclosure that put it right; the other actions name none.";
+    KIND_NOT_YET_RECORDED = "kind-not-yet-recorded", "erasure, refusal", "2 on", BadRecord,
+        "Format 2 fixes the layout of erasures and refusals to disclose, but this build does not record them yet and cannot judge them, so an entry of one of these kinds is reported rather than trusted.";
 }
 
 /// The rulebook as a Markdown table, for docs/POLICY.md ("The rulebook").

@@ -1,0 +1,377 @@
+//! Flag dispositions (issue 15): a party to a flagged disclosure records what it did about the
+//! flag; `verify` shows disposed flags apart and leaves them out of the exit code unless asked;
+//! an escalated flag stays open; a disposition the rules refuse, or of a flag not raised, writes
+//! nothing; a disposition whose flag is no longer raised is still shown.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use disclosure_ledger::model::Timestamp;
+
+struct World {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    ledger: PathBuf,
+    keys: PathBuf,
+}
+
+fn dledger(w: &World, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("dledger")
+        .unwrap()
+        .current_dir(&w.dir)
+        .env_remove("DLEDGER_LEDGER")
+        .arg("-l")
+        .arg(&w.ledger)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(w: &World, args: &[&str]) -> String {
+    let out = dledger(w, args);
+    let text = common::output_text(&out);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "dledger {}: {text}",
+        args.join(" ")
+    );
+    text
+}
+
+fn key(w: &World, name: &str) -> String {
+    w.keys
+        .join(format!("{name}.key"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn digest(path: &Path) -> [u8; 32] {
+    disclosure_ledger::hash::sha256(&std::fs::read(path).unwrap())
+}
+
+/// A new ICO–Ofcom ledger (three parties in the genesis: the CMA takes no part in the default
+/// policy) with brightloop of mutual interest and one Ofcom → ICO meeting recorded a week after
+/// it happened: its only flag is `late-record`.
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let keys = common::demo_keys_in(&path);
+    let ledger = path.join("l.ledger");
+    let w = World {
+        _dir: dir,
+        dir: path,
+        ledger,
+        keys,
+    };
+    let vkey = |n: &str| format!("{}", w.keys.join(format!("{n}.vkey")).display());
+    let out = Command::cargo_bin("dledger")
+        .unwrap()
+        .args([
+            "init",
+            w.ledger.to_str().unwrap(),
+            "--origin",
+            "test.example/l",
+        ])
+        .args(["--party", &format!("ICO={}", vkey("ico-2024"))])
+        .args(["--party", &format!("OFCOM={}", vkey("ofcom-2024"))])
+        .args(["--party", &format!("CMA={}", vkey("cma-2024"))])
+        .args(["--key", &key(&w, "ico-2024")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    ok(
+        &w,
+        &[
+            "company",
+            "propose",
+            "brightloop",
+            "--name",
+            "BrightLoop Social Ltd",
+            "--rationale",
+            "open inquiry",
+            "--with",
+            "ICO",
+            "--key",
+            &key(&w, "ofcom-2024"),
+        ],
+    );
+    ok(
+        &w,
+        &[
+            "company",
+            "confirm",
+            "brightloop",
+            "--key",
+            &key(&w, "ico-2024"),
+            "--effective",
+            &Timestamp::now().plus_seconds(-30 * 86_400).to_string(),
+        ],
+    );
+    let text = ok(
+        &w,
+        &[
+            "disclose",
+            "--key",
+            &key(&w, "ofcom-2024"),
+            "--from",
+            "OFCOM",
+            "--to",
+            "ICO",
+            "--at",
+            &Timestamp::now().plus_seconds(-7 * 86_400).to_string(),
+            "--gateway",
+            "Communications Act 2003 s393(2)(a)",
+            "--category",
+            "stakeholder-meeting",
+            "--company",
+            "brightloop",
+            "--field",
+            "meeting_date=2026-11-20",
+            "--skipped",
+            "--relevance",
+            "limb",
+            "--officer-role",
+            "Online Safety supervision team",
+        ],
+    );
+    assert!(text.contains("late-record"), "{text}");
+    ok(&w, &["ack", "3", "--key", &key(&w, "ico-2024")]);
+    w
+}
+
+fn verify(w: &World, extra: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(&w.ledger)
+        .args(extra)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), common::output_text(&out))
+}
+
+#[test]
+fn a_disposed_flag_is_shown_apart_and_leaves_the_exit_code_unless_asked() {
+    let w = world();
+    let (code, text) = verify(&w, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("late-record"), "{text}");
+
+    let out = dledger(
+        &w,
+        &[
+            "flag",
+            "dispose",
+            "3",
+            "late-record",
+            "--action",
+            "reviewed-no-action",
+            "--note",
+            "recorded after the officer's leave; nothing was lost",
+            "--role",
+            "Compliance lead",
+            "--key",
+            &key(&w, "ico-2024"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
+
+    let (code, text) = verify(&w, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("Policy: no open flags. 1 flag raised"),
+        "{text}"
+    );
+    assert!(
+        text.contains("reviewed-no-action — ICO (Compliance lead) at #5"),
+        "{text}"
+    );
+    let (code, _) = verify(&w, &["--include-disposed"]);
+    assert_eq!(code, 1);
+    let (_, json) = verify(&w, &["--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["policy"]["flags"].as_array().unwrap().len(), 0);
+    let disposed = &report["policy"]["disposed"][0];
+    assert_eq!(disposed["flag"]["code"], "late-record");
+    assert_eq!(disposed["disposition"]["action"], "reviewed-no-action");
+    assert_eq!(disposed["disposition"]["party"], "ICO");
+}
+
+#[test]
+fn an_escalated_flag_stays_open() {
+    let w = world();
+    ok(
+        &w,
+        &[
+            "flag",
+            "dispose",
+            "3",
+            "late-record",
+            "--action",
+            "escalated",
+            "--note",
+            "for the Director",
+            "--role",
+            "Compliance officer",
+            "--key",
+            &key(&w, "ofcom-2024"),
+        ],
+    );
+    let (code, text) = verify(&w, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("(escalated at #5 by OFCOM)"), "{text}");
+}
+
+#[test]
+fn refused_dispositions_write_nothing() {
+    let w = world();
+    let before = digest(&w.ledger);
+    let cases: [(&[&str], &str, &str); 4] = [
+        // A flag the entry does not raise.
+        (
+            &["3", "unacknowledged", "--action", "reviewed-no-action"],
+            "ico-2024",
+            "does not raise unacknowledged (as verify judges it now) — it raises late-record",
+        ),
+        // Not a flag code.
+        (
+            &["3", "late-recrod", "--action", "reviewed-no-action"],
+            "ico-2024",
+            "is not a flag code",
+        ),
+        // The CMA is not a party to the disclosure.
+        (
+            &["3", "late-record", "--action", "accepted-exception"],
+            "cma-2024",
+            "a disclosure it is not a party to (rule disposition-by-party)",
+        ),
+        // Remediated, without the correction.
+        (
+            &["3", "late-record", "--action", "remediated"],
+            "ofcom-2024",
+            "without naming the correction that put it right (rule disposition-remedy)",
+        ),
+    ];
+    for (args, signer, expect) in cases {
+        let k = key(&w, signer);
+        let mut all: Vec<&str> = vec!["flag", "dispose"];
+        all.extend_from_slice(args);
+        all.extend(["--note", "n", "--role", "r", "--key", &k]);
+        let out = dledger(&w, &all);
+        let text = common::output_text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains(expect), "{args:?}: {text}");
+        assert_eq!(before, digest(&w.ledger), "{args:?} changed the ledger");
+    }
+    // A dry run of a valid one writes nothing either.
+    let k = key(&w, "ico-2024");
+    let out = dledger(
+        &w,
+        &[
+            "flag",
+            "dispose",
+            "3",
+            "late-record",
+            "--action",
+            "accepted-exception",
+            "--note",
+            "n",
+            "--role",
+            "r",
+            "--key",
+            &k,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
+    assert_eq!(before, digest(&w.ledger));
+}
+
+#[test]
+fn remediated_names_the_correction_that_put_it_right() {
+    let w = world();
+    // Ofcom shares a meeting's agenda, which §5 does not list for meetings (#5), then corrects
+    // it without the agenda (#6).
+    let meeting = |agenda: bool| {
+        format!(
+            r#"{{"from":"OFCOM","to":"ICO","disclosed_at":"{}","gateway":"Communications Act 2003 s393(2)(a)","category":"stakeholder-meeting","companies":["brightloop"],"fields":{{"meeting_date":"2026-11-30"{}}},"notification":"skipped","relevance":"limb","officer_role":"Online Safety supervision team"}}"#,
+            Timestamp::now().plus_seconds(-3600),
+            if agenda {
+                r#","agenda":"age checks""#
+            } else {
+                ""
+            }
+        )
+    };
+    let first = w.dir.join("first.json");
+    std::fs::write(&first, meeting(true)).unwrap();
+    let text = ok(
+        &w,
+        &[
+            "disclose",
+            "--from-json",
+            first.to_str().unwrap(),
+            "--key",
+            &key(&w, "ofcom-2024"),
+        ],
+    );
+    assert!(
+        text.contains("entry #5") && text.contains("field-outside-category"),
+        "{text}"
+    );
+    let fixed = w.dir.join("fixed.json");
+    std::fs::write(&fixed, meeting(false)).unwrap();
+    ok(
+        &w,
+        &[
+            "correct",
+            "5",
+            "--reason",
+            "the agenda should not have been shared",
+            "--replacement-json",
+            fixed.to_str().unwrap(),
+            "--key",
+            &key(&w, "ofcom-2024"),
+        ],
+    );
+    let dispose = |correction: &str, signer: &str| {
+        dledger(
+            &w,
+            &[
+                "flag",
+                "dispose",
+                "5",
+                "field-outside-category",
+                "--action",
+                "remediated",
+                "--correction",
+                correction,
+                "--note",
+                "agenda withdrawn",
+                "--role",
+                "Compliance officer",
+                "--key",
+                &key(&w, signer),
+            ],
+        )
+    };
+    // Naming an entry that is not a correction of #5 is refused, and writes nothing.
+    let before = digest(&w.ledger);
+    let out = dispose("4", "ofcom-2024");
+    let text = common::output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("rule disposition-remedy"), "{text}");
+    assert_eq!(before, digest(&w.ledger));
+    // The correction itself is accepted; verify says so with the replaced flag.
+    let out = dispose("6", "ofcom-2024");
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
+    let (_, text) = verify(&w, &[]);
+    assert!(
+        text.contains(
+            "(replaced by #6); remediated by correction #6 — OFCOM (Compliance officer) at #7"
+        ),
+        "{text}"
+    );
+}
