@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use disclosure_ledger::input::DisclosureInput;
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{Ledger, PartyInit, policy_document};
-use disclosure_ledger::model::{CompanyId, PartyId, ThemeId, Timestamp};
-use disclosure_ledger::policy::DEFAULT_POLICY;
+use disclosure_ledger::model::{CompanyId, DispositionAction, PartyId, ThemeId, Timestamp};
+use disclosure_ledger::policy::{DEFAULT_POLICY, FlagCode};
 use disclosure_ledger::review::{Period, ReviewOptions, ReviewReport, build_review, write_csv_dir};
 use disclosure_ledger::store::{Access, Store};
 
@@ -141,6 +141,7 @@ fn build() -> Built {
         fields: BTreeMap::from([("meeting_date".into(), "2024-04-20".into())]),
         ..base("ICO", "stakeholder-meeting", "2024-04-20T09:00:00Z")
     };
+    let mut last = None;
     for (d, k, ack_k, rec, ack) in [
         (d4, &ofcom, &ico, 6 * H, Some(24 * H)),
         (d1, &ofcom, &ico, 2 * H, Some(24 * H)),
@@ -156,7 +157,21 @@ fn build() -> Built {
             let p = l.prepare_ack(seq, when, ack_k, when).unwrap();
             l.append(p, ack_k, when).unwrap();
         }
+        last = Some((seq, recorded));
     }
+    // The ICO accepts D5's not-mutual-interest flag as an exception, 31 days after recording it
+    // (after its acknowledgement, 30 days after recording: entries are recorded in order).
+    let (d5, recorded) = last.unwrap();
+    let when = recorded.plus_seconds(744 * H);
+    let body = disclosure_ledger::dispositions::disposition(
+        d5,
+        FlagCode::NotMutualInterest,
+        DispositionAction::AcceptedException,
+        None,
+        "designation confirmed the week after; agreed exception",
+        "Compliance lead",
+    );
+    l.append(body.into(), &ico, when).unwrap();
     Built { _dir: dir, path }
 }
 
@@ -221,20 +236,20 @@ fn monthly_figures_match_the_hand_computation() {
         (apr.notification.all.notified, apr.notification.all.skipped),
         (1, 2)
     );
-    assert_eq!(apr.notification.all.skipped_pct, 66.67);
+    assert_eq!(apr.notification.all.skipped_pct, Some(66.67));
     assert_eq!(
         (
             apr.notification.routine.skipped,
             apr.notification.routine.skipped_pct
         ),
-        (2, 100.0)
+        (2, Some(100.0))
     );
     assert_eq!(
         (
             apr.notification.case_by_case.notified,
             apr.notification.case_by_case.skipped_pct
         ),
-        (1, 0.0)
+        (1, Some(0.0))
     );
     // Flags: D5 names a company not of mutual interest and was acknowledged after 30 days;
     // D3 was never acknowledged (judged as of 31 December, far past the 10 days allowed).
@@ -253,7 +268,27 @@ fn monthly_figures_match_the_hand_computation() {
             apr.flags.flagged_disclosures,
             apr.flags.flagged_pct
         ),
-        (3, 100.0, 2, 66.67)
+        (3, Some(100.0), 2, Some(66.67))
+    );
+    // Dispositions: one of the three flags, accepted as an exception 31 days after recording.
+    assert_eq!(
+        (
+            apr.flags.disposed,
+            apr.flags.disposed_pct,
+            apr.flags.median_days_to_disposition
+        ),
+        (1, Some(33.33), Some(31.0))
+    );
+    assert_eq!(
+        apr.flags.disposed_by_action,
+        BTreeMap::from([("accepted-exception".into(), 1)])
+    );
+    // The first period has no earlier data to compare with: no "0 → up" change rows.
+    assert!(r.periods[0].change.is_empty());
+    assert!(!r.periods[1].change.is_empty());
+    assert!(
+        disclosure_ledger::review::render_text(&r).contains("no earlier data"),
+        "the text says so in words"
     );
     // Recording delays 4 h, 1 h, 1 h: nearest-rank median 1 h, p90 4 h.
     assert_eq!(apr.recording_delay.n, 3);
@@ -334,7 +369,7 @@ fn monthly_figures_match_the_hand_computation() {
     // Designation: c1 confirmed in January, before the range.
     assert_eq!(r.total.stats.registers.designations, 0);
     assert!(r.ledger.chain_intact);
-    assert_eq!(r.ledger.entries, 14);
+    assert_eq!(r.ledger.entries, 15, "with the disposition");
 }
 
 #[test]
@@ -377,12 +412,12 @@ fn json_and_csv_round_trip() {
         let s = &p.stats;
         assert_eq!(&row[0], s.label);
         assert_eq!(row[3].parse::<u64>().unwrap(), s.disclosures);
-        assert_eq!(
-            row[4].parse::<f64>().unwrap(),
-            s.notification.all.skipped_pct
-        );
+        // An empty period's rates are empty cells, not 0.
+        let cell = |i: usize| (!row[i].is_empty()).then(|| row[i].parse::<f64>().unwrap());
+        assert_eq!(cell(4), s.notification.all.skipped_pct);
         assert_eq!(row[5].parse::<u64>().unwrap(), s.flags.total);
-        assert_eq!(row[6].parse::<f64>().unwrap(), s.flags.per_100);
+        assert_eq!(cell(6), s.flags.per_100);
+        assert_eq!(s.disclosures == 0, s.flags.per_100.is_none());
         assert_eq!(row[8].parse::<u64>().unwrap(), s.unacknowledged);
     }
     // volumes.csv sums back to the per-period maps.

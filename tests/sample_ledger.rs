@@ -142,9 +142,21 @@ fn sample_raises_every_policy_flag() {
             .any(|f| f.code == FlagCode::ThemeRequiredByPolicy),
         "the format 1 sample's schema 1 policy asks for a theme in meetings"
     );
+    // A flag disposed of by the parties is still raised (shown apart from the open ones).
+    let raised: Vec<FlagCode> = report
+        .policy
+        .flags
+        .iter()
+        .chain(report.policy.disposed.iter().map(|d| &d.flag))
+        .map(|f| f.code)
+        .collect();
+    assert!(
+        !report.policy.disposed.is_empty(),
+        "the sample shows a disposition"
+    );
     for info in CATALOGUE.iter().filter(|i| !not_here.contains(&i.code)) {
         assert!(
-            report.policy.flags.iter().any(|f| f.code == info.code),
+            raised.contains(&info.code),
             "the sample ledger never raises {}",
             info.code
         );

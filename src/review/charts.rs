@@ -155,8 +155,13 @@ fn lines(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc: &str)
             .draw();
         for (k, s) in series.iter().enumerate() {
             let c = colour(k);
-            let points: Vec<(f64, f64)> =
-                s.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
+            // A period with nothing to count (NaN) is a gap, not a zero.
+            let points: Vec<(f64, f64)> = s
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, v)| (i as f64, *v))
+                .collect();
             if let Ok(a) = chart.draw_series(LineSeries::new(points.clone(), c.stroke_width(2))) {
                 let name = names.get(k).cloned().unwrap_or_default();
                 a.label(name).legend(move |(x, y)| {
@@ -191,7 +196,9 @@ fn svg_fallback() -> String {
 }
 
 fn fmt(x: f64) -> String {
-    if x.fract() == 0.0 {
+    if !x.is_finite() {
+        "—".to_owned()
+    } else if x.fract() == 0.0 {
         format!("{x:.0}")
     } else {
         format!("{x:.2}")
@@ -289,15 +296,15 @@ pub fn chart_svgs(r: &ReviewReport) -> Vec<Chart> {
     let series = vec![
         stats
             .iter()
-            .map(|s| s.notification.all.skipped_pct)
+            .map(|s| s.notification.all.skipped_pct.unwrap_or(f64::NAN))
             .collect(),
         stats
             .iter()
-            .map(|s| s.notification.routine.skipped_pct)
+            .map(|s| s.notification.routine.skipped_pct.unwrap_or(f64::NAN))
             .collect(),
         stats
             .iter()
-            .map(|s| s.notification.case_by_case.skipped_pct)
+            .map(|s| s.notification.case_by_case.skipped_pct.unwrap_or(f64::NAN))
             .collect(),
     ];
     push(
@@ -309,7 +316,12 @@ pub fn chart_svgs(r: &ReviewReport) -> Vec<Chart> {
     );
 
     let names = vec!["flags per 100 disclosures".to_owned()];
-    let series = vec![stats.iter().map(|s| s.flags.per_100).collect::<Vec<f64>>()];
+    let series = vec![
+        stats
+            .iter()
+            .map(|s| s.flags.per_100.unwrap_or(f64::NAN))
+            .collect::<Vec<f64>>(),
+    ];
     push(
         "chart-flags",
         "Policy flags per 100 disclosures",

@@ -122,10 +122,10 @@ pub fn write_csv_dir(r: &ReviewReport, dir: &Path) -> Result<(), ReviewError> {
             &s.start,
             &s.end,
             &s.disclosures.to_string(),
-            &s.notification.all.skipped_pct.to_string(),
+            &opt_text(s.notification.all.skipped_pct),
             &s.flags.total.to_string(),
-            &s.flags.per_100.to_string(),
-            &s.flags.flagged_pct.to_string(),
+            &opt_text(s.flags.per_100),
+            &opt_text(s.flags.flagged_pct),
             &s.unacknowledged.to_string(),
         ])?;
         for (dimension, map) in [
@@ -149,7 +149,7 @@ pub fn write_csv_dir(r: &ReviewReport, dir: &Path) -> Result<(), ReviewError> {
                 scope,
                 &x.notified.to_string(),
                 &x.skipped.to_string(),
-                &x.skipped_pct.to_string(),
+                &opt_text(x.skipped_pct),
             ])?;
         }
         for (code, n) in &s.flags.by_code {
@@ -251,4 +251,9 @@ pub fn write_csv_dir(r: &ReviewReport, dir: &Path) -> Result<(), ReviewError> {
         crate::files::replace_private_file(&dir.join(name), &bytes)?;
     }
     Ok(())
+}
+
+/// A figure for a CSV cell: empty where there was nothing to count.
+fn opt_text(x: Option<f64>) -> String {
+    x.map(|x| x.to_string()).unwrap_or_default()
 }

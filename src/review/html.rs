@@ -1,6 +1,7 @@
 //! The review as one self-contained HTML page: inline CSS and SVG charts, no network, no
 //! external scripts or fonts. Each chart has a caption, a description and its data table.
 
+use crate::review::show_pct;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -139,6 +140,9 @@ fn change_cell(row: &PeriodRow, metric: &str) -> String {
                 arrow(&c.direction)
             )
         }
+        None if row.change.is_empty() => {
+            "<span class=\"none\" title=\"no earlier data\">no earlier data</span>".to_owned()
+        }
         None => String::new(),
     }
 }
@@ -204,16 +208,10 @@ pub fn render_html(r: &ReviewReport) -> String {
         ("Disclosures", t.disclosures.to_string()),
         (
             "Notification skipped",
-            format!("{:.1}%", t.notification.all.skipped_pct),
+            show_pct(t.notification.all.skipped_pct, "%"),
         ),
-        (
-            "Flags per 100 disclosures",
-            format!("{:.1}", t.flags.per_100),
-        ),
-        (
-            "Disclosures flagged",
-            format!("{:.1}%", t.flags.flagged_pct),
-        ),
+        ("Flags per 100 disclosures", show_pct(t.flags.per_100, "")),
+        ("Disclosures flagged", show_pct(t.flags.flagged_pct, "%")),
         (
             "Median recording delay",
             hours(t.recording_delay.median_hours),
@@ -260,12 +258,12 @@ pub fn render_html(r: &ReviewReport) -> String {
         let s = &p.stats;
         let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             escape(&s.label),
             s.disclosures,
             change_cell(p, "disclosures"),
-            s.notification.all.skipped_pct,
-            s.flags.per_100,
+            show_pct(s.notification.all.skipped_pct, ""),
+            show_pct(s.flags.per_100, ""),
             hours(s.recording_delay.median_hours),
             hours(s.acknowledgement_delay.median_hours),
             s.unacknowledged,
@@ -312,16 +310,16 @@ pub fn render_html(r: &ReviewReport) -> String {
     let n = &t.notification;
     let _ = write!(
         out,
-        "<section aria-labelledby=\"h-notice\"><h2 id=\"h-notice\">Prior notification and timeliness</h2><table><caption>Prior notification of the service (statement §4)</caption><thead><tr><th scope=\"col\">Disclosures</th><th scope=\"col\" class=\"n\">Notified</th><th scope=\"col\" class=\"n\">Skipped</th><th scope=\"col\" class=\"n\">Skipped %</th></tr></thead><tbody><tr><td>All</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr><tr><td>Routine</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr><tr><td>Case-by-case</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr></tbody></table>",
+        "<section aria-labelledby=\"h-notice\"><h2 id=\"h-notice\">Prior notification and timeliness</h2><table><caption>Prior notification of the service (statement §4)</caption><thead><tr><th scope=\"col\">Disclosures</th><th scope=\"col\" class=\"n\">Notified</th><th scope=\"col\" class=\"n\">Skipped</th><th scope=\"col\" class=\"n\">Skipped %</th></tr></thead><tbody><tr><td>All</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr><tr><td>Routine (expected without notification, statement §4)</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr><tr><td>Case-by-case</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></tbody></table>",
         n.all.notified,
         n.all.skipped,
-        n.all.skipped_pct,
+        show_pct(n.all.skipped_pct, ""),
         n.routine.notified,
         n.routine.skipped,
-        n.routine.skipped_pct,
+        show_pct(n.routine.skipped_pct, ""),
         n.case_by_case.notified,
         n.case_by_case.skipped,
-        n.case_by_case.skipped_pct
+        show_pct(n.case_by_case.skipped_pct, "")
     );
     let _ = write!(
         out,
@@ -346,10 +344,40 @@ pub fn render_html(r: &ReviewReport) -> String {
     // Flags.
     let _ = write!(
         out,
-        "<section aria-labelledby=\"h-flags\"><h2 id=\"h-flags\">Policy flags</h2><p>{} flags on {} of {} disclosures ({:.1} per 100). Each is explained by <code>dledger explain CODE</code>; each entry can be shown with <code>dledger show SEQ</code> and proved with <code>dledger evidence SEQ</code>.</p>",
-        t.flags.total, t.flags.flagged_disclosures, t.disclosures, t.flags.per_100
+        "<section aria-labelledby=\"h-flags\"><h2 id=\"h-flags\">Policy flags</h2><p>{} flags on {} of {} disclosures ({} per 100). Each is explained by <code>dledger explain CODE</code>; each entry can be shown with <code>dledger show SEQ</code> and proved with <code>dledger evidence SEQ</code>.</p>",
+        t.flags.total,
+        t.flags.flagged_disclosures,
+        t.disclosures,
+        show_pct(t.flags.per_100, "")
     );
     counts_table(&mut out, "Flags by code", "Code", &t.flags.by_code, None);
+    let _ = write!(
+        out,
+        "<p>Disposed of by a party to the disclosure: <strong>{}</strong> of {} flags ({}){}. An escalated flag stays open.</p>",
+        t.flags.disposed,
+        t.flags.total,
+        show_pct(t.flags.disposed_pct, "%"),
+        t.flags
+            .median_days_to_disposition
+            .map(|d| format!("; median {d:.1} days from recording to disposition"))
+            .unwrap_or_default()
+    );
+    if !t.flags.disposed_by_action.is_empty() {
+        counts_table(
+            &mut out,
+            "Dispositions by what was done",
+            "Action",
+            &t.flags.disposed_by_action,
+            None,
+        );
+    }
+    let _ = write!(
+        out,
+        "<p>Statement §6: {} Collaboration Themes and {} companies discussed in the range; joint engagement with the service recorded on {} disclosure(s).</p>",
+        t.by_theme.len(),
+        t.by_company.len(),
+        t.joint_engagement
+    );
     out.push_str("<table><caption>Flagged entries</caption><thead><tr><th scope=\"col\">Entry</th><th scope=\"col\">Date</th><th scope=\"col\">Flag</th><th scope=\"col\">Severity</th><th scope=\"col\">Statement</th><th scope=\"col\">Details</th></tr></thead><tbody>");
     for f in &r.flagged {
         let _ = write!(

@@ -28,8 +28,8 @@ pub use text::render_text;
 use crate::codec;
 use crate::hash::leaf_hash;
 use crate::model::{
-    Body, CategoryKind, CompanyId, EntryHash, Gateway, Notification, PartyId, Seq, ThemeId,
-    Timestamp,
+    Body, CategoryKind, CompanyId, DispositionAction, EntryHash, Gateway, Notification, PartyId,
+    Seq, ThemeId, Timestamp,
 };
 use crate::policy::{Flag, PolicyEngine};
 use crate::registers::Registers;
@@ -37,7 +37,7 @@ use crate::store::{LogReader, StoreError};
 use crate::witness::check_checkpoint;
 
 /// The JSON schema version of [`ReviewReport`] (docs/REVIEW.md).
-pub const REVIEW_SCHEMA_VERSION: u32 = 1;
+pub const REVIEW_SCHEMA_VERSION: u32 = 2;
 
 /// Settings for a review.
 #[derive(Debug, Clone)]
@@ -89,8 +89,9 @@ pub struct Split {
     pub notified: u64,
     /// Notification skipped.
     pub skipped: u64,
-    /// skipped ÷ (notified + skipped) × 100, or 0 when there are none.
-    pub skipped_pct: f64,
+    /// skipped ÷ (notified + skipped) × 100; absent when there are none (an empty period is
+    /// empty, not 0%).
+    pub skipped_pct: Option<f64>,
 }
 
 /// Prior notification (statement §4).
@@ -111,12 +112,25 @@ pub struct FlagStats {
     pub total: u64,
     /// Flags by code.
     pub by_code: BTreeMap<String, u64>,
-    /// total ÷ disclosures × 100.
-    pub per_100: f64,
+    /// total ÷ disclosures × 100; absent when there are no disclosures.
+    pub per_100: Option<f64>,
     /// Disclosures with at least one flag.
     pub flagged_disclosures: u64,
-    /// flagged_disclosures ÷ disclosures × 100.
-    pub flagged_pct: f64,
+    /// flagged_disclosures ÷ disclosures × 100; absent when there are no disclosures.
+    pub flagged_pct: Option<f64>,
+    /// Flags a party to the disclosure has disposed of (reviewed with no action, accepted as an
+    /// exception or remediated; an escalated flag is not disposed of).
+    #[serde(default)]
+    pub disposed: u64,
+    /// disposed ÷ total × 100; absent when no flag was raised.
+    #[serde(default)]
+    pub disposed_pct: Option<f64>,
+    /// Disposed flags by what was done.
+    #[serde(default)]
+    pub disposed_by_action: BTreeMap<String, u64>,
+    /// Days from recording the flagged disclosure to the disposition (nearest-rank median).
+    #[serde(default)]
+    pub median_days_to_disposition: Option<f64>,
 }
 
 /// Delay buckets for distributions: (label, upper bound in hours, exclusive).
@@ -203,6 +217,11 @@ pub struct PeriodStats {
     pub acknowledgement_delay: Delay,
     /// Disclosures not acknowledged as of the report.
     pub unacknowledged: u64,
+    /// Disclosures that record joint engagement with the service that followed or accompanied
+    /// them (statement §2: collaboration "could include joint engagement with services"; an
+    /// optional outcome, format 2).
+    #[serde(default)]
+    pub joint_engagement: u64,
     /// Recording delays counted into [`DELAY_BUCKETS`].
     pub recording_delay_buckets: Vec<u64>,
     /// Acknowledgement delays counted into [`DELAY_BUCKETS`].
@@ -329,6 +348,8 @@ struct Fact {
     companies: Vec<CompanyId>,
     notified: bool,
     not_mutual: bool,
+    /// What the disclosure records about joint engagement with the service, if anything.
+    joint_engagement: Option<String>,
 }
 
 /// What review takes from one record before its in-order pass: the entry's hash, the decoded
@@ -419,6 +440,7 @@ fn fact_of(seq: u64, recorded_at: Timestamp, d: &crate::model::Disclosure) -> Fa
             .collect(),
         notified: matches!(d.notification, Notification::Notified),
         not_mutual: false,
+        joint_engagement: d.joint_engagement.clone(),
     }
 }
 
@@ -433,6 +455,8 @@ pub fn build_review(
     let mut flags: Vec<Flag> = Vec::new();
     // Correction (with a replacement) → the disclosure it supersedes.
     let mut replaces: HashMap<u64, u64> = HashMap::new();
+    // (flagged entry, flag code) → the latest disposition: when, and what was done.
+    let mut dispositions: HashMap<(u64, String), (Timestamp, DispositionAction)> = HashMap::new();
     let mut problems = Vec::new();
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
@@ -506,6 +530,9 @@ pub fn build_review(
             Body::PolicyAdopted(p) => {
                 flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, p))
             }
+            Body::Disposition(d) => {
+                dispositions.insert((d.entry.0, d.flag.clone()), (entry.recorded_at, d.action));
+            }
             _ => {}
         }
         reg.apply(&entry, hash.0);
@@ -549,6 +576,7 @@ pub fn build_review(
         facts: &facts,
         flags: &flags_by_seq,
         reg: &reg,
+        dispositions: &dispositions,
     };
 
     // Periods, each compared with the one before it (the first with the period just before
@@ -659,14 +687,17 @@ struct Ctx<'a> {
     facts: &'a [Fact],
     flags: &'a HashMap<u64, Vec<&'a Flag>>,
     reg: &'a Registers,
+    dispositions: &'a HashMap<(u64, String), (Timestamp, DispositionAction)>,
 }
 
-fn pct(n: u64, of: u64) -> f64 {
-    if of == 0 {
-        0.0
-    } else {
-        round2(n as f64 * 100.0 / of as f64)
-    }
+/// n ÷ of × 100, or `None` when there is nothing to divide by.
+fn pct(n: u64, of: u64) -> Option<f64> {
+    (of > 0).then(|| round2(n as f64 * 100.0 / of as f64))
+}
+
+/// A percentage or rate for reports: "—" where there was nothing to count.
+pub fn show_pct(x: Option<f64>, suffix: &str) -> String {
+    x.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}{suffix}"))
 }
 
 fn round2(x: f64) -> f64 {
@@ -726,6 +757,7 @@ impl Ctx<'_> {
         let (mut all, mut routine, mut cbc) = ([0u64; 2], [0u64; 2], [0u64; 2]);
         let mut recording = Vec::new();
         let mut ack = Vec::new();
+        let mut to_disposition = Vec::new();
         for f in facts {
             bump(&mut s.by_direction, &f.direction);
             bump(&mut s.by_category, f.category.as_str());
@@ -751,7 +783,21 @@ impl Ctx<'_> {
                         .by_code
                         .entry(flag.code.code().to_owned())
                         .or_default() += 1;
+                    let key = (flag.seq.0, flag.code.code().to_owned());
+                    if let Some((at, action)) = self.dispositions.get(&key)
+                        && *action != DispositionAction::Escalated
+                    {
+                        s.flags.disposed += 1;
+                        bump(&mut s.flags.disposed_by_action, action.as_str());
+                        to_disposition.push(f.recorded_at.seconds_until(*at));
+                    }
                 }
+            }
+            if f.joint_engagement
+                .as_deref()
+                .is_some_and(|j| !j.trim().is_empty())
+            {
+                s.joint_engagement += 1;
             }
             recording.push(f.disclosed_at.seconds_until(f.recorded_at));
             match self.reg.disclosures.acknowledged(Seq(f.seq)) {
@@ -769,6 +815,10 @@ impl Ctx<'_> {
         };
         s.flags.per_100 = pct(s.flags.total, s.disclosures);
         s.flags.flagged_pct = pct(s.flags.flagged_disclosures, s.disclosures);
+        s.flags.disposed_pct = pct(s.flags.disposed, s.flags.total);
+        to_disposition.sort_unstable();
+        s.flags.median_days_to_disposition =
+            percentile(&to_disposition, 0.5).map(|secs| round2(secs as f64 / 86_400.0));
         s.recording_delay_buckets = buckets(&recording);
         s.acknowledgement_delay_buckets = buckets(&ack);
         s.recording_delay = delay(recording);
@@ -803,26 +853,35 @@ impl Ctx<'_> {
     }
 }
 
+/// The changes of `now` against `before`: none at all when `before` holds no disclosures (there
+/// is no earlier data to compare with, which reports say in words, never as "0 → up"), and no
+/// row for a figure either period cannot give (a median of nothing, a rate of nothing).
 fn changes(now: &PeriodStats, before: &PeriodStats) -> Vec<Change> {
-    let row = |metric: &str, current: f64, previous: f64| Change {
-        metric: metric.to_owned(),
-        current,
-        previous,
-        direction: if current > previous {
-            "up"
-        } else if current < previous {
-            "down"
-        } else {
-            "same"
-        }
-        .to_owned(),
+    if before.disclosures == 0 {
+        return Vec::new();
+    }
+    let row = |metric: &str, current: Option<f64>, previous: Option<f64>| {
+        let (current, previous) = (current?, previous?);
+        Some(Change {
+            metric: metric.to_owned(),
+            current,
+            previous,
+            direction: if current > previous {
+                "up"
+            } else if current < previous {
+                "down"
+            } else {
+                "same"
+            }
+            .to_owned(),
+        })
     };
-    let opt = |x: Option<f64>| x.unwrap_or(0.0);
-    vec![
+    let count = |n: u64| Some(n as f64);
+    [
         row(
             "disclosures",
-            now.disclosures as f64,
-            before.disclosures as f64,
+            count(now.disclosures),
+            count(before.disclosures),
         ),
         row(
             "notification skipped %",
@@ -836,20 +895,23 @@ fn changes(now: &PeriodStats, before: &PeriodStats) -> Vec<Change> {
         ),
         row(
             "median recording delay (h)",
-            opt(now.recording_delay.median_hours),
-            opt(before.recording_delay.median_hours),
+            now.recording_delay.median_hours,
+            before.recording_delay.median_hours,
         ),
         row(
             "median acknowledgement delay (h)",
-            opt(now.acknowledgement_delay.median_hours),
-            opt(before.acknowledgement_delay.median_hours),
+            now.acknowledgement_delay.median_hours,
+            before.acknowledgement_delay.median_hours,
         ),
         row(
             "unacknowledged",
-            now.unacknowledged as f64,
-            before.unacknowledged as f64,
+            count(now.unacknowledged),
+            count(before.unacknowledged),
         ),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn ledger_state(

@@ -1,5 +1,6 @@
 //! The review as text for the terminal.
 
+use crate::review::show_pct;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -89,24 +90,50 @@ fn section(out: &mut String, row: &PeriodRow, report: &ReviewReport) {
     let n = &s.notification;
     let _ = writeln!(
         out,
-        "  Prior notification skipped: {:.1}% overall ({} of {}); routine {:.1}% ({} of {}); case-by-case {:.1}% ({} of {})",
-        n.all.skipped_pct,
+        "  Prior notification skipped: {} overall ({} of {}); routine {} ({} of {}; expected, statement §4); case-by-case {} ({} of {})",
+        show_pct(n.all.skipped_pct, "%"),
         n.all.skipped,
         n.all.notified + n.all.skipped,
-        n.routine.skipped_pct,
+        show_pct(n.routine.skipped_pct, "%"),
         n.routine.skipped,
         n.routine.notified + n.routine.skipped,
-        n.case_by_case.skipped_pct,
+        show_pct(n.case_by_case.skipped_pct, "%"),
         n.case_by_case.skipped,
         n.case_by_case.notified + n.case_by_case.skipped
     );
     let _ = writeln!(
         out,
-        "  Policy flags: {} ({:.1} per 100 disclosures; {:.1}% of disclosures flagged): {}",
+        "  Policy flags: {} ({} per 100 disclosures; {} of disclosures flagged): {}",
         s.flags.total,
-        s.flags.per_100,
-        s.flags.flagged_pct,
+        show_pct(s.flags.per_100, ""),
+        show_pct(s.flags.flagged_pct, "%"),
         counts(&s.flags.by_code, 20)
+    );
+    if s.flags.total > 0 {
+        let _ = writeln!(
+            out,
+            "  Flags disposed of by the parties: {} of {} ({}){}{}",
+            s.flags.disposed,
+            s.flags.total,
+            show_pct(s.flags.disposed_pct, "%"),
+            if s.flags.disposed_by_action.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", counts(&s.flags.disposed_by_action, 4))
+            },
+            s.flags
+                .median_days_to_disposition
+                .map(|d| format!("; median {d:.1} days from recording to disposition"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  Statement §6 (what the ledger can answer): themes discussed {}; companies discussed {}; joint engagement recorded on {} disclosure{}",
+        s.by_theme.len(),
+        s.by_company.len(),
+        s.joint_engagement,
+        if s.joint_engagement == 1 { "" } else { "s" }
     );
     let _ = writeln!(
         out,
@@ -135,7 +162,12 @@ fn section(out: &mut String, row: &PeriodRow, report: &ReviewReport) {
             "s"
         }
     );
-    if !row.change.is_empty() {
+    if row.change.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Change on the previous period: no earlier data (no disclosures recorded then)"
+        );
+    } else {
         let _ = writeln!(
             out,
             "  Change on the previous period: {}",
@@ -197,12 +229,12 @@ pub fn render_text(r: &ReviewReport) -> String {
         let dir = p.change.first().map(|c| arrow(&c.direction)).unwrap_or(" ");
         let _ = writeln!(
             out,
-            "  {:<9} {:>9} {} {:>9.1} {:>10.1} {:>14} {:>14} {:>6}",
+            "  {:<9} {:>9} {} {:>9} {:>10} {:>14} {:>14} {:>6}",
             s.label,
             s.disclosures,
             dir,
-            s.notification.all.skipped_pct,
-            s.flags.per_100,
+            show_pct(s.notification.all.skipped_pct, ""),
+            show_pct(s.flags.per_100, ""),
             hours(s.recording_delay.median_hours),
             hours(s.acknowledgement_delay.median_hours),
             s.unacknowledged

@@ -17,7 +17,8 @@ use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::{
     AppendError, Batch, InitError, Ledger, PartyInit, Pending, policy_document,
 };
-use disclosure_ledger::model::{CompanyId, PartyId, Seq, ThemeId, Timestamp};
+use disclosure_ledger::model::{CompanyId, DispositionAction, PartyId, Seq, ThemeId, Timestamp};
+use disclosure_ledger::policy::FlagCode;
 
 pub use disclosure_ledger::policy::{DEFAULT_POLICY, DEFAULT_POLICY_LABEL};
 
@@ -544,6 +545,11 @@ impl Gen<'_, '_> {
                 input.category = "stakeholder-meeting".into();
                 input.companies = vec![cid];
                 input.themes = vec![theme.clone()];
+                // Some meetings lead to joint engagement with the service (statement §2).
+                if self.rng.chance(15) {
+                    input.joint_engagement =
+                        Some("joint meeting with the service agreed for next month".into());
+                }
                 fields.insert("meeting_date".into(), date);
                 fields.insert("themes".into(), theme);
                 fields.insert("company_names".into(), cname);
@@ -588,6 +594,21 @@ impl Gen<'_, '_> {
                 input.assessment_reference =
                     Some(format!("CBC-{}-{:03}", day.year(), self.rng.below(1000)));
                 input.assessment_approver = Some("Director of Online Safety Supervision".into());
+                // The rest of the legal basis: the power the information was obtained under,
+                // why the disclosure was necessary, and the agreement relied on.
+                input.power = Some(
+                    if from_ofcom {
+                        "information notice under Online Safety Act 2023 s100"
+                    } else {
+                        "information notice under UK GDPR Article 58(1)(a)"
+                    }
+                    .into(),
+                );
+                input.necessity = Some(
+                    "needed to coordinate supervision of the same service without duplicating requests"
+                        .into(),
+                );
+                input.agreement = Some("ico-ofcom-2024".into());
                 // The function the disclosure serves (statement §4), one of the discloser's own.
                 input.function = Some(
                     if from_ofcom {
@@ -1123,7 +1144,18 @@ impl Gen<'_, '_> {
                 "Questions 1-14 on age estimation accuracy".into(),
             ),
         ]);
-        self.disclose("ofcom-2024", d, at(day, 9, 30), Some(86_400))?;
+        let content_shared = self.disclose("ofcom-2024", d, at(day, 9, 30), Some(86_400))?;
+        // Ofcom's compliance lead escalates it the same afternoon (statement §6's review; an
+        // escalated flag stays open).
+        let body = disclosure_ledger::dispositions::disposition(
+            content_shared,
+            FlagCode::RequestContentShared,
+            DispositionAction::Escalated,
+            None,
+            "request content went beyond the routine category; referred to the Director",
+            "Online Safety compliance lead",
+        );
+        self.append("ofcom-2024", body.into(), at(day, 16, 0), "disposition")?;
         // 2. A stakeholder meeting about a company proposed but never confirmed (not mutual).
         let mut d = base("ICO", "stakeholder-meeting", 10);
         d.companies = vec!["friendmap".into()];
@@ -1235,7 +1267,22 @@ impl Gen<'_, '_> {
             officer_role: ico_role.into(),
             ..anomaly("ICO", "stakeholder-meeting", at(twelve_days_before, 15, 0))
         };
-        self.disclose(self.key_of("ICO"), d, at(day, 12, 0), Some(86_400))?;
+        let late = self.disclose(self.key_of("ICO"), d, at(day, 12, 0), Some(86_400))?;
+        // The ICO reviews the late record and records that nothing more is needed.
+        let body = disclosure_ledger::dispositions::disposition(
+            late,
+            FlagCode::LateRecord,
+            DispositionAction::ReviewedNoAction,
+            None,
+            "recorded late during the officer's leave; the meeting itself was routine",
+            "Regulatory Supervision compliance lead",
+        );
+        self.append(
+            self.key_of("ICO"),
+            body.into(),
+            at(day, 12, 30),
+            "disposition",
+        )?;
         // 11. A case-by-case disclosure by Ofcom that names one of the ICO's functions as its
         // purpose (statement §4: each discloses for its own functions).
         let d = DisclosureInput {
