@@ -375,3 +375,49 @@ fn remediated_names_the_correction_that_put_it_right() {
         "{text}"
     );
 }
+
+/// Evidence bundles carry the target's flag dispositions (issue 15): the bundle verifies
+/// offline, lists the disposition by its role, and its summary says what was done.
+#[test]
+fn evidence_bundles_include_the_dispositions_of_the_targets_flags() {
+    let w = world();
+    ok(
+        &w,
+        &[
+            "flag",
+            "dispose",
+            "3",
+            "late-record",
+            "--action",
+            "accepted-exception",
+            "--note",
+            "recorded late by agreement",
+            "--role",
+            "Compliance lead",
+            "--key",
+            &key(&w, "ico-2024"),
+        ],
+    );
+    ok(
+        &w,
+        &["checkpoint", "--key", &key(&w, "ico-2024"), "-o", "cp.note"],
+    );
+    ok(&w, &["cosign", "cp.note", "--key", &key(&w, "ofcom-2024")]);
+    ok(&w, &["evidence", "3", "-o", "bundle"]);
+    let manifest = std::fs::read_to_string(w.dir.join("bundle/manifest.json")).unwrap();
+    assert!(manifest.contains("\"role\": \"disposition\""), "{manifest}");
+    let out = Command::cargo_bin("dledger")
+        .unwrap()
+        .current_dir(&w.dir)
+        .args(["verify-evidence", "bundle", "--trust"])
+        .arg(&w.keys)
+        .output()
+        .unwrap();
+    let text = common::output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("1 flag disposition"), "{text}");
+    assert!(
+        text.contains("flag late-record accepted-exception. Note: recorded late by agreement"),
+        "{text}"
+    );
+}

@@ -110,6 +110,7 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
             Body::KeyAdded(_) | Body::KeyRotated(_) | Body::KeyRevoked(_) => true,
             Body::Acknowledgement(a) => a.disclosure.0 == seq,
             Body::Correction(c) => c.supersedes.0 == seq,
+            Body::Disposition(d) => d.entry.0 == seq,
             _ => false,
         };
         if key == seq {
@@ -198,6 +199,8 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
             Role::Superseded
         } else if matches!(r.entry.body, Body::Acknowledgement(_)) {
             Role::Acknowledgement
+        } else if matches!(r.entry.body, Body::Disposition(_)) {
+            Role::Disposition
         } else {
             Role::Correction
         };

@@ -57,6 +57,8 @@ pub enum Role {
     Correction,
     /// The entry the target (a correction) supersedes.
     Superseded,
+    /// A party's disposition of a flag raised on the target (what it did about the flag).
+    Disposition,
 }
 
 impl Role {
@@ -68,6 +70,7 @@ impl Role {
             Role::Acknowledgement => "acknowledgement",
             Role::Correction => "correction",
             Role::Superseded => "superseded",
+            Role::Disposition => "disposition",
         }
     }
 }

@@ -31,6 +31,7 @@ pub(crate) struct Facts<'a> {
     pub(crate) target_key: String,
     pub(crate) acks: &'a [&'a Entry],
     pub(crate) corrections: &'a [&'a Entry],
+    pub(crate) dispositions: &'a [&'a Entry],
     pub(crate) superseded: Option<&'a Entry>,
     pub(crate) fields: &'a [FieldReport],
     pub(crate) checkpoint: Option<&'a CheckpointFacts>,
@@ -250,6 +251,31 @@ pub(crate) fn summary_text(f: &Facts) -> String {
             }
         }
     }
+    // Listed only when the bundle carries some: without a proof of absence the summary cannot
+    // say that none was recorded (and bundles made before dispositions existed say nothing of
+    // them, so they still verify).
+    if !f.dispositions.is_empty() {
+        let _ = writeln!(out, "\nFlag dispositions");
+        for e in f.dispositions {
+            if let Body::Disposition(d) = &e.body {
+                let remedy = d
+                    .correction
+                    .map(|c| format!(" by correction {c}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  Entry #{}, recorded {} by {} ({}): flag {} {}{remedy}. Note: {}",
+                    e.seq.0,
+                    e.recorded_at,
+                    party(f.names, &e.signer.party),
+                    d.reviewer_role,
+                    d.flag,
+                    d.action.as_str(),
+                    d.note
+                );
+            }
+        }
+    }
     let _ = writeln!(out, "\nSignatures and proof");
     let _ = writeln!(
         out,
@@ -374,6 +400,7 @@ WHAT EACH FILE PROVES
     for role in [
         Role::Acknowledgement,
         Role::Correction,
+        Role::Disposition,
         Role::Superseded,
         Role::Genesis,
         Role::KeyHistory,
@@ -395,6 +422,10 @@ WHAT EACH FILE PROVES
                                   the ledger is ever edited)."
             }
             Role::Superseded => "The earlier entry this correction supersedes.",
+            Role::Disposition => {
+                "A regulator's record of what it did about a policy flag raised on the entry \
+                 (reviewed, accepted as an exception, escalated, or remediated by a correction)."
+            }
             Role::Genesis => {
                 "The ledger's first entry: it names the regulators and their root keys (trust \
                               roots), which must match the keys you trust."

@@ -237,6 +237,7 @@ pub(crate) struct Related {
     acks: Vec<u64>,
     corrections: Vec<u64>,
     superseded: Option<u64>,
+    dispositions: Vec<u64>,
 }
 
 /// One verification of a bundle's content: what has been established so far, and the checks.
@@ -312,6 +313,7 @@ impl<'a> Analysis<'a> {
         };
         let acks = of(&related.acks);
         let corrections = of(&related.corrections);
+        let dispositions = of(&related.dispositions);
         let summary = summary_text(&Facts {
             origin: &self.manifest.origin,
             names: &self.party_names,
@@ -325,6 +327,7 @@ impl<'a> Analysis<'a> {
             target_key: key_label(&self.reg, &t.signer.party, t.signer.key_id),
             acks: &acks,
             corrections: &corrections,
+            dispositions: &dispositions,
             superseded: related.superseded.and_then(|s| self.entry_of(s)),
             fields: &self.report.fields,
             checkpoint: cp,
@@ -353,6 +356,7 @@ pub(crate) fn derive_role(target_seq: u64, target: &Entry, e: &Entry) -> Option<
     match &e.body {
         Body::Acknowledgement(a) if a.disclosure.0 == target_seq => Some(Role::Acknowledgement),
         Body::Correction(c) if c.supersedes.0 == target_seq => Some(Role::Correction),
+        Body::Disposition(d) if d.entry.0 == target_seq => Some(Role::Disposition),
         _ => None,
     }
 }

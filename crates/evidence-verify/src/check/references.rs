@@ -73,6 +73,29 @@ impl<'a> Analysis<'a> {
                             None
                         }
                     }
+                    (Body::Disposition(_), Some(Role::Disposition)) => {
+                        let party_to = match &t.body {
+                            Body::Disclosure(d) => {
+                                d.from == e.signer.party || d.to == e.signer.party
+                            }
+                            Body::Correction(c) => c
+                                .replacement
+                                .as_ref()
+                                .is_none_or(|d| d.from == e.signer.party || d.to == e.signer.party),
+                            _ => true,
+                        };
+                        if seq <= self.manifest.target {
+                            Some(format!("#{seq} disposes of a flag on a later entry"))
+                        } else if !party_to {
+                            Some(format!(
+                                "#{seq} disposes of a flag on #{} but is signed by {}, not a party \
+                                 to the disclosure",
+                                self.manifest.target, e.signer.party
+                            ))
+                        } else {
+                            None
+                        }
+                    }
                     (_, Some(Role::Superseded)) => {
                         if e.signer.party != t.signer.party {
                             Some(format!(
@@ -105,6 +128,7 @@ impl<'a> Analysis<'a> {
                     Role::Acknowledgement => related.acks.push(seq),
                     Role::Correction => related.corrections.push(seq),
                     Role::Superseded => related.superseded = Some(seq),
+                    Role::Disposition => related.dispositions.push(seq),
                     _ => {}
                 }
                 if let Some((cp, _)) = &self.checkpoint
@@ -132,11 +156,17 @@ impl<'a> Analysis<'a> {
                     CheckName::References,
                     format!(
                         "every entry is the target, the genesis entry, a key change, or refers to \
-                         the target ({} acknowledgement{}, {} correction{})",
+                         the target ({} acknowledgement{}, {} correction{}, {} flag disposition{})",
                         related.acks.len(),
                         if related.acks.len() == 1 { "" } else { "s" },
                         related.corrections.len(),
                         if related.corrections.len() == 1 {
+                            ""
+                        } else {
+                            "s"
+                        },
+                        related.dispositions.len(),
+                        if related.dispositions.len() == 1 {
                             ""
                         } else {
                             "s"
