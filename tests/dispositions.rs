@@ -421,3 +421,70 @@ fn evidence_bundles_include_the_dispositions_of_the_targets_flags() {
         "{text}"
     );
 }
+
+/// A decision not to disclose is on the record too (issue 15, statement §4): `dledger refuse`
+/// records it with its assessment; it raises no flag, `review` counts it, and a refusal the
+/// rules refuse writes nothing.
+#[test]
+fn a_refusal_to_disclose_is_recorded_and_counted() {
+    let w = world();
+    let at = Timestamp::now().plus_seconds(-3600).to_string();
+    let refuse = |signer: &str, to: &str, company: &str, reasoning: &str| {
+        dledger(
+            &w,
+            &[
+                "refuse",
+                "--key",
+                &key(&w, signer),
+                "--to",
+                to,
+                "--at",
+                &at,
+                "--company",
+                company,
+                "--assessment",
+                "CBC-2026-031",
+                "--approver",
+                "Head of Regulatory Supervision",
+                "--reasoning",
+                reasoning,
+                "--officer-role",
+                "Regulatory Supervision",
+            ],
+        )
+    };
+    let before = digest(&w.ledger);
+    for (signer, to, company, reasoning, expect) in [
+        ("ico-2024", "ICO", "brightloop", "prejudice", "ICO"),
+        ("ico-2024", "OFCOM", "nobody-ltd", "prejudice", "nobody-ltd"),
+        ("ico-2024", "OFCOM", "brightloop", " ", "rule refusal-parts"),
+    ] {
+        let out = refuse(signer, to, company, reasoning);
+        let text = common::output_text(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains(expect), "{text}");
+        assert_eq!(
+            before,
+            digest(&w.ledger),
+            "a refused refusal changed the ledger"
+        );
+    }
+    let out = refuse(
+        "ico-2024",
+        "OFCOM",
+        "brightloop",
+        "would prejudice an ongoing investigation",
+    );
+    let text = common::output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Recorded the refusal as entry #5"), "{text}");
+    let (code, text) = verify(&w, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("1 refusal"), "{text}");
+    let out = dledger(&w, &["show", "5"]);
+    let shown = common::output_text(&out);
+    assert!(shown.contains("CBC-2026-031"), "{shown}");
+    let out = dledger(&w, &["review", "--format", "json"]);
+    let review: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(review["total"]["stats"]["refusals"], 1, "{review}");
+}

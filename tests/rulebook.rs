@@ -20,10 +20,10 @@ use disclosure_ledger::hash::leaf_hash;
 use disclosure_ledger::keys::{PublicKey, SecretKey};
 use disclosure_ledger::ledger::{Ledger, replay};
 use disclosure_ledger::model::{
-    Acknowledgement, Body, CaseDecision, Category, CompanyRef, Confirmed, Correction,
+    Acknowledgement, Assessment, Body, CaseDecision, Category, CompanyRef, Confirmed, Correction,
     DesignationConfirmed, DesignationEnded, DesignationProposed, Disclosure, Disposition,
     DispositionAction, Entry, EntryHash, Erasure, FORMAT_VERSION, KeyAdded, KeyRevoked, Outcome,
-    Seq, Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
+    Refusal, Seq, Signer, ThemeDeclared, ThemeId, ThemeRetired, Timestamp,
 };
 use disclosure_ledger::registers::{CompanyStatus, Registers};
 use disclosure_ledger::rules::{self, RULEBOOK};
@@ -359,6 +359,27 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
                     fields: vec![],
                     retention_rule: "stakeholder-meeting".into(),
                     reason: "retention ended".into(),
+                }),
+            ),
+        ),
+        (
+            // A refusal to disclose without the reasoning for it.
+            "refusal-parts",
+            craft(
+                "ICO",
+                "ico-2025",
+                Body::Refusal(Refusal {
+                    from: "ICO".parse().unwrap(),
+                    to: "OFCOM".parse().unwrap(),
+                    decided_at: s.at,
+                    companies: vec![],
+                    themes: vec![],
+                    assessment: Assessment {
+                        reference: "CBC-1".into(),
+                        approver: "Head of Supervision".into(),
+                    },
+                    reasoning: " ".into(),
+                    officer_role: "Supervision".into(),
                 }),
             ),
         ),

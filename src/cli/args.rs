@@ -51,6 +51,12 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 42 --key ico-2024.key --received-at 2024-03-04"
     )]
     Ack(AckArgs),
+    /// Record a decision not to disclose: a case-by-case assessment that decided against sharing
+    /// (statement §4), so the record shows what was withheld as well as what was shared.
+    #[command(
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger refuse --key ico-2025.key --to OFCOM --at 2025-06-02 \\\n    --company brightloop --assessment CBC-2025-031 --approver \"Head of Regulatory Supervision\" \\\n    --reasoning \"would prejudice an ongoing investigation\" --officer-role \"Regulatory Supervision\""
+    )]
+    Refuse(RefuseArgs),
     /// Record what you did about a flag `verify` raised on an entry (statement §6's review).
     #[command(subcommand)]
     Flag(FlagCommand),
@@ -603,6 +609,41 @@ pub(crate) enum FlagCommand {
         after_help = "Examples:\n  dledger -l x.ledger flag dispose 193 request-content-shared --action remediated \\\n    --correction 455 --note \"content withdrawn and corrected\" --role \"Compliance lead\" --key ico.key\n  dledger -l x.ledger flag dispose 277 late-record --action reviewed-no-action \\\n    --note \"recorded after leave; no harm\" --role \"Compliance lead\" --key ico.key --dry-run"
     )]
     Dispose(DisposeArgs),
+}
+
+/// `refuse`.
+#[derive(Debug, Args)]
+pub(crate) struct RefuseArgs {
+    /// Your private key (the regulator that declined).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The regulator that asked for, or would have received, the information.
+    #[arg(long)]
+    pub to: String,
+    /// When the decision was made.
+    #[arg(long, value_name = "DATE")]
+    pub at: String,
+    /// A company the information concerned (its id in the register). Repeat for each.
+    #[arg(long = "company", value_name = "ID")]
+    pub companies: Vec<String>,
+    /// A theme it concerned. Repeat for each.
+    #[arg(long = "theme", value_name = "ID")]
+    pub themes: Vec<String>,
+    /// The assessment's reference in your records.
+    #[arg(long)]
+    pub assessment: String,
+    /// The role of whoever approved the assessment.
+    #[arg(long)]
+    pub approver: String,
+    /// A summary of why not (no personal data).
+    #[arg(long)]
+    pub reasoning: String,
+    /// Your role.
+    #[arg(long)]
+    pub officer_role: String,
+    /// Check it and show what would be recorded; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `flag dispose`.

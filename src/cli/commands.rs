@@ -23,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Disclose(a) => record::disclose(&ctx, a),
         Command::Ack(a) => record::ack(&ctx, a),
         Command::Flag(FlagCommand::Dispose(a)) => record::dispose(&ctx, a),
+        Command::Refuse(a) => record::refuse(&ctx, a),
         Command::Correct(a) => record::correct(&ctx, a),
         Command::Theme(c) => record::theme(&ctx, c),
         Command::Confirm(a) => record::confirm(&ctx, a),

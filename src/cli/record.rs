@@ -410,6 +410,56 @@ pub(super) fn ack(ctx: &Ctx, a: AckArgs) -> Result<Status> {
     })
 }
 
+/// `dledger refuse`: a decision not to disclose, with its assessment.
+pub(super) fn refuse(ctx: &Ctx, a: RefuseArgs) -> Result<Status> {
+    use disclosure_ledger::model::{Assessment, CompanyId, PartyId, ThemeId};
+    let decided_at = parse_time("at", &a.at)?;
+    let to = PartyId::new(a.to.trim()).with_context(|| format!("--to {:?}", a.to))?;
+    let companies = a
+        .companies
+        .iter()
+        .map(|c| CompanyId::new(c.trim()).with_context(|| format!("--company {c:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let themes = a
+        .themes
+        .iter()
+        .map(|t| ThemeId::new(t.trim()).with_context(|| format!("--theme {t:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let key = load_key(&a.key)?;
+    let mut ledger = ctx.open_writer()?;
+    let now = Timestamp::now();
+    if decided_at > now.plus_seconds(disclosure_ledger::ledger::FUTURE_TOLERANCE_SECS) {
+        bail!(
+            "--at {} is in the future; record a decision once it is made",
+            a.at
+        );
+    }
+    let pending = ledger.prepare_refusal(
+        &key,
+        to,
+        decided_at,
+        &companies,
+        themes,
+        Assessment {
+            reference: a.assessment.trim().to_owned(),
+            approver: a.approver.trim().to_owned(),
+        },
+        &a.reasoning,
+        &a.officer_role,
+    )?;
+    if a.dry_run {
+        let checked = ledger.check_batch(vec![pending.body], &key, now)?;
+        if let Some((_, e)) = checked.refused.into_iter().next() {
+            return Err(e.into());
+        }
+        outln!("Dry run: the refusal is valid; nothing was written.");
+        return Ok(Status::Clean);
+    }
+    let receipt = ledger.append(pending, &key, now)?;
+    print_receipt("the refusal", &receipt)?;
+    Ok(Status::Clean)
+}
+
 /// `dledger flag dispose`: refused unless `verify` raises the flag on the entry now.
 pub(super) fn dispose(ctx: &Ctx, a: DisposeArgs) -> Result<Status> {
     use disclosure_ledger::model::DispositionAction;

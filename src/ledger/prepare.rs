@@ -9,10 +9,10 @@ use crate::hash::sha256;
 use crate::input::{DisclosureInput, InputError, ParsedDisclosure};
 use crate::keys::{PublicKey, SecretKey};
 use crate::model::{
-    Acknowledgement, Body, CompanyId, CompanyRef, Confirmed, Correction, DesignationEnded,
-    DesignationProposed, Disclosure, EntryKind, FORMAT_VERSION, KeyAdded, KeyId, KeyRevoked,
-    KeyRotated, PartyId, PolicyDocument, Relevance, Seq, ThemeDeclared, ThemeId, ThemeRetired,
-    Timestamp,
+    Acknowledgement, Assessment, Body, CompanyId, CompanyRef, Confirmed, Correction,
+    DesignationEnded, DesignationProposed, Disclosure, EntryKind, FORMAT_VERSION, KeyAdded, KeyId,
+    KeyRevoked, KeyRotated, PartyId, PolicyDocument, Refusal, Relevance, Seq, ThemeDeclared,
+    ThemeId, ThemeRetired, Timestamp,
 };
 use crate::policy::same_words;
 use crate::registers::Act;
@@ -198,6 +198,41 @@ impl Ledger {
                 &self.reg,
                 Some(&values),
             )
+    }
+
+    /// Builds a refusal to disclose (statement §4: a case-by-case assessment that decided not
+    /// to share) by `key`'s party to `to`. Companies are named by their ids in the register.
+    #[allow(clippy::too_many_arguments)]
+    pub fn prepare_refusal(
+        &self,
+        key: &SecretKey,
+        to: PartyId,
+        decided_at: Timestamp,
+        companies: &[CompanyId],
+        themes: Vec<ThemeId>,
+        assessment: Assessment,
+        reasoning: &str,
+        officer_role: &str,
+    ) -> Result<Pending, AppendError> {
+        let from = self.party_of(key)?;
+        if to == from {
+            return Err(AppendError::SameParty(from));
+        }
+        let companies = companies
+            .iter()
+            .map(|id| self.resolve_company(id, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Body::Refusal(Refusal {
+            from,
+            to,
+            decided_at,
+            companies,
+            themes,
+            assessment,
+            reasoning: reasoning.trim().to_owned(),
+            officer_role: officer_role.trim().to_owned(),
+        })
+        .into())
     }
 
     /// Builds an acknowledgement of disclosure `seq` by its recipient.

@@ -373,10 +373,11 @@ pub fn render_html(r: &ReviewReport) -> String {
     }
     let _ = write!(
         out,
-        "<p>Statement §6: {} Collaboration Themes and {} companies discussed in the range; joint engagement with the service recorded on {} disclosure(s).</p>",
+        "<p>Statement §6: {} Collaboration Themes and {} companies discussed in the range; joint engagement with the service recorded on {} disclosure(s); {} decision(s) not to disclose (statement §4).</p>",
         t.by_theme.len(),
         t.by_company.len(),
-        t.joint_engagement
+        t.joint_engagement,
+        t.refusals
     );
     out.push_str("<table><caption>Flagged entries</caption><thead><tr><th scope=\"col\">Entry</th><th scope=\"col\">Date</th><th scope=\"col\">Flag</th><th scope=\"col\">Severity</th><th scope=\"col\">Statement</th><th scope=\"col\">Details</th></tr></thead><tbody>");
     for f in &r.flagged {

@@ -217,6 +217,10 @@ pub struct PeriodStats {
     pub acknowledgement_delay: Delay,
     /// Disclosures not acknowledged as of the report.
     pub unacknowledged: u64,
+    /// Decisions not to disclose (refusals, statement §4's case-by-case assessment decided
+    /// against sharing) made in the period.
+    #[serde(default)]
+    pub refusals: u64,
     /// Disclosures that record joint engagement with the service that followed or accompanied
     /// them (statement §2: collaboration "could include joint engagement with services"; an
     /// optional outcome, format 2).
@@ -457,6 +461,8 @@ pub fn build_review(
     let mut replaces: HashMap<u64, u64> = HashMap::new();
     // (flagged entry, flag code) → the latest disposition: when, and what was done.
     let mut dispositions: HashMap<(u64, String), (Timestamp, DispositionAction)> = HashMap::new();
+    // The dates of decisions not to disclose.
+    let mut refusals: Vec<Date> = Vec::new();
     let mut problems = Vec::new();
     let mut prev = EntryHash::ZERO;
     let mut expected = 0u64;
@@ -530,6 +536,7 @@ pub fn build_review(
             Body::PolicyAdopted(p) => {
                 flags.extend(engine.judge_policy_entry(entry.seq, entry.recorded_at, p))
             }
+            Body::Refusal(x) => refusals.push(x.decided_at.london_date()),
             Body::Disposition(d) => {
                 dispositions.insert((d.entry.0, d.flag.clone()), (entry.recorded_at, d.action));
             }
@@ -555,8 +562,21 @@ pub fn build_review(
     let ledger = ledger_state(store, &reg, &compact, expected, prev, problems)?;
 
     facts.sort_by_key(|f| (f.date, f.seq));
-    let first = facts.first().map(|f| f.date);
-    let last = facts.last().map(|f| f.date);
+    // The default range runs from the first to the last decision on the record: disclosures and
+    // decisions not to disclose.
+    refusals.sort_unstable();
+    let first = facts
+        .first()
+        .map(|f| f.date)
+        .into_iter()
+        .chain(refusals.first().copied())
+        .min();
+    let last = facts
+        .last()
+        .map(|f| f.date)
+        .into_iter()
+        .chain(refusals.last().copied())
+        .max();
     let today = opts.as_of.london_date();
     let from = opts.from.or(first).unwrap_or(today);
     let to = opts.to.or(last).unwrap_or(today);
@@ -577,6 +597,7 @@ pub fn build_review(
         flags: &flags_by_seq,
         reg: &reg,
         dispositions: &dispositions,
+        refusals: &refusals,
     };
 
     // Periods, each compared with the one before it (the first with the period just before
@@ -688,6 +709,7 @@ struct Ctx<'a> {
     flags: &'a HashMap<u64, Vec<&'a Flag>>,
     reg: &'a Registers,
     dispositions: &'a HashMap<(u64, String), (Timestamp, DispositionAction)>,
+    refusals: &'a [Date],
 }
 
 /// n ÷ of × 100, or `None` when there is nothing to divide by.
@@ -816,6 +838,11 @@ impl Ctx<'_> {
         s.flags.per_100 = pct(s.flags.total, s.disclosures);
         s.flags.flagged_pct = pct(s.flags.flagged_disclosures, s.disclosures);
         s.flags.disposed_pct = pct(s.flags.disposed, s.flags.total);
+        s.refusals = self
+            .refusals
+            .iter()
+            .filter(|d| **d >= from && **d <= to)
+            .count() as u64;
         to_disposition.sort_unstable();
         s.flags.median_days_to_disposition =
             percentile(&to_disposition, 0.5).map(|secs| round2(secs as f64 / 86_400.0));

@@ -129,11 +129,13 @@ fn section(out: &mut String, row: &PeriodRow, report: &ReviewReport) {
     }
     let _ = writeln!(
         out,
-        "  Statement §6 (what the ledger can answer): themes discussed {}; companies discussed {}; joint engagement recorded on {} disclosure{}",
+        "  Statement §6 (what the ledger can answer): themes discussed {}; companies discussed {}; joint engagement recorded on {} disclosure{}; {} decision{} not to disclose (statement §4)",
         s.by_theme.len(),
         s.by_company.len(),
         s.joint_engagement,
-        if s.joint_engagement == 1 { "" } else { "s" }
+        if s.joint_engagement == 1 { "" } else { "s" },
+        s.refusals,
+        if s.refusals == 1 { "" } else { "s" }
     );
     let _ = writeln!(
         out,

@@ -724,7 +724,7 @@ pub fn generate(
     let mut day = day1
         .checked_add(jiff::Span::new().days(4))
         .expect("in range");
-    let mut milestones_done = [false; 11];
+    let mut milestones_done = [false; 12];
     while day <= opts.end {
         let weekday = day.weekday().to_monday_one_offset();
         if weekday <= 5 {
@@ -843,7 +843,7 @@ impl Gen<'_, '_> {
     fn milestones(
         &mut self,
         day: Date,
-        done: &mut [bool; 11],
+        done: &mut [bool; 12],
         opts: &GenerateOptions,
     ) -> Result<(), GenerateError> {
         let mut once = |i: usize, date: Date| -> bool {
@@ -977,6 +977,25 @@ impl Gen<'_, '_> {
                 d.to = "CMA".into();
                 self.disclose(self.key_of("ICO"), d, at(day, 12, 0), Some(86_400))?;
             }
+        }
+        if once(11, Date::constant(2025, 6, 2)) {
+            // A case-by-case assessment that decided not to disclose (statement §4).
+            let key = self.keys.get(self.key_of("ICO"));
+            let pending = self.batch.ledger().prepare_refusal(
+                key,
+                p("OFCOM"),
+                at(day, 10, 0),
+                &[CompanyId::new("kidzone").expect("valid id")],
+                vec![],
+                disclosure_ledger::model::Assessment {
+                    reference: "CBC-2025-031".into(),
+                    approver: "Head of Regulatory Supervision".into(),
+                },
+                "sharing the complaint details would prejudice an ongoing ICO investigation",
+                "Regulatory Supervision, Online Safety liaison",
+            );
+            let pending = self.prepared(pending, "refusal")?;
+            self.append(self.key_of("ICO"), pending, at(day, 10, 30), "refusal")?;
         }
         if opts.anomalies && once(10, Date::constant(2025, 11, 3)) {
             // A policy written for a newer schema that this build cannot read: it is flagged, and

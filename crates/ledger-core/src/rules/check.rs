@@ -6,7 +6,7 @@ use crate::hash::sha256;
 use crate::keys::PublicKey;
 use crate::model::{
     Body, CategoryKind, CompanyId, CompanyRef, Disclosure, Disposition, DispositionAction, Entry,
-    EntryKind, Gateway, Outcome, PartyId, PolicyDocument, PublicKeyRecord,
+    EntryKind, Gateway, Outcome, PartyId, PolicyDocument, PublicKeyRecord, Refusal,
 };
 use crate::registers::{Act, KeyStatus, Registers};
 
@@ -297,7 +297,8 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
             check_confirmation(reg, entry, c.proposal, c.effective_from, &mut out)
         }
         Body::Disposition(d) => check_disposition(reg, entry, d, &mut out),
-        Body::Erasure(_) | Body::Refusal(_) => out.add(
+        Body::Refusal(r) => check_refusal(reg, entry, r, &mut out),
+        Body::Erasure(_) => out.add(
             KIND_NOT_YET_RECORDED,
             format!(
                 "is a {} entry, which this build does not record or judge yet",
@@ -765,5 +766,44 @@ fn check_disposition(reg: &Registers, entry: &Entry, d: &Disposition, out: &mut 
             format!("says \"{}\" but names correction {c}", action.as_str()),
         ),
         (_, None) => {}
+    }
+}
+
+/// A refusal to disclose (statement §4's case-by-case assessment that decided against): by the
+/// regulator that declined, to another party, with its assessment and reasoning.
+fn check_refusal(reg: &Registers, entry: &Entry, r: &Refusal, out: &mut Found) {
+    let signer = &entry.signer.party;
+    let mut problem = |m: String| out.add(REFUSAL_PARTS, m);
+    if &r.from != signer {
+        problem(format!("a refusal by {} is signed by {signer}", r.from));
+    }
+    if r.to == r.from {
+        problem(format!("a refusal names {} as both ends", r.from));
+    } else if !reg.parties.contains_key(&r.to) {
+        problem(format!(
+            "a refusal names {}, which is not a party of the ledger",
+            r.to
+        ));
+    }
+    if r.assessment.reference.trim().is_empty() || r.assessment.approver.trim().is_empty() {
+        problem("a refusal records no assessment reference or approver".into());
+    }
+    if r.reasoning.trim().is_empty() || r.officer_role.trim().is_empty() {
+        problem("a refusal records no reasoning summary or officer's role".into());
+    }
+    if r.decided_at.0 > entry.recorded_at.0 + FUTURE_TOLERANCE_SECS {
+        problem(format!(
+            "a refusal decided {} is recorded earlier, at {}",
+            r.decided_at, entry.recorded_at
+        ));
+    }
+    if let Some(dup) = first_duplicate(r.companies.iter().map(|c| c.id.as_str())) {
+        problem(format!("a refusal names company {dup} twice"));
+    }
+    if let Some(dup) = first_duplicate(r.themes.iter().map(|t| t.as_str())) {
+        problem(format!("a refusal names theme {dup} twice"));
+    }
+    for c in &r.companies {
+        check_company_name(reg, c, out);
     }
 }

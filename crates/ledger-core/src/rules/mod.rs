@@ -150,8 +150,10 @@ rules! {
         "Only a party to the flagged disclosure (its discloser or its recipient) records what it did about the disclosure's flag; any party may for a policy entry's flag.";
     DISPOSITION_REMEDY = "disposition-remedy", "disposition", "2 on", BadRecord,
         "A disposition \"remediated\" names the earlier correction of the flagged disclosure that put it right; the other actions name none.";
-    KIND_NOT_YET_RECORDED = "kind-not-yet-recorded", "erasure, refusal", "2 on", BadRecord,
-        "Format 2 fixes the layout of erasures and refusals to disclose, but this build does not record them yet and cannot judge them, so an entry of one of these kinds is reported rather than trusted.";
+    REFUSAL_PARTS = "refusal-parts", "refusal", "2 on", BadRecord,
+        "A refusal to disclose is signed by the regulator that declined, names another party of the ledger as the one that would have received the information, each company and theme once and companies by their recorded names, the assessment (reference and approver) that decided it, a reasoning summary and the officer's role, and a decision date not after it was recorded (beyond a five-minute clock tolerance).";
+    KIND_NOT_YET_RECORDED = "kind-not-yet-recorded", "erasure", "2 on", BadRecord,
+        "Format 2 fixes the layout of erasures, but this build does not record them yet and cannot judge them, so an erasure entry is reported rather than trusted.";
 }
 
 /// The rulebook as a Markdown table, for docs/POLICY.md ("The rulebook").
