@@ -366,6 +366,10 @@ pub(crate) enum ThemeCommand {
         /// set-up.
         #[arg(long = "confirm-key", value_name = "KEY")]
         confirm_key: Vec<PathBuf>,
+        /// With --confirm-key: the date the parties agreed it, from which it is in force (for
+        /// registers agreed before the ledger began; default: now).
+        #[arg(long, value_name = "DATE", requires = "confirm_key")]
+        agreed: Option<String>,
     },
     /// Retire a Collaboration Theme from now.
     #[command(
@@ -385,6 +389,10 @@ pub(crate) enum ThemeCommand {
         /// set-up.
         #[arg(long = "confirm-key", value_name = "KEY")]
         confirm_key: Vec<PathBuf>,
+        /// With --confirm-key: the date the parties agreed it, from which it is in force (for
+        /// registers agreed before the ledger began; default: now).
+        #[arg(long, value_name = "DATE", requires = "confirm_key")]
+        agreed: Option<String>,
     },
 }
 
@@ -416,6 +424,10 @@ pub(crate) enum CompanyCommand {
         /// set-up.
         #[arg(long = "confirm-key", value_name = "KEY")]
         confirm_key: Vec<PathBuf>,
+        /// With --confirm-key: the date the parties agreed it, from which it is in force (for
+        /// registers agreed before the ledger began; default: now).
+        #[arg(long, value_name = "DATE", requires = "confirm_key")]
+        agreed: Option<String>,
     },
     /// Confirm the other party's proposal that names you.
     #[command(

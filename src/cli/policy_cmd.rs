@@ -33,6 +33,7 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 ctx,
                 &key,
                 &confirm_key,
+                None,
                 "the proposed policy",
                 |_, _, now| {
                     let doc = policy_document(&parsed.label, effective.unwrap_or(now), &text);

@@ -190,13 +190,17 @@ pub(super) fn append_one(
 
 /// Records a format 2 proposal (theme, policy or designation act) and says who must confirm
 /// it before it takes effect, and how.
+/// With `confirm_keys`, the confirmations are recorded at once, in force from `agreed` (a
+/// register agreed before the ledger began) or from now.
 pub(super) fn append_proposal(
     ctx: &Ctx,
     key_path: &Path,
     confirm_keys: &[PathBuf],
+    agreed: Option<&str>,
     what: &str,
     build: impl FnOnce(&Ledger, &SecretKey, Timestamp) -> Result<Pending, AppendError>,
 ) -> Result<Status> {
+    let agreed = agreed.map(|t| parse_time("agreed", t)).transpose()?;
     let key = load_key(key_path)?;
     let confirmers = confirm_keys
         .iter()
@@ -215,7 +219,7 @@ pub(super) fn append_proposal(
             let party = batch.ledger().party_of(k)?;
             let c = batch
                 .ledger()
-                .prepare_confirmation(proposal.seq, &party, None, now)?;
+                .prepare_confirmation(proposal.seq, &party, agreed, now)?;
             batch.push(c, k, now)?;
         }
         let receipts = batch.commit()?;
@@ -559,12 +563,14 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             description,
             key,
             confirm_key,
+            agreed,
         } => {
             let id = ThemeId::new(id)?;
             append_proposal(
                 ctx,
                 &key,
                 &confirm_key,
+                agreed.as_deref(),
                 "the proposed theme declaration",
                 |l, _, now| l.prepare_theme_declared(id, &title, &description, now),
             )
@@ -574,12 +580,14 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             reason,
             key,
             confirm_key,
+            agreed,
         } => {
             let id = ThemeId::new(id)?;
             append_proposal(
                 ctx,
                 &key,
                 &confirm_key,
+                agreed.as_deref(),
                 "the proposed theme retirement",
                 |l, _, now| l.prepare_theme_retired(id, &reason, now),
             )
@@ -596,13 +604,22 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
             with,
             key,
             confirm_key,
+            agreed,
         } => {
             let id = CompanyId::new(id)?;
             let with = with.map(PartyId::new).transpose()?;
-            append_proposal(ctx, &key, &confirm_key, "the proposal", |l, k, now| {
-                let by = l.party_of(k)?;
-                l.prepare_company_proposed(id, name.as_deref(), &rationale, &by, with, now)
-            })
+            let agreed = agreed.as_deref();
+            append_proposal(
+                ctx,
+                &key,
+                &confirm_key,
+                agreed,
+                "the proposal",
+                |l, k, now| {
+                    let by = l.party_of(k)?;
+                    l.prepare_company_proposed(id, name.as_deref(), &rationale, &by, with, now)
+                },
+            )
         }
         CompanyCommand::Confirm { id, effective, key } => {
             let id = CompanyId::new(id)?;
