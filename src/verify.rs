@@ -1025,6 +1025,10 @@ pub struct IntegrityReport {
     pub last_recorded: Option<Timestamp>,
     /// Entries by kind.
     pub kinds: BTreeMap<String, u64>,
+    /// Entries by entry format version: each is judged by the rules of its format (an older
+    /// ledger keeps verifying under the rules it was recorded under).
+    #[serde(default)]
+    pub formats: BTreeMap<u16, u64>,
     /// Every failure found, in ledger order.
     pub failures: Vec<IntegrityFailure>,
     /// RFC 6962 root hash of the whole log (hex).
@@ -1211,6 +1215,7 @@ impl Verifier {
                 first_recorded: None,
                 last_recorded: None,
                 kinds: BTreeMap::new(),
+                formats: BTreeMap::new(),
                 failures: Vec::new(),
                 root: None,
                 checkpoints: Vec::new(),
@@ -1443,6 +1448,7 @@ impl Verifier {
             .kinds
             .entry(entry.body.kind().as_str().to_owned())
             .or_default() += 1;
+        *self.report.formats.entry(entry.version).or_default() += 1;
         self.report.first_recorded.get_or_insert(entry.recorded_at);
         self.report.last_recorded = Some(entry.recorded_at);
         self.prev_time = Some(entry.recorded_at);
@@ -1713,6 +1719,25 @@ impl IntegrityReport {
         let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         if !kinds.is_empty() {
             let _ = writeln!(out, "Kinds:    {}", kinds.join(", "));
+        }
+        if !self.formats.is_empty() {
+            let formats: Vec<String> = self
+                .formats
+                .iter()
+                .map(|(v, n)| format!("{n} in format {v}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "Formats:  {}{}",
+                formats.join(", "),
+                if self.formats.contains_key(&1) {
+                    " (format 1 entries are judged by the rules they were recorded under: a \
+                     theme, policy or designation declared by one party stands as recorded; \
+                     relevance is free text; no legal basis, dispositions or refusals)"
+                } else {
+                    ""
+                }
+            );
         }
         out.push('\n');
         match self.status {

@@ -136,7 +136,22 @@ pub fn full(entry: &Entry, hash: &str) -> String {
     );
     let _ = writeln!(s, "  hash:      {hash}");
     let _ = writeln!(s, "  previous:  {}", entry.prev);
-    let _ = writeln!(s, "  format:    {}", entry.version);
+    let single_party_act = entry.version < 2
+        && matches!(
+            entry.body,
+            Body::ThemeDeclared(_) | Body::ThemeRetired(_) | Body::PolicyAdopted(_)
+        );
+    let _ = writeln!(
+        s,
+        "  format:    {}{}",
+        entry.version,
+        if single_party_act {
+            " (recorded under format 1's rules: an act of the party that signed it alone, valid \
+             as recorded then; from format 2 the other party confirms it)"
+        } else {
+            ""
+        }
+    );
     match &entry.body {
         Body::Disclosure(d) => describe_disclosure(&mut s, d),
         Body::Correction(c) => {
