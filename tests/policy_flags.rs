@@ -885,3 +885,37 @@ fn relevance_is_the_disclosers_limb_not_free_text() {
         "free text in a format 2 entry passed: {flags:?}"
     );
 }
+
+/// The statement's own §5 example of a theme-and-company disclosure — "The ICO has a meeting
+/// next week with company B about child user default privacy settings" — says more than the
+/// company's name and the theme. The default policy's field list for the category is local
+/// practice (issue 15), so sharing the meeting is for review, never high.
+#[test]
+fn the_statements_own_theme_and_company_example_is_not_flagged_high() {
+    let f = fixture();
+    let example = with(theme_and_company("brightloop"), |d| {
+        d.from = "ICO".into();
+        d.to = "OFCOM".into();
+        d.gateway = Some("Data Protection Act 2018 s132(2)(c)".into());
+        d.fields.insert(
+            "meeting".into(),
+            "a meeting next week about default settings".into(),
+        );
+    });
+    let pending = f
+        .ledger
+        .prepare_disclosure(&example, &f.ico, recorded(), &mut || [7; 32])
+        .unwrap();
+    let flags = f.ledger.flags_for(&pending, recorded());
+    assert!(!flags.is_empty(), "the extra field is for review");
+    for flag in &flags {
+        assert_eq!(flag.code, FlagCode::FieldOutsidePractice, "{flag:?}");
+        assert_eq!(flag.severity, Severity::Review, "{flag:?}");
+        assert!(
+            flag.basis_label()
+                .starts_with("local practice adopted by the regulators on"),
+            "{}",
+            flag.basis_label()
+        );
+    }
+}
