@@ -141,6 +141,25 @@ fn world() -> World {
     w
 }
 
+/// `dledger flag dispose SEQ CODE --action ACTION --note NOTE --role ROLE --key SIGNER` and
+/// `extra`.
+fn dispose(
+    w: &World,
+    target: (&str, &str),
+    action: &str,
+    (note, role): (&str, &str),
+    signer: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let k = key(w, signer);
+    let mut args = vec![
+        "flag", "dispose", target.0, target.1, "--action", action, "--note", note, "--role", role,
+        "--key", &k,
+    ];
+    args.extend_from_slice(extra);
+    dledger(w, &args)
+}
+
 fn verify(w: &World, extra: &[&str]) -> (i32, String) {
     let out = Command::cargo_bin("dledger")
         .unwrap()
@@ -159,22 +178,16 @@ fn a_disposed_flag_is_shown_apart_and_leaves_the_exit_code_unless_asked() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("late-record"), "{text}");
 
-    let out = dledger(
+    let out = dispose(
         &w,
-        &[
-            "flag",
-            "dispose",
-            "3",
-            "late-record",
-            "--action",
-            "reviewed-no-action",
-            "--note",
+        ("3", "late-record"),
+        "reviewed-no-action",
+        (
             "recorded after the officer's leave; nothing was lost",
-            "--role",
             "Compliance lead",
-            "--key",
-            &key(&w, "ico-2024"),
-        ],
+        ),
+        "ico-2024",
+        &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
 
@@ -202,23 +215,15 @@ fn a_disposed_flag_is_shown_apart_and_leaves_the_exit_code_unless_asked() {
 #[test]
 fn an_escalated_flag_stays_open() {
     let w = world();
-    ok(
+    let out = dispose(
         &w,
-        &[
-            "flag",
-            "dispose",
-            "3",
-            "late-record",
-            "--action",
-            "escalated",
-            "--note",
-            "for the Director",
-            "--role",
-            "Compliance officer",
-            "--key",
-            &key(&w, "ofcom-2024"),
-        ],
+        ("3", "late-record"),
+        "escalated",
+        ("for the Director", "Compliance officer"),
+        "ofcom-2024",
+        &[],
     );
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     let (code, text) = verify(&w, &[]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("(escalated at #5 by OFCOM)"), "{text}");
@@ -266,24 +271,13 @@ fn refused_dispositions_write_nothing() {
         assert_eq!(before, digest(&w.ledger), "{args:?} changed the ledger");
     }
     // A dry run of a valid one writes nothing either.
-    let k = key(&w, "ico-2024");
-    let out = dledger(
+    let out = dispose(
         &w,
-        &[
-            "flag",
-            "dispose",
-            "3",
-            "late-record",
-            "--action",
-            "accepted-exception",
-            "--note",
-            "n",
-            "--role",
-            "r",
-            "--key",
-            &k,
-            "--dry-run",
-        ],
+        ("3", "late-record"),
+        "accepted-exception",
+        ("n", "r"),
+        "ico-2024",
+        &["--dry-run"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     assert_eq!(before, digest(&w.ledger));
@@ -336,36 +330,25 @@ fn remediated_names_the_correction_that_put_it_right() {
             &key(&w, "ofcom-2024"),
         ],
     );
-    let dispose = |correction: &str, signer: &str| {
-        dledger(
+    let remediate = |correction: &str| {
+        dispose(
             &w,
-            &[
-                "flag",
-                "dispose",
-                "5",
-                "field-outside-category",
-                "--action",
-                "remediated",
-                "--correction",
-                correction,
-                "--note",
-                "agenda withdrawn",
-                "--role",
-                "Compliance officer",
-                "--key",
-                &key(&w, signer),
-            ],
+            ("5", "field-outside-category"),
+            "remediated",
+            ("agenda withdrawn", "Compliance officer"),
+            "ofcom-2024",
+            &["--correction", correction],
         )
     };
     // Naming an entry that is not a correction of #5 is refused, and writes nothing.
     let before = digest(&w.ledger);
-    let out = dispose("4", "ofcom-2024");
+    let out = remediate("4");
     let text = common::output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("rule disposition-remedy"), "{text}");
     assert_eq!(before, digest(&w.ledger));
     // The correction itself is accepted; verify says so with the replaced flag.
-    let out = dispose("6", "ofcom-2024");
+    let out = remediate("6");
     assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     let (_, text) = verify(&w, &[]);
     assert!(
@@ -381,23 +364,15 @@ fn remediated_names_the_correction_that_put_it_right() {
 #[test]
 fn evidence_bundles_include_the_dispositions_of_the_targets_flags() {
     let w = world();
-    ok(
+    let out = dispose(
         &w,
-        &[
-            "flag",
-            "dispose",
-            "3",
-            "late-record",
-            "--action",
-            "accepted-exception",
-            "--note",
-            "recorded late by agreement",
-            "--role",
-            "Compliance lead",
-            "--key",
-            &key(&w, "ico-2024"),
-        ],
+        ("3", "late-record"),
+        "accepted-exception",
+        ("recorded late by agreement", "Compliance lead"),
+        "ico-2024",
+        &[],
     );
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     ok(
         &w,
         &["checkpoint", "--key", &key(&w, "ico-2024"), "-o", "cp.note"],

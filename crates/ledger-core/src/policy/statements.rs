@@ -600,23 +600,17 @@ pub fn statements_markdown() -> String {
 /// One treatment in words.
 pub fn treatment_text(t: &Treatment) -> String {
     match t {
-        Enforced(rules) => format!(
-            "**Enforced** (rulebook: {})",
-            rules
-                .iter()
-                .map(|r| format!("`{r}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Flagged(codes) => format!(
-            "**Flagged** ({})",
-            codes
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Enforced(rules) => format!("**Enforced** (rulebook: {})", code_list(rules.iter())),
+        Flagged(codes) => format!("**Flagged** ({})", code_list(codes.iter())),
         Recorded(what) => format!("**Recorded**: {what}"),
         NotModelled(why) => format!("**Not modelled**: {why}"),
     }
+}
+
+/// Codes as Markdown code spans, comma-separated.
+fn code_list<T: std::fmt::Display>(codes: impl Iterator<Item = T>) -> String {
+    codes
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
