@@ -26,4 +26,5 @@ pub mod review;
 pub mod stream;
 pub mod upgrade;
 pub mod verify;
+pub mod waiting;
 pub mod witness;

@@ -130,6 +130,12 @@ pub(crate) enum Command {
         after_help = "Examples:\n  dledger -l fixtures/sample.ledger review\n  dledger -l fixtures/sample.ledger review --period month --from 2025-01-01 --to 2025-06-30\n  dledger -l fixtures/sample.ledger review --format html -o review.html\n  dledger -l fixtures/sample.ledger review --format csv -o review-csv/"
     )]
     Review(ReviewArgs),
+    /// What is waiting for a party: disclosures to acknowledge, its own awaiting the
+    /// recipient, proposals to confirm, and the open flags on its disclosures.
+    #[command(
+        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger waiting --party ICO\n  dledger -l fixtures/sample-v2.ledger waiting --party OFCOM --json"
+    )]
+    Waiting(WaitingArgs),
     /// Show one entry in full.
     #[command(after_help = "Example:\n  dledger show 42 -l fixtures/sample.ledger")]
     Show(ShowArgs),
@@ -757,6 +763,20 @@ pub(crate) struct ReviewArgs {
     /// ledger in $XDG_STATE_HOME/dledger or ~/.local/state/dledger).
     #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
     pub state: Option<PathBuf>,
+}
+
+/// `waiting`.
+#[derive(Debug, Args)]
+pub(crate) struct WaitingArgs {
+    /// The party, e.g. ICO.
+    #[arg(long)]
+    pub party: String,
+    /// Judge as of this date instead of now.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `show`.

@@ -61,6 +61,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
             )
         }
         Command::Show(a) => read::show(&ctx, a),
+        Command::Waiting(a) => read::waiting(&ctx, a),
         Command::List(a) => read::list(&ctx, a),
         Command::Export(a) => transfer::export_cmd(&ctx, a),
         Command::Import(a) => transfer::import_cmd(&ctx, a),

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::describe;
 use disclosure_ledger::hash::leaf_hash;
@@ -78,6 +78,120 @@ pub(super) fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
         } else if answerable {
             outln!("Later entries about it: none (not acknowledged, corrected or confirmed).");
         }
+        // The policy flags verify raises on it now, open or disposed of.
+        let flaggable = matches!(
+            entry.body.kind(),
+            EntryKind::Disclosure
+                | EntryKind::Correction
+                | EntryKind::PolicyAdopted
+                | EntryKind::Genesis
+        );
+        if flaggable {
+            let flags = disclosure_ledger::dispositions::flags_on(
+                &store,
+                entry.seq,
+                disclosure_ledger::model::Timestamp::now(),
+            )?;
+            if flags.is_empty() {
+                outln!("Policy flags: none (as verify judges it now).");
+            } else {
+                outln!("Policy flags (as verify judges it now):");
+                for (f, disposed) in &flags {
+                    outln!(
+                        "  {} ({}, {}): {}",
+                        f.code,
+                        f.severity.as_str(),
+                        f.basis_label(),
+                        f.message
+                    );
+                    if let Some(d) = disposed {
+                        outln!("    disposed of: {}", d.describe());
+                    }
+                }
+            }
+        }
+    }
+    Ok(Status::Clean)
+}
+
+/// `waiting --party P`: what is waiting for a party.
+pub(super) fn waiting(ctx: &Ctx, a: WaitingArgs) -> Result<Status> {
+    let party = PartyId::new(a.party.trim()).with_context(|| format!("--party {:?}", a.party))?;
+    let store = ctx.open_reader(ctx.path()?)?;
+    let as_of = match &a.as_of {
+        Some(t) => parse_time("as-of", t)?,
+        None => disclosure_ledger::model::Timestamp::now(),
+    };
+    let reg = disclosure_ledger::ledger::replay(&store)?;
+    if !reg.parties.contains_key(&party) {
+        let known: Vec<&str> = reg.parties.keys().map(|p| p.as_str()).collect();
+        bail!(
+            "{party} is not a party of this ledger (its parties are {})",
+            known.join(", ")
+        );
+    }
+    let w = disclosure_ledger::waiting::waiting_for(&store, &party, as_of)?;
+    if a.json {
+        outln!("{}", serde_json::to_string_pretty(&w)?);
+        return Ok(Status::Clean);
+    }
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    outln!("Waiting for {party} as of {}:", as_of.london_date());
+    outln!(
+        "\nTo acknowledge ({}; `dledger ack N --key <{party} key>`):",
+        n(w.to_acknowledge.len(), "disclosure", "disclosures")
+    );
+    for u in &w.to_acknowledge {
+        outln!(
+            "  {} from {} disclosed {}, recorded {} days ago{}",
+            u.seq,
+            u.from,
+            u.disclosed_at.london_date(),
+            u.days_waiting,
+            u.replaces
+                .map(|r| format!(" (a correction of {r})"))
+                .unwrap_or_default()
+        );
+    }
+    outln!(
+        "\nYours, not yet acknowledged by the recipient ({}):",
+        n(
+            w.awaiting_acknowledgement.len(),
+            "disclosure",
+            "disclosures"
+        )
+    );
+    for u in &w.awaiting_acknowledgement {
+        outln!(
+            "  {} to {} disclosed {}, recorded {} days ago",
+            u.seq,
+            u.to,
+            u.disclosed_at.london_date(),
+            u.days_waiting
+        );
+    }
+    outln!(
+        "\nTo confirm ({}; `dledger confirm N --key <{party} key>`):",
+        n(w.to_confirm.len(), "proposal", "proposals")
+    );
+    for p in &w.to_confirm {
+        outln!("  {} by {}: {}", p.seq, p.by, p.act);
+    }
+    outln!(
+        "\nYour proposals others have still to confirm ({}):",
+        n(w.awaiting_confirmation.len(), "proposal", "proposals")
+    );
+    for p in &w.awaiting_confirmation {
+        let who: Vec<&str> = p.waiting.iter().map(|x| x.as_str()).collect();
+        outln!("  {}: {} (waiting for {})", p.seq, p.act, who.join(", "));
+    }
+    outln!(
+        "\nOpen policy flags on disclosures you sent or received ({}; `dledger explain CODE`, \
+         `dledger flag dispose N CODE ...`):",
+        n(w.open_flags.len(), "flag", "flags")
+    );
+    for f in &w.open_flags {
+        outln!("  {} ({}): {}", f.code, f.severity.as_str(), f.message);
     }
     Ok(Status::Clean)
 }
