@@ -1673,8 +1673,11 @@ impl IntegrityReport {
         if let Some(r) = &self.root {
             let _ = writeln!(
                 out,
-                "Root:     {r} (RFC 6962 tree of all {} entries)",
-                self.entries
+                "Root:     {r} (RFC 6962 tree of {})",
+                match self.entries {
+                    1 => "its one entry".to_owned(),
+                    n => format!("all {n} entries"),
+                }
             );
         }
         match (self.checkpoints.last(), self.latest_cosigned_size) {

@@ -74,6 +74,13 @@ pub fn one_line(entry: &Entry) -> String {
             "{} declines to disclose to {} (assessment {})",
             r.from, r.to, r.assessment.reference
         ),
+        // `list` filters disclosures by the date they were made: a line says it when it is not
+        // the recording date the line starts with.
+        Body::Disclosure(d) if d.disclosed_at.london_date() != date => format!(
+            "{}, disclosed {}",
+            disclosure_gist(d),
+            d.disclosed_at.london_date()
+        ),
         Body::Disclosure(d) => disclosure_gist(d),
         Body::Acknowledgement(a) => format!(
             "acknowledges {} (received {})",
