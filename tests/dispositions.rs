@@ -233,12 +233,18 @@ fn an_escalated_flag_stays_open() {
 fn refused_dispositions_write_nothing() {
     let w = world();
     let before = digest(&w.ledger);
-    let cases: [(&[&str], &str, &str); 4] = [
+    let cases: [(&[&str], &str, &str); 5] = [
         // A flag the entry does not raise.
         (
             &["3", "unacknowledged", "--action", "reviewed-no-action"],
             "ico-2024",
             "does not raise unacknowledged (as verify judges it now) — it raises late-record",
+        ),
+        // An entry the ledger does not hold.
+        (
+            &["99", "late-record", "--action", "reviewed-no-action"],
+            "ico-2024",
+            "#99 is not in the ledger (its entries are #0 to #4)",
         ),
         // Not a flag code.
         (

@@ -485,6 +485,13 @@ pub(super) fn dispose(ctx: &Ctx, a: DisposeArgs) -> Result<Status> {
     let seq = Seq(a.seq);
     let raised = {
         let store = ctx.open_reader(ctx.path()?)?;
+        let len = store.len()?;
+        if a.seq >= len {
+            bail!(
+                "{seq} is not in the ledger (its entries are #0 to #{}); nothing was written",
+                len.saturating_sub(1)
+            );
+        }
         disclosure_ledger::dispositions::flags_on(&store, seq, now)?
     };
     let Some((flag, earlier)) = raised.iter().find(|(f, _)| f.code == code) else {
