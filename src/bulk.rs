@@ -10,7 +10,7 @@ use crate::files;
 use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
 use crate::ledger::{
-    AppendError, Checked, CheckedEntry, Ledger, Pending, SignatureFeed, fresh_salt,
+    AppendError, Checked, CheckedEntry, Ledger, Pending, SignatureFeed, fresh_salt, pending_items,
 };
 use crate::model::{Seq, Timestamp};
 use crate::store::VaultItem;
@@ -384,9 +384,8 @@ fn write_checked(
                 batch.push_checked(signed.into_iter().zip(chunk_vaults).collect(), key, now)
             }
             Source::Bodies(bodies) => {
-                let chunk = bodies.by_ref().take(n).zip(chunk_vaults);
-                let items = chunk.map(|(body, vault)| (Pending { body, vault }, key));
-                batch.push_many(items.collect(), now)
+                let chunk = bodies.by_ref().take(n).collect();
+                batch.push_many(pending_items(chunk, chunk_vaults, key), now)
             }
         };
         let receipts = pushed.map_err(|source| BulkError::Write {

@@ -245,7 +245,7 @@ impl DispositionRecord {
     /// Whether this disposition closes the flag (every action but `escalated`, which passes
     /// it on for decision).
     pub fn closes(&self) -> bool {
-        self.action != crate::model::DispositionAction::Escalated
+        self.action.closes_flag()
     }
 }
 
@@ -439,14 +439,8 @@ fn group_basis(flags: &[&Flag]) -> String {
     if dates.is_empty() {
         return flags.first().map_or_else(String::new, |f| f.basis_label());
     }
-    let mut dates: Vec<String> = dates.into_iter().collect();
-    let last = dates.pop().unwrap_or_default();
-    let listed = if dates.is_empty() {
-        last
-    } else {
-        format!("{} and {last}", dates.join(", "))
-    };
-    format!("local practice adopted by the regulators on {listed}")
+    let dates: Vec<String> = dates.into_iter().collect();
+    crate::policy::local_practice_label(&dates)
 }
 
 /// Whether `flag` belongs to a disclosure a correction replaced (`replaced` says which) and so is

@@ -74,6 +74,14 @@ pub enum WaitingError {
     /// The ledger could not be verified.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// The party named is not a party of the ledger.
+    #[error("{party} is not a party of this ledger (its parties are {known})")]
+    UnknownParty {
+        /// The party named.
+        party: PartyId,
+        /// The ledger's parties, comma-separated.
+        known: String,
+    },
 }
 
 /// What is waiting for `party` in `store`, as of `as_of`.
@@ -83,6 +91,13 @@ pub fn waiting_for(
     as_of: Timestamp,
 ) -> Result<Waiting, WaitingError> {
     let reg = replay(store)?;
+    if !reg.parties.contains_key(party) {
+        let known: Vec<&str> = reg.parties.keys().map(|p| p.as_str()).collect();
+        return Err(WaitingError::UnknownParty {
+            party: party.clone(),
+            known: known.join(", "),
+        });
+    }
     let mut to_acknowledge = Vec::new();
     let mut awaiting_acknowledgement = Vec::new();
     for (seq, d) in reg.disclosures.iter() {
@@ -113,13 +128,14 @@ pub fn waiting_for(
         if waiting.is_empty() {
             continue;
         }
+        let mine = waiting.contains(party);
         let open = OpenProposal {
             seq: *seq,
             act: p.act.describe(),
             by: p.by.clone(),
-            waiting: waiting.clone(),
+            waiting,
         };
-        if waiting.contains(party) {
+        if mine {
             to_confirm.push(open);
         } else if &p.by == party {
             awaiting_confirmation.push(open);

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::describe;
 use disclosure_ledger::hash::leaf_hash;
@@ -122,14 +122,6 @@ pub(super) fn waiting(ctx: &Ctx, a: WaitingArgs) -> Result<Status> {
         Some(t) => parse_time("as-of", t)?,
         None => disclosure_ledger::model::Timestamp::now(),
     };
-    let reg = disclosure_ledger::ledger::replay(&store)?;
-    if !reg.parties.contains_key(&party) {
-        let known: Vec<&str> = reg.parties.keys().map(|p| p.as_str()).collect();
-        bail!(
-            "{party} is not a party of this ledger (its parties are {})",
-            known.join(", ")
-        );
-    }
     let w = disclosure_ledger::waiting::waiting_for(&store, &party, as_of)?;
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&w)?);

@@ -452,10 +452,7 @@ pub(super) fn refuse(ctx: &Ctx, a: RefuseArgs) -> Result<Status> {
         &a.officer_role,
     )?;
     if a.dry_run {
-        let checked = ledger.check_batch(vec![pending.body], &key, now)?;
-        if let Some((_, e)) = checked.refused.into_iter().next() {
-            return Err(e.into());
-        }
+        ledger.check(pending.body, &key, now)?;
         outln!("Dry run: the refusal is valid; nothing was written.");
         return Ok(Status::Clean);
     }
@@ -520,10 +517,7 @@ pub(super) fn dispose(ctx: &Ctx, a: DisposeArgs) -> Result<Status> {
     }
     if a.dry_run {
         // Checked as it would be appended, read-only.
-        let checked = ledger.check_batch(vec![body], &key, now)?;
-        if let Some((_, e)) = checked.refused.into_iter().next() {
-            return Err(e.into());
-        }
+        ledger.check(body, &key, now)?;
         outln!(
             "Dry run: the disposition ({}) is valid; nothing was written.",
             action.as_str()

@@ -154,6 +154,20 @@ impl Ledger {
         self.check_items(bodies, key, now, &mut |bytes, _| bytes)
     }
 
+    /// Checks one body, signed by `key`, as it would be appended now, through a read-only
+    /// handle: the refusal the append would meet, if any (for `--dry-run`).
+    pub fn check(&self, body: Body, key: &SecretKey, now: Timestamp) -> Result<(), AppendError> {
+        match self
+            .check_batch(vec![body], key, now)?
+            .refused
+            .into_iter()
+            .next()
+        {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// [`Ledger::check_batch`], signing each checked entry on rayon's workers while the next
     /// ones are checked (a signature covers only the entry's bytes, so it can be made before
     /// anything is written), then `then` with this ledger, what the check found and the
@@ -522,7 +536,7 @@ enum Source {
 }
 
 /// Bodies with their vault items, each to be signed by `key`, for [`Batch::push_many`].
-pub(super) fn pending_items(
+pub(crate) fn pending_items(
     bodies: Vec<Body>,
     vaults: Vec<Vec<VaultItem>>,
     key: &SecretKey,

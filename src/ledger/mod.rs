@@ -32,6 +32,7 @@ mod error;
 mod prepare;
 mod replay;
 
+pub(crate) use batch::pending_items;
 pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt, SignatureFeed};
 pub use error::{AppendError, InitError, OpenError, ReindexError, ReplayError};
 pub use prepare::{FUTURE_TOLERANCE_SECS, fresh_salt, policy_document};

@@ -807,7 +807,7 @@ impl Ctx<'_> {
                         .or_default() += 1;
                     let key = (flag.seq.0, flag.code.code().to_owned());
                     if let Some((at, action)) = self.dispositions.get(&key)
-                        && *action != DispositionAction::Escalated
+                        && action.closes_flag()
                     {
                         s.flags.disposed += 1;
                         bump(&mut s.flags.disposed_by_action, action.as_str());

@@ -218,6 +218,12 @@ impl DispositionAction {
             DispositionAction::Remediated => "remediated",
         }
     }
+
+    /// Whether this action closes the flag: every action but `Escalated`, which passes the
+    /// flag on for decision and leaves it open.
+    pub fn closes_flag(self) -> bool {
+        self != DispositionAction::Escalated
+    }
 }
 
 /// A party records what it did about one flag on one entry (format 2).

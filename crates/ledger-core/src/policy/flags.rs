@@ -502,6 +502,17 @@ pub struct Flag {
     pub fields: Vec<FieldName>,
 }
 
+/// "local practice adopted by the regulators on D1, D2 and D3", for the effective dates of the
+/// policies that adopted a practice (one or more).
+pub fn local_practice_label(dates: &[String]) -> String {
+    let listed = match dates {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    format!("local practice adopted by the regulators on {listed}")
+}
+
 impl Flag {
     /// What the flag rests on, for a reader: "2024 statement §3, §5", "local practice adopted
     /// by the regulators on 2024-04-01" (the policy's effective date), or "the record itself".
@@ -509,10 +520,7 @@ impl Flag {
         match self.code.info().basis {
             Basis::Statement(_) => self.sections.replacen("2024", "2024 statement", 1),
             Basis::LocalPractice(_) => match self.practice_adopted {
-                Some(at) => format!(
-                    "local practice adopted by the regulators on {}",
-                    at.london_date()
-                ),
+                Some(at) => local_practice_label(&[at.london_date().to_string()]),
                 None => "local practice".into(),
             },
             Basis::Record => "the record itself".into(),

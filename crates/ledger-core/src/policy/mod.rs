@@ -14,7 +14,9 @@ pub use document::{
     CategoryRule, Function, POLICY_SCHEMA, PartyRule, Policy, PolicyError, Thresholds,
 };
 pub use engine::{FieldValues, PolicyEngine, same_words};
-pub use flags::{Basis, CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown};
+pub use flags::{
+    Basis, CATALOGUE, Flag, FlagCode, FlagInfo, Severity, catalogue_markdown, local_practice_label,
+};
 pub use names::{CompanyForms, MIN_FOLDED_LEN, company_forms, company_named_in, fold};
 pub use statements::{
     STATEMENT_RULES, Statement, StatementRule, Treatment, normalise_quotation, statement_rule,
