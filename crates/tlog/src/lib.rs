@@ -98,6 +98,7 @@ mod checkpoint;
 mod cosignature;
 mod hash;
 mod key;
+pub mod map;
 mod merkle;
 mod note;
 mod proof;
