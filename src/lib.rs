@@ -14,6 +14,7 @@ pub use ledger_store as store;
 
 pub mod bulk;
 pub mod dispositions;
+pub mod entry_index;
 pub mod evidence;
 pub mod export;
 pub mod incremental;

@@ -811,7 +811,22 @@ fn check_tree_and_checkpoints(
     let origin = v.registers().origin.clone().unwrap_or_default();
     for (size, bytes) in checkpoints {
         let at = size.saturating_sub(1);
-        match check_checkpoint(bytes, &origin, v.registers(), |s| v.root_at(s)) {
+        let checked =
+            check_checkpoint(bytes, &origin, v.registers(), |s| v.root_at(s)).and_then(|c| match v
+                .index_root_at(c.size)
+            {
+                Some(entries_root) => {
+                    ledger_core::checkpoints::check_index_root(&c, &entries_root).map(|()| c)
+                }
+                None => Ok(c),
+            });
+        match checked {
+            Err(e @ ledger_core::checkpoints::CheckpointRejected::IndexMismatch { .. }) => v
+                .fail_at(
+                    Seq(at),
+                    IntegrityKind::CheckpointIndexMismatch,
+                    format!("checkpoint of size {size}: {e}"),
+                ),
             Ok(c) => {
                 if !c.cosigners.is_empty() {
                     v.report.latest_cosigned_size = Some(c.size);
@@ -1183,6 +1198,11 @@ pub struct Verifier {
     compact: CompactRange,
     /// Tree sizes whose roots are wanted (checkpoints), filled in as the leaves stream past.
     wanted_roots: BTreeMap<u64, Option<Digest>>,
+    /// The entry index rebuilt from the entries (docs/FORMAT.md §7.6); `None` once an entry
+    /// cannot be read or is out of place (the index is then unknown), and in a resumed run.
+    index: Option<ledger_core::index::Index>,
+    /// The index root at each wanted tree size reached with the index known.
+    index_roots: BTreeMap<u64, Digest>,
     /// Signatures queued for checking.
     pending_signatures: Vec<SignatureJob>,
     /// The Merkle hashes the last record pushed should have stored.
@@ -1220,6 +1240,8 @@ impl Verifier {
             },
             compact: CompactRange::new(),
             wanted_roots: BTreeMap::new(),
+            index: Some(ledger_core::index::Index::new()),
+            index_roots: BTreeMap::new(),
             pending_signatures: Vec::new(),
             last_stored: Vec::new(),
             last_vault_check: None,
@@ -1243,6 +1265,7 @@ impl Verifier {
         v.prev_hash = head.0;
         v.prev_time = Some(head.1);
         v.compact = compact;
+        v.index = None;
         v.report.entries = size;
         v.report.resumed_from = Some(size);
         v
@@ -1303,6 +1326,12 @@ impl Verifier {
     /// The tree root at a size asked for with [`Verifier::want_roots`], once reached.
     pub fn root_at(&self, size: u64) -> Option<Digest> {
         self.wanted_roots.get(&size).copied().flatten()
+    }
+
+    /// The entry index root at a size asked for with [`Verifier::want_roots`], once reached,
+    /// if every entry up to it could be read (never in a resumed run).
+    pub fn index_root_at(&self, size: u64) -> Option<Digest> {
+        self.index_roots.get(&size).copied()
     }
 
     /// The root of all leaves pushed so far.
@@ -1376,6 +1405,7 @@ impl Verifier {
                 format!("entry #{key} appears again after #{}", self.expected - 1)
             };
             self.fail(key, IntegrityKind::SequenceGap, message);
+            self.index = None;
         }
         self.expected = key + 1;
         let hash = prepared.hash;
@@ -1383,6 +1413,9 @@ impl Verifier {
         self.last_vault_check = prepared.vault_check;
         if let Some(slot) = self.wanted_roots.get_mut(&self.compact.size()) {
             *slot = Some(self.compact.root());
+        }
+        if malformed.is_some() {
+            self.index = None;
         }
         if let Some(why) = malformed {
             self.fail(key, IntegrityKind::Undecodable, why.to_owned());
@@ -1393,12 +1426,23 @@ impl Verifier {
         let entry = match prepared.decoded {
             Ok(e) => e,
             Err(e) => {
+                self.index = None;
                 self.fail(key, IntegrityKind::Undecodable, e.to_string());
                 self.prev_hash = hash;
                 self.report.head = Some(hash);
                 return None;
             }
         };
+        if entry.seq.0 == key
+            && let Some(index) = &mut self.index
+        {
+            index.add(&entry);
+            if self.wanted_roots.contains_key(&(key + 1)) {
+                self.index_roots.insert(key + 1, index.root());
+            }
+        } else {
+            self.index = None;
+        }
         if entry.seq.0 != key {
             self.fail(
                 key,

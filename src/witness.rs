@@ -45,6 +45,9 @@ pub enum WitnessError {
     /// Tree arithmetic failed (missing hashes: the ledger is damaged).
     #[error("the ledger's Merkle hashes are damaged ({0})")]
     Tree(#[from] ProofError),
+    /// The index could not be rebuilt from the entries.
+    #[error("cannot rebuild the entry index: {0}")]
+    Index(#[from] crate::entry_index::IndexBuildError),
     /// The note could not be built.
     #[error("cannot build the note: {0}")]
     Note(String),
@@ -77,11 +80,12 @@ pub fn checkpoint_note(
     reg.party_of_key(key.public().key_id)
         .filter(|p| reg.key_status(p, key.public().key_id, Seq(size)) == KeyStatus::Valid)
         .ok_or_else(|| WitnessError::UnknownKey(key.public().name.clone()))?;
+    let index_root = crate::entry_index::index_at(writer, size)?.root();
     let checkpoint = Checkpoint {
         origin: reg.origin.clone().unwrap_or_default(),
         size,
         root: tlog::tree_hash(size, writer)?,
-        extensions: Vec::new(),
+        extensions: vec![ledger_core::index::index_line(&index_root)],
     };
     let signer = key
         .note_signer(KeyKind::Ed25519)
@@ -136,6 +140,21 @@ pub fn cosigned_note(
             WitnessError::Rejected(e.to_string())
         }
     })?;
+    // The index root it signs must be the one the entries give: an operator who leaves an
+    // entry out of the index is caught before the other regulator signs.
+    // A checkpoint without the index line would make the cosignature state nothing about
+    // completeness: refused, so every checkpoint cosigned from now on backs it.
+    if checked.index_root.is_none() {
+        return Err(WitnessError::Rejected(
+            "it carries no entry index root (a `dledger-index/v1` line), so cosigning it would \
+             not back any completeness claim; ask the other regulator to make it again with a \
+             current dledger"
+                .to_owned(),
+        ));
+    }
+    let entries_root = crate::entry_index::index_at(writer, checked.size)?.root();
+    ledger_core::checkpoints::check_index_root(&checked, &entries_root)
+        .map_err(|e| WitnessError::Inconsistent(e.to_string()))?;
     if checked.signer == me {
         return Err(WitnessError::Rejected(format!(
             "it is signed by your own party ({me}); the other regulator signs checkpoints and you cosign them"

@@ -51,6 +51,9 @@ pub struct CheckedCheckpoint {
     pub signer: PartyId,
     /// Parties that cosigned it, with their timestamps.
     pub cosigners: Vec<(PartyId, u64)>,
+    /// The root of the entry index it carries (docs/FORMAT.md §7.6), hex; `None` for a
+    /// checkpoint made before the index existed, which proves no completeness.
+    pub index_root: Option<String>,
 }
 
 /// Why a checkpoint note does not hold for this ledger. The messages are the ones `verify`,
@@ -78,6 +81,24 @@ pub enum CheckpointRejected {
     /// No party signed it as log operator (only cosignatures, or none).
     #[error("it is not signed by any party's key as log operator")]
     NoOperatorSignature,
+    /// Its index line cannot be read.
+    #[error("{0}")]
+    IndexLine(#[from] crate::index::IndexLineError),
+    /// The index root it signs differs from the one the entries give: the operator left an
+    /// entry out of the index (or put one in that is not there).
+    #[error(
+        "its index root for size {size} is {} but the entries give {}: the index it signs does not list the entries as they are",
+        hex::encode(checkpoint_root),
+        hex::encode(entries_root)
+    )]
+    IndexMismatch {
+        /// The tree size.
+        size: u64,
+        /// The index root the checkpoint signs.
+        checkpoint_root: Digest,
+        /// The index root recomputed from the entries.
+        entries_root: Digest,
+    },
     /// It is for a tree larger than the ledger.
     #[error("it is for tree size {size}, but the ledger holds fewer entries")]
     BeyondLedger {
@@ -106,7 +127,9 @@ impl CheckpointRejected {
     pub fn is_inconsistency(&self) -> bool {
         matches!(
             self,
-            CheckpointRejected::Fork { .. } | CheckpointRejected::BeyondLedger { .. }
+            CheckpointRejected::Fork { .. }
+                | CheckpointRejected::BeyondLedger { .. }
+                | CheckpointRejected::IndexMismatch { .. }
         )
     }
 }
@@ -121,6 +144,7 @@ pub fn check_checkpoint(
 ) -> Result<CheckedCheckpoint, CheckpointRejected> {
     let note = Note::parse(note_bytes)?;
     let cp = Checkpoint::from_note(&note)?;
+    let index_root = crate::index::index_root(&cp.extensions)?;
     if cp.origin != origin {
         return Err(CheckpointRejected::WrongOrigin {
             found: cp.origin,
@@ -162,6 +186,29 @@ pub fn check_checkpoint(
             root: hex::encode(cp.root),
             signer,
             cosigners,
+            index_root: index_root.map(hex::encode),
         }),
+    }
+}
+
+/// Checks the index root a checked checkpoint carries against `entries_root`, the root
+/// recomputed from the log's first `checked.size` entries. A checkpoint without an index line
+/// passes (it proves no completeness, and says so wherever completeness is claimed).
+pub fn check_index_root(
+    checked: &CheckedCheckpoint,
+    entries_root: &Digest,
+) -> Result<(), CheckpointRejected> {
+    match &checked.index_root {
+        Some(signed) if *signed != hex::encode(entries_root) => {
+            let mut checkpoint_root = [0u8; 32];
+            hex::decode_to_slice(signed, &mut checkpoint_root)
+                .expect("written by check_checkpoint");
+            Err(CheckpointRejected::IndexMismatch {
+                size: checked.size,
+                checkpoint_root,
+                entries_root: *entries_root,
+            })
+        }
+        _ => Ok(()),
     }
 }

@@ -56,11 +56,14 @@ pub enum IntegrityKind {
     Rollback,
     /// A stored checkpoint is kept under a tree size other than its own.
     MisfiledCheckpoint,
+    /// A checkpoint's entry index root (docs/FORMAT.md §7.6) differs from the one the entries
+    /// give: the index it signs leaves an entry out, or lists one that is not there.
+    CheckpointIndexMismatch,
 }
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 20] = [
+    pub const ALL: [IntegrityKind; 21] = [
         IntegrityKind::Undecodable,
         IntegrityKind::SequenceGap,
         IntegrityKind::BrokenChain,
@@ -81,6 +84,7 @@ impl IntegrityKind {
         IntegrityKind::UntrustedGenesis,
         IntegrityKind::Rollback,
         IntegrityKind::MisfiledCheckpoint,
+        IntegrityKind::CheckpointIndexMismatch,
     ];
 
     /// Stable kebab-case code.
@@ -106,6 +110,7 @@ impl IntegrityKind {
             IntegrityKind::UntrustedGenesis => "untrusted-genesis",
             IntegrityKind::Rollback => "rollback",
             IntegrityKind::MisfiledCheckpoint => "misfiled-checkpoint",
+            IntegrityKind::CheckpointIndexMismatch => "checkpoint-index-mismatch",
         }
     }
 
@@ -188,6 +193,14 @@ impl IntegrityKind {
                  entries. The entries themselves are checked separately; but until the index is \
                  rebuilt, new entries could be checked against the wrong registers. Rebuild it \
                  with `dledger reindex LEDGER` and verify again."
+            }
+            IntegrityKind::CheckpointIndexMismatch => {
+                "A checkpoint signs, besides the log's root, the root of the entry index: for \
+                 each entry, disclosure company, party and register, the exact list of entries \
+                 filed under it. That root, rebuilt from the entries, is different: the signer \
+                 left an entry out of the index (or listed one that is not there), so any \
+                 evidence bundle or dossier relying on this checkpoint to say 'nothing else was \
+                 recorded' cannot be trusted. Ask the signer to explain; do not cosign it."
             }
             IntegrityKind::CheckpointMismatch => {
                 "A checkpoint signed for this ledger commits to a different history than the \

@@ -9,6 +9,7 @@ pub mod codec;
 pub mod describe;
 pub mod files;
 pub mod hash;
+pub mod index;
 pub mod input;
 pub mod integrity;
 pub mod keys;

@@ -162,6 +162,9 @@ mod tests {
         let stepwise = list_extend(&list_extend(&list_extend(&EMPTY_LIST, 3), 9), 27);
         assert_eq!(all, stepwise);
         assert_ne!(list_hash(&[3, 9]), list_hash(&[9, 3]));
-        assert_eq!(ListDigest::of(&[3, 9]).extended(27), ListDigest::of(&[3, 9, 27]));
+        assert_eq!(
+            ListDigest::of(&[3, 9]).extended(27),
+            ListDigest::of(&[3, 9, 27])
+        );
     }
 }

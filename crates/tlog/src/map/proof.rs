@@ -148,7 +148,11 @@ impl MapProof {
             return Err(MapProofError::TooDeep(depth));
         }
         let bitmap = r.take(depth.div_ceil(8))?.to_vec();
-        if !depth.is_multiple_of(8) && bitmap.last().is_some_and(|b| b & (0xff >> (depth % 8)) != 0) {
+        if !depth.is_multiple_of(8)
+            && bitmap
+                .last()
+                .is_some_and(|b| b & (0xff >> (depth % 8)) != 0)
+        {
             return Err(MapProofError::BadBitmap);
         }
         let mut siblings = Vec::with_capacity(depth);

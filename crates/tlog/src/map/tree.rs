@@ -356,10 +356,7 @@ mod tests {
     }
 
     fn digests(lists: &BTreeMap<Digest, Vec<u64>>) -> BTreeMap<Digest, ListDigest> {
-        lists
-            .iter()
-            .map(|(k, v)| (*k, ListDigest::of(v)))
-            .collect()
+        lists.iter().map(|(k, v)| (*k, ListDigest::of(v))).collect()
     }
 
     #[test]
