@@ -574,7 +574,7 @@ pub(crate) fn run(
     let mut dispositions: BTreeMap<(Seq, String), DispositionRecord> = BTreeMap::new();
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
-            if let Some(target) = entry.body.refers_to() {
+            for target in entry.body.references() {
                 references.add(target, entry.seq);
             }
             if Some(entry.seq.0 + 1) == resume_at {

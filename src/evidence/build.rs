@@ -12,6 +12,8 @@ use serde::Serialize;
 use evidence_verify::*;
 use tlog::{Note, TlogProof};
 
+use ledger_core::index::{IndexKey, keys_of};
+
 use crate::codec;
 use crate::hash::{field_commitment, leaf_hash, sha256};
 use crate::keys::PublicKey;
@@ -105,14 +107,10 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         }
         let entry = codec::decode_entry(&r.bytes)
             .map_err(|e| damaged(format!("entry #{} cannot be decoded: {e}", r.key)))?;
-        let keep = match &entry.body {
-            _ if key == seq || key == 0 => true,
-            Body::KeyAdded(_) | Body::KeyRotated(_) | Body::KeyRevoked(_) => true,
-            Body::Acknowledgement(a) => a.disclosure.0 == seq,
-            Body::Correction(c) => c.supersedes.0 == seq,
-            Body::Disposition(d) => d.entry.0 == seq,
-            _ => false,
-        };
+        let keep = key == seq
+            || key == 0
+            || is_key_history(entry.body.kind())
+            || entry.body.references().contains(&Seq(seq));
         if key == seq {
             target = Some(entry.clone());
         }
@@ -158,18 +156,12 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
 
     // The parties relied on: signers of the entries, the disclosure's parties, the checkpoint's
     // signer and cosigners. Only their key history is carried.
-    let mut parties: BTreeSet<PartyId> = BTreeSet::new();
-    for r in records.values() {
-        if !is_key_history(r.entry.body.kind()) || r.entry.seq.0 == seq {
-            parties.insert(r.entry.signer.party.clone());
-        }
-        if let Some(d) = r.entry.body.disclosure() {
-            parties.insert(d.from.clone());
-            parties.insert(d.to.clone());
-        }
-    }
-    parties.insert(checked.signer.clone());
-    parties.extend(checked.cosigners.iter().map(|(p, _)| p.clone()));
+    let parties = relied_parties(
+        records.values().map(|r| &r.entry),
+        seq,
+        std::iter::once(checked.signer.clone())
+            .chain(checked.cosigners.iter().map(|(p, _)| p.clone())),
+    );
     for k in all_keys {
         let keep = k == seq
             || records
@@ -184,26 +176,9 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
     // Entry files.
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut manifest_entries = Vec::new();
-    let superseded = match &target.body {
-        Body::Correction(c) => Some(c.supersedes.0),
-        _ => None,
-    };
     for (&s, r) in &records {
-        let role = if s == seq {
-            Role::Target
-        } else if s == 0 {
-            Role::Genesis
-        } else if is_key_history(r.entry.body.kind()) {
-            Role::KeyHistory
-        } else if superseded == Some(s) {
-            Role::Superseded
-        } else if matches!(r.entry.body, Body::Acknowledgement(_)) {
-            Role::Acknowledgement
-        } else if matches!(r.entry.body, Body::Disposition(_)) {
-            Role::Disposition
-        } else {
-            Role::Correction
-        };
+        let role = derive_role(seq, &target, &r.entry)
+            .ok_or_else(|| damaged(format!("entry #{s} has no place in the bundle of #{seq}")))?;
         let leaf = leaf_hash(&r.bytes);
         let proof = tlog::prove_inclusion(s, size, store)?;
         let tlog = TlogProof {
@@ -229,6 +204,30 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         });
     }
     files.insert(CHECKPOINT_FILE.to_owned(), note.to_string().into_bytes());
+
+    // Proofs of completeness, when the checkpoint signs an entry index root.
+    if checked.index_root.is_some() {
+        let referring: Vec<u64> = records
+            .values()
+            .filter(|r| r.entry.body.references().contains(&Seq(seq)))
+            .map(|r| r.entry.seq.0)
+            .collect();
+        let mut lists = vec![(IndexKey::Refs(Seq(seq)), referring)];
+        for party in &parties {
+            let key = IndexKey::Keys(party.clone());
+            let keys: Vec<u64> = records
+                .values()
+                .filter(|r| keys_of(&r.entry).contains(&key))
+                .map(|r| r.entry.seq.0)
+                .collect();
+            lists.push((key, keys));
+        }
+        let proofs = super::index_proofs(store, size, &lists)?;
+        files.insert(
+            INDEX_FILE.to_owned(),
+            json_bytes(&proofs).map_err(|e| damaged(e.to_string()))?,
+        );
+    }
 
     // Openings.
     let openings = build_openings(store, &target, open)?;

@@ -13,6 +13,7 @@ use crate::store::StoreError;
 
 mod build;
 mod bundle;
+mod index_proofs;
 
 pub use build::build_bundle;
 pub use bundle::Bundle;
@@ -22,6 +23,8 @@ pub use evidence_verify::{
     ManifestEntry, ManifestFile, OPENINGS_FILE, Opening, Openings, README_FILE, ReadError, Role,
     SUMMARY_FILE, TrustError, load_trust_dir, verify_bundle, verify_files,
 };
+pub use evidence_verify::{INDEX_FILE, IndexProofItem, IndexProofs};
+pub use index_proofs::index_proofs;
 
 // ---------------------------------------------------------------------------
 // Errors

@@ -352,7 +352,7 @@ impl Ledger {
     /// Applies an entry already checked against these registers.
     fn apply_checked(&mut self, entry: &Entry, hash: [u8; 32]) {
         self.reg.apply(entry, hash);
-        if let Some(target) = entry.body.refers_to() {
+        for target in entry.body.references() {
             self.index.pending.push((target.0, entry.seq.0));
         }
     }
@@ -767,7 +767,7 @@ impl Batch<'_> {
         for r in &self.records {
             if let Ok(e) = codec::decode_entry(&r.bytes) {
                 reg.apply(&e, r.hash);
-                if let Some(target) = e.body.refers_to() {
+                for target in e.body.references() {
                     index.pending.push((target.0, e.seq.0));
                 }
             }

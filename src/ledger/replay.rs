@@ -83,7 +83,7 @@ pub fn referring_entries(store: &Store, target: Seq, upto: Seq) -> Result<Vec<Se
                 seq: Seq(r.key),
                 source,
             })?;
-            if entry.body.refers_to() == Some(target) {
+            if entry.body.references().contains(&target) {
                 found.push(r.key);
             }
             Ok::<_, ReplayError>(())
@@ -156,7 +156,7 @@ pub(super) fn replay_into(
                 problem: "does not chain to the entry before it",
             });
         }
-        if let Some(target) = entry.body.refers_to() {
+        for target in entry.body.references() {
             references.push((target.0, entry.seq.0));
         }
         reg.apply(&entry, leaf_hash(&r.bytes));

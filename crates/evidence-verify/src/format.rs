@@ -10,8 +10,12 @@ use ledger_core::model::{EntryKind, Seq, Timestamp};
 /// The `format` value of every bundle manifest.
 pub const BUNDLE_FORMAT: &str = "disclosure-ledger-evidence";
 
-/// The bundle format version this build writes and reads.
-pub const BUNDLE_VERSION: u32 = 1;
+/// The bundle format version this build writes. Version 2 adds `index-proofs.json` (proofs of
+/// completeness); this build also reads version 1, whose completeness is "not proven".
+pub const BUNDLE_VERSION: u32 = 2;
+
+/// The oldest bundle format version this build reads.
+pub const OLDEST_BUNDLE_VERSION: u32 = 1;
 
 /// The manifest file.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -25,6 +29,10 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.note";
 pub const OPENINGS_FILE: &str = "openings.json";
 /// The directory of entry files.
 pub const ENTRIES_DIR: &str = "entries";
+/// The index proofs file (bundle version 2): proofs against the checkpoint's entry index root
+/// that the bundle holds every entry referring to the target and the whole key history of
+/// every party it relies on.
+pub const INDEX_FILE: &str = "index-proofs.json";
 
 /// Most entries a bundle may hold (genesis, key history, the target and its references).
 pub const MAX_BUNDLE_ENTRIES: usize = 1000;
@@ -37,6 +45,7 @@ pub(crate) const MAX_NOTE_BYTES: u64 = 64 << 10;
 pub(crate) const MAX_PROOF_BYTES: u64 = 64 << 10;
 pub(crate) const MAX_SIG_BYTES: u64 = 256;
 pub(crate) const MAX_OPENINGS_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_INDEX_BYTES: u64 = 16 << 20;
 // ---------------------------------------------------------------------------
 // File formats
 // ---------------------------------------------------------------------------
@@ -57,8 +66,13 @@ pub enum Role {
     Correction,
     /// The entry the target (a correction) supersedes.
     Superseded,
-    /// A party's disposition of a flag raised on the target (what it did about the flag).
+    /// A party's disposition of a flag raised on the target (what it did about the flag), or
+    /// one naming the target (a correction) as its remedy.
     Disposition,
+    /// An erasure of field values of the target.
+    Erasure,
+    /// A confirmation of the target (a proposal).
+    Confirmation,
 }
 
 impl Role {
@@ -71,6 +85,8 @@ impl Role {
             Role::Correction => "correction",
             Role::Superseded => "superseded",
             Role::Disposition => "disposition",
+            Role::Erasure => "erasure",
+            Role::Confirmation => "confirmation",
         }
     }
 }
@@ -185,4 +201,26 @@ pub fn is_key_history(kind: EntryKind) -> bool {
         kind,
         EntryKind::KeyAdded | EntryKind::KeyRotated | EntryKind::KeyRevoked
     )
+}
+
+/// `index-proofs.json`: for each index key the bundle relies on, the exact list of entries filed
+/// under it at the checkpoint's size and the proof of that list against the checkpoint's index
+/// root (docs/FORMAT.md §7.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexProofs {
+    /// The proofs, one per key.
+    pub proofs: Vec<IndexProofItem>,
+}
+
+/// One key's list and its proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexProofItem {
+    /// The index key's text, e.g. `refs/42` or `keys/ICO`.
+    pub key: String,
+    /// The sequence numbers filed under it, in increasing order (empty: none).
+    pub entries: Vec<u64>,
+    /// The proof's bytes (docs/FORMAT.md §7.6), standard base64.
+    pub proof: String,
 }

@@ -47,12 +47,13 @@ mod report;
 mod summary;
 mod trust;
 
-pub use check::{analyze, verify_bundle, verify_files};
+pub use check::{analyze, derive_role, relied_parties, verify_bundle, verify_files};
 pub use error::{ReadError, TrustError};
 pub use format::{
-    BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, ENTRIES_DIR, MANIFEST_FILE, MAX_BUNDLE_BYTES,
-    MAX_BUNDLE_ENTRIES, Manifest, ManifestEntry, ManifestFile, OPENINGS_FILE, Opening, Openings,
-    README_FILE, Role, SUMMARY_FILE, entry_path, is_key_history,
+    BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, ENTRIES_DIR, INDEX_FILE, IndexProofItem,
+    IndexProofs, MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES, Manifest, ManifestEntry,
+    ManifestFile, OLDEST_BUNDLE_VERSION, OPENINGS_FILE, Opening, Openings, README_FILE, Role,
+    SUMMARY_FILE, entry_path, is_key_history,
 };
 pub use report::{Check, CheckName, Cosigner, EvidenceReport, FieldReport};
 pub use summary::readme;

@@ -22,6 +22,7 @@ pub(crate) fn limit_for(path: &str) -> Option<u64> {
         README_FILE | SUMMARY_FILE => Some(MAX_TEXT_BYTES),
         CHECKPOINT_FILE => Some(MAX_NOTE_BYTES),
         OPENINGS_FILE => Some(MAX_OPENINGS_BYTES),
+        INDEX_FILE => Some(MAX_INDEX_BYTES),
         _ => {
             let (seq, ext) = path
                 .strip_prefix(ENTRIES_DIR)?

@@ -37,6 +37,9 @@ pub enum CheckName {
     Cosignature,
     /// Each entry is related to the target as its role says (acknowledgement, correction...).
     References,
+    /// The index proofs show the bundle holds every entry referring to the target and the whole
+    /// key history of every party relied on — no more, no fewer (or say it is not proven).
+    Completeness,
     /// An opened field reproduces its commitment (or is stated as erased).
     FieldOpening,
     /// `summary.txt` says exactly what the verified entries say.
@@ -58,6 +61,7 @@ impl CheckName {
             CheckName::CheckpointSignature => "checkpoint-signature",
             CheckName::Cosignature => "cosignature",
             CheckName::References => "references",
+            CheckName::Completeness => "completeness",
             CheckName::FieldOpening => "field-opening",
             CheckName::Summary => "summary",
         }

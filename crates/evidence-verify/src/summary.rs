@@ -35,7 +35,19 @@ pub(crate) struct Facts<'a> {
     pub(crate) superseded: Option<&'a Entry>,
     pub(crate) fields: &'a [FieldReport],
     pub(crate) checkpoint: Option<&'a CheckpointFacts>,
+    pub(crate) complete: &'a crate::check::Completeness,
 }
+
+/// "in the first N entries of the ledger", or nothing without a checkpoint.
+fn within(f: &Facts, what: &str) -> String {
+    f.checkpoint
+        .map(|c| format!(" in the first {} {what}", c.size))
+        .unwrap_or_default()
+}
+
+/// Why an absence is not proven, for the summary.
+const NOT_PROVEN: &str = "Not proven: this bundle's checkpoint carries no entry index, so it \
+     shows what was recorded but cannot prove that nothing else was.";
 
 pub(crate) fn party(names: &BTreeMap<PartyId, String>, id: &PartyId) -> String {
     match names.get(id) {
@@ -191,14 +203,20 @@ pub(crate) fn summary_text(f: &Facts) -> String {
     }
     if let Body::Disclosure(d) = &t.body {
         let _ = writeln!(out, "\nAcknowledgement");
-        if f.acks.is_empty() {
+        if f.acks.is_empty() && f.complete.proven {
             let _ = writeln!(
                 out,
-                "  No acknowledgement by {} is recorded{}.",
+                "  None: no acknowledgement by {} is recorded{}. The entry index signed with the \
+                 checkpoint proves it.",
                 party(f.names, &d.to),
-                f.checkpoint
-                    .map(|c| format!(" in the first {} entries of the ledger", c.size))
-                    .unwrap_or_default()
+                within(f, "entries of the ledger")
+            );
+        } else if f.acks.is_empty() {
+            let _ = writeln!(
+                out,
+                "  This bundle holds no acknowledgement by {}{}. {NOT_PROVEN}",
+                party(f.names, &d.to),
+                within(f, "entries of the ledger")
             );
         }
         for a in f.acks {
@@ -216,13 +234,17 @@ pub(crate) fn summary_text(f: &Facts) -> String {
     }
     if !matches!(t.body, Body::Genesis(_)) {
         let _ = writeln!(out, "\nCorrections");
-        if f.corrections.is_empty() {
+        if f.corrections.is_empty() && f.complete.proven {
             let _ = writeln!(
                 out,
-                "  None: no later entry{} supersedes this one.",
-                f.checkpoint
-                    .map(|c| format!(" in the first {} entries", c.size))
-                    .unwrap_or_default()
+                "  None: no later entry{} supersedes this one. The entry index signed with the \
+                 checkpoint proves it.",
+                within(f, "entries")
+            );
+        } else if f.corrections.is_empty() {
+            let _ = writeln!(
+                out,
+                "  This bundle holds no later entry that supersedes this one. {NOT_PROVEN}"
             );
         }
         for c in f.corrections {
@@ -251,11 +273,18 @@ pub(crate) fn summary_text(f: &Facts) -> String {
             }
         }
     }
-    // Listed only when the bundle carries some: without a proof of absence the summary cannot
-    // say that none was recorded (and bundles made before dispositions existed say nothing of
-    // them, so they still verify).
-    if !f.dispositions.is_empty() {
+    // Listed when the bundle carries some, or when the index proves there are none: without a
+    // proof of absence the summary cannot say that none was recorded.
+    if !f.dispositions.is_empty() || f.complete.proven {
         let _ = writeln!(out, "\nFlag dispositions");
+        if f.dispositions.is_empty() {
+            let _ = writeln!(
+                out,
+                "  None: no party recorded what it did about a flag on this entry{}. The entry \
+                 index signed with the checkpoint proves it.",
+                within(f, "entries")
+            );
+        }
         for e in f.dispositions {
             if let Body::Disposition(d) = &e.body {
                 let remedy = d
@@ -283,6 +312,22 @@ pub(crate) fn summary_text(f: &Facts) -> String {
         t.signer.party, f.target_key, t.signer.party
     );
     let _ = writeln!(out, "  Its entry hash is {}.", hex::encode(f.target_hash));
+    if f.complete.proven {
+        let names: Vec<&str> = f.complete.parties.iter().map(|p| p.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "  The bundle holds the whole key history{} of {}: the entry index signed with the \
+             checkpoint proves no other key was added, rotated or revoked for them.",
+            within(f, "entries"),
+            names.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  Whether another key was added, rotated or revoked for these parties is not \
+             proven: the checkpoint carries no entry index."
+        );
+    }
     match f.checkpoint {
         Some(c) => {
             let cos: Vec<String> = c

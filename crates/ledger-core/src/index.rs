@@ -48,6 +48,26 @@ impl IndexKey {
         }
     }
 
+    /// Reads a key's text back; `None` for text that is no index key (or names a malformed
+    /// id, or a number with leading zeros).
+    pub fn parse(text: &str) -> Option<IndexKey> {
+        let key = match text.split_once('/') {
+            None if text == "themes" => IndexKey::Themes,
+            None if text == "policies" => IndexKey::Policies,
+            Some(("refs", n)) => {
+                let ok = !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && (n == "0" || !n.starts_with('0'));
+                IndexKey::Refs(Seq(n.parse().ok().filter(|_| ok)?))
+            }
+            Some(("company", c)) => IndexKey::Company(CompanyId::new(c).ok()?),
+            Some(("designations", c)) => IndexKey::Designations(CompanyId::new(c).ok()?),
+            Some(("keys", p)) => IndexKey::Keys(PartyId::new(p).ok()?),
+            _ => return None,
+        };
+        Some(key)
+    }
+
     /// Where the key lives in the map: `SHA-256(0x10 ‖ text)`.
     pub fn hash(&self) -> Digest {
         key_hash(self.text().as_bytes())
@@ -74,7 +94,12 @@ impl std::fmt::Display for IndexKey {
 
 /// The index keys an entry is filed under, each once.
 pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
-    let mut keys = Vec::new();
+    let mut keys: Vec<IndexKey> = entry
+        .body
+        .references()
+        .into_iter()
+        .map(IndexKey::Refs)
+        .collect();
     match &entry.body {
         Body::Genesis(g) => {
             keys.extend(g.parties.iter().map(|p| IndexKey::Keys(p.id.clone())));
@@ -86,10 +111,7 @@ pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
         Body::PolicyAdopted(_) => keys.push(IndexKey::Policies),
         Body::ThemeDeclared(_) | Body::ThemeRetired(_) => keys.push(IndexKey::Themes),
         Body::DesignationProposed(d) => keys.push(IndexKey::Designations(d.company.id.clone())),
-        Body::DesignationConfirmed(d) => {
-            keys.push(IndexKey::Designations(d.company.clone()));
-            keys.push(IndexKey::Refs(d.proposal));
-        }
+        Body::DesignationConfirmed(d) => keys.push(IndexKey::Designations(d.company.clone())),
         Body::DesignationEnded(d) => keys.push(IndexKey::Designations(d.company.clone())),
         Body::Disclosure(d) => {
             keys.extend(
@@ -230,6 +252,34 @@ pub fn index_root(extensions: &[String]) -> Result<Option<Digest>, IndexLineErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_texts_read_back() {
+        for text in [
+            "refs/0",
+            "refs/123",
+            "company/acme-ltd",
+            "designations/acme-ltd",
+            "keys/ICO",
+            "themes",
+            "policies",
+        ] {
+            let key = IndexKey::parse(text).expect(text);
+            assert_eq!(key.text(), text);
+        }
+        for bad in [
+            "refs/",
+            "refs/01",
+            "refs/x",
+            "refs/-1",
+            "company/",
+            "theme",
+            "keys/ICO NAME",
+            "other/1",
+        ] {
+            assert_eq!(IndexKey::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn index_line_round_trips() {

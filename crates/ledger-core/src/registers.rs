@@ -581,7 +581,7 @@ impl std::ops::DerefMut for Registers {
 
 /// The version of the [`Snapshot`] layout; a snapshot of another version is ignored (the
 /// registers are then replayed).
-pub const SNAPSHOT_VERSION: u16 = 2;
+pub const SNAPSHOT_VERSION: u16 = 3;
 
 /// The small registers as saved in the ledger file with each commit: everything but the
 /// per-entry summaries, which are O(n). Layout: docs/FORMAT.md, "Register snapshot".

@@ -20,12 +20,16 @@ use crate::summary::*;
 use crate::trust::*;
 
 mod checkpoint;
+mod completeness;
 mod entries;
 mod openings;
 mod references;
 mod signatures;
 
 use signatures::*;
+
+pub(crate) use completeness::Completeness;
+pub use completeness::relied_parties;
 
 /// Verifies the bundle in directory `dir` offline, against `trusted` keys (the parties' trust
 /// roots). Returns a report listing every check; `Err` only when `dir` cannot be read at all.
@@ -79,11 +83,14 @@ fn verify_files_after(
         version: Option<u32>,
     }
     if let Ok(v) = serde_json::from_slice::<Version>(bytes)
-        && (v.format.as_deref() != Some(BUNDLE_FORMAT) || v.version != Some(BUNDLE_VERSION))
+        && (v.format.as_deref() != Some(BUNDLE_FORMAT)
+            || !v
+                .version
+                .is_some_and(|n| (OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&n)))
     {
         checks.push(fail(format!(
             "{MANIFEST_FILE} is format {:?} version {}, but this build reads {BUNDLE_FORMAT:?} \
-             version {BUNDLE_VERSION}; if it is a newer bundle, upgrade dledger",
+             versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}; if it is a newer bundle, upgrade dledger",
             v.format.unwrap_or_default(),
             v.version.map_or("(none)".to_owned(), |n| n.to_string())
         )));
@@ -238,6 +245,8 @@ pub(crate) struct Related {
     corrections: Vec<u64>,
     superseded: Option<u64>,
     dispositions: Vec<u64>,
+    erasures: Vec<u64>,
+    confirmations: Vec<u64>,
 }
 
 /// One verification of a bundle's content: what has been established so far, and the checks.
@@ -287,8 +296,9 @@ pub fn analyze(manifest: &Manifest, files: &Files, trusted: &[PublicKey]) -> Evi
         a.check_inclusion_proofs();
         let cp = a.check_checkpoint_signatures();
         let related = a.check_references();
+        let complete = a.check_completeness(&related, cp.as_ref());
         a.check_openings();
-        a.summarize(cp.as_ref(), &related);
+        a.summarize(cp.as_ref(), &related, &complete);
     }
     a.report.checks = a.checks.0;
     a.report.ok = a.report.checks.iter().all(|c| c.ok);
@@ -304,7 +314,12 @@ impl<'a> Analysis<'a> {
     }
 
     /// Derives the plain-language summary.
-    fn summarize(&mut self, cp: Option<&CheckpointFacts>, related: &Related) {
+    fn summarize(
+        &mut self,
+        cp: Option<&CheckpointFacts>,
+        related: &Related,
+        complete: &Completeness,
+    ) {
         let Some(t) = self.entry_of(self.manifest.target) else {
             return;
         };
@@ -331,13 +346,15 @@ impl<'a> Analysis<'a> {
             superseded: related.superseded.and_then(|s| self.entry_of(s)),
             fields: &self.report.fields,
             checkpoint: cp,
+            complete,
         });
         self.report.summary = summary;
     }
 }
 
-/// The role an entry plays relative to the target, derived from its content.
-pub(crate) fn derive_role(target_seq: u64, target: &Entry, e: &Entry) -> Option<Role> {
+/// The role an entry plays relative to the target (entry `target_seq`), derived from its
+/// content; `None` if it has no place in the target's bundle.
+pub fn derive_role(target_seq: u64, target: &Entry, e: &Entry) -> Option<Role> {
     let seq = e.seq.0;
     if seq == target_seq {
         return Some(Role::Target);
@@ -356,7 +373,14 @@ pub(crate) fn derive_role(target_seq: u64, target: &Entry, e: &Entry) -> Option<
     match &e.body {
         Body::Acknowledgement(a) if a.disclosure.0 == target_seq => Some(Role::Acknowledgement),
         Body::Correction(c) if c.supersedes.0 == target_seq => Some(Role::Correction),
-        Body::Disposition(d) if d.entry.0 == target_seq => Some(Role::Disposition),
+        Body::Disposition(d)
+            if d.entry.0 == target_seq || d.correction == Some(Seq(target_seq)) =>
+        {
+            Some(Role::Disposition)
+        }
+        Body::Erasure(x) if x.fields.iter().any(|f| f.entry.0 == target_seq) => Some(Role::Erasure),
+        Body::Confirmed(c) if c.proposal.0 == target_seq => Some(Role::Confirmation),
+        Body::DesignationConfirmed(c) if c.proposal.0 == target_seq => Some(Role::Confirmation),
         _ => None,
     }
 }

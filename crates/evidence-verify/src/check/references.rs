@@ -73,6 +73,23 @@ impl<'a> Analysis<'a> {
                             None
                         }
                     }
+                    (_, Some(Role::Erasure | Role::Confirmation))
+                        if seq <= self.manifest.target =>
+                    {
+                        Some(format!(
+                            "#{seq} refers to a later entry #{}",
+                            self.manifest.target
+                        ))
+                    }
+                    (Body::Disposition(d), Some(Role::Disposition))
+                        if d.entry.0 != self.manifest.target =>
+                    {
+                        // It names the target (a correction) as the remedy of a flag on another
+                        // entry: its own rules were checked when it was recorded.
+                        (seq <= self.manifest.target).then(|| {
+                            format!("#{seq} names a later correction #{}", self.manifest.target)
+                        })
+                    }
                     (Body::Disposition(_), Some(Role::Disposition)) => {
                         let party_to = match &t.body {
                             Body::Disclosure(d) => {
@@ -129,6 +146,8 @@ impl<'a> Analysis<'a> {
                     Role::Correction => related.corrections.push(seq),
                     Role::Superseded => related.superseded = Some(seq),
                     Role::Disposition => related.dispositions.push(seq),
+                    Role::Erasure => related.erasures.push(seq),
+                    Role::Confirmation => related.confirmations.push(seq),
                     _ => {}
                 }
                 if let Some((cp, _)) = &self.checkpoint

@@ -457,6 +457,22 @@ impl Body {
         }
     }
 
+    /// Every earlier entry this one refers to, each once and in increasing order:
+    /// [`Body::refers_to`], plus the correction a disposition names as its remedy and every
+    /// entry an erasure erased fields of. The entry is filed under `refs/N` of the entry index
+    /// for each (docs/FORMAT.md §7.6), and the writers' references table holds the same pairs.
+    pub fn references(&self) -> Vec<Seq> {
+        let mut out: Vec<Seq> = self.refers_to().into_iter().collect();
+        match self {
+            Body::Disposition(d) => out.extend(d.correction),
+            Body::Erasure(e) => out.extend(e.fields.iter().map(|f| f.entry)),
+            _ => {}
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The disclosure this entry records: a disclosure's own, or a correction's replacement.
     /// Both are judged by the policy alike.
     pub fn disclosure(&self) -> Option<&Disclosure> {

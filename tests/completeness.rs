@@ -1,0 +1,454 @@
+//! Proof of absence (issue: an opposing expert deletes pages from a bundle). A checkpoint signs
+//! the entry index root; a bundle carries index proofs; `verify-evidence` checks the bundle holds
+//! exactly the entries the index lists. Each attack is a test: the expert removes or adds an
+//! entry and rewrites the unsigned manifest and summary to match, and the bundle must still fail.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use disclosure_ledger::codec::decode_entry;
+use disclosure_ledger::evidence::{
+    CheckName, EvidenceReport, INDEX_FILE, Manifest, build_bundle, load_trust_dir, verify_bundle,
+};
+use disclosure_ledger::hash::sha256;
+use disclosure_ledger::keys::SecretKey;
+use disclosure_ledger::ledger::open_registers;
+use disclosure_ledger::model::{Body, Entry, Seq, Timestamp};
+use disclosure_ledger::registers::KeyStatus;
+use disclosure_ledger::store::{Access, Store, StoreError};
+use disclosure_ledger::witness;
+
+/// A copy of the format 2 sample with a fresh checkpoint (carrying the index root) signed by
+/// one regulator and cosigned by the other.
+struct Ledger {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    path: PathBuf,
+    keys: PathBuf,
+    entries: Vec<Entry>,
+}
+
+fn current_key(store: &Store, keys: &Path, party: &str) -> SecretKey {
+    let reg = open_registers(store).unwrap();
+    let size = store.len().unwrap();
+    for name in dledger_testkit::sample::DEMO_KEY_NAMES {
+        let key = common::demo_key(keys, name);
+        let id = key.public().key_id;
+        if let Some(p) = reg.party_of_key(id)
+            && p.as_str() == party
+            && reg.key_status(p, id, Seq(size)) == KeyStatus::Valid
+        {
+            return key;
+        }
+    }
+    panic!("no current demo key for {party}");
+}
+
+fn checkpoint_and_cosign(path: &Path, keys: &Path) {
+    let store = Store::open(path, Access::ReadWrite).unwrap();
+    let reg = open_registers(&store).unwrap();
+    let note = witness::make_checkpoint(&store, &reg, &current_key(&store, keys, "ICO")).unwrap();
+    witness::cosign(
+        &store,
+        &reg,
+        note.to_string().as_bytes(),
+        &current_key(&store, keys, "OFCOM"),
+        Timestamp::now(),
+    )
+    .unwrap();
+}
+
+fn ledger() -> Ledger {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_v2_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    checkpoint_and_cosign(&path, &keys);
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    let mut entries = Vec::new();
+    store
+        .scan(0, None, |r| {
+            entries.push(decode_entry(&r.bytes).unwrap());
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    Ledger {
+        dir: dir.path().to_owned(),
+        _dir: dir,
+        path,
+        keys,
+        entries,
+    }
+}
+
+impl Ledger {
+    /// Writes the bundle of `seq` to a new directory and returns it.
+    fn bundle(&self, seq: u64, name: &str) -> PathBuf {
+        let store = Store::open(&self.path, Access::ReadOnly).unwrap();
+        let out = self.dir.join(name);
+        build_bundle(&store, Seq(seq), &[])
+            .unwrap()
+            .write(&out)
+            .unwrap();
+        out
+    }
+
+    fn verify(&self, bundle: &Path) -> EvidenceReport {
+        verify_bundle(bundle, &load_trust_dir(&self.keys).unwrap()).unwrap()
+    }
+
+    /// A disclosure with an acknowledgement and a correction that supersedes it.
+    fn acked_and_corrected(&self) -> (u64, u64, u64) {
+        self.entries
+            .iter()
+            .find_map(|e| {
+                let Body::Correction(c) = &e.body else {
+                    return None;
+                };
+                let ack = self.entries.iter().find_map(|a| match &a.body {
+                    Body::Acknowledgement(x) if x.disclosure == c.supersedes => Some(a.seq.0),
+                    _ => None,
+                })?;
+                matches!(
+                    self.entries[c.supersedes.0 as usize].body,
+                    Body::Disclosure(_)
+                )
+                .then_some((c.supersedes.0, ack, e.seq.0))
+            })
+            .expect("the sample has an acknowledged, corrected disclosure")
+    }
+
+    /// A disclosure nothing refers to.
+    fn untouched_disclosure(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.body, Body::Disclosure(_)))
+            .map(|e| e.seq)
+            .find(|s| !self.entries.iter().any(|e| e.body.references().contains(s)))
+            .expect("the sample has a disclosure nothing refers to")
+            .0
+    }
+}
+
+/// As an opposing expert would after editing a bundle: the summary rewritten to what the
+/// verifier now derives, and the manifest's entry and file lists rewritten to match.
+fn reseal(bundle: &Path, trusted: &Path) {
+    let mut manifest: Manifest =
+        serde_json::from_slice(&fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    manifest
+        .entries
+        .retain(|e| bundle.join(format!("entries/{}.bin", e.seq)).exists());
+    let write_files = |manifest: &mut Manifest| {
+        for f in &mut manifest.files {
+            let bytes = fs::read(bundle.join(&f.path)).unwrap_or_default();
+            f.bytes = bytes.len() as u64;
+            f.sha256 = hex::encode(sha256(&bytes));
+        }
+        manifest.files.retain(|f| bundle.join(&f.path).exists());
+        fs::write(
+            bundle.join("manifest.json"),
+            serde_json::to_vec_pretty(manifest).unwrap(),
+        )
+        .unwrap();
+    };
+    write_files(&mut manifest);
+    let report = verify_bundle(bundle, &load_trust_dir(trusted).unwrap()).unwrap();
+    fs::write(bundle.join("summary.txt"), &report.summary).unwrap();
+    write_files(&mut manifest);
+}
+
+fn remove_entry(bundle: &Path, seq: u64) {
+    for ext in ["bin", "sig", "tlog-proof"] {
+        fs::remove_file(bundle.join(format!("entries/{seq}.{ext}"))).unwrap();
+    }
+}
+
+fn failures(report: &EvidenceReport, name: CheckName) -> Vec<String> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.name == name && !c.ok)
+        .map(|c| c.detail.clone())
+        .collect()
+}
+
+#[test]
+fn a_complete_bundle_proves_each_none() {
+    let l = ledger();
+    let seq = l.untouched_disclosure();
+    let bundle = l.bundle(seq, "untouched");
+    let report = l.verify(&bundle);
+    assert!(report.ok, "{:#?}", report.checks);
+    assert!(bundle.join(INDEX_FILE).exists());
+    let s = &report.summary;
+    assert!(s.contains("None: no acknowledgement by"), "{s}");
+    assert!(s.contains("None: no later entry"), "{s}");
+    assert!(
+        s.contains("proves no other key was added, rotated or revoked"),
+        "{s}"
+    );
+    assert!(!s.contains("Not proven"), "{s}");
+    let pass = report
+        .checks
+        .iter()
+        .find(|c| c.name == CheckName::Completeness)
+        .unwrap();
+    assert!(
+        pass.ok && pass.detail.contains("no more, no fewer"),
+        "{pass:?}"
+    );
+}
+
+#[test]
+fn omitting_the_acknowledgement_fails_naming_it() {
+    let l = ledger();
+    let (disclosure, ack, _) = l.acked_and_corrected();
+    let bundle = l.bundle(disclosure, "no-ack");
+    assert!(l.verify(&bundle).ok);
+    remove_entry(&bundle, ack);
+    reseal(&bundle, &l.keys);
+    let report = l.verify(&bundle);
+    assert!(!report.ok);
+    let f = failures(&report, CheckName::Completeness);
+    assert!(
+        f.iter().any(
+            |d| d.contains(&format!("entry #{ack} refers to #{disclosure}"))
+                && d.contains("missing from the bundle")
+        ),
+        "{f:?}"
+    );
+    // The summary.txt the expert wrote matches what is derived: it is the proof that fails.
+    assert!(failures(&report, CheckName::Summary).is_empty());
+}
+
+#[test]
+fn omitting_the_correction_fails_naming_it() {
+    let l = ledger();
+    let (disclosure, _, correction) = l.acked_and_corrected();
+    let bundle = l.bundle(disclosure, "no-correction");
+    remove_entry(&bundle, correction);
+    reseal(&bundle, &l.keys);
+    let report = l.verify(&bundle);
+    assert!(!report.ok);
+    let f = failures(&report, CheckName::Completeness);
+    assert!(
+        f.iter()
+            .any(|d| d.contains(&format!("entry #{correction} refers to #{disclosure}"))),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn omitting_a_key_change_fails_naming_it() {
+    let l = ledger();
+    let (disclosure, _, _) = l.acked_and_corrected();
+    let bundle = l.bundle(disclosure, "no-key");
+    let manifest: Manifest =
+        serde_json::from_slice(&fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let key_change = manifest
+        .entries
+        .iter()
+        .find(|e| e.role == disclosure_ledger::evidence::Role::KeyHistory)
+        .expect("the bundle carries a key change")
+        .seq;
+    remove_entry(&bundle, key_change);
+    reseal(&bundle, &l.keys);
+    let report = l.verify(&bundle);
+    assert!(!report.ok);
+    let f = failures(&report, CheckName::Completeness);
+    assert!(
+        f.iter().any(
+            |d| d.contains(&format!("entry #{key_change} is a key change of"))
+                && d.contains("missing from the bundle")
+        ),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_doctored_list_does_not_match_the_signed_index() {
+    let l = ledger();
+    let (disclosure, ack, _) = l.acked_and_corrected();
+    let bundle = l.bundle(disclosure, "doctored");
+    remove_entry(&bundle, ack);
+    // The expert also drops the acknowledgement from the proved list.
+    let path = bundle.join(INDEX_FILE);
+    let mut proofs: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    for p in proofs["proofs"].as_array_mut().unwrap() {
+        if p["key"] == format!("refs/{disclosure}") {
+            p["entries"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|v| v.as_u64() != Some(ack));
+        }
+    }
+    fs::write(&path, serde_json::to_vec_pretty(&proofs).unwrap()).unwrap();
+    reseal(&bundle, &l.keys);
+    let report = l.verify(&bundle);
+    assert!(!report.ok);
+    let f = failures(&report, CheckName::Completeness);
+    assert!(
+        f.iter()
+            .any(|d| d.contains(&format!("key refs/{disclosure}"))
+                && d.contains("does not lead to the index root")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn removing_the_index_proofs_fails() {
+    let l = ledger();
+    let seq = l.untouched_disclosure();
+    let bundle = l.bundle(seq, "no-proofs");
+    fs::remove_file(bundle.join(INDEX_FILE)).unwrap();
+    reseal(&bundle, &l.keys);
+    let report = l.verify(&bundle);
+    assert!(!report.ok);
+    let f = failures(&report, CheckName::Completeness);
+    assert!(f.iter().any(|d| d.contains("is missing")), "{f:?}");
+}
+
+#[test]
+fn an_extra_entry_fails_naming_it() {
+    let l = ledger();
+    let (disclosure, _, _) = l.acked_and_corrected();
+    let bundle = l.bundle(disclosure, "extra");
+    // Slip in the whole other bundle's target with its proof (a real, signed entry).
+    let other = l.untouched_disclosure();
+    let donor = l.bundle(other, "donor");
+    for ext in ["bin", "sig", "tlog-proof"] {
+        fs::copy(
+            donor.join(format!("entries/{other}.{ext}")),
+            bundle.join(format!("entries/{other}.{ext}")),
+        )
+        .unwrap();
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let donor_manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(donor.join("manifest.json")).unwrap()).unwrap();
+    let mut added = donor_manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["seq"] == other)
+        .unwrap()
+        .clone();
+    added["role"] = "acknowledgement".into();
+    manifest["entries"].as_array_mut().unwrap().push(added);
+    for ext in ["bin", "sig", "tlog-proof"] {
+        manifest["files"].as_array_mut().unwrap().push(
+            serde_json::json!({"path": format!("entries/{other}.{ext}"), "bytes": 0, "sha256": ""}),
+        );
+    }
+    fs::write(
+        bundle.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    reseal(&bundle, &l.keys);
+    let report = l.verify(&bundle);
+    assert!(!report.ok);
+    let all: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.detail.clone())
+        .collect();
+    assert!(
+        all.iter().any(|d| d.contains(&format!("#{other}"))),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn a_bundle_at_a_checkpoint_without_an_index_says_not_proven() {
+    // The format 2 sample's own checkpoints predate the index.
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_v2_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    let (size, _) = store.checkpoints().unwrap().into_iter().last().unwrap();
+    let mut target = None;
+    store
+        .scan(0, Some(size), |r| {
+            let e = decode_entry(&r.bytes).unwrap();
+            if matches!(e.body, Body::Disclosure(_)) {
+                target = Some(e.seq.0);
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let out = dir.path().join("old");
+    build_bundle(&store, Seq(target.unwrap()), &[])
+        .unwrap()
+        .write(&out)
+        .unwrap();
+    let report = verify_bundle(&out, &load_trust_dir(&keys).unwrap()).unwrap();
+    assert!(report.ok, "{:#?}", report.checks);
+    assert!(!out.join(INDEX_FILE).exists());
+    assert!(report.summary.contains("Not proven"), "{}", report.summary);
+    assert!(!report.summary.contains("None:"), "{}", report.summary);
+}
+
+#[test]
+fn a_checkpoint_whose_index_root_leaves_an_entry_out_is_caught_and_refused() {
+    let l = ledger();
+    let (_, ack, _) = l.acked_and_corrected();
+    // The operator signs an index that leaves the acknowledgement out.
+    let mut index = ledger_core::index::Index::new();
+    for e in &l.entries {
+        if e.seq.0 == ack {
+            index.skip(e.seq);
+        } else {
+            index.add(e);
+        }
+    }
+    let store = Store::open(&l.path, Access::ReadWrite).unwrap();
+    let size = store.len().unwrap();
+    let reg = open_registers(&store).unwrap();
+    let cp = tlog::Checkpoint {
+        origin: reg.origin.clone().unwrap(),
+        size,
+        root: tlog::tree_hash(size, &store).unwrap(),
+        extensions: vec![ledger_core::index::index_line(&index.root())],
+    };
+    let ico = current_key(&store, &l.keys, "ICO");
+    let note = cp
+        .sign(&ico.note_signer(tlog::KeyKind::Ed25519).unwrap())
+        .unwrap();
+    // The other regulator refuses to cosign it, saying why.
+    let ofcom = current_key(&store, &l.keys, "OFCOM");
+    let err = witness::cosign(
+        &store,
+        &reg,
+        note.to_string().as_bytes(),
+        &ofcom,
+        Timestamp::now(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("refusing to cosign") && err.contains("index root"),
+        "{err}"
+    );
+    // Stored anyway (by the operator), verify names it.
+    store
+        .put_checkpoint(size, note.to_string().as_bytes())
+        .unwrap();
+    drop(store);
+    let out = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .args(["verify"])
+        .arg(&l.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = common::output_text(&out);
+    assert!(text.contains("checkpoint-index-mismatch"), "{text}");
+    assert!(
+        text.contains(&format!("checkpoint of size {size}")),
+        "{text}"
+    );
+}
