@@ -324,8 +324,8 @@ pub(crate) fn summary_text(f: &Facts) -> String {
     } else {
         let _ = writeln!(
             out,
-            "  Whether another key was added, rotated or revoked for these parties is not \
-             proven: the checkpoint carries no entry index."
+            "  Whether any other key was added, rotated or revoked for the parties this bundle relies on \
+             is not proven: the checkpoint carries no entry index."
         );
     }
     match f.checkpoint {
