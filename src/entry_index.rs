@@ -3,7 +3,8 @@
 //! entries alone, so anyone holding them — `verify`, the other regulator's `cosign` — rebuilds
 //! it and compares its root with the one a checkpoint signs.
 
-use ledger_core::index::Index;
+use ledger_core::index::{Index, IndexKey};
+use tlog::map::{ListDigest, MapProof};
 
 use crate::codec;
 use crate::store::{Store, StoreError};
@@ -23,6 +24,9 @@ pub enum IndexBuildError {
         /// Why.
         why: String,
     },
+    /// Writing the saved index failed.
+    #[error(transparent)]
+    Write(#[from] crate::store::StoreAppendError),
     /// The ledger holds fewer entries than asked for.
     #[error("the ledger holds {held} entries, fewer than {size}")]
     Short {
@@ -57,4 +61,80 @@ pub fn index_at(store: &Store, size: u64) -> Result<Index, IndexBuildError> {
         });
     }
     Ok(index)
+}
+
+/// The index root over the first `size` entries. Read from the index saved in the file when it
+/// covers exactly `size`; extended there when it covers fewer and `store` is writable (so the
+/// next checkpoint and proofs cost O(new entries)); else rebuilt from the entries.
+pub fn index_root_at(store: &Store, size: u64) -> Result<tlog::Digest, IndexBuildError> {
+    if let Some((saved, mut map)) = store.read_entry_index()?
+        && saved == size
+    {
+        return Ok(map.try_root()?);
+    }
+    if extend_saved_index(store, size)? {
+        if let Some((saved, mut map)) = store.read_entry_index()?
+            && saved == size
+        {
+            return Ok(map.try_root()?);
+        }
+    }
+    Ok(index_at(store, size)?.root())
+}
+
+/// Extends (or starts) the index saved in `store` to cover the first `size` entries. Returns
+/// false, changing nothing, if the store is read-only or its saved index covers more.
+pub fn extend_saved_index(store: &Store, size: u64) -> Result<bool, IndexBuildError> {
+    if store.is_read_only() || size > store.len()? {
+        return Ok(false);
+    }
+    let saved = store.read_entry_index()?.map(|(s, _)| s);
+    if saved.is_some_and(|s| s > size) {
+        return Ok(false);
+    }
+    store.update_entry_index::<IndexBuildError>(saved.is_none(), |from, map| {
+        store.scan(from, Some(size), |r| {
+            if let Some(why) = &r.malformed {
+                return Err(IndexBuildError::Damaged {
+                    seq: r.key,
+                    why: why.to_string(),
+                });
+            }
+            let entry = codec::decode_entry(&r.bytes).map_err(|e| IndexBuildError::Damaged {
+                seq: r.key,
+                why: e.to_string(),
+            })?;
+            for key in ledger_core::index::keys_of(&entry) {
+                map.try_append(&key.hash(), r.key)?;
+            }
+            Ok(())
+        })?;
+        Ok(size)
+    })?;
+    Ok(true)
+}
+
+/// Proofs of `keys` against the index of the first `size` entries, with each key's list
+/// digest: from the saved index when it covers `size`, else from one rebuilt from the entries.
+pub fn prove_at(
+    store: &Store,
+    size: u64,
+    keys: &[IndexKey],
+) -> Result<Vec<(ListDigest, MapProof)>, IndexBuildError> {
+    if let Some((saved, mut map)) = store.read_entry_index()?
+        && saved == size
+    {
+        return keys
+            .iter()
+            .map(|k| {
+                let h = k.hash();
+                Ok((map.try_get(&h)?, map.try_prove(&h)?))
+            })
+            .collect();
+    }
+    let mut index = index_at(store, size)?;
+    Ok(keys
+        .iter()
+        .map(|k| (index.get(k), index.prove(k)))
+        .collect())
 }

@@ -80,7 +80,7 @@ pub fn checkpoint_note(
     reg.party_of_key(key.public().key_id)
         .filter(|p| reg.key_status(p, key.public().key_id, Seq(size)) == KeyStatus::Valid)
         .ok_or_else(|| WitnessError::UnknownKey(key.public().name.clone()))?;
-    let index_root = crate::entry_index::index_at(writer, size)?.root();
+    let index_root = crate::entry_index::index_root_at(writer, size)?;
     let checkpoint = Checkpoint {
         origin: reg.origin.clone().unwrap_or_default(),
         size,
@@ -152,7 +152,7 @@ pub fn cosigned_note(
                 .to_owned(),
         ));
     }
-    let entries_root = crate::entry_index::index_at(writer, checked.size)?.root();
+    let entries_root = crate::entry_index::index_root_at(writer, checked.size)?;
     ledger_core::checkpoints::check_index_root(&checked, &entries_root)
         .map_err(|e| WitnessError::Inconsistent(e.to_string()))?;
     if checked.signer == me {

@@ -364,9 +364,9 @@ fn an_extra_entry_fails_naming_it() {
 
 #[test]
 fn a_bundle_at_a_checkpoint_without_an_index_says_not_proven() {
-    // The format 2 sample's own checkpoints predate the index.
+    // The format 1 sample's checkpoints predate the index.
     let dir = tempfile::tempdir().unwrap();
-    let path = common::sample_v2_copy(dir.path());
+    let path = common::sample_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let (size, _) = store.checkpoints().unwrap().into_iter().last().unwrap();
@@ -451,4 +451,49 @@ fn a_checkpoint_whose_index_root_leaves_an_entry_out_is_caught_and_refused() {
         text.contains(&format!("checkpoint of size {size}")),
         "{text}"
     );
+}
+
+/// The index saved in the file (extended at each checkpoint) gives the roots and proofs an
+/// index rebuilt from the entries gives, and a read-only open rebuilds rather than writes.
+#[test]
+fn the_saved_index_agrees_with_one_rebuilt_from_the_entries() {
+    use disclosure_ledger::entry_index::{index_at, index_root_at, prove_at};
+    use ledger_core::index::IndexKey;
+    let l = ledger();
+    let store = Store::open(&l.path, Access::ReadWrite).unwrap();
+    let first = store.len().unwrap();
+    let (saved, _) = store
+        .read_entry_index()
+        .unwrap()
+        .expect("the checkpoint saved it");
+    assert_eq!(saved, first);
+    // More entries, then a second checkpoint extends the saved index.
+    let key = current_key(&store, &l.keys, "OFCOM");
+    drop(store);
+    let theme = common::append_forged(&l.path, "OFCOM", &key, "later-theme");
+    checkpoint_and_cosign(&l.path, &l.keys);
+    let store = Store::open(&l.path, Access::ReadOnly).unwrap();
+    let (saved, _) = store.read_entry_index().unwrap().unwrap();
+    assert_eq!(saved, theme + 1);
+    let keys = [
+        IndexKey::Themes,
+        IndexKey::Policies,
+        IndexKey::Keys("ICO".parse().unwrap()),
+        IndexKey::Refs(Seq(l.acked_and_corrected().0)),
+        IndexKey::Refs(Seq(theme)),
+        IndexKey::Company("no-such-company".parse().unwrap()),
+    ];
+    for size in [first, theme + 1] {
+        let mut rebuilt = index_at(&store, size).unwrap();
+        assert_eq!(
+            index_root_at(&store, size).unwrap(),
+            rebuilt.root(),
+            "size {size}"
+        );
+        let proofs = prove_at(&store, size, &keys).unwrap();
+        for (k, (digest, proof)) in keys.iter().zip(proofs) {
+            assert_eq!(digest, rebuilt.get(k), "{k} at {size}");
+            assert_eq!(proof, rebuilt.prove(k), "{k} at {size}");
+        }
+    }
 }

@@ -18,11 +18,12 @@ pub fn index_proofs(
     size: u64,
     lists: &[(IndexKey, Vec<u64>)],
 ) -> Result<IndexProofs, EvidenceError> {
-    let mut index =
-        crate::entry_index::index_at(store, size).map_err(|e| damaged(e.to_string()))?;
+    let keys: Vec<IndexKey> = lists.iter().map(|(k, _)| k.clone()).collect();
+    let proved =
+        crate::entry_index::prove_at(store, size, &keys).map_err(|e| damaged(e.to_string()))?;
     let mut proofs = Vec::with_capacity(lists.len());
-    for (key, entries) in lists {
-        if index.get(key) != ListDigest::of(entries) {
+    for ((key, entries), (digest, proof)) in lists.iter().zip(proved) {
+        if digest != ListDigest::of(entries) {
             return Err(damaged(format!(
                 "the entries filed under {key} in the ledger's tables differ from those the \
                  entries give; run `dledger verify`, then `dledger reindex`"
@@ -31,7 +32,7 @@ pub fn index_proofs(
         proofs.push(IndexProofItem {
             key: key.text(),
             entries: entries.clone(),
-            proof: BASE64.encode(index.prove(key).to_bytes()),
+            proof: BASE64.encode(proof.to_bytes()),
         });
     }
     Ok(IndexProofs { proofs })

@@ -9,10 +9,12 @@
 //! ledger file" (store version 2); the byte layout of the rows is in `rows`; [`v1`] converts a
 //! version-1 file.
 
+mod entry_index;
 mod log;
 mod rows;
 pub mod v1;
 
+pub use entry_index::{IndexTxn, StoredIndex};
 pub use log::{LogReader, LogWriter};
 
 use std::path::{Path, PathBuf};
@@ -677,6 +679,11 @@ impl Store {
             path: path.to_owned(),
             source: Box::new(e),
         })?
+    }
+
+    /// Whether the ledger was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.handle, Handle::Read(_))
     }
 
     /// The path the ledger was opened from.

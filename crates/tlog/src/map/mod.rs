@@ -26,7 +26,10 @@ mod proof;
 mod tree;
 
 pub use proof::{MapProof, MapProofError, Terminal};
-pub use tree::{MapTree, naive_root};
+pub use tree::{
+    BRANCH_BYTES, Branch, Header, LEAF_BYTES, Leaf, MapStore, MapTree, MemoryNodes, Node,
+    naive_root,
+};
 
 use sha2::{Digest as _, Sha256};
 

@@ -1,0 +1,343 @@
+//! The by-hand check of docs/EVIDENCE.md, section 6: the Python script the page contains (between
+//! `<!-- BEGIN by-hand-check.py -->` and `<!-- END by-hand-check.py -->`) is run, as a reader
+//! would run it, against a bundle with index proofs, against that bundle with an acknowledgement
+//! left out, and against the committed bundle whose checkpoint predates the index. Needs
+//! `python3` (scripts/test-setup.sh installs it).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use disclosure_ledger::codec::decode_entry;
+use disclosure_ledger::evidence::{INDEX_FILE, Manifest, Role, build_bundle};
+use disclosure_ledger::hash::sha256;
+use disclosure_ledger::keys::SecretKey;
+use disclosure_ledger::ledger::open_registers;
+use disclosure_ledger::model::{Body, Entry, Seq, Timestamp};
+use disclosure_ledger::registers::KeyStatus;
+use disclosure_ledger::store::{Access, Store, StoreError};
+use disclosure_ledger::witness;
+
+const BEGIN: &str = "<!-- BEGIN by-hand-check.py -->";
+const END: &str = "<!-- END by-hand-check.py -->";
+
+/// The script as docs/EVIDENCE.md gives it, without its fence.
+fn script_from_doc() -> String {
+    let doc = fs::read_to_string(common::root().join("docs/EVIDENCE.md")).unwrap();
+    let start = doc
+        .find(BEGIN)
+        .expect("docs/EVIDENCE.md has the begin marker")
+        + BEGIN.len();
+    let stop = doc.find(END).expect("docs/EVIDENCE.md has the end marker");
+    assert!(start < stop, "the markers are in the wrong order");
+    assert_eq!(
+        doc.matches(BEGIN).count(),
+        1,
+        "docs/EVIDENCE.md must hold one script"
+    );
+    let block = doc[start..stop].trim();
+    let code = block
+        .strip_prefix("```python\n")
+        .and_then(|b| b.strip_suffix("```"))
+        .expect("the script is a ```python fence between the markers");
+    code.to_owned()
+}
+
+/// `python3`, or a failure saying how to install it (never a silent pass).
+fn python3() -> &'static str {
+    let found = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "python3 is not on PATH; these tests run the Python script of docs/EVIDENCE.md: run \
+         scripts/test-setup.sh to install it"
+    );
+    "python3"
+}
+
+/// Runs the doc's script on `bundle`; returns its exit code and output.
+fn run_script(dir: &Path, bundle: &Path) -> (i32, String) {
+    let script = dir.join("by-hand-check.py");
+    fs::write(&script, script_from_doc()).unwrap();
+    let out = Command::new(python3())
+        .arg(&script)
+        .arg(bundle)
+        .output()
+        .unwrap();
+    let text = common::output_text(&out);
+    (out.status.code().expect("the script exits"), text)
+}
+
+/// The lines of `output` that start with `prefix`.
+fn lines<'a>(output: &'a str, prefix: &str) -> Vec<&'a str> {
+    output.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+/// A copy of the format 2 sample with a fresh checkpoint (carrying the index root) signed by the
+/// ICO and cosigned by OFCOM, as in tests/completeness.rs.
+struct Ledger {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    path: PathBuf,
+    entries: Vec<Entry>,
+}
+
+fn current_key(store: &Store, keys: &Path, party: &str) -> SecretKey {
+    let reg = open_registers(store).unwrap();
+    let size = store.len().unwrap();
+    for name in dledger_testkit::sample::DEMO_KEY_NAMES {
+        let key = common::demo_key(keys, name);
+        let id = key.public().key_id;
+        if let Some(p) = reg.party_of_key(id)
+            && p.as_str() == party
+            && reg.key_status(p, id, Seq(size)) == KeyStatus::Valid
+        {
+            return key;
+        }
+    }
+    panic!("no current demo key for {party}");
+}
+
+fn ledger() -> Ledger {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::sample_v2_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    {
+        let store = Store::open(&path, Access::ReadWrite).unwrap();
+        let reg = open_registers(&store).unwrap();
+        let note =
+            witness::make_checkpoint(&store, &reg, &current_key(&store, &keys, "ICO")).unwrap();
+        witness::cosign(
+            &store,
+            &reg,
+            note.to_string().as_bytes(),
+            &current_key(&store, &keys, "OFCOM"),
+            Timestamp::now(),
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    let mut entries = Vec::new();
+    store
+        .scan(0, None, |r| {
+            entries.push(decode_entry(&r.bytes).unwrap());
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    Ledger {
+        dir: dir.path().to_owned(),
+        _dir: dir,
+        path,
+        entries,
+    }
+}
+
+impl Ledger {
+    /// Writes the bundle of `seq` to a new directory and returns it.
+    fn bundle(&self, seq: u64, name: &str) -> PathBuf {
+        let store = Store::open(&self.path, Access::ReadOnly).unwrap();
+        let out = self.dir.join(name);
+        build_bundle(&store, Seq(seq), &[])
+            .unwrap()
+            .write(&out)
+            .unwrap();
+        out
+    }
+
+    /// A disclosure with an acknowledgement, and that acknowledgement.
+    fn acknowledged(&self) -> (u64, u64) {
+        self.entries
+            .iter()
+            .find_map(|a| match &a.body {
+                Body::Acknowledgement(x)
+                    if matches!(
+                        self.entries[x.disclosure.0 as usize].body,
+                        Body::Disclosure(_)
+                    ) =>
+                {
+                    Some((x.disclosure.0, a.seq.0))
+                }
+                _ => None,
+            })
+            .expect("the sample has an acknowledged disclosure")
+    }
+}
+
+/// Removes entry `seq` from a bundle, as an opposing expert would: its three files, its line in
+/// the manifest's entries and files, and every file's hash and length rewritten so the manifest
+/// matches what is left.
+fn leave_out(bundle: &Path, seq: u64) {
+    for ext in ["bin", "sig", "tlog-proof"] {
+        fs::remove_file(bundle.join(format!("entries/{seq}.{ext}"))).unwrap();
+    }
+    let path = bundle.join("manifest.json");
+    let mut manifest: Manifest = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    manifest.entries.retain(|e| e.seq != seq);
+    manifest.files.retain(|f| bundle.join(&f.path).exists());
+    for f in &mut manifest.files {
+        let bytes = fs::read(bundle.join(&f.path)).unwrap();
+        f.bytes = bytes.len() as u64;
+        f.sha256 = hex::encode(sha256(&bytes));
+    }
+    fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn the_doc_script_checks_a_bundle_with_index_proofs() {
+    let l = ledger();
+    let (disclosure, ack) = l.acknowledged();
+    let bundle = l.bundle(disclosure, "bundle");
+    assert!(bundle.join(INDEX_FILE).exists());
+    if let Some(keep) = std::env::var_os("KEEP_BUNDLE") {
+        Command::new("cp")
+            .arg("-r")
+            .arg(&bundle)
+            .arg(keep)
+            .status()
+            .unwrap();
+    }
+    let (code, out) = run_script(&l.dir, &bundle);
+    assert_eq!(code, 0, "{out}");
+    assert!(lines(&out, "FAIL").is_empty(), "{out}");
+    for line in out.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            line.starts_with("OK ") || line.starts_with("FAIL "),
+            "every line is a check: {line:?}\n{out}"
+        );
+    }
+    // Each index proof leads to the signed root, and the lists match the entries present.
+    let index_ok = lines(&out, "OK   index-proof");
+    for key in [
+        format!("refs/{disclosure}"),
+        "keys/ICO".into(),
+        "keys/OFCOM".into(),
+    ] {
+        assert!(
+            index_ok.iter().any(|l| l.contains(&format!("{key} "))),
+            "no OK line for the proof of {key}:\n{out}"
+        );
+    }
+    let complete = lines(&out, "OK   completeness");
+    assert!(
+        complete
+            .iter()
+            .any(|l| l.contains(&format!("refs/{disclosure}")) && l.contains(&format!("#{ack}"))),
+        "{out}"
+    );
+    // Every entry's leaf hash and inclusion proof, the checkpoint's signer and cosigner.
+    let manifest: Manifest =
+        serde_json::from_slice(&fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    for e in &manifest.entries {
+        for check in ["OK   leaf-hash", "OK   inclusion-proof"] {
+            assert!(
+                lines(&out, check)
+                    .iter()
+                    .any(|l| l.contains(&format!("#{} ", e.seq))),
+                "no {check} line for #{}:\n{out}",
+                e.seq
+            );
+        }
+    }
+    assert_eq!(lines(&out, "OK   checkpoint-signature").len(), 1, "{out}");
+    assert!(
+        lines(&out, "OK   cosignature")
+            .iter()
+            .any(|l| l.contains("OFCOM") && l.contains("other than the signer ICO")),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_doc_script_names_a_left_out_acknowledgement() {
+    let l = ledger();
+    let (disclosure, ack) = l.acknowledged();
+    let bundle = l.bundle(disclosure, "no-ack");
+    let manifest: Manifest =
+        serde_json::from_slice(&fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        manifest
+            .entries
+            .iter()
+            .any(|e| e.seq == ack && e.role == Role::Acknowledgement)
+    );
+    leave_out(&bundle, ack);
+    let (code, out) = run_script(&l.dir, &bundle);
+    assert_eq!(code, 1, "{out}");
+    // The rewritten manifest matches the files: it is the index proof that catches it.
+    assert!(!lines(&out, "OK   files").is_empty(), "{out}");
+    assert!(
+        lines(&out, "OK   index-proof")
+            .iter()
+            .any(|l| l.contains(&format!("refs/{disclosure} "))),
+        "{out}"
+    );
+    let fails = lines(&out, "FAIL");
+    assert!(
+        fails.iter().any(|l| l.starts_with("FAIL completeness")
+            && l.contains(&format!("#{ack} "))
+            && l.contains("missing from the bundle")),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_doc_script_refuses_a_non_canonical_index_proof() {
+    let l = ledger();
+    let (disclosure, _) = l.acknowledged();
+    let bundle = l.bundle(disclosure, "trailing");
+    // One byte appended to the proof of refs/<disclosure>: the same proof, another encoding.
+    let path = bundle.join(INDEX_FILE);
+    let mut proofs: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    for p in proofs["proofs"].as_array_mut().unwrap() {
+        if p["key"] == format!("refs/{disclosure}") {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let mut bytes = b64.decode(p["proof"].as_str().unwrap()).unwrap();
+            bytes.push(0);
+            p["proof"] = b64.encode(bytes).into();
+        }
+    }
+    fs::write(&path, serde_json::to_vec_pretty(&proofs).unwrap()).unwrap();
+    let manifest_path = bundle.join("manifest.json");
+    let mut manifest: Manifest =
+        serde_json::from_slice(&fs::read(&manifest_path).unwrap()).unwrap();
+    for f in &mut manifest.files {
+        let bytes = fs::read(bundle.join(&f.path)).unwrap();
+        f.bytes = bytes.len() as u64;
+        f.sha256 = hex::encode(sha256(&bytes));
+    }
+    fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let (code, out) = run_script(&l.dir, &bundle);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        lines(&out, "FAIL index-proof")
+            .iter()
+            .any(|l| l.contains(&format!("refs/{disclosure} ")) && l.contains("trailing")),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_doc_script_says_not_proven_for_a_checkpoint_without_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = common::root().join("fixtures/evidence/bundle-42");
+    assert!(!bundle.join(INDEX_FILE).exists());
+    let (code, out) = run_script(dir.path(), &bundle);
+    assert_eq!(code, 0, "{out}");
+    assert!(lines(&out, "FAIL").is_empty(), "{out}");
+    assert!(
+        lines(&out, "OK   completeness")
+            .iter()
+            .any(|l| l.contains("not proven")),
+        "{out}"
+    );
+    assert!(lines(&out, "OK   index-proof").is_empty(), "{out}");
+}
