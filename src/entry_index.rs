@@ -93,25 +93,51 @@ pub fn extend_saved_index(store: &Store, size: u64) -> Result<bool, IndexBuildEr
         return Ok(false);
     }
     store.update_entry_index::<IndexBuildError>(saved.is_none(), |from, map| {
-        store.scan(from, Some(size), |r| {
-            if let Some(why) = &r.malformed {
-                return Err(IndexBuildError::Damaged {
-                    seq: r.key,
-                    why: why.to_string(),
-                });
-            }
-            let entry = codec::decode_entry(&r.bytes).map_err(|e| IndexBuildError::Damaged {
-                seq: r.key,
-                why: e.to_string(),
-            })?;
-            for key in ledger_core::index::keys_of(&entry) {
-                map.try_append(&key.hash(), r.key)?;
-            }
-            Ok(())
-        })?;
+        fill(store, from, size, map)?;
         Ok(size)
     })?;
     Ok(true)
+}
+
+/// Rebuilds the index saved in `store` from the entries, up to its latest stored checkpoint
+/// (`dledger reindex`); with no checkpoint, nothing is saved.
+pub fn rebuild_saved_index(store: &Store) -> Result<(), IndexBuildError> {
+    let Some(size) = store.checkpoints()?.last().map(|(s, _)| *s) else {
+        return Ok(());
+    };
+    let size = size.min(store.len()?);
+    store.update_entry_index::<IndexBuildError>(true, |_, map| {
+        fill(store, 0, size, map)?;
+        Ok(size)
+    })
+}
+
+/// Appends the entries `from..to` of `store` to `map`.
+fn fill<S: tlog::map::MapStore>(
+    store: &Store,
+    from: u64,
+    to: u64,
+    map: &mut tlog::map::MapTree<S>,
+) -> Result<(), IndexBuildError>
+where
+    IndexBuildError: From<S::Error>,
+{
+    store.scan(from, Some(to), |r| {
+        if let Some(why) = &r.malformed {
+            return Err(IndexBuildError::Damaged {
+                seq: r.key,
+                why: why.to_string(),
+            });
+        }
+        let entry = codec::decode_entry(&r.bytes).map_err(|e| IndexBuildError::Damaged {
+            seq: r.key,
+            why: e.to_string(),
+        })?;
+        for key in ledger_core::index::keys_of(&entry) {
+            map.try_append(&key.hash(), r.key)?;
+        }
+        Ok(())
+    })
 }
 
 /// Proofs of `keys` against the index of the first `size` entries, with each key's list

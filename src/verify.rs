@@ -550,6 +550,9 @@ pub(crate) fn run(
         .cloned()
         .collect();
     v.want_roots(checkpoints.iter().map(|(size, _)| *size));
+    // The entry index saved for writers and proofs, compared with the one the entries give.
+    let saved_index = store.read_entry_index()?;
+    v.want_roots(saved_index.iter().map(|(size, _)| *size));
     v.want_roots(
         opts.given_checkpoints
             .iter()
@@ -663,6 +666,26 @@ pub(crate) fn run(
     {
         let last = v.report.entries.saturating_sub(1);
         v.fail_at(Seq(last), IntegrityKind::IndexMismatch, problem);
+    }
+    if from == 0
+        && v.report.failures.is_empty()
+        && let Some((size, mut map)) = saved_index
+    {
+        let saved = map.try_root();
+        match (saved, v.index_root_at(size)) {
+            (Ok(saved), Some(rebuilt)) if saved == rebuilt => {}
+            (saved, _) => v.fail_at(
+                Seq(size.saturating_sub(1)),
+                IntegrityKind::IndexMismatch,
+                match saved {
+                    Ok(_) => format!(
+                        "the entry index saved in the file for the first {size} entries differs \
+                         from the one the entries give"
+                    ),
+                    Err(e) => format!("the entry index saved in the file cannot be read: {e}"),
+                },
+            ),
+        }
     }
     let verified = v.finish();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
@@ -830,6 +853,12 @@ fn check_tree_and_checkpoints(
             Ok(c) => {
                 if !c.cosigners.is_empty() {
                     v.report.latest_cosigned_size = Some(c.size);
+                }
+                let roots = &mut v.report.index_roots;
+                match (&c.index_root, v.index_roots.contains_key(&c.size)) {
+                    (None, _) => roots.without += 1,
+                    (Some(_), true) => roots.rebuilt += 1,
+                    (Some(_), false) => roots.not_rebuilt += 1,
                 }
                 v.report.checkpoints.push(c);
             }
@@ -1017,6 +1046,19 @@ pub enum IntegrityStatus {
     Failed,
 }
 
+/// How many checkpoints sign an entry index root, and whether this run rebuilt each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IndexRoots {
+    /// Checkpoints whose index root was rebuilt from the entries and matched.
+    pub rebuilt: u64,
+    /// Checkpoints with an index root this run did not rebuild (an incremental run: only a
+    /// full run rebuilds the index; the cosigner rebuilt it before cosigning).
+    pub not_rebuilt: u64,
+    /// Checkpoints made before the index existed, without an index line: they prove what the
+    /// log held, not that nothing else was filed.
+    pub without: u64,
+}
+
 /// The result of verifying a ledger's integrity.
 #[derive(Debug, Clone, Serialize)]
 pub struct IntegrityReport {
@@ -1044,6 +1086,9 @@ pub struct IntegrityReport {
     pub root: Option<String>,
     /// Stored checkpoints that check out against the log.
     pub checkpoints: Vec<CheckedCheckpoint>,
+    /// What was found of the entry index roots the checkpoints sign (docs/FORMAT.md §7.6).
+    #[serde(default)]
+    pub index_roots: IndexRoots,
     /// The largest tree size covered by a checkpoint cosigned by a party other than its signer.
     pub latest_cosigned_size: Option<u64>,
     /// The parties' trust-root keys, from the genesis entry (with whether each is trusted, when
@@ -1233,6 +1278,7 @@ impl Verifier {
                 failures: Vec::new(),
                 root: None,
                 checkpoints: Vec::new(),
+                index_roots: IndexRoots::default(),
                 latest_cosigned_size: None,
                 trust_roots: Vec::new(),
                 contained_checkpoints: Vec::new(),
@@ -1734,6 +1780,35 @@ impl IntegrityReport {
                     last.signer,
                     cosigned.map_or("none".to_owned(), |s| format!("size {s}"))
                 );
+                let IndexRoots {
+                    rebuilt,
+                    not_rebuilt,
+                    without,
+                } = self.index_roots;
+                let mut parts = Vec::new();
+                if rebuilt > 0 {
+                    parts.push(format!(
+                        "{rebuilt} sign{} an entry index root, rebuilt here from the entries and \
+                         matching",
+                        if rebuilt == 1 { "s" } else { "" }
+                    ));
+                }
+                if not_rebuilt > 0 {
+                    parts.push(format!(
+                        "{not_rebuilt} newer one{} not rebuilt by this incremental run (a full \
+                         `dledger verify` rebuilds {}; the cosigner rebuilt {} before cosigning)",
+                        if not_rebuilt == 1 { "" } else { "s" },
+                        if not_rebuilt == 1 { "it" } else { "them" },
+                        if not_rebuilt == 1 { "it" } else { "each" }
+                    ));
+                }
+                if without > 0 {
+                    parts.push(format!(
+                        "{without} made before the index (proving what the log held, not that \
+                         nothing else was recorded)"
+                    ));
+                }
+                let _ = writeln!(out, "Entry index: {}", parts.join("; "));
             }
         }
         for (i, root) in self.trust_roots.iter().enumerate() {

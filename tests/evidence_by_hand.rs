@@ -167,6 +167,29 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// A disclosure nothing refers to.
+    fn untouched_disclosure(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.body, Body::Disclosure(_)))
+            .map(|e| e.seq)
+            .find(|s| !self.entries.iter().any(|e| e.body.references().contains(s)))
+            .expect("the sample has a disclosure nothing refers to")
+            .0
+    }
+
+    /// A correction that carries a replacement disclosure.
+    fn correction_with_replacement(&self) -> u64 {
+        self.entries
+            .iter()
+            .find(|e| matches!(&e.body, Body::Correction(c) if c.replacement.is_some()))
+            .expect("the sample corrects a disclosure with a replacement")
+            .seq
+            .0
+    }
+}
+
 /// Removes entry `seq` from a bundle, as an opposing expert would: its three files, its line in
 /// the manifest's entries and files, and every file's hash and length rewritten so the manifest
 /// matches what is left.
@@ -247,6 +270,43 @@ fn the_doc_script_checks_a_bundle_with_index_proofs() {
         lines(&out, "OK   cosignature")
             .iter()
             .any(|l| l.contains("OFCOM") && l.contains("other than the signer ICO")),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_doc_script_passes_bundles_of_every_kind_of_target() {
+    let l = ledger();
+    let untouched = l.untouched_disclosure();
+    let correction = l.correction_with_replacement();
+    let key_change = l
+        .entries
+        .iter()
+        .find(|e| matches!(e.body, Body::KeyRotated(_)))
+        .expect("the sample rotates a key")
+        .seq
+        .0;
+    for (seq, what) in [
+        (untouched, "a disclosure nothing refers to"),
+        (correction, "a correction with a replacement"),
+        (key_change, "a key rotation"),
+        (0, "the genesis entry"),
+    ] {
+        let bundle = l.bundle(seq, &format!("bundle-{seq}"));
+        let (code, out) = run_script(&l.dir, &bundle);
+        assert_eq!(code, 0, "{what} (#{seq}):\n{out}");
+        assert!(lines(&out, "FAIL").is_empty(), "{what} (#{seq}):\n{out}");
+        assert!(
+            lines(&out, "OK   index-proof")
+                .iter()
+                .any(|l| l.contains(&format!("refs/{seq} "))),
+            "{what} (#{seq}):\n{out}"
+        );
+    }
+    // Nothing refers to the untouched disclosure: the proof shows refs/N has no list at all.
+    let out = run_script(&l.dir, &l.dir.join(format!("bundle-{untouched}"))).1;
+    assert!(
+        out.contains(&format!("OK   index-proof: refs/{untouched} lists none")),
         "{out}"
     );
 }

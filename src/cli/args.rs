@@ -119,7 +119,15 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l fixtures/sample.ledger evidence 42 --open request_date,response_deadline -o bundle-42"
     )]
     Evidence(EvidenceArgs),
-    /// Verify an evidence bundle with no database, against trusted public keys.
+    /// Write a company dossier: every disclosure, correction and refusal naming the company up
+    /// to the latest cosigned checkpoint, what happened to each, the registers and flags, and
+    /// proofs that nothing was left out
+    #[command(
+        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger dossier brightloop -o brightloop-dossier\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --from 2025-01-01 --to 2025-06-30 -o brightloop-2025h1"
+    )]
+    Dossier(DossierArgs),
+    /// Verify an evidence bundle or a company dossier with no database, against trusted public
+    /// keys.
     #[command(after_help = "Example:\n  dledger verify-evidence bundle-42 --trust keys/")]
     VerifyEvidence(VerifyEvidenceArgs),
     /// Manage the vault of field values (outside the hashed log).
@@ -599,6 +607,22 @@ pub(crate) struct EvidenceArgs {
     /// Fields whose values (and salts) to include, comma-separated; others stay committed only.
     #[arg(long, value_delimiter = ',', value_name = "FIELD,...")]
     pub open: Vec<String>,
+    /// Directory to write (must not exist).
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+/// `dossier`.
+#[derive(Debug, Args)]
+pub(crate) struct DossierArgs {
+    /// The company's id (as in `dledger list --companies`).
+    pub company: String,
+    /// First day of the disclosures shown in the table (all are still included and proved).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day shown.
+    #[arg(long)]
+    pub to: Option<String>,
     /// Directory to write (must not exist).
     #[arg(short, long)]
     pub out: PathBuf,

@@ -41,6 +41,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Prove(c) => checkpoint_cmd::prove(&ctx, c),
         Command::Review(a) => review_cmd::review(&ctx, a),
         Command::Evidence(a) => evidence_cmd::evidence(&ctx.open_reader(ctx.path()?)?, a),
+        Command::Dossier(a) => evidence_cmd::dossier(&ctx.open_reader(ctx.path()?)?, a),
         Command::VerifyEvidence(a) => evidence_cmd::verify_evidence(a),
         Command::Vault(VaultCommand::Erase {
             before,

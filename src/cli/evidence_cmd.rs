@@ -9,7 +9,53 @@ use disclosure_ledger::model::{FieldName, Seq, Timestamp};
 use disclosure_ledger::store::{Access, Store};
 
 use super::Status;
-use super::args::{EvidenceArgs, VerifyEvidenceArgs};
+use super::args::{DossierArgs, EvidenceArgs, VerifyEvidenceArgs};
+
+/// `dledger dossier COMPANY [--from DATE] [--to DATE] -o DIR`.
+pub(super) fn dossier(store: &Store, a: DossierArgs) -> Result<Status> {
+    let company = disclosure_ledger::model::CompanyId::new(a.company.as_str())
+        .with_context(|| format!("company {:?}", a.company))?;
+    let from = a
+        .from
+        .as_deref()
+        .map(|t| super::output::parse_date("from", t))
+        .transpose()?;
+    let to = a
+        .to
+        .as_deref()
+        .map(|t| super::output::parse_date("to", t))
+        .transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        bail!("--from {f} is after --to {t}; give the earlier date first");
+    }
+    let dossier = disclosure_ledger::evidence::build_dossier(store, &company, from, to)?;
+    dossier.write(&a.out)?;
+    let m = dossier.manifest();
+    outln!(
+        "Wrote the dossier of {company} to {}: {} entries, {} files, {} bytes, at the checkpoint \
+         of the first {} entries.",
+        a.out.display(),
+        m.entries.len(),
+        m.files.len() + 1,
+        dossier.total_bytes(),
+        m.tree_size
+    );
+    for line in dossier.report().summary.lines().skip(2) {
+        if line.is_empty() {
+            break;
+        }
+        outln!("{line}");
+    }
+    outln!(
+        "Open {}/dossier.html to read or print it. Whoever receives it checks it with:\n  \
+         dledger verify-evidence {} --trust KEYS-DIR",
+        a.out.display(),
+        a.out.display()
+    );
+    Ok(Status::Clean)
+}
 
 /// `dledger evidence SEQ [--open FIELD,...] -o DIR`.
 pub(super) fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {

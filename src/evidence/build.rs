@@ -58,29 +58,13 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         .clone()
         .ok_or_else(|| damaged("the ledger has no genesis entry"))?;
 
-    // The latest checkpoint covering the entry that checks out and is cosigned by another party.
-    let mut latest_cosigned = None;
-    let mut chosen = None;
-    for (size, note) in store.checkpoints()?.into_iter().rev() {
-        let root_at = |n: u64| (n <= len).then(|| tlog::tree_hash(n, store).ok()).flatten();
-        let Ok(checked) = check_checkpoint(&note, &origin, &reg, root_at) else {
-            continue;
-        };
-        if checked.cosigners.is_empty() {
-            continue;
-        }
-        latest_cosigned.get_or_insert(size);
-        if size > seq {
-            chosen = Some((size, note, checked));
-            break;
-        }
-    }
-    let Some((size, note_bytes, checked)) = chosen else {
-        return Err(EvidenceError::NoCosignedCheckpoint {
-            seq,
-            latest: latest_cosigned,
-        });
-    };
+    let (size, note_bytes, checked) =
+        cosigned_checkpoint(store, &reg, &origin, len, seq + 1)?.ok_or_else(|| {
+            EvidenceError::NoCosignedCheckpoint {
+                seq,
+                latest: latest_cosigned(store, &reg, &origin, len),
+            }
+        })?;
     let note = Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
 
     // The target, what refers to it, and the key history: looked up, not scanned for.
@@ -244,6 +228,7 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         tree_size: size,
         created_at: Timestamp::now(),
         created_by: format!("dledger {}", env!("CARGO_PKG_VERSION")),
+        dossier: None,
         entries: manifest_entries,
         files: Vec::new(),
     };
@@ -300,7 +285,44 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
     })
 }
 
-fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+/// The latest stored checkpoint of at least `min_size` entries that checks out against the
+/// ledger and is cosigned by a party other than its signer.
+pub(super) fn cosigned_checkpoint(
+    store: &Store,
+    reg: &crate::registers::Registers,
+    origin: &str,
+    len: u64,
+    min_size: u64,
+) -> Result<Option<(u64, Vec<u8>, crate::witness::CheckedCheckpoint)>, EvidenceError> {
+    for (size, note) in store.checkpoints()?.into_iter().rev() {
+        if size < min_size {
+            break;
+        }
+        let root_at = |n: u64| (n <= len).then(|| tlog::tree_hash(n, store).ok()).flatten();
+        let Ok(checked) = check_checkpoint(&note, origin, reg, root_at) else {
+            continue;
+        };
+        if !checked.cosigners.is_empty() {
+            return Ok(Some((size, note, checked)));
+        }
+    }
+    Ok(None)
+}
+
+/// The size of the latest valid cosigned checkpoint, if any.
+fn latest_cosigned(
+    store: &Store,
+    reg: &crate::registers::Registers,
+    origin: &str,
+    len: u64,
+) -> Option<u64> {
+    cosigned_checkpoint(store, reg, origin, len, 0)
+        .ok()
+        .flatten()
+        .map(|(s, _, _)| s)
+}
+
+pub(super) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
     let mut bytes = serde_json::to_vec_pretty(value)?;
     bytes.push(b'\n');
     Ok(bytes)

@@ -13,9 +13,11 @@ use crate::store::StoreError;
 
 mod build;
 mod bundle;
+mod dossier;
 mod index_proofs;
 
 pub use build::build_bundle;
+pub use dossier::build_dossier;
 pub use bundle::Bundle;
 pub use evidence_verify::{
     BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, Check, CheckName, Cosigner, ENTRIES_DIR,

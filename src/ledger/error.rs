@@ -425,6 +425,9 @@ pub enum ReindexError {
     /// Reading or writing the file failed.
     #[error(transparent)]
     Store(#[from] StoreAppendError),
+    /// The saved entry index could not be rebuilt.
+    #[error(transparent)]
+    EntryIndex(#[from] crate::entry_index::IndexBuildError),
 }
 
 impl ReindexError {

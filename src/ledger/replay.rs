@@ -56,6 +56,7 @@ pub fn reindex(path: &Path) -> Result<usize, ReindexError> {
         rebuild_index(&store)?
     };
     store.rewrite_index(&index)?;
+    crate::entry_index::rebuild_saved_index(&store)?;
     Ok(index.references.len())
 }
 

@@ -17,6 +17,19 @@ pub const BUNDLE_VERSION: u32 = 2;
 /// The oldest bundle format version this build reads.
 pub const OLDEST_BUNDLE_VERSION: u32 = 1;
 
+/// The `format` value of a company dossier's manifest.
+pub const DOSSIER_FORMAT: &str = "disclosure-ledger-dossier";
+
+/// The dossier format version this build writes and reads.
+pub const DOSSIER_VERSION: u32 = 1;
+
+/// A dossier's self-contained, printable HTML page (derived from the entries, like
+/// `summary.txt`).
+pub const DOSSIER_HTML_FILE: &str = "dossier.html";
+
+/// Most entries a dossier may hold.
+pub const MAX_DOSSIER_ENTRIES: usize = 1_000_000;
+
 /// The manifest file.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The plain-language guide for lawyers.
@@ -73,6 +86,11 @@ pub enum Role {
     Erasure,
     /// A confirmation of the target (a proposal).
     Confirmation,
+    /// In a dossier: a disclosure, correction or refusal naming the company.
+    Subject,
+    /// In a dossier: a theme, policy or designation entry (the registers the flags are judged
+    /// against), or an entry referring to one or to a subject.
+    Register,
 }
 
 impl Role {
@@ -87,6 +105,8 @@ impl Role {
             Role::Disposition => "disposition",
             Role::Erasure => "erasure",
             Role::Confirmation => "confirmation",
+            Role::Subject => "subject",
+            Role::Register => "register",
         }
     }
 }
@@ -136,6 +156,9 @@ pub struct Manifest {
     pub created_at: Timestamp,
     /// The program that made it (informational).
     pub created_by: String,
+    /// For a company dossier ([`DOSSIER_FORMAT`]): whose, and the period of its table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<DossierScope>,
     /// Every entry in the bundle, by sequence number.
     pub entries: Vec<ManifestEntry>,
     /// Every file in the bundle except `manifest.json`, sorted by path.
@@ -223,4 +246,18 @@ pub struct IndexProofItem {
     pub entries: Vec<u64>,
     /// The proof's bytes (docs/FORMAT.md §7.6), standard base64.
     pub proof: String,
+}
+
+/// What a company dossier covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierScope {
+    /// The company's id.
+    pub company: String,
+    /// First day of disclosures shown in its table (`YYYY-MM-DD`, London), if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Last day shown, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }

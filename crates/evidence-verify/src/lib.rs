@@ -42,15 +42,19 @@
 mod check;
 mod error;
 mod format;
+mod dossier_text;
 mod read;
 mod report;
 mod summary;
 mod trust;
 
-pub use check::{analyze, derive_role, relied_parties, verify_bundle, verify_files};
+pub use check::{
+    DossierRow, analyze, derive_dossier, derive_role, relied_parties, verify_bundle, verify_files,
+};
 pub use error::{ReadError, TrustError};
 pub use format::{
-    BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, ENTRIES_DIR, INDEX_FILE, IndexProofItem,
+    BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, DOSSIER_FORMAT, DOSSIER_HTML_FILE,
+    DOSSIER_VERSION, DossierScope, ENTRIES_DIR, MAX_DOSSIER_ENTRIES, INDEX_FILE, IndexProofItem,
     IndexProofs, MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES, Manifest, ManifestEntry,
     ManifestFile, OLDEST_BUNDLE_VERSION, OPENINGS_FILE, Opening, Openings, README_FILE, Role,
     SUMMARY_FILE, entry_path, is_key_history,

@@ -23,6 +23,7 @@ pub(crate) fn limit_for(path: &str) -> Option<u64> {
         CHECKPOINT_FILE => Some(MAX_NOTE_BYTES),
         OPENINGS_FILE => Some(MAX_OPENINGS_BYTES),
         INDEX_FILE => Some(MAX_INDEX_BYTES),
+        DOSSIER_HTML_FILE => Some(MAX_INDEX_BYTES),
         _ => {
             let (seq, ext) = path
                 .strip_prefix(ENTRIES_DIR)?
@@ -104,7 +105,7 @@ pub(crate) fn read_bundle_dir(dir: &Path) -> Result<(Files, Vec<Check>), ReadErr
             let item = item.map_err(io)?;
             let name = item.file_name().to_string_lossy().into_owned();
             out.push((name, item.file_type().map_err(io)?));
-            if out.len() > 4 * MAX_BUNDLE_ENTRIES + 16 {
+            if out.len() > 4 * MAX_DOSSIER_ENTRIES + 16 {
                 break;
             }
         }
@@ -121,10 +122,10 @@ pub(crate) fn read_bundle_dir(dir: &Path) -> Result<(Files, Vec<Check>), ReadErr
             paths.push(name);
         }
     }
-    if paths.len() > 3 * MAX_BUNDLE_ENTRIES + 8 {
+    if paths.len() > 3 * MAX_DOSSIER_ENTRIES + 8 {
         fail(format!(
-            "the directory holds more than {} files, more than any bundle has",
-            3 * MAX_BUNDLE_ENTRIES + 8
+            "the directory holds more than {} files, more than any bundle or dossier has",
+            3 * MAX_DOSSIER_ENTRIES + 8
         ));
         return Ok((BTreeMap::new(), checks));
     }

@@ -46,7 +46,7 @@ pub enum IntegrityKind {
     CheckpointMismatch,
     /// A field value in the vault does not match the commitment in its entry.
     VaultMismatch,
-    /// The register snapshot or references index saved for writers disagrees with the entries.
+    /// The register snapshot, references index or saved entry index disagrees with the entries.
     IndexMismatch,
     /// A trust-root key named in the genesis entry is not among the keys the verifier was told
     /// to trust (`verify --trust DIR`): the ledger was made by someone else's keys.
@@ -188,11 +188,12 @@ impl IntegrityKind {
                  the value is restored from a backup."
             }
             IntegrityKind::IndexMismatch => {
-                "The register snapshot or the references index that the ledger file keeps so \
-                 that recording an entry need not re-read the whole ledger does not match the \
-                 entries. The entries themselves are checked separately; but until the index is \
-                 rebuilt, new entries could be checked against the wrong registers. Rebuild it \
-                 with `dledger reindex LEDGER` and verify again."
+                "The register snapshot, the references index or the saved entry index that the \
+                 ledger file keeps so that recording an entry, making a checkpoint or proving \
+                 one need not re-read the whole ledger does not match the entries. The entries \
+                 themselves are checked separately; but until the index is rebuilt, new entries \
+                 could be checked against the wrong registers, and a new checkpoint or proof \
+                 would be refused. Rebuild it with `dledger reindex LEDGER` and verify again."
             }
             IntegrityKind::CheckpointIndexMismatch => {
                 "A checkpoint signs, besides the log's root, the root of the entry index: for \

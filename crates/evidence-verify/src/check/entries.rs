@@ -13,12 +13,16 @@ impl<'a> Analysis<'a> {
     /// Decodes every entry and computes its leaf hash. False if the bundle is too large to go on.
     pub(super) fn decode_entries(&mut self) -> bool {
         let mut seen = BTreeSet::new();
-        if self.manifest.entries.len() > MAX_BUNDLE_ENTRIES {
+        let max = if self.manifest.dossier.is_some() {
+            MAX_DOSSIER_ENTRIES
+        } else {
+            MAX_BUNDLE_ENTRIES
+        };
+        if self.manifest.entries.len() > max {
             self.checks.fail(
                 CheckName::Manifest,
                 format!(
-                    "the manifest lists {} entries, more than the {MAX_BUNDLE_ENTRIES} a bundle \
-                     may hold",
+                    "the manifest lists {} entries, more than the {max} it may hold",
                     self.manifest.entries.len()
                 ),
             );

@@ -21,6 +21,7 @@ use crate::trust::*;
 
 mod checkpoint;
 mod completeness;
+mod dossier;
 mod entries;
 mod openings;
 mod references;
@@ -29,6 +30,9 @@ mod signatures;
 use signatures::*;
 
 pub(crate) use completeness::Completeness;
+pub use dossier::DossierRow;
+pub(crate) use dossier::analyze_dossier;
+pub(crate) use dossier::DossierFacts;
 pub use completeness::relied_parties;
 
 /// Verifies the bundle in directory `dir` offline, against `trusted` keys (the parties' trust
@@ -83,6 +87,19 @@ fn verify_files_after(
         version: Option<u32>,
     }
     if let Ok(v) = serde_json::from_slice::<Version>(bytes)
+        && v.format.as_deref() == Some(DOSSIER_FORMAT)
+    {
+        if v.version != Some(DOSSIER_VERSION) {
+            checks.push(fail(format!(
+                "{MANIFEST_FILE} is a dossier of version {}, but this build reads version \
+                 {DOSSIER_VERSION}; if it is newer, upgrade dledger",
+                v.version.map_or("(none)".to_owned(), |n| n.to_string())
+            )));
+            return failed_report(checks);
+        }
+        return verify_dossier_after(bytes, files, trusted, checks);
+    }
+    if let Ok(v) = serde_json::from_slice::<Version>(bytes)
         && (v.format.as_deref() != Some(BUNDLE_FORMAT)
             || !v
                 .version
@@ -131,6 +148,71 @@ fn verify_files_after(
     }
     report.ok = report.checks.iter().all(|c| c.ok);
     report
+}
+
+/// A dossier's checks after its manifest's format and version.
+fn verify_dossier_after(
+    bytes: &[u8],
+    files: &Files,
+    trusted: &[PublicKey],
+    mut checks: Vec<Check>,
+) -> EvidenceReport {
+    let manifest: Manifest = match serde_json::from_slice::<Manifest>(bytes) {
+        Ok(m) if m.dossier.is_some() => m,
+        Ok(_) => {
+            checks.push(Check {
+                name: CheckName::Manifest,
+                ok: false,
+                detail: format!("{MANIFEST_FILE} says it is a dossier but names no company"),
+            });
+            return failed_report(checks);
+        }
+        Err(e) => {
+            checks.push(Check {
+                name: CheckName::Manifest,
+                ok: false,
+                detail: format!("{MANIFEST_FILE} is not a valid manifest ({e})"),
+            });
+            return failed_report(checks);
+        }
+    };
+    checks.extend(check_manifest_files(&manifest, files));
+    let (mut report, html) = analyze_dossier(&manifest, files, trusted);
+    checks.append(&mut report.checks);
+    report.checks = checks;
+    for (file, derived) in [(SUMMARY_FILE, &report.summary), (DOSSIER_HTML_FILE, &html)] {
+        let (ok, detail) = match files.get(file) {
+            Some(s) if s.as_slice() == derived.as_bytes() => (
+                true,
+                format!("{file} says exactly what the verified entries say"),
+            ),
+            Some(_) => (
+                false,
+                format!(
+                    "{file} differs from what the entries give; do not rely on it (the summary \
+                     printed here is derived from the entries)"
+                ),
+            ),
+            None => (false, format!("{file} is missing")),
+        };
+        report.checks.push(Check {
+            name: CheckName::Summary,
+            ok,
+            detail,
+        });
+    }
+    report.ok = report.checks.iter().all(|c| c.ok);
+    report
+}
+
+/// A dossier's derived report and HTML page (what `summary.txt` and `dossier.html` must say),
+/// for the builder.
+pub fn derive_dossier(
+    manifest: &Manifest,
+    files: &Files,
+    trusted: &[PublicKey],
+) -> (EvidenceReport, String) {
+    analyze_dossier(manifest, files, trusted)
 }
 
 /// The manifest's file list against the files present.

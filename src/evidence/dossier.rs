@@ -1,0 +1,207 @@
+//! Building a company dossier (`dledger dossier COMPANY -o DIR`): every disclosure, correction
+//! and refusal naming the company up to the latest cosigned checkpoint, with everything that
+//! refers to each, the company's designation history (and that of every other company they
+//! name), every theme and policy entry, every key change, and the index proofs that each of
+//! those lists is complete. Verified with the offline verifier before it is returned; its table
+//! and flags are derived from the entries by the same code that verifies it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use evidence_verify::*;
+use ledger_core::index::{IndexKey, keys_of};
+use tlog::TlogProof;
+
+use super::build::{cosigned_checkpoint, json_bytes};
+use super::{Bundle, EvidenceError, damaged};
+use crate::codec;
+use crate::hash::{leaf_hash, sha256};
+use crate::keys::PublicKey;
+use crate::ledger::open_registers;
+use crate::model::{Body, CompanyId, Entry, Seq, Timestamp};
+use crate::store::Store;
+
+/// Builds the dossier of `company`; its table shows the disclosures made from `from` to `to`
+/// (London dates, `YYYY-MM-DD`), all of them if neither is given.
+pub fn build_dossier(
+    store: &Store,
+    company: &CompanyId,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+) -> Result<Bundle, EvidenceError> {
+    let len = store.len()?;
+    let reg = open_registers(store)?;
+    let origin = reg
+        .origin
+        .clone()
+        .ok_or_else(|| damaged("the ledger has no genesis entry"))?;
+    let (size, note_bytes, checked) = cosigned_checkpoint(store, &reg, &origin, len, 1)?
+        .ok_or(EvidenceError::NoCosignedCheckpoint {
+            seq: 0,
+            latest: None,
+        })?;
+    let note = tlog::Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
+
+    // One pass over the first `size` entries: what each is filed under.
+    let mut entries: Vec<(Entry, Vec<u8>, [u8; 64], Vec<IndexKey>)> = Vec::new();
+    store.scan(0, Some(size), |r| {
+        let why = |e: String| damaged(format!("entry #{} cannot be read: {e}", r.key));
+        if let Some(m) = &r.malformed {
+            return Err(why(m.to_string()));
+        }
+        let entry = codec::decode_entry(&r.bytes).map_err(|e| why(e.to_string()))?;
+        let signature = r.signature.ok_or_else(|| why("no stored signature".into()))?;
+        let keys = keys_of(&entry);
+        entries.push((entry, r.bytes, signature, keys));
+        Ok::<_, EvidenceError>(())
+    })?;
+    let under = |key: &IndexKey| -> Vec<u64> {
+        entries
+            .iter()
+            .filter(|(_, _, _, keys)| keys.contains(key))
+            .map(|(e, _, _, _)| e.seq.0)
+            .collect()
+    };
+    let subject_key = IndexKey::Company(company.clone());
+    let subjects = under(&subject_key);
+    let mut wanted = vec![
+        subject_key,
+        IndexKey::Designations(company.clone()),
+        IndexKey::Themes,
+        IndexKey::Policies,
+    ];
+    for s in &subjects {
+        let (e, _, _, _) = &entries[*s as usize];
+        let named = match &e.body {
+            Body::Refusal(r) => r.companies.clone(),
+            b => b
+                .disclosure()
+                .map(|d| d.category.companies().to_vec())
+                .unwrap_or_default(),
+        };
+        for c in named {
+            let k = IndexKey::Designations(c.id.clone());
+            if !wanted.contains(&k) {
+                wanted.push(k);
+            }
+        }
+    }
+    let anchors: BTreeSet<u64> = wanted.iter().flat_map(|k| under(k)).collect();
+    wanted.extend(anchors.iter().map(|a| IndexKey::Refs(Seq(*a))));
+    if let Some((
+        Entry {
+            body: Body::Genesis(g),
+            ..
+        },
+        _,
+        _,
+        _,
+    )) = entries.first()
+    {
+        wanted.extend(g.parties.iter().map(|p| IndexKey::Keys(p.id.clone())));
+    }
+    let lists: Vec<(IndexKey, Vec<u64>)> = wanted.iter().map(|k| (k.clone(), under(k))).collect();
+    let included: BTreeSet<u64> = std::iter::once(0)
+        .chain(lists.iter().flat_map(|(_, l)| l.iter().copied()))
+        .collect();
+
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut manifest_entries = Vec::with_capacity(included.len());
+    for s in &included {
+        let (e, bytes, signature, _) = &entries[*s as usize];
+        let role = if *s == 0 {
+            Role::Genesis
+        } else if is_key_history(e.body.kind()) {
+            Role::KeyHistory
+        } else if subjects.contains(s) {
+            Role::Subject
+        } else {
+            Role::Register
+        };
+        let proof = tlog::prove_inclusion(*s, size, store)?;
+        let tlog = TlogProof {
+            extra: None,
+            index: *s,
+            proof,
+            checkpoint: note.clone(),
+        };
+        files.insert(entry_path(Seq(*s), "bin"), bytes.clone());
+        files.insert(
+            entry_path(Seq(*s), "sig"),
+            format!("{}\n", BASE64.encode(signature)).into_bytes(),
+        );
+        files.insert(
+            entry_path(Seq(*s), "tlog-proof"),
+            tlog.to_string().into_bytes(),
+        );
+        manifest_entries.push(ManifestEntry {
+            seq: *s,
+            kind: e.body.kind(),
+            role,
+            leaf_hash: hex::encode(leaf_hash(bytes)),
+        });
+    }
+    files.insert(CHECKPOINT_FILE.to_owned(), note.to_string().into_bytes());
+    if checked.index_root.is_some() {
+        let proofs = super::index_proofs(store, size, &lists)?;
+        files.insert(
+            INDEX_FILE.to_owned(),
+            json_bytes(&proofs).map_err(|e| damaged(e.to_string()))?,
+        );
+    }
+    let mut manifest = Manifest {
+        format: DOSSIER_FORMAT.to_owned(),
+        version: DOSSIER_VERSION,
+        origin,
+        target: 0,
+        tree_size: size,
+        created_at: Timestamp::now(),
+        created_by: format!("dledger {}", env!("CARGO_PKG_VERSION")),
+        dossier: Some(DossierScope {
+            company: company.to_string(),
+            from: from.map(|d| d.to_string()),
+            to: to.map(|d| d.to_string()),
+        }),
+        entries: manifest_entries,
+        files: Vec::new(),
+    };
+    let trusted: Vec<PublicKey> = match entries.first().map(|(e, _, _, _)| &e.body) {
+        Some(Body::Genesis(g)) => g
+            .parties
+            .iter()
+            .filter_map(|p| PublicKey::from_record(&p.trust_root).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (content, html) = derive_dossier(&manifest, &files, &trusted);
+    files.insert(SUMMARY_FILE.to_owned(), content.summary.clone().into_bytes());
+    files.insert(DOSSIER_HTML_FILE.to_owned(), html.into_bytes());
+    manifest.files = files
+        .iter()
+        .map(|(path, bytes)| ManifestFile {
+            path: path.clone(),
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(sha256(bytes)),
+        })
+        .collect();
+    files.insert(
+        MANIFEST_FILE.to_owned(),
+        json_bytes(&manifest).map_err(|e| damaged(e.to_string()))?,
+    );
+    let report = verify_files(&files, &trusted);
+    if !report.ok {
+        return Err(EvidenceError::SelfCheck {
+            seq: 0,
+            failures: report
+                .failures()
+                .map(|c| format!("{}: {}", c.name, c.detail))
+                .collect(),
+        });
+    }
+    Ok(Bundle {
+        files,
+        manifest,
+        report,
+    })
+}
