@@ -497,3 +497,147 @@ fn the_saved_index_agrees_with_one_rebuilt_from_the_entries() {
         }
     }
 }
+
+/// The newest checkpoint note stored in `path`.
+fn newest_note(path: &Path) -> (u64, Vec<u8>) {
+    let store = Store::open(path, Access::ReadOnly).unwrap();
+    store.checkpoints().unwrap().into_iter().last().unwrap()
+}
+
+fn consistency_json(path: &Path, old: u64, new: u64) -> Vec<u8> {
+    let out = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .args(["-l"])
+        .arg(path)
+        .args([
+            "prove",
+            "consistency",
+            &old.to_string(),
+            &new.to_string(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    out.stdout
+}
+
+fn freshness_of(report: &EvidenceReport) -> (bool, String) {
+    let c = report
+        .checks
+        .iter()
+        .find(|c| c.name == CheckName::Freshness)
+        .expect("a freshness check");
+    (c.ok, c.detail.clone())
+}
+
+#[test]
+fn a_stale_bundle_fails_against_a_newer_checkpoint_and_a_fresh_one_passes() {
+    use disclosure_ledger::evidence::{NewerCheckpoint, verify_bundle_against};
+    let l = ledger();
+    let seq = l.untouched_disclosure();
+    let bundle = l.bundle(seq, "stale");
+    let trusted = load_trust_dir(&l.keys).unwrap();
+    let (old, same) = newest_note(&l.path);
+    // Against its own checkpoint: fresh.
+    let newer = NewerCheckpoint {
+        note: &same,
+        consistency: None,
+    };
+    let report = verify_bundle_against(&bundle, &trusted, &newer).unwrap();
+    assert!(report.ok, "{:#?}", report.checks);
+    assert!(freshness_of(&report).1.starts_with("fresh"));
+    // The recipient acknowledges it later; a newer checkpoint is cosigned.
+    let store = Store::open(&l.path, Access::ReadOnly).unwrap();
+    let key = current_key(&store, &l.keys, "OFCOM");
+    drop(store);
+    common::append_forged(&l.path, "OFCOM", &key, "newer-theme");
+    checkpoint_and_cosign(&l.path, &l.keys);
+    let (new, note) = newest_note(&l.path);
+    assert_eq!(new, old + 1);
+    // Without the consistency proof it cannot tell; with it, stale.
+    let report = verify_bundle_against(
+        &bundle,
+        &trusted,
+        &NewerCheckpoint {
+            note: &note,
+            consistency: None,
+        },
+    )
+    .unwrap();
+    assert!(!report.ok);
+    assert!(
+        freshness_of(&report)
+            .1
+            .contains("supply the consistency proof")
+    );
+    let proof = consistency_json(&l.path, old, new);
+    let report = verify_bundle_against(
+        &bundle,
+        &trusted,
+        &NewerCheckpoint {
+            note: &note,
+            consistency: Some(&proof),
+        },
+    )
+    .unwrap();
+    assert!(!report.ok);
+    let (ok, detail) = freshness_of(&report);
+    assert!(!ok && detail.starts_with("stale"), "{detail}");
+    assert!(
+        detail.contains(&format!("only up to entry {old}")),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_bundle_from_a_forked_history_fails() {
+    use disclosure_ledger::evidence::{NewerCheckpoint, verify_bundle_against};
+    // Two copies of one ledger that part: A records one entry, B another and then one more.
+    let a = ledger();
+    let b_dir = a.dir.join("b");
+    fs::create_dir(&b_dir).unwrap();
+    let b = b_dir.join("b.ledger");
+    fs::copy(&a.path, &b).unwrap();
+    let store = Store::open(&a.path, Access::ReadOnly).unwrap();
+    let key = current_key(&store, &a.keys, "OFCOM");
+    drop(store);
+    common::append_forged(&a.path, "OFCOM", &key, "theme-in-a");
+    checkpoint_and_cosign(&a.path, &a.keys);
+    let seq = a.untouched_disclosure();
+    let bundle = a.bundle(seq, "forked");
+    let (size_a, _) = newest_note(&a.path);
+    common::append_forged(&b, "OFCOM", &key, "theme-in-b");
+    checkpoint_and_cosign(&b, &a.keys);
+    let (same_size, note_b) = newest_note(&b);
+    assert_eq!(same_size, size_a);
+    let trusted = load_trust_dir(&a.keys).unwrap();
+    // Same size, other root.
+    let report = verify_bundle_against(
+        &bundle,
+        &trusted,
+        &NewerCheckpoint {
+            note: &note_b,
+            consistency: None,
+        },
+    )
+    .unwrap();
+    let (ok, detail) = freshness_of(&report);
+    assert!(!ok && detail.starts_with("FORK"), "{detail}");
+    // A larger checkpoint of B, with B's own consistency proof.
+    common::append_forged(&b, "OFCOM", &key, "more-in-b");
+    checkpoint_and_cosign(&b, &a.keys);
+    let (new, note_b) = newest_note(&b);
+    let proof = consistency_json(&b, size_a, new);
+    let report = verify_bundle_against(
+        &bundle,
+        &trusted,
+        &NewerCheckpoint {
+            note: &note_b,
+            consistency: Some(&proof),
+        },
+    )
+    .unwrap();
+    let (ok, detail) = freshness_of(&report);
+    assert!(!ok && detail.starts_with("FORK"), "{detail}");
+}

@@ -128,7 +128,9 @@ pub(crate) enum Command {
     Dossier(DossierArgs),
     /// Verify an evidence bundle or a company dossier with no database, against trusted public
     /// keys.
-    #[command(after_help = "Example:\n  dledger verify-evidence bundle-42 --trust keys/")]
+    #[command(
+        after_help = "Examples:\n  dledger verify-evidence bundle-42 --trust keys/\n  dledger -l fixtures/sample.ledger prove consistency 453 485 --json > consistency.json\n  dledger verify-evidence bundle-42 --trust keys/ --checkpoint newer.note --consistency consistency.json"
+    )]
     VerifyEvidence(VerifyEvidenceArgs),
     /// Manage the vault of field values (outside the hashed log).
     #[command(subcommand)]
@@ -636,6 +638,14 @@ pub(crate) struct VerifyEvidenceArgs {
     /// Directory of trusted public keys (*.vkey): the parties' trust roots.
     #[arg(long)]
     pub trust: PathBuf,
+    /// A newer cosigned checkpoint obtained independently (e.g. from the other regulator):
+    /// the bundle passes only if it is at that checkpoint; a stale bundle or a fork fails.
+    #[arg(long, value_name = "NOTE")]
+    pub checkpoint: Option<PathBuf>,
+    /// The consistency proof from the bundle's size to the newer checkpoint's, as printed by
+    /// `dledger prove consistency OLD NEW --json`.
+    #[arg(long, value_name = "PROOF.json", requires = "checkpoint")]
+    pub consistency: Option<PathBuf>,
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,

@@ -20,11 +20,10 @@ pub(super) fn dossier(store: &Store, a: DossierArgs) -> Result<Status> {
         .as_deref()
         .map(|t| super::output::parse_date("from", t))
         .transpose()?;
-    let to = a
-        .to
-        .as_deref()
-        .map(|t| super::output::parse_date("to", t))
-        .transpose()?;
+    let to =
+        a.to.as_deref()
+            .map(|t| super::output::parse_date("to", t))
+            .transpose()?;
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
@@ -129,7 +128,29 @@ pub(super) fn evidence(store: &Store, a: EvidenceArgs) -> Result<Status> {
 /// `dledger verify-evidence DIR --trust KEYS`.
 pub(super) fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
     let trusted = load_trust_dir(&a.trust)?;
-    let report = verify_bundle(&a.dir, &trusted)?;
+    let report = match &a.checkpoint {
+        None => verify_bundle(&a.dir, &trusted)?,
+        Some(path) => {
+            let note = disclosure_ledger::files::read_limited(path, 64 << 10, "checkpoint note")
+                .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+            let consistency = a
+                .consistency
+                .as_ref()
+                .map(|p| {
+                    disclosure_ledger::files::read_limited(p, 1 << 20, "consistency proof")
+                        .with_context(|| format!("reading the consistency proof {}", p.display()))
+                })
+                .transpose()?;
+            disclosure_ledger::evidence::verify_bundle_against(
+                &a.dir,
+                &trusted,
+                &disclosure_ledger::evidence::NewerCheckpoint {
+                    note: &note,
+                    consistency: consistency.as_deref(),
+                },
+            )?
+        }
+    };
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -58,12 +58,10 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         .clone()
         .ok_or_else(|| damaged("the ledger has no genesis entry"))?;
 
-    let (size, note_bytes, checked) =
-        cosigned_checkpoint(store, &reg, &origin, len, seq + 1)?.ok_or_else(|| {
-            EvidenceError::NoCosignedCheckpoint {
-                seq,
-                latest: latest_cosigned(store, &reg, &origin, len),
-            }
+    let (size, note_bytes, checked) = cosigned_checkpoint(store, &reg, &origin, len, seq + 1)?
+        .ok_or_else(|| EvidenceError::NoCosignedCheckpoint {
+            seq,
+            latest: latest_cosigned(store, &reg, &origin, len),
         })?;
     let note = Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
 

@@ -36,11 +36,12 @@ pub fn build_dossier(
         .origin
         .clone()
         .ok_or_else(|| damaged("the ledger has no genesis entry"))?;
-    let (size, note_bytes, checked) = cosigned_checkpoint(store, &reg, &origin, len, 1)?
-        .ok_or(EvidenceError::NoCosignedCheckpoint {
+    let (size, note_bytes, checked) = cosigned_checkpoint(store, &reg, &origin, len, 1)?.ok_or(
+        EvidenceError::NoCosignedCheckpoint {
             seq: 0,
             latest: None,
-        })?;
+        },
+    )?;
     let note = tlog::Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
 
     // One pass over the first `size` entries: what each is filed under.
@@ -51,7 +52,9 @@ pub fn build_dossier(
             return Err(why(m.to_string()));
         }
         let entry = codec::decode_entry(&r.bytes).map_err(|e| why(e.to_string()))?;
-        let signature = r.signature.ok_or_else(|| why("no stored signature".into()))?;
+        let signature = r
+            .signature
+            .ok_or_else(|| why("no stored signature".into()))?;
         let keys = keys_of(&entry);
         entries.push((entry, r.bytes, signature, keys));
         Ok::<_, EvidenceError>(())
@@ -175,7 +178,10 @@ pub fn build_dossier(
         _ => Vec::new(),
     };
     let (content, html) = derive_dossier(&manifest, &files, &trusted);
-    files.insert(SUMMARY_FILE.to_owned(), content.summary.clone().into_bytes());
+    files.insert(
+        SUMMARY_FILE.to_owned(),
+        content.summary.clone().into_bytes(),
+    );
     files.insert(DOSSIER_HTML_FILE.to_owned(), html.into_bytes());
     manifest.files = files
         .iter()

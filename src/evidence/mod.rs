@@ -17,15 +17,17 @@ mod dossier;
 mod index_proofs;
 
 pub use build::build_bundle;
-pub use dossier::build_dossier;
 pub use bundle::Bundle;
+pub use dossier::build_dossier;
 pub use evidence_verify::{
     BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, Check, CheckName, Cosigner, ENTRIES_DIR,
     EvidenceReport, FieldReport, MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES, Manifest,
     ManifestEntry, ManifestFile, OPENINGS_FILE, Opening, Openings, README_FILE, ReadError, Role,
     SUMMARY_FILE, TrustError, load_trust_dir, verify_bundle, verify_files,
 };
-pub use evidence_verify::{INDEX_FILE, IndexProofItem, IndexProofs};
+pub use evidence_verify::{
+    INDEX_FILE, IndexProofItem, IndexProofs, NewerCheckpoint, verify_bundle_against,
+};
 pub use index_proofs::index_proofs;
 
 // ---------------------------------------------------------------------------

@@ -31,7 +31,8 @@ fn claim(f: &DossierFacts) -> String {
         (None, None) => String::new(),
         (from, to) => format!(
             " The table shows those made {}{}.",
-            from.as_ref().map_or(String::new(), |d| format!("from {d} ")),
+            from.as_ref()
+                .map_or(String::new(), |d| format!("from {d} ")),
             to.as_ref().map_or(String::new(), |d| format!("to {d}"))
         ),
     };
@@ -66,7 +67,13 @@ pub(crate) fn summary(f: &DossierFacts) -> String {
     }
     let _ = writeln!(out);
     let headers = [
-        "entry", "date", "direction", "category", "gateway", "notice", "flags",
+        "entry",
+        "date",
+        "direction",
+        "category",
+        "gateway",
+        "notice",
+        "flags",
     ];
     let rows: Vec<[String; 7]> = f
         .rows
@@ -219,7 +226,10 @@ pub(crate) fn html(f: &DossierFacts) -> String {
     }
     let _ = writeln!(out, "</tbody>\n</table>");
     for (heading, lines) in [
-        ("Designation history of the companies named", &f.designations),
+        (
+            "Designation history of the companies named",
+            &f.designations,
+        ),
         ("Themes and joint acts", &f.registers),
     ] {
         let _ = writeln!(out, "<h2>{heading}</h2>\n<ul>");

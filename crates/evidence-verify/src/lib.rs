@@ -40,24 +40,25 @@
 //! ```
 
 mod check;
+mod dossier_text;
 mod error;
 mod format;
-mod dossier_text;
 mod read;
 mod report;
 mod summary;
 mod trust;
 
 pub use check::{
-    DossierRow, analyze, derive_dossier, derive_role, relied_parties, verify_bundle, verify_files,
+    DossierRow, NewerCheckpoint, analyze, check_freshness, derive_dossier, derive_role,
+    relied_parties, verify_bundle, verify_bundle_against, verify_files,
 };
 pub use error::{ReadError, TrustError};
 pub use format::{
     BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, DOSSIER_FORMAT, DOSSIER_HTML_FILE,
-    DOSSIER_VERSION, DossierScope, ENTRIES_DIR, MAX_DOSSIER_ENTRIES, INDEX_FILE, IndexProofItem,
-    IndexProofs, MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES, Manifest, ManifestEntry,
-    ManifestFile, OLDEST_BUNDLE_VERSION, OPENINGS_FILE, Opening, Openings, README_FILE, Role,
-    SUMMARY_FILE, entry_path, is_key_history,
+    DOSSIER_VERSION, DossierScope, ENTRIES_DIR, INDEX_FILE, IndexProofItem, IndexProofs,
+    MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES, MAX_DOSSIER_ENTRIES, Manifest,
+    ManifestEntry, ManifestFile, OLDEST_BUNDLE_VERSION, OPENINGS_FILE, Opening, Openings,
+    README_FILE, Role, SUMMARY_FILE, entry_path, is_key_history,
 };
 pub use report::{Check, CheckName, Cosigner, EvidenceReport, FieldReport};
 pub use summary::readme;

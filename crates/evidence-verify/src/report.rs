@@ -42,6 +42,9 @@ pub enum CheckName {
     Completeness,
     /// An opened field reproduces its commitment (or is stated as erased).
     FieldOpening,
+    /// The bundle's checkpoint is the newer cosigned checkpoint the checker gave, or a prefix
+    /// of it (stale), or not (a fork).
+    Freshness,
     /// `summary.txt` says exactly what the verified entries say.
     Summary,
 }
@@ -62,6 +65,7 @@ impl CheckName {
             CheckName::Cosignature => "cosignature",
             CheckName::References => "references",
             CheckName::Completeness => "completeness",
+            CheckName::Freshness => "freshness",
             CheckName::FieldOpening => "field-opening",
             CheckName::Summary => "summary",
         }

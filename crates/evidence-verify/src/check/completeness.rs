@@ -256,7 +256,12 @@ fn key_party(e: &Entry) -> Option<&PartyId> {
 }
 
 /// What differs between the list the index proves for `key` and the entries the bundle holds.
-pub(super) fn differences(key: &IndexKey, proved: &[u64], held: &[u64], relation: &str) -> Vec<String> {
+pub(super) fn differences(
+    key: &IndexKey,
+    proved: &[u64],
+    held: &[u64],
+    relation: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     let target = match key {
         IndexKey::Refs(s) => format!("#{}", s.0),
@@ -284,7 +289,11 @@ pub(super) fn differences(key: &IndexKey, proved: &[u64], held: &[u64], relation
 }
 
 /// Checks one proof; returns its key.
-pub(super) fn check_item(item: &IndexProofItem, root: &Digest, size: u64) -> Result<IndexKey, String> {
+pub(super) fn check_item(
+    item: &IndexProofItem,
+    root: &Digest,
+    size: u64,
+) -> Result<IndexKey, String> {
     let key = IndexKey::parse(&item.key).ok_or("not an index key")?;
     if !item.entries.windows(2).all(|w| w[0] < w[1]) {
         return Err("its entries are not in increasing order".into());

@@ -106,7 +106,12 @@ impl<'a> Analysis<'a> {
             size,
             signer: cp.map(|c| c.signer.clone()),
             cosigners: cp
-                .map(|c| c.cosigners.iter().map(|x| (x.party.clone(), x.at)).collect())
+                .map(|c| {
+                    c.cosigners
+                        .iter()
+                        .map(|x| (x.party.clone(), x.at))
+                        .collect()
+                })
                 .unwrap_or_default(),
             from: scope.from.clone(),
             to: scope.to.clone(),
@@ -115,7 +120,10 @@ impl<'a> Analysis<'a> {
         let Ok(company) = CompanyId::new(scope.company.as_str()) else {
             self.checks.fail(
                 CheckName::Completeness,
-                format!("the manifest names {:?}, which is not a company id", scope.company),
+                format!(
+                    "the manifest names {:?}, which is not a company id",
+                    scope.company
+                ),
             );
             return facts;
         };
@@ -257,14 +265,9 @@ impl<'a> Analysis<'a> {
         for item in &self.items {
             let Some(e) = &item.entry else { continue };
             match &e.body {
-                Body::Disclosure(d) => flags.extend(engine.judge(
-                    e.seq,
-                    e.recorded_at,
-                    e.version,
-                    d,
-                    &reg,
-                    None,
-                )),
+                Body::Disclosure(d) => {
+                    flags.extend(engine.judge(e.seq, e.recorded_at, e.version, d, &reg, None))
+                }
                 Body::Correction(c) => {
                     later.entry(c.supersedes.0).or_default().push(format!(
                         "corrected by #{} on {}",
@@ -284,14 +287,21 @@ impl<'a> Analysis<'a> {
                     e.seq.0,
                     london(e.recorded_at)
                 )),
-                Body::Genesis(g) => flags.extend(engine.judge_policy_entry(e.seq, e.recorded_at, &g.policy)),
+                Body::Genesis(g) => {
+                    flags.extend(engine.judge_policy_entry(e.seq, e.recorded_at, &g.policy))
+                }
                 Body::PolicyAdopted(p) => {
                     flags.extend(engine.judge_policy_entry(e.seq, e.recorded_at, p))
                 }
                 Body::Disposition(d) => {
                     dispositions.insert(
                         (d.entry.0, d.flag.clone()),
-                        format!("{} by {} in #{}", d.action.as_str(), e.signer.party, e.seq.0),
+                        format!(
+                            "{} by {} in #{}",
+                            d.action.as_str(),
+                            e.signer.party,
+                            e.seq.0
+                        ),
                     );
                 }
                 Body::DesignationProposed(_)
@@ -319,7 +329,12 @@ impl<'a> Analysis<'a> {
             .iter()
             .map(|(_, at)| *at)
             .max()
-            .or_else(|| self.items.last().and_then(|i| i.entry.as_ref()).map(|e| e.recorded_at))
+            .or_else(|| {
+                self.items
+                    .last()
+                    .and_then(|i| i.entry.as_ref())
+                    .map(|e| e.recorded_at)
+            })
             .unwrap_or(Timestamp(0));
         flags.extend(engine.finish(&reg, as_of));
         if let Some(c) = reg.companies.get(&company) {
@@ -350,10 +365,12 @@ impl<'a> Analysis<'a> {
             let row_flags: Vec<String> = flags
                 .iter()
                 .filter(|f| f.seq == e.seq)
-                .map(|f| match dispositions.get(&(e.seq.0, f.code.code().to_owned())) {
-                    Some(d) => format!("{} ({d})", f.code.code()),
-                    None => f.code.code().to_owned(),
-                })
+                .map(
+                    |f| match dispositions.get(&(e.seq.0, f.code.code().to_owned())) {
+                        Some(d) => format!("{} ({d})", f.code.code()),
+                        None => f.code.code().to_owned(),
+                    },
+                )
                 .collect();
             facts.rows.push(DossierRow {
                 seq: e.seq.0,

@@ -23,6 +23,7 @@ mod checkpoint;
 mod completeness;
 mod dossier;
 mod entries;
+mod freshness;
 mod openings;
 mod references;
 mod signatures;
@@ -30,10 +31,11 @@ mod signatures;
 use signatures::*;
 
 pub(crate) use completeness::Completeness;
+pub use completeness::relied_parties;
+pub(crate) use dossier::DossierFacts;
 pub use dossier::DossierRow;
 pub(crate) use dossier::analyze_dossier;
-pub(crate) use dossier::DossierFacts;
-pub use completeness::relied_parties;
+pub use freshness::{NewerCheckpoint, check_freshness};
 
 /// Verifies the bundle in directory `dir` offline, against `trusted` keys (the parties' trust
 /// roots). Returns a report listing every check; `Err` only when `dir` cannot be read at all.
@@ -55,6 +57,21 @@ pub(crate) fn failed_report(checks: Vec<Check>) -> EvidenceReport {
         checks,
         summary: String::new(),
     }
+}
+
+/// [`verify_bundle`], then the freshness of its checkpoint against a newer cosigned checkpoint
+/// the checker obtained independently ([`check_freshness`]): the report passes only if the
+/// bundle is at that checkpoint; a stale bundle or a fork fails, saying which.
+pub fn verify_bundle_against(
+    dir: &Path,
+    trusted: &[PublicKey],
+    newer: &NewerCheckpoint,
+) -> Result<EvidenceReport, ReadError> {
+    let (files, checks) = read_bundle_dir(dir)?;
+    let mut report = verify_files_after(&files, trusted, checks);
+    report.checks.push(check_freshness(&files, trusted, newer));
+    report.ok = report.checks.iter().all(|c| c.ok);
+    Ok(report)
 }
 
 /// Verifies a bundle given in memory, as files by relative path (`/`-separated), against
