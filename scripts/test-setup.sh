@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium, used
-# headless by tests/review_html.rs to render the HTML review. Safe to run repeatedly.
+# headless by tests/review_html.rs to render the HTML review, and Python 3, with which
+# tests/evidence_by_hand.rs runs the by-hand check script of docs/EVIDENCE.md. Safe to run
+# repeatedly.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
-    echo "test-setup: chromium already installed"
-    exit 0
-fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-echo "test-setup: installed $(chromium --version)"
+UPDATED=""
+apt_install() {   # apt_install PACKAGE: the package lists are updated once
+    if [ -z "$UPDATED" ]; then $SUDO apt-get update -qq; UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$1" >/dev/null
+}
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    echo "test-setup: chromium already installed"
+else
+    apt_install chromium
+    echo "test-setup: installed $(chromium --version)"
+fi
+if command -v python3 >/dev/null 2>&1; then
+    echo "test-setup: python3 already installed"
+else
+    apt_install python3
+    echo "test-setup: installed $(python3 --version)"
+fi

@@ -72,12 +72,11 @@ pub fn index_root_at(store: &Store, size: u64) -> Result<tlog::Digest, IndexBuil
     {
         return Ok(map.try_root()?);
     }
-    if extend_saved_index(store, size)? {
-        if let Some((saved, mut map)) = store.read_entry_index()?
-            && saved == size
-        {
-            return Ok(map.try_root()?);
-        }
+    if extend_saved_index(store, size)?
+        && let Some((saved, mut map)) = store.read_entry_index()?
+        && saved == size
+    {
+        return Ok(map.try_root()?);
     }
     Ok(index_at(store, size)?.root())
 }

@@ -611,13 +611,7 @@ pub fn verify_since(
     // 2–3. The newer entries, loading older ones they refer to on demand.
     let loaded = Rc::new(RefCell::new(BTreeSet::new()));
     let loaded_by_loader = Rc::clone(&loaded);
-    let load = move |v: &mut Verifier, entry: &Entry| {
-        let Some(target) = entry.body.refers_to() else {
-            return;
-        };
-        if target.0 >= size || !v.registers().needs_loading(target) {
-            return;
-        }
+    let load_one = move |v: &mut Verifier, target: Seq| {
         match read_proved(store, target.0, size, &root) {
             Ok(old) => {
                 // Not open at the checkpoint, so acknowledged before it (when exactly is not
@@ -635,6 +629,14 @@ pub fn verify_since(
                 loaded_by_loader.borrow_mut().insert(target.0);
             }
             Err(message) => v.fail_at(Seq(target.0), IntegrityKind::TreeMismatch, message),
+        }
+    };
+    let load = move |v: &mut Verifier, entry: &Entry| {
+        for target in entry.body.references() {
+            if target.0 >= size || !v.registers().needs_loading(target) {
+                continue;
+            }
+            load_one(v, target);
         }
     };
     // Flags about older disclosures: those still open at the checkpoint, and corrections of

@@ -80,3 +80,93 @@ pub fn due_for_erasure(store: &Store, now: Timestamp) -> Result<Vec<Due>, Retent
     })?;
     Ok(due)
 }
+
+/// What `dledger vault erase` will record and remove: the erasure entry's body (every field
+/// value still in the vault of the disclosures chosen that `party` is a party to) and how many
+/// disclosures that is.
+#[derive(Debug, Clone)]
+pub struct ErasurePlan {
+    /// The erasure entry to append (its fields, retention rule and reason).
+    pub erasure: crate::model::Erasure,
+    /// The disclosures whose values go.
+    pub disclosures: Vec<Seq>,
+    /// Disclosures chosen that `party` is not a party to (another pair's), left alone.
+    pub not_ours: Vec<Seq>,
+}
+
+/// The plan for erasing, as `party`, the values of the disclosures `chosen` (with the retention
+/// rule that chose them, in plain words).
+pub fn plan_erasure(
+    store: &Store,
+    party: &crate::model::PartyId,
+    chosen: &[Seq],
+    retention_rule: String,
+) -> Result<ErasurePlan, RetentionError> {
+    use crate::model::{ErasedField, FieldName};
+    let mut fields = Vec::new();
+    let mut disclosures = Vec::new();
+    let mut not_ours = Vec::new();
+    for seq in chosen {
+        let Some(r) = store.get(seq.0)? else { continue };
+        let entry = decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
+            seq: r.key,
+            reason: e.to_string(),
+        })?;
+        let Some(d) = entry.body.disclosure() else {
+            continue;
+        };
+        // A format 1 correction's replacement is erased by the party that recorded it (the
+        // rule `erasure-parts`); any other disclosure by either of its parties.
+        let ours = if matches!(entry.body, crate::model::Body::Correction(_)) && entry.version < 2 {
+            &entry.signer.party == party
+        } else {
+            &d.from == party || &d.to == party
+        };
+        if !ours {
+            not_ours.push(*seq);
+            continue;
+        }
+        let held: Vec<FieldName> = store
+            .vault_items(seq.0)?
+            .into_iter()
+            .filter_map(|(name, _)| FieldName::new(name).ok())
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        disclosures.push(*seq);
+        fields.extend(
+            held.into_iter()
+                .map(|field| ErasedField { entry: *seq, field }),
+        );
+    }
+    Ok(ErasurePlan {
+        erasure: crate::model::Erasure {
+            fields,
+            retention_rule,
+            reason: "the retention period of the values ended".to_owned(),
+        },
+        disclosures,
+        not_ours,
+    })
+}
+
+/// The disclosures (and corrections' replacement disclosures) made before `cutoff`.
+pub fn made_before(store: &Store, cutoff: Timestamp) -> Result<Vec<Seq>, RetentionError> {
+    let mut seqs = Vec::new();
+    store.scan(0, None, |r| {
+        let entry = decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
+            seq: r.key,
+            reason: e.to_string(),
+        })?;
+        if entry
+            .body
+            .disclosure()
+            .is_some_and(|d| d.disclosed_at < cutoff)
+        {
+            seqs.push(Seq(r.key));
+        }
+        Ok::<_, RetentionError>(())
+    })?;
+    Ok(seqs)
+}

@@ -130,6 +130,7 @@ mod tests {
                 signature: [1; 64],
                 hash: [2; 32],
                 vault: Vec::new(),
+                erase: Vec::new(),
             })
             .collect();
         store.append(&records).unwrap();

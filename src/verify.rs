@@ -575,10 +575,33 @@ pub(crate) fn run(
     let mut replaced: BTreeMap<Seq, Seq> = BTreeMap::new();
     // (entry, flag code) → its latest disposition.
     let mut dispositions: BTreeMap<(Seq, String), DispositionRecord> = BTreeMap::new();
+    // The vault of the ledger's own file: every field value is there or erased by an entry.
+    let vault_held = store.vault_held()?;
+    let mut missing: Vec<(Seq, String)> = Vec::new();
+    let mut erased: BTreeMap<(Seq, String), Seq> = BTreeMap::new();
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
             for target in entry.body.references() {
                 references.add(target, entry.seq);
+            }
+            if vault_held == Some(true)
+                && let Some(d) = entry.body.disclosure()
+                && !d.fields.is_empty()
+            {
+                let held: Vec<String> = r
+                    .vault()
+                    .map(|items| items.into_iter().map(|(n, _)| n).collect())
+                    .unwrap_or_default();
+                for f in &d.fields {
+                    if !held.iter().any(|n| n == f.name.as_str()) {
+                        missing.push((entry.seq, f.name.as_str().to_owned()));
+                    }
+                }
+            }
+            if let Body::Erasure(x) = &entry.body {
+                for f in &x.fields {
+                    erased.insert((f.entry, f.field.as_str().to_owned()), entry.seq);
+                }
             }
             if Some(entry.seq.0 + 1) == resume_at {
                 let reg = v.registers();
@@ -653,6 +676,7 @@ pub(crate) fn run(
         judge(v, r, entry)
     })?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
+    check_vault_erasures(store, &mut v, vault_held, &missing, &erased)?;
     check_misfiled(&mut v, &stored_checkpoints);
     for given in &opts.given_checkpoints {
         check_given(store, &mut v, from, start_root, given);
@@ -877,6 +901,51 @@ fn check_tree_and_checkpoints(
     Ok(())
 }
 
+/// In the file that holds the vault: a value missing without an erasure entry is
+/// `vault-missing`; a value an erasure entry says was erased but is still there is
+/// `vault-mismatch`.
+fn check_vault_erasures(
+    store: &Store,
+    v: &mut Verifier,
+    vault_held: Option<bool>,
+    missing: &[(Seq, String)],
+    erased: &BTreeMap<(Seq, String), Seq>,
+) -> Result<(), VerifyError> {
+    v.report.vault = match vault_held {
+        Some(true) => VaultState::Held,
+        Some(false) => VaultState::NotHeld,
+        None => VaultState::Unmarked,
+    };
+    if vault_held != Some(true) {
+        return Ok(());
+    }
+    for (seq, name) in missing {
+        if !erased.contains_key(&(*seq, name.clone())) {
+            v.fail_at(
+                *seq,
+                IntegrityKind::VaultMissing,
+                format!(
+                    "the vault holds no value for field {name}, and no erasure entry records its \
+                     erasure"
+                ),
+            );
+        }
+    }
+    for ((seq, name), by) in erased {
+        if store.vault_items(seq.0)?.iter().any(|(n, _)| n == name) {
+            v.fail_at(
+                *by,
+                IntegrityKind::VaultMismatch,
+                format!(
+                    "erases field {name} of {seq}, but the vault still holds its value: the \
+                     erasure was not carried out"
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The tree size a checkpoint note is for, if it is one.
 fn note_size(note: &[u8]) -> Option<u64> {
     let note = tlog::Note::parse(note).ok()?;
@@ -1046,6 +1115,19 @@ pub enum IntegrityStatus {
     Failed,
 }
 
+/// Whether the file holds its ledger's vault, and so whether missing values were looked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VaultState {
+    /// The ledger's own file: every value is present or erased by an erasure entry (checked).
+    Held,
+    /// A copy made without values (import of an export, a mirror): not checked for them.
+    NotHeld,
+    /// A file made before the marker existed: values present are checked, missing ones are not.
+    #[default]
+    Unmarked,
+}
+
 /// How many checkpoints sign an entry index root, and whether this run rebuilt each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct IndexRoots {
@@ -1089,6 +1171,9 @@ pub struct IntegrityReport {
     /// What was found of the entry index roots the checkpoints sign (docs/FORMAT.md §7.6).
     #[serde(default)]
     pub index_roots: IndexRoots,
+    /// Whether the file holds the vault (and so was checked for missing values).
+    #[serde(default)]
+    pub vault: VaultState,
     /// The largest tree size covered by a checkpoint cosigned by a party other than its signer.
     pub latest_cosigned_size: Option<u64>,
     /// The parties' trust-root keys, from the genesis entry (with whether each is trusted, when
@@ -1279,6 +1364,7 @@ impl Verifier {
                 root: None,
                 checkpoints: Vec::new(),
                 index_roots: IndexRoots::default(),
+                vault: VaultState::default(),
                 latest_cosigned_size: None,
                 trust_roots: Vec::new(),
                 contained_checkpoints: Vec::new(),
@@ -1810,6 +1896,23 @@ impl IntegrityReport {
                 }
                 let _ = writeln!(out, "Entry index: {}", parts.join("; "));
             }
+        }
+        match self.vault {
+            VaultState::Held => {
+                let _ = writeln!(
+                    out,
+                    "Vault:    this file holds the field values; each is present and matches its \
+                     commitment, or an erasure entry records that it was erased"
+                );
+            }
+            VaultState::NotHeld => {
+                let _ = writeln!(
+                    out,
+                    "Vault:    this copy holds no field values (made from an export or mirrored); \
+                     they are checked in the recording regulator's own file"
+                );
+            }
+            VaultState::Unmarked => {}
         }
         for (i, root) in self.trust_roots.iter().enumerate() {
             let label = if i == 0 { "Trust roots:" } else { "" };

@@ -918,32 +918,67 @@ fn erased_fields_are_reported_as_erased_and_the_rest_verifies() {
     let ledger = common::sample_copy(tmp.path());
     let trust = trust_dir(tmp.path());
 
+    let keys = common::demo_keys_in(tmp.path());
+    let key = |name: &str| keys.join(format!("{name}.key")).display().to_string();
     let out = dledger()
         .arg("-l")
         .arg(&ledger)
-        .args(["vault", "erase", "--before", "2025-01-01"])
+        .args([
+            "vault",
+            "erase",
+            "--before",
+            "2025-01-01",
+            "--key",
+            &key("ico-2025"),
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let erased: u64 = stdout
-        .strip_prefix("Erased ")
+        .lines()
+        .find_map(|l| l.strip_prefix("Erased "))
         .and_then(|r| r.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(erased > 0, "{stdout}");
+    assert!(stdout.contains("recorded as entry"), "{stdout}");
 
     // Nothing hashed changed: verify still passes (exit 1: the sample raises policy flags).
     dledger().arg("verify").arg(&ledger).assert().code(1);
 
-    // Erasing again finds nothing left to erase.
+    // Erasing again finds nothing left to erase, and writes nothing.
     dledger()
         .arg("-l")
         .arg(&ledger)
-        .args(["vault", "erase", "--before", "2025-01-01"])
+        .args([
+            "vault",
+            "erase",
+            "--before",
+            "2025-01-01",
+            "--key",
+            &key("ico-2025"),
+        ])
         .assert()
         .success()
-        .stdout(predicates::str::starts_with("Erased 0 field values"));
+        .stdout(predicates::str::contains("Nothing to erase"));
+
+    // A checkpoint after the erasure, cosigned, so bundles carry the erasure entry.
+    let note = tmp.path().join("cp.note");
+    dledger()
+        .arg("-l")
+        .arg(&ledger)
+        .args(["checkpoint", "--key", &key("ico-2025"), "-o"])
+        .arg(&note)
+        .assert()
+        .success();
+    dledger()
+        .arg("-l")
+        .arg(&ledger)
+        .args(["cosign", "--key", &key("ofcom-2024")])
+        .arg(&note)
+        .assert()
+        .success();
 
     // Later disclosures keep their values.
     let store = Store::open(&ledger, Access::ReadOnly).unwrap();
@@ -982,7 +1017,10 @@ fn erased_fields_are_reported_as_erased_and_the_rest_verifies() {
     assert_eq!(code, 0);
     let today = Timestamp::now().london_date();
     assert!(
-        text.contains(&format!("{}: erased on {today}, cannot be opened", s.field)),
+        text.contains(&format!(
+            "{}: erased on {today} by ICO (erasure entry #",
+            s.field
+        )),
         "{text}"
     );
     assert!(text.contains("Result: VERIFIED"));
@@ -991,7 +1029,14 @@ fn erased_fields_are_reported_as_erased_and_the_rest_verifies() {
     dledger()
         .arg("-l")
         .arg(&ledger)
-        .args(["vault", "erase", "--before", "2999-01-01"])
+        .args([
+            "vault",
+            "erase",
+            "--before",
+            "2999-01-01",
+            "--key",
+            &key("ico-2025"),
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("in the future"));

@@ -1,8 +1,10 @@
 //! The by-hand check of docs/EVIDENCE.md, section 6: the Python script the page contains (between
 //! `<!-- BEGIN by-hand-check.py -->` and `<!-- END by-hand-check.py -->`) is run, as a reader
-//! would run it, against a bundle with index proofs, against that bundle with an acknowledgement
-//! left out, and against the committed bundle whose checkpoint predates the index. Needs
-//! `python3` (scripts/test-setup.sh installs it).
+//! would run it, against bundles with index proofs (several kinds of target), against one with an
+//! acknowledgement left out and one with a proof in a second encoding, and against the committed
+//! bundle whose checkpoint predates the index; its index-proof function is also run against the
+//! known answers of docs/FORMAT.md §7.6. Needs `python3` (scripts/test-setup.sh installs it): the
+//! tests fail, saying so, without it.
 
 mod common;
 
@@ -400,4 +402,40 @@ fn the_doc_script_says_not_proven_for_a_checkpoint_without_an_index() {
         "{out}"
     );
     assert!(lines(&out, "OK   index-proof").is_empty(), "{out}");
+}
+
+/// The script's index-proof function, taken out of it, against every proof of the committed
+/// known answers of FORMAT.md §7.6 (`fixtures/vectors/index/vectors.json`), as the page says.
+#[test]
+fn the_doc_scripts_index_proof_check_reproduces_the_known_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("by-hand-check.py");
+    fs::write(&script, script_from_doc()).unwrap();
+    // Only the script's imports and functions are run, not its checks of a bundle.
+    let harness = r#"
+import ast, json, sys
+tree = ast.parse(open(sys.argv[1]).read())
+defs = [n for n in tree.body if isinstance(n, (ast.Import, ast.FunctionDef))]
+ns = {}
+exec(compile(ast.Module(body=defs, type_ignores=[]), "by-hand-check.py", "exec"), ns)
+count = 0
+for m in json.load(open(sys.argv[2]))["maps"]:
+    lists = {k["key"]: k["values"] for k in m["keys"]}
+    for p in m["probes"]:
+        root = ns["index_root_for"](p["key"], lists.get(p["key"], []), bytes.fromhex(p["proof"]))
+        assert root.hex() == m["root"], (m["name"], p["key"])
+        count += 1
+print(count, "proofs")
+"#;
+    let out = Command::new(python3())
+        .arg("-c")
+        .arg(harness)
+        .arg(&script)
+        .arg(common::root().join("fixtures/vectors/index/vectors.json"))
+        .output()
+        .unwrap();
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let count: usize = text.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(count >= 40, "{text}");
 }

@@ -351,7 +351,8 @@ fn cases(s: &Sample) -> Vec<(&'static str, Craft)> {
             ),
         ),
         (
-            "kind-not-yet-recorded",
+            // An erasure that names no field.
+            "erasure-parts",
             craft(
                 "ICO",
                 "ico-2025",
@@ -625,6 +626,7 @@ fn verify_rejects_bad_genesis_entries() {
                 signature: key.sign_entry(&bytes),
                 bytes,
                 vault: vec![],
+                erase: Vec::new(),
             }])
             .unwrap();
         drop(store);

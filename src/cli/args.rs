@@ -743,12 +743,15 @@ pub(crate) enum DispositionArg {
 pub(crate) enum VaultCommand {
     /// Erase the values of fields of disclosures whose retention has ended: those made before
     /// DATE, or those the policy in force on their date says to keep no longer
-    /// (`retain_values_days`); commitments and hashes are untouched, so the ledger still
-    /// verifies.
+    /// (`retain_values_days`). A signed erasure entry names every value erased, the retention
+    /// rule and who ran it; commitments and hashes are untouched, so the ledger still verifies.
     #[command(
-        after_help = "Examples:\n  dledger -l x.ledger vault erase --before 2025-01-01\n  dledger -l x.ledger vault erase --by-policy --dry-run"
+        after_help = "Examples:\n  dledger -l x.ledger vault erase --key ico.key --before 2025-01-01\n  dledger -l x.ledger vault erase --key ico.key --by-policy --dry-run"
     )]
     Erase {
+        /// Your private key: the erasure entry records which party erased.
+        #[arg(long)]
+        key: PathBuf,
         /// Disclosures made before this date.
         #[arg(
             long,

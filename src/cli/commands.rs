@@ -44,23 +44,21 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Dossier(a) => evidence_cmd::dossier(&ctx.open_reader(ctx.path()?)?, a),
         Command::VerifyEvidence(a) => evidence_cmd::verify_evidence(a),
         Command::Vault(VaultCommand::Erase {
+            key,
             before,
             by_policy: _,
             dry_run,
-        }) => {
-            let path = ctx.path()?.to_owned();
-            ctx.retry(
-                || evidence_cmd::vault_erase(&path, before.as_deref(), dry_run),
-                |e| {
-                    e.chain().any(|c| {
-                        matches!(
-                            c.downcast_ref::<OpenError>(),
-                            Some(OpenError::Locked { .. })
-                        )
-                    })
-                },
-            )
-        }
+        }) => ctx.retry(
+            || evidence_cmd::vault_erase(&ctx, &key, before.as_deref(), dry_run),
+            |e| {
+                e.chain().any(|c| {
+                    matches!(
+                        c.downcast_ref::<OpenError>(),
+                        Some(OpenError::Locked { .. })
+                    )
+                })
+            },
+        ),
         Command::Show(a) => read::show(&ctx, a),
         Command::Waiting(a) => read::waiting(&ctx, a),
         Command::List(a) => read::list(&ctx, a),

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
-use disclosure_ledger::codec::decode_entry;
+use anyhow::{Context, Result, bail};
 use disclosure_ledger::evidence::{build_bundle, load_trust_dir, verify_bundle};
 use disclosure_ledger::model::{FieldName, Seq, Timestamp};
 use disclosure_ledger::store::{Access, Store};
@@ -163,13 +162,24 @@ pub(super) fn verify_evidence(a: VerifyEvidenceArgs) -> Result<Status> {
     })
 }
 
-/// `dledger vault erase --before DATE | --by-policy [--dry-run]`: with no `before`, by the
+/// `dledger vault erase --key KEY --before DATE | --by-policy [--dry-run]`: appends a signed
+/// erasure entry naming every value erased, the retention rule applied and who ran it, and
+/// removes the values in the same transaction (all of it or nothing). With no `before`, by the
 /// retention periods of the policy in force on each disclosure's date.
-pub(super) fn vault_erase(ledger: &Path, before: Option<&str>, dry_run: bool) -> Result<Status> {
+pub(super) fn vault_erase(
+    ctx: &super::context::Ctx,
+    key: &Path,
+    before: Option<&str>,
+    dry_run: bool,
+) -> Result<Status> {
+    use disclosure_ledger::retention::{due_for_erasure, made_before, plan_erasure};
     let now = Timestamp::now();
-    // Find the disclosures (and corrections' replacement disclosures) to erase through a
-    // read-only handle, and only then take the write lock.
-    let (seqs, what) = match before {
+    let key = super::context::load_key(key)?;
+    let mut ledger = ctx.open_writer()?;
+    let party = ledger.party_of(&key)?;
+    // Chosen through a read-only handle; the write lock is taken only to append.
+    let store = Store::open(ctx.path()?, Access::ReadOnly)?;
+    let (chosen, rule, what) = match before {
         Some(before) => {
             let cutoff = Timestamp::parse(before).context("--before")?;
             if cutoff > now {
@@ -179,13 +189,16 @@ pub(super) fn vault_erase(ledger: &Path, before: Option<&str>, dry_run: bool) ->
                 );
             }
             (
-                made_before(ledger, cutoff)?,
+                made_before(&store, cutoff)?,
+                format!(
+                    "values of disclosures made before {} (UK time), erased by hand",
+                    cutoff.london_date()
+                ),
                 format!("made before {} (UK time)", cutoff.london_date()),
             )
         }
         None => {
-            let store = Store::open(ledger, Access::ReadOnly)?;
-            let due = disclosure_ledger::retention::due_for_erasure(&store, now)?;
+            let due = due_for_erasure(&store, now)?;
             for d in &due {
                 outln!(
                     "  {} {} made {}: kept {} days under policy {:?}",
@@ -196,58 +209,64 @@ pub(super) fn vault_erase(ledger: &Path, before: Option<&str>, dry_run: bool) ->
                     d.policy
                 );
             }
+            let mut rules: Vec<String> = due
+                .iter()
+                .map(|d| {
+                    format!(
+                        "policy {:?}: {} values kept {} days (retain_values_days)",
+                        d.policy, d.category, d.retain_days
+                    )
+                })
+                .collect();
+            rules.sort();
+            rules.dedup();
             (
-                due.iter().map(|d| d.seq.0).collect(),
+                due.iter().map(|d| d.seq).collect(),
+                rules.join("; "),
                 "whose retention period in the policy has ended".to_owned(),
             )
         }
     };
-    if dry_run {
+    let plan = plan_erasure(&store, &party, &chosen, rule)?;
+    drop(store);
+    if !plan.not_ours.is_empty() {
         outln!(
-            "Dry run: the values of {} disclosure{} {what} would be erased; nothing was written.",
-            seqs.len(),
-            if seqs.len() == 1 { "" } else { "s" },
+            "Left alone: {} disclosure{} {what} between other parties ({party} is not a party \
+             to them; their own regulators erase them).",
+            plan.not_ours.len(),
+            if plan.not_ours.len() == 1 { "" } else { "s" }
+        );
+    }
+    if plan.erasure.fields.is_empty() {
+        outln!("Nothing to erase: no value of a disclosure {what} is still in the vault.");
+        return Ok(Status::Clean);
+    }
+    let count = plan.erasure.fields.len();
+    let n = plan.disclosures.len();
+    let body = disclosure_ledger::model::Body::Erasure(plan.erasure);
+    if dry_run {
+        ledger.check(body, &key, now)?;
+        outln!(
+            "Dry run: {count} field value{} of {n} disclosure{} {what} would be erased, recorded by \
+             an erasure entry signed by {party}; nothing was written.",
+            if count == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
         );
         return Ok(Status::Clean);
     }
-    // With nothing to erase, the file is not opened for writing (which would change it).
-    let erased = if seqs.is_empty() {
-        0
-    } else {
-        let store = Store::open(ledger, Access::ReadWrite)?;
-        store.erase_vault(&seqs, now.0)?
-    };
+    let receipt = ledger.append(body.into(), &key, now)?;
     outln!(
-        "Erased {erased} field value{} of the {} disclosure{} {what}; values already erased \
-         were left as they were.",
-        if erased == 1 { "" } else { "s" },
-        seqs.len(),
-        if seqs.len() == 1 { "" } else { "s" },
+        "Erased {count} field value{} of {n} disclosure{} {what}, recorded as entry {} signed by \
+         {party}; the values and the entry were written in one transaction.",
+        if count == 1 { "" } else { "s" },
+        if n == 1 { "" } else { "s" },
+        receipt.seq
     );
     outln!(
-        "Entries, commitments, hashes and signatures are unchanged, so `dledger verify` still \
-         passes; evidence bundles now state these fields as erased on {}.",
-        now.london_date()
+        "The commitments stay in the log, so `dledger verify` still passes; evidence bundles \
+         state these fields as erased on {}, backed by entry {}.",
+        now.london_date(),
+        receipt.seq
     );
     Ok(Status::Clean)
-}
-
-/// The disclosures (and corrections' replacement disclosures) made before `cutoff`.
-fn made_before(ledger: &Path, cutoff: Timestamp) -> Result<Vec<u64>> {
-    let store = Store::open(ledger, Access::ReadOnly)?;
-    let mut seqs = Vec::new();
-    store.scan(0, None, |r| {
-        let entry = decode_entry(&r.bytes).map_err(|e| {
-            anyhow!(
-                "entry #{} cannot be decoded ({e}); nothing was erased. Run `dledger verify`",
-                r.key
-            )
-        })?;
-        let made = entry.body.disclosure().map(|d| d.disclosed_at);
-        if made.is_some_and(|t| t < cutoff) {
-            seqs.push(r.key);
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(seqs)
 }

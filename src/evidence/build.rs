@@ -212,7 +212,21 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
     }
 
     // Openings.
-    let openings = build_openings(store, &target, open)?;
+    // Fields erased by an erasure entry in the bundle (only those may be stated as erased).
+    let erased: BTreeMap<String, Timestamp> = records
+        .values()
+        .filter_map(|r| match &r.entry.body {
+            Body::Erasure(x) => Some((x, r.entry.recorded_at)),
+            _ => None,
+        })
+        .flat_map(|(x, at)| {
+            x.fields
+                .iter()
+                .filter(|f| f.entry.0 == seq)
+                .map(move |f| (f.field.as_str().to_owned(), at))
+        })
+        .collect();
+    let openings = build_openings(store, &target, open, &erased)?;
     files.insert(
         OPENINGS_FILE.to_owned(),
         json_bytes(&openings).map_err(|e| damaged(e.to_string()))?,
@@ -330,6 +344,7 @@ fn build_openings(
     store: &Store,
     target: &Entry,
     open: &[FieldName],
+    erased: &BTreeMap<String, Timestamp>,
 ) -> Result<Openings, EvidenceError> {
     let seq = target.seq.0;
     let Some(disclosure) = target.body.disclosure() else {
@@ -359,7 +374,6 @@ fn build_openings(
         }
     }
     let values: BTreeMap<String, Vec<u8>> = store.vault_items(seq)?.into_iter().collect();
-    let erased: BTreeMap<String, i64> = store.vault_erased(seq)?.into_iter().collect();
     let mut fields = Vec::new();
     for f in &disclosure.fields {
         let name = f.name.as_str();
@@ -393,7 +407,7 @@ fn build_openings(
             fields.push(Opening::Erased {
                 name: name.to_owned(),
                 commitment,
-                erased_at: Timestamp(at),
+                erased_at: at,
             });
         } else if requested {
             return Err(EvidenceError::NoValue {

@@ -22,6 +22,9 @@ use crate::ledger::open_registers;
 use crate::model::{Body, CompanyId, Entry, Seq, Timestamp};
 use crate::store::Store;
 
+/// An entry as read for a dossier: decoded, its bytes and signature, and its index keys.
+type Read = (Entry, Vec<u8>, [u8; 64], Vec<IndexKey>);
+
 /// Builds the dossier of `company`; its table shows the disclosures made from `from` to `to`
 /// (London dates, `YYYY-MM-DD`), all of them if neither is given.
 pub fn build_dossier(
@@ -45,7 +48,7 @@ pub fn build_dossier(
     let note = tlog::Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
 
     // One pass over the first `size` entries: what each is filed under.
-    let mut entries: Vec<(Entry, Vec<u8>, [u8; 64], Vec<IndexKey>)> = Vec::new();
+    let mut entries: Vec<Read> = Vec::new();
     store.scan(0, Some(size), |r| {
         let why = |e: String| damaged(format!("entry #{} cannot be read: {e}", r.key));
         if let Some(m) = &r.malformed {
@@ -90,7 +93,7 @@ pub fn build_dossier(
             }
         }
     }
-    let anchors: BTreeSet<u64> = wanted.iter().flat_map(|k| under(k)).collect();
+    let anchors: BTreeSet<u64> = wanted.iter().flat_map(&under).collect();
     wanted.extend(anchors.iter().map(|a| IndexKey::Refs(Seq(*a))));
     if let Some((
         Entry {

@@ -265,17 +265,23 @@ impl Ledger {
                     continue;
                 }
             };
-            if let Some(target) = entry.body.refers_to()
-                && shadow.reg.needs_loading(target)
-            {
+            let mut failed = None;
+            for target in entry.body.references() {
+                if !shadow.reg.needs_loading(target) {
+                    continue;
+                }
                 if reader.is_none() {
                     reader = Some(Store::open(&self.path, Access::ReadOnly)?);
                 }
                 let store = reader.as_ref().expect("opened above");
                 if let Err(e) = shadow.load_fact(store, target) {
-                    refused.push((i, e));
-                    continue;
+                    failed = Some(e);
+                    break;
                 }
+            }
+            if let Some(e) = failed {
+                refused.push((i, e));
+                continue;
             }
             match shadow.check_and_apply(&entry) {
                 Ok((bytes, hash)) => {
@@ -690,6 +696,7 @@ impl Batch<'_> {
                 signature: signature.expect("every entry is signed above"),
                 hash,
                 vault,
+                erase: super::erasures_of(&entry),
             });
             self.receipts.push(receipt.clone());
             receipts.push(receipt);
@@ -720,9 +727,10 @@ impl Batch<'_> {
                 }
             }
         };
-        if let Some(target) = entry.body.refers_to()
-            && self.ledger.reg.needs_loading(target)
-        {
+        for target in entry.body.references() {
+            if !self.ledger.reg.needs_loading(target) {
+                continue;
+            }
             // The entry referred to may be in a write still in flight.
             self.settle()?;
             let writer = Arc::clone(

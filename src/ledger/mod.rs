@@ -192,6 +192,18 @@ impl Ledger {
 }
 
 /// Encodes, hashes and signs an entry into a record ready to store.
+/// The vault values an entry erases: an erasure entry's fields, at its recording time.
+pub(crate) fn erasures_of(entry: &Entry) -> Vec<(u64, String, i64)> {
+    match &entry.body {
+        crate::model::Body::Erasure(e) => e
+            .fields
+            .iter()
+            .map(|f| (f.entry.0, f.field.as_str().to_owned(), entry.recorded_at.0))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn seal(
     entry: &Entry,
     key: &SecretKey,
@@ -207,6 +219,7 @@ fn seal(
             signature,
             hash,
             vault,
+            erase: erasures_of(entry),
         },
         EntryHash(hash),
     ))

@@ -161,6 +161,7 @@ pub(crate) fn append_body_as(
             signature: key.sign_entry(&bytes),
             bytes,
             vault: vec![],
+            erase: Vec::new(),
         }])
         .unwrap();
     n

@@ -29,23 +29,29 @@ fn claim(f: &DossierFacts) -> String {
     };
     let period = match (&f.from, &f.to) {
         (None, None) => String::new(),
-        (from, to) => format!(
-            " The table shows those made {}{}.",
-            from.as_ref()
-                .map_or(String::new(), |d| format!("from {d} ")),
-            to.as_ref().map_or(String::new(), |d| format!("to {d}"))
-        ),
+        (Some(from), Some(to)) => format!(" The table shows those made from {from} to {to}."),
+        (Some(from), None) => format!(" The table shows those made from {from} on."),
+        (None, Some(to)) => format!(" The table shows those made up to {to}."),
     };
+    let entries = if f.named == 1 { "entry" } else { "entries" };
     if f.proven {
         format!(
-            "These are all {} entries naming {who} — disclosures, corrections and refusals — \
+            "These are all {} {entries} naming {who} — disclosures, corrections and refusals — \
              recorded in the first {} entries of the ledger{signed}; the entry index signed with \
              that checkpoint proves none is missing.{period}",
             f.named, f.size
         )
+    } else if f.indexed {
+        format!(
+            "These are the {} {entries} naming {who} this dossier holds, of the first {} entries \
+             of the ledger{signed}. NOT complete: the entry index signed with that checkpoint \
+             does not match what the dossier holds (see the completeness check), so entries may \
+             have been left out or added.{period}",
+            f.named, f.size
+        )
     } else {
         format!(
-            "These are the {} entries naming {who} found in the first {} entries of the \
+            "These are the {} {entries} naming {who} found in the first {} entries of the \
              ledger{signed}. Not proven complete: that checkpoint carries no entry index, so the \
              dossier cannot prove none is missing.{period}",
             f.named, f.size

@@ -121,9 +121,7 @@ pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
                     .map(|c| IndexKey::Company(c.id.clone())),
             );
         }
-        Body::Acknowledgement(a) => keys.push(IndexKey::Refs(a.disclosure)),
         Body::Correction(c) => {
-            keys.push(IndexKey::Refs(c.supersedes));
             if let Some(d) = &c.replacement {
                 keys.extend(
                     d.category
@@ -133,12 +131,9 @@ pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
                 );
             }
         }
-        Body::Confirmed(c) => keys.push(IndexKey::Refs(c.proposal)),
-        Body::Disposition(d) => {
-            keys.push(IndexKey::Refs(d.entry));
-            keys.extend(d.correction.map(IndexKey::Refs));
+        // Filed under `refs/` of what they refer to (above), and nothing else.
+        Body::Acknowledgement(_) | Body::Confirmed(_) | Body::Disposition(_) | Body::Erasure(_) => {
         }
-        Body::Erasure(e) => keys.extend(e.fields.iter().map(|f| IndexKey::Refs(f.entry))),
         Body::Refusal(r) => {
             keys.extend(r.companies.iter().map(|c| IndexKey::Company(c.id.clone())));
         }
@@ -286,7 +281,7 @@ mod tests {
         let root = [7u8; 32];
         let line = index_line(&root);
         assert!(line.starts_with("dledger-index/v1 "));
-        assert_eq!(index_root(&[line.clone()]), Ok(Some(root)));
+        assert_eq!(index_root(std::slice::from_ref(&line)), Ok(Some(root)));
         assert_eq!(index_root(&["other".into()]), Ok(None));
         assert_eq!(
             index_root(&[line.clone(), line]),

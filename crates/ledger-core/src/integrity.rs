@@ -56,6 +56,9 @@ pub enum IntegrityKind {
     Rollback,
     /// A stored checkpoint is kept under a tree size other than its own.
     MisfiledCheckpoint,
+    /// A field value is missing from the vault of the ledger's own file, and no erasure entry
+    /// records its erasure: lost, or removed outside dledger.
+    VaultMissing,
     /// A checkpoint's entry index root (docs/FORMAT.md §7.6) differs from the one the entries
     /// give: the index it signs leaves an entry out, or lists one that is not there.
     CheckpointIndexMismatch,
@@ -63,7 +66,7 @@ pub enum IntegrityKind {
 
 impl IntegrityKind {
     /// Every kind, for documentation and `explain`.
-    pub const ALL: [IntegrityKind; 21] = [
+    pub const ALL: [IntegrityKind; 22] = [
         IntegrityKind::Undecodable,
         IntegrityKind::SequenceGap,
         IntegrityKind::BrokenChain,
@@ -85,6 +88,7 @@ impl IntegrityKind {
         IntegrityKind::Rollback,
         IntegrityKind::MisfiledCheckpoint,
         IntegrityKind::CheckpointIndexMismatch,
+        IntegrityKind::VaultMissing,
     ];
 
     /// Stable kebab-case code.
@@ -111,6 +115,7 @@ impl IntegrityKind {
             IntegrityKind::Rollback => "rollback",
             IntegrityKind::MisfiledCheckpoint => "misfiled-checkpoint",
             IntegrityKind::CheckpointIndexMismatch => "checkpoint-index-mismatch",
+            IntegrityKind::VaultMissing => "vault-missing",
         }
     }
 
@@ -194,6 +199,13 @@ impl IntegrityKind {
                  themselves are checked separately; but until the index is rebuilt, new entries \
                  could be checked against the wrong registers, and a new checkpoint or proof \
                  would be refused. Rebuild it with `dledger reindex LEDGER` and verify again."
+            }
+            IntegrityKind::VaultMissing => {
+                "The ledger file that holds the vault (the operator's own copy, made by `dledger \
+                 init`) has no value for a field of this disclosure, and no erasure entry records \
+                 that it was erased. Since erasure is a signed act, a value that is simply gone \
+                 was lost (a damaged file) or removed outside dledger. Restore the vault from a \
+                 backup; copies made without values (import, mirror) are not checked for this."
             }
             IntegrityKind::CheckpointIndexMismatch => {
                 "A checkpoint signs, besides the log's root, the root of the entry index: for \

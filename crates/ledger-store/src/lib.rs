@@ -54,6 +54,10 @@ const REFERENCES: TableDefinition<u64, &[u8]> = TableDefinition::new("references
 
 /// The key of the one row of the snapshot table.
 const SNAPSHOT_KEY: &str = "registers";
+/// `meta` key saying whether the file holds the vault of its ledger (docs/FORMAT.md §10.1).
+const VAULT_KEY: &str = "vault";
+const VAULT_HELD: &[u8] = b"held";
+const VAULT_NONE: &[u8] = b"none";
 
 /// Boxed error from the storage engine, kept opaque so no caller depends on redb.
 pub type StorageError = Box<dyn std::error::Error + Send + Sync>;
@@ -149,6 +153,61 @@ fn next_seq(entries: &impl ReadableTable<u64, &'static [u8]>) -> Result<u64, Sto
         .last()
         .map_err(store_err("reading the last entry"))?
         .map_or(0, |(k, _)| k.value() + 1))
+}
+
+/// Removes the named field values from their entries' vault rows (a row left empty is deleted)
+/// and records each in `vault_erased`. A named value the vault does not hold is left out (it
+/// was erased before, or the file holds no values).
+fn erase_fields(
+    txn: &redb::WriteTransaction,
+    vault: &mut redb::Table<u64, &[u8]>,
+    erase: &[(u64, String, i64)],
+) -> Result<(), StoreError> {
+    let mut erased = txn
+        .open_table(VAULT_ERASED)
+        .map_err(store_err("opening the vault"))?;
+    let mut by_entry: std::collections::BTreeMap<u64, Vec<(&str, i64)>> = Default::default();
+    for (seq, name, at) in erase {
+        by_entry.entry(*seq).or_default().push((name.as_str(), *at));
+    }
+    for (seq, names) in by_entry {
+        let Some(row) = vault
+            .get(seq)
+            .map_err(store_err("reading the vault"))?
+            .map(|v| v.value().to_vec())
+        else {
+            continue;
+        };
+        let items = rows::unpack_vault(&row).map_err(|e| StoreError {
+            doing: "erasing the vault",
+            source: format!(
+                "the vault row of entry {seq} is damaged ({e}); nothing was erased. Run \
+                 `dledger verify` to see what else is damaged"
+            )
+            .into(),
+        })?;
+        let (gone, kept): (Vec<VaultItem>, Vec<VaultItem>) = items
+            .into_iter()
+            .partition(|(n, _)| names.iter().any(|(m, _)| m == n));
+        for (name, _) in &gone {
+            let at = names.iter().find(|(m, _)| m == name).map_or(0, |(_, t)| *t);
+            erased
+                .insert((seq, name.as_str()), at)
+                .map_err(store_err("erasing the vault"))?;
+        }
+        if kept.is_empty() {
+            vault.remove(seq).map_err(store_err("erasing the vault"))?;
+        } else {
+            let packed = rows::pack_vault(&kept).map_err(|_| StoreError {
+                doing: "erasing the vault",
+                source: format!("the vault row of entry {seq} cannot be rewritten").into(),
+            })?;
+            vault
+                .insert(seq, packed.as_slice())
+                .map_err(store_err("erasing the vault"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The (target, referring entry) pairs of references row `block`; a row that cannot be read
@@ -293,6 +352,10 @@ pub struct NewRecord {
     /// Vault items for this entry: (field name, salt ‖ value). Field names are 1 to 255 bytes,
     /// each at most once; they are stored (and read back) in order of name.
     pub vault: Vec<VaultItem>,
+    /// Vault values this record's entry erases (an erasure entry): (entry, field name, when,
+    /// seconds since the epoch). Removed from the vault, and recorded in `vault_erased`, in the
+    /// same transaction as the record, so the erasure entry and the erasure are one act.
+    pub erase: Vec<(u64, String, i64)>,
 }
 
 /// Derived data written in the same transaction as an append, so that a writer can open the
@@ -634,6 +697,7 @@ impl Store {
                 let mut meta = txn.open_table(META)?;
                 meta.insert("magic", LEDGER_MAGIC)?;
                 meta.insert("store_version", &STORE_VERSION.to_le_bytes()[..])?;
+                meta.insert(VAULT_KEY, VAULT_HELD)?;
                 txn.open_table(ENTRIES)?;
                 txn.open_table(VAULT)?;
                 txn.open_table(VAULT_ERASED)?;
@@ -679,6 +743,39 @@ impl Store {
             path: path.to_owned(),
             source: Box::new(e),
         })?
+    }
+
+    /// Whether this file holds its ledger's vault: `Some(true)` for a ledger made by `init`
+    /// (every field value is in the vault or erased by an erasure entry), `Some(false)` for a
+    /// copy made without values (import of an export, a mirror), `None` for a file made before
+    /// the marker existed.
+    pub fn vault_held(&self) -> Result<Option<bool>, StoreError> {
+        contained("reading the vault marker", || {
+            let txn = self.read_txn()?;
+            let meta = txn
+                .open_table(META)
+                .map_err(store_err("opening the meta table"))?;
+            Ok(meta
+                .get(VAULT_KEY)
+                .map_err(store_err("reading the vault marker"))?
+                .map(|v| v.value() == VAULT_HELD))
+        })
+    }
+
+    /// Marks this file as holding no field values (a copy made from an export or a mirror).
+    pub fn mark_without_vault(&self) -> Result<(), StoreAppendError> {
+        contained("writing the vault marker", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
+            };
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            txn.open_table(META)
+                .map_err(store_err("opening the meta table"))?
+                .insert(VAULT_KEY, VAULT_NONE)
+                .map_err(store_err("writing the vault marker"))?;
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(())
+        })
     }
 
     /// Whether the ledger was opened read-only.
@@ -956,6 +1053,9 @@ impl Store {
                         vault
                             .insert(r.seq, row.as_slice())
                             .map_err(store_err("writing the vault"))?;
+                    }
+                    if !r.erase.is_empty() {
+                        erase_fields(&txn, &mut vault, &r.erase)?;
                     }
                     // The Merkle tree's hashes: the leaf, then every complete subtree this leaf
                     // closes; those of the stored levels are written (docs/FORMAT.md §10.4).
@@ -1262,6 +1362,7 @@ mod tests {
                     signature: [(seq % 256) as u8; 64],
                     bytes,
                     vault,
+                    erase: Vec::new(),
                 }
             })
             .collect()

@@ -233,6 +233,7 @@ fn copy(old: &Store, new: &Store) -> Result<Converted, ConvertError> {
             signature,
             hash,
             vault: items,
+            erase: Vec::new(),
         });
         converted.entries += 1;
         if batch.len() == BATCH {

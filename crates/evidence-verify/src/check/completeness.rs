@@ -196,6 +196,7 @@ impl<'a> Analysis<'a> {
                         &proved,
                         &key_entries(party),
                         "is a key change of",
+                        "bundle",
                     ));
                 }
             }
@@ -240,7 +241,7 @@ impl<'a> Analysis<'a> {
 
     /// Fails for every entry the proved list and the bundle disagree on.
     fn compare(&mut self, key: &IndexKey, proved: &[u64], held: &[u64], relation: &str) {
-        for problem in differences(key, proved, held, relation) {
+        for problem in differences(key, proved, held, relation, "bundle") {
             self.checks.fail(CheckName::Completeness, problem);
         }
     }
@@ -261,6 +262,7 @@ pub(super) fn differences(
     proved: &[u64],
     held: &[u64],
     relation: &str,
+    what: &str,
 ) -> Vec<String> {
     let mut out = Vec::new();
     let target = match key {
@@ -272,14 +274,14 @@ pub(super) fn differences(
         if !held.contains(s) {
             out.push(format!(
                 "entry #{s} {relation} {target} (the index signed with the checkpoint lists it \
-                 under {key}) but is missing from the bundle: the bundle leaves it out"
+                 under {key}) but is missing from the {what}: the {what} leaves it out"
             ));
         }
     }
     for s in held {
         if !proved.contains(s) {
             out.push(format!(
-                "entry #{s} is in the bundle as one that {relation} {target}, but the index lists \
+                "entry #{s} is in the {what} as one that {relation} {target}, but the index lists \
                  only {} under {key}",
                 list(proved)
             ));

@@ -45,6 +45,8 @@ pub(crate) struct DossierFacts {
     pub(crate) signer: Option<PartyId>,
     pub(crate) cosigners: Vec<(PartyId, Timestamp)>,
     pub(crate) proven: bool,
+    /// The checkpoint carries an entry index root (completeness could be proved).
+    pub(crate) indexed: bool,
     pub(crate) named: usize,
     pub(crate) from: Option<String>,
     pub(crate) to: Option<String>,
@@ -161,7 +163,7 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        let anchors: BTreeSet<u64> = wanted.iter().flat_map(|k| under(k)).collect();
+        let anchors: BTreeSet<u64> = wanted.iter().flat_map(&under).collect();
         for a in &anchors {
             wanted.push(IndexKey::Refs(Seq(*a)));
         }
@@ -178,6 +180,7 @@ impl<'a> Analysis<'a> {
             .get(INDEX_FILE)
             .and_then(|b| serde_json::from_slice(b).ok());
         let before = self.checks.0.len();
+        facts.indexed = root.is_some();
         match (root, proofs) {
             (None, _) => self.checks.pass(
                 CheckName::Completeness,
@@ -219,14 +222,14 @@ impl<'a> Analysis<'a> {
                                 IndexKey::Keys(_) => held.into_iter().filter(|s| *s != 0).collect(),
                                 _ => held,
                             };
-                            for p in completeness::differences(key, &proved, &held, "is filed under") {
+                            for p in completeness::differences(key, &proved, &held, "is filed under", "dossier") {
                                 self.checks.fail(CheckName::Completeness, p);
                             }
                         }
                     }
                 }
                 // Nothing else: every entry is on a list the dossier proves.
-                let listed: BTreeSet<u64> = wanted.iter().flat_map(|k| under(k)).collect();
+                let listed: BTreeSet<u64> = wanted.iter().flat_map(&under).collect();
                 for e in &entries {
                     if e.seq.0 != 0 && !listed.contains(&e.seq.0) {
                         self.checks.fail(
@@ -291,6 +294,7 @@ impl<'a> Analysis<'a> {
                     flags.extend(engine.judge_policy_entry(e.seq, e.recorded_at, &g.policy))
                 }
                 Body::PolicyAdopted(p) => {
+                    facts.registers.push(ledger_core::describe::one_line(e));
                     flags.extend(engine.judge_policy_entry(e.seq, e.recorded_at, p))
                 }
                 Body::Disposition(d) => {

@@ -139,12 +139,49 @@ impl<'a> Analysis<'a> {
                                     );
                                     continue;
                                 }
+                                // Only a signed erasure entry in the bundle backs "erased".
+                                let target = self.manifest.target;
+                                let backing = self
+                                    .items
+                                    .iter()
+                                    .filter_map(|i| i.entry.as_ref())
+                                    .find(|e| match &e.body {
+                                        Body::Erasure(x) => x.fields.iter().any(|f| {
+                                            f.entry.0 == target && f.field.as_str() == name
+                                        }),
+                                        _ => false,
+                                    });
+                                let Some(backing) = backing else {
+                                    self.checks.fail(
+                                        CheckName::FieldOpening,
+                                        format!(
+                                            "{name}: {OPENINGS_FILE} says the value was erased, but \
+                                             the bundle holds no erasure entry recording it (an \
+                                             unbacked \"erased\"); the value may simply have been \
+                                             withheld"
+                                        ),
+                                    );
+                                    continue;
+                                };
+                                if backing.recorded_at != *erased_at {
+                                    self.checks.fail(
+                                        CheckName::FieldOpening,
+                                        format!(
+                                            "{name}: {OPENINGS_FILE} says it was erased at {erased_at} \
+                                             but erasure entry #{} was recorded at {}",
+                                            backing.seq.0, backing.recorded_at
+                                        ),
+                                    );
+                                    continue;
+                                }
                                 self.checks.pass(
                                     CheckName::FieldOpening,
                                     format!(
-                                        "{name}: erased on {}, cannot be opened (its commitment \
-                                     stays in the signed entry)",
-                                        erased_at.london_date()
+                                        "{name}: erased on {} by {} (erasure entry #{}), cannot be \
+                                         opened (its commitment stays in the signed entry)",
+                                        erased_at.london_date(),
+                                        backing.signer.party,
+                                        backing.seq.0
                                     ),
                                 );
                                 if let Some(s) = slot {

@@ -298,13 +298,7 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
         }
         Body::Disposition(d) => check_disposition(reg, entry, d, &mut out),
         Body::Refusal(r) => check_refusal(reg, entry, r, &mut out),
-        Body::Erasure(_) => out.add(
-            KIND_NOT_YET_RECORDED,
-            format!(
-                "is a {} entry, which this build does not record or judge yet",
-                entry.body.kind()
-            ),
-        ),
+        Body::Erasure(e) => check_erasure(reg, entry, e, &mut out),
         Body::Disclosure(d) => check_disclosure(reg, entry, d, "disclosure", &mut out),
         Body::Acknowledgement(a) => match reg.disclosures.get(a.disclosure) {
             Some(d) if a.disclosure < seq => {
@@ -766,6 +760,64 @@ fn check_disposition(reg: &Registers, entry: &Entry, d: &Disposition, out: &mut 
             format!("says \"{}\" but names correction {c}", action.as_str()),
         ),
         (_, None) => {}
+    }
+}
+
+/// An erasure of vault values: fields of earlier disclosures its signer is a party to, each
+/// once, with the retention rule applied and a reason.
+fn check_erasure(reg: &Registers, entry: &Entry, e: &crate::model::Erasure, out: &mut Found) {
+    let seq = entry.seq;
+    let signer = &entry.signer.party;
+    if e.fields.is_empty() {
+        out.add(ERASURE_PARTS, "names no field erased".into());
+    }
+    if e.retention_rule.trim().is_empty() || e.reason.trim().is_empty() {
+        out.add(
+            ERASURE_PARTS,
+            "records no retention rule applied, or no reason".into(),
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for f in &e.fields {
+        if !seen.insert((f.entry, f.field.as_str())) {
+            out.add(
+                ERASURE_PARTS,
+                format!("names field {} of {} twice", f.field, f.entry),
+            );
+        }
+    }
+    let mut targets: Vec<crate::model::Seq> = e.fields.iter().map(|f| f.entry).collect();
+    targets.dedup();
+    for t in targets {
+        // A format 1 correction's replacement is not summarised in the registers: its values
+        // may be erased by the party that recorded it.
+        let format1_correction = reg
+            .entry(t)
+            .filter(|e| t < seq && e.kind == crate::model::EntryKind::Correction)
+            .and_then(|e| reg.party_at(e.signer).cloned());
+        match reg.disclosures.get(t).filter(|_| t < seq) {
+            None => match format1_correction {
+                Some(author) if &author == signer => {}
+                Some(author) => out.add(
+                    ERASURE_PARTS,
+                    format!("{signer} erases fields of {t}, a correction {author} recorded"),
+                ),
+                None => out.add(
+                    ERASURE_PARTS,
+                    format!(
+                        "erases fields of {t}, which is not an earlier disclosure or replacement"
+                    ),
+                ),
+            },
+            Some(row) if &row.from != signer && &row.to != signer => out.add(
+                ERASURE_PARTS,
+                format!(
+                    "{signer} erases fields of {t} ({}→{}), a disclosure it is not a party to",
+                    row.from, row.to
+                ),
+            ),
+            Some(_) => {}
+        }
     }
 }
 

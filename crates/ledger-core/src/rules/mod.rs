@@ -152,8 +152,8 @@ rules! {
         "A disposition \"remediated\" names the earlier correction of the flagged disclosure that put it right; the other actions name none.";
     REFUSAL_PARTS = "refusal-parts", "refusal", "2 on", BadRecord,
         "A refusal to disclose is signed by the regulator that declined, names another party of the ledger as the one that would have received the information, each company and theme once and companies by their recorded names, the assessment (reference and approver) that decided it, a reasoning summary and the officer's role, and a decision date not after it was recorded (beyond a five-minute clock tolerance).";
-    KIND_NOT_YET_RECORDED = "kind-not-yet-recorded", "erasure", "2 on", BadRecord,
-        "Format 2 fixes the layout of erasures, but this build does not record them yet and cannot judge them, so an erasure entry is reported rather than trusted.";
+    ERASURE_PARTS = "erasure-parts", "erasure", "2 on", BadRecord,
+        "An erasure names at least one field, each once, of earlier disclosures (or corrections' replacements) to which its signer is a party (the discloser or the recipient), the retention rule it applied and why. The values go from the vault in the same transaction; the commitments stay in the log.";
 }
 
 /// The rulebook as a Markdown table, for docs/POLICY.md ("The rulebook").
