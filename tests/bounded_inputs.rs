@@ -397,7 +397,15 @@ fn dates_at_and_beyond_the_accepted_range_never_panic() {
         ),
         (
             "vault erase --before",
-            Box::new(|v| vec!["vault".into(), "erase".into(), format!("--before={v}")]),
+            Box::new(|v| {
+                vec![
+                    "vault".into(),
+                    "erase".into(),
+                    format!("--before={v}"),
+                    "--key".into(),
+                    s(&keys.join("ico-2025.key")),
+                ]
+            }),
         ),
     ];
     for (name, args) in &writer_cases {

@@ -517,7 +517,7 @@ fn omitting_a_disclosure_fails_naming_it() {
             .iter()
             .any(|(_, d)| d.contains(&format!("entry #{gone} "))
                 && d.contains(&format!("company/{COMPANY}"))
-                && d.contains("missing from the bundle")),
+                && d.contains("missing from the dossier")),
         "{failed:#?}"
     );
     // The derived summary no longer claims completeness.

@@ -2,9 +2,9 @@
 //! `<!-- BEGIN by-hand-check.py -->` and `<!-- END by-hand-check.py -->`) is run, as a reader
 //! would run it, against bundles with index proofs (several kinds of target), against one with an
 //! acknowledgement left out and one with a proof in a second encoding, and against the committed
-//! bundle whose checkpoint predates the index; its index-proof function is also run against the
-//! known answers of docs/FORMAT.md §7.6. Needs `python3` (scripts/test-setup.sh installs it): the
-//! tests fail, saying so, without it.
+//! bundle whose checkpoint predates the index, and with newer checkpoints (fresh, stale, forked);
+//! its proof functions are also run against the known answers of docs/FORMAT.md §7.6 and RFC 6962.
+//! Needs `python3` (scripts/test-setup.sh installs it): the tests fail, saying so, without it.
 
 mod common;
 
@@ -63,11 +63,18 @@ fn python3() -> &'static str {
 
 /// Runs the doc's script on `bundle`; returns its exit code and output.
 fn run_script(dir: &Path, bundle: &Path) -> (i32, String) {
+    run_script_with(dir, bundle, &[])
+}
+
+/// Runs the doc's script on `bundle` with more arguments (a newer checkpoint, a consistency
+/// proof); returns its exit code and output.
+fn run_script_with(dir: &Path, bundle: &Path, more: &[&Path]) -> (i32, String) {
     let script = dir.join("by-hand-check.py");
     fs::write(&script, script_from_doc()).unwrap();
     let out = Command::new(python3())
         .arg(&script)
         .arg(bundle)
+        .args(more)
         .output()
         .unwrap();
     let text = common::output_text(&out);
@@ -85,6 +92,7 @@ struct Ledger {
     _dir: tempfile::TempDir,
     dir: PathBuf,
     path: PathBuf,
+    keys: PathBuf,
     entries: Vec<Entry>,
 }
 
@@ -104,24 +112,26 @@ fn current_key(store: &Store, keys: &Path, party: &str) -> SecretKey {
     panic!("no current demo key for {party}");
 }
 
+/// Makes a checkpoint of the whole ledger signed by the ICO and cosigned by OFCOM.
+fn checkpoint_and_cosign(path: &Path, keys: &Path) {
+    let store = Store::open(path, Access::ReadWrite).unwrap();
+    let reg = open_registers(&store).unwrap();
+    let note = witness::make_checkpoint(&store, &reg, &current_key(&store, keys, "ICO")).unwrap();
+    witness::cosign(
+        &store,
+        &reg,
+        note.to_string().as_bytes(),
+        &current_key(&store, keys, "OFCOM"),
+        Timestamp::now(),
+    )
+    .unwrap();
+}
+
 fn ledger() -> Ledger {
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_v2_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
-    {
-        let store = Store::open(&path, Access::ReadWrite).unwrap();
-        let reg = open_registers(&store).unwrap();
-        let note =
-            witness::make_checkpoint(&store, &reg, &current_key(&store, &keys, "ICO")).unwrap();
-        witness::cosign(
-            &store,
-            &reg,
-            note.to_string().as_bytes(),
-            &current_key(&store, &keys, "OFCOM"),
-            Timestamp::now(),
-        )
-        .unwrap();
-    }
+    checkpoint_and_cosign(&path, &keys);
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let mut entries = Vec::new();
     store
@@ -134,6 +144,7 @@ fn ledger() -> Ledger {
         dir: dir.path().to_owned(),
         _dir: dir,
         path,
+        keys,
         entries,
     }
 }
@@ -167,9 +178,7 @@ impl Ledger {
             })
             .expect("the sample has an acknowledged disclosure")
     }
-}
 
-impl Ledger {
     /// A disclosure nothing refers to.
     fn untouched_disclosure(&self) -> u64 {
         self.entries
@@ -404,10 +413,12 @@ fn the_doc_script_says_not_proven_for_a_checkpoint_without_an_index() {
     assert!(lines(&out, "OK   index-proof").is_empty(), "{out}");
 }
 
-/// The script's index-proof function, taken out of it, against every proof of the committed
-/// known answers of FORMAT.md §7.6 (`fixtures/vectors/index/vectors.json`), as the page says.
+/// The script's proof functions, taken out of it, against the committed known answers: every
+/// index proof of FORMAT.md §7.6 (`fixtures/vectors/index/vectors.json`), and every RFC 6962
+/// inclusion and consistency case of `fixtures/vectors/rfc6962/` (those a verifier must reject
+/// included), as the page says.
 #[test]
-fn the_doc_scripts_index_proof_check_reproduces_the_known_answers() {
+fn the_doc_scripts_proof_checks_reproduce_the_known_answers() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("by-hand-check.py");
     fs::write(&script, script_from_doc()).unwrap();
@@ -425,6 +436,19 @@ for m in json.load(open(sys.argv[2]))["maps"]:
         root = ns["index_root_for"](p["key"], lists.get(p["key"], []), bytes.fromhex(p["proof"]))
         assert root.hex() == m["root"], (m["name"], p["key"])
         count += 1
+import base64, glob, os
+b64 = base64.b64decode
+vectors = os.path.join(os.path.dirname(sys.argv[2]), "..", "rfc6962")
+for path in sorted(glob.glob(os.path.join(vectors, "**", "*.json"), recursive=True)):
+    v = json.load(open(path))
+    if "leafIdx" in v:
+        ok = ns["inclusion_root"](v["leafIdx"], v["treeSize"], b64(v["leafHash"]),
+                                  [b64(h) for h in v["proof"] or []]) == b64(v["root"])
+    else:
+        ok = ns["consistent"](v["size1"], v["size2"], b64(v["root1"]), b64(v["root2"]),
+                              [b64(h) for h in v["proof"] or []])
+    assert ok != bool(v.get("wantErr")), (path, v["desc"])
+    count += 1
 print(count, "proofs")
 "#;
     let out = Command::new(python3())
@@ -437,5 +461,110 @@ print(count, "proofs")
     let text = common::output_text(&out);
     assert!(out.status.success(), "{text}");
     let count: usize = text.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(count >= 40, "{text}");
+    // 45 index proofs and 196 RFC 6962 inclusion and consistency cases.
+    assert!(count >= 241, "{text}");
+}
+
+/// The newest stored checkpoint note of the ledger at `path`, and its size.
+fn newest_note(path: &Path) -> (u64, Vec<u8>) {
+    let store = Store::open(path, Access::ReadOnly).unwrap();
+    store.checkpoints().unwrap().into_iter().last().unwrap()
+}
+
+#[test]
+fn the_doc_script_tells_fresh_from_stale_and_forked() {
+    let l = ledger();
+    let (disclosure, _) = l.acknowledged();
+    let bundle = l.bundle(disclosure, "bundle");
+    // Against its own checkpoint: fresh.
+    let (code, out) = run_script_with(&l.dir, &bundle, &[&bundle.join("checkpoint.note")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK   freshness: fresh"), "{out}");
+    // One more entry and a newer cosigned checkpoint.
+    let (old, _) = newest_note(&l.path);
+    let key = {
+        let store = Store::open(&l.path, Access::ReadOnly).unwrap();
+        current_key(&store, &l.keys, "OFCOM")
+    };
+    common::append_forged(&l.path, "OFCOM", &key, "later-theme");
+    checkpoint_and_cosign(&l.path, &l.keys);
+    let (new, note) = newest_note(&l.path);
+    assert_eq!(new, old + 1);
+    let newer = l.dir.join("newer.note");
+    fs::write(&newer, &note).unwrap();
+    let (code, out) = run_script_with(&l.dir, &bundle, &[&newer]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("give the consistency proof from {old} to {new}")),
+        "{out}"
+    );
+    // With the proof `dledger prove consistency OLD NEW --json` prints: stale.
+    let proof = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("-l")
+        .arg(&l.path)
+        .args(["prove", "consistency", &old.to_string(), &new.to_string()])
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(proof.status.success(), "{}", common::output_text(&proof));
+    let consistency = l.dir.join("consistency.json");
+    fs::write(&consistency, &proof.stdout).unwrap();
+    let (code, out) = run_script_with(&l.dir, &bundle, &[&newer, &consistency]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL freshness: stale") && out.contains(&format!("only up to entry {old}")),
+        "{out}"
+    );
+    assert_eq!(lines(&out, "FAIL").len(), 1, "{out}");
+    // A proof with one hash changed does not show a prefix: a fork.
+    let mut json: serde_json::Value = serde_json::from_slice(&proof.stdout).unwrap();
+    json["proof"][0] = "00".repeat(32).into();
+    fs::write(&consistency, serde_json::to_vec(&json).unwrap()).unwrap();
+    let (code, out) = run_script_with(&l.dir, &bundle, &[&newer, &consistency]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL freshness: FORK"), "{out}");
+}
+
+#[test]
+fn the_doc_script_follows_an_erasure_entry_to_its_target() {
+    let l = ledger();
+    // ICO erases the values of the disclosures made before mid-2024 (a signed erasure entry),
+    // then a newer checkpoint is cosigned.
+    let key = l.keys.join("ico-2025.key");
+    let out = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("-l")
+        .arg(&l.path)
+        .args(["vault", "erase", "--before", "2024-06-01", "--key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    checkpoint_and_cosign(&l.path, &l.keys);
+    let store = Store::open(&l.path, Access::ReadOnly).unwrap();
+    let last = store.len().unwrap() - 1;
+    let Body::Erasure(erasure) = decode_entry(&store.get(last).unwrap().unwrap().bytes)
+        .unwrap()
+        .body
+    else {
+        panic!("#{last} is not an erasure entry");
+    };
+    drop(store);
+    let target = erasure.fields[0].entry.0;
+    let bundle = l.bundle(target, "erased");
+    let (code, out) = run_script(&l.dir, &bundle);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "OK   references: #{last} (erasure) refers to #{target}"
+        )),
+        "{out}"
+    );
+    assert!(
+        lines(&out, "OK   completeness")
+            .iter()
+            .any(|l| l.contains(&format!("refs/{target} ")) && l.contains(&format!("#{last}"))),
+        "{out}"
+    );
 }

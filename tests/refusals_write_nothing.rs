@@ -541,7 +541,14 @@ fn cases(i: &Inputs) -> Vec<(&'static str, &'static str, Vec<String>, &'static s
         (
             "vault erase",
             "a date in the future",
-            strings(&["vault", "erase", "--before", "2999-01-01"]),
+            strings(&[
+                "vault",
+                "erase",
+                "--before",
+                "2999-01-01",
+                "--key",
+                &k("ico-2025.key"),
+            ]),
             "is in the future",
         ),
         (

@@ -762,6 +762,23 @@ impl Store {
         })
     }
 
+    /// Removes the vault marker: a file converted from store version 1 was written before
+    /// erasures were recorded as entries, so its missing values are not taken for lost.
+    pub fn clear_vault_marker(&self) -> Result<(), StoreAppendError> {
+        contained("writing the vault marker", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
+            };
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            txn.open_table(META)
+                .map_err(store_err("opening the meta table"))?
+                .remove(VAULT_KEY)
+                .map_err(store_err("writing the vault marker"))?;
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(())
+        })
+    }
+
     /// Marks this file as holding no field values (a copy made from an export or a mirror).
     pub fn mark_without_vault(&self) -> Result<(), StoreAppendError> {
         contained("writing the vault marker", || {

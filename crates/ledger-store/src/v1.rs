@@ -109,6 +109,8 @@ pub fn convert_v1(old: &Path, new: &Path) -> Result<Converted, ConvertError> {
     }
     let mut new_store = Store::create(new)?;
     let result = super::contained("converting", || copy(&old_store, &new_store)).and_then(|c| {
+        // Its erasures predate erasure entries: missing values are not taken for lost.
+        new_store.clear_vault_marker()?;
         // Written in batches: compacting drops the space earlier transactions left free.
         new_store.compact()?;
         Ok(c)
