@@ -1,10 +1,11 @@
 //! The by-hand check of docs/EVIDENCE.md, section 6: the Python script the page contains (between
 //! `<!-- BEGIN by-hand-check.py -->` and `<!-- END by-hand-check.py -->`) is run, as a reader
-//! would run it, against bundles with index proofs (several kinds of target), against one with an
-//! acknowledgement left out and one with a proof in a second encoding, and against the committed
-//! bundle whose checkpoint predates the index, and with newer checkpoints (fresh, stale, forked);
-//! its proof functions are also run against the known answers of docs/FORMAT.md §7.6 and RFC 6962.
-//! Needs `python3` (scripts/test-setup.sh installs it): the tests fail, saying so, without it.
+//! would run it, against bundles with index proofs (several kinds of target, one with an erasure
+//! entry), one with an acknowledgement left out, one with a proof in a second encoding, the
+//! committed bundle whose checkpoint predates the index, and newer checkpoints (fresh, stale,
+//! forked); its proof functions are also run against the known answers of docs/FORMAT.md §7.6 and
+//! RFC 6962. Needs `python3` (scripts/test-setup.sh installs it): without it the tests fail,
+//! saying so.
 
 mod common;
 
