@@ -10,6 +10,9 @@ use evidence_verify::{ENTRIES_DIR, EvidenceReport, Manifest};
 use super::EvidenceError;
 use crate::files::{WriteFileError, create_private_dir, create_private_file};
 
+/// How many files are written and flushed together (each group's files are open at once).
+const FLUSH_GROUP: usize = 128;
+
 /// An evidence bundle in memory: its files by relative path.
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -65,35 +68,39 @@ impl Bundle {
         use std::io::Write as _;
         let entries = dir.join(ENTRIES_DIR);
         create_private_dir(&entries)?;
-        let mut written = Vec::with_capacity(self.files.len());
-        for (rel, bytes) in &self.files {
-            let path = dir.join(rel);
-            let mut f = create_private_file(&path)?;
-            f.write_all(bytes).map_err(|source| EvidenceError::Io {
+        // Written and flushed in groups: all of a group's flushes run at once (the file system
+        // commits concurrent flushes together, which takes a bundle's wall time from one disk
+        // flush per file to a few), and a group stays well under the open-file limit however
+        // many files a dossier holds.
+        let files: Vec<(&String, &Vec<u8>)> = self.files.iter().collect();
+        for group in files.chunks(FLUSH_GROUP) {
+            let mut written = Vec::with_capacity(group.len());
+            for (rel, bytes) in group {
+                let path = dir.join(rel);
+                let mut f = create_private_file(&path)?;
+                f.write_all(bytes).map_err(|source| EvidenceError::Io {
+                    action: "write",
+                    path: path.clone(),
+                    source,
+                })?;
+                written.push((path, f));
+            }
+            std::thread::scope(|s| {
+                let flushes: Vec<_> = written
+                    .iter()
+                    .map(|(path, f)| s.spawn(move || f.sync_all().map_err(|e| (path.clone(), e))))
+                    .collect();
+                flushes
+                    .into_iter()
+                    .map(|h| h.join().expect("a flush thread does not panic"))
+                    .collect::<Result<Vec<()>, _>>()
+            })
+            .map_err(|(path, source)| EvidenceError::Io {
                 action: "write",
-                path: path.clone(),
+                path,
                 source,
             })?;
-            written.push((path, f));
         }
-        // Flush every file to disk at once rather than one after another: the file system
-        // commits concurrent flushes together, which takes the wall time of a bundle from one
-        // disk flush per file to a few.
-        std::thread::scope(|s| {
-            let flushes: Vec<_> = written
-                .iter()
-                .map(|(path, f)| s.spawn(move || f.sync_all().map_err(|e| (path.clone(), e))))
-                .collect();
-            flushes
-                .into_iter()
-                .map(|h| h.join().expect("a flush thread does not panic"))
-                .collect::<Result<Vec<()>, _>>()
-        })
-        .map_err(|(path, source)| EvidenceError::Io {
-            action: "write",
-            path,
-            source,
-        })?;
         // Make the new directory entries durable too.
         for d in [entries.as_path(), dir] {
             fs::File::open(d)

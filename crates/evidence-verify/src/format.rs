@@ -27,6 +27,9 @@ pub const DOSSIER_VERSION: u32 = 1;
 /// `summary.txt`).
 pub const DOSSIER_HTML_FILE: &str = "dossier.html";
 
+/// A dossier's entries, packed one a line ([`crate::PackedEntry`]).
+pub const DOSSIER_ENTRIES_FILE: &str = "entries.jsonl";
+
 /// Most entries a dossier may hold.
 pub const MAX_DOSSIER_ENTRIES: usize = 1_000_000;
 
@@ -52,13 +55,13 @@ pub const MAX_BUNDLE_ENTRIES: usize = 1000;
 /// Most bytes the verifier reads from one bundle in all.
 pub const MAX_BUNDLE_BYTES: u64 = 256 << 20;
 
-pub(crate) const MAX_MANIFEST_BYTES: u64 = 1 << 20;
-pub(crate) const MAX_TEXT_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_TEXT_BYTES: u64 = 32 << 20;
 pub(crate) const MAX_NOTE_BYTES: u64 = 64 << 10;
 pub(crate) const MAX_PROOF_BYTES: u64 = 64 << 10;
 pub(crate) const MAX_SIG_BYTES: u64 = 256;
 pub(crate) const MAX_OPENINGS_BYTES: u64 = 16 << 20;
-pub(crate) const MAX_INDEX_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_INDEX_BYTES: u64 = 64 << 20;
 // ---------------------------------------------------------------------------
 // File formats
 // ---------------------------------------------------------------------------

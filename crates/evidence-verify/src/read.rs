@@ -24,6 +24,7 @@ pub(crate) fn limit_for(path: &str) -> Option<u64> {
         OPENINGS_FILE => Some(MAX_OPENINGS_BYTES),
         INDEX_FILE => Some(MAX_INDEX_BYTES),
         DOSSIER_HTML_FILE => Some(MAX_INDEX_BYTES),
+        DOSSIER_ENTRIES_FILE => Some(MAX_BUNDLE_BYTES),
         _ => {
             let (seq, ext) = path
                 .strip_prefix(ENTRIES_DIR)?

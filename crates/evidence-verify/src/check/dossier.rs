@@ -130,15 +130,13 @@ impl<'a> Analysis<'a> {
             return facts;
         };
         let entries: Vec<Entry> = self.items.iter().filter_map(|i| i.entry.clone()).collect();
-        let filed: Vec<(u64, Vec<IndexKey>)> =
-            entries.iter().map(|e| (e.seq.0, keys_of(e))).collect();
-        let under = |key: &IndexKey| -> Vec<u64> {
-            filed
-                .iter()
-                .filter(|(_, keys)| keys.contains(key))
-                .map(|(s, _)| *s)
-                .collect()
-        };
+        let mut filed: BTreeMap<IndexKey, Vec<u64>> = BTreeMap::new();
+        for e in &entries {
+            for k in keys_of(e) {
+                filed.entry(k).or_default().push(e.seq.0);
+            }
+        }
+        let under = |key: &IndexKey| -> Vec<u64> { filed.get(key).cloned().unwrap_or_default() };
         // The lists the dossier must hold in full.
         let mut wanted: Vec<IndexKey> = vec![
             IndexKey::Company(company.clone()),

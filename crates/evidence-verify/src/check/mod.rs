@@ -194,6 +194,18 @@ fn verify_dossier_after(
         }
     };
     checks.extend(check_manifest_files(&manifest, files));
+    let files = match crate::packed::unpack_entries(files) {
+        Ok(f) => f,
+        Err(why) => {
+            checks.push(Check {
+                name: CheckName::Files,
+                ok: false,
+                detail: why,
+            });
+            return failed_report(checks);
+        }
+    };
+    let files = &files;
     let (mut report, html) = analyze_dossier(&manifest, files, trusted);
     checks.append(&mut report.checks);
     report.checks = checks;
@@ -279,7 +291,9 @@ pub(crate) fn check_manifest_files(
             ));
         }
     }
-    for e in &manifest.entries {
+    // A dossier's entries are packed in one file (unpacked before they are checked).
+    let packed = manifest.dossier.is_some();
+    for e in manifest.entries.iter().filter(|_| !packed) {
         for ext in ["bin", "sig", "tlog-proof"] {
             let p = entry_path(Seq(e.seq), ext);
             if !listed.contains(p.as_str()) {
@@ -406,10 +420,16 @@ pub fn analyze(manifest: &Manifest, files: &Files, trusted: &[PublicKey]) -> Evi
 
 impl<'a> Analysis<'a> {
     fn entry_of(&self, seq: u64) -> Option<&Entry> {
-        self.items
-            .iter()
-            .find(|i| i.seq == seq)
-            .and_then(|i| i.entry.as_ref())
+        // Items are in manifest order, normally by sequence number: a binary search, checked,
+        // then a scan for a manifest out of order.
+        match self.items.binary_search_by_key(&seq, |i| i.seq) {
+            Ok(i) => self.items[i].entry.as_ref(),
+            Err(_) => self
+                .items
+                .iter()
+                .find(|i| i.seq == seq)
+                .and_then(|i| i.entry.as_ref()),
+        }
     }
 
     /// Derives the plain-language summary.
