@@ -228,6 +228,35 @@ fn read_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// Writes the entries packed in `entries.jsonl` out as per-entry files (as a bundle has them),
+/// for a test to edit them one by one.
+fn unpack(dir: &Path) {
+    let files = evidence_verify::unpack_entries(&read_files(dir)).unwrap();
+    fs::create_dir_all(dir.join("entries")).unwrap();
+    for (path, bytes) in files.iter().filter(|(p, _)| p.starts_with("entries/")) {
+        fs::write(dir.join(path), bytes).unwrap();
+    }
+    fs::remove_file(dir.join("entries.jsonl")).unwrap();
+}
+
+/// Packs the per-entry files back into `entries.jsonl`, as the dossier writer does.
+fn repack(dir: &Path) {
+    let mut files = read_files(dir);
+    let loose: Vec<String> = files
+        .keys()
+        .filter(|p| p.starts_with("entries/"))
+        .cloned()
+        .collect();
+    if loose.is_empty() {
+        return;
+    }
+    evidence_verify::pack_entries(&mut files).unwrap();
+    fs::write(dir.join("entries.jsonl"), &files["entries.jsonl"]).unwrap();
+    for p in loose {
+        fs::remove_file(dir.join(p)).unwrap();
+    }
+}
+
 /// The manifest's file list made to match the files in `dir`: sizes and SHA-256 recomputed,
 /// files no longer there dropped.
 fn rehash(dir: &Path, manifest: &mut Manifest) {
@@ -251,8 +280,16 @@ fn reseal(dir: &Path) {
     let mut m = manifest(dir);
     m.entries
         .retain(|e| dir.join(format!("entries/{}.bin", e.seq)).exists());
+    repack(dir);
+    if !m.files.iter().any(|f| f.path == "entries.jsonl") {
+        let mut listed = m.files[0].clone();
+        listed.path = "entries.jsonl".into();
+        m.files.push(listed);
+        m.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     rehash(dir, &mut m);
-    let (report, html) = derive_dossier(&m, &read_files(dir), &trust());
+    let files = evidence_verify::unpack_entries(&read_files(dir)).unwrap();
+    let (report, html) = derive_dossier(&m, &files, &trust());
     fs::write(dir.join("summary.txt"), &report.summary).unwrap();
     fs::write(dir.join(DOSSIER_HTML_FILE), html).unwrap();
     rehash(dir, &mut m);
@@ -489,6 +526,7 @@ fn omitting_a_disclosure_fails_naming_it() {
                 .then(|| (s, referrers.iter().map(|e| e.seq.0).collect::<Vec<_>>()))
         })
         .expect("a subject disclosure only acknowledged");
+    unpack(&dir);
     for seq in std::iter::once(gone).chain(acks.iter().copied()) {
         for file in entry_files(seq) {
             fs::remove_file(dir.join(file)).unwrap();
@@ -545,17 +583,14 @@ fn an_extra_entry_fails() {
         .clone();
     let entries = f.entries(ours.tree_size);
     assert!(!names(&entries[extra.seq as usize], COMPANY));
+    unpack(&dir);
+    unpack(&donor);
     for file in entry_files(extra.seq) {
         fs::copy(donor.join(&file), dir.join(&file)).unwrap();
     }
     let mut m = ours.clone();
     m.entries.push(extra.clone());
     m.entries.sort_by_key(|e| e.seq);
-    for file in entry_files(extra.seq) {
-        let mut listed = m.files[0].clone();
-        listed.path = file;
-        m.files.push(listed);
-    }
     rehash(&dir, &mut m);
     reseal(&dir);
     assert!(manifest(&dir).entries.iter().any(|e| e.seq == extra.seq));
