@@ -1202,6 +1202,8 @@ pub struct Verified {
 pub struct Prepared {
     hash: EntryHash,
     decoded: Result<Entry, codec::DecodeError>,
+    /// The entry index key hashes it is filed under (computed here, on any thread).
+    index_keys: Vec<Digest>,
     /// What reading the record's vault found, when it was read here.
     vault_check: Option<VaultCheck>,
 }
@@ -1210,9 +1212,14 @@ pub struct Prepared {
 pub fn prepare(bytes: &[u8]) -> Prepared {
     let hash = EntryHash(leaf_hash(bytes));
     let decoded = codec::decode_entry(bytes);
+    let index_keys = decoded
+        .as_ref()
+        .map(ledger_core::index::key_hashes_of)
+        .unwrap_or_default();
     Prepared {
         hash,
         decoded,
+        index_keys,
         vault_check: None,
     }
 }
@@ -1555,6 +1562,7 @@ impl Verifier {
             self.report.head = Some(hash);
             return None;
         }
+        let index_keys = prepared.index_keys;
         let entry = match prepared.decoded {
             Ok(e) => e,
             Err(e) => {
@@ -1568,7 +1576,7 @@ impl Verifier {
         if entry.seq.0 == key
             && let Some(index) = &mut self.index
         {
-            index.add(&entry);
+            index.add_hashes(entry.seq, &index_keys);
             if self.wanted_roots.contains_key(&(key + 1)) {
                 self.index_roots.insert(key + 1, index.root());
             }

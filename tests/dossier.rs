@@ -60,7 +60,7 @@ impl Fixture {
     fn dossier(&self, company: &str, name: &str) -> PathBuf {
         let store = Store::open(&self.ledger, Access::ReadOnly).unwrap();
         let out = self.dir.join(name);
-        build_dossier(&store, &CompanyId::new(company).unwrap(), None, None)
+        build_dossier(&store, &CompanyId::new(company).unwrap(), None, None, &[])
             .unwrap()
             .write(&out)
             .unwrap();
@@ -392,7 +392,7 @@ fn its_flags_are_the_ones_verify_raises() {
     let not_compared = ["company-named-in-theme-only", "unacknowledged"];
 
     let store = Store::open(&f.ledger, Access::ReadOnly).unwrap();
-    let size = build_dossier(&store, &CompanyId::new(COMPANY).unwrap(), None, None)
+    let size = build_dossier(&store, &CompanyId::new(COMPANY).unwrap(), None, None, &[])
         .unwrap()
         .manifest()
         .tree_size;
@@ -432,7 +432,8 @@ fn its_flags_are_the_ones_verify_raises() {
     let (mut compared, mut flagged, mut disposed) = (0, 0, 0);
     let mut differ = Vec::new();
     for company in &companies {
-        let dossier = build_dossier(&store, &CompanyId::new(company).unwrap(), None, None).unwrap();
+        let dossier =
+            build_dossier(&store, &CompanyId::new(company).unwrap(), None, None, &[]).unwrap();
         assert_eq!(dossier.manifest().tree_size, size);
         let summary = String::from_utf8(dossier.files()["summary.txt"].clone()).unwrap();
         let html = String::from_utf8(dossier.files()[DOSSIER_HTML_FILE].clone()).unwrap();
@@ -974,5 +975,42 @@ fn the_dossier_page_renders_in_chromium() {
         bytes.starts_with(b"%PDF-") && bytes.len() > 10_000,
         "not a real PDF ({} bytes)",
         bytes.len()
+    );
+}
+
+#[test]
+fn opened_values_are_checked_and_a_doctored_one_fails() {
+    let f = v2();
+    let store = Store::open(&f.ledger, Access::ReadOnly).unwrap();
+    let open = ["request_date".parse().unwrap()];
+    let dir = f.dir.join("opened");
+    build_dossier(&store, &CompanyId::new(COMPANY).unwrap(), None, None, &open)
+        .unwrap()
+        .write(&dir)
+        .unwrap();
+    let report = verify(&dir);
+    assert!(report.ok, "{:#?}", failures(&report));
+    assert!(
+        report.summary.contains("Field values opened")
+            && report.summary.contains("request_date: \""),
+        "{}",
+        report.summary
+    );
+    // The expert changes one opened value and rewrites the manifest's hash of the file.
+    let path = dir.join("openings.json");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut o: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let value = &mut o["entries"][0]["fields"][0]["value"];
+    *value = format!("{}x", value.as_str().unwrap()).into();
+    fs::write(&path, serde_json::to_vec_pretty(&o).unwrap()).unwrap();
+    reseal(&dir);
+    let report = verify(&dir);
+    assert!(!report.ok);
+    assert!(
+        failures(&report)
+            .iter()
+            .any(|(n, d)| *n == CheckName::FieldOpening && d.contains("do not reproduce")),
+        "{:#?}",
+        failures(&report)
     );
 }

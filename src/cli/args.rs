@@ -123,7 +123,7 @@ pub(crate) enum Command {
     /// to the latest cosigned checkpoint, what happened to each, the registers and flags, and
     /// proofs that nothing was left out
     #[command(
-        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger dossier brightloop -o brightloop-dossier\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --from 2025-01-01 --to 2025-06-30 -o brightloop-2025h1"
+        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger dossier brightloop -o brightloop-dossier\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --open request_date -o brightloop-opened\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --from 2025-01-01 --to 2025-06-30 -o brightloop-2025h1"
     )]
     Dossier(DossierArgs),
     /// Verify an evidence bundle or a company dossier with no database, against trusted public
@@ -625,6 +625,10 @@ pub(crate) struct DossierArgs {
     /// Last day shown.
     #[arg(long)]
     pub to: Option<String>,
+    /// Fields whose values (and salts) to include for every disclosure that records them,
+    /// comma-separated; others stay committed only.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD,...")]
+    pub open: Vec<String>,
     /// Directory to write (must not exist).
     #[arg(short, long)]
     pub out: PathBuf,

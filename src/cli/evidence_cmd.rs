@@ -28,7 +28,14 @@ pub(super) fn dossier(store: &Store, a: DossierArgs) -> Result<Status> {
     {
         bail!("--from {f} is after --to {t}; give the earlier date first");
     }
-    let dossier = disclosure_ledger::evidence::build_dossier(store, &company, from, to)?;
+    let mut open: Vec<FieldName> = Vec::new();
+    for name in a.open.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let field = FieldName::new(name).with_context(|| format!("--open {name:?}"))?;
+        if !open.contains(&field) {
+            open.push(field);
+        }
+    }
+    let dossier = disclosure_ledger::evidence::build_dossier(store, &company, from, to, &open)?;
     dossier.write(&a.out)?;
     let m = dossier.manifest();
     outln!(

@@ -340,7 +340,7 @@ pub(super) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json:
     Ok(bytes)
 }
 
-fn build_openings(
+pub(super) fn build_openings(
     store: &Store,
     target: &Entry,
     open: &[FieldName],

@@ -24,11 +24,14 @@ use crate::store::Store;
 
 /// Builds the dossier of `company`; its table shows the disclosures made from `from` to `to`
 /// (London dates, `YYYY-MM-DD`), all of them if neither is given.
+/// With `open`, the values of those fields of every subject disclosure that records them are
+/// included (or stated as erased, backed by the erasure entry).
 pub fn build_dossier(
     store: &Store,
     company: &CompanyId,
     from: Option<jiff::civil::Date>,
     to: Option<jiff::civil::Date>,
+    open: &[crate::model::FieldName],
 ) -> Result<Bundle, EvidenceError> {
     let len = store.len()?;
     let reg = open_registers(store)?;
@@ -116,6 +119,8 @@ pub fn build_dossier(
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut manifest_entries = Vec::with_capacity(included.len());
     let mut trusted: Vec<PublicKey> = Vec::new();
+    let mut opened_entries = Vec::new();
+    let mut erased: BTreeMap<(u64, String), Timestamp> = BTreeMap::new();
     for s in &included {
         let r = store
             .get(*s)?
@@ -127,6 +132,14 @@ pub fn build_dossier(
             &r.signature
                 .ok_or_else(|| damaged(format!("entry #{s} has no stored signature")))?,
         );
+        if let Body::Erasure(x) = &e.body {
+            for f in &x.fields {
+                erased.insert((f.entry.0, f.field.as_str().to_owned()), e.recorded_at);
+            }
+        }
+        if !open.is_empty() && subjects.contains(s) && e.body.disclosure().is_some() {
+            opened_entries.push(e.clone());
+        }
         if *s == 0
             && let Body::Genesis(g) = &e.body
         {
@@ -169,6 +182,36 @@ pub fn build_dossier(
         });
     }
     files.insert(CHECKPOINT_FILE.to_owned(), note.to_string().into_bytes());
+    if !open.is_empty() {
+        let mut entries = Vec::new();
+        for e in &opened_entries {
+            let names: Vec<crate::model::FieldName> = open
+                .iter()
+                .filter(|f| {
+                    e.body
+                        .disclosure()
+                        .is_some_and(|d| d.fields.iter().any(|x| x.name == **f))
+                })
+                .cloned()
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let mine: BTreeMap<String, Timestamp> = erased
+                .iter()
+                .filter(|((seq, _), _)| *seq == e.seq.0)
+                .map(|((_, name), at)| (name.clone(), *at))
+                .collect();
+            let mut o = super::build::build_openings(store, e, &names, &mine)?;
+            o.fields
+                .retain(|f| names.iter().any(|n| n.as_str() == f_name(f)));
+            entries.push(o);
+        }
+        files.insert(
+            OPENINGS_FILE.to_owned(),
+            json_bytes(&DossierOpenings { entries }).map_err(|e| damaged(e.to_string()))?,
+        );
+    }
     if checked.index_root.is_some() {
         let proofs = super::index_proofs(store, size, &lists)?;
         files.insert(
@@ -228,4 +271,10 @@ pub fn build_dossier(
         manifest,
         report,
     })
+}
+
+fn f_name(o: &Opening) -> &str {
+    match o {
+        Opening::Opened { name, .. } | Opening::Erased { name, .. } => name,
+    }
 }

@@ -147,6 +147,15 @@ pub(crate) fn summary(f: &DossierFacts) -> String {
             let _ = writeln!(out, "{l}");
         }
     }
+    if !f.opened.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nField values opened (each reproduces the commitment in its signed entry)"
+        );
+        for (seq, name, what) in &f.opened {
+            let _ = writeln!(out, "  #{seq} {name}: {what}");
+        }
+    }
     let _ = writeln!(out, "\nDesignation history of the companies named");
     if f.designations.is_empty() {
         let _ = writeln!(out, "  (none recorded)");

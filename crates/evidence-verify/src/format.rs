@@ -264,3 +264,12 @@ pub struct DossierScope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
 }
+
+/// A dossier's `openings.json` (with `dledger dossier --open`): the opened (or erased) fields of
+/// each disclosure that has them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierOpenings {
+    /// One entry's openings each.
+    pub entries: Vec<Openings>,
+}

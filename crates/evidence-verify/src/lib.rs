@@ -56,10 +56,10 @@ pub use check::{
 pub use error::{ReadError, TrustError};
 pub use format::{
     BUNDLE_FORMAT, BUNDLE_VERSION, CHECKPOINT_FILE, DOSSIER_ENTRIES_FILE, DOSSIER_FORMAT,
-    DOSSIER_HTML_FILE, DOSSIER_VERSION, DossierScope, ENTRIES_DIR, INDEX_FILE, IndexProofItem,
-    IndexProofs, MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES, MAX_DOSSIER_ENTRIES,
-    Manifest, ManifestEntry, ManifestFile, OLDEST_BUNDLE_VERSION, OPENINGS_FILE, Opening, Openings,
-    README_FILE, Role, SUMMARY_FILE, entry_path, is_key_history,
+    DOSSIER_HTML_FILE, DOSSIER_VERSION, DossierOpenings, DossierScope, ENTRIES_DIR, INDEX_FILE,
+    IndexProofItem, IndexProofs, MANIFEST_FILE, MAX_BUNDLE_BYTES, MAX_BUNDLE_ENTRIES,
+    MAX_DOSSIER_ENTRIES, Manifest, ManifestEntry, ManifestFile, OLDEST_BUNDLE_VERSION,
+    OPENINGS_FILE, Opening, Openings, README_FILE, Role, SUMMARY_FILE, entry_path, is_key_history,
 };
 pub use packed::{PackedEntry, pack_entries, unpack_entries};
 pub use report::{Check, CheckName, Cosigner, EvidenceReport, FieldReport};

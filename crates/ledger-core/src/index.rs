@@ -68,9 +68,31 @@ impl IndexKey {
         Some(key)
     }
 
-    /// Where the key lives in the map: `SHA-256(0x10 ‖ text)`.
+    /// Where the key lives in the map: `SHA-256(0x10 ‖ text)` (computed without building the
+    /// text: this runs for every entry `verify` reads).
     pub fn hash(&self) -> Digest {
-        key_hash(self.text().as_bytes())
+        use tlog::map::key_hash_parts;
+        match self {
+            IndexKey::Refs(s) => {
+                let mut digits = [0u8; 20];
+                let mut n = s.0;
+                let mut i = digits.len();
+                loop {
+                    i -= 1;
+                    digits[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                key_hash_parts(&[b"refs/", &digits[i..]])
+            }
+            IndexKey::Company(c) => key_hash_parts(&[b"company/", c.as_str().as_bytes()]),
+            IndexKey::Designations(c) => key_hash_parts(&[b"designations/", c.as_str().as_bytes()]),
+            IndexKey::Keys(p) => key_hash_parts(&[b"keys/", p.as_str().as_bytes()]),
+            IndexKey::Themes => key_hash(b"themes"),
+            IndexKey::Policies => key_hash(b"policies"),
+        }
     }
 
     /// What the list holds, in plain words.
@@ -138,9 +160,20 @@ pub fn keys_of(entry: &Entry) -> Vec<IndexKey> {
             keys.extend(r.companies.iter().map(|c| IndexKey::Company(c.id.clone())));
         }
     }
-    let mut seen = std::collections::BTreeSet::new();
-    keys.retain(|k| seen.insert(k.clone()));
-    keys
+    // Each key once (an entry names a handful at most).
+    let mut once: Vec<IndexKey> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if !once.contains(&k) {
+            once.push(k);
+        }
+    }
+    once
+}
+
+/// The key hashes an entry is filed under ([`keys_of`], hashed): what `verify` computes on all
+/// cores while it reads, so that filing the entry in order is one list hash per key.
+pub fn key_hashes_of(entry: &Entry) -> Vec<Digest> {
+    keys_of(entry).iter().map(IndexKey::hash).collect()
 }
 
 /// The index of a log, built entry by entry.
@@ -159,6 +192,14 @@ impl Index {
     /// Files the next entry (it must be entry number [`Index::size`]).
     pub fn add(&mut self, entry: &Entry) {
         self.add_keys(entry.seq, &keys_of(entry));
+    }
+
+    /// Files entry `seq` under the keys whose hashes are `hashes` ([`key_hashes_of`]).
+    pub fn add_hashes(&mut self, seq: Seq, hashes: &[Digest]) {
+        for h in hashes {
+            self.map.append(h, seq.0);
+        }
+        self.size = seq.0 + 1;
     }
 
     /// Files entry `seq` under `keys` (what [`keys_of`] gives for it).
@@ -247,6 +288,23 @@ pub fn index_root(extensions: &[String]) -> Result<Option<Digest>, IndexLineErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_hashes_are_of_the_key_texts() {
+        for key in [
+            IndexKey::Refs(Seq(0)),
+            IndexKey::Refs(Seq(7)),
+            IndexKey::Refs(Seq(1234567890123)),
+            IndexKey::Refs(Seq(u64::MAX)),
+            IndexKey::Company("acme-ltd".parse().unwrap()),
+            IndexKey::Designations("acme-ltd".parse().unwrap()),
+            IndexKey::Keys("ICO".parse().unwrap()),
+            IndexKey::Themes,
+            IndexKey::Policies,
+        ] {
+            assert_eq!(key.hash(), key_hash(key.text().as_bytes()), "{key}");
+        }
+    }
 
     #[test]
     fn key_texts_read_back() {

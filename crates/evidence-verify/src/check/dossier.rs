@@ -53,6 +53,8 @@ pub(crate) struct DossierFacts {
     pub(crate) rows: Vec<DossierRow>,
     pub(crate) designations: Vec<String>,
     pub(crate) registers: Vec<String>,
+    /// Opened or erased field values: (entry, field, what).
+    pub(crate) opened: Vec<(u64, String, String)>,
 }
 
 /// Checks a dossier's content (everything but the manifest's file list, summary.txt and
@@ -84,7 +86,8 @@ pub(crate) fn analyze_dossier(
         a.read_checkpoint();
         a.check_inclusion_proofs();
         let cp = a.check_checkpoint_signatures();
-        let facts = a.check_dossier(cp.as_ref());
+        let mut facts = a.check_dossier(cp.as_ref());
+        facts.opened = a.check_dossier_openings();
         a.report.summary = crate::dossier_text::summary(&facts);
         html = crate::dossier_text::html(&facts);
     }
@@ -98,6 +101,116 @@ fn london(t: Timestamp) -> String {
 }
 
 impl<'a> Analysis<'a> {
+    /// `openings.json` of a dossier: each opened value reproduces its commitment in a subject
+    /// disclosure; each "erased" is backed by an erasure entry in the dossier.
+    fn check_dossier_openings(&mut self) -> Vec<(u64, String, String)> {
+        let Some(bytes) = self.files.get(OPENINGS_FILE) else {
+            return Vec::new();
+        };
+        let openings: DossierOpenings = match serde_json::from_slice(bytes) {
+            Ok(o) => o,
+            Err(e) => {
+                self.checks.fail(
+                    CheckName::FieldOpening,
+                    format!("{OPENINGS_FILE} is not valid: {e}"),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for o in &openings.entries {
+            let seq = o.entry;
+            let Some(d) = self
+                .entry_of(seq)
+                .and_then(|e| e.body.disclosure())
+                .cloned()
+            else {
+                self.checks.fail(
+                    CheckName::FieldOpening,
+                    format!("{OPENINGS_FILE} opens fields of #{seq}, which is no disclosure in the dossier"),
+                );
+                continue;
+            };
+            for opening in &o.fields {
+                let name = opening.name();
+                let Some(commit) = d.fields.iter().find(|f| f.name.as_str() == name) else {
+                    self.checks.fail(
+                        CheckName::FieldOpening,
+                        format!("#{seq} {name:?}: the entry records no such field"),
+                    );
+                    continue;
+                };
+                match opening {
+                    Opening::Opened { value, salt, .. } => {
+                        let ok = hex::decode(salt)
+                            .ok()
+                            .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                            .is_some_and(|salt| {
+                                ledger_core::hash::field_commitment(&salt, name, value.as_bytes())
+                                    == commit.commitment
+                            });
+                        if ok {
+                            self.checks.pass(
+                                CheckName::FieldOpening,
+                                format!("#{seq} {name} = {value:?}: reproduces the commitment"),
+                            );
+                            out.push((seq, name.to_owned(), format!("{value:?}")));
+                        } else {
+                            self.checks.fail(
+                                CheckName::FieldOpening,
+                                format!(
+                                    "#{seq} {name}: the value and salt do not reproduce the \
+                                     commitment in the signed entry"
+                                ),
+                            );
+                        }
+                    }
+                    Opening::Erased { erased_at, .. } => {
+                        let backing =
+                            self.items
+                                .iter()
+                                .filter_map(|i| i.entry.as_ref())
+                                .find(|e| match &e.body {
+                                    Body::Erasure(x) => x
+                                        .fields
+                                        .iter()
+                                        .any(|f| f.entry.0 == seq && f.field.as_str() == name),
+                                    _ => false,
+                                });
+                        match backing {
+                            Some(b) if b.recorded_at == *erased_at => {
+                                self.checks.pass(
+                                    CheckName::FieldOpening,
+                                    format!(
+                                        "#{seq} {name}: erased by {} in erasure entry #{}",
+                                        b.signer.party, b.seq.0
+                                    ),
+                                );
+                                out.push((
+                                    seq,
+                                    name.to_owned(),
+                                    format!(
+                                        "erased on {} (entry #{})",
+                                        erased_at.london_date(),
+                                        b.seq.0
+                                    ),
+                                ));
+                            }
+                            _ => self.checks.fail(
+                                CheckName::FieldOpening,
+                                format!(
+                                    "#{seq} {name}: said to be erased, but no erasure entry in the \
+                                     dossier records it at that time (an unbacked \"erased\")"
+                                ),
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn check_dossier(&mut self, cp: Option<&CheckpointFacts>) -> DossierFacts {
         let scope = self.manifest.dossier.clone().expect("a dossier's manifest");
         let size = self.manifest.tree_size;

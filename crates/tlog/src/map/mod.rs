@@ -58,6 +58,16 @@ pub fn key_hash(key: &[u8]) -> Digest {
     h.finalize().into()
 }
 
+/// [`key_hash`] of the concatenation of `parts` (no intermediate buffer).
+pub fn key_hash_parts(parts: &[&[u8]]) -> Digest {
+    let mut h = Sha256::new();
+    h.update([KEY_HASH_PREFIX]);
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
 /// The list hash after appending `value` to a list whose hash is `list`.
 pub fn list_extend(list: &Digest, value: u64) -> Digest {
     let mut h = Sha256::new();
