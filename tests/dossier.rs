@@ -1003,6 +1003,7 @@ fn opened_values_are_checked_and_a_doctored_one_fails() {
     let value = &mut o["entries"][0]["fields"][0]["value"];
     *value = format!("{}x", value.as_str().unwrap()).into();
     fs::write(&path, serde_json::to_vec_pretty(&o).unwrap()).unwrap();
+    unpack(&dir);
     reseal(&dir);
     let report = verify(&dir);
     assert!(!report.ok);

@@ -54,6 +54,7 @@ pub fn build_dossier(
     let mut anchors_seen: HashSet<u64> = HashSet::new();
     let mut named_by_subjects: BTreeSet<CompanyId> = BTreeSet::new();
     let mut parties = Vec::new();
+    let mut read: HashMap<u64, (crate::model::Entry, Vec<u8>, [u8; 64])> = HashMap::new();
     store.scan(0, Some(size), |r| {
         let why = |e: String| damaged(format!("entry #{} cannot be read: {e}", r.key));
         if let Some(m) = &r.malformed {
@@ -74,11 +75,13 @@ pub fn build_dossier(
             };
             named_by_subjects.extend(named.into_iter().map(|c| c.id));
         }
+        let mut kept = r.key == 0;
         for key in keys {
             match key {
                 IndexKey::Refs(n) if !anchors_seen.contains(&n.0) => {}
                 IndexKey::Company(ref c) if *c != *company => {}
                 other => {
+                    kept = true;
                     if matches!(
                         other,
                         IndexKey::Company(_)
@@ -91,6 +94,14 @@ pub fn build_dossier(
                     filed.entry(other).or_default().push(r.key);
                 }
             }
+        }
+        // Every entry that may go in the dossier is kept as read (a second read of each would
+        // cost a read transaction apiece).
+        if kept {
+            let signature = r
+                .signature
+                .ok_or_else(|| why("no stored signature".into()))?;
+            read.insert(r.key, (entry, r.bytes, signature));
         }
         Ok::<_, EvidenceError>(())
     })?;
@@ -122,16 +133,10 @@ pub fn build_dossier(
     let mut opened_entries = Vec::new();
     let mut erased: BTreeMap<(u64, String), Timestamp> = BTreeMap::new();
     for s in &included {
-        let r = store
-            .get(*s)?
-            .ok_or_else(|| damaged(format!("entry #{s} is missing")))?;
-        let e = codec::decode_entry(&r.bytes)
-            .map_err(|x| damaged(format!("entry #{s} cannot be read: {x}")))?;
-        let (bytes, signature) = (
-            &r.bytes,
-            &r.signature
-                .ok_or_else(|| damaged(format!("entry #{s} has no stored signature")))?,
-        );
+        let (e, bytes, signature) = read
+            .remove(s)
+            .ok_or_else(|| damaged(format!("entry #{s} was not read")))?;
+        let (bytes, signature) = (&bytes, &signature);
         if let Body::Erasure(x) = &e.body {
             for f in &x.fields {
                 erased.insert((f.entry.0, f.field.as_str().to_owned()), e.recorded_at);
