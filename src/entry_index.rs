@@ -37,22 +37,21 @@ pub enum IndexBuildError {
     },
 }
 
+/// A stored record's entry, or why the index cannot be built past it.
+fn decoded(r: &crate::store::StoredRecord) -> Result<crate::model::Entry, IndexBuildError> {
+    let damaged = |why: String| IndexBuildError::Damaged { seq: r.key, why };
+    if let Some(why) = &r.malformed {
+        return Err(damaged(why.to_string()));
+    }
+    codec::decode_entry(&r.bytes).map_err(|e| damaged(e.to_string()))
+}
+
 /// The index of the first `size` entries of `store`.
 pub fn index_at(store: &Store, size: u64) -> Result<Index, IndexBuildError> {
     let mut index = Index::new();
     store.scan(0, Some(size), |r| {
-        if let Some(why) = &r.malformed {
-            return Err(IndexBuildError::Damaged {
-                seq: r.key,
-                why: why.to_string(),
-            });
-        }
-        let entry = codec::decode_entry(&r.bytes).map_err(|e| IndexBuildError::Damaged {
-            seq: r.key,
-            why: e.to_string(),
-        })?;
-        index.add(&entry);
-        Ok(())
+        index.add(&decoded(&r)?);
+        Ok::<_, IndexBuildError>(())
     })?;
     if index.size() != size {
         return Err(IndexBuildError::Short {
@@ -122,17 +121,7 @@ where
     IndexBuildError: From<S::Error>,
 {
     store.scan(from, Some(to), |r| {
-        if let Some(why) = &r.malformed {
-            return Err(IndexBuildError::Damaged {
-                seq: r.key,
-                why: why.to_string(),
-            });
-        }
-        let entry = codec::decode_entry(&r.bytes).map_err(|e| IndexBuildError::Damaged {
-            seq: r.key,
-            why: e.to_string(),
-        })?;
-        for key in ledger_core::index::keys_of(&entry) {
+        for key in ledger_core::index::keys_of(&decoded(&r)?) {
             map.try_append(&key.hash(), r.key)?;
         }
         Ok(())

@@ -46,6 +46,14 @@ pub enum RetentionError {
     },
 }
 
+/// An entry read back, or why the ledger is damaged.
+fn decoded(r: &crate::store::StoredRecord) -> Result<crate::model::Entry, RetentionError> {
+    decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
+        seq: r.key,
+        reason: e.to_string(),
+    })
+}
+
 /// Every disclosure of `store` whose values the policy in force on its disclosure date says to
 /// keep for fewer days than have passed by `now`, in sequence order.
 pub fn due_for_erasure(store: &Store, now: Timestamp) -> Result<Vec<Due>, RetentionError> {
@@ -53,10 +61,7 @@ pub fn due_for_erasure(store: &Store, now: Timestamp) -> Result<Vec<Due>, Retent
     let mut engine = PolicyEngine::new();
     let mut due = Vec::new();
     store.scan(0, None, |r| {
-        let entry = decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
-            seq: r.key,
-            reason: e.to_string(),
-        })?;
+        let entry = decoded(&r)?;
         let Some(d) = entry.body.disclosure() else {
             return Ok(());
         };
@@ -108,10 +113,7 @@ pub fn plan_erasure(
     let mut not_ours = Vec::new();
     for seq in chosen {
         let Some(r) = store.get(seq.0)? else { continue };
-        let entry = decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
-            seq: r.key,
-            reason: e.to_string(),
-        })?;
+        let entry = decoded(&r)?;
         let Some(d) = entry.body.disclosure() else {
             continue;
         };
@@ -155,10 +157,7 @@ pub fn plan_erasure(
 pub fn made_before(store: &Store, cutoff: Timestamp) -> Result<Vec<Seq>, RetentionError> {
     let mut seqs = Vec::new();
     store.scan(0, None, |r| {
-        let entry = decode_entry(&r.bytes).map_err(|e| RetentionError::Damaged {
-            seq: r.key,
-            reason: e.to_string(),
-        })?;
+        let entry = decoded(&r)?;
         if entry
             .body
             .disclosure()

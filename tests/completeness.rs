@@ -13,10 +13,8 @@ use disclosure_ledger::evidence::{
     CheckName, EvidenceReport, INDEX_FILE, Manifest, build_bundle, load_trust_dir, verify_bundle,
 };
 use disclosure_ledger::hash::sha256;
-use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::open_registers;
 use disclosure_ledger::model::{Body, Entry, Seq, Timestamp};
-use disclosure_ledger::registers::KeyStatus;
 use disclosure_ledger::store::{Access, Store, StoreError};
 use disclosure_ledger::witness;
 
@@ -30,41 +28,11 @@ struct Ledger {
     entries: Vec<Entry>,
 }
 
-fn current_key(store: &Store, keys: &Path, party: &str) -> SecretKey {
-    let reg = open_registers(store).unwrap();
-    let size = store.len().unwrap();
-    for name in dledger_testkit::sample::DEMO_KEY_NAMES {
-        let key = common::demo_key(keys, name);
-        let id = key.public().key_id;
-        if let Some(p) = reg.party_of_key(id)
-            && p.as_str() == party
-            && reg.key_status(p, id, Seq(size)) == KeyStatus::Valid
-        {
-            return key;
-        }
-    }
-    panic!("no current demo key for {party}");
-}
-
-fn checkpoint_and_cosign(path: &Path, keys: &Path) {
-    let store = Store::open(path, Access::ReadWrite).unwrap();
-    let reg = open_registers(&store).unwrap();
-    let note = witness::make_checkpoint(&store, &reg, &current_key(&store, keys, "ICO")).unwrap();
-    witness::cosign(
-        &store,
-        &reg,
-        note.to_string().as_bytes(),
-        &current_key(&store, keys, "OFCOM"),
-        Timestamp::now(),
-    )
-    .unwrap();
-}
-
 fn ledger() -> Ledger {
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_v2_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
-    checkpoint_and_cosign(&path, &keys);
+    common::checkpoint_and_cosign(&path, &keys);
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let mut entries = Vec::new();
     store
@@ -414,12 +382,12 @@ fn a_checkpoint_whose_index_root_leaves_an_entry_out_is_caught_and_refused() {
         root: tlog::tree_hash(size, &store).unwrap(),
         extensions: vec![ledger_core::index::index_line(&index.root())],
     };
-    let ico = current_key(&store, &l.keys, "ICO");
+    let ico = common::current_key(&store, &l.keys, "ICO");
     let note = cp
         .sign(&ico.note_signer(tlog::KeyKind::Ed25519).unwrap())
         .unwrap();
     // The other regulator refuses to cosign it, saying why.
-    let ofcom = current_key(&store, &l.keys, "OFCOM");
+    let ofcom = common::current_key(&store, &l.keys, "OFCOM");
     let err = witness::cosign(
         &store,
         &reg,
@@ -468,10 +436,10 @@ fn the_saved_index_agrees_with_one_rebuilt_from_the_entries() {
         .expect("the checkpoint saved it");
     assert_eq!(saved, first);
     // More entries, then a second checkpoint extends the saved index.
-    let key = current_key(&store, &l.keys, "OFCOM");
+    let key = common::current_key(&store, &l.keys, "OFCOM");
     drop(store);
     let theme = common::append_forged(&l.path, "OFCOM", &key, "later-theme");
-    checkpoint_and_cosign(&l.path, &l.keys);
+    common::checkpoint_and_cosign(&l.path, &l.keys);
     let store = Store::open(&l.path, Access::ReadOnly).unwrap();
     let (saved, _) = store.read_entry_index().unwrap().unwrap();
     assert_eq!(saved, theme + 1);
@@ -496,12 +464,6 @@ fn the_saved_index_agrees_with_one_rebuilt_from_the_entries() {
             assert_eq!(proof, rebuilt.prove(k), "{k} at {size}");
         }
     }
-}
-
-/// The newest checkpoint note stored in `path`.
-fn newest_note(path: &Path) -> (u64, Vec<u8>) {
-    let store = Store::open(path, Access::ReadOnly).unwrap();
-    store.checkpoints().unwrap().into_iter().last().unwrap()
 }
 
 fn consistency_json(path: &Path, old: u64, new: u64) -> Vec<u8> {
@@ -538,7 +500,7 @@ fn a_stale_bundle_fails_against_a_newer_checkpoint_and_a_fresh_one_passes() {
     let seq = l.untouched_disclosure();
     let bundle = l.bundle(seq, "stale");
     let trusted = load_trust_dir(&l.keys).unwrap();
-    let (old, same) = newest_note(&l.path);
+    let (old, same) = common::newest_note(&l.path);
     // Against its own checkpoint: fresh.
     let newer = NewerCheckpoint {
         note: &same,
@@ -549,11 +511,11 @@ fn a_stale_bundle_fails_against_a_newer_checkpoint_and_a_fresh_one_passes() {
     assert!(freshness_of(&report).1.starts_with("fresh"));
     // The recipient acknowledges it later; a newer checkpoint is cosigned.
     let store = Store::open(&l.path, Access::ReadOnly).unwrap();
-    let key = current_key(&store, &l.keys, "OFCOM");
+    let key = common::current_key(&store, &l.keys, "OFCOM");
     drop(store);
     common::append_forged(&l.path, "OFCOM", &key, "newer-theme");
-    checkpoint_and_cosign(&l.path, &l.keys);
-    let (new, note) = newest_note(&l.path);
+    common::checkpoint_and_cosign(&l.path, &l.keys);
+    let (new, note) = common::newest_note(&l.path);
     assert_eq!(new, old + 1);
     // Without the consistency proof it cannot tell; with it, stale.
     let report = verify_bundle_against(
@@ -600,16 +562,16 @@ fn a_bundle_from_a_forked_history_fails() {
     let b = b_dir.join("b.ledger");
     fs::copy(&a.path, &b).unwrap();
     let store = Store::open(&a.path, Access::ReadOnly).unwrap();
-    let key = current_key(&store, &a.keys, "OFCOM");
+    let key = common::current_key(&store, &a.keys, "OFCOM");
     drop(store);
     common::append_forged(&a.path, "OFCOM", &key, "theme-in-a");
-    checkpoint_and_cosign(&a.path, &a.keys);
+    common::checkpoint_and_cosign(&a.path, &a.keys);
     let seq = a.untouched_disclosure();
     let bundle = a.bundle(seq, "forked");
-    let (size_a, _) = newest_note(&a.path);
+    let (size_a, _) = common::newest_note(&a.path);
     common::append_forged(&b, "OFCOM", &key, "theme-in-b");
-    checkpoint_and_cosign(&b, &a.keys);
-    let (same_size, note_b) = newest_note(&b);
+    common::checkpoint_and_cosign(&b, &a.keys);
+    let (same_size, note_b) = common::newest_note(&b);
     assert_eq!(same_size, size_a);
     let trusted = load_trust_dir(&a.keys).unwrap();
     // Same size, other root.
@@ -626,8 +588,8 @@ fn a_bundle_from_a_forked_history_fails() {
     assert!(!ok && detail.starts_with("FORK"), "{detail}");
     // A larger checkpoint of B, with B's own consistency proof.
     common::append_forged(&b, "OFCOM", &key, "more-in-b");
-    checkpoint_and_cosign(&b, &a.keys);
-    let (new, note_b) = newest_note(&b);
+    common::checkpoint_and_cosign(&b, &a.keys);
+    let (new, note_b) = common::newest_note(&b);
     let proof = consistency_json(&b, size_a, new);
     let report = verify_bundle_against(
         &bundle,

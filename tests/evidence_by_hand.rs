@@ -16,12 +16,8 @@ use std::process::Command;
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::evidence::{INDEX_FILE, Manifest, Role, build_bundle};
 use disclosure_ledger::hash::sha256;
-use disclosure_ledger::keys::SecretKey;
-use disclosure_ledger::ledger::open_registers;
-use disclosure_ledger::model::{Body, Entry, Seq, Timestamp};
-use disclosure_ledger::registers::KeyStatus;
+use disclosure_ledger::model::{Body, Entry, Seq};
 use disclosure_ledger::store::{Access, Store, StoreError};
-use disclosure_ledger::witness;
 
 const BEGIN: &str = "<!-- BEGIN by-hand-check.py -->";
 const END: &str = "<!-- END by-hand-check.py -->";
@@ -97,42 +93,11 @@ struct Ledger {
     entries: Vec<Entry>,
 }
 
-fn current_key(store: &Store, keys: &Path, party: &str) -> SecretKey {
-    let reg = open_registers(store).unwrap();
-    let size = store.len().unwrap();
-    for name in dledger_testkit::sample::DEMO_KEY_NAMES {
-        let key = common::demo_key(keys, name);
-        let id = key.public().key_id;
-        if let Some(p) = reg.party_of_key(id)
-            && p.as_str() == party
-            && reg.key_status(p, id, Seq(size)) == KeyStatus::Valid
-        {
-            return key;
-        }
-    }
-    panic!("no current demo key for {party}");
-}
-
-/// Makes a checkpoint of the whole ledger signed by the ICO and cosigned by OFCOM.
-fn checkpoint_and_cosign(path: &Path, keys: &Path) {
-    let store = Store::open(path, Access::ReadWrite).unwrap();
-    let reg = open_registers(&store).unwrap();
-    let note = witness::make_checkpoint(&store, &reg, &current_key(&store, keys, "ICO")).unwrap();
-    witness::cosign(
-        &store,
-        &reg,
-        note.to_string().as_bytes(),
-        &current_key(&store, keys, "OFCOM"),
-        Timestamp::now(),
-    )
-    .unwrap();
-}
-
 fn ledger() -> Ledger {
     let dir = tempfile::tempdir().unwrap();
     let path = common::sample_v2_copy(dir.path());
     let keys = common::demo_keys_in(dir.path());
-    checkpoint_and_cosign(&path, &keys);
+    common::checkpoint_and_cosign(&path, &keys);
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     let mut entries = Vec::new();
     store
@@ -466,12 +431,6 @@ print(count, "proofs")
     assert!(count >= 241, "{text}");
 }
 
-/// The newest stored checkpoint note of the ledger at `path`, and its size.
-fn newest_note(path: &Path) -> (u64, Vec<u8>) {
-    let store = Store::open(path, Access::ReadOnly).unwrap();
-    store.checkpoints().unwrap().into_iter().last().unwrap()
-}
-
 #[test]
 fn the_doc_script_tells_fresh_from_stale_and_forked() {
     let l = ledger();
@@ -482,14 +441,14 @@ fn the_doc_script_tells_fresh_from_stale_and_forked() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("OK   freshness: fresh"), "{out}");
     // One more entry and a newer cosigned checkpoint.
-    let (old, _) = newest_note(&l.path);
+    let (old, _) = common::newest_note(&l.path);
     let key = {
         let store = Store::open(&l.path, Access::ReadOnly).unwrap();
-        current_key(&store, &l.keys, "OFCOM")
+        common::current_key(&store, &l.keys, "OFCOM")
     };
     common::append_forged(&l.path, "OFCOM", &key, "later-theme");
-    checkpoint_and_cosign(&l.path, &l.keys);
-    let (new, note) = newest_note(&l.path);
+    common::checkpoint_and_cosign(&l.path, &l.keys);
+    let (new, note) = common::newest_note(&l.path);
     assert_eq!(new, old + 1);
     let newer = l.dir.join("newer.note");
     fs::write(&newer, &note).unwrap();
@@ -542,7 +501,7 @@ fn the_doc_script_follows_an_erasure_entry_to_its_target() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", common::output_text(&out));
-    checkpoint_and_cosign(&l.path, &l.keys);
+    common::checkpoint_and_cosign(&l.path, &l.keys);
     let store = Store::open(&l.path, Access::ReadOnly).unwrap();
     let last = store.len().unwrap() - 1;
     let Body::Erasure(erasure) = decode_entry(&store.get(last).unwrap().unwrap().bytes)

@@ -267,14 +267,7 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         README_FILE.to_owned(),
         readme(&manifest, &content).into_bytes(),
     );
-    manifest.files = files
-        .iter()
-        .map(|(path, bytes)| ManifestFile {
-            path: path.clone(),
-            bytes: bytes.len() as u64,
-            sha256: hex::encode(sha256(bytes)),
-        })
-        .collect();
+    manifest.files = manifest_files(&files);
     files.insert(
         MANIFEST_FILE.to_owned(),
         json_bytes(&manifest).map_err(|e| damaged(e.to_string()))?,
@@ -332,6 +325,18 @@ fn latest_cosigned(
         .ok()
         .flatten()
         .map(|(s, _, _)| s)
+}
+
+/// The manifest's list of `files`: each path with its length and SHA-256.
+pub(super) fn manifest_files(files: &BTreeMap<String, Vec<u8>>) -> Vec<ManifestFile> {
+    files
+        .iter()
+        .map(|(path, bytes)| ManifestFile {
+            path: path.clone(),
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(sha256(bytes)),
+        })
+        .collect()
 }
 
 pub(super) fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {

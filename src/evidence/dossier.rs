@@ -13,10 +13,10 @@ use evidence_verify::*;
 use ledger_core::index::{IndexKey, keys_of};
 use tlog::TlogProof;
 
-use super::build::{cosigned_checkpoint, json_bytes};
+use super::build::{cosigned_checkpoint, json_bytes, manifest_files};
 use super::{Bundle, EvidenceError, damaged};
 use crate::codec;
-use crate::hash::{leaf_hash, sha256};
+use crate::hash::leaf_hash;
 use crate::keys::PublicKey;
 use crate::ledger::open_registers;
 use crate::model::{Body, CompanyId, Seq, Timestamp};
@@ -66,14 +66,7 @@ pub fn build_dossier(
         }
         let keys = keys_of(&entry);
         if keys.contains(&subject_key) {
-            let named = match &entry.body {
-                Body::Refusal(x) => x.companies.clone(),
-                b => b
-                    .disclosure()
-                    .map(|d| d.category.companies().to_vec())
-                    .unwrap_or_default(),
-            };
-            named_by_subjects.extend(named.into_iter().map(|c| c.id));
+            named_by_subjects.extend(entry.body.companies().iter().map(|c| c.id.clone()));
         }
         let mut kept = r.key == 0;
         for key in keys {
@@ -247,14 +240,7 @@ pub fn build_dossier(
     );
     files.insert(DOSSIER_HTML_FILE.to_owned(), html.into_bytes());
     pack_entries(&mut files).map_err(damaged)?;
-    manifest.files = files
-        .iter()
-        .map(|(path, bytes)| ManifestFile {
-            path: path.clone(),
-            bytes: bytes.len() as u64,
-            sha256: hex::encode(sha256(bytes)),
-        })
-        .collect();
+    manifest.files = manifest_files(&files);
     files.insert(
         MANIFEST_FILE.to_owned(),
         json_bytes(&manifest).map_err(|e| damaged(e.to_string()))?,

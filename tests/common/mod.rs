@@ -202,3 +202,53 @@ pub(crate) fn output_text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// The demo key that is a current key of `party` at the head of the ledger in `store`.
+pub(crate) fn current_key(
+    store: &disclosure_ledger::store::Store,
+    keys: &Path,
+    party: &str,
+) -> SecretKey {
+    use disclosure_ledger::ledger::open_registers;
+    use disclosure_ledger::model::Seq;
+    use disclosure_ledger::registers::KeyStatus;
+    let reg = open_registers(store).unwrap();
+    let size = store.len().unwrap();
+    for name in DEMO_KEY_NAMES {
+        let key = demo_key(keys, name);
+        let id = key.public().key_id;
+        if let Some(p) = reg.party_of_key(id)
+            && p.as_str() == party
+            && reg.key_status(p, id, Seq(size)) == KeyStatus::Valid
+        {
+            return key;
+        }
+    }
+    panic!("no current demo key for {party}");
+}
+
+/// Makes a checkpoint of the whole ledger at `path` signed by the ICO and cosigned by OFCOM
+/// (it carries the entry index root).
+pub(crate) fn checkpoint_and_cosign(path: &Path, keys: &Path) {
+    use disclosure_ledger::ledger::open_registers;
+    use disclosure_ledger::store::{Access, Store};
+    let store = Store::open(path, Access::ReadWrite).unwrap();
+    let reg = open_registers(&store).unwrap();
+    let ico = current_key(&store, keys, "ICO");
+    let note = disclosure_ledger::witness::make_checkpoint(&store, &reg, &ico).unwrap();
+    disclosure_ledger::witness::cosign(
+        &store,
+        &reg,
+        note.to_string().as_bytes(),
+        &current_key(&store, keys, "OFCOM"),
+        disclosure_ledger::model::Timestamp::now(),
+    )
+    .unwrap();
+}
+
+/// The newest stored checkpoint note of the ledger at `path`, and its size.
+pub(crate) fn newest_note(path: &Path) -> (u64, Vec<u8>) {
+    use disclosure_ledger::store::{Access, Store};
+    let store = Store::open(path, Access::ReadOnly).unwrap();
+    store.checkpoints().unwrap().into_iter().last().unwrap()
+}

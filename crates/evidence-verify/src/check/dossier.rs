@@ -64,20 +64,7 @@ pub(crate) fn analyze_dossier(
     files: &Files,
     trusted: &[PublicKey],
 ) -> (EvidenceReport, String) {
-    let mut a = Analysis {
-        manifest,
-        files,
-        trusted,
-        checks: Checks(Vec::new()),
-        items: Vec::new(),
-        reg: Registers::default(),
-        has_genesis: false,
-        trusted_parties: BTreeSet::new(),
-        party_names: BTreeMap::new(),
-        checkpoint: None,
-        report: failed_report(Vec::new()),
-    };
-    a.report.origin = Some(manifest.origin.clone());
+    let mut a = Analysis::new(manifest, files, trusted);
     let mut html = String::new();
     if a.decode_entries() {
         a.check_genesis();
@@ -260,13 +247,7 @@ impl<'a> Analysis<'a> {
         let named = under(&IndexKey::Company(company.clone()));
         // Other companies a subject names: their designations decide its flags.
         for e in entries.iter().filter(|e| named.contains(&e.seq.0)) {
-            let others = match &e.body {
-                Body::Refusal(r) => r.companies.clone(),
-                b => b
-                    .disclosure()
-                    .map(|d| d.category.companies().to_vec())
-                    .unwrap_or_default(),
-            };
+            let others = e.body.companies();
             for c in others {
                 let k = IndexKey::Designations(c.id.clone());
                 if !wanted.contains(&k) {

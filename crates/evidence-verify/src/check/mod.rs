@@ -386,20 +386,7 @@ pub(crate) struct Analysis<'a> {
 /// Checks the content of a bundle (everything but the manifest's file list and summary.txt)
 /// and derives the summary. Used both to build a bundle and to verify one.
 pub fn analyze(manifest: &Manifest, files: &Files, trusted: &[PublicKey]) -> EvidenceReport {
-    let mut a = Analysis {
-        manifest,
-        files,
-        trusted,
-        checks: Checks(Vec::new()),
-        items: Vec::new(),
-        reg: Registers::default(),
-        has_genesis: false,
-        trusted_parties: BTreeSet::new(),
-        party_names: BTreeMap::new(),
-        checkpoint: None,
-        report: failed_report(Vec::new()),
-    };
-    a.report.origin = Some(manifest.origin.clone());
+    let mut a = Analysis::new(manifest, files, trusted);
     a.report.target = Some(manifest.target);
     if a.decode_entries() {
         a.check_genesis();
@@ -419,6 +406,29 @@ pub fn analyze(manifest: &Manifest, files: &Files, trusted: &[PublicKey]) -> Evi
 }
 
 impl<'a> Analysis<'a> {
+    /// A fresh analysis of the bundle or dossier `manifest` describes.
+    pub(crate) fn new(
+        manifest: &'a Manifest,
+        files: &'a Files,
+        trusted: &'a [PublicKey],
+    ) -> Analysis<'a> {
+        let mut report = failed_report(Vec::new());
+        report.origin = Some(manifest.origin.clone());
+        Analysis {
+            manifest,
+            files,
+            trusted,
+            checks: Checks(Vec::new()),
+            items: Vec::new(),
+            reg: Registers::default(),
+            has_genesis: false,
+            trusted_parties: BTreeSet::new(),
+            party_names: BTreeMap::new(),
+            checkpoint: None,
+            report,
+        }
+    }
+
     fn entry_of(&self, seq: u64) -> Option<&Entry> {
         // Items are in manifest order, normally by sequence number: a binary search, checked,
         // then a scan for a manifest out of order.

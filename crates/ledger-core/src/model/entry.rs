@@ -473,6 +473,15 @@ impl Body {
         out
     }
 
+    /// The companies this entry names: a disclosure's (or a correction's replacement's), or a
+    /// refusal's; none for any other entry.
+    pub fn companies(&self) -> &[super::CompanyRef] {
+        match self {
+            Body::Refusal(r) => &r.companies,
+            b => b.disclosure().map_or(&[], |d| d.category.companies()),
+        }
+    }
+
     /// The disclosure this entry records: a disclosure's own, or a correction's replacement.
     /// Both are judged by the policy alike.
     pub fn disclosure(&self) -> Option<&Disclosure> {
