@@ -123,6 +123,7 @@ pub fn build_dossier(
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut manifest_entries = Vec::with_capacity(included.len());
     let mut trusted: Vec<PublicKey> = Vec::new();
+    let tree = store.tree_snapshot()?;
     let mut opened_entries = Vec::new();
     let mut erased: BTreeMap<(u64, String), Timestamp> = BTreeMap::new();
     for s in &included {
@@ -156,7 +157,7 @@ pub fn build_dossier(
         } else {
             Role::Register
         };
-        let proof = tlog::prove_inclusion(*s, size, store)?;
+        let proof = tlog::prove_inclusion(*s, size, &tree)?;
         let tlog = TlogProof {
             extra: None,
             index: *s,
