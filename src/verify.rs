@@ -577,26 +577,14 @@ pub(crate) fn run(
     let mut dispositions: BTreeMap<(Seq, String), DispositionRecord> = BTreeMap::new();
     // The vault of the ledger's own file: every field value is there or erased by an entry.
     let vault_held = store.vault_held()?;
-    let mut missing: Vec<(Seq, String)> = Vec::new();
+    if vault_held == Some(true) {
+        v.collect_vault_absent();
+    }
     let mut erased: BTreeMap<(Seq, String), Seq> = BTreeMap::new();
     let mut judge =
         |v: &Verifier, r: &crate::store::StoredRecord, entry: &Entry| -> Result<(), VerifyError> {
             for target in entry.body.references() {
                 references.add(target, entry.seq);
-            }
-            if vault_held == Some(true)
-                && let Some(d) = entry.body.disclosure()
-                && !d.fields.is_empty()
-            {
-                let held: Vec<String> = r
-                    .vault()
-                    .map(|items| items.into_iter().map(|(n, _)| n).collect())
-                    .unwrap_or_default();
-                for f in &d.fields {
-                    if !held.iter().any(|n| n == f.name.as_str()) {
-                        missing.push((entry.seq, f.name.as_str().to_owned()));
-                    }
-                }
             }
             if let Body::Erasure(x) = &entry.body {
                 for f in &x.fields {
@@ -676,6 +664,7 @@ pub(crate) fn run(
         judge(v, r, entry)
     })?;
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
+    let missing = v.take_vault_absent();
     check_vault_erasures(store, &mut v, vault_held, &missing, &erased)?;
     check_misfiled(&mut v, &stored_checkpoints);
     for given in &opts.given_checkpoints {
@@ -1234,15 +1223,36 @@ pub fn prepare_record(r: &crate::store::StoredRecord) -> Prepared {
     p
 }
 
-/// What reading a record's vault found: the names of fields whose value does not match its
-/// commitment, or why the vault row cannot be read.
-type VaultCheck = Result<Vec<String>, String>;
+/// What reading a record's vault found, in one decoding of its row.
+struct VaultCheck {
+    /// The names of fields whose value does not match its commitment, or why the vault row
+    /// cannot be read.
+    mismatches: Result<Vec<String>, String>,
+    /// The entry's fields with no value in the vault (all of them when the row cannot be read).
+    absent: Vec<String>,
+}
 
 /// Reads `r`'s vault and checks it against the commitments in `entry`.
 fn vault_check(entry: &Entry, r: &crate::store::StoredRecord) -> VaultCheck {
-    r.vault()
-        .map(|vault| vault_mismatches(entry, &vault))
-        .map_err(|e| e.to_string())
+    let fields = entry
+        .body
+        .disclosure()
+        .map(|d| d.fields.as_slice())
+        .unwrap_or_default();
+    match r.vault() {
+        Ok(vault) => VaultCheck {
+            mismatches: Ok(vault_mismatches(entry, &vault)),
+            absent: fields
+                .iter()
+                .filter(|f| !vault.iter().any(|(n, _)| n == f.name.as_str()))
+                .map(|f| f.name.as_str().to_owned())
+                .collect(),
+        },
+        Err(e) => VaultCheck {
+            mismatches: Err(e.to_string()),
+            absent: fields.iter().map(|f| f.name.as_str().to_owned()).collect(),
+        },
+    }
 }
 
 /// The names of fields whose vault value (salt ‖ value) does not match the commitment in
@@ -1347,6 +1357,8 @@ pub struct Verifier {
     /// What reading the last pushed record's vault found, if it was read when the record was
     /// prepared.
     last_vault_check: Option<VaultCheck>,
+    /// Fields found without a vault value, when asked for ([`Verifier::collect_vault_absent`]).
+    vault_absent: Option<Vec<(Seq, String)>>,
 }
 
 impl Verifier {
@@ -1384,6 +1396,7 @@ impl Verifier {
             pending_signatures: Vec::new(),
             last_stored: Vec::new(),
             last_vault_check: None,
+            vault_absent: None,
             unknown_key_uses: Vec::new(),
         }
     }
@@ -1436,7 +1449,10 @@ impl Verifier {
             Some(c) => c,
             None => vault_check(entry, r),
         };
-        match check {
+        if let Some(list) = &mut self.vault_absent {
+            list.extend(check.absent.into_iter().map(|n| (Seq(r.key), n)));
+        }
+        match check.mismatches {
             Err(why) => self.fail(
                 r.key,
                 IntegrityKind::VaultMismatch,
@@ -1454,6 +1470,17 @@ impl Verifier {
                 }
             }
         }
+    }
+
+    /// Asks the verifier to keep every field it finds without a vault value (in the file that
+    /// holds the vault, each must be backed by an erasure entry).
+    pub(crate) fn collect_vault_absent(&mut self) {
+        self.vault_absent = Some(Vec::new());
+    }
+
+    /// The fields found without a vault value so far (see [`Verifier::collect_vault_absent`]).
+    pub(crate) fn take_vault_absent(&mut self) -> Vec<(Seq, String)> {
+        self.vault_absent.take().unwrap_or_default()
     }
 
     /// Asks for the tree root at each of `sizes` (see [`Verifier::root_at`]).

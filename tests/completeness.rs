@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use disclosure_ledger::codec::decode_entry;
 use disclosure_ledger::evidence::{
@@ -14,54 +14,13 @@ use disclosure_ledger::evidence::{
 };
 use disclosure_ledger::hash::sha256;
 use disclosure_ledger::ledger::open_registers;
-use disclosure_ledger::model::{Body, Entry, Seq, Timestamp};
+use disclosure_ledger::model::{Body, Seq, Timestamp};
 use disclosure_ledger::store::{Access, Store, StoreError};
 use disclosure_ledger::witness;
 
-/// A copy of the format 2 sample with a fresh checkpoint (carrying the index root) signed by
-/// one regulator and cosigned by the other.
-struct Ledger {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    path: PathBuf,
-    keys: PathBuf,
-    entries: Vec<Entry>,
-}
-
-fn ledger() -> Ledger {
-    let dir = tempfile::tempdir().unwrap();
-    let path = common::sample_v2_copy(dir.path());
-    let keys = common::demo_keys_in(dir.path());
-    common::checkpoint_and_cosign(&path, &keys);
-    let store = Store::open(&path, Access::ReadOnly).unwrap();
-    let mut entries = Vec::new();
-    store
-        .scan(0, None, |r| {
-            entries.push(decode_entry(&r.bytes).unwrap());
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-    Ledger {
-        dir: dir.path().to_owned(),
-        _dir: dir,
-        path,
-        keys,
-        entries,
-    }
-}
+type Ledger = common::IndexedLedger;
 
 impl Ledger {
-    /// Writes the bundle of `seq` to a new directory and returns it.
-    fn bundle(&self, seq: u64, name: &str) -> PathBuf {
-        let store = Store::open(&self.path, Access::ReadOnly).unwrap();
-        let out = self.dir.join(name);
-        build_bundle(&store, Seq(seq), &[])
-            .unwrap()
-            .write(&out)
-            .unwrap();
-        out
-    }
-
     fn verify(&self, bundle: &Path) -> EvidenceReport {
         verify_bundle(bundle, &load_trust_dir(&self.keys).unwrap()).unwrap()
     }
@@ -143,7 +102,7 @@ fn failures(report: &EvidenceReport, name: CheckName) -> Vec<String> {
 
 #[test]
 fn a_complete_bundle_proves_each_none() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let seq = l.untouched_disclosure();
     let bundle = l.bundle(seq, "untouched");
     let report = l.verify(&bundle);
@@ -170,7 +129,7 @@ fn a_complete_bundle_proves_each_none() {
 
 #[test]
 fn omitting_the_acknowledgement_fails_naming_it() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, ack, _) = l.acked_and_corrected();
     let bundle = l.bundle(disclosure, "no-ack");
     assert!(l.verify(&bundle).ok);
@@ -192,7 +151,7 @@ fn omitting_the_acknowledgement_fails_naming_it() {
 
 #[test]
 fn omitting_the_correction_fails_naming_it() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, _, correction) = l.acked_and_corrected();
     let bundle = l.bundle(disclosure, "no-correction");
     remove_entry(&bundle, correction);
@@ -209,7 +168,7 @@ fn omitting_the_correction_fails_naming_it() {
 
 #[test]
 fn omitting_a_key_change_fails_naming_it() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, _, _) = l.acked_and_corrected();
     let bundle = l.bundle(disclosure, "no-key");
     let manifest: Manifest =
@@ -236,7 +195,7 @@ fn omitting_a_key_change_fails_naming_it() {
 
 #[test]
 fn a_doctored_list_does_not_match_the_signed_index() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, ack, _) = l.acked_and_corrected();
     let bundle = l.bundle(disclosure, "doctored");
     remove_entry(&bundle, ack);
@@ -266,7 +225,7 @@ fn a_doctored_list_does_not_match_the_signed_index() {
 
 #[test]
 fn removing_the_index_proofs_fails() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let seq = l.untouched_disclosure();
     let bundle = l.bundle(seq, "no-proofs");
     fs::remove_file(bundle.join(INDEX_FILE)).unwrap();
@@ -279,7 +238,7 @@ fn removing_the_index_proofs_fails() {
 
 #[test]
 fn an_extra_entry_fails_naming_it() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, _, _) = l.acked_and_corrected();
     let bundle = l.bundle(disclosure, "extra");
     // Slip in the whole other bundle's target with its proof (a real, signed entry).
@@ -362,7 +321,7 @@ fn a_bundle_at_a_checkpoint_without_an_index_says_not_proven() {
 
 #[test]
 fn a_checkpoint_whose_index_root_leaves_an_entry_out_is_caught_and_refused() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (_, ack, _) = l.acked_and_corrected();
     // The operator signs an index that leaves the acknowledgement out.
     let mut index = ledger_core::index::Index::new();
@@ -427,7 +386,7 @@ fn a_checkpoint_whose_index_root_leaves_an_entry_out_is_caught_and_refused() {
 fn the_saved_index_agrees_with_one_rebuilt_from_the_entries() {
     use disclosure_ledger::entry_index::{index_at, index_root_at, prove_at};
     use ledger_core::index::IndexKey;
-    let l = ledger();
+    let l = common::indexed_ledger();
     let store = Store::open(&l.path, Access::ReadWrite).unwrap();
     let first = store.len().unwrap();
     let (saved, _) = store
@@ -496,7 +455,7 @@ fn freshness_of(report: &EvidenceReport) -> (bool, String) {
 #[test]
 fn a_stale_bundle_fails_against_a_newer_checkpoint_and_a_fresh_one_passes() {
     use disclosure_ledger::evidence::{NewerCheckpoint, verify_bundle_against};
-    let l = ledger();
+    let l = common::indexed_ledger();
     let seq = l.untouched_disclosure();
     let bundle = l.bundle(seq, "stale");
     let trusted = load_trust_dir(&l.keys).unwrap();
@@ -556,7 +515,7 @@ fn a_stale_bundle_fails_against_a_newer_checkpoint_and_a_fresh_one_passes() {
 fn a_bundle_from_a_forked_history_fails() {
     use disclosure_ledger::evidence::{NewerCheckpoint, verify_bundle_against};
     // Two copies of one ledger that part: A records one entry, B another and then one more.
-    let a = ledger();
+    let a = common::indexed_ledger();
     let b_dir = a.dir.join("b");
     fs::create_dir(&b_dir).unwrap();
     let b = b_dir.join("b.ledger");

@@ -10,14 +10,14 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use disclosure_ledger::codec::decode_entry;
-use disclosure_ledger::evidence::{INDEX_FILE, Manifest, Role, build_bundle};
+use disclosure_ledger::evidence::{INDEX_FILE, Manifest, Role};
 use disclosure_ledger::hash::sha256;
-use disclosure_ledger::model::{Body, Entry, Seq};
-use disclosure_ledger::store::{Access, Store, StoreError};
+use disclosure_ledger::model::Body;
+use disclosure_ledger::store::{Access, Store};
 
 const BEGIN: &str = "<!-- BEGIN by-hand-check.py -->";
 const END: &str = "<!-- END by-hand-check.py -->";
@@ -83,50 +83,9 @@ fn lines<'a>(output: &'a str, prefix: &str) -> Vec<&'a str> {
     output.lines().filter(|l| l.starts_with(prefix)).collect()
 }
 
-/// A copy of the format 2 sample with a fresh checkpoint (carrying the index root) signed by the
-/// ICO and cosigned by OFCOM, as in tests/completeness.rs.
-struct Ledger {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    path: PathBuf,
-    keys: PathBuf,
-    entries: Vec<Entry>,
-}
-
-fn ledger() -> Ledger {
-    let dir = tempfile::tempdir().unwrap();
-    let path = common::sample_v2_copy(dir.path());
-    let keys = common::demo_keys_in(dir.path());
-    common::checkpoint_and_cosign(&path, &keys);
-    let store = Store::open(&path, Access::ReadOnly).unwrap();
-    let mut entries = Vec::new();
-    store
-        .scan(0, None, |r| {
-            entries.push(decode_entry(&r.bytes).unwrap());
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-    Ledger {
-        dir: dir.path().to_owned(),
-        _dir: dir,
-        path,
-        keys,
-        entries,
-    }
-}
+type Ledger = common::IndexedLedger;
 
 impl Ledger {
-    /// Writes the bundle of `seq` to a new directory and returns it.
-    fn bundle(&self, seq: u64, name: &str) -> PathBuf {
-        let store = Store::open(&self.path, Access::ReadOnly).unwrap();
-        let out = self.dir.join(name);
-        build_bundle(&store, Seq(seq), &[])
-            .unwrap()
-            .write(&out)
-            .unwrap();
-        out
-    }
-
     /// A disclosure with an acknowledgement, and that acknowledgement.
     fn acknowledged(&self) -> (u64, u64) {
         self.entries
@@ -188,7 +147,7 @@ fn leave_out(bundle: &Path, seq: u64) {
 
 #[test]
 fn the_doc_script_checks_a_bundle_with_index_proofs() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, ack) = l.acknowledged();
     let bundle = l.bundle(disclosure, "bundle");
     assert!(bundle.join(INDEX_FILE).exists());
@@ -253,7 +212,7 @@ fn the_doc_script_checks_a_bundle_with_index_proofs() {
 
 #[test]
 fn the_doc_script_passes_bundles_of_every_kind_of_target() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let untouched = l.untouched_disclosure();
     let correction = l.correction_with_replacement();
     let key_change = l
@@ -290,7 +249,7 @@ fn the_doc_script_passes_bundles_of_every_kind_of_target() {
 
 #[test]
 fn the_doc_script_names_a_left_out_acknowledgement() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, ack) = l.acknowledged();
     let bundle = l.bundle(disclosure, "no-ack");
     let manifest: Manifest =
@@ -323,7 +282,7 @@ fn the_doc_script_names_a_left_out_acknowledgement() {
 
 #[test]
 fn the_doc_script_refuses_a_non_canonical_index_proof() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, _) = l.acknowledged();
     let bundle = l.bundle(disclosure, "trailing");
     // One byte appended to the proof of refs/<disclosure>: the same proof, another encoding.
@@ -433,7 +392,7 @@ print(count, "proofs")
 
 #[test]
 fn the_doc_script_tells_fresh_from_stale_and_forked() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     let (disclosure, _) = l.acknowledged();
     let bundle = l.bundle(disclosure, "bundle");
     // Against its own checkpoint: fresh.
@@ -488,7 +447,7 @@ fn the_doc_script_tells_fresh_from_stale_and_forked() {
 
 #[test]
 fn the_doc_script_follows_an_erasure_entry_to_its_target() {
-    let l = ledger();
+    let l = common::indexed_ledger();
     // ICO erases the values of the disclosures made before mid-2024 (a signed erasure entry),
     // then a newer checkpoint is cosigned.
     let key = l.keys.join("ico-2025.key");

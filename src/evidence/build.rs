@@ -18,20 +18,11 @@ use crate::codec;
 use crate::hash::{field_commitment, leaf_hash, sha256};
 use crate::keys::PublicKey;
 use crate::ledger::{open_registers, referring_entries};
-use crate::model::{Body, Entry, FieldName, PartyId, Seq, Timestamp};
+use crate::model::{Body, Entry, FieldName, Seq, Timestamp};
 use crate::store::Store;
 use crate::witness::check_checkpoint;
 
 use super::{Bundle, EvidenceError, damaged};
-
-fn key_party(body: &Body) -> Option<&PartyId> {
-    match body {
-        Body::KeyAdded(k) => Some(&k.party),
-        Body::KeyRotated(k) => Some(&k.party),
-        Body::KeyRevoked(k) => Some(&k.party),
-        _ => None,
-    }
-}
 
 struct Record {
     entry: Entry,
@@ -148,7 +139,7 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         let keep = k == seq
             || records
                 .get(&k)
-                .and_then(|r| key_party(&r.entry.body))
+                .and_then(|r| r.entry.body.key_party())
                 .is_some_and(|p| parties.contains(p));
         if !keep {
             records.remove(&k);
@@ -273,16 +264,7 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         json_bytes(&manifest).map_err(|e| damaged(e.to_string()))?,
     );
 
-    let report = verify_files(&files, &trusted);
-    if !report.ok {
-        return Err(EvidenceError::SelfCheck {
-            seq,
-            failures: report
-                .failures()
-                .map(|c| format!("{}: {}", c.name, c.detail))
-                .collect(),
-        });
-    }
+    let report = super::self_checked(seq, verify_files(&files, &trusted))?;
     Ok(Bundle {
         files,
         manifest,

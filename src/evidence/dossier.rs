@@ -248,16 +248,7 @@ pub fn build_dossier(
     );
     // The verifier's own analysis of these very entries (run above to derive the summary) is
     // the self-check: every entry, signature, proof and list passed, or nothing is written.
-    let report = content;
-    if !report.ok {
-        return Err(EvidenceError::SelfCheck {
-            seq: 0,
-            failures: report
-                .failures()
-                .map(|c| format!("{}: {}", c.name, c.detail))
-                .collect(),
-        });
-    }
+    let report = super::self_checked(0, content)?;
     Ok(Bundle {
         files,
         manifest,

@@ -153,6 +153,24 @@ fn covered(latest: Option<u64>) -> String {
     }
 }
 
+/// `report` if every check of a bundle (or dossier) just built passed; else the error naming
+/// the failed checks, so that nothing is written.
+pub(crate) fn self_checked(
+    seq: u64,
+    report: EvidenceReport,
+) -> Result<EvidenceReport, EvidenceError> {
+    if report.ok {
+        return Ok(report);
+    }
+    Err(EvidenceError::SelfCheck {
+        seq,
+        failures: report
+            .failures()
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect(),
+    })
+}
+
 pub(crate) fn damaged(reason: impl Into<String>) -> EvidenceError {
     EvidenceError::Damaged {
         reason: reason.into(),

@@ -252,3 +252,55 @@ pub(crate) fn newest_note(path: &Path) -> (u64, Vec<u8>) {
     let store = Store::open(path, Access::ReadOnly).unwrap();
     store.checkpoints().unwrap().into_iter().last().unwrap()
 }
+
+/// A copy of the format 2 sample with a fresh checkpoint (carrying the entry index root)
+/// signed by the ICO and cosigned by OFCOM, its entries decoded.
+pub(crate) struct IndexedLedger {
+    _dir: tempfile::TempDir,
+    /// The temporary directory (bundles are written into it).
+    pub(crate) dir: PathBuf,
+    /// The ledger file.
+    pub(crate) path: PathBuf,
+    /// The demo keys.
+    pub(crate) keys: PathBuf,
+    /// Every entry, decoded.
+    pub(crate) entries: Vec<disclosure_ledger::model::Entry>,
+}
+
+/// A new [`IndexedLedger`].
+pub(crate) fn indexed_ledger() -> IndexedLedger {
+    use disclosure_ledger::store::{Access, Store, StoreError};
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_v2_copy(dir.path());
+    let keys = demo_keys_in(dir.path());
+    checkpoint_and_cosign(&path, &keys);
+    let store = Store::open(&path, Access::ReadOnly).unwrap();
+    let mut entries = Vec::new();
+    store
+        .scan(0, None, |r| {
+            entries.push(disclosure_ledger::codec::decode_entry(&r.bytes).unwrap());
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    IndexedLedger {
+        dir: dir.path().to_owned(),
+        _dir: dir,
+        path,
+        keys,
+        entries,
+    }
+}
+
+impl IndexedLedger {
+    /// Writes the evidence bundle of entry `seq` to a new directory `name` and returns it.
+    pub(crate) fn bundle(&self, seq: u64, name: &str) -> PathBuf {
+        use disclosure_ledger::store::{Access, Store};
+        let store = Store::open(&self.path, Access::ReadOnly).unwrap();
+        let out = self.dir.join(name);
+        disclosure_ledger::evidence::build_bundle(&store, disclosure_ledger::model::Seq(seq), &[])
+            .unwrap()
+            .write(&out)
+            .unwrap();
+        out
+    }
+}

@@ -39,13 +39,7 @@ impl MapStore for StoredIndex {
     type Error = StoreError;
 
     fn leaf(&mut self, i: u32) -> Result<Leaf, StoreError> {
-        catch(|| {
-            self.leaves
-                .get(i)
-                .map_err(store_err("reading the saved entry index"))?
-                .map(|v| Leaf::from_bytes(v.value()))
-                .ok_or_else(|| damaged("a leaf is missing"))
-        })
+        catch(|| read_leaf(&self.leaves, i))
     }
 
     fn put_leaf(&mut self, _: u32, _: &Leaf) -> Result<(), StoreError> {
@@ -53,13 +47,7 @@ impl MapStore for StoredIndex {
     }
 
     fn branch(&mut self, b: u32) -> Result<Branch, StoreError> {
-        catch(|| {
-            self.branches
-                .get(b)
-                .map_err(store_err("reading the saved entry index"))?
-                .map(|v| Branch::from_bytes(v.value()))
-                .ok_or_else(|| damaged("a branch is missing"))
-        })
+        catch(|| read_branch(&self.branches, b))
     }
 
     fn put_branch(&mut self, _: u32, _: &Branch) -> Result<(), StoreError> {
@@ -67,13 +55,7 @@ impl MapStore for StoredIndex {
     }
 
     fn find(&mut self, key: &Digest) -> Result<Option<u32>, StoreError> {
-        catch(|| {
-            Ok(self
-                .keys
-                .get(key)
-                .map_err(store_err("reading the saved entry index"))?
-                .map(|v| v.value()))
-        })
+        catch(|| read_key(&self.keys, key))
     }
 
     fn remember(&mut self, _: &Digest, _: u32) -> Result<(), StoreError> {
@@ -87,6 +69,38 @@ impl MapStore for StoredIndex {
     fn set_header(&mut self, header: Header) {
         self.header = header;
     }
+}
+
+/// Leaf `i` of a leaves table (read-only or in a write).
+fn read_leaf(
+    t: &impl ReadableTable<u32, &'static [u8; LEAF_BYTES]>,
+    i: u32,
+) -> Result<Leaf, StoreError> {
+    t.get(i)
+        .map_err(store_err("reading the saved entry index"))?
+        .map(|v| Leaf::from_bytes(v.value()))
+        .ok_or_else(|| damaged("a leaf is missing"))
+}
+
+/// Branch `b` of a branches table.
+fn read_branch(
+    t: &impl ReadableTable<u32, &'static [u8; BRANCH_BYTES]>,
+    b: u32,
+) -> Result<Branch, StoreError> {
+    t.get(b)
+        .map_err(store_err("reading the saved entry index"))?
+        .map(|v| Branch::from_bytes(v.value()))
+        .ok_or_else(|| damaged("a branch is missing"))
+}
+
+/// The leaf number of a key hash in a keys table.
+fn read_key(
+    t: &impl ReadableTable<&'static [u8; 32], u32>,
+    key: &Digest,
+) -> Result<Option<u32>, StoreError> {
+    Ok(t.get(key)
+        .map_err(store_err("reading the saved entry index"))?
+        .map(|v| v.value()))
 }
 
 fn catch<T>(f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -109,14 +123,10 @@ impl MapStore for IndexTxn<'_> {
     type Error = StoreError;
 
     fn leaf(&mut self, i: u32) -> Result<Leaf, StoreError> {
-        if let Some(l) = self.new_leaves.get(&i) {
-            return Ok(l.clone());
+        match self.new_leaves.get(&i) {
+            Some(l) => Ok(l.clone()),
+            None => read_leaf(&self.leaves, i),
         }
-        self.leaves
-            .get(i)
-            .map_err(store_err("reading the saved entry index"))?
-            .map(|v| Leaf::from_bytes(v.value()))
-            .ok_or_else(|| damaged("a leaf is missing"))
     }
 
     fn put_leaf(&mut self, i: u32, leaf: &Leaf) -> Result<(), StoreError> {
@@ -125,14 +135,10 @@ impl MapStore for IndexTxn<'_> {
     }
 
     fn branch(&mut self, b: u32) -> Result<Branch, StoreError> {
-        if let Some(br) = self.new_branches.get(&b) {
-            return Ok(br.clone());
+        match self.new_branches.get(&b) {
+            Some(br) => Ok(br.clone()),
+            None => read_branch(&self.branches, b),
         }
-        self.branches
-            .get(b)
-            .map_err(store_err("reading the saved entry index"))?
-            .map(|v| Branch::from_bytes(v.value()))
-            .ok_or_else(|| damaged("a branch is missing"))
     }
 
     fn put_branch(&mut self, b: u32, branch: &Branch) -> Result<(), StoreError> {
@@ -141,14 +147,10 @@ impl MapStore for IndexTxn<'_> {
     }
 
     fn find(&mut self, key: &Digest) -> Result<Option<u32>, StoreError> {
-        if let Some(i) = self.new_keys.get(key) {
-            return Ok(Some(*i));
+        match self.new_keys.get(key) {
+            Some(i) => Ok(Some(*i)),
+            None => read_key(&self.keys, key),
         }
-        Ok(self
-            .keys
-            .get(key)
-            .map_err(store_err("reading the saved entry index"))?
-            .map(|v| v.value()))
     }
 
     fn remember(&mut self, key: &Digest, i: u32) -> Result<(), StoreError> {

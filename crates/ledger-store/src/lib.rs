@@ -155,6 +155,19 @@ fn next_seq(entries: &impl ReadableTable<u64, &'static [u8]>) -> Result<u64, Sto
         .map_or(0, |(k, _)| k.value() + 1))
 }
 
+/// The items of entry `seq`'s vault row, read to erase some of them; a damaged row stops the
+/// erasure (nothing is written).
+fn vault_row_to_erase(seq: u64, row: &[u8]) -> Result<Vec<VaultItem>, StoreError> {
+    rows::unpack_vault(row).map_err(|e| StoreError {
+        doing: "erasing the vault",
+        source: format!(
+            "the vault row of entry {seq} is damaged ({e}); nothing was erased. Run \
+             `dledger verify` to see what else is damaged"
+        )
+        .into(),
+    })
+}
+
 /// Removes the named field values from their entries' vault rows (a row left empty is deleted)
 /// and records each in `vault_erased`. A named value the vault does not hold is left out (it
 /// was erased before, or the file holds no values).
@@ -178,14 +191,7 @@ fn erase_fields(
         else {
             continue;
         };
-        let items = rows::unpack_vault(&row).map_err(|e| StoreError {
-            doing: "erasing the vault",
-            source: format!(
-                "the vault row of entry {seq} is damaged ({e}); nothing was erased. Run \
-                 `dledger verify` to see what else is damaged"
-            )
-            .into(),
-        })?;
+        let items = vault_row_to_erase(seq, &row)?;
         let (gone, kept): (Vec<VaultItem>, Vec<VaultItem>) = items
             .into_iter()
             .partition(|(n, _)| names.iter().any(|(m, _)| m == n));
@@ -1315,14 +1321,7 @@ impl Store {
                     else {
                         continue;
                     };
-                    let items = rows::unpack_vault(&row).map_err(|e| StoreError {
-                        doing: "erasing the vault",
-                        source: format!(
-                            "the vault row of entry {seq} is damaged ({e}); nothing was \
-                             erased. Run `dledger verify` to see what else is damaged"
-                        )
-                        .into(),
-                    })?;
+                    let items = vault_row_to_erase(seq, &row)?;
                     for (name, _) in items {
                         erased
                             .insert((seq, name.as_str()), erased_at)

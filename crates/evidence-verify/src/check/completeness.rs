@@ -177,7 +177,7 @@ impl<'a> Analysis<'a> {
             self.items
                 .iter()
                 .filter_map(|i| i.entry.as_ref())
-                .filter(|e| is_key_history(e.body.kind()) && key_party(e) == Some(party))
+                .filter(|e| is_key_history(e.body.kind()) && e.body.key_party() == Some(party))
                 .map(|e| e.seq.0)
                 .collect()
         };
@@ -205,12 +205,12 @@ impl<'a> Analysis<'a> {
         for item in &self.items {
             if let Some(e) = &item.entry
                 && is_key_history(e.body.kind())
-                && key_party(e).is_some_and(|p| !parties.contains(p))
+                && e.body.key_party().is_some_and(|p| !parties.contains(p))
             {
                 checks.push(format!(
                     "#{} is a key change of {}, a party this bundle does not rely on",
                     item.seq,
-                    key_party(e).map(|p| p.as_str()).unwrap_or_default()
+                    e.body.key_party().map(|p| p.as_str()).unwrap_or_default()
                 ));
             }
         }
@@ -244,15 +244,6 @@ impl<'a> Analysis<'a> {
         for problem in differences(key, proved, held, relation, "bundle") {
             self.checks.fail(CheckName::Completeness, problem);
         }
-    }
-}
-
-fn key_party(e: &Entry) -> Option<&PartyId> {
-    match &e.body {
-        Body::KeyAdded(k) => Some(&k.party),
-        Body::KeyRotated(k) => Some(&k.party),
-        Body::KeyRevoked(k) => Some(&k.party),
-        _ => None,
     }
 }
 

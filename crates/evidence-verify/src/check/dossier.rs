@@ -66,13 +66,7 @@ pub(crate) fn analyze_dossier(
 ) -> (EvidenceReport, String) {
     let mut a = Analysis::new(manifest, files, trusted);
     let mut html = String::new();
-    if a.decode_entries() {
-        a.check_genesis();
-        a.replay_key_history();
-        a.check_other_signatures();
-        a.read_checkpoint();
-        a.check_inclusion_proofs();
-        let cp = a.check_checkpoint_signatures();
+    if let Some(cp) = a.check_entries_and_checkpoint() {
         let mut facts = a.check_dossier(cp.as_ref());
         facts.opened = a.check_dossier_openings();
         a.report.summary = crate::dossier_text::summary(&facts);

@@ -388,13 +388,7 @@ pub(crate) struct Analysis<'a> {
 pub fn analyze(manifest: &Manifest, files: &Files, trusted: &[PublicKey]) -> EvidenceReport {
     let mut a = Analysis::new(manifest, files, trusted);
     a.report.target = Some(manifest.target);
-    if a.decode_entries() {
-        a.check_genesis();
-        a.replay_key_history();
-        a.check_other_signatures();
-        a.read_checkpoint();
-        a.check_inclusion_proofs();
-        let cp = a.check_checkpoint_signatures();
+    if let Some(cp) = a.check_entries_and_checkpoint() {
         let related = a.check_references();
         let complete = a.check_completeness(&related, cp.as_ref());
         a.check_openings();
@@ -427,6 +421,22 @@ impl<'a> Analysis<'a> {
             checkpoint: None,
             report,
         }
+    }
+
+    /// The checks every bundle and dossier starts with: its entries decode, the genesis entry
+    /// and key history hold, every entry is signed by a key its party held, the checkpoint is
+    /// read and every inclusion proof leads to it, and the checkpoint's signatures. `None` if
+    /// the entries cannot be read at all; else what the checkpoint's signatures established.
+    pub(super) fn check_entries_and_checkpoint(&mut self) -> Option<Option<CheckpointFacts>> {
+        if !self.decode_entries() {
+            return None;
+        }
+        self.check_genesis();
+        self.replay_key_history();
+        self.check_other_signatures();
+        self.read_checkpoint();
+        self.check_inclusion_proofs();
+        Some(self.check_checkpoint_signatures())
     }
 
     fn entry_of(&self, seq: u64) -> Option<&Entry> {

@@ -473,6 +473,17 @@ impl Body {
         out
     }
 
+    /// The party whose key a key-added, -rotated or -revoked entry changes; `None` for any
+    /// other entry.
+    pub fn key_party(&self) -> Option<&PartyId> {
+        match self {
+            Body::KeyAdded(k) => Some(&k.party),
+            Body::KeyRotated(k) => Some(&k.party),
+            Body::KeyRevoked(k) => Some(&k.party),
+            _ => None,
+        }
+    }
+
     /// The companies this entry names: a disclosure's (or a correction's replacement's), or a
     /// refusal's; none for any other entry.
     pub fn companies(&self) -> &[super::CompanyRef] {
