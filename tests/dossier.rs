@@ -7,10 +7,11 @@
 
 mod common;
 
+use common::chromium::{chromium, run_chromium};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use assert_cmd::Command as Cli;
 use disclosure_ledger::codec::decode_entry;
@@ -810,43 +811,6 @@ fn the_cli_writes_and_checks_a_dossier_for_a_period() {
 // The page in a browser (as tests/review_html.rs renders the review)
 // ---------------------------------------------------------------------------
 
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DLEDGER_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
-        .find(|p| p.is_file())
-}
-
-fn run_chromium(
-    chrome: &Path,
-    profile: &Path,
-    extra: &[&str],
-    page: &Path,
-) -> std::process::Output {
-    Command::new(chrome)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs")
-}
-
 /// Measures the page in a copy with a script appended that writes what it finds into the DOM.
 const PROBE: &str = r"<script>
 (function () {
@@ -867,18 +831,12 @@ const PROBE: &str = r"<script>
 </body>";
 
 #[test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "no chromium on PATH: run scripts/test-setup.sh to install it"
+)]
 fn the_dossier_page_renders_in_chromium() {
-    let Some(chrome) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "Chromium is required under CI: run scripts/test-setup.sh (installs Debian's chromium)"
-            );
-        }
-        eprintln!(
-            "SKIPPED the_dossier_page_renders_in_chromium: no chromium on PATH; run scripts/test-setup.sh to install it"
-        );
-        return;
-    };
+    let chrome = chromium();
     let f = v2();
     let dir = f.dossier(COMPANY, "dossier");
     let html = fs::read_to_string(dir.join(DOSSIER_HTML_FILE)).unwrap();

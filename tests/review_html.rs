@@ -1,68 +1,25 @@
 //! The HTML review of the sample ledger, rendered in headless Chromium: the page loads with no
 //! console errors, every chart's SVG has drawn marks, and a screenshot is taken (kept in
 //! docs/review-sample.png; regenerate with UPDATE_SCREENSHOT=1). Chromium comes from the OS
-//! packages via scripts/test-setup.sh. Without it the test says it was skipped and why — except
-//! under CI (CI set), where it fails, so CI never skips it.
+//! packages via scripts/test-setup.sh. Without it the test shows as ignored in `cargo test`, with
+//! the reason — except under CI (CI set), where it fails, so CI never skips it (build.rs).
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use common::chromium::{chromium, run_chromium};
+
 
 use disclosure_ledger::model::Timestamp;
 use disclosure_ledger::review::{Period, ReviewOptions, build_review, render_html};
 use disclosure_ledger::store::{Access, Store};
 
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("DLEDGER_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
-        .find(|p| p.is_file())
-}
-
-fn run_chromium(
-    chrome: &Path,
-    profile: &Path,
-    extra: &[&str],
-    page: &Path,
-) -> std::process::Output {
-    Command::new(chrome)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs")
-}
-
 #[test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "no chromium on PATH: run scripts/test-setup.sh to install it"
+)]
 fn sample_review_renders_in_chromium() {
-    let Some(chrome) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "Chromium is required under CI: run scripts/test-setup.sh (installs Debian's chromium)"
-            );
-        }
-        eprintln!(
-            "SKIPPED sample_review_renders_in_chromium: no chromium on PATH; run scripts/test-setup.sh to install it"
-        );
-        return;
-    };
+    let chrome = chromium();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
     let opts = ReviewOptions {
