@@ -14,14 +14,14 @@ use crate::codec;
 use crate::hash::{Digest, leaf_hash};
 use crate::index::{ReferenceDigest, check_index};
 use crate::integrity::{IntegrityFailure, IntegrityKind};
-use crate::keys::{PublicKey, entry_message};
+use crate::keys::{PublicKey, SIGNATURE_BATCH, SignatureCheck, verify_entry_signatures};
 use crate::model::{Body, CategoryKind, Entry, EntryHash, KeyId, PartyId, Seq, Timestamp};
 use crate::policy::{Flag, FlagCode, PolicyEngine, Severity};
 use crate::registers::Registers;
 use crate::rules;
 use crate::store::{LogReader, Store, StoreError};
 use crate::witness::{CheckedCheckpoint, check_checkpoint};
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 
 /// How far (seconds) an entry's recorded time may precede its predecessor's before it is
 /// reported as time going backwards (clocks of two regulators are never exactly in step).
@@ -1281,7 +1281,7 @@ fn vault_mismatches(entry: &Entry, vault: &[crate::store::VaultItem]) -> Vec<Str
 /// A signature waiting to be checked: checked in parallel batches by [`Verifier::check_signatures`].
 struct SignatureJob {
     seq: u64,
-    message: Vec<u8>,
+    entry_bytes: Vec<u8>,
     signature: [u8; 64],
     key: VerifyingKey,
     signer: crate::model::Signer,
@@ -1295,42 +1295,30 @@ fn verify_signature_jobs(jobs: &[SignatureJob]) -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Checks signatures in Ed25519 batches on the calling thread.
+/// Checks signatures in Ed25519 batches on the calling thread ([`verify_entry_signatures`], the
+/// same function `verify-evidence` uses).
 fn verify_signature_batches(jobs: &[SignatureJob]) -> Vec<(u64, String)> {
-    jobs.chunks(SIGNATURE_BATCH)
-        .flat_map(|chunk| {
-            let messages: Vec<&[u8]> = chunk.iter().map(|j| j.message.as_slice()).collect();
-            let signatures: Vec<Signature> = chunk
-                .iter()
-                .map(|j| Signature::from_bytes(&j.signature))
-                .collect();
-            let keys: Vec<VerifyingKey> = chunk.iter().map(|j| j.key).collect();
-            let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
-            chunk
-                .iter()
-                // A passing batch is re-checked strictly only for weak keys, which batch
-                // verification would not reject on its own.
-                .filter(move |j| !batch_ok || j.key.is_weak())
-                .filter(|j| {
-                    j.key
-                        .verify_strict(&j.message, &Signature::from_bytes(&j.signature))
-                        .is_err()
-                })
-                .map(|j| {
-                    let what = format!(
-                        "signature does not verify under {}'s key {}",
-                        j.signer.party, j.signer.key_id
-                    );
-                    (j.seq, what)
-                })
-                .collect::<Vec<_>>()
+    let checks: Vec<SignatureCheck<'_>> = jobs
+        .iter()
+        .map(|j| SignatureCheck {
+            key: &j.key,
+            entry_bytes: &j.entry_bytes,
+            signature: &j.signature,
+        })
+        .collect();
+    let answers = verify_entry_signatures(&checks);
+    jobs.iter()
+        .zip(answers)
+        .filter(|(_, ok)| !ok)
+        .map(|(j, _)| {
+            let what = format!(
+                "signature does not verify under {}'s key {}",
+                j.signer.party, j.signer.key_id
+            );
+            (j.seq, what)
         })
         .collect()
 }
-
-/// Signatures checked together in one Ed25519 batch (a failing batch is re-checked one by one
-/// to name the bad entry).
-const SIGNATURE_BATCH: usize = 256;
 
 /// A streaming verifier: feed it stored records in order, then call [`Verifier::finish`].
 pub struct Verifier {
@@ -1687,7 +1675,7 @@ impl Verifier {
         if let Some(public) = public {
             self.pending_signatures.push(SignatureJob {
                 seq: key,
-                message: entry_message(bytes),
+                entry_bytes: bytes.to_vec(),
                 signature: *sig,
                 key: public.key,
                 signer: entry.signer.clone(),

@@ -8,7 +8,6 @@ mod common;
 
 use common::chromium::{chromium, run_chromium};
 
-
 use disclosure_ledger::model::Timestamp;
 use disclosure_ledger::review::{Period, ReviewOptions, build_review, render_html};
 use disclosure_ledger::store::{Access, Store};

@@ -264,7 +264,10 @@ pub fn build_bundle(store: &Store, seq: Seq, open: &[FieldName]) -> Result<Bundl
         json_bytes(&manifest).map_err(|e| damaged(e.to_string()))?,
     );
 
-    let report = super::self_checked(seq, verify_files(&files, &trusted))?;
+    let report = super::self_checked(
+        format!("the evidence bundle for entry #{seq}"),
+        verify_files(&files, &trusted),
+    )?;
     Ok(Bundle {
         files,
         manifest,

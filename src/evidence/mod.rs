@@ -105,14 +105,17 @@ pub enum EvidenceError {
     },
     /// The bundle that was built does not pass its own verification (a damaged ledger or a bug).
     #[error(
-        "the bundle built for entry #{seq} fails its own verification, so it was not written: {}",
-        failures.join("; ")
+        "{what} fails its own verification, so it was not written: {}{}",
+        failures.join("; "),
+        if *more > 0 { format!("; and {more} more failed checks") } else { String::new() }
     )]
     SelfCheck {
-        /// The entry.
-        seq: u64,
-        /// The failed checks.
+        /// What was built: "the evidence bundle for entry #42", "the dossier of brightloop".
+        what: String,
+        /// The first failed checks (at most [`SELF_CHECK_SHOWN`]).
         failures: Vec<String>,
+        /// How many more failed.
+        more: usize,
     },
     /// The output directory already exists.
     #[error(
@@ -156,23 +159,68 @@ fn covered(latest: Option<u64>) -> String {
 /// `report` if every check of a bundle (or dossier) just built passed; else the error naming
 /// the failed checks, so that nothing is written.
 pub(crate) fn self_checked(
-    seq: u64,
+    what: String,
     report: EvidenceReport,
 ) -> Result<EvidenceReport, EvidenceError> {
     if report.ok {
         return Ok(report);
     }
+    let failures: Vec<String> = report
+        .failures()
+        .map(|c| format!("{}: {}", c.name, c.detail))
+        .collect();
+    let more = failures.len().saturating_sub(SELF_CHECK_SHOWN);
     Err(EvidenceError::SelfCheck {
-        seq,
-        failures: report
-            .failures()
-            .map(|c| format!("{}: {}", c.name, c.detail))
-            .collect(),
+        what,
+        failures: failures.into_iter().take(SELF_CHECK_SHOWN).collect(),
+        more,
     })
 }
+
+/// How many failed checks a self-check error names (a damaged ledger can fail thousands; the
+/// first few say what is wrong, and `dledger verify` gives the full report).
+pub const SELF_CHECK_SHOWN: usize = 10;
 
 pub(crate) fn damaged(reason: impl Into<String>) -> EvidenceError {
     EvidenceError::Damaged {
         reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evidence_verify::{Check, CheckName};
+
+    #[test]
+    fn a_self_check_error_names_the_first_failures_and_counts_the_rest() {
+        let checks: Vec<Check> = (0..25)
+            .map(|i| Check {
+                name: CheckName::EntryDecode,
+                ok: i == 0,
+                detail: format!("#{i}: damaged"),
+            })
+            .collect();
+        let report = EvidenceReport {
+            ok: false,
+            origin: None,
+            target: None,
+            tree_size: None,
+            proof_hashes: None,
+            checkpoint_signer: None,
+            cosigners: Vec::new(),
+            fields: Vec::new(),
+            checks,
+            summary: String::new(),
+        };
+        let err = self_checked("the dossier of brightloop".into(), report).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the dossier of brightloop fails its own verification"),
+            "{text}"
+        );
+        assert!(text.contains("#1: damaged") && text.contains("#10: damaged"), "{text}");
+        assert!(!text.contains("#11: damaged"), "{text}");
+        assert!(text.ends_with("; and 14 more failed checks"), "{text}");
     }
 }

@@ -26,6 +26,25 @@ pub struct PackedEntry {
     pub proof: Vec<String>,
 }
 
+impl PackedEntry {
+    /// The line of entry `seq`: its bytes, signature and inclusion proof's hashes.
+    pub fn new(seq: u64, bytes: &[u8], signature: &[u8; 64], proof: &[tlog::Digest]) -> Self {
+        PackedEntry {
+            seq,
+            entry: BASE64.encode(bytes),
+            signature: BASE64.encode(signature),
+            proof: proof.iter().map(|h| BASE64.encode(h)).collect(),
+        }
+    }
+
+    /// The entry as one line of `entries.jsonl`, newline included.
+    pub fn to_line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("a packed entry serializes");
+        line.push('\n');
+        line
+    }
+}
+
 /// Packs the per-entry files of `files` into `entries.jsonl` (removing them).
 pub fn pack_entries(files: &mut Files) -> Result<(), String> {
     let paths: Vec<String> = files
@@ -53,8 +72,7 @@ pub fn pack_entries(files: &mut Files) -> Result<(), String> {
             signature: String::from_utf8_lossy(get("sig")?).trim().to_owned(),
             proof: proof.proof.iter().map(|h| BASE64.encode(h)).collect(),
         };
-        out.push_str(&serde_json::to_string(&line).map_err(|e| e.to_string())?);
-        out.push('\n');
+        out.push_str(&line.to_line());
     }
     for p in paths {
         files.remove(&p);

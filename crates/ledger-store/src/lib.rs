@@ -659,24 +659,6 @@ where
     }
 }
 
-/// The Merkle hashes as of one read transaction ([`Store::tree_snapshot`]).
-pub struct TreeSnapshot {
-    tree: redb::ReadOnlyTable<u64, &'static [u8; 32]>,
-    entries: redb::ReadOnlyTable<u64, &'static [u8]>,
-}
-
-impl tlog::HashReader for TreeSnapshot {
-    type Error = StoreError;
-
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
-        contained("reading Merkle hashes", || {
-            TreeReader::new(&self.tree, &self.entries)
-                .read_hashes(indexes)
-                .map_err(store_err("reading Merkle hashes"))
-        })
-    }
-}
-
 impl tlog::HashReader for Store {
     type Error = StoreError;
 
@@ -1243,22 +1225,6 @@ impl Store {
             TreeReader::new(&tree, &entries)
                 .read_hashes(indexes)
                 .map_err(store_err("reading Merkle hashes"))
-        })
-    }
-
-    /// A read view of the Merkle hashes in one read transaction, for making many proofs (a
-    /// dossier's thousands) without a transaction each.
-    pub fn tree_snapshot(&self) -> Result<TreeSnapshot, StoreError> {
-        contained("reading Merkle hashes", || {
-            let txn = self.read_txn()?;
-            Ok(TreeSnapshot {
-                tree: txn
-                    .open_table(TREE)
-                    .map_err(store_err("opening the Merkle hashes table"))?,
-                entries: txn
-                    .open_table(ENTRIES)
-                    .map_err(store_err("opening the entries table"))?,
-            })
         })
     }
 

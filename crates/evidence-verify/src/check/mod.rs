@@ -241,7 +241,18 @@ pub fn derive_dossier(
     files: &Files,
     trusted: &[PublicKey],
 ) -> (EvidenceReport, String) {
-    analyze_dossier(manifest, files, trusted)
+    // Read from `entries.jsonl` when the entries are packed, as `verify-evidence` reads them.
+    match crate::packed::unpack_entries(files) {
+        Ok(unpacked) => analyze_dossier(manifest, &unpacked, trusted),
+        Err(why) => (
+            failed_report(vec![Check {
+                name: CheckName::Files,
+                ok: false,
+                detail: why,
+            }]),
+            String::new(),
+        ),
+    }
 }
 
 /// The manifest's file list against the files present.

@@ -584,6 +584,81 @@ mod tests {
     }
 
     #[test]
+    fn batched_signature_checks_answer_as_one_at_a_time() {
+        use crate::keys::{SIGNATURE_BATCH, SignatureCheck, verify_entry_signatures};
+        let keys = [
+            SecretKey::from_seed("a", &[1; 32]).unwrap(),
+            SecretKey::from_seed("b", &[2; 32]).unwrap(),
+        ];
+        let publics = [keys[0].public().key, keys[1].public().key];
+        let n = SIGNATURE_BATCH + 44; // two batches, the second short
+        let bodies: Vec<Vec<u8>> = (0..n).map(|i| format!("entry {i}").into_bytes()).collect();
+        let mut sigs: Vec<[u8; 64]> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| keys[i % 2].sign_entry(b))
+            .collect();
+        sigs[3][40] ^= 1; // a broken signature in the first batch
+        sigs[n - 1] = keys[0].sign_entry(&bodies[n - 1]); // the other party's key in the second
+        let mut checks: Vec<SignatureCheck<'_>> = (0..n)
+            .map(|i| SignatureCheck {
+                key: &publics[i % 2],
+                entry_bytes: &bodies[i],
+                signature: &sigs[i],
+            })
+            .collect();
+        let mut raw = keys[0].sign_raw(&bodies[10]); // not domain-separated
+        checks[10] = SignatureCheck {
+            key: &publics[0],
+            entry_bytes: &bodies[10],
+            signature: &raw,
+        };
+        let one_by_one: Vec<bool> = checks
+            .iter()
+            .map(|c| verify_entry_signature(c.key, c.entry_bytes, c.signature))
+            .collect();
+        let batched = verify_entry_signatures(&checks);
+        assert_eq!(batched, one_by_one);
+        let bad: Vec<usize> = (0..n).filter(|i| !batched[*i]).collect();
+        assert_eq!(bad, vec![3, 10, n - 1]);
+        // An R that is the identity point (a small-order point) goes to the strict check.
+        raw[..32].copy_from_slice(&{
+            let mut id = [0u8; 32];
+            id[0] = 1;
+            id
+        });
+        assert_eq!(
+            verify_entry_signatures(&[SignatureCheck {
+                key: &publics[0],
+                entry_bytes: &bodies[10],
+                signature: &raw,
+            }]),
+            vec![false]
+        );
+    }
+
+    #[test]
+    fn only_ordinary_r_values_skip_the_strict_recheck() {
+        let key = SecretKey::from_seed("a", &[1; 32]).unwrap();
+        let sig = key.sign_entry(b"entry");
+        assert!(crate::keys::ordinary_r(&sig));
+        for t in curve25519_dalek::constants::EIGHT_TORSION {
+            let mut forged = sig;
+            forged[..32].copy_from_slice(&t.compress().to_bytes());
+            assert!(!crate::keys::ordinary_r(&forged), "{t:?}");
+        }
+        // y = p + 1 (a non-canonical encoding of y = 1) and y = 2^255 - 1.
+        let mut p_plus_1 = [0xff_u8; 32];
+        p_plus_1[0] = 0xee;
+        p_plus_1[31] = 0x7f;
+        let mut forged = sig;
+        forged[..32].copy_from_slice(&p_plus_1);
+        assert!(!crate::keys::ordinary_r(&forged));
+        forged[..32].copy_from_slice(&[0xff; 32]);
+        assert!(!crate::keys::ordinary_r(&forged));
+    }
+
+    #[test]
     fn save_load_and_permissions() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
