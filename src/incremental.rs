@@ -264,7 +264,7 @@ pub fn default_state_path(store: &Store) -> Result<PathBuf, IncrementalError> {
 
 /// Refuses a state path that is a symbolic link, not a file, or writable by other users.
 /// `Ok(false)` if there is nothing there.
-fn check_state_path(path: &Path) -> Result<bool, IncrementalError> {
+pub(crate) fn check_state_path(path: &Path) -> Result<bool, IncrementalError> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -518,12 +518,14 @@ pub fn verify_from_start(
 
 /// Verifies what was recorded after the checkpoint of `point` (see the module doc). Returns the
 /// report and the point to resume from next time, if the ledger is intact and holds a newer
-/// cosigned checkpoint.
+/// cosigned checkpoint. With `index_copy` (the verifier's copy of the entry index at the
+/// point, [`crate::index_copy`]), the newer checkpoints' index roots are rebuilt too.
 pub fn verify_since(
     store: &Store,
     point: &ResumePoint,
     opts: &VerifyOptions,
     filter: &FlagFilter,
+    index_copy: Option<&Path>,
 ) -> Result<(Report, Option<ResumePoint>), IncrementalError> {
     check_binding(store, point)?;
     let size = point.size;
@@ -652,6 +654,7 @@ pub fn verify_since(
         head: (EntryHash(head_hash), head_time),
         load: Box::new(load),
         keep_old_flag: Box::new(keep_old_flag),
+        index: index_copy.zip(crate::index_copy::signed_index_root(&point.note)),
     };
     Ok(run(store, opts, filter, Some(start))?)
 }

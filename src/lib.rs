@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod export;
 pub mod incremental;
 pub mod index;
+pub mod index_copy;
 pub mod ledger;
 pub mod proofs;
 pub mod query;

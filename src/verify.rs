@@ -5,7 +5,8 @@
 //! signature by a key valid for the signing party at that point, time order, and the structural
 //! rules of `rules` (who may sign what, references to earlier entries).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde::Serialize;
 use tlog::CompactRange;
@@ -500,6 +501,9 @@ pub(crate) struct Start<'a> {
     pub load: OldEntryLoader<'a>,
     /// Keeps a flag of an entry before `size` (the others were reported by earlier runs).
     pub keep_old_flag: Box<dyn Fn(&Flag) -> bool + 'a>,
+    /// The verifier's copy of the entry index (`crate::index_copy`) and the index root the
+    /// trusted checkpoint signs: the newer checkpoints' index roots are rebuilt from it.
+    pub index: Option<(&'a Path, Digest)>,
 }
 
 /// What a run saw at the latest checkpoint cosigned by another party: its size and note, and the
@@ -529,16 +533,18 @@ pub(crate) fn run(
     start: Option<Start<'_>>,
 ) -> Result<(Report, Option<ResumePoint>), VerifyError> {
     let from = start.as_ref().map_or(0, |s| s.size);
-    let (mut v, mut load, keep_old_flag) = match start {
+    let (mut v, mut load, keep_old_flag, index_copy) = match start {
         Some(s) => (
             Verifier::resume(opts.clone(), s.registers, s.size, s.head, s.compact),
             s.load,
             s.keep_old_flag,
+            s.index,
         ),
         None => (
             Verifier::new(opts.clone()),
             Box::new(|_: &mut Verifier, _: &Entry| {}) as OldEntryLoader<'_>,
             Box::new(|_: &Flag| true) as Box<dyn Fn(&Flag) -> bool + '_>,
+            None,
         ),
     };
     // The Merkle root at `from`, proved by the checkpoint a resumed run starts from.
@@ -663,6 +669,20 @@ pub(crate) fn run(
     stream(store, &mut v, from, &mut load, |v, r, entry| {
         judge(v, r, entry)
     })?;
+    // A resumed run rebuilds the newer checkpoints' index roots from the verifier's own copy
+    // of the index at its start, extended by the new entries.
+    if let Some((copy, start_index_root)) = index_copy {
+        let wanted: BTreeSet<u64> = checkpoints
+            .iter()
+            .map(|(size, _)| *size)
+            .filter(|size| *size <= v.report.entries)
+            .collect();
+        if let Some(roots) =
+            crate::index_copy::roots_after(copy, store, from, &start_index_root, &wanted)
+        {
+            v.index_roots.extend(roots);
+        }
+    }
     check_tree_and_checkpoints(store, &mut v, &checkpoints)?;
     let missing = v.take_vault_absent();
     check_vault_erasures(store, &mut v, vault_held, &missing, &erased)?;
@@ -1483,7 +1503,8 @@ impl Verifier {
     }
 
     /// The entry index root at a size asked for with [`Verifier::want_roots`], once reached,
-    /// if every entry up to it could be read (never in a resumed run).
+    /// if every entry up to it could be read (in a resumed run, from the verifier's copy of
+    /// the index: `crate::index_copy`).
     pub fn index_root_at(&self, size: u64) -> Option<Digest> {
         self.index_roots.get(&size).copied()
     }

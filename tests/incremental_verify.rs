@@ -34,7 +34,7 @@ fn full(path: &Path) -> Report {
 
 fn resumed(path: &Path, point: &ResumePoint) -> (Report, Option<ResumePoint>) {
     let store = Store::open(path, Access::ReadOnly).unwrap();
-    verify_since(&store, point, &opts(), &FlagFilter::default()).unwrap()
+    verify_since(&store, point, &opts(), &FlagFilter::default(), None).unwrap()
 }
 
 /// A demo key currently valid for `party`.

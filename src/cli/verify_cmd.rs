@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
+use disclosure_ledger::index_copy::{index_copy_path, save_index_copy};
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::policy::{Basis, CATALOGUE, FlagCode};
 use disclosure_ledger::verify::{
@@ -66,8 +67,10 @@ pub(super) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
             Some(s) => s.clone(),
             None => incremental::default_state_path(&store)?,
         };
-        let (report, next) = match incremental::load_state(&state)? {
-            Some(point) => incremental::verify_since(&store, &point, &opts, &filter)
+        let copy = index_copy_path(&state);
+        let previous = incremental::load_state(&state)?;
+        let (report, next) = match &previous {
+            Some(point) => incremental::verify_since(&store, point, &opts, &filter, Some(&copy))
                 .with_context(|| format!("verification state {}", state.display()))?,
             None => {
                 eprintln!(
@@ -77,9 +80,10 @@ pub(super) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
                 incremental::verify_from_start(&store, &opts, &filter)?
             }
         };
-        match next {
+        let intact = report.integrity.status == IntegrityStatus::Intact;
+        match &next {
             Some(point) => {
-                incremental::save_state(&state, &point)?;
+                incremental::save_state(&state, point)?;
                 eprintln!(
                     "Saved the verification state at {} (cosigned checkpoint of size {}); the \
                      next --since-checkpoint run checks only what comes after it.",
@@ -87,12 +91,23 @@ pub(super) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
                     point.size
                 );
             }
-            None if report.integrity.status == IntegrityStatus::Intact => eprintln!(
+            None if intact => eprintln!(
                 "No newer cosigned checkpoint to move the verification state on to; the next \
                  run checks from the same point (make one with `dledger checkpoint` and have \
                  the other party `cosign` it)."
             ),
             None => {}
+        }
+        // The verifier's copy of the entry index follows the state (rebuilt if it is missing),
+        // so the next run rebuilds the newer checkpoints' index roots.
+        if intact && let Some(point) = next.as_ref().or(previous.as_ref()) {
+            let before = previous.as_ref().map(|p| (p.size, p.note.as_slice()));
+            if let Err(e) = save_index_copy(&state, &store, point.size, &point.note, before) {
+                eprintln!(
+                    "warning: {e}. The next --since-checkpoint run says the newer index roots \
+                     were not rebuilt."
+                );
+            }
         }
         report
     } else {

@@ -219,7 +219,10 @@ mod tests {
             text.starts_with("the dossier of brightloop fails its own verification"),
             "{text}"
         );
-        assert!(text.contains("#1: damaged") && text.contains("#10: damaged"), "{text}");
+        assert!(
+            text.contains("#1: damaged") && text.contains("#10: damaged"),
+            "{text}"
+        );
         assert!(!text.contains("#11: damaged"), "{text}");
         assert!(text.ends_with("; and 14 more failed checks"), "{text}");
     }

@@ -288,6 +288,47 @@ impl Store {
         })
     }
 
+    /// The saved entry index extended in memory and then dropped: `work` is given the size it
+    /// covers (0 and an empty map if none is saved) and the map, may append to it and compute
+    /// roots, and nothing it does is written. For roots past what is saved (`verify
+    /// --since-checkpoint` on the verifier's own copy).
+    pub fn draft_entry_index<T, E: From<StoreError> + From<StoreAppendError>>(
+        &self,
+        work: impl FnOnce(u64, &mut MapTree<IndexTxn<'_>>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        contained("reading the saved entry index", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly.into());
+            };
+            // A write transaction (the map's reads and buffered writes need one) that is never
+            // committed: dropping it leaves the file as it was.
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            let (size, header) = {
+                let meta = txn
+                    .open_table(META)
+                    .map_err(store_err("opening the saved entry index"))?;
+                read_meta(&meta)?.unwrap_or((0, Header::default()))
+            };
+            let result = {
+                let open = |e| store_err("opening the saved entry index")(e);
+                let nodes = IndexTxn {
+                    leaves: txn.open_table(LEAVES).map_err(open)?,
+                    branches: txn.open_table(BRANCHES).map_err(open)?,
+                    keys: txn.open_table(KEYS).map_err(open)?,
+                    header,
+                    new_leaves: BTreeMap::new(),
+                    new_branches: BTreeMap::new(),
+                    new_keys: BTreeMap::new(),
+                };
+                let mut map = MapTree::with_store(nodes);
+                work(size, &mut map)
+            };
+            txn.abort()
+                .map_err(store_err("dropping a draft of the entry index"))?;
+            result
+        })
+    }
+
     /// The bytes the saved entry index takes (its rows' keys and values), for `bench`.
     pub fn entry_index_bytes(&self) -> Result<u64, StoreError> {
         contained("reading the saved entry index", || {
