@@ -14,7 +14,9 @@
 //!    as a full run does (numbering, chain from the checkpoint's last entry, hash, signature
 //!    under the keys in force, structural rules, vault values, stored Merkle hashes, every
 //!    newer checkpoint), reading an older entry only when a new one refers to it, and then only
-//!    after proving it against the checkpoint's root with an inclusion proof;
+//!    after proving it against the checkpoint's root with an inclusion proof; with the
+//!    verifier's copy of the entry index at the checkpoint ([`crate::index_copy`]), it rebuilds
+//!    each newer checkpoint's index root from the new entries;
 //! 3. judges the new disclosures against the policy, and the acknowledgement flags of new and
 //!    still-open disclosures;
 //! 4. moves the state on to the newest cosigned checkpoint it verified.

@@ -265,6 +265,7 @@ fn incremental_verify(
         ])
     };
     let _ = fs::remove_file(&state);
+    let _ = fs::remove_file(disclosure_ledger::index_copy::index_copy_path(&state));
     checkpoint_and_cosign()?;
     verify_since()?;
     if !state.exists() {
@@ -297,6 +298,13 @@ fn incremental_verify(
             integrity["status"]
         );
     };
+    // The measured run rebuilt the new checkpoint's index root from the verifier's copy.
+    if integrity["index_roots"]["rebuilt"].as_u64().unwrap_or(0) == 0 {
+        bail!(
+            "verify --since-checkpoint did not rebuild the new checkpoint's index root ({})",
+            integrity["index_roots"]
+        );
+    }
     Ok((total, total - from, timed))
 }
 
