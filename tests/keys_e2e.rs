@@ -381,3 +381,72 @@ fn rotation_and_revocation_keep_earlier_signatures_and_reject_later_ones() {
         );
     }
 }
+
+#[test]
+fn a_key_is_revoked_by_its_name_and_an_unknown_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_v2_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let new_key = dir.path().join("private/ico-ops-2026.key");
+    // keygen makes the key's directory (owner-only) when it does not exist yet.
+    ok(dledger()
+        .args(["keygen", "ico-ops-2026", "--public-dir"])
+        .arg(&keys)
+        .arg("--out")
+        .arg(&new_key)
+        .output()
+        .unwrap());
+    assert_eq!(mode(&dir.path().join("private")), 0o700);
+    let ico = keys.join("ico-2025.key");
+    ok(dledger()
+        .arg("-l")
+        .arg(&ledger)
+        .args(["key", "add"])
+        .arg(keys.join("ico-ops-2026.vkey"))
+        .arg("--key")
+        .arg(&ico)
+        .output()
+        .unwrap());
+    let before = fs::read(&ledger).unwrap();
+    let out = dledger()
+        .arg("-l")
+        .arg(&ledger)
+        .args(["key", "revoke", "ico-ops-2062", "--reason", "typo", "--key"])
+        .arg(&ico)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("ICO has no key named \"ico-ops-2062\""),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fs::read(&ledger).unwrap(), before, "nothing is written");
+    ok(dledger()
+        .arg("-l")
+        .arg(&ledger)
+        .args([
+            "key",
+            "revoke",
+            "ico-ops-2026",
+            "--reason",
+            "laptop lost",
+            "--key",
+        ])
+        .arg(&ico)
+        .output()
+        .unwrap());
+    let listed = ok(dledger()
+        .arg("-l")
+        .arg(&ledger)
+        .args(["list", "--keys"])
+        .output()
+        .unwrap());
+    assert!(
+        text(&listed)
+            .lines()
+            .any(|l| l.contains("ico-ops-2026") && l.contains("revoked at #")),
+        "{}",
+        text(&listed)
+    );
+}

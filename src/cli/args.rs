@@ -33,12 +33,12 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Create a new ledger with its genesis entry.
     #[command(
-        after_help = "Example:\n  dledger init ico-ofcom.ledger --origin ledger.example/ico-ofcom \\\n    --party ICO=keys/ico-2024.vkey --party OFCOM=keys/ofcom-2024.vkey --key ico-2024.key"
+        after_help = "Example:\n  dledger init ico-ofcom.ledger --origin ledger.example/ico-ofcom \\\n    --party ICO=keys/ico-2025.vkey --party OFCOM=keys/ofcom-2024.vkey --key ico-2025.key"
     )]
     Init(InitArgs),
     /// Make an Ed25519 signing key: private key file (owner-only) and public key under keys/.
     #[command(
-        after_help = "Example:\n  dledger keygen ico-2024 --out ~/.dledger/ico-2024.key --public-dir keys"
+        after_help = "Example:\n  dledger keygen ico-2026 --out ~/.dledger/ico-2026.key --public-dir keys"
     )]
     Keygen(KeygenArgs),
     /// Record a disclosure (from flags or a JSON file).
@@ -48,7 +48,7 @@ pub(crate) enum Command {
     Disclose(DiscloseArgs),
     /// Acknowledge, as the recipient, a disclosure made to you.
     #[command(
-        after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 42 --key ico-2024.key --received-at 2024-03-04"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger ack 481 --key ico-2025.key --received-at 2025-12-18"
     )]
     Ack(AckArgs),
     /// Record a decision not to disclose: a case-by-case assessment that decided against sharing
@@ -62,7 +62,7 @@ pub(crate) enum Command {
     Flag(FlagCommand),
     /// Record a correction that supersedes an earlier entry (nothing is edited or deleted).
     #[command(
-        after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 42 --key ofcom-2024.key --reason \"wrong deadline\" \\\n    --replacement-json fixed.json"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger correct 483 --key ofcom-2024.key --reason \"wrong theme\" \\\n    --replacement-json fixed.json"
     )]
     Correct(CorrectArgs),
     /// Propose to declare or retire a Collaboration Theme (statement §2); the other
@@ -72,7 +72,7 @@ pub(crate) enum Command {
     /// Confirm the other regulator's proposal: a theme declaration or retirement, a policy
     /// adoption or a company designation (in force from the agreed date).
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger confirm 7 --key ico.key\n  dledger -l x.ledger confirm 7 --effective 2024-06-01 --key ico.key   (agreed before the ledger began)"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger confirm 28 --key ico-2025.key\n  (for an act agreed before the ledger began, add --effective DATE)"
     )]
     Confirm(ConfirmArgs),
     /// Propose, confirm or end a company-of-mutual-interest designation (statement §3).
@@ -86,7 +86,7 @@ pub(crate) enum Command {
     Policy(PolicyCommand),
     /// Sign a C2SP checkpoint of the whole ledger (as log operator) and store it.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger checkpoint --key ico-2024.key -o checkpoint.note"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger checkpoint --key ico-2025.key -o checkpoint.note"
     )]
     Checkpoint {
         /// Signing key (a current key of a party).
@@ -98,7 +98,7 @@ pub(crate) enum Command {
     },
     /// Cosign the other regulator's checkpoint (C2SP tlog-cosignature) after checking it.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger cosign checkpoint.note --key ofcom-2024.key -o cosigned.note"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger cosign checkpoint.note --key ofcom-2024.key -o cosigned.note"
     )]
     Cosign {
         /// The checkpoint note file.
@@ -123,13 +123,13 @@ pub(crate) enum Command {
     /// to the latest cosigned checkpoint, what happened to each, the registers and flags, and
     /// proofs that nothing was left out
     #[command(
-        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger dossier brightloop -o brightloop-dossier\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --open request_date -o brightloop-opened\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --from 2025-01-01 --to 2025-06-30 -o brightloop-2025h1"
+        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger dossier brightloop -o brightloop-dossier\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --open request_date \\\n    -o brightloop-opened\n  dledger -l fixtures/sample-v2.ledger dossier brightloop --from 2025-01-01 \\\n    --to 2025-06-30 -o brightloop-2025h1"
     )]
     Dossier(DossierArgs),
     /// Verify an evidence bundle or a company dossier with no database, against trusted public
     /// keys.
     #[command(
-        after_help = "Examples:\n  dledger verify-evidence bundle-42 --trust keys/\n  dledger -l fixtures/sample.ledger prove consistency 453 485 --json > consistency.json\n  dledger verify-evidence bundle-42 --trust keys/ --checkpoint newer.note --consistency consistency.json"
+        after_help = "Examples:\n  dledger verify-evidence bundle-42 --trust keys/\n  dledger -l ico-ofcom.ledger prove consistency 453 454 --json > consistency.json\n  dledger verify-evidence bundle-42 --trust keys/ --checkpoint newer.note \\\n    --consistency consistency.json   # exits 2 if entries were recorded since: stale"
     )]
     VerifyEvidence(VerifyEvidenceArgs),
     /// Manage the vault of field values (outside the hashed log).
@@ -151,7 +151,7 @@ pub(crate) enum Command {
     Show(ShowArgs),
     /// List entries, filtered; or list a register (themes, companies, keys).
     #[command(
-        after_help = "Example:\n  dledger list -l fixtures/sample.ledger --kind disclosure --company brightloop --from 2024-03-01 --to 2024-06-30\n  dledger list -l fixtures/sample.ledger --companies"
+        after_help = "Example:\n  dledger list -l fixtures/sample.ledger --kind disclosure --company brightloop \\\n    --from 2024-03-01 --to 2024-06-30\n  dledger list -l fixtures/sample.ledger --companies"
     )]
     List(ListArgs),
     /// Export the whole log as JSON Lines (entry bytes, signatures, hashes and a decoded view).
@@ -186,7 +186,7 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Print a shell completion script for dledger (bash, zsh, fish, elvish or powershell).
     #[command(
-        after_help = "Examples:\n  dledger completions bash > ~/.local/share/bash-completion/completions/dledger\n  dledger completions zsh > \"${fpath[1]}/_dledger\"\n  dledger completions fish > ~/.config/fish/completions/dledger.fish"
+        after_help = "Examples:\n  mkdir -p ~/.local/share/bash-completion/completions && \\\n    dledger completions bash > ~/.local/share/bash-completion/completions/dledger\n  mkdir -p ~/.zfunc && dledger completions zsh > ~/.zfunc/_dledger\n  (then in ~/.zshrc: fpath+=~/.zfunc; autoload -U compinit; compinit)\n  mkdir -p ~/.config/fish/completions && \\\n    dledger completions fish > ~/.config/fish/completions/dledger.fish"
     )]
     Completions {
         /// The shell.
@@ -195,7 +195,7 @@ pub(crate) enum Command {
     },
     /// Print dledger's man page (roff), for `man`.
     #[command(
-        after_help = "Example:\n  dledger man > dledger.1 && man ./dledger.1\n  dledger man > ~/.local/share/man/man1/dledger.1"
+        after_help = "Example:\n  dledger man > dledger.1   # then: man ./dledger.1\n  mkdir -p ~/.local/share/man/man1 && dledger man > ~/.local/share/man/man1/dledger.1"
     )]
     Man,
 }
@@ -363,7 +363,7 @@ pub(crate) struct CorrectArgs {
 pub(crate) enum ThemeCommand {
     /// Declare a Collaboration Theme in force from now.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger theme declare age-assurance --title \"Age assurance\" --key ico.key\n  (in force once Ofcom runs `dledger confirm N`; or add --confirm-key ofcom.key at a joint set-up)"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger theme declare app-store-ratings --title \"App store age ratings\" \\\n    --key ico-2025.key\n  (in force once Ofcom runs `dledger confirm N`; or add --confirm-key ofcom-2024.key at a joint\n  set-up)"
     )]
     Declare {
         /// Theme id, e.g. age-assurance.
@@ -389,7 +389,7 @@ pub(crate) enum ThemeCommand {
     },
     /// Retire a Collaboration Theme from now.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger theme retire age-assurance --reason \"merged\" --key ico.key"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger theme retire recommender-systems --reason \"merged\" \\\n    --key ico-2025.key"
     )]
     Retire {
         /// Theme id.
@@ -417,7 +417,7 @@ pub(crate) enum ThemeCommand {
 pub(crate) enum CompanyCommand {
     /// Propose a company as of mutual interest (the other party confirms).
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger company propose brightloop --name \"BrightLoop Social Ltd\" \\\n    --rationale \"open age-assurance inquiry\" --with ICO --key ofcom.key"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger company propose quietforum --name \"QuietForum CIC\" \\\n    --rationale \"open privacy inquiry\" --with ICO --key ofcom-2024.key"
     )]
     Propose {
         /// Company id.
@@ -447,7 +447,7 @@ pub(crate) enum CompanyCommand {
     },
     /// Confirm the other party's proposal that names you.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger company confirm brightloop --key ico.key"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger company confirm friendmap --key ico-2025.key"
     )]
     Confirm {
         /// Company id.
@@ -461,7 +461,7 @@ pub(crate) enum CompanyCommand {
     },
     /// End a designation.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger company end brightloop --reason \"inquiry closed\" --key ico.key"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger company end brightloop --with OFCOM --reason \"inquiry closed\" \\\n    --key ico-2025.key"
     )]
     End {
         /// Company id.
@@ -497,7 +497,7 @@ pub(crate) struct ConfirmArgs {
 pub(crate) enum KeyCommand {
     /// Register an additional key for your party.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger key add keys/ofcom-ops.vkey --key ofcom-2024.key"
+        after_help = "Example:\n  dledger keygen ofcom-ops-2026 --out ofcom-ops-2026.key --public-dir keys\n  dledger -l ico-ofcom.ledger key add keys/ofcom-ops-2026.vkey --key ofcom-2024.key"
     )]
     Add {
         /// The new public key file.
@@ -508,7 +508,7 @@ pub(crate) enum KeyCommand {
     },
     /// Replace one of your party's keys with a new one.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger key rotate keys/ico-2025.vkey --key ico-2024.key"
+        after_help = "Example:\n  dledger keygen ico-2026 --out ico-2026.key --public-dir keys\n  dledger -l ico-ofcom.ledger key rotate keys/ico-2026.vkey --key ico-2025.key"
     )]
     Rotate {
         /// The new public key file.
@@ -519,10 +519,11 @@ pub(crate) enum KeyCommand {
     },
     /// Revoke one of your party's keys.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger key revoke 1a2b3c4d --reason \"lost laptop\" --key ofcom-2024.key"
+        after_help = "Example:\n  dledger keygen ico-ops-2026 --out ico-ops-2026.key --public-dir keys\n  dledger -l ico-ofcom.ledger key add keys/ico-ops-2026.vkey --key ico-2025.key\n  dledger -l ico-ofcom.ledger key revoke ico-ops-2026 --reason \"laptop lost\" --key ico-2025.key"
     )]
     Revoke {
-        /// Key id (8 hex digits) to revoke.
+        /// The key to revoke: its name (e.g. ico-2025) or its id (8 hex digits), as
+        /// `dledger list --keys` shows them.
         key_id: String,
         /// Why.
         #[arg(long)]
@@ -538,7 +539,7 @@ pub(crate) enum KeyCommand {
 pub(crate) enum PolicyCommand {
     /// Record a new policy version (TOML, schema in docs/POLICY.md), effective from a date.
     #[command(
-        after_help = "Example:\n  dledger -l x.ledger policy adopt policy/ico-ofcom-cma-2025.toml --effective 2025-07-01 --key ofcom-2024.key\n  (in force once every other party it binds runs `dledger confirm N`)"
+        after_help = "Example:\n  dledger -l ico-ofcom.ledger policy adopt policy/ico-ofcom-cma-2025.toml \\\n    --effective 2026-01-01 --key ofcom-2024.key\n  (in force once every other party it binds runs `dledger confirm N`)"
     )]
     Adopt {
         /// The policy document.
@@ -588,7 +589,7 @@ pub(crate) enum ProveCommand {
     },
     /// An RFC 6962 consistency proof that the tree of NEW entries extends that of OLD.
     #[command(
-        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove consistency 100 488"
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove consistency 100 453"
     )]
     Consistency {
         /// Old tree size.
@@ -662,7 +663,7 @@ pub(crate) enum FlagCommand {
     /// reviewed with no action, accepted as an exception, escalated, or remediated by a
     /// correction. `verify` then shows the flag as disposed of (an escalated one stays open).
     #[command(
-        after_help = "Examples:\n  dledger -l x.ledger flag dispose 193 request-content-shared --action remediated \\\n    --correction 455 --note \"content withdrawn and corrected\" --role \"Compliance lead\" --key ico.key\n  dledger -l x.ledger flag dispose 277 late-record --action reviewed-no-action \\\n    --note \"recorded after leave; no harm\" --role \"Compliance lead\" --key ico.key --dry-run"
+        after_help = "Examples:\n  dledger -l ico-ofcom.ledger flag dispose 205 theme-on-request --action reviewed-no-action \\\n    --note \"theme named in error; no content shared\" --role \"Compliance lead\" \\\n    --key ofcom-2024.key\n  dledger -l ico-ofcom.ledger flag dispose 72 unacknowledged --action reviewed-no-action \\\n    --note \"acknowledged by e-mail\" --role \"Compliance lead\" --key ico-2025.key --dry-run\n  (with --action remediated, name the correction that remedied it: --correction N)"
     )]
     Dispose(DisposeArgs),
 }
@@ -750,7 +751,7 @@ pub(crate) enum VaultCommand {
     /// (`retain_values_days`). A signed erasure entry names every value erased, the retention
     /// rule and who ran it; commitments and hashes are untouched, so the ledger still verifies.
     #[command(
-        after_help = "Examples:\n  dledger -l x.ledger vault erase --key ico.key --before 2025-01-01\n  dledger -l x.ledger vault erase --key ico.key --by-policy --dry-run"
+        after_help = "Examples:\n  dledger -l ico-ofcom.ledger vault erase --key ico-2025.key --by-policy --dry-run\n  dledger -l ico-ofcom.ledger vault erase --key ico-2025.key --before 2024-06-01"
     )]
     Erase {
         /// Your private key: the erasure entry records which party erased.

@@ -89,6 +89,21 @@ pub(super) fn keygen(a: KeygenArgs) -> Result<Status> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("{}.key", a.name)));
+    // A private key's directory that does not exist yet is made owner-only (0700), like
+    // ~/.ssh: `--out ~/.dledger/ico-2026.key` works on a new machine.
+    if let Some(dir) = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| {
+                format!("cannot create the directory {} for the key", dir.display())
+            })?;
+    }
     if a.encrypt {
         let passphrase = disclosure_ledger::keys::new_passphrase()?;
         key.save_encrypted(&out, &passphrase)?;
@@ -666,12 +681,20 @@ pub(super) fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
             reason,
             key,
         } => {
-            let raw: [u8; 4] = hex::decode(key_id.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| anyhow!("key id {key_id:?} is not 8 hex digits, e.g. 1a2b3c4d"))?;
+            let given = key_id.trim().to_owned();
+            let by_id: Option<[u8; 4]> = hex::decode(&given).ok().and_then(|b| b.try_into().ok());
             append_one(ctx, &key, "the key revocation", |l, k, _| {
-                Ok(l.prepare_key_revoked(l.party_of(k)?, KeyId(raw), &reason))
+                let party = l.party_of(k)?;
+                let id = match by_id {
+                    Some(raw) => KeyId(raw),
+                    None => l.registers().key_named(&party, &given).ok_or_else(|| {
+                        AppendError::UnknownKeyName {
+                            party: party.clone(),
+                            name: given.clone(),
+                        }
+                    })?,
+                };
+                Ok(l.prepare_key_revoked(party, id, &reason))
             })
         }
     }

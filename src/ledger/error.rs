@@ -222,6 +222,17 @@ pub enum AppendError {
         /// When it was disclosed.
         disclosed_at: Timestamp,
     },
+    /// `key revoke NAME`: the signing party has no key of that name.
+    #[error(
+        "{party} has no key named {name:?}; give its name (e.g. ico-2025) or its 8-hex-digit id, \
+         as `dledger list --keys` shows them"
+    )]
+    UnknownKeyName {
+        /// The signing party.
+        party: PartyId,
+        /// The name given.
+        name: String,
+    },
     /// A theme declared while it is in force.
     #[error("theme {0} is already in force; nothing to do")]
     ThemeInForce(ThemeId),

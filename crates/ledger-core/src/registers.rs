@@ -621,6 +621,16 @@ impl Registers {
         self.parties.get(party)?.keys.get(&key_id)?.key.as_ref()
     }
 
+    /// The id of `party`'s key named `name` (valid or not), if it has one.
+    pub fn key_named(&self, party: &PartyId, name: &str) -> Option<KeyId> {
+        self.parties
+            .get(party)?
+            .keys
+            .iter()
+            .find(|(_, k)| k.key.as_ref().is_some_and(|p| p.name == name))
+            .map(|(id, _)| *id)
+    }
+
     /// Which party, if any, holds the key `key_id` (valid or not).
     pub fn party_of_key(&self, key_id: KeyId) -> Option<&PartyId> {
         self.parties
