@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::shell::sh;
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -126,17 +128,7 @@ fn world() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = common::root();
     let w = dir.path();
-    fs::create_dir_all(w.join("fixtures")).unwrap();
-    fs::create_dir_all(w.join("keys")).unwrap();
-    fs::create_dir_all(w.join("policy")).unwrap();
-    fs::create_dir_all(w.join("fixtures/store-v1")).unwrap();
-    for f in [
-        "sample.ledger",
-        "sample-v2.ledger",
-        "store-v1/generated-40.ledger",
-    ] {
-        fs::copy(root.join("fixtures").join(f), w.join("fixtures").join(f)).unwrap();
-    }
+    common::shell::copy_samples(w);
     fs::copy(
         root.join("fixtures/sample-v2.ledger"),
         w.join("ico-ofcom.ledger"),
@@ -144,15 +136,11 @@ fn world() -> tempfile::TempDir {
     .unwrap();
     for item in fs::read_dir(root.join("fixtures/keys")).unwrap() {
         let p = item.unwrap().path();
-        let name = p.file_name().unwrap().to_owned();
-        match p.extension().and_then(|e| e.to_str()) {
-            Some("key") => copy_private(&p, &w.join(&name)),
-            Some("vkey") => {
-                fs::copy(&p, w.join("keys").join(&name)).unwrap();
-            }
-            _ => {}
+        if p.extension().is_some_and(|e| e == "key") {
+            copy_private(&p, &w.join(p.file_name().unwrap()));
         }
     }
+    fs::create_dir_all(w.join("policy")).unwrap();
     for item in fs::read_dir(root.join("policy")).unwrap() {
         let p = item.unwrap().path();
         if p.is_file() {
@@ -214,28 +202,6 @@ const INPUTS: &[(&str, &str)] = &[
 
 /// Examples whose documented outcome is a failure, with the words it must say.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[("--consistency consistency.json", "stale:")];
-
-/// Runs one shell line in `world` with `dledger` on the PATH; returns its exit code and output.
-fn sh(world: &Path, line: &str) -> (i32, String) {
-    let bin = assert_cmd::cargo::cargo_bin("dledger");
-    let path = format!(
-        "{}:{}",
-        bin.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(line)
-        .current_dir(world)
-        .env("PATH", path)
-        .env("HOME", world)
-        .env_remove("XDG_STATE_HOME")
-        .env_remove("DLEDGER_LEDGER")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (out.status.code().unwrap_or(-1), common::output_text(&out))
-}
 
 #[test]
 fn every_help_example_runs_on_the_sample() {

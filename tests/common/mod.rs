@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod chromium;
+pub(crate) mod shell;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
