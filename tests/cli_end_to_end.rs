@@ -432,3 +432,47 @@ fn ack_says_why_a_key_cannot_sign() {
         "it is a public key",
     );
 }
+
+/// Both proof commands take `--format json` and `--json` alike, and their text shows every hash
+/// in one encoding (hex), as their JSON does.
+#[test]
+fn proof_commands_share_their_output_options() {
+    let sample = common::sample_ledger();
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("dledger")
+            .unwrap()
+            .arg("-l")
+            .arg(&sample)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            common::output_text(&out)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for proof in [
+        &["prove", "inclusion", "42"][..],
+        &["prove", "consistency", "100", "453"][..],
+    ] {
+        let json = run(&[proof, &["--json"]].concat());
+        assert_eq!(json, run(&[proof, &["--format", "json"]].concat()));
+        serde_json::from_str::<serde_json::Value>(&json).unwrap();
+        let text = run(proof);
+        let hashes: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() == 64 || l.contains("hash:") || l.contains("root:"))
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect();
+        assert!(hashes.len() >= 4, "{text}");
+        for h in hashes {
+            assert!(
+                h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{h:?} is not hex in:\n{text}"
+            );
+        }
+    }
+}

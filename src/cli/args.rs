@@ -575,7 +575,7 @@ pub(crate) enum PolicyCommand {
 pub(crate) enum ProveCommand {
     /// An RFC 6962 inclusion proof of entry SEQ in the tree of the first N entries.
     #[command(
-        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove inclusion 42\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format tlog-proof"
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove inclusion 42\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format json\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format tlog-proof"
     )]
     Inclusion {
         /// The entry.
@@ -586,18 +586,24 @@ pub(crate) enum ProveCommand {
         /// Output form: tlog-proof is C2SP tlog-proof@v1 with the stored checkpoint of that size.
         #[arg(long, value_enum, default_value_t = ProofFormat::Text)]
         format: ProofFormat,
+        /// The same as --format json.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
     },
     /// An RFC 6962 consistency proof that the tree of NEW entries extends that of OLD.
     #[command(
-        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove consistency 100 453"
+        after_help = "Example:\n  dledger -l fixtures/sample.ledger prove consistency 100 453\n  dledger -l fixtures/sample.ledger prove consistency 100 453 --format json"
     )]
     Consistency {
         /// Old tree size.
         old: u64,
         /// New tree size.
         new: u64,
-        /// JSON instead of text.
-        #[arg(long)]
+        /// Output form.
+        #[arg(long, value_enum, default_value_t = ConsistencyFormat::Text)]
+        format: ConsistencyFormat,
+        /// The same as --format json.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
 }
@@ -961,12 +967,21 @@ pub(crate) struct ExplainArgs {
 /// `prove inclusion --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ProofFormat {
-    /// Plain text.
+    /// Plain text, hashes in hex.
     Text,
     /// JSON, hashes in hex.
     Json,
-    /// C2SP tlog-proof@v1.
+    /// C2SP tlog-proof@v1 (hashes in base64, as the format defines).
     TlogProof,
+}
+
+/// `prove consistency --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ConsistencyFormat {
+    /// Plain text, hashes in hex.
+    Text,
+    /// JSON, hashes in hex.
+    Json,
 }
 
 /// `review --period`.

@@ -68,7 +68,13 @@ pub(super) fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
         }
     };
     match c {
-        ProveCommand::Inclusion { seq, size, format } => {
+        ProveCommand::Inclusion {
+            seq,
+            size,
+            format,
+            json,
+        } => {
+            let format = if json { ProofFormat::Json } else { format };
             let size = match (size, format) {
                 (Some(n), _) => n,
                 (None, ProofFormat::TlogProof) => proofs::latest_checkpoint_size(&store)?
@@ -91,19 +97,24 @@ pub(super) fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                     outln!("  leaf hash: {}", hex::encode(proof.leaf_hash));
                     outln!("  root hash: {}", hex::encode(proof.root_hash));
                     outln!(
-                        "  proof ({} hashes, from the leaf's sibling up):",
+                        "  proof ({} hashes in hex, from the leaf's sibling up):",
                         proof.proof.len()
                     );
                     for h in &proof.proof {
-                        outln!("    {}", base64_of(h));
+                        outln!("    {}", hex::encode(h));
                     }
                     outln!("Checked: the proof leads from the entry to the root.");
                 }
             }
         }
-        ProveCommand::Consistency { old, new, json } => {
+        ProveCommand::Consistency {
+            old,
+            new,
+            format,
+            json,
+        } => {
             let proof = proofs::prove_consistency(&store, old, new).map_err(advise)?;
-            if json {
+            if json || format == ConsistencyFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&proof.to_json())?);
             } else {
                 outln!(
@@ -111,18 +122,13 @@ pub(super) fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
                 );
                 outln!("  old root: {}", hex::encode(proof.old_root));
                 outln!("  new root: {}", hex::encode(proof.new_root));
-                outln!("  proof ({} hashes):", proof.proof.len());
+                outln!("  proof ({} hashes in hex):", proof.proof.len());
                 for h in &proof.proof {
-                    outln!("    {}", base64_of(h));
+                    outln!("    {}", hex::encode(h));
                 }
                 outln!("Checked: the proof leads from the old root to the new one.");
             }
         }
     }
     Ok(Status::Clean)
-}
-
-fn base64_of(h: &[u8; 32]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(h)
 }
