@@ -341,6 +341,53 @@ impl Report {
                 }
             );
             return out;
+        } else if let Some(from) = self.integrity.resumed_from {
+            // A resumed run judged only the new disclosures; the flags of older ones are those
+            // still open at its checkpoint (acknowledgement and correction flags). Counted apart,
+            // so no rate mixes the two.
+            let (new, old): (Vec<&Flag>, Vec<&Flag>) =
+                p.flags.iter().partition(|f| f.seq.0 >= from);
+            let distinct = |fs: &[&Flag]| {
+                fs.iter()
+                    .map(|f| f.seq)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len() as u64
+            };
+            let (new_n, old_n) = (new.len() as u64, old.len() as u64);
+            let new_part = match p.disclosures {
+                0 => format!("no disclosures recorded since the checkpoint of size {from}"),
+                1 => format!(
+                    "{} on the one disclosure recorded since the checkpoint of size {from}",
+                    match new_n {
+                        0 => "no flags".to_owned(),
+                        n => format!("{n} flag{}", plural(n)),
+                    }
+                ),
+                n => format!(
+                    "{new_n} flag{} on {} of the {n} disclosure{} recorded since the checkpoint of \
+                     size {from} ({:.1} per 100)",
+                    plural(new_n),
+                    distinct(&new),
+                    plural(n),
+                    per_hundred(new_n, n)
+                ),
+            };
+            let old_part = match old_n {
+                0 => String::new(),
+                n => format!(
+                    "; {n} flag{} on {} earlier disclosure{} still open at that checkpoint \
+                     (acknowledgements and corrections; their other flags were reported by the \
+                     run that verified them)",
+                    plural(n),
+                    distinct(&old),
+                    plural(distinct(&old))
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "Policy: {new_part}{old_part}. Each is judged against the policy in force when it \
+                 was made."
+            );
         } else {
             let on_disclosures = p.flags.len() as u64 - p.on_documents;
             let _ = writeln!(

@@ -84,6 +84,13 @@ fn newer_index_roots_are_rebuilt_from_the_verifiers_copy() {
         "{text}"
     );
     assert!(!text.contains("not rebuilt"), "{text}");
+    // The policy line counts the new entries apart from the older disclosures still open.
+    assert!(
+        text.contains("Policy: no disclosures recorded since the checkpoint of size")
+            && text.contains("earlier disclosures still open at that checkpoint"),
+        "{text}"
+    );
+    assert!(!text.contains(" of 0 disclosures"), "{text}");
 
     // A lost copy is said, not trusted; the run rebuilds it for the next one.
     std::fs::remove_file(&copy).unwrap();

@@ -170,7 +170,7 @@ pub(super) fn read_fact(
 pub(super) fn bad_reference(seq: Seq, fact: Option<&Fact>, wanted: &str) -> AppendError {
     let problem = match fact {
         None => "does not exist".to_owned(),
-        Some(f) => format!("is a {}, not {wanted}", f.kind),
+        Some(f) => format!("is an entry of kind {}, not {wanted}", f.kind),
     };
     AppendError::BadReference { seq, problem }
 }

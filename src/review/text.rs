@@ -151,9 +151,19 @@ fn section(out: &mut String, row: &PeriodRow, report: &ReviewReport) {
     let r = &s.registers;
     let _ = writeln!(
         out,
-        "  Registers at the end: {} themes in force, {} companies of mutual interest; {} designation{} took effect, {} ended; {} disclosure{} concerned a company not (yet) of mutual interest",
+        "  Registers at the end: {} theme{} in force, {} compan{} of mutual interest; {} designation{} took effect, {} ended; {} disclosure{} concerned a company not (yet) of mutual interest",
         r.themes_in_force.len(),
+        if r.themes_in_force.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         r.companies_mutual.len(),
+        if r.companies_mutual.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         r.designations,
         if r.designations == 1 { "" } else { "s" },
         r.designation_ends,

@@ -374,7 +374,7 @@ pub fn check_entry(reg: &Registers, entry: &Entry) -> Vec<Breach> {
                         out.add(
                             CORRECTION_TARGET,
                             format!(
-                                "carries a replacement disclosure but {} is a {}",
+                                "carries a replacement disclosure but {} is an entry of kind {}",
                                 c.supersedes, target.kind
                             ),
                         );
