@@ -476,3 +476,24 @@ fn proof_commands_share_their_output_options() {
         }
     }
 }
+
+/// `review` offers no options it would ignore: --since-checkpoint and --state belong to verify.
+#[test]
+fn review_does_not_offer_verifys_incremental_options() {
+    for option in [&["--since-checkpoint"][..], &["--state", "s"][..]] {
+        let out = assert_cmd::Command::cargo_bin("dledger")
+            .unwrap()
+            .arg("-l")
+            .arg(common::sample_ledger())
+            .arg("review")
+            .args(option)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{option:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unexpected argument"),
+            "{}",
+            common::output_text(&out)
+        );
+    }
+}

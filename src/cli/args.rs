@@ -803,14 +803,6 @@ pub(crate) struct ReviewArgs {
     /// Judge acknowledgement deadlines as of this date instead of now.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Check only what was recorded after the last cosigned checkpoint an earlier run verified
-    /// (kept in the --state file; the first run checks everything and writes it).
-    #[arg(long)]
-    pub since_checkpoint: bool,
-    /// The verification state file of --since-checkpoint (default: a file named after the
-    /// ledger in $XDG_STATE_HOME/dledger or ~/.local/state/dledger).
-    #[arg(long, value_name = "FILE", requires = "since_checkpoint")]
-    pub state: Option<PathBuf>,
 }
 
 /// `waiting`.
