@@ -262,6 +262,9 @@ pub struct BulkReport {
     pub last: Seq,
     /// Batches committed.
     pub batches: u64,
+    /// The policy flags the recorded disclosures raise, as `disclose` shows them and `verify`
+    /// reports them (judged against the registers and policy in force, in ledger order).
+    pub flags: Vec<crate::policy::Flag>,
 }
 
 /// Checks every disclosure against the ledger first (nothing is written if any is refused;
@@ -315,9 +318,14 @@ pub fn import_lines(
     let mut lines = Vec::with_capacity(prepared.len());
     let mut bodies = Vec::with_capacity(prepared.len());
     let mut vaults = Vec::with_capacity(prepared.len());
+    // Each disclosure's flags, judged as the entry it will be (the import is refused whole if
+    // any line is, so the numbering holds when anything is written).
+    let base = ledger.next_seq().0;
+    let mut flags = Vec::new();
     for (line, p) in prepared {
         match p {
             Ok(p) => {
+                flags.extend(ledger.flags_for_at(&p, now, Seq(base + bodies.len() as u64)));
                 lines.push(line);
                 bodies.push(p.body);
                 vaults.push(p.vault);
@@ -335,10 +343,23 @@ pub fn import_lines(
             ledger, checked, vaults, feed, key, now, batch_size, progress,
         )
     });
-    written.map_err(|source| BulkError::Write {
+    let mut report = written.map_err(|source| BulkError::Write {
         committed: 0,
         source,
-    })?
+    })??;
+    // Another writer may have appended between the check and the write: the entries then start
+    // later, and the flags are renumbered to match.
+    if report.first.0 != base {
+        for f in &mut flags {
+            let old = format!("#{} ", f.seq.0);
+            f.seq = Seq(f.seq.0 - base + report.first.0);
+            if let Some(rest) = f.message.strip_prefix(&old) {
+                f.message = format!("#{} {rest}", f.seq.0);
+            }
+        }
+    }
+    report.flags = flags;
+    Ok(report)
 }
 
 /// The writing pass of [`import_lines`]: appends the checked entries (with their vault items)
@@ -359,6 +380,7 @@ fn write_checked(
         first: ledger.next_seq(),
         last: Seq(0),
         batches: 0,
+        flags: Vec::new(),
     };
     let mut batch = ledger.begin().map_err(|source| BulkError::Write {
         committed: 0,

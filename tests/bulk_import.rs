@@ -61,11 +61,15 @@ fn json_lines_and_csv_are_recorded_and_verify() {
     fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
     let out = import(&ledger, &jsonl, &key);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
+    // Recorded; exit 1 because the disclosures about newco (not of mutual interest) raise flags,
+    // which the import shows.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(stdout.contains("not-mutual-interest"), "{stdout}");
     assert!(
         stdout.contains("Recorded 21 disclosures as entries #453 to #473 in 3 durable commits"),
         "{stdout}"
@@ -83,7 +87,7 @@ fn json_lines_and_csv_are_recorded_and_verify() {
     .unwrap();
     let out = import(&ledger, &csv, &key);
     assert!(
-        out.status.success(),
+        matches!(out.status.code(), Some(0 | 1)),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -206,4 +210,72 @@ fn background_flush_acknowledges_only_what_is_durable() {
     assert_eq!(seqs, (before..before + 305).collect::<Vec<_>>());
 
     assert_intact(&path, before + 305);
+}
+
+/// A bulk import shows the flags its disclosures raise — the same flags, on the same entries,
+/// as `verify` then reports — and exits 1, as `disclose` does.
+#[test]
+fn a_bulk_import_shows_the_flags_it_records_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = common::sample_v2_copy(dir.path());
+    let keys = common::demo_keys_in(dir.path());
+    let before = {
+        let store = disclosure_ledger::store::Store::open(
+            &ledger,
+            disclosure_ledger::store::Access::ReadOnly,
+        )
+        .unwrap();
+        store.len().unwrap()
+    };
+    let file = dir.path().join("in.jsonl");
+    // One routine disclosure about a company not of mutual interest (a high flag), recorded
+    // long after it was made (late-record); one about a company of mutual interest.
+    fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            line("quietforum", "2025-12-20"),
+            line("brightloop", "2025-12-20")
+        ),
+    )
+    .unwrap();
+    let out = import(&ledger, &file, &keys.join("ofcom-2024.key"));
+    let text = common::output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("not-mutual-interest (high"), "{text}");
+    let verify = Command::cargo_bin("dledger")
+        .unwrap()
+        .arg("verify")
+        .arg(&ledger)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+    let from_verify: Vec<String> = report["policy"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["seq"].as_u64().unwrap() >= before)
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f["code"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(!from_verify.is_empty());
+    for flag in &from_verify {
+        let (code, message) = flag.split_once(": ").unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(code) && l.ends_with(message)),
+            "the import did not show {flag:?}:\n{text}"
+        );
+    }
+    let shown = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains(" ("))
+        .count();
+    assert_eq!(shown, from_verify.len(), "{text}");
 }

@@ -888,7 +888,8 @@ pub(crate) struct ImportArgs {
     #[arg(value_name = "NEW_LEDGER")]
     pub new_ledger: Option<PathBuf>,
     /// Record the disclosures in INPUT into the ledger given by --ledger, signed with this key.
-    /// Every line is checked first; if any is refused nothing is written.
+    /// Every line is checked first; if any is refused nothing is written. The flags the
+    /// recorded disclosures raise are shown (exit 1), as `disclose` shows them.
     #[arg(long)]
     pub key: Option<PathBuf>,
     /// Disclosures per durable commit.

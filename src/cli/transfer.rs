@@ -71,7 +71,7 @@ pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
             if report.batches == 1 { "" } else { "s" },
             report.recorded as f64 / secs.max(1e-9)
         );
-        return Ok(Status::Clean);
+        return print_import_flags(&report.flags);
     }
     let target = a.new_ledger.as_deref().ok_or_else(|| {
         anyhow!("name the new ledger to create: dledger import EXPORT.jsonl NEW.ledger (or pass --key to record disclosures)")
@@ -104,4 +104,41 @@ pub(super) fn upgrade_cmd(a: UpgradeArgs) -> Result<Status> {
         a.old.display()
     );
     Ok(Status::Clean)
+}
+
+/// How many flagged disclosures a bulk import lists one by one (`dledger verify` lists all).
+const IMPORT_FLAGS_SHOWN: usize = 20;
+
+/// The flags a bulk import's disclosures raise, as `disclose` shows them: exit 1 when any.
+fn print_import_flags(flags: &[disclosure_ledger::policy::Flag]) -> Result<Status> {
+    if flags.is_empty() {
+        outln!("Policy: no flags; every disclosure is within the arrangements in force.");
+        return Ok(Status::Clean);
+    }
+    let disclosures: std::collections::BTreeSet<_> = flags.iter().map(|f| f.seq).collect();
+    outln!(
+        "Policy: {} of the recorded disclosures raise{} {} flag{} (recorded all the same: the \
+         ledger records what happened):",
+        disclosures.len(),
+        if disclosures.len() == 1 { "s" } else { "" },
+        flags.len(),
+        if flags.len() == 1 { "" } else { "s" }
+    );
+    for f in flags.iter().take(IMPORT_FLAGS_SHOWN) {
+        outln!(
+            "  {} ({}, {}): {}",
+            f.code,
+            f.severity.as_str(),
+            f.basis_label(),
+            f.message
+        );
+    }
+    if flags.len() > IMPORT_FLAGS_SHOWN {
+        outln!(
+            "  … and {} more; `dledger verify` lists them all.",
+            flags.len() - IMPORT_FLAGS_SHOWN
+        );
+    }
+    outln!("Run `dledger explain CODE` for what a flag means and what to check.");
+    Ok(Status::Flags)
 }

@@ -165,6 +165,18 @@ impl Ledger {
     /// The policy flags a prepared disclosure would raise if recorded now as the next entry.
     /// A correction's replacement disclosure is judged exactly like a new disclosure.
     pub fn flags_for(&self, pending: &Pending, now: Timestamp) -> Vec<crate::policy::Flag> {
+        self.flags_for_at(pending, now, self.next_seq())
+    }
+
+    /// [`Ledger::flags_for`] for a disclosure that will be entry `seq` (a bulk import judges
+    /// each line before any is written, against the registers as they are: disclosures change
+    /// nothing another disclosure is judged by).
+    pub fn flags_for_at(
+        &self,
+        pending: &Pending,
+        now: Timestamp,
+        seq: crate::model::Seq,
+    ) -> Vec<crate::policy::Flag> {
         let (d, recorded_at) = match &pending.body {
             Body::Disclosure(d) => (d, now),
             // Lateness is measured to when the replaced disclosure was first recorded.
@@ -191,7 +203,7 @@ impl Ledger {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .judge(
-                self.next_seq(),
+                seq,
                 recorded_at,
                 FORMAT_VERSION,
                 d,
