@@ -155,7 +155,9 @@ pub(crate) enum Command {
     )]
     List(ListArgs),
     /// Export the whole log as JSON Lines (entry bytes, signatures, hashes and a decoded view).
-    #[command(after_help = "Example:\n  dledger export -l fixtures/sample.ledger -o sample.jsonl")]
+    #[command(
+        after_help = "Examples:\n  dledger export -l fixtures/sample.ledger -o sample.jsonl\n  dledger export -l fixtures/sample-v2.ledger --with-values -o sample-v2-with-values.jsonl"
+    )]
     Export(ExportArgs),
     /// Create a new ledger from an export, byte for byte, and verify it; or, with --key, record
     /// many disclosures from a JSON Lines or CSV file.
@@ -870,9 +872,13 @@ pub(crate) struct ListArgs {
 /// `export`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    /// Output file (default: standard output).
+    /// Output file (default: standard output), created owner-only.
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Include the field values of the vault (confidential; needs --out, written owner-only).
+    /// Without it the copy made by `import` says it holds no values.
+    #[arg(long)]
+    pub with_values: bool,
 }
 
 /// `import`.

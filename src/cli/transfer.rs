@@ -14,25 +14,45 @@ use super::output::*;
 
 pub(super) fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
     let store = ctx.open_reader(ctx.path()?)?;
-    let n = match &a.out {
+    let options = export::ExportOptions {
+        values: a.with_values,
+    };
+    match &a.out {
         Some(path) => {
             // Owner-only, never over an existing file, never through a symlink.
             let file = disclosure_ledger::files::create_private_file(path)?;
             let mut w = std::io::BufWriter::new(file);
-            let n = export::export(&store, &mut w)?;
+            let s = export::export_with(&store, &mut w, options)?;
             w.flush()?;
-            eprintln!("Exported {n} entries to {}.", path.display());
-            n
+            eprintln!(
+                "Exported {} entries and {} checkpoint{} to {}{}.",
+                s.entries,
+                s.checkpoints,
+                if s.checkpoints == 1 { "" } else { "s" },
+                path.display(),
+                if a.with_values {
+                    format!(
+                        ", with {} field value{} (owner-only: keep it as confidential as the \
+                         ledger)",
+                        s.values,
+                        if s.values == 1 { "" } else { "s" }
+                    )
+                } else {
+                    ", without field values".to_owned()
+                }
+            );
         }
+        None if a.with_values => bail!(
+            "field values are written only to a file: add -o FILE (created owner-only), so the \
+             confidential values never pass through a terminal or a pipe"
+        ),
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            let n = export::export(&store, &mut w)?;
+            export::export_with(&store, &mut w, options)?;
             w.flush()?;
-            n
         }
-    };
-    let _ = n;
+    }
     Ok(Status::Clean)
 }
 
@@ -81,10 +101,22 @@ pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
         disclosure_ledger::files::EXPORT_FILE_LIMIT,
         "export file",
     )?;
-    let n = export::import(BufReader::new(file), target)?;
+    let s = export::import_all(BufReader::new(file), target)?;
     outln!(
-        "Imported {n} entries into {}; every entry verified.",
-        target.display()
+        "Imported {} entries and {} checkpoint{} into {}; every entry and checkpoint verified. {}",
+        s.entries,
+        s.checkpoints,
+        if s.checkpoints == 1 { "" } else { "s" },
+        target.display(),
+        if s.values > 0 {
+            format!(
+                "It holds the {} field value{} of the export, each matching its commitment.",
+                s.values,
+                if s.values == 1 { "" } else { "s" }
+            )
+        } else {
+            "The export carried no field values, and the copy says it holds none.".to_owned()
+        }
     );
     Ok(Status::Clean)
 }
