@@ -10,32 +10,31 @@ fn dledger() -> Command {
     Command::cargo_bin("dledger").unwrap()
 }
 
+/// `dledger export -l LEDGER -o OUT`, which must succeed.
+fn export_to(ledger: impl AsRef<std::path::Path>, out: impl AsRef<std::path::Path>) {
+    dledger()
+        .args(["export", "-l"])
+        .arg(ledger.as_ref())
+        .arg("-o")
+        .arg(out.as_ref())
+        .assert()
+        .success();
+}
+
 #[test]
 fn export_import_round_trip_is_exact() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first.jsonl");
     let copy = dir.path().join("copy.ledger");
     let second = dir.path().join("second.jsonl");
-    dledger()
-        .args(["export", "-l"])
-        .arg(common::sample_ledger())
-        .arg("-o")
-        .arg(&first)
-        .assert()
-        .success();
+    export_to(common::sample_ledger(), &first);
     dledger()
         .arg("import")
         .arg(&first)
         .arg(&copy)
         .assert()
         .success();
-    dledger()
-        .args(["export", "-l"])
-        .arg(&copy)
-        .arg("-o")
-        .arg(&second)
-        .assert()
-        .success();
+    export_to(&copy, &second);
     let a = fs::read(&first).unwrap();
     let b = fs::read(&second).unwrap();
     assert!(a == b, "exports differ after a round trip");
@@ -48,13 +47,7 @@ fn export_import_round_trip_is_exact() {
 fn tampered_exports_are_refused_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("x.jsonl");
-    dledger()
-        .args(["export", "-l"])
-        .arg(common::sample_ledger())
-        .arg("-o")
-        .arg(&export)
-        .assert()
-        .success();
+    export_to(common::sample_ledger(), &export);
     let text = fs::read_to_string(&export).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let mut cases: Vec<(&str, String, &str)> = Vec::new();
@@ -130,13 +123,7 @@ fn checkpoints_and_asked_for_values_round_trip() {
     let source = common::sample_v2_ledger();
     let plain = dir.path().join("plain.jsonl");
     let valued = dir.path().join("valued.jsonl");
-    dledger()
-        .args(["export", "-l"])
-        .arg(&source)
-        .arg("-o")
-        .arg(&plain)
-        .assert()
-        .success();
+    export_to(&source, &plain);
     let out = dledger()
         .args(["export", "--with-values", "-l"])
         .arg(&source)
@@ -229,13 +216,7 @@ fn checkpoints_and_asked_for_values_round_trip() {
 fn a_damaged_checkpoint_line_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("x.jsonl");
-    dledger()
-        .args(["export", "-l"])
-        .arg(common::sample_v2_ledger())
-        .arg("-o")
-        .arg(&export)
-        .assert()
-        .success();
+    export_to(common::sample_v2_ledger(), &export);
     let text = fs::read_to_string(&export).unwrap();
     let line = text
         .lines()
@@ -271,13 +252,7 @@ fn a_damaged_checkpoint_line_is_refused() {
 fn a_version_1_export_still_imports() {
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("x.jsonl");
-    dledger()
-        .args(["export", "-l"])
-        .arg(common::sample_ledger())
-        .arg("-o")
-        .arg(&export)
-        .assert()
-        .success();
+    export_to(common::sample_ledger(), &export);
     let text = fs::read_to_string(&export).unwrap();
     let mut lines = text.lines();
     let mut header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();

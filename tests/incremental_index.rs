@@ -10,7 +10,6 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use disclosure_ledger::index_copy::index_copy_path;
-use disclosure_ledger::ledger::open_registers;
 use disclosure_ledger::store::{Access, Store};
 
 /// `dledger verify --since-checkpoint --state STATE LEDGER`.
@@ -123,35 +122,15 @@ fn an_incremental_run_catches_an_index_root_that_leaves_an_entry_out() {
     declare_theme(&f, "later-theme-two");
 
     // The operator signs a checkpoint whose index root leaves the newest entry out.
-    let store = Store::open(&f.path, Access::ReadWrite).unwrap();
-    let size = store.len().unwrap();
-    let mut index = ledger_core::index::Index::new();
-    store
-        .scan(0, Some(size), |r| {
-            let e = disclosure_ledger::codec::decode_entry(&r.bytes).unwrap();
-            if e.seq.0 == size - 1 {
-                index.skip(e.seq);
-            } else {
-                index.add(&e);
-            }
-            Ok::<_, disclosure_ledger::store::StoreError>(())
-        })
+    let len = Store::open(&f.path, Access::ReadOnly)
+        .unwrap()
+        .len()
         .unwrap();
-    let reg = open_registers(&store).unwrap();
-    let cp = tlog::Checkpoint {
-        origin: reg.origin.clone().unwrap(),
-        size,
-        root: tlog::tree_hash(size, &store).unwrap(),
-        extensions: vec![ledger_core::index::index_line(&index.root())],
-    };
-    let ico = common::current_key(&store, &f.keys, "ICO");
-    let note = cp
-        .sign(&ico.note_signer(tlog::KeyKind::Ed25519).unwrap())
+    let (size, note) = common::checkpoint_leaving_out(&f.path, &f.keys, len - 1);
+    Store::open(&f.path, Access::ReadWrite)
+        .unwrap()
+        .put_checkpoint(size, note.as_bytes())
         .unwrap();
-    store
-        .put_checkpoint(size, note.to_string().as_bytes())
-        .unwrap();
-    drop(store);
 
     let out = since(&state, &f.path);
     let text = common::output_text(&out);

@@ -25,16 +25,21 @@ pub(super) fn print_flags(flags: &[disclosure_ledger::policy::Flag], verb: &str)
         if flags.len() == 1 { "" } else { "s" }
     );
     for f in flags {
-        outln!(
-            "  {} ({}, {}): {}",
-            f.code,
-            f.severity.as_str(),
-            f.basis_label(),
-            f.message
-        );
+        outln!("  {}", flag_line(f));
     }
     outln!("Run `dledger explain CODE` for what a flag means and what to check.");
     Ok(())
+}
+
+/// One flag as the recording commands show it: `code (severity, basis): message`.
+pub(super) fn flag_line(f: &disclosure_ledger::policy::Flag) -> String {
+    format!(
+        "{} ({}, {}): {}",
+        f.code,
+        f.severity.as_str(),
+        f.basis_label(),
+        f.message
+    )
 }
 
 /// A progress bar over `len` entries (see [`progress_bar`]) and the hook that moves it, for the

@@ -97,13 +97,7 @@ pub(super) fn show(ctx: &Ctx, a: ShowArgs) -> Result<Status> {
             } else {
                 outln!("Policy flags (as verify judges it now):");
                 for (f, disposed) in &flags {
-                    outln!(
-                        "  {} ({}, {}): {}",
-                        f.code,
-                        f.severity.as_str(),
-                        f.basis_label(),
-                        f.message
-                    );
+                    outln!("  {}", flag_line(f));
                     if let Some(d) = disposed {
                         outln!("    disposed of: {}", d.describe());
                     }

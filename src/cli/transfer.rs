@@ -157,13 +157,7 @@ fn print_import_flags(flags: &[disclosure_ledger::policy::Flag]) -> Result<Statu
         if flags.len() == 1 { "" } else { "s" }
     );
     for f in flags.iter().take(IMPORT_FLAGS_SHOWN) {
-        outln!(
-            "  {} ({}, {}): {}",
-            f.code,
-            f.severity.as_str(),
-            f.basis_label(),
-            f.message
-        );
+        outln!("  {}", flag_line(f));
     }
     if flags.len() > IMPORT_FLAGS_SHOWN {
         outln!(

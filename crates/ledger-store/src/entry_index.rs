@@ -207,6 +207,30 @@ fn read_meta(
     }
 }
 
+/// The saved index in a write transaction: the size it covers (0 and an empty map if none is
+/// saved) and its nodes, with writes buffered until flushed.
+fn open_index_txn(txn: &redb::WriteTransaction) -> Result<(u64, IndexTxn<'_>), StoreError> {
+    let (size, header) = {
+        let meta = txn
+            .open_table(META)
+            .map_err(store_err("opening the saved entry index"))?;
+        read_meta(&meta)?.unwrap_or((0, Header::default()))
+    };
+    let open = |e| store_err("opening the saved entry index")(e);
+    Ok((
+        size,
+        IndexTxn {
+            leaves: txn.open_table(LEAVES).map_err(open)?,
+            branches: txn.open_table(BRANCHES).map_err(open)?,
+            keys: txn.open_table(KEYS).map_err(open)?,
+            header,
+            new_leaves: BTreeMap::new(),
+            new_branches: BTreeMap::new(),
+            new_keys: BTreeMap::new(),
+        },
+    ))
+}
+
 impl Store {
     /// The tree size the saved entry index covers, and the index opened for reading; `None`
     /// if the file holds none (made before the index, or never checkpointed since).
@@ -253,23 +277,8 @@ impl Store {
                 txn.delete_table(KEYS).map_err(err)?;
                 txn.delete_table(META).map_err(err)?;
             }
-            let (size, header) = {
-                let meta = txn
-                    .open_table(META)
-                    .map_err(store_err("opening the saved entry index"))?;
-                read_meta(&meta)?.unwrap_or((0, Header::default()))
-            };
             {
-                let open = |e| store_err("opening the saved entry index")(e);
-                let nodes = IndexTxn {
-                    leaves: txn.open_table(LEAVES).map_err(open)?,
-                    branches: txn.open_table(BRANCHES).map_err(open)?,
-                    keys: txn.open_table(KEYS).map_err(open)?,
-                    header,
-                    new_leaves: BTreeMap::new(),
-                    new_branches: BTreeMap::new(),
-                    new_keys: BTreeMap::new(),
-                };
+                let (size, nodes) = open_index_txn(&txn)?;
                 let mut map = MapTree::with_store(nodes);
                 let new_size = update(size, &mut map)?;
                 map.try_root()?;
@@ -303,23 +312,8 @@ impl Store {
             // A write transaction (the map's reads and buffered writes need one) that is never
             // committed: dropping it leaves the file as it was.
             let txn = db.begin_write().map_err(store_err("starting a write"))?;
-            let (size, header) = {
-                let meta = txn
-                    .open_table(META)
-                    .map_err(store_err("opening the saved entry index"))?;
-                read_meta(&meta)?.unwrap_or((0, Header::default()))
-            };
             let result = {
-                let open = |e| store_err("opening the saved entry index")(e);
-                let nodes = IndexTxn {
-                    leaves: txn.open_table(LEAVES).map_err(open)?,
-                    branches: txn.open_table(BRANCHES).map_err(open)?,
-                    keys: txn.open_table(KEYS).map_err(open)?,
-                    header,
-                    new_leaves: BTreeMap::new(),
-                    new_branches: BTreeMap::new(),
-                    new_keys: BTreeMap::new(),
-                };
+                let (size, nodes) = open_index_txn(&txn)?;
                 let mut map = MapTree::with_store(nodes);
                 work(size, &mut map)
             };
