@@ -105,3 +105,165 @@ fn sample_review_renders_in_chromium() {
         std::fs::write(common::root().join("docs/review-sample.png"), &png).unwrap();
     }
 }
+
+/// Measures the rendered page: every chart's bars, tick labels and size, and any table wider
+/// than its section. Appended to a copy of the page; it writes what it finds into the DOM.
+const GEOMETRY_PROBE: &str = r"<script>
+(function () {
+  var res = { charts: {}, overflow: [] };
+  document.querySelectorAll('figure[data-chart]').forEach(function (f) {
+    var svg = f.querySelector('svg');
+    var labels = Array.prototype.map.call(f.querySelectorAll('details tbody tr'), function (r) {
+      return r.cells[0].textContent.trim();
+    });
+    var texts = [];
+    svg.querySelectorAll('text').forEach(function (t) {
+      var b = t.getBBox();
+      texts.push({ s: t.textContent.trim(), cx: b.x + b.width / 2, y: b.y });
+    });
+    var rects = [];
+    svg.querySelectorAll('rect').forEach(function (r) {
+      var b = r.getBBox();
+      rects.push({ x: b.x, w: b.width, h: b.height, fill: (r.getAttribute('fill') || '').toUpperCase() });
+    });
+    res.charts[f.getAttribute('data-chart')] = {
+      labels: labels, texts: texts, rects: rects,
+      width: svg.viewBox.baseVal.width,
+      shown: svg.getBoundingClientRect().width,
+      card: f.getBoundingClientRect().width
+    };
+  });
+  document.querySelectorAll('section table').forEach(function (t) {
+    var s = t.closest('section').getBoundingClientRect();
+    if (t.getBoundingClientRect().right > s.right + 1) {
+      res.overflow.push(t.querySelector('caption, th') ? t.querySelector('caption, th').textContent : '?');
+    }
+  });
+  document.body.setAttribute('data-geometry', JSON.stringify(res));
+})();
+</script>
+</body>";
+
+/// The review as a board would see it: every bar centred over its tick label and inside the
+/// plot, charts the width of their card, histograms labelled with what they count, and no
+/// table wider than its section (flag codes and dates are not broken mid-word, so a table that
+/// does not fit would show here).
+#[test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "no chromium on PATH: run scripts/test-setup.sh to install it"
+)]
+fn review_charts_put_each_bar_over_its_label() {
+    let chrome = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
+    let opts = ReviewOptions {
+        from: None,
+        to: None,
+        period: Period::Quarter,
+        top: 10,
+        as_of: Timestamp::parse("2026-01-31").unwrap(),
+        progress: Default::default(),
+    };
+    let html = render_html(&build_review(&store, &opts).unwrap());
+    let page = dir.path().join("probe.html");
+    std::fs::write(&page, html.replacen("</body>", GEOMETRY_PROBE, 1)).unwrap();
+    let out = run_chromium(
+        &chrome,
+        &dir.path().join("p"),
+        &["--window-size=1200,2600", "--dump-dom"],
+        &page,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let attr = dom
+        .split("data-geometry=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the probe ran")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let g: serde_json::Value = serde_json::from_str(&attr).unwrap();
+    assert_eq!(
+        g["overflow"],
+        serde_json::json!([]),
+        "tables wider than their section"
+    );
+    let charts = g["charts"].as_object().unwrap();
+    for (id, c) in charts {
+        let width = c["width"].as_f64().unwrap();
+        let (shown, card) = (c["shown"].as_f64().unwrap(), c["card"].as_f64().unwrap());
+        assert!(
+            shown >= 0.9 * card,
+            "{id}: drawn {shown}px wide in a {card}px card"
+        );
+        let texts = c["texts"].as_array().unwrap();
+        let has_text = |s: &str| texts.iter().any(|t| t["s"] == s);
+        if id.contains("delay") {
+            assert!(
+                has_text("Delay") && !has_text("Period"),
+                "{id}: x axis label: {:?}",
+                texts
+                    .iter()
+                    .map(|t| t["s"].as_str().unwrap_or(""))
+                    .collect::<Vec<_>>()
+            );
+        }
+        let is_bar_chart =
+            ["chart-volume", "chart-flags"].contains(&id.as_str()) || id.contains("delay");
+        if !is_bar_chart {
+            continue;
+        }
+        // The tick label of each row of the data table, by its centre.
+        let centres: Vec<f64> = c["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                texts
+                    .iter()
+                    .find(|t| t["s"] == *l)
+                    .unwrap_or_else(|| panic!("{id}: no tick label {l}"))["cx"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect();
+        let slot = if centres.len() > 1 {
+            (centres[centres.len() - 1] - centres[0]) / (centres.len() - 1) as f64
+        } else {
+            width
+        };
+        let bars: Vec<(f64, f64)> = c["rects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            // Not the background or the legend's box (white), not a legend swatch (narrow).
+            .filter(|r| {
+                !["#FFFFFF", "WHITE", "NONE", ""].contains(&r["fill"].as_str().unwrap_or(""))
+            })
+            .map(|r| (r["x"].as_f64().unwrap(), r["w"].as_f64().unwrap()))
+            .filter(|(_, w)| *w < width * 0.9 && *w > 0.3 * slot)
+            .collect();
+        assert!(
+            bars.len() >= centres.len() / 2,
+            "{id}: only {} bars",
+            bars.len()
+        );
+        for (x, w) in &bars {
+            let centre = x + w / 2.0;
+            assert!(
+                centres.iter().any(|c| (c - centre).abs() <= 1.5),
+                "{id}: a bar centred at {centre:.1} is over no tick label ({centres:?})"
+            );
+            assert!(
+                x + w <= width - 10.0,
+                "{id}: a bar reaches {:.1}, past the plot's edge ({width})",
+                x + w
+            );
+        }
+    }
+}

@@ -42,11 +42,14 @@ fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// Adds role, title and description to plotters' SVG for assistive technology.
+/// Adds role, title and description to plotters' SVG for assistive technology, and a viewBox
+/// so the page can scale it to the card's width.
 fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
     let esc = super::html::escape;
     let head = format!(
-        " role=\"img\" aria-labelledby=\"{id}-title {id}-desc\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
+        " viewBox=\"0 0 {} {}\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
+        SIZE.0,
+        SIZE.1,
         esc(title),
         esc(desc)
     );
@@ -56,8 +59,18 @@ fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
     }
 }
 
-/// Draws bars, stacked per x position: `series[k][i]` is the height of series k at position i.
-fn stacked_bars(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc: &str) -> String {
+/// Axis text size, in the SVG's own pixels (it is drawn at 760 wide and scaled to the card).
+const AXIS_FONT: u32 = 15;
+
+/// Draws bars, stacked per x position: `series[k][i]` is the height of series k at position i,
+/// each bar centred on its label's tick. A value that is not a number (a period with nothing to
+/// count) draws no bar: the data table shows it as "—".
+fn stacked_bars(
+    labels: &[String],
+    names: &[String],
+    series: &[Vec<f64>],
+    (x_desc, y_desc): (&str, &str),
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -67,7 +80,7 @@ fn stacked_bars(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc
             .map(|i| {
                 series
                     .iter()
-                    .map(|s| s.get(i).copied().unwrap_or(0.0))
+                    .map(|s| s.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0))
                     .sum::<f64>()
             })
             .fold(0.0, f64::max)
@@ -76,8 +89,8 @@ fn stacked_bars(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc
             * if names.len() > 1 { 1.6 } else { 1.1 };
         let Ok(mut chart) = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
+            .x_label_area_size(52)
+            .y_label_area_size(64)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
         else {
             return svg_fallback();
@@ -86,24 +99,27 @@ fn stacked_bars(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc
         let _ = chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(n.min(12))
+            .x_labels(n + 1)
             .x_label_formatter(&fmt)
+            .label_style(("sans-serif", AXIS_FONT))
+            .axis_desc_style(("sans-serif", AXIS_FONT))
             .y_desc(y_desc)
-            .x_desc("Period")
+            .x_desc(x_desc)
             .draw();
         let mut base = vec![0.0; n];
         for (k, s) in series.iter().enumerate() {
             let c = colour(k);
-            let bars = (0..n).map(|i| {
-                let v = s.get(i).copied().unwrap_or(0.0);
-                let r = Rectangle::new(
-                    [(i as f64 + 0.15, base[i]), (i as f64 + 0.85, base[i] + v)],
-                    c.filled(),
-                );
-                base[i] += v;
-                r
-            });
-            let bars: Vec<_> = bars.collect();
+            let bars: Vec<_> = (0..n)
+                .filter_map(|i| {
+                    let v = s.get(i).copied().filter(|v| v.is_finite())?;
+                    let r = Rectangle::new(
+                        [(i as f64 - 0.35, base[i]), (i as f64 + 0.35, base[i] + v)],
+                        c.filled(),
+                    );
+                    base[i] += v;
+                    Some(r)
+                })
+                .collect();
             if let Ok(a) = chart.draw_series(bars) {
                 let name = names.get(k).cloned().unwrap_or_default();
                 a.label(name).legend(move |(x, y)| {
@@ -134,13 +150,15 @@ fn lines(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc: &str)
             .iter()
             .flatten()
             .copied()
+            .filter(|v| v.is_finite())
             .fold(0.0, f64::max)
             .max(1.0)
-            * 1.15;
+            // Headroom so the legend (upper left) sits above the lines.
+            * (1.15 + 0.12 * names.len() as f64);
         let Ok(mut chart) = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
+            .x_label_area_size(52)
+            .y_label_area_size(64)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
         else {
             return svg_fallback();
@@ -148,8 +166,10 @@ fn lines(labels: &[String], names: &[String], series: &[Vec<f64>], y_desc: &str)
         let fmt = |x: &f64| tick_label(labels, *x);
         let _ = chart
             .configure_mesh()
-            .x_labels(n.min(12))
+            .x_labels(n + 1)
             .x_label_formatter(&fmt)
+            .label_style(("sans-serif", AXIS_FONT))
+            .axis_desc_style(("sans-serif", AXIS_FONT))
             .y_desc(y_desc)
             .x_desc("Period")
             .draw();
@@ -261,7 +281,7 @@ pub fn chart_svgs(r: &ReviewReport) -> Vec<Chart> {
             "Stacked bars: for each period, the number of disclosures in each of the six categories; {} disclosures in all.",
             r.total.stats.disclosures
         ),
-        stacked_bars(&labels, &categories, &series, "Disclosures"),
+        stacked_bars(&labels, &categories, &series, ("Period", "Disclosures")),
         table(&labels, &categories, &series),
     );
 
@@ -326,7 +346,7 @@ pub fn chart_svgs(r: &ReviewReport) -> Vec<Chart> {
         "chart-flags",
         "Policy flags per 100 disclosures",
         "Bars: policy flags raised on the period's disclosures for every 100 disclosures.".into(),
-        stacked_bars(&labels, &names, &series, "Flags per 100"),
+        stacked_bars(&labels, &names, &series, ("Period", "Flags per 100")),
         table(&labels, &names, &series),
     );
 
@@ -347,8 +367,7 @@ pub fn chart_svgs(r: &ReviewReport) -> Vec<Chart> {
     ] {
         let names = vec!["disclosures".to_owned()];
         let series = vec![counts.iter().map(|&n| n as f64).collect::<Vec<f64>>()];
-        let mut svg = stacked_bars(&buckets, &names, &series, "Disclosures");
-        svg = svg.replace(">Period<", ">Delay<");
+        let svg = stacked_bars(&buckets, &names, &series, ("Delay", "Disclosures"));
         let (mut headers, rows) = table(&buckets, &names, &series);
         headers[0] = "Delay".into();
         push(

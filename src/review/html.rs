@@ -45,7 +45,9 @@ figcaption{font-weight:600;margin-bottom:4px}
 .ok{color:#0a6b2d;font-weight:600}.bad{color:#a4161a;font-weight:600}
 .up{color:#a4161a}.down{color:#0a6b2d}
 details summary{cursor:pointer;color:#1d3557}
-code{font-size:.85em;word-break:break-all}
+code{font-size:.85em;overflow-wrap:anywhere}
+td.key,td.n,th.n,td.date{white-space:nowrap}
+figure svg{width:100%;height:auto;display:block}
 @media print{body{background:#fff}section{break-inside:avoid;border:none}}
 ";
 
@@ -70,7 +72,7 @@ fn hours(x: Option<f64>) -> String {
 fn counts_table(
     out: &mut String,
     caption: &str,
-    key: &str,
+    (key, counted): (&str, &str),
     map: &BTreeMap<String, u64>,
     limit: Option<usize>,
 ) {
@@ -78,14 +80,22 @@ fn counts_table(
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let _ = write!(
         out,
-        "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">Disclosures</th></tr></thead><tbody>",
+        "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
         escape(caption),
-        escape(key)
+        escape(key),
+        escape(counted)
     );
+    // Short keys (flag codes, categories, directions) are never broken across lines; long ones
+    // (gateway citations) wrap between words.
+    let class = if rows.iter().all(|(k, _)| k.chars().count() <= 40) {
+        " class=\"key\""
+    } else {
+        ""
+    };
     for (k, n) in rows.iter().take(limit.unwrap_or(usize::MAX)) {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
+            "<tr><td{class}>{}</td><td class=\"n\">{n}</td></tr>",
             escape(k)
         );
     }
@@ -275,13 +285,31 @@ pub fn render_html(r: &ReviewReport) -> String {
     out.push_str(
         "<section aria-labelledby=\"h-volumes\"><h2 id=\"h-volumes\">What was shared</h2>",
     );
-    counts_table(&mut out, "By direction", "Direction", &t.by_direction, None);
-    counts_table(&mut out, "By category", "Category", &t.by_category, None);
-    counts_table(&mut out, "By gateway cited", "Gateway", &t.by_gateway, None);
+    counts_table(
+        &mut out,
+        "By direction",
+        ("Direction", "Disclosures"),
+        &t.by_direction,
+        None,
+    );
+    counts_table(
+        &mut out,
+        "By category",
+        ("Category", "Disclosures"),
+        &t.by_category,
+        None,
+    );
+    counts_table(
+        &mut out,
+        "By gateway cited",
+        ("Gateway", "Disclosures"),
+        &t.by_gateway,
+        None,
+    );
     counts_table(
         &mut out,
         "By Collaboration Theme",
-        "Theme",
+        ("Theme", "Disclosures"),
         &t.by_theme,
         None,
     );
@@ -350,7 +378,13 @@ pub fn render_html(r: &ReviewReport) -> String {
         t.disclosures,
         show_pct(t.flags.per_100, "")
     );
-    counts_table(&mut out, "Flags by code", "Code", &t.flags.by_code, None);
+    counts_table(
+        &mut out,
+        "Flags by code",
+        ("Code", "Flags"),
+        &t.flags.by_code,
+        None,
+    );
     let _ = write!(
         out,
         "<p>Disposed of by a party to the disclosure: <strong>{}</strong> of {} flags ({}){}. An escalated flag stays open.</p>",
@@ -366,7 +400,7 @@ pub fn render_html(r: &ReviewReport) -> String {
         counts_table(
             &mut out,
             "Dispositions by what was done",
-            "Action",
+            ("Action", "Flags"),
             &t.flags.disposed_by_action,
             None,
         );
