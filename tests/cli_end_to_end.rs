@@ -497,3 +497,66 @@ fn review_does_not_offer_verifys_incremental_options() {
         );
     }
 }
+
+/// -l/--ledger and --wait are offered by the commands that open a ledger, and only by them;
+/// given to one that opens none, they are refused rather than ignored.
+#[test]
+fn ledger_options_are_offered_only_where_they_apply() {
+    let help = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("dledger")
+            .unwrap()
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for none in [
+        &["keygen"][..],
+        &["init"],
+        &["verify-evidence"],
+        &["upgrade"],
+        &["explain"],
+        &["completions"],
+        &["man"],
+    ] {
+        let text = help(none);
+        assert!(
+            !text.contains("--ledger") && !text.contains("--wait"),
+            "{none:?} offers ledger options:\n{text}"
+        );
+    }
+    for some in [
+        &["list"][..],
+        &["disclose"],
+        &["theme", "declare"],
+        &["prove", "inclusion"],
+        &["vault", "erase"],
+        &["verify"],
+        &["reindex"],
+    ] {
+        let text = help(some);
+        assert!(
+            text.contains("--ledger") && text.contains("--wait"),
+            "{some:?} does not offer the ledger options:\n{text}"
+        );
+    }
+    let out = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .env_remove("DLEDGER_LEDGER")
+        .args(["-l", "x.ledger", "explain", "broken-chain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("opens no ledger"),
+        "{}",
+        common::output_text(&out)
+    );
+    let out = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .args(["explain", "broken-chain", "--wait", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

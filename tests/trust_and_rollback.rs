@@ -169,6 +169,8 @@ fn truncated(dir: &Path, path: &Path, n: usize) -> PathBuf {
     let mut lines = full.lines();
     let mut header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     header["entries"] = n.into();
+    // The rolled-back copy keeps none of the checkpoints (they vouch for the longer history).
+    header["checkpoints"] = 0.into();
     let mut short = header.to_string();
     for line in lines.take(n) {
         short.push('\n');

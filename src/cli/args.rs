@@ -15,15 +15,74 @@ use disclosure_ledger::model::{CategoryKind, EntryKind};
 Example:\n  dledger verify fixtures/sample.ledger"
 )]
 pub(crate) struct Cli {
-    /// The ledger file (or set DLEDGER_LEDGER).
-    #[arg(short = 'l', long, global = true, env = "DLEDGER_LEDGER")]
-    pub ledger: Option<PathBuf>,
-    /// If the ledger is locked by another writer, retry for up to this many seconds.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 0)]
-    pub wait: u64,
+    /// The ledger, and how long to wait for its lock (also accepted after the command, which
+    /// is where each command that opens a ledger lists them).
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The options of every command that opens a ledger: which one, and how long to wait for it.
+/// Commands that open none (keygen, init, verify-evidence, upgrade, explain, completions, man)
+/// do not offer them.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct LedgerArgs {
+    /// The ledger file (or set DLEDGER_LEDGER).
+    #[arg(short = 'l', long, env = "DLEDGER_LEDGER")]
+    pub ledger: Option<PathBuf>,
+    /// If the ledger is locked by another writer, retry for up to this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
+}
+
+impl Command {
+    /// The ledger options given after the command, for the commands that open a ledger.
+    pub(crate) fn ledger_args(&self) -> Option<&LedgerArgs> {
+        use Command as C;
+        Some(match self {
+            C::Init(_)
+            | C::Keygen(_)
+            | C::VerifyEvidence(_)
+            | C::Upgrade(_)
+            | C::Explain(_)
+            | C::Completions { .. }
+            | C::Man => return None,
+            C::Disclose(a) => &a.lg,
+            C::Ack(a) => &a.lg,
+            C::Refuse(a) => &a.lg,
+            C::Flag(FlagCommand::Dispose(a)) => &a.lg,
+            C::Correct(a) => &a.lg,
+            C::Theme(ThemeCommand::Declare { lg, .. } | ThemeCommand::Retire { lg, .. }) => lg,
+            C::Confirm(a) => &a.lg,
+            C::Company(
+                CompanyCommand::Propose { lg, .. }
+                | CompanyCommand::Confirm { lg, .. }
+                | CompanyCommand::End { lg, .. },
+            ) => lg,
+            C::Key(
+                KeyCommand::Add { lg, .. }
+                | KeyCommand::Rotate { lg, .. }
+                | KeyCommand::Revoke { lg, .. },
+            ) => lg,
+            C::Policy(PolicyCommand::Adopt { lg, .. } | PolicyCommand::Show { lg, .. }) => lg,
+            C::Checkpoint { lg, .. } | C::Cosign { lg, .. } | C::Reindex { lg, .. } => lg,
+            C::Prove(ProveCommand::Inclusion { lg, .. } | ProveCommand::Consistency { lg, .. }) => {
+                lg
+            }
+            C::Evidence(a) => &a.lg,
+            C::Dossier(a) => &a.lg,
+            C::Vault(VaultCommand::Erase { lg, .. }) => lg,
+            C::Review(a) => &a.lg,
+            C::Waiting(a) => &a.lg,
+            C::Show(a) => &a.lg,
+            C::List(a) => &a.lg,
+            C::Export(a) => &a.lg,
+            C::Import(a) => &a.lg,
+            C::Verify(a) => &a.lg,
+        })
+    }
 }
 
 /// The commands.
@@ -89,6 +148,9 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger checkpoint --key ico-2025.key -o checkpoint.note"
     )]
     Checkpoint {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Signing key (a current key of a party).
         #[arg(long)]
         key: PathBuf,
@@ -101,6 +163,9 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger cosign checkpoint.note --key ofcom-2024.key -o cosigned.note"
     )]
     Cosign {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The checkpoint note file.
         checkpoint: PathBuf,
         /// Your signing key.
@@ -178,6 +243,9 @@ pub(crate) enum Command {
     /// `verify` reports index-mismatch). Entries are not touched.
     #[command(after_help = "Example:\n  dledger reindex ico-ofcom.ledger")]
     Reindex {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The ledger file (default: --ledger).
         path: Option<PathBuf>,
     },
@@ -245,6 +313,9 @@ pub(crate) struct KeygenArgs {
 /// `disclose`.
 #[derive(Debug, Args)]
 pub(crate) struct DiscloseArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Private key of the disclosing party.
     #[arg(long)]
     pub key: PathBuf,
@@ -330,6 +401,9 @@ pub(crate) struct DiscloseArgs {
 /// `ack`.
 #[derive(Debug, Args)]
 pub(crate) struct AckArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Sequence number of the disclosure.
     pub seq: u64,
     /// Private key of the recipient.
@@ -343,6 +417,9 @@ pub(crate) struct AckArgs {
 /// `correct`.
 #[derive(Debug, Args)]
 pub(crate) struct CorrectArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Sequence number of the entry to supersede.
     pub seq: u64,
     /// Private key of the entry's author.
@@ -368,6 +445,9 @@ pub(crate) enum ThemeCommand {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger theme declare app-store-ratings --title \"App store age ratings\" \\\n    --key ico-2025.key\n  (in force once Ofcom runs `dledger confirm N`; or add --confirm-key ofcom-2024.key at a joint\n  set-up)"
     )]
     Declare {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Theme id, e.g. age-assurance.
         id: String,
         /// Title.
@@ -394,6 +474,9 @@ pub(crate) enum ThemeCommand {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger theme retire recommender-systems --reason \"merged\" \\\n    --key ico-2025.key"
     )]
     Retire {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Theme id.
         id: String,
         /// Why.
@@ -422,6 +505,9 @@ pub(crate) enum CompanyCommand {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger company propose quietforum --name \"QuietForum CIC\" \\\n    --rationale \"open privacy inquiry\" --with ICO --key ofcom-2024.key"
     )]
     Propose {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Company id.
         id: String,
         /// Its name (required if the company is new to the ledger).
@@ -452,6 +538,9 @@ pub(crate) enum CompanyCommand {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger company confirm friendmap --key ico-2025.key"
     )]
     Confirm {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Company id.
         id: String,
         /// From when it is of mutual interest, if agreed earlier (default: now).
@@ -466,6 +555,9 @@ pub(crate) enum CompanyCommand {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger company end brightloop --with OFCOM --reason \"inquiry closed\" \\\n    --key ico-2025.key"
     )]
     End {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Company id.
         id: String,
         /// Why.
@@ -483,6 +575,9 @@ pub(crate) enum CompanyCommand {
 /// `confirm`.
 #[derive(Debug, Args)]
 pub(crate) struct ConfirmArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Sequence number of the proposal.
     pub seq: u64,
     /// From when the act is in force, if agreed earlier (default: the date already agreed, a
@@ -502,6 +597,9 @@ pub(crate) enum KeyCommand {
         after_help = "Example:\n  dledger keygen ofcom-ops-2026 --out ofcom-ops-2026.key --public-dir keys\n  dledger -l ico-ofcom.ledger key add keys/ofcom-ops-2026.vkey --key ofcom-2024.key"
     )]
     Add {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The new public key file.
         public: PathBuf,
         /// A current key of your party.
@@ -513,6 +611,9 @@ pub(crate) enum KeyCommand {
         after_help = "Example:\n  dledger keygen ico-2026 --out ico-2026.key --public-dir keys\n  dledger -l ico-ofcom.ledger key rotate keys/ico-2026.vkey --key ico-2025.key"
     )]
     Rotate {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The new public key file.
         public: PathBuf,
         /// The current key being replaced (it signs the rotation).
@@ -524,6 +625,9 @@ pub(crate) enum KeyCommand {
         after_help = "Example:\n  dledger keygen ico-ops-2026 --out ico-ops-2026.key --public-dir keys\n  dledger -l ico-ofcom.ledger key add keys/ico-ops-2026.vkey --key ico-2025.key\n  dledger -l ico-ofcom.ledger key revoke ico-ops-2026 --reason \"laptop lost\" --key ico-2025.key"
     )]
     Revoke {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The key to revoke: its name (e.g. ico-2025) or its id (8 hex digits), as
         /// `dledger list --keys` shows them.
         key_id: String,
@@ -544,6 +648,9 @@ pub(crate) enum PolicyCommand {
         after_help = "Example:\n  dledger -l ico-ofcom.ledger policy adopt policy/ico-ofcom-cma-2025.toml \\\n    --effective 2026-01-01 --key ofcom-2024.key\n  (in force once every other party it binds runs `dledger confirm N`)"
     )]
     Adopt {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The policy document.
         file: PathBuf,
         /// Disclosures made on or after this date are judged by it (default: now).
@@ -563,6 +670,9 @@ pub(crate) enum PolicyCommand {
         after_help = "Example:\n  dledger -l fixtures/sample.ledger policy show --at 2024-06-01"
     )]
     Show {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The date.
         #[arg(long)]
         at: Option<String>,
@@ -580,6 +690,9 @@ pub(crate) enum ProveCommand {
         after_help = "Example:\n  dledger -l fixtures/sample.ledger prove inclusion 42\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format json\n  dledger -l fixtures/sample.ledger prove inclusion 42 --format tlog-proof"
     )]
     Inclusion {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// The entry.
         seq: u64,
         /// Tree size (default: the latest checkpoint's size for tlog-proof, else the whole log).
@@ -597,6 +710,9 @@ pub(crate) enum ProveCommand {
         after_help = "Example:\n  dledger -l fixtures/sample.ledger prove consistency 100 453\n  dledger -l fixtures/sample.ledger prove consistency 100 453 --format json"
     )]
     Consistency {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Old tree size.
         old: u64,
         /// New tree size.
@@ -613,6 +729,9 @@ pub(crate) enum ProveCommand {
 /// `evidence`.
 #[derive(Debug, Args)]
 pub(crate) struct EvidenceArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// The entry (normally a disclosure).
     pub seq: u64,
     /// Fields whose values (and salts) to include, comma-separated; others stay committed only.
@@ -626,6 +745,9 @@ pub(crate) struct EvidenceArgs {
 /// `dossier`.
 #[derive(Debug, Args)]
 pub(crate) struct DossierArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// The company's id (as in `dledger list --companies`).
     pub company: String,
     /// First day of the disclosures shown in the table (all are still included and proved).
@@ -679,6 +801,9 @@ pub(crate) enum FlagCommand {
 /// `refuse`.
 #[derive(Debug, Args)]
 pub(crate) struct RefuseArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Your private key (the regulator that declined).
     #[arg(long)]
     pub key: PathBuf,
@@ -714,6 +839,9 @@ pub(crate) struct RefuseArgs {
 /// `flag dispose`.
 #[derive(Debug, Args)]
 pub(crate) struct DisposeArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// The entry the flag is raised on.
     pub seq: u64,
     /// The flag's code (`dledger explain` lists them).
@@ -762,6 +890,9 @@ pub(crate) enum VaultCommand {
         after_help = "Examples:\n  dledger -l ico-ofcom.ledger vault erase --key ico-2025.key --by-policy --dry-run\n  dledger -l ico-ofcom.ledger vault erase --key ico-2025.key --before 2024-06-01"
     )]
     Erase {
+        /// The ledger, and how long to wait for its lock.
+        #[command(flatten)]
+        lg: LedgerArgs,
         /// Your private key: the erasure entry records which party erased.
         #[arg(long)]
         key: PathBuf,
@@ -784,6 +915,9 @@ pub(crate) enum VaultCommand {
 /// `review`.
 #[derive(Debug, Args)]
 pub(crate) struct ReviewArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// First day (default: the first disclosure's date).
     #[arg(long)]
     pub from: Option<String>,
@@ -810,6 +944,9 @@ pub(crate) struct ReviewArgs {
 /// `waiting`.
 #[derive(Debug, Args)]
 pub(crate) struct WaitingArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// The party, e.g. ICO.
     #[arg(long)]
     pub party: String,
@@ -824,6 +961,9 @@ pub(crate) struct WaitingArgs {
 /// `show`.
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Sequence number.
     pub seq: u64,
     /// JSON instead of text.
@@ -834,6 +974,9 @@ pub(crate) struct ShowArgs {
 /// `list`.
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Only entries recorded (disclosures: disclosed) on or after this date.
     #[arg(long)]
     pub from: Option<String>,
@@ -872,6 +1015,9 @@ pub(crate) struct ListArgs {
 /// `export`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// Output file (default: standard output), created owner-only.
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -884,6 +1030,9 @@ pub(crate) struct ExportArgs {
 /// `import`.
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// An export (JSON Lines made by `dledger export`); or, with --key, disclosures to record:
     /// JSON Lines (one disclosure object a line, fields as for `disclose --from-json`) or CSV
     /// (columns from, to, disclosed_at, gateway, category, information_notice, companies,
@@ -916,6 +1065,9 @@ pub(crate) struct UpgradeArgs {
 /// `verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
     /// The ledger file (default: --ledger).
     pub path: Option<PathBuf>,
     /// JSON instead of text.

@@ -73,6 +73,7 @@ pub(super) fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
             size,
             format,
             json,
+            ..
         } => {
             let format = if json { ProofFormat::Json } else { format };
             let size = match (size, format) {
@@ -112,6 +113,7 @@ pub(super) fn prove(ctx: &Ctx, c: ProveCommand) -> Result<Status> {
             new,
             format,
             json,
+            ..
         } => {
             let proof = proofs::prove_consistency(&store, old, new).map_err(advise)?;
             if json || format == ConsistencyFormat::Json {

@@ -13,9 +13,26 @@ use super::{
 
 /// Runs the parsed command.
 pub(crate) fn run(cli: Cli) -> Result<Status> {
-    let ctx = Ctx {
-        ledger: cli.ledger,
-        wait: Duration::from_secs(cli.wait),
+    // The ledger options are accepted before the command (`dledger -l L list`) or after it
+    // (`dledger list -l L`), and only by commands that open a ledger.
+    let ctx = match cli.command.ledger_args() {
+        Some(after) => Ctx {
+            ledger: after.ledger.clone().or(cli.lg.ledger.clone()),
+            wait: Duration::from_secs(after.wait.max(cli.lg.wait)),
+        },
+        None => {
+            let from_env = std::env::var_os("DLEDGER_LEDGER").map(std::path::PathBuf::from);
+            if cli.lg.wait > 0 || (cli.lg.ledger.is_some() && cli.lg.ledger != from_env) {
+                anyhow::bail!(
+                    "this command opens no ledger, so --ledger/-l and --wait do not apply to it; \
+                     drop them"
+                );
+            }
+            Ctx {
+                ledger: None,
+                wait: Duration::ZERO,
+            }
+        }
     };
     match cli.command {
         Command::Init(a) => record::init(a),
@@ -30,13 +47,14 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Company(c) => record::company(&ctx, c),
         Command::Key(c) => record::key(&ctx, c),
         Command::Policy(c) => policy_cmd::policy(&ctx, c),
-        Command::Checkpoint { key, out } => {
+        Command::Checkpoint { key, out, .. } => {
             checkpoint_cmd::checkpoint_cmd(&ctx, &key, out.as_deref())
         }
         Command::Cosign {
             checkpoint,
             key,
             out,
+            ..
         } => checkpoint_cmd::cosign_cmd(&ctx, &checkpoint, &key, out.as_deref()),
         Command::Prove(c) => checkpoint_cmd::prove(&ctx, c),
         Command::Review(a) => review_cmd::review(&ctx, a),
@@ -48,6 +66,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
             before,
             by_policy: _,
             dry_run,
+            ..
         }) => ctx.retry(
             || evidence_cmd::vault_erase(&ctx, &key, before.as_deref(), dry_run),
             |e| {
@@ -66,7 +85,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Import(a) => transfer::import_cmd(&ctx, a),
         Command::Upgrade(a) => transfer::upgrade_cmd(a),
         Command::Verify(a) => verify_cmd::verify(&ctx, a),
-        Command::Reindex { path } => verify_cmd::reindex_cmd(&ctx, path.as_deref()),
+        Command::Reindex { path, .. } => verify_cmd::reindex_cmd(&ctx, path.as_deref()),
         Command::Explain(a) => verify_cmd::explain(a),
         Command::Completions { shell } => {
             // Generated into memory first: written straight to a closed pipe, the generator

@@ -18,6 +18,7 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
             effective,
             key,
             confirm_key,
+            ..
         } => {
             let text = disclosure_ledger::files::read_limited_string(
                 &file,
@@ -41,7 +42,7 @@ pub(super) fn policy(ctx: &Ctx, c: PolicyCommand) -> Result<Status> {
                 },
             )
         }
-        PolicyCommand::Show { at, text } => {
+        PolicyCommand::Show { at, text, .. } => {
             let at = at
                 .as_deref()
                 .map(|t| parse_time("at", t))

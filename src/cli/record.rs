@@ -580,6 +580,7 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             key,
             confirm_key,
             agreed,
+            ..
         } => {
             let id = ThemeId::new(id)?;
             append_proposal(
@@ -597,6 +598,7 @@ pub(super) fn theme(ctx: &Ctx, c: ThemeCommand) -> Result<Status> {
             key,
             confirm_key,
             agreed,
+            ..
         } => {
             let id = ThemeId::new(id)?;
             append_proposal(
@@ -621,6 +623,7 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
             key,
             confirm_key,
             agreed,
+            ..
         } => {
             let id = CompanyId::new(id)?;
             let with = with.map(PartyId::new).transpose()?;
@@ -637,7 +640,9 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
                 },
             )
         }
-        CompanyCommand::Confirm { id, effective, key } => {
+        CompanyCommand::Confirm {
+            id, effective, key, ..
+        } => {
             let id = CompanyId::new(id)?;
             let effective = effective
                 .as_deref()
@@ -652,6 +657,7 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
             reason,
             with,
             key,
+            ..
         } => {
             let id = CompanyId::new(id)?;
             let with = with.map(PartyId::new).transpose()?;
@@ -664,13 +670,13 @@ pub(super) fn company(ctx: &Ctx, c: CompanyCommand) -> Result<Status> {
 
 pub(super) fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
     match c {
-        KeyCommand::Add { public, key } => {
+        KeyCommand::Add { public, key, .. } => {
             let new = PublicKey::load(&public)?;
             append_one(ctx, &key, "the new key", |l, k, _| {
                 Ok(l.prepare_key_added(l.party_of(k)?, &new))
             })
         }
-        KeyCommand::Rotate { public, key } => {
+        KeyCommand::Rotate { public, key, .. } => {
             let new = PublicKey::load(&public)?;
             append_one(ctx, &key, "the key rotation", |l, k, _| {
                 Ok(l.prepare_key_rotated(l.party_of(k)?, k.public().key_id, &new))
@@ -680,6 +686,7 @@ pub(super) fn key(ctx: &Ctx, c: KeyCommand) -> Result<Status> {
             key_id,
             reason,
             key,
+            ..
         } => {
             let given = key_id.trim().to_owned();
             let by_id: Option<[u8; 4]> = hex::decode(&given).ok().and_then(|b| b.try_into().ok());
