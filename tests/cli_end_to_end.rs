@@ -499,7 +499,8 @@ fn review_does_not_offer_verifys_incremental_options() {
 }
 
 /// -l/--ledger and --wait are offered by the commands that open a ledger, and only by them;
-/// given to one that opens none, they are refused rather than ignored.
+/// after one that opens none, they are refused (before the command, as in an alias, they are
+/// simply not used).
 #[test]
 fn ledger_options_are_offered_only_where_they_apply() {
     let help = |args: &[&str]| {
@@ -541,22 +542,23 @@ fn ledger_options_are_offered_only_where_they_apply() {
             "{some:?} does not offer the ledger options:\n{text}"
         );
     }
-    let out = assert_cmd::Command::cargo_bin("dledger")
-        .unwrap()
-        .env_remove("DLEDGER_LEDGER")
-        .args(["-l", "x.ledger", "explain", "broken-chain"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("opens no ledger"),
-        "{}",
-        common::output_text(&out)
-    );
-    let out = assert_cmd::Command::cargo_bin("dledger")
-        .unwrap()
-        .args(["explain", "broken-chain", "--wait", "3"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    // After a command that opens no ledger, they are not accepted at all.
+    for args in [
+        &["explain", "broken-chain", "--wait", "3"][..],
+        &["explain", "broken-chain", "-l", "x.ledger"],
+        &["keygen", "k", "-l", "x.ledger"],
+    ] {
+        let out = assert_cmd::Command::cargo_bin("dledger")
+            .unwrap()
+            .env_remove("DLEDGER_LEDGER")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unexpected argument"),
+            "{}",
+            common::output_text(&out)
+        );
+    }
 }

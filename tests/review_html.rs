@@ -106,8 +106,8 @@ fn sample_review_renders_in_chromium() {
     }
 }
 
-/// Measures the rendered page: every chart's bars, tick labels and size, and any table wider
-/// than its section. Appended to a copy of the page; it writes what it finds into the DOM.
+/// Measures the rendered page: every chart's bars, tick labels and size, any table wider than
+/// its section, and any cell whose text overflows it. Appended to a copy of the page; it writes what it finds into the DOM.
 const GEOMETRY_PROBE: &str = r"<script>
 (function () {
   var res = { charts: {}, overflow: [] };
@@ -132,6 +132,11 @@ const GEOMETRY_PROBE: &str = r"<script>
       shown: svg.getBoundingClientRect().width,
       card: f.getBoundingClientRect().width
     };
+  });
+  document.querySelectorAll('td, th').forEach(function (c) {
+    if (c.offsetParent !== null && c.scrollWidth > c.clientWidth + 1) {
+      res.overflow.push('cell: ' + c.textContent.trim().slice(0, 60));
+    }
   });
   document.querySelectorAll('section table').forEach(function (t) {
     var s = t.closest('section').getBoundingClientRect();

@@ -13,26 +13,18 @@ use super::{
 
 /// Runs the parsed command.
 pub(crate) fn run(cli: Cli) -> Result<Status> {
-    // The ledger options are accepted before the command (`dledger -l L list`) or after it
-    // (`dledger list -l L`), and only by commands that open a ledger.
+    // The ledger options are accepted before the command (`dledger -l L list`, handy in an
+    // alias) or after it (`dledger list -l L`), where only the commands that open a ledger offer
+    // them; before a command that opens none they are not used.
     let ctx = match cli.command.ledger_args() {
         Some(after) => Ctx {
             ledger: after.ledger.clone().or(cli.lg.ledger.clone()),
             wait: Duration::from_secs(after.wait.max(cli.lg.wait)),
         },
-        None => {
-            let from_env = std::env::var_os("DLEDGER_LEDGER").map(std::path::PathBuf::from);
-            if cli.lg.wait > 0 || (cli.lg.ledger.is_some() && cli.lg.ledger != from_env) {
-                anyhow::bail!(
-                    "this command opens no ledger, so --ledger/-l and --wait do not apply to it; \
-                     drop them"
-                );
-            }
-            Ctx {
-                ledger: None,
-                wait: Duration::ZERO,
-            }
-        }
+        None => Ctx {
+            ledger: None,
+            wait: Duration::ZERO,
+        },
     };
     match cli.command {
         Command::Init(a) => record::init(a),

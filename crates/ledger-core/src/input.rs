@@ -263,7 +263,22 @@ fn non_empty(field: &'static str, value: Option<String>) -> Result<Option<String
 impl DisclosureInput {
     /// Reads the JSON form, refusing unknown and missing fields.
     pub fn from_json(text: &str) -> Result<DisclosureInput, InputError> {
-        serde_json::from_str(text).map_err(|e| InputError::Json(e.to_string()))
+        serde_json::from_str(text).map_err(|e| {
+            // serde says "at line L column C"; a one-line object (a line of a bulk import,
+            // numbered by the importer) is better told by its column alone.
+            let full = e.to_string();
+            let what = full
+                .rsplit_once(" at line ")
+                .map_or(full.as_str(), |(what, _)| what);
+            let at = if e.line() == 0 {
+                String::new()
+            } else if text.trim_end().contains('\n') {
+                format!(" (at line {} column {})", e.line(), e.column())
+            } else {
+                format!(" (at column {})", e.column())
+            };
+            InputError::Json(format!("{what}{at}"))
+        })
     }
 
     /// Parses every value, without consulting the ledger.
@@ -516,5 +531,24 @@ impl ParsedDisclosure {
             joint_engagement: self.joint_engagement.clone(),
         };
         (disclosure, vault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_error_says_where_in_words_that_fit_the_input() {
+        let one_line = DisclosureInput::from_json(r#"{"from":"OFCOM","bogus":1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(one_line.contains("unknown field `bogus`"), "{one_line}");
+        assert!(one_line.contains("(at column "), "{one_line}");
+        assert!(!one_line.contains("at line 1"), "{one_line}");
+        let file = DisclosureInput::from_json("{\n  \"from\": \"OFCOM\",\n  \"bogus\": 1\n}")
+            .unwrap_err()
+            .to_string();
+        assert!(file.contains("(at line 3 column "), "{file}");
     }
 }
