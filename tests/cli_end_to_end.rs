@@ -562,3 +562,39 @@ fn ledger_options_are_offered_only_where_they_apply() {
         );
     }
 }
+
+/// Every flag code in `verify --json` is the same string as its key in the counts, one that
+/// `explain` knows, and one docs/POLICY.md lists.
+#[test]
+fn flag_codes_are_one_string_everywhere() {
+    let out = assert_cmd::Command::cargo_bin("dledger")
+        .unwrap()
+        .args(["verify", "--json", "--as-of", "2026-01-31"])
+        .arg(common::sample_ledger())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts = report["policy"]["counts"].as_object().unwrap();
+    let policy_doc = std::fs::read_to_string(common::root().join("docs/POLICY.md")).unwrap();
+    let mut codes: Vec<&str> = report["policy"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes, counts.keys().map(String::as_str).collect::<Vec<_>>());
+    for code in codes {
+        assert!(
+            policy_doc.contains(code),
+            "docs/POLICY.md does not list {code}"
+        );
+        let explained = assert_cmd::Command::cargo_bin("dledger")
+            .unwrap()
+            .args(["explain", code])
+            .output()
+            .unwrap();
+        assert!(explained.status.success(), "explain {code}");
+    }
+}

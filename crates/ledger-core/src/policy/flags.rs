@@ -36,9 +36,9 @@ impl Severity {
     }
 }
 
-/// A kind of policy flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// A kind of policy flag. In JSON it is its [`FlagCode::code`], the string `verify` counts it
+/// under, `explain` takes and docs/POLICY.md lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum FlagCode {
     /// A routine category about a company not of mutual interest on the disclosure date.
@@ -422,6 +422,12 @@ pub const CATALOGUE: &[FlagInfo] = &[
     },
 ];
 
+impl Serialize for FlagCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 impl FlagCode {
     /// Stable kebab-case code.
     pub fn code(self) -> &'static str {
@@ -612,6 +618,21 @@ impl FlagInfo {
                 "local practice (a rule of the regulators' own, set in the policy document, not of the statements)".into()
             }
             Basis::Record => "about the record itself (the ledger's record-keeping, not a rule of the statements)".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_code_is_one_string_in_json_counts_and_explain() {
+        for info in CATALOGUE {
+            assert_eq!(
+                serde_json::to_string(&info.code).unwrap(),
+                format!("\"{}\"", info.code.code())
+            );
         }
     }
 }
