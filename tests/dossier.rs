@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::chromium::{chromium, run_chromium};
+use common::chromium::{chromium, dom_json, run_chromium};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -879,14 +879,7 @@ fn the_dossier_page_renders_in_chromium() {
             .collect();
         assert!(console.is_empty(), "console messages: {console:#?}");
         let dom = String::from_utf8_lossy(&out.stdout);
-        let attr = dom
-            .split("data-geometry=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .expect("the probe ran and recorded its measurements")
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&");
-        let g: serde_json::Value = serde_json::from_str(&attr).unwrap();
+        let g = dom_json(&dom, "data-geometry");
         let num = |k: &str| g[k].as_i64().unwrap_or_else(|| panic!("{k} in {g}"));
         assert_eq!(num("innerWidth"), width, "{g}");
         assert!(

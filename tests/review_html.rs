@@ -6,20 +6,14 @@
 
 mod common;
 
-use common::chromium::{chromium, run_chromium};
+use common::chromium::{chromium, dom_json, run_chromium};
 
 use disclosure_ledger::model::Timestamp;
 use disclosure_ledger::review::{Period, ReviewOptions, build_review, render_html};
 use disclosure_ledger::store::{Access, Store};
 
-#[test]
-#[cfg_attr(
-    not(has_chromium),
-    ignore = "no chromium on PATH: run scripts/test-setup.sh to install it"
-)]
-fn sample_review_renders_in_chromium() {
-    let chrome = chromium();
-    let dir = tempfile::tempdir().unwrap();
+/// The sample ledger and the review options both tests render it with.
+fn sample_review_inputs() -> (Store, ReviewOptions) {
     let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
     let opts = ReviewOptions {
         from: None,
@@ -29,6 +23,18 @@ fn sample_review_renders_in_chromium() {
         as_of: Timestamp::parse("2026-01-31").unwrap(),
         progress: Default::default(),
     };
+    (store, opts)
+}
+
+#[test]
+#[cfg_attr(
+    not(has_chromium),
+    ignore = "no chromium on PATH: run scripts/test-setup.sh to install it"
+)]
+fn sample_review_renders_in_chromium() {
+    let chrome = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, opts) = sample_review_inputs();
     let report = build_review(&store, &opts).unwrap();
     let page = dir.path().join("review.html");
     let html = render_html(&report);
@@ -56,13 +62,7 @@ fn sample_review_renders_in_chromium() {
         .collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     let dom = String::from_utf8_lossy(&out.stdout);
-    let attr = dom
-        .split("data-charts-drawn=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("the page's self-check ran and recorded its result")
-        .replace("&quot;", "\"");
-    let drawn: serde_json::Value = serde_json::from_str(&attr).unwrap();
+    let drawn = dom_json(&dom, "data-charts-drawn");
     let charts = drawn.as_object().unwrap();
     assert_eq!(charts.len(), 6, "{drawn}");
     for (id, marks) in charts {
@@ -161,15 +161,7 @@ const GEOMETRY_PROBE: &str = r"<script>
 fn review_charts_put_each_bar_over_its_label() {
     let chrome = chromium();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&common::sample_ledger(), Access::ReadOnly).unwrap();
-    let opts = ReviewOptions {
-        from: None,
-        to: None,
-        period: Period::Quarter,
-        top: 10,
-        as_of: Timestamp::parse("2026-01-31").unwrap(),
-        progress: Default::default(),
-    };
+    let (store, opts) = sample_review_inputs();
     let html = render_html(&build_review(&store, &opts).unwrap());
     let page = dir.path().join("probe.html");
     std::fs::write(&page, html.replacen("</body>", GEOMETRY_PROBE, 1)).unwrap();
@@ -185,14 +177,7 @@ fn review_charts_put_each_bar_over_its_label() {
         String::from_utf8_lossy(&out.stderr)
     );
     let dom = String::from_utf8_lossy(&out.stdout);
-    let attr = dom
-        .split("data-geometry=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("the probe ran")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&");
-    let g: serde_json::Value = serde_json::from_str(&attr).unwrap();
+    let g = dom_json(&dom, "data-geometry");
     assert_eq!(
         g["overflow"],
         serde_json::json!([]),

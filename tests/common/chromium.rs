@@ -53,3 +53,17 @@ pub(crate) fn run_chromium(
         .output()
         .expect("chromium runs")
 }
+
+/// The JSON a page's script stored in the attribute `name` (as `--dump-dom` prints it).
+pub(crate) fn dom_json(dom: &str, name: &str) -> serde_json::Value {
+    let attr = dom
+        .split(&format!("{name}=\""))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("the page's script did not record {name}"))
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&attr).unwrap()
+}
