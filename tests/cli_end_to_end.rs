@@ -598,3 +598,29 @@ fn flag_codes_are_one_string_everywhere() {
         assert!(explained.status.success(), "explain {code}");
     }
 }
+
+/// On a new ledger with no theme declared yet, a disclosure naming a theme says so in words
+/// (not an empty list) and how to declare one.
+#[test]
+fn an_empty_theme_register_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    for line in [
+        "dledger keygen ico-2024 --out ico.key --public-dir keys",
+        "dledger keygen ofcom-2024 --out ofcom.key --public-dir keys",
+        "dledger init l.ledger --origin example/new --party ICO=keys/ico-2024.vkey \
+         --party OFCOM=keys/ofcom-2024.vkey --key ico.key",
+    ] {
+        let (code, out) = common::shell::sh(w, line);
+        assert_eq!(code, 0, "{line}: {out}");
+    }
+    let (_, out) = common::shell::sh(
+        w,
+        "dledger -l l.ledger disclose --key ofcom.key --from OFCOM --to ICO --at \"$(date +%F)\" \
+         --gateway 'Communications Act 2003 s393(2)(a)' --category theme-only \
+         --theme age-assurance --skipped --officer-role Supervision",
+    );
+    assert!(out.contains("no theme has been declared yet"), "{out}");
+    assert!(out.contains("dledger theme declare age-assurance"), "{out}");
+    assert!(!out.contains("(known: )"), "{out}");
+}
