@@ -624,3 +624,78 @@ fn an_empty_theme_register_is_said_in_words() {
     assert!(out.contains("dledger theme declare age-assurance"), "{out}");
     assert!(!out.contains("(known: )"), "{out}");
 }
+
+/// Messages that must be exactly true on the smallest ledgers and the usual slips: singular
+/// wording, a rotated key named as such, an entry of the wrong kind, a field named like an
+/// option.
+#[test]
+fn small_ledgers_and_slips_get_exact_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let run = |line: &str| common::shell::sh(w, line);
+    for line in [
+        "dledger keygen ico-2024 --out ico.key --public-dir keys",
+        "dledger keygen ofcom-2024 --out ofcom.key --public-dir keys",
+        "dledger init l.ledger --origin example/new --party ICO=keys/ico-2024.vkey \
+         --party OFCOM=keys/ofcom-2024.vkey --key ico.key",
+    ] {
+        let (code, out) = run(line);
+        assert_eq!(code, 0, "{line}: {out}");
+    }
+    // One entry, no disclosures.
+    let (code, out) = run("dledger verify l.ledger");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("(RFC 6962 tree of its one entry)"), "{out}");
+    assert!(
+        out.contains("No disclosures are recorded, so none fall"),
+        "{out}"
+    );
+    // Acknowledging an entry that is not a disclosure.
+    let (code, out) = run("dledger -l l.ledger ack 0 --key ico.key");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("is an entry of kind genesis"), "{out}");
+    // One theme in force: singular in the review.
+    let (code, out) = run(
+        "dledger -l l.ledger theme declare age-assurance --title 'Age assurance' --key ico.key \
+         --confirm-key ofcom.key --agreed 2024-03-01",
+    );
+    assert_eq!(code, 0, "{out}");
+    // A field named like an option is shared as a field only, and said so.
+    let (_, out) = run(
+        "dledger -l l.ledger disclose --key ofcom.key --from OFCOM --to ICO --at \"$(date +%F)\" \
+         --gateway 'not engaged: published' --category public-information --theme age-assurance \
+         --field source_reference=https://example.org/report --notified --officer-role Team \
+         --dry-run",
+    );
+    assert!(
+        out.contains("field source_reference is shared as a field value only"),
+        "{out}"
+    );
+    assert!(out.contains("--public-source"), "{out}");
+    let (code, out) = run(
+        "dledger -l l.ledger disclose --key ofcom.key --from OFCOM --to ICO --at \"$(date +%F)\" \
+         --gateway 'Communications Act 2003 s393(2)(a)' --category theme-only \
+         --theme age-assurance --skipped --officer-role Team",
+    );
+    assert!(matches!(code, 0 | 1), "{out}");
+    let (code, out) = run("dledger -l l.ledger review");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Registers at the end: 1 theme in force"),
+        "{out}"
+    );
+
+    // A rotated key is named as rotated, with what to do.
+    let sample = common::sample_v2_copy(w);
+    let keys = common::demo_keys_in(w);
+    let (code, out) = run(&format!(
+        "dledger -l {} ack 481 --key {}",
+        sample.display(),
+        keys.join("ico-2024.key").display()
+    ));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("was rotated or revoked at #307; sign with a current key"),
+        "{out}"
+    );
+}
