@@ -243,6 +243,13 @@ fn a_bulk_import_shows_the_flags_it_records_and_exits_1() {
     let text = common::output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("not-mutual-interest (high"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Recorded 2 disclosures as entries #{before} to #{} in 1 durable commit ",
+            before + 1
+        )),
+        "{text}"
+    );
     let verify = Command::cargo_bin("dledger")
         .unwrap()
         .arg("verify")

@@ -82,11 +82,14 @@ pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
         bar.finish_and_clear();
         let secs = started.elapsed().as_secs_f64();
         outln!(
-            "Recorded {} disclosure{} as entries {} to {} in {} durable commit{} ({:.0} disclosures/s).",
-            report.recorded,
-            if report.recorded == 1 { "" } else { "s" },
-            report.first,
-            report.last,
+            "Recorded {} in {} durable commit{} ({:.0} disclosures/s).",
+            match report.recorded {
+                1 => format!("1 disclosure as entry {}", report.first),
+                n => format!(
+                    "{n} disclosures as entries {} to {}",
+                    report.first, report.last
+                ),
+            },
             report.batches,
             if report.batches == 1 { "" } else { "s" },
             report.recorded as f64 / secs.max(1e-9)
