@@ -26,6 +26,7 @@ pub mod query;
 pub mod retention;
 pub mod review;
 pub mod stream;
+pub mod tiles;
 pub mod upgrade;
 pub mod verify;
 pub mod waiting;

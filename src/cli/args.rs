@@ -79,6 +79,7 @@ impl Command {
             C::Show(a) => &a.lg,
             C::List(a) => &a.lg,
             C::Export(a) => &a.lg,
+            C::Publish(a) => &a.lg,
             C::Import(a) => &a.lg,
             C::Verify(a) => &a.lg,
         })
@@ -230,6 +231,12 @@ pub(crate) enum Command {
         after_help = "Examples:\n  dledger import sample.jsonl copy.ledger\n  dledger -l ico-ofcom.ledger import disclosures.csv --key ofcom-2024.key"
     )]
     Import(ImportArgs),
+    /// Publish the log as static files in the C2SP tlog-tiles layout (checkpoint, hash tiles,
+    /// entry bundles, signature bundles), for any static web host or a tiles client to mirror.
+    #[command(
+        after_help = "Example:\n  dledger -l fixtures/sample-v2.ledger publish -o published/\n  (then serve published/ as static files; run it again after each checkpoint)"
+    )]
+    Publish(PublishArgs),
     /// Convert a ledger written by an older dledger (store version 1) into a new file in this
     /// build's layout, and verify it. The old file is left untouched.
     #[command(after_help = "Example:\n  dledger upgrade ico-ofcom.ledger ico-ofcom-v2.ledger")]
@@ -1050,6 +1057,17 @@ pub(crate) struct ImportArgs {
     /// Disclosures per durable commit.
     #[arg(long, default_value_t = 10_000)]
     pub batch_size: usize,
+}
+
+/// `publish`.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
+    /// The directory to publish into (created if need be; earlier full tiles are kept).
+    #[arg(short, long)]
+    pub out: PathBuf,
 }
 
 /// `upgrade`.

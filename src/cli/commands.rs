@@ -74,6 +74,7 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::Waiting(a) => read::waiting(&ctx, a),
         Command::List(a) => read::list(&ctx, a),
         Command::Export(a) => transfer::export_cmd(&ctx, a),
+        Command::Publish(a) => transfer::publish_cmd(&ctx, a),
         Command::Import(a) => transfer::import_cmd(&ctx, a),
         Command::Upgrade(a) => transfer::upgrade_cmd(a),
         Command::Verify(a) => verify_cmd::verify(&ctx, a),

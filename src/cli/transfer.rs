@@ -56,6 +56,24 @@ pub(super) fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
     Ok(Status::Clean)
 }
 
+pub(super) fn publish_cmd(ctx: &Ctx, a: PublishArgs) -> Result<Status> {
+    let store = ctx.open_reader(ctx.path()?)?;
+    let p = disclosure_ledger::tiles::publish(&store, &a.out)?;
+    outln!(
+        "Published the log at its checkpoint of size {} to {}: {} file{} written, {} full tile{} \
+         and bundle{} already there kept. Serve the directory as static files (tile paths are \
+         immutable; `checkpoint` is not, so cache it for seconds only).",
+        p.size,
+        a.out.display(),
+        p.written,
+        if p.written == 1 { "" } else { "s" },
+        p.kept,
+        if p.kept == 1 { "" } else { "s" },
+        if p.kept == 1 { "" } else { "s" },
+    );
+    Ok(Status::Clean)
+}
+
 pub(super) fn import_cmd(ctx: &Ctx, a: ImportArgs) -> Result<Status> {
     if let Some(key) = &a.key {
         if a.new_ledger.is_some() {
