@@ -51,7 +51,7 @@ fn tile_paths(kind: &str, hashes: u64) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = (0..hashes / 256)
         .map(|n| (format!("{kind}/{}", index_path(n)), 256))
         .collect();
-    if hashes % 256 > 0 {
+    if !hashes.is_multiple_of(256) {
         out.push((
             format!("{kind}/{}.p/{}", index_path(hashes / 256), hashes % 256),
             hashes % 256,
