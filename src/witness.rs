@@ -166,20 +166,7 @@ pub fn cosigned_note(
     let cosigner = key
         .note_signer(mine)
         .map_err(|e| WitnessError::Note(e.to_string()))?;
-    let mut last: Option<Checkpoint> = None;
-    for (_, bytes) in writer.checkpoints()? {
-        let Ok(note) = Note::parse(&bytes) else {
-            continue;
-        };
-        if note
-            .verify(std::slice::from_ref(cosigner.verifier()))
-            .is_ok()
-            && let Ok(cp) = Checkpoint::from_note(&note)
-            && last.as_ref().is_none_or(|l| cp.size > l.size)
-        {
-            last = Some(cp);
-        }
-    }
+    let last = last_cosigned(writer, cosigner.verifier())?;
     let new = Checkpoint::from_note(
         &Note::parse(note_bytes).map_err(|e| WitnessError::Note(e.to_string()))?,
     )
@@ -206,4 +193,76 @@ pub fn cosigned_note(
     note.cosign(&cosigner, ts)
         .map_err(|e| WitnessError::Note(e.to_string()))?;
     Ok((new.size, note))
+}
+
+/// Checks a checkpoint note made elsewhere (the log's, fetched by a mirror) against this copy of
+/// the log, as `verify` checks stored ones — this ledger's origin, signed by a party key valid
+/// at its size, the root and entry-index root the stored entries give — and stores it. The
+/// signatures of a note already stored for the same checkpoint are kept beside the new ones
+/// (a witness's own cosignature is its state, and must not be lost when the log's note, which
+/// may not carry it yet, is fetched).
+pub fn accept_checkpoint(
+    writer: &Store,
+    reg: &Registers,
+    note_bytes: &[u8],
+) -> Result<CheckedCheckpoint, WitnessError> {
+    let origin = reg.origin.clone().unwrap_or_default();
+    let len = writer.len()?;
+    let root_at = |n: u64| (n <= len).then(|| tlog::tree_hash(n, writer).ok()).flatten();
+    let checked = check_checkpoint(note_bytes, &origin, reg, root_at).map_err(|e| {
+        if e.is_inconsistency() {
+            WitnessError::Inconsistent(e.to_string())
+        } else {
+            WitnessError::Rejected(e.to_string())
+        }
+    })?;
+    if checked.index_root.is_some() {
+        let entries_root = crate::entry_index::index_root_at(writer, checked.size)?;
+        ledger_core::checkpoints::check_index_root(&checked, &entries_root)
+            .map_err(|e| WitnessError::Inconsistent(e.to_string()))?;
+    }
+    let note = Note::parse(note_bytes).map_err(|e| WitnessError::Note(e.to_string()))?;
+    let stored = writer
+        .checkpoints()?
+        .into_iter()
+        .find(|(n, _)| *n == checked.size)
+        .and_then(|(_, bytes)| Note::parse(&bytes).ok());
+    let merged = match stored {
+        Some(old) if old.text() == note.text() => merge_signatures(&old, &note)?,
+        _ => note,
+    };
+    writer.put_checkpoint(checked.size, merged.to_string().as_bytes())?;
+    Ok(checked)
+}
+
+/// The note `a` with every signature of `b` (same text) that it lacks.
+pub fn merge_signatures(a: &Note, b: &Note) -> Result<Note, WitnessError> {
+    let mut text = a.to_string();
+    for sig in b.signatures() {
+        if !a.signatures().iter().any(|s| s == sig) {
+            text.push_str(&sig.to_line());
+        }
+    }
+    Note::parse(text.as_bytes()).map_err(|e| WitnessError::Note(e.to_string()))
+}
+
+/// The largest checkpoint stored in `store` that `cosigner` (a witness's cosignature key) has
+/// cosigned: the witness's state, shared by `cosign` and a node's `add-checkpoint`.
+pub fn last_cosigned(
+    store: &Store,
+    cosigner: &tlog::VerifierKey,
+) -> Result<Option<Checkpoint>, WitnessError> {
+    let mut last: Option<Checkpoint> = None;
+    for (_, bytes) in store.checkpoints()? {
+        let Ok(note) = Note::parse(&bytes) else {
+            continue;
+        };
+        if note.verify(std::slice::from_ref(cosigner)).is_ok()
+            && let Ok(cp) = Checkpoint::from_note(&note)
+            && last.as_ref().is_none_or(|l| cp.size > l.size)
+        {
+            last = Some(cp);
+        }
+    }
+    Ok(last)
 }

@@ -76,6 +76,21 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
+        if let Some(submitter) = self.submitter.take() {
+            let mut receipts = Vec::with_capacity(pending.len());
+            let mut failed = None;
+            for p in pending {
+                match submitter.submit(self, p, key, now) {
+                    Ok(r) => receipts.push(r),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.submitter = Some(submitter);
+            return failed.map_or(Ok(receipts), Err);
+        }
         // A key that may not sign is refused before the write lock is taken: opening the file
         // for writing rewrites its header, and refused input must leave it byte-for-byte
         // unchanged (tests/keys_e2e.rs).
@@ -253,8 +268,10 @@ impl Ledger {
             writer: None,
             index: self.index.clone(),
             policies: Default::default(),
+            held: self.held.clone(),
+            submitter: None,
         };
-        let mut reader: Option<Store> = None;
+        let mut reader: Option<Arc<Store>> = None;
         let mut refused = Vec::new();
         let mut entries = Vec::with_capacity(bodies.len());
         for (i, body) in bodies.into_iter().enumerate() {
@@ -271,7 +288,7 @@ impl Ledger {
                     continue;
                 }
                 if reader.is_none() {
-                    reader = Some(Store::open(&self.path, Access::ReadOnly)?);
+                    reader = Some(self.store(Access::ReadOnly)?);
                 }
                 let store = reader.as_ref().expect("opened above");
                 if let Err(e) = shadow.load_fact(store, target) {
@@ -342,7 +359,7 @@ impl Ledger {
     /// Checks `entry` against the structural rules and the registers, encodes it (refused if
     /// it is over the size limit) and applies it to the registers. Returns its bytes and leaf
     /// hash; on refusal the registers are as they were.
-    fn check_and_apply(&mut self, entry: &Entry) -> Result<(Vec<u8>, [u8; 32]), AppendError> {
+    pub(super) fn check_and_apply(&mut self, entry: &Entry) -> Result<(Vec<u8>, [u8; 32]), AppendError> {
         if let Some(breach) = rules::check_entry(&self.reg, entry).into_iter().next() {
             return Err(AppendError::Rule {
                 kind: breach.kind(),
@@ -356,7 +373,7 @@ impl Ledger {
     }
 
     /// Applies an entry already checked against these registers.
-    fn apply_checked(&mut self, entry: &Entry, hash: [u8; 32]) {
+    pub(super) fn apply_checked(&mut self, entry: &Entry, hash: [u8; 32]) {
         self.reg.apply(entry, hash);
         for target in entry.body.references() {
             self.index.pending.push((target.0, entry.seq.0));
@@ -366,11 +383,18 @@ impl Ledger {
     /// Starts a batch: takes the write lock, catches up with any entries another writer added
     /// since this ledger was opened, and returns a [`Batch`] to push entries into.
     pub fn begin(&mut self) -> Result<Batch<'_>, AppendError> {
+        if self.submitter.is_some() {
+            return Err(AppendError::Remote(
+                "this ledger is a replica of a log another party operates: entries are \
+                 submitted to its node one at a time, and a replica takes no other writes"
+                    .into(),
+            ));
+        }
         // The write lock is taken only now. If another writer appended since we replayed,
         // catch up first; the structural rules are then checked against the new head.
         let start = std::time::Instant::now();
         let writer = loop {
-            match Store::open(&self.path, Access::ReadWrite) {
+            match self.store(Access::ReadWrite) {
                 Err(StoreOpenError::Locked { .. }) if start.elapsed() < self.wait => {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
@@ -378,7 +402,7 @@ impl Ledger {
             }
         };
         replay_into(&writer, &mut self.reg, &mut self.index.pending)?;
-        self.writer = Some(Arc::new(writer));
+        self.writer = Some(writer);
         Ok(Batch {
             ledger: self,
             records: Vec::new(),
@@ -426,8 +450,8 @@ impl Ledger {
 impl Ledger {
     /// A read-only handle on the file and this ledger's registers caught up with it (another
     /// writer may have appended since the ledger was opened); this ledger is not changed.
-    fn read_only_view(&self) -> Result<(Store, crate::registers::Registers), WitnessError> {
-        let reader = Store::open(&self.path, Access::ReadOnly)?;
+    fn read_only_view(&self) -> Result<(Arc<Store>, crate::registers::Registers), WitnessError> {
+        let reader = self.store(Access::ReadOnly)?;
         let mut reg = self.reg.clone();
         replay_into(&reader, &mut reg, &mut Vec::new()).map_err(|e| witness_error(e.into()))?;
         Ok((reader, reg))
@@ -450,6 +474,25 @@ pub struct CheckedEntry {
     /// Empty while the bytes are with a signing task.
     bytes: Vec<u8>,
     signature: Option<[u8; 64]>,
+}
+
+impl CheckedEntry {
+    /// The entry as built.
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    /// Its bytes (empty while they are with a signing task).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Checked {
+    /// The entries of the items not refused, in order.
+    pub fn entries(&self) -> &[CheckedEntry] {
+        &self.entries
+    }
 }
 
 /// Signatures made by one signing task: the index of the first entry, and each entry's bytes
@@ -562,7 +605,7 @@ const SIGN_GROUP: usize = 256;
 /// [`Batch::commit`] writes them all in one durable transaction. Dropping a batch without
 /// committing writes nothing and restores the registers from the file.
 pub struct Batch<'l> {
-    ledger: &'l mut Ledger,
+    pub(super) ledger: &'l mut Ledger,
     records: Vec<NewRecord>,
     receipts: Vec<Receipt>,
     /// The durable write started by [`Batch::flush_in_background`], if it has not been waited
@@ -685,21 +728,8 @@ impl Batch<'_> {
         }
         let mut receipts = Vec::with_capacity(staged.len());
         for ((entry, bytes, hash, _, vault), signature) in staged.into_iter().zip(signed) {
-            let receipt = Receipt {
-                seq: entry.seq,
-                hash: EntryHash(hash),
-                recorded_at: entry.recorded_at,
-            };
-            self.records.push(NewRecord {
-                seq: entry.seq.0,
-                bytes,
-                signature: signature.expect("every entry is signed above"),
-                hash,
-                vault,
-                erase: super::erasures_of(&entry),
-            });
-            self.receipts.push(receipt.clone());
-            receipts.push(receipt);
+            let signature = signature.expect("every entry is signed above");
+            receipts.push(self.stage_record(&entry, bytes, hash, signature, vault));
         }
         Ok(receipts)
     }
@@ -727,20 +757,7 @@ impl Batch<'_> {
                 }
             }
         };
-        for target in entry.body.references() {
-            if !self.ledger.reg.needs_loading(target) {
-                continue;
-            }
-            // The entry referred to may be in a write still in flight.
-            self.settle()?;
-            let writer = Arc::clone(
-                self.ledger
-                    .writer
-                    .as_ref()
-                    .expect("a batch holds the write handle until it ends"),
-            );
-            self.ledger.load_fact(&writer, target)?;
-        }
+        self.load_references(&entry)?;
         // A checked entry was checked against these very registers (same head): it is applied
         // as it is, with the bytes and hash it was checked with.
         if let Some((hash, bytes, signature)) = checked {
@@ -756,8 +773,53 @@ impl Batch<'_> {
         Ok((entry, bytes, hash, None))
     }
 
+    /// Loads into the registers what the file records about each entry `entry` refers to.
+    pub(super) fn load_references(&mut self, entry: &Entry) -> Result<(), AppendError> {
+        for target in entry.body.references() {
+            if !self.ledger.reg.needs_loading(target) {
+                continue;
+            }
+            // The entry referred to may be in a write still in flight.
+            self.settle()?;
+            let writer = Arc::clone(
+                self.ledger
+                    .writer
+                    .as_ref()
+                    .expect("a batch holds the write handle until it ends"),
+            );
+            self.ledger.load_fact(&writer, target)?;
+        }
+        Ok(())
+    }
+
+    /// Stages one entry already applied to the registers, with its signature and vault items.
+    pub(super) fn stage_record(
+        &mut self,
+        entry: &Entry,
+        bytes: Vec<u8>,
+        hash: [u8; 32],
+        signature: [u8; 64],
+        vault: Vec<VaultItem>,
+    ) -> Receipt {
+        let receipt = Receipt {
+            seq: entry.seq,
+            hash: EntryHash(hash),
+            recorded_at: entry.recorded_at,
+        };
+        self.records.push(NewRecord {
+            seq: entry.seq.0,
+            bytes,
+            signature,
+            hash,
+            vault,
+            erase: super::erasures_of(entry),
+        });
+        self.receipts.push(receipt.clone());
+        receipt
+    }
+
     /// Undoes the registers' trial application of entries that will not be staged.
-    fn undo(
+    pub(super) fn undo(
         &mut self,
         trial: Vec<Seq>,
         before: Option<(Seq, [u8; 32], Timestamp)>,
@@ -894,6 +956,16 @@ impl Batch<'_> {
     pub fn checkpoint(&mut self, key: &SecretKey) -> Result<tlog::Note, WitnessError> {
         self.flush().map_err(witness_error)?;
         crate::witness::make_checkpoint(self.writer(), &self.ledger.reg, key)
+    }
+
+    /// Flushes, then checks a checkpoint note made elsewhere against the log and stores it
+    /// ([`crate::witness::accept_checkpoint`]).
+    pub fn accept_checkpoint(
+        &mut self,
+        note: &[u8],
+    ) -> Result<crate::witness::CheckedCheckpoint, WitnessError> {
+        self.flush().map_err(witness_error)?;
+        crate::witness::accept_checkpoint(self.writer(), &self.ledger.reg, note)
     }
 
     /// Flushes, then cosigns a checkpoint note with `key` (as witness) and stores it.

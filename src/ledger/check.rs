@@ -112,7 +112,7 @@ impl Ledger {
         match &self.writer {
             Some(store) => read_fact(store, seq, &self.index.pending),
             None => read_fact(
-                &Store::open(&self.path, Access::ReadOnly)?,
+                &*self.store(Access::ReadOnly)?,
                 seq,
                 &self.index.pending,
             ),

@@ -339,6 +339,41 @@ pub enum AppendError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreAppendError),
+    /// A signed entry submitted for a head that has moved on: another entry was recorded first.
+    #[error(
+        "the entry was signed as #{signed} but the ledger's next entry is #{next} (another entry \
+         was recorded first); sign it again against the new head"
+    )]
+    Stale {
+        /// The sequence number the entry was signed with.
+        signed: Seq,
+        /// The ledger's next sequence number.
+        next: Seq,
+        /// The entry hash of the ledger's head, to sign against.
+        head: crate::model::EntryHash,
+    },
+    /// A signed entry submitted from outside that is not well formed.
+    #[error("the submitted entry {reason}")]
+    Submission {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A signed entry whose signature does not verify under the key it names.
+    #[error(
+        "the signature of entry #{seq} does not verify under key {key_id} of {party}; it was \
+         not made by that key over these bytes"
+    )]
+    BadSignature {
+        /// The entry.
+        seq: Seq,
+        /// The party it names.
+        party: PartyId,
+        /// The key it names.
+        key_id: KeyId,
+    },
+    /// The node the entry was submitted to refused it or could not be reached.
+    #[error("{0}")]
+    Remote(String),
 }
 
 impl AppendError {

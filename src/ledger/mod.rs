@@ -31,11 +31,13 @@ mod check;
 mod error;
 mod prepare;
 mod replay;
+mod signed;
 
 pub(crate) use batch::pending_items;
 pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt, SignatureFeed};
 pub use error::{AppendError, InitError, OpenError, ReindexError, ReplayError};
 pub use prepare::{FUTURE_TOLERANCE_SECS, fresh_salt, policy_document};
+pub use signed::SUBMISSION_WINDOW_SECS;
 pub use replay::{open_registers, rebuild_index, referring_entries, reindex, replay};
 
 /// A party to name in a new ledger.
@@ -68,6 +70,27 @@ pub struct Ledger {
     /// Parsed policies, for resolving each disclosure's relevance limb (parsing a policy per
     /// disclosure would dominate a bulk import).
     policies: std::sync::RwLock<crate::policy::PolicyEngine>,
+    /// The file held open for writing for this ledger's lifetime ([`Ledger::hold`]): a node
+    /// reads and writes through it instead of opening the file for each batch.
+    held: Option<Arc<Store>>,
+    /// Where appends go when this ledger is a replica of a log another party operates
+    /// ([`Ledger::submit_to`]).
+    submitter: Option<Arc<dyn Submit>>,
+}
+
+/// Records entries into a log another party operates (a node), for a ledger that is a replica
+/// of it: the entry is checked against the replica and signed here, and only the signed entry
+/// travels. See `remote::submit`.
+pub trait Submit: Send + Sync {
+    /// Records `pending`, signed by `key`, as the next entry of the log `replica` mirrors, and
+    /// returns its receipt once the replica holds it.
+    fn submit(
+        &self,
+        replica: &mut Ledger,
+        pending: Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError>;
 }
 
 /// References of entries applied to the registers but not yet saved in the references table,
@@ -149,6 +172,8 @@ impl Ledger {
             writer: None,
             index: IndexState::default(),
             policies: Default::default(),
+            held: None,
+            submitter: None,
         })
     }
 
@@ -166,7 +191,47 @@ impl Ledger {
             writer: None,
             index,
             policies: Default::default(),
+            held: None,
+            submitter: None,
         })
+    }
+
+    /// Opens a ledger and holds its file open for writing until the ledger is dropped (a
+    /// node's): every batch, check and read goes through the one handle, which is also
+    /// returned for serving reads. Another process cannot write to the file meanwhile.
+    pub fn open_held(path: &Path) -> Result<(Ledger, Arc<Store>), OpenError> {
+        let mut ledger = Ledger::open(path)?;
+        let store = Arc::new(Store::open(path, Access::ReadWrite)?);
+        // Entries appended between the two opens are read through the held handle.
+        replay::replay_into(&store, &mut ledger.reg, &mut ledger.index.pending)?;
+        ledger.held = Some(Arc::clone(&store));
+        Ok((ledger, store))
+    }
+
+    /// Sends every append of this ledger (a replica) to the log it mirrors through `submitter`
+    /// instead of writing it here; the replica then receives it from the log. Batches that
+    /// must commit several entries at once are refused.
+    pub fn submit_to(&mut self, submitter: Arc<dyn Submit>) {
+        self.submitter = Some(submitter);
+    }
+
+    /// Whether appends go to a remote log ([`Ledger::submit_to`]).
+    pub fn is_remote(&self) -> bool {
+        self.submitter.is_some()
+    }
+
+    /// A reader of the file: the held handle if there is one ([`Ledger::open_held`]), else the
+    /// file opened read-only.
+    pub fn reader(&self) -> Result<Arc<Store>, crate::store::OpenError> {
+        self.store(Access::ReadOnly)
+    }
+
+    /// The file, through the held handle if there is one, else opened with `access`.
+    fn store(&self, access: Access) -> Result<Arc<Store>, crate::store::OpenError> {
+        match &self.held {
+            Some(s) => Ok(Arc::clone(s)),
+            None => Store::open(&self.path, access).map(Arc::new),
+        }
     }
 
     /// The registers as replayed up to the last entry.

@@ -193,12 +193,15 @@ impl Ledger {
             },
             _ => return Vec::new(),
         };
+        // A body without vault items is judged without values (a node judging an entry whose
+        // values stayed with the party that submitted it), as `verify` judges a copy.
         let values: Vec<(String, String)> = pending
             .vault
             .iter()
             .filter(|(_, v)| v.len() >= 32)
             .map(|(n, v)| (n.clone(), String::from_utf8_lossy(&v[32..]).into_owned()))
             .collect();
+        let values = (!pending.vault.is_empty()).then_some(&values);
         self.policies
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -208,7 +211,7 @@ impl Ledger {
                 FORMAT_VERSION,
                 d,
                 &self.reg,
-                Some(&values),
+                values.map(|v| &v[..]),
             )
     }
 

@@ -1,0 +1,348 @@
+//! Mirroring a node's log into a local replica: fetch its checkpoint, prove the new entries
+//! extend what the replica holds (from the log's own hash tiles, before anything is stored),
+//! then fetch the entries and their signatures, check each against the proven leaf hashes,
+//! store them, and store the checkpoint once the log's signature on it is checked. `verify`
+//! (incrementally, [`crate::incremental`]) then judges everything stored, as for any ledger.
+//!
+//! A replica interrupted at any point holds only entries proven to be the log's (each bundle
+//! is stored in one durable commit); the next run carries on from its last entry.
+
+use std::path::{Path, PathBuf};
+
+use tlog::{Checkpoint, Digest, Note, TILE_WIDTH, Tile};
+
+use crate::hash::leaf_hash;
+use crate::ledger::{AppendError, Ledger};
+use crate::store::VaultItem;
+use crate::tiles::signatures_path;
+use crate::witness::{CheckedCheckpoint, WitnessError};
+
+use super::client::{Remote, RemoteError};
+
+/// How many entry bundles are stored in one durable commit.
+const BUNDLES_PER_COMMIT: u64 = 16;
+
+/// Why a mirror run stopped. What was stored before stays, and is the log's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MirrorError {
+    /// Talking to the node failed.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The node's checkpoint is not one of this log's, or cannot be read.
+    #[error("the node's checkpoint {0}")]
+    BadCheckpoint(String),
+    /// Two signed checkpoints of the log that cannot both be true: the log forked (or the node
+    /// serves hashes that are not those of its signed log). Both notes are saved as evidence.
+    #[error(
+        "FORK: {detail}. Both signed checkpoints are saved in {} as evidence; the replica was \
+         not changed. Do not rely on the node's log until the two regulators have compared \
+         their copies (docs/OPERATIONS.md, \"A fork\")",
+        evidence.display()
+    )]
+    Fork {
+        /// What disagrees.
+        detail: String,
+        /// Where the two notes were saved.
+        evidence: PathBuf,
+    },
+    /// The node served data that does not match what it proved (an entry whose hash is not the
+    /// one its tiles and checkpoint commit to, a malformed bundle).
+    #[error("the node served {0}; nothing of it was stored. Try again; if it persists, report it to the log's operator")]
+    BadData(String),
+    /// Storing into the replica failed.
+    #[error(transparent)]
+    Append(#[from] AppendError),
+    /// The replica could not be opened or read.
+    #[error(transparent)]
+    Open(#[from] crate::store::OpenError),
+    /// Reading the replica failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The checkpoint was refused against the stored entries.
+    #[error(transparent)]
+    Checkpoint(#[from] WitnessError),
+    /// The replica's tree hashes are damaged.
+    #[error("the replica's Merkle hashes are damaged ({0}); run `dledger verify` on it")]
+    Tree(#[from] tlog::ProofError),
+}
+
+/// What a mirror run did.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    /// Entries in the replica before.
+    pub before: u64,
+    /// The size of the log's checkpoint it synced to.
+    pub size: u64,
+    /// The checkpoint as checked (signer, cosigners).
+    pub checkpoint: Option<CheckedCheckpoint>,
+    /// The checkpoint was older than what the replica holds (and consistent with it).
+    pub behind: bool,
+}
+
+/// Brings `replica` up to the node's current checkpoint, or to `target` (a checkpoint note the
+/// caller already has, e.g. one a witness is asked to cosign). `vault_for` gives the field
+/// values this party keeps for an entry it submitted itself, by sequence number.
+pub fn sync(
+    remote: &Remote,
+    replica: &mut Ledger,
+    target: Option<&[u8]>,
+    mut vault_for: impl FnMut(u64) -> Vec<VaultItem>,
+) -> Result<Synced, MirrorError> {
+    let note_bytes = match target {
+        Some(n) => n.to_vec(),
+        None => remote.get_ok("checkpoint")?,
+    };
+    let note = Note::parse(&note_bytes).map_err(|e| MirrorError::BadCheckpoint(e.to_string()))?;
+    let cp = Checkpoint::from_note(&note).map_err(|e| MirrorError::BadCheckpoint(e.to_string()))?;
+    if let Some(origin) = &replica.registers().origin
+        && origin != &cp.origin
+    {
+        return Err(MirrorError::BadCheckpoint(format!(
+            "is for the log {:?}, but this replica holds the log {origin:?}; mirror it into \
+             another file",
+            cp.origin
+        )));
+    }
+    let store = replica.reader()?;
+    let before = store.len()?;
+    let size = cp.size;
+    // A note the log's keys did not sign is no evidence of anything: refused before it is
+    // compared with the replica (a fork needs two signed checkpoints).
+    if before > 0 {
+        let keys: Vec<tlog::VerifierKey> =
+            crate::witness::party_keys(replica.registers(), crate::model::Seq(before))
+                .into_iter()
+                .map(|(_, op, _)| op)
+                .collect();
+        if note.verify(&keys).is_err() {
+            return Err(MirrorError::BadCheckpoint(format!(
+                "(size {size}) is not signed by any current key of this log's parties; if the \
+                 operator changed its key, that change must first reach this replica"
+            )));
+        }
+    }
+
+    // 1. The checkpoint must extend what the replica holds.
+    if size <= before {
+        let root = tlog::tree_hash(size, &*store)?;
+        if root != cp.root {
+            return Err(fork(
+                replica.path(),
+                &*store,
+                &note_bytes,
+                format!(
+                    "the node's checkpoint gives the tree of its first {size} entries the root \
+                     {}, but the entries this replica verified give {}",
+                    hex::encode(cp.root),
+                    hex::encode(root)
+                ),
+            ));
+        }
+        drop(store);
+        let checked = if stored_sizes(replica)?.contains(&size) || size < before {
+            None
+        } else {
+            Some(accept(replica, &note_bytes)?)
+        };
+        return Ok(Synced {
+            before,
+            size,
+            checkpoint: checked,
+            behind: size < before,
+        });
+    }
+
+    // 2. Prove it from the log's level-0 hash tiles before storing anything: the replica's
+    // compact range plus the new leaf hashes must give the signed root.
+    let mut range = tlog::compact_range(before, &*store)?;
+    drop(store);
+    let leaves = fetch_leaf_hashes(remote, before, size)?;
+    for leaf in &leaves {
+        range.push(*leaf);
+    }
+    if range.root() != cp.root {
+        let store = replica.reader()?;
+        return Err(fork(
+            replica.path(),
+            &*store,
+            &note_bytes,
+            format!(
+                "the node's checkpoint of size {size} does not extend the {before} entries this \
+                 replica verified: its hash tiles after them do not give its signed root"
+            ),
+        ));
+    }
+
+    // 3. The entries and signatures, each matched to its proven leaf hash.
+    let mut batch = replica.begin()?;
+    let first = before / TILE_WIDTH;
+    let last = (size - 1) / TILE_WIDTH;
+    for index in first..=last {
+        let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
+        let tile = bundle_tile(index, width);
+        let entries = remote.get_ok(&tile.entries_path())?;
+        let signatures = remote.get_ok(&signatures_path(&tile))?;
+        let items = split_bundle(&entries, &signatures, width)?;
+        for (i, (bytes, signature)) in items.into_iter().enumerate() {
+            let seq = index * TILE_WIDTH + i as u64;
+            if seq < before {
+                continue;
+            }
+            let proven = leaves[usize::try_from(seq - before).expect("fits")];
+            if leaf_hash(&bytes) != proven {
+                return Err(MirrorError::BadData(format!(
+                    "entry #{seq} in {} whose hash is not the one its checkpoint commits to",
+                    tile.entries_path()
+                )));
+            }
+            batch.push_replicated(bytes, signature, vault_for(seq))?;
+        }
+        if (index - first + 1) % BUNDLES_PER_COMMIT == 0 {
+            batch.flush()?;
+        }
+    }
+    batch.commit()?;
+
+    // 4. The checkpoint itself, checked against the stored entries and the parties' keys.
+    let checked = accept(replica, &note_bytes)?;
+    Ok(Synced {
+        before,
+        size,
+        checkpoint: Some(checked),
+        behind: false,
+    })
+}
+
+/// Stores the node's checkpoint note after checking it against the replica.
+fn accept(replica: &mut Ledger, note: &[u8]) -> Result<CheckedCheckpoint, MirrorError> {
+    let mut batch = replica.begin()?;
+    let checked = batch.accept_checkpoint(note).map_err(|e| match e {
+        WitnessError::Rejected(why) => MirrorError::BadCheckpoint(format!("is refused: {why}")),
+        other => MirrorError::Checkpoint(other),
+    })?;
+    batch.commit()?;
+    Ok(checked)
+}
+
+/// The sizes of the checkpoints stored in the replica.
+fn stored_sizes(replica: &Ledger) -> Result<Vec<u64>, MirrorError> {
+    Ok(replica
+        .reader()?
+        .checkpoints()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
+}
+
+/// The entry bundle (or hash tile at level 0) with this index and width.
+fn bundle_tile(index: u64, width: u64) -> Tile {
+    Tile {
+        level: 0,
+        index,
+        width: u16::try_from(width).expect("at most 256"),
+    }
+}
+
+/// The leaf hashes of entries `from..to`, from the log's level-0 hash tiles.
+fn fetch_leaf_hashes(remote: &Remote, from: u64, to: u64) -> Result<Vec<Digest>, MirrorError> {
+    let mut out = Vec::with_capacity(usize::try_from(to - from).unwrap_or(0));
+    for index in from / TILE_WIDTH..=(to - 1) / TILE_WIDTH {
+        let width = (to - index * TILE_WIDTH).min(TILE_WIDTH);
+        let tile = bundle_tile(index, width);
+        let bytes = remote.get_ok(&tile.path())?;
+        if bytes.len() as u64 != width * 32 {
+            return Err(MirrorError::BadData(format!(
+                "the hash tile {} with {} bytes, not {}",
+                tile.path(),
+                bytes.len(),
+                width * 32
+            )));
+        }
+        for (i, chunk) in bytes.chunks_exact(32).enumerate() {
+            let seq = index * TILE_WIDTH + i as u64;
+            if seq >= from {
+                out.push(chunk.try_into().expect("32 bytes"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits an entry bundle (each entry a big-endian `u16` length then its bytes) and its
+/// signature bundle (64 bytes each) into `width` signed entries.
+fn split_bundle(
+    entries: &[u8],
+    signatures: &[u8],
+    width: u64,
+) -> Result<Vec<(Vec<u8>, [u8; 64])>, MirrorError> {
+    let bad = |why: &str| MirrorError::BadData(format!("an entry bundle {why}"));
+    if signatures.len() as u64 != width * 64 {
+        return Err(bad("whose signature bundle has the wrong length"));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(width).unwrap_or(0));
+    let mut rest = entries;
+    for signature in signatures.chunks_exact(64) {
+        let Some((len, tail)) = rest.split_first_chunk::<2>() else {
+            return Err(bad("that ends early"));
+        };
+        let len = usize::from(u16::from_be_bytes(*len));
+        if tail.len() < len {
+            return Err(bad("that ends inside an entry"));
+        }
+        let (bytes, tail) = tail.split_at(len);
+        out.push((bytes.to_vec(), signature.try_into().expect("64 bytes")));
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(bad("with bytes after its last entry"));
+    }
+    Ok(out)
+}
+
+/// Saves the replica's latest stored checkpoint and the node's conflicting one beside the
+/// replica, and returns the fork error naming them.
+fn fork(
+    replica: &Path,
+    store: &crate::store::Store,
+    served: &[u8],
+    detail: String,
+) -> MirrorError {
+    let stamp = jiff::Timestamp::now().as_second();
+    let name = replica
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "replica".into());
+    let dir = replica.with_file_name(format!("{name}.fork-{stamp}"));
+    let verified = store
+        .checkpoints()
+        .ok()
+        .and_then(|c| c.into_iter().next_back())
+        .map(|(_, n)| n);
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        std::fs::write(dir.join("served.note"), served)?;
+        if let Some(v) = &verified {
+            std::fs::write(dir.join("verified.note"), v)?;
+        }
+        std::fs::write(
+            dir.join("README.txt"),
+            format!(
+                "Evidence of a fork, saved by dledger mirror.\n\n{detail}.\n\nserved.note: the \
+                 checkpoint the node served, signed by the log operator.\nverified.note: the \
+                 latest checkpoint this replica had verified before, signed by the same log.\n\n\
+                 Both are signed; they cannot both describe one append-only log. Keep this \
+                 folder and the replica unchanged.\n"
+            ),
+        )
+    });
+    if written.is_err() {
+        return MirrorError::Fork {
+            detail: format!("{detail} (and the evidence could not be written)"),
+            evidence: dir,
+        };
+    }
+    MirrorError::Fork {
+        detail,
+        evidence: dir,
+    }
+}

@@ -1,0 +1,183 @@
+//! Recording an entry into a log another party operates. The entry is built and checked
+//! against this party's verified replica of the log, signed here with this party's key (which
+//! never leaves the machine), and submitted to the node; field values stay in the replica's
+//! vault, only their commitments travel. If another entry was recorded first, the node answers
+//! 409 with its new head: the replica is brought up to date and the entry built, checked and
+//! signed again (docs/DECISIONS.md, "Submitting to a remote log").
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::keys::SecretKey;
+use crate::ledger::{AppendError, Ledger, Pending, Receipt, Submit};
+use crate::model::{EntryHash, Seq, Timestamp};
+use crate::store::Store;
+
+use super::client::{RECEIPT_PATH, Remote};
+use super::mirror::{MirrorError, sync};
+
+/// How many times an entry is signed again after the node says another was recorded first.
+pub const MAX_ATTEMPTS: usize = 50;
+
+/// How long to wait for the node to sign a checkpoint covering an accepted entry.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(30);
+
+/// Submits appends of a replica to the node it mirrors ([`Ledger::submit_to`]).
+#[derive(Debug)]
+pub struct Submitter {
+    remote: Remote,
+}
+
+impl Submitter {
+    /// Submits to `remote`.
+    pub fn new(remote: Remote) -> Arc<Submitter> {
+        Arc::new(Submitter { remote })
+    }
+}
+
+/// Opens (creating it if need be) the replica at `path` of the log `remote` serves, brings it
+/// up to the node's checkpoint, and sends its appends to the node.
+pub fn open_remote(remote: Remote, path: &Path) -> Result<Ledger, MirrorError> {
+    let mut replica = open_replica(path)?;
+    sync(&remote, &mut replica, None, |_| Vec::new())?;
+    let mut replica = Ledger::open(path).map_err(open_error)?;
+    replica.submit_to(Submitter::new(remote));
+    Ok(replica)
+}
+
+/// Opens the replica at `path`, creating an empty one (without vault values: only those of
+/// this party's own entries are kept) if there is no file.
+pub fn open_replica(path: &Path) -> Result<Ledger, MirrorError> {
+    if !path.exists() {
+        let store = Store::create(path)?;
+        store.mark_without_vault().map_err(AppendError::from)?;
+    }
+    Ledger::open(path).map_err(open_error)
+}
+
+fn open_error(e: crate::ledger::OpenError) -> MirrorError {
+    MirrorError::Append(AppendError::from(e))
+}
+
+fn mirror_error(e: MirrorError) -> AppendError {
+    match e {
+        MirrorError::Append(e) => e,
+        other => AppendError::Remote(other.to_string()),
+    }
+}
+
+impl Submit for Submitter {
+    fn submit(
+        &self,
+        replica: &mut Ledger,
+        pending: Pending,
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Receipt, AppendError> {
+        let remote_error = |e: super::RemoteError| AppendError::Remote(e.to_string());
+        let mut now = now;
+        for _ in 0..MAX_ATTEMPTS {
+            let mut checked = replica.check_batch(vec![pending.body.clone()], key, now)?;
+            if let Some((_, e)) = std::mem::take(&mut checked.refused).into_iter().next() {
+                return Err(e);
+            }
+            let built = &checked.entries()[0];
+            let bytes = built.bytes().to_vec();
+            let seq = built.entry().seq;
+            let signature = key.sign_entry(&bytes);
+            let answer = self.remote.submit(&bytes, &signature).map_err(remote_error)?;
+            match answer.status {
+                200 | 201 => {
+                    let hash = crate::hash::leaf_hash(&bytes);
+                    self.wait_until_held(replica, seq, &pending)?;
+                    return Ok(Receipt {
+                        seq,
+                        hash: EntryHash(hash),
+                        recorded_at: built.entry().recorded_at,
+                    });
+                }
+                409 => {
+                    // Another entry was recorded first: catch up and sign again.
+                    let next = serde_json::from_slice::<serde_json::Value>(&answer.body)
+                        .ok()
+                        .and_then(|v| v.get("next").and_then(|n| n.as_u64()))
+                        .unwrap_or(seq.0 + 1);
+                    self.catch_up(replica, next)?;
+                    now = Timestamp::now().max(now);
+                }
+                _ => {
+                    return Err(AppendError::Remote(format!(
+                        "the node at {} refused the entry ({}): {}",
+                        self.remote.url(),
+                        answer.status,
+                        answer.message()
+                    )));
+                }
+            }
+        }
+        Err(AppendError::Remote(format!(
+            "the node at {} kept recording other entries first ({MAX_ATTEMPTS} attempts); try \
+             again later",
+            self.remote.url()
+        )))
+    }
+}
+
+impl Submitter {
+    /// Brings the replica up to at least `next` entries (waiting for the node's checkpoint to
+    /// cover them).
+    fn catch_up(&self, replica: &mut Ledger, next: u64) -> Result<(), AppendError> {
+        let start = Instant::now();
+        loop {
+            sync(&self.remote, replica, None, |_| Vec::new()).map_err(mirror_error)?;
+            if replica.next_seq().0 >= next || start.elapsed() > CHECKPOINT_WAIT {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the node has signed a checkpoint covering entry `seq`, then brings the
+    /// replica up to it, keeping this party's field values for the entry in the replica's vault.
+    fn wait_until_held(
+        &self,
+        replica: &mut Ledger,
+        seq: Seq,
+        pending: &Pending,
+    ) -> Result<(), AppendError> {
+        let receipt = self
+            .remote
+            .get(&format!("{RECEIPT_PATH}/{}?wait=30", seq.0))
+            .map_err(|e| AppendError::Remote(e.to_string()))?;
+        if receipt.status != 200 {
+            return Err(AppendError::Remote(format!(
+                "the node accepted entry #{seq} but gave no receipt for it ({}: {}); run \
+                 `dledger mirror` to check it is in the log",
+                receipt.status,
+                receipt.message()
+            )));
+        }
+        let start = Instant::now();
+        while replica.next_seq() <= seq {
+            let vault = |s: u64| {
+                if s == seq.0 {
+                    pending.vault.clone()
+                } else {
+                    Vec::new()
+                }
+            };
+            sync(&self.remote, replica, None, vault).map_err(mirror_error)?;
+            if start.elapsed() > CHECKPOINT_WAIT {
+                return Err(AppendError::Remote(format!(
+                    "the node accepted entry #{seq} but its checkpoint does not cover it yet; \
+                     run `dledger mirror` later to fetch it"
+                )));
+            }
+            if replica.next_seq() <= seq {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(())
+    }
+}
