@@ -677,3 +677,55 @@ fn read_proved(store: &Store, seq: u64, size: u64, root: &[u8; 32]) -> Result<En
     })?;
     codec::decode_entry(&record.bytes).map_err(|e| referred(e.to_string()))
 }
+
+/// What [`verify_with_state`] found and did with the state file.
+#[derive(Debug)]
+pub struct StateRun {
+    /// The report.
+    pub report: Report,
+    /// There was no state: every entry was checked.
+    pub from_start: bool,
+    /// The size of the cosigned checkpoint the state was moved on to, if it was.
+    pub saved: Option<u64>,
+    /// The verifier's copy of the entry index could not be saved (the next run says the newer
+    /// index roots were not rebuilt).
+    pub index_copy_failed: Option<String>,
+}
+
+/// `verify --since-checkpoint` (and every mirror run): verifies what was recorded after the
+/// point saved in `state` (everything, when there is none), moves the state on to the newest
+/// cosigned checkpoint if the ledger is intact, and keeps the verifier's copy of the entry
+/// index beside it ([`crate::index_copy`]).
+pub fn verify_with_state(
+    store: &Store,
+    state: &Path,
+    opts: &VerifyOptions,
+    filter: &FlagFilter,
+) -> Result<StateRun, IncrementalError> {
+    use crate::index_copy::{index_copy_path, save_index_copy};
+    let copy = index_copy_path(state);
+    let previous = load_state(state)?;
+    let (report, next) = match &previous {
+        Some(point) => verify_since(store, point, opts, filter, Some(&copy))?,
+        None => verify_from_start(store, opts, filter)?,
+    };
+    let intact = report.integrity.status == crate::verify::IntegrityStatus::Intact;
+    let mut saved = None;
+    if let Some(point) = &next {
+        save_state(state, point)?;
+        saved = Some(point.size);
+    }
+    let mut index_copy_failed = None;
+    if intact && let Some(point) = next.as_ref().or(previous.as_ref()) {
+        let before = previous.as_ref().map(|p| (p.size, p.note.as_slice()));
+        if let Err(e) = save_index_copy(state, store, point.size, &point.note, before) {
+            index_copy_failed = Some(e.to_string());
+        }
+    }
+    Ok(StateRun {
+        report,
+        from_start: previous.is_none(),
+        saved,
+        index_copy_failed,
+    })
+}

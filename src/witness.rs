@@ -208,7 +208,11 @@ pub fn accept_checkpoint(
 ) -> Result<CheckedCheckpoint, WitnessError> {
     let origin = reg.origin.clone().unwrap_or_default();
     let len = writer.len()?;
-    let root_at = |n: u64| (n <= len).then(|| tlog::tree_hash(n, writer).ok()).flatten();
+    let root_at = |n: u64| {
+        (n <= len)
+            .then(|| tlog::tree_hash(n, writer).ok())
+            .flatten()
+    };
     let checked = check_checkpoint(note_bytes, &origin, reg, root_at).map_err(|e| {
         if e.is_inconsistency() {
             WitnessError::Inconsistent(e.to_string())

@@ -35,6 +35,14 @@ pub(crate) struct LedgerArgs {
     /// If the ledger is locked by another writer, retry for up to this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,
+    /// The node operating the log (http://HOST:PORT or https://...): the ledger file is then
+    /// your verified replica of it, brought up to date first; entries you record are signed
+    /// here and submitted to the node (docs/OPERATIONS.md).
+    #[arg(long, value_name = "URL", env = "DLEDGER_REMOTE")]
+    pub remote: Option<String>,
+    /// The PEM certificate of the authority that signed the node's TLS certificate (https).
+    #[arg(long, value_name = "PEM", env = "DLEDGER_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Command {
@@ -80,6 +88,8 @@ impl Command {
             C::List(a) => &a.lg,
             C::Export(a) => &a.lg,
             C::Publish(a) => &a.lg,
+            C::Serve(a) => &a.lg,
+            C::Mirror(_) => return None,
             C::Import(a) => &a.lg,
             C::Verify(a) => &a.lg,
         })
@@ -237,6 +247,20 @@ pub(crate) enum Command {
         after_help = "Example:\n  dledger -l fixtures/sample-v2.ledger publish -o published/\n  (then serve published/ as static files; run it again after each checkpoint)"
     )]
     Publish(PublishArgs),
+    /// Run a node: serve the ledger in the C2SP tlog-tiles layout; with --key, operate the log
+    /// (take entries other parties sign and submit, sign checkpoints, ask witnesses to cosign);
+    /// with --witness-key, cosign the log a replica mirrors (C2SP tlog-witness).
+    #[command(
+        after_help = "Examples:\n  dledger serve -l ico-ofcom.ledger --listen 0.0.0.0:8443 --key ico-2025.key \\\n    --witness https://ofcom-node.example:8443 --tls-cert node.pem --tls-key node-key.pem\n  dledger serve -l ofcom-replica.ledger --listen 0.0.0.0:8443 --witness-key ofcom-2024.key \\\n    --upstream https://ico-node.example:8443 --tls-cert node.pem --tls-key node-key.pem\n  (see docs/OPERATIONS.md; stop with Ctrl-C or SIGTERM)"
+    )]
+    Serve(ServeArgs),
+    /// Keep a verified replica of a node's log: fetch what is new, prove it extends what the
+    /// replica holds, check every entry, and verify (exit 2 on a fork, with both checkpoints
+    /// saved). Run it again to sync; every read command works on the replica.
+    #[command(
+        after_help = "Exit codes: 0 intact, 1 policy flags only, 2 fork, integrity failure or error.\n\nExamples:\n  dledger mirror https://ico-node.example:8443 -o ico-ofcom.replica --trust keys/\n  dledger verify ico-ofcom.replica"
+    )]
+    Mirror(MirrorArgs),
     /// Convert a ledger written by an older dledger (store version 1) into a new file in this
     /// build's layout, and verify it. The old file is left untouched.
     #[command(after_help = "Example:\n  dledger upgrade ico-ofcom.ledger ico-ofcom-v2.ledger")]
@@ -1068,6 +1092,67 @@ pub(crate) struct PublishArgs {
     /// The directory to publish into (created if need be; earlier full tiles are kept).
     #[arg(short, long)]
     pub out: PathBuf,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The ledger, and how long to wait for its lock.
+    #[command(flatten)]
+    pub lg: LedgerArgs,
+    /// The address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Operate the log: the operator's private key, which signs checkpoints.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Witness the log the ledger (a replica) mirrors: your party's private key, which
+    /// cosigns its checkpoints.
+    #[arg(long)]
+    pub witness_key: Option<PathBuf>,
+    /// With --witness-key: the operator's node to mirror from.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// With --key: a witness to ask to cosign each checkpoint (repeat for several).
+    #[arg(long = "witness", value_name = "URL")]
+    pub witnesses: Vec<String>,
+    /// TLS certificate chain (PEM); with --tls-key, the node serves https.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The largest request body taken, in bytes.
+    #[arg(long, default_value_t = disclosure_ledger::node::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
+    /// Submissions taken per second from one client address.
+    #[arg(long, default_value_t = 1000)]
+    pub rate: u32,
+    /// The least time between two checkpoints, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub checkpoint_every: u64,
+}
+
+/// `mirror`.
+#[derive(Debug, Args)]
+pub(crate) struct MirrorArgs {
+    /// The node to mirror (http://HOST:PORT or https://...).
+    pub url: String,
+    /// The replica file (created on the first run).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// A directory of the parties' published public keys: the log's genesis must name them.
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
+    /// The PEM certificate of the authority that signed the node's TLS certificate (https).
+    #[arg(long, env = "DLEDGER_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Where the verification state is kept (default: beside the replica, REPLICA.state).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Print the verification report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `upgrade`.

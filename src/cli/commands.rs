@@ -8,7 +8,8 @@ use super::Status;
 use super::args::*;
 use super::context::Ctx;
 use super::{
-    checkpoint_cmd, evidence_cmd, policy_cmd, read, record, review_cmd, transfer, verify_cmd,
+    checkpoint_cmd, evidence_cmd, node_cmd, policy_cmd, read, record, review_cmd, transfer,
+    verify_cmd,
 };
 
 /// Runs the parsed command.
@@ -20,10 +21,14 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Some(after) => Ctx {
             ledger: after.ledger.clone().or(cli.lg.ledger.clone()),
             wait: Duration::from_secs(after.wait.max(cli.lg.wait)),
+            remote: after.remote.clone().or(cli.lg.remote.clone()),
+            ca_cert: after.ca_cert.clone().or(cli.lg.ca_cert.clone()),
         },
         None => Ctx {
             ledger: None,
             wait: Duration::ZERO,
+            remote: None,
+            ca_cert: None,
         },
     };
     match cli.command {
@@ -75,6 +80,8 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
         Command::List(a) => read::list(&ctx, a),
         Command::Export(a) => transfer::export_cmd(&ctx, a),
         Command::Publish(a) => transfer::publish_cmd(&ctx, a),
+        Command::Serve(a) => node_cmd::serve(&ctx, a),
+        Command::Mirror(a) => node_cmd::mirror(a),
         Command::Import(a) => transfer::import_cmd(&ctx, a),
         Command::Upgrade(a) => transfer::upgrade_cmd(a),
         Command::Verify(a) => verify_cmd::verify(&ctx, a),

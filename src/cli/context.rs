@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context as _, Result, anyhow};
 use disclosure_ledger::keys::SecretKey;
 use disclosure_ledger::ledger::Ledger;
 use disclosure_ledger::store::{Access, OpenError, Store};
@@ -12,6 +12,10 @@ use disclosure_ledger::store::{Access, OpenError, Store};
 pub(super) struct Ctx {
     pub(super) ledger: Option<PathBuf>,
     pub(super) wait: Duration,
+    /// The node operating the log, when the ledger file is a replica of it (`--remote`).
+    pub(super) remote: Option<String>,
+    /// The CA certificate for an https node.
+    pub(super) ca_cert: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -40,6 +44,17 @@ impl Ctx {
 
     pub(super) fn open_writer(&self) -> Result<Ledger> {
         let path = self.path()?;
+        if let Some(url) = &self.remote {
+            let remote = disclosure_ledger::remote::Remote::new(url, self.ca_cert.as_deref())?;
+            return disclosure_ledger::remote::submit::open_remote(remote, path).with_context(
+                || {
+                    format!(
+                        "bringing the replica {} up to the node {url}",
+                        path.display()
+                    )
+                },
+            );
+        }
         let mut ledger = self.retry(|| Ledger::open(path), |e| e.is_locked())?;
         // The write lock is taken at the moment of the append; wait for it there too.
         ledger.set_wait(self.wait);
@@ -47,6 +62,18 @@ impl Ctx {
     }
 
     pub(super) fn open_reader(&self, path: &Path) -> Result<Store> {
+        if let Some(url) = &self.remote {
+            // A replica is brought up to the node's checkpoint before it is read.
+            let remote = disclosure_ledger::remote::Remote::new(url, self.ca_cert.as_deref())?;
+            let mut replica = disclosure_ledger::remote::submit::open_replica(path)?;
+            disclosure_ledger::remote::sync(&remote, &mut replica, None, |_| Vec::new())
+                .with_context(|| {
+                    format!(
+                        "bringing the replica {} up to the node {url}",
+                        path.display()
+                    )
+                })?;
+        }
         Ok(self.retry(
             || Store::open(path, Access::ReadOnly),
             |e| matches!(e, OpenError::Locked { .. }),

@@ -24,6 +24,7 @@ mod checkpoint_cmd;
 mod commands;
 mod context;
 mod evidence_cmd;
+mod node_cmd;
 mod output;
 mod policy_cmd;
 mod read;

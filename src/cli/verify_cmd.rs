@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
-use disclosure_ledger::index_copy::{index_copy_path, save_index_copy};
 use disclosure_ledger::integrity::IntegrityKind;
 use disclosure_ledger::policy::{Basis, CATALOGUE, FlagCode};
 use disclosure_ledger::verify::{
@@ -67,49 +66,16 @@ pub(super) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<Status> {
             Some(s) => s.clone(),
             None => incremental::default_state_path(&store)?,
         };
-        let copy = index_copy_path(&state);
-        let previous = incremental::load_state(&state)?;
-        let (report, next) = match &previous {
-            Some(point) => incremental::verify_since(&store, point, &opts, &filter, Some(&copy))
-                .with_context(|| format!("verification state {}", state.display()))?,
-            None => {
-                eprintln!(
-                    "No verification state at {}: checking every entry this time.",
-                    state.display()
-                );
-                incremental::verify_from_start(&store, &opts, &filter)?
-            }
-        };
-        let intact = report.integrity.status == IntegrityStatus::Intact;
-        match &next {
-            Some(point) => {
-                incremental::save_state(&state, point)?;
-                eprintln!(
-                    "Saved the verification state at {} (cosigned checkpoint of size {}); the \
-                     next --since-checkpoint run checks only what comes after it.",
-                    state.display(),
-                    point.size
-                );
-            }
-            None if intact => eprintln!(
-                "No newer cosigned checkpoint to move the verification state on to; the next \
-                 run checks from the same point (make one with `dledger checkpoint` and have \
-                 the other party `cosign` it)."
-            ),
-            None => {}
+        if !state.exists() {
+            eprintln!(
+                "No verification state at {}: checking every entry this time.",
+                state.display()
+            );
         }
-        // The verifier's copy of the entry index follows the state (rebuilt if it is missing),
-        // so the next run rebuilds the newer checkpoints' index roots.
-        if intact && let Some(point) = next.as_ref().or(previous.as_ref()) {
-            let before = previous.as_ref().map(|p| (p.size, p.note.as_slice()));
-            if let Err(e) = save_index_copy(&state, &store, point.size, &point.note, before) {
-                eprintln!(
-                    "warning: {e}. The next --since-checkpoint run says the newer index roots \
-                     were not rebuilt."
-                );
-            }
-        }
-        report
+        let run = incremental::verify_with_state(&store, &state, &opts, &filter)
+            .with_context(|| format!("verification state {}", state.display()))?;
+        say_state(&state, &run);
+        run.report
     } else {
         verify_ledger(&store, &opts, &filter)?
     };
@@ -206,4 +172,28 @@ pub(super) fn reindex_cmd(ctx: &Ctx, path: Option<&Path>) -> Result<Status> {
         path.display()
     );
     Ok(Status::Clean)
+}
+
+/// Says on standard error what an incremental run did with its state.
+pub(super) fn say_state(state: &Path, run: &disclosure_ledger::incremental::StateRun) {
+    let intact = run.report.integrity.status == IntegrityStatus::Intact;
+    match run.saved {
+        Some(size) => eprintln!(
+            "Saved the verification state at {} (cosigned checkpoint of size {size}); the \
+             next --since-checkpoint run checks only what comes after it.",
+            state.display()
+        ),
+        None if intact => eprintln!(
+            "No newer cosigned checkpoint to move the verification state on to; the next \
+             run checks from the same point (make one with `dledger checkpoint` and have \
+             the other party `cosign` it)."
+        ),
+        None => {}
+    }
+    if let Some(e) = &run.index_copy_failed {
+        eprintln!(
+            "warning: {e}. The next --since-checkpoint run says the newer index roots were not \
+             rebuilt."
+        );
+    }
 }

@@ -359,7 +359,10 @@ impl Ledger {
     /// Checks `entry` against the structural rules and the registers, encodes it (refused if
     /// it is over the size limit) and applies it to the registers. Returns its bytes and leaf
     /// hash; on refusal the registers are as they were.
-    pub(super) fn check_and_apply(&mut self, entry: &Entry) -> Result<(Vec<u8>, [u8; 32]), AppendError> {
+    pub(super) fn check_and_apply(
+        &mut self,
+        entry: &Entry,
+    ) -> Result<(Vec<u8>, [u8; 32]), AppendError> {
         if let Some(breach) = rules::check_entry(&self.reg, entry).into_iter().next() {
             return Err(AppendError::Rule {
                 kind: breach.kind(),

@@ -111,11 +111,7 @@ impl Ledger {
         }
         match &self.writer {
             Some(store) => read_fact(store, seq, &self.index.pending),
-            None => read_fact(
-                &*self.store(Access::ReadOnly)?,
-                seq,
-                &self.index.pending,
-            ),
+            None => read_fact(&*self.store(Access::ReadOnly)?, seq, &self.index.pending),
         }
     }
 }

@@ -37,8 +37,8 @@ pub(crate) use batch::pending_items;
 pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt, SignatureFeed};
 pub use error::{AppendError, InitError, OpenError, ReindexError, ReplayError};
 pub use prepare::{FUTURE_TOLERANCE_SECS, fresh_salt, policy_document};
-pub use signed::SUBMISSION_WINDOW_SECS;
 pub use replay::{open_registers, rebuild_index, referring_entries, reindex, replay};
+pub use signed::SUBMISSION_WINDOW_SECS;
 
 /// A party to name in a new ledger.
 #[derive(Debug, Clone)]

@@ -194,4 +194,3 @@ fn check_chain(ledger: &Ledger, entry: &Entry) -> Result<(), AppendError> {
         head: EntryHash(head_hash(ledger)),
     })
 }
-

@@ -54,7 +54,10 @@ fn sign(node: &Node) -> Option<(u64, Vec<u8>)> {
             Some((size, note.to_string().into_bytes()))
         }
         Err(e) => {
-            eprintln!("{}", serde_json::json!({"event": "checkpoint-failed", "error": e.to_string()}));
+            eprintln!(
+                "{}",
+                serde_json::json!({"event": "checkpoint-failed", "error": e.to_string()})
+            );
             None
         }
     }
@@ -71,16 +74,23 @@ fn cosign_all(node: &Node, mut witnessed: Vec<u64>, size: u64, note: &[u8]) -> V
                 merged.extend_from_slice(&lines);
                 let stored = {
                     let mut ledger = node.ledger();
-                    ledger.begin().map_err(|e| e.to_string()).and_then(|mut batch| {
-                        batch
-                            .accept_checkpoint(&merged)
-                            .map_err(|e| e.to_string())?;
-                        batch.commit().map_err(|e| e.to_string())
-                    })
+                    ledger
+                        .begin()
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut batch| {
+                            batch
+                                .accept_checkpoint(&merged)
+                                .map_err(|e| e.to_string())?;
+                            batch.commit().map_err(|e| e.to_string())
+                        })
                 };
                 match stored {
                     Ok(_) => *old = size,
-                    Err(e) => report(remote, size, &format!("its cosignature was not stored: {e}")),
+                    Err(e) => report(
+                        remote,
+                        size,
+                        &format!("its cosignature was not stored: {e}"),
+                    ),
                 }
             }
             Err(e) => report(remote, size, &e),
@@ -116,11 +126,10 @@ fn ask(
         match answer.status {
             200 => return Ok(answer.body),
             409 => {
-                let theirs: u64 = answer
-                    .text()
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("it answered 409 without a size: {}", answer.text()))?;
+                let theirs: u64 =
+                    answer.text().trim().parse().map_err(|_| {
+                        format!("it answered 409 without a size: {}", answer.text())
+                    })?;
                 if theirs > size {
                     return Err(format!(
                         "it has cosigned a larger checkpoint (size {theirs}) than this one"

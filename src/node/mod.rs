@@ -194,7 +194,10 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
     let app = router(Arc::clone(&node), config.max_body);
     runtime.block_on(async move {
         if node.operator_key.is_some() {
-            tokio::spawn(checkpointer::run(Arc::clone(&node), config.checkpoint_every));
+            tokio::spawn(checkpointer::run(
+                Arc::clone(&node),
+                config.checkpoint_every,
+            ));
         }
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();

@@ -59,7 +59,9 @@ fn parse(body: &[u8]) -> Result<Request, String> {
             break;
         }
         if proof.len() == MAX_PROOF_LINES {
-            return Err(format!("more than {MAX_PROOF_LINES} consistency proof lines"));
+            return Err(format!(
+                "more than {MAX_PROOF_LINES} consistency proof lines"
+            ));
         }
         let hash: Digest = BASE64
             .decode(line)
@@ -99,7 +101,10 @@ fn witness(node: &Node, request: Request) -> Response {
     let key = node.witness_key.as_ref().expect("checked by the handler");
     let upstream = node.upstream.as_ref().expect("checked at start");
     let Ok(note) = Note::parse(&request.note) else {
-        return refuse(StatusCode::BAD_REQUEST, "the checkpoint is not a signed note");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "the checkpoint is not a signed note",
+        );
     };
     let Ok(cp) = Checkpoint::from_note(&note) else {
         return refuse(StatusCode::BAD_REQUEST, "the note is not a C2SP checkpoint");
@@ -110,13 +115,19 @@ fn witness(node: &Node, request: Request) -> Response {
     {
         return refuse(
             StatusCode::NOT_FOUND,
-            format!("unknown origin {:?}: this witness follows {origin:?}", cp.origin),
+            format!(
+                "unknown origin {:?}: this witness follows {origin:?}",
+                cp.origin
+            ),
         );
     }
     if request.old > cp.size {
         return refuse(
             StatusCode::BAD_REQUEST,
-            format!("old size {} is larger than the checkpoint's {}", request.old, cp.size),
+            format!(
+                "old size {} is larger than the checkpoint's {}",
+                request.old, cp.size
+            ),
         );
     }
     let cosigner = match key.note_signer(KeyKind::CosignatureV1) {

@@ -172,4 +172,3 @@ pub(crate) async fn head(State(node): State<Arc<Node>>) -> Response {
     let checkpointed = *node.checkpointed.borrow();
     axum::Json(serde_json::json!({ "size": len, "checkpoint": checkpointed })).into_response()
 }
-

@@ -144,7 +144,10 @@ impl Remote {
         }
     }
 
-    fn answer(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Answer, RemoteError> {
+    fn answer(
+        url: &str,
+        mut resp: ureq::http::Response<ureq::Body>,
+    ) -> Result<Answer, RemoteError> {
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
@@ -198,11 +201,7 @@ impl Remote {
             "entry": BASE64.encode(entry),
             "signature": BASE64.encode(signature),
         });
-        self.post(
-            SUBMIT_PATH,
-            "application/json",
-            body.to_string().as_bytes(),
-        )
+        self.post(SUBMIT_PATH, "application/json", body.to_string().as_bytes())
     }
 
     /// The error for an answer that was not the expected one.

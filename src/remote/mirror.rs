@@ -48,7 +48,9 @@ pub enum MirrorError {
     },
     /// The node served data that does not match what it proved (an entry whose hash is not the
     /// one its tiles and checkpoint commit to, a malformed bundle).
-    #[error("the node served {0}; nothing of it was stored. Try again; if it persists, report it to the log's operator")]
+    #[error(
+        "the node served {0}; nothing of it was stored. Try again; if it persists, report it to the log's operator"
+    )]
     BadData(String),
     /// Storing into the replica failed.
     #[error(transparent)]
@@ -302,12 +304,7 @@ fn split_bundle(
 
 /// Saves the replica's latest stored checkpoint and the node's conflicting one beside the
 /// replica, and returns the fork error naming them.
-fn fork(
-    replica: &Path,
-    store: &crate::store::Store,
-    served: &[u8],
-    detail: String,
-) -> MirrorError {
+fn fork(replica: &Path, store: &crate::store::Store, served: &[u8], detail: String) -> MirrorError {
     let stamp = jiff::Timestamp::now().as_second();
     let name = replica
         .file_name()

@@ -86,7 +86,10 @@ impl Submit for Submitter {
             let bytes = built.bytes().to_vec();
             let seq = built.entry().seq;
             let signature = key.sign_entry(&bytes);
-            let answer = self.remote.submit(&bytes, &signature).map_err(remote_error)?;
+            let answer = self
+                .remote
+                .submit(&bytes, &signature)
+                .map_err(remote_error)?;
             match answer.status {
                 200 | 201 => {
                     let hash = crate::hash::leaf_hash(&bytes);
