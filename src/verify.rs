@@ -1999,8 +1999,9 @@ impl IntegrityReport {
             VaultState::NotHeld => {
                 let _ = writeln!(
                     out,
-                    "Vault:    this copy holds no field values (made from an export or mirrored); \
-                     they are checked in the recording regulator's own file"
+                    "Vault:    this copy holds no field values (made from an export or mirrored), or \
+                     only some (a log operated by a node: each party keeps the values of the \
+                     entries it records); they are checked where they are kept"
                 );
             }
             VaultState::Unmarked => {}

@@ -19,25 +19,26 @@ pub(crate) async fn run(node: Arc<Node>, every: Duration) {
     // What each witness last cosigned, as far as this node knows (learnt from its 409s).
     let mut witnessed = vec![0u64; node.witnesses.len()];
     loop {
+        // At start too: a log with entries no checkpoint covers gets one at once.
+        let signer = Arc::clone(&node);
+        let made = tokio::task::spawn_blocking(move || sign(&signer)).await;
+        if let Ok(Some((size, note))) = made {
+            node.checkpointed.send_replace(size);
+            if !node.witnesses.is_empty() {
+                let asker = Arc::clone(&node);
+                let sizes = std::mem::take(&mut witnessed);
+                witnessed =
+                    tokio::task::spawn_blocking(move || cosign_all(&asker, sizes, size, &note))
+                        .await
+                        .unwrap_or_default();
+                witnessed.resize(node.witnesses.len(), 0);
+            }
+            tokio::time::sleep(every).await;
+        }
         tokio::select! {
             _ = node.added.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
-        let signer = Arc::clone(&node);
-        let made = tokio::task::spawn_blocking(move || sign(&signer)).await;
-        let Ok(Some((size, note))) = made else {
-            continue;
-        };
-        node.checkpointed.send_replace(size);
-        if !node.witnesses.is_empty() {
-            let asker = Arc::clone(&node);
-            let sizes = std::mem::take(&mut witnessed);
-            witnessed = tokio::task::spawn_blocking(move || cosign_all(&asker, sizes, size, &note))
-                .await
-                .unwrap_or_default();
-            witnessed.resize(node.witnesses.len(), 0);
-        }
-        tokio::time::sleep(every).await;
     }
 }
 

@@ -159,6 +159,13 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         ));
     }
     let (ledger, store) = Ledger::open_held(&config.ledger)?;
+    if config.operator_key.is_some() && store.vault_held().ok().flatten() != Some(false) {
+        // Entries other parties submit come without their field values, which stay in each
+        // party's own replica: from now on this file does not hold every value.
+        store.mark_without_vault().map_err(|e| {
+            NodeError::Config(format!("cannot mark the ledger as operated by a node: {e}"))
+        })?;
+    }
     let latest = crate::proofs::latest_checkpoint_size(&*store)
         .ok()
         .flatten()

@@ -34,6 +34,7 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         Ok(parsed) => parsed,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
+    let submitted_hash = crate::hash::leaf_hash(&entry);
     let judged = Arc::clone(&node);
     let outcome = tokio::task::spawn_blocking(move || {
         judged
@@ -41,6 +42,25 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             .submit_signed(entry, signature, Timestamp::now())
     })
     .await;
+    // The same signed entry sent again (its answer was lost: a dropped connection, a node
+    // restarted after committing it) is answered as recorded, not as stale: resubmitting is
+    // always safe, and an entry is never recorded twice.
+    if let Ok(Err(AppendError::Stale { signed, next, .. })) = &outcome
+        && signed < next
+        && let Ok(Some(record)) = node.store.get(signed.0)
+        && crate::hash::leaf_hash(&record.bytes) == submitted_hash
+    {
+        return (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({
+                "seq": signed.0,
+                "hash": hex::encode(submitted_hash),
+                "already_recorded": true,
+                "receipt": format!("/dledger/v1/receipt/{}", signed.0),
+            })),
+        )
+            .into_response();
+    }
     match outcome {
         Ok(Ok((receipt, flags))) => {
             node.added.notify_one();

@@ -131,7 +131,7 @@ pub fn sync(
         if root != cp.root {
             return Err(fork(
                 replica.path(),
-                &*store,
+                &store,
                 &note_bytes,
                 format!(
                     "the node's checkpoint gives the tree of its first {size} entries the root \
@@ -167,7 +167,7 @@ pub fn sync(
         let store = replica.reader()?;
         return Err(fork(
             replica.path(),
-            &*store,
+            &store,
             &note_bytes,
             format!(
                 "the node's checkpoint of size {size} does not extend the {before} entries this \
@@ -200,7 +200,7 @@ pub fn sync(
             }
             batch.push_replicated(bytes, signature, vault_for(seq))?;
         }
-        if (index - first + 1) % BUNDLES_PER_COMMIT == 0 {
+        if (index - first + 1).is_multiple_of(BUNDLES_PER_COMMIT) {
             batch.flush()?;
         }
     }
@@ -271,13 +271,16 @@ fn fetch_leaf_hashes(remote: &Remote, from: u64, to: u64) -> Result<Vec<Digest>,
     Ok(out)
 }
 
+/// An entry's bytes and its signature.
+type SignedEntry = (Vec<u8>, [u8; 64]);
+
 /// Splits an entry bundle (each entry a big-endian `u16` length then its bytes) and its
 /// signature bundle (64 bytes each) into `width` signed entries.
 fn split_bundle(
     entries: &[u8],
     signatures: &[u8],
     width: u64,
-) -> Result<Vec<(Vec<u8>, [u8; 64])>, MirrorError> {
+) -> Result<Vec<SignedEntry>, MirrorError> {
     let bad = |why: &str| MirrorError::BadData(format!("an entry bundle {why}"));
     if signatures.len() as u64 != width * 64 {
         return Err(bad("whose signature bundle has the wrong length"));

@@ -20,6 +20,9 @@ use super::mirror::{MirrorError, sync};
 /// How many times an entry is signed again after the node says another was recorded first.
 pub const MAX_ATTEMPTS: usize = 50;
 
+/// How long a signed entry is sent again while the node cannot be reached.
+pub const RESEND_FOR: Duration = Duration::from_secs(20);
+
 /// How long to wait for the node to sign a checkpoint covering an accepted entry.
 const CHECKPOINT_WAIT: Duration = Duration::from_secs(30);
 
@@ -86,10 +89,7 @@ impl Submit for Submitter {
             let bytes = built.bytes().to_vec();
             let seq = built.entry().seq;
             let signature = key.sign_entry(&bytes);
-            let answer = self
-                .remote
-                .submit(&bytes, &signature)
-                .map_err(remote_error)?;
+            let answer = self.send(&bytes, &signature).map_err(remote_error)?;
             match answer.status {
                 200 | 201 => {
                     let hash = crate::hash::leaf_hash(&bytes);
@@ -128,12 +128,38 @@ impl Submit for Submitter {
 }
 
 impl Submitter {
+    /// Sends a signed entry, sending the same bytes again while the node cannot be reached
+    /// (for up to [`RESEND_FOR`]): the node answers a resent entry it already recorded as
+    /// recorded, so an answer lost in a crash or a restart is recovered, never duplicated.
+    fn send(
+        &self,
+        bytes: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<super::client::Answer, super::RemoteError> {
+        let start = Instant::now();
+        loop {
+            match self.remote.submit(bytes, signature) {
+                Err(super::RemoteError::Unreachable { .. }) if start.elapsed() < RESEND_FOR => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Ok(a) if a.status == 503 && start.elapsed() < RESEND_FOR => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Brings the replica up to at least `next` entries (waiting for the node's checkpoint to
     /// cover them).
     fn catch_up(&self, replica: &mut Ledger, next: u64) -> Result<(), AppendError> {
         let start = Instant::now();
         loop {
-            sync(&self.remote, replica, None, |_| Vec::new()).map_err(mirror_error)?;
+            match sync(&self.remote, replica, None, |_| Vec::new()) {
+                Ok(_) => {}
+                Err(MirrorError::Remote(_)) if start.elapsed() < RESEND_FOR => {}
+                Err(e) => return Err(mirror_error(e)),
+            }
             if replica.next_seq().0 >= next || start.elapsed() > CHECKPOINT_WAIT {
                 return Ok(());
             }
@@ -149,36 +175,44 @@ impl Submitter {
         seq: Seq,
         pending: &Pending,
     ) -> Result<(), AppendError> {
-        let receipt = self
-            .remote
-            .get(&format!("{RECEIPT_PATH}/{}?wait=30", seq.0))
-            .map_err(|e| AppendError::Remote(e.to_string()))?;
-        if receipt.status != 200 {
-            return Err(AppendError::Remote(format!(
-                "the node accepted entry #{seq} but gave no receipt for it ({}: {}); run \
-                 `dledger mirror` to check it is in the log",
-                receipt.status,
-                receipt.message()
-            )));
-        }
         let start = Instant::now();
+        let vault = |s: u64| {
+            if s == seq.0 {
+                pending.vault.clone()
+            } else {
+                Vec::new()
+            }
+        };
         while replica.next_seq() <= seq {
-            let vault = |s: u64| {
-                if s == seq.0 {
-                    pending.vault.clone()
-                } else {
-                    Vec::new()
-                }
-            };
-            sync(&self.remote, replica, None, vault).map_err(mirror_error)?;
-            if start.elapsed() > CHECKPOINT_WAIT {
+            if start.elapsed() > CHECKPOINT_WAIT + RESEND_FOR {
                 return Err(AppendError::Remote(format!(
-                    "the node accepted entry #{seq} but its checkpoint does not cover it yet; \
-                     run `dledger mirror` later to fetch it"
+                    "the node accepted entry #{seq} but no checkpoint covering it could be \
+                     fetched yet; run `dledger mirror` later to check it is in the log"
                 )));
             }
-            if replica.next_seq() <= seq {
-                std::thread::sleep(Duration::from_millis(20));
+            // The receipt request returns once a checkpoint covers the entry.
+            match self.remote.get(&format!("{RECEIPT_PATH}/{}?wait=5", seq.0)) {
+                Ok(answer) if answer.status == 200 => {
+                    match sync(&self.remote, replica, None, vault) {
+                        Ok(_) => {}
+                        // The node went away while the replica was fetching: ask again.
+                        Err(MirrorError::Remote(_)) => {
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        Err(e) => return Err(mirror_error(e)),
+                    }
+                }
+                Ok(answer) if answer.status == 503 => {}
+                Ok(answer) => {
+                    return Err(AppendError::Remote(format!(
+                        "the node accepted entry #{seq} but gives no receipt for it ({}: {}); \
+                         run `dledger mirror` to check it is in the log",
+                        answer.status,
+                        answer.message()
+                    )));
+                }
+                // Restarting: ask again.
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod chromium;
+pub(crate) mod nodes;
 pub(crate) mod shell;
 
 use std::fs;
