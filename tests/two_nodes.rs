@@ -598,3 +598,68 @@ fn killing_the_operator_mid_submission_loses_no_acknowledged_entry() {
     let out = dledger(&dir, &["verify", "ico-ofcom.ledger"]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));
 }
+
+#[test]
+fn a_node_serves_https_to_clients_given_the_ledger_ca() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    two_regulators(dir);
+    // The ledger's private CA and the node's certificate, as docs/OPERATIONS.md makes them.
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ICO-Ofcom ledger CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let node_key = KeyPair::generate().unwrap();
+    let node_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&node_key, &Issuer::new(ca_params, &ca_key))
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("node.pem"), node_cert.pem()).unwrap();
+    std::fs::write(dir.join("node-key.pem"), node_key.serialize_pem()).unwrap();
+
+    let ico = Node::start(
+        dir,
+        "ico",
+        &[
+            "-l",
+            "ico-ofcom.ledger",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "ico-2024.key",
+            "--tls-cert",
+            "node.pem",
+            "--tls-key",
+            "node-key.pem",
+        ],
+    );
+    assert!(ico.url.starts_with("https://"), "{}", ico.url);
+    let out = dledger(
+        dir,
+        &["mirror", &ico.url, "-o", "a.replica", "--trust", "keys", "--ca-cert", "ca.pem"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    // Recording over TLS too.
+    let mut args: Vec<String> = ["-l", "ofcom.replica", "--remote", &ico.url, "--ca-cert", "ca.pem"]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(disclosure_args(&yesterday()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = dledger(dir, &refs);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    // Without the CA the certificate is not trusted, and the client says so.
+    let out = dledger(dir, &["mirror", &ico.url, "-o", "b.replica"]);
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("certificate"),
+        "{}",
+        said(&out)
+    );
+    assert!(!dir.join("b.replica").exists(), "a failed first mirror leaves no file");
+    assert!(ico.stop().success());
+}

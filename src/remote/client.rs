@@ -100,23 +100,25 @@ impl Remote {
         let mut tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(provider);
-        if let Some(path) = ca_cert {
-            let bad = |reason: String| RemoteError::CaCert {
-                path: path.display().to_string(),
-                reason,
-            };
-            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                })
-                .collect::<Result<_, _>>()
-                .map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("it holds no PEM certificate".into()));
-            }
+        // The ledger's own CA when given; else the system's certificate bundle (an https node
+        // with a public certificate). Plain http needs neither.
+        let system = std::env::var_os("SSL_CERT_FILE")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(SYSTEM_CA_BUNDLE).to_path_buf());
+        let roots = match ca_cert {
+            Some(path) => Some(load_certs(path)?),
+            None if base.starts_with("https://") => Some(load_certs(&system).map_err(|e| {
+                RemoteError::CaCert {
+                    path: system.display().to_string(),
+                    reason: format!(
+                        "{e}; for a node whose certificate the ledger's own CA signed, pass \
+                         --ca-cert CA.pem (docs/OPERATIONS.md, \"TLS\")"
+                    ),
+                }
+            })?),
+            None => None,
+        };
+        if let Some(certs) = roots {
             tls = tls.root_certs(ureq::tls::RootCerts::from(certs));
         }
         let agent = ureq::Agent::config_builder()
@@ -138,9 +140,18 @@ impl Remote {
     }
 
     fn unreachable(url: &str, e: ureq::Error) -> RemoteError {
+        let mut reason = e.to_string();
+        if reason.contains("certificate") {
+            reason.push_str(
+                "; if the ledger's own CA signed the node's certificate, pass --ca-cert CA.pem \
+                 (docs/OPERATIONS.md, \"TLS\")",
+            );
+        } else if url.starts_with("https://") && reason.contains("corrupt message") {
+            reason.push_str("; the node may serve plain http: try http://");
+        }
         RemoteError::Unreachable {
             url: url.to_owned(),
-            reason: e.to_string(),
+            reason,
         }
     }
 
@@ -212,6 +223,30 @@ impl Remote {
             message: answer.message(),
         }
     }
+}
+
+/// Debian's bundle of the system's trusted certificate authorities.
+const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The certificates of a PEM file.
+fn load_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, RemoteError> {
+    let bad = |reason: String| RemoteError::CaCert {
+        path: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("it holds no PEM certificate".into()));
+    }
+    Ok(certs)
 }
 
 /// Where signed entries are submitted.
