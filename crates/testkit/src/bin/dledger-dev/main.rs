@@ -15,6 +15,7 @@ macro_rules! outln {
 }
 
 mod bench;
+mod bench_node;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -60,6 +61,12 @@ enum Command {
         after_help = "Examples:\n  dledger-dev bench            # 10^4 to 10^6 entries, proofs to 10^7 (a few minutes)\n  dledger-dev bench --quick    # seconds: a smoke run"
     )]
     Bench(BenchArgs),
+    /// Measure the node's figures (issue 17): submission latency and throughput, mirroring
+    /// against verify, and serving (with `oha`, if installed), on a ledger of N entries.
+    #[command(
+        after_help = "Examples:\n  dledger-dev bench-node --entries 1000000 --keys fixtures/keys\n  dledger-dev bench-node --entries 10000 --keys fixtures/keys --seconds 2   # a smoke run"
+    )]
+    BenchNode(BenchNodeArgs),
     /// Build the deterministic sample ledger from the demo keys (test-only).
     #[command(
         after_help = "Example:\n  dledger-dev sample --keys fixtures/keys -o /tmp/sample.ledger"
@@ -94,6 +101,35 @@ struct BenchArgs {
     dledger: Option<PathBuf>,
 }
 
+/// `bench-node`.
+#[derive(Debug, Args)]
+struct BenchNodeArgs {
+    /// Entries of the generated ledger (ignored with --ledger).
+    #[arg(long, default_value_t = 1_000_000)]
+    entries: u64,
+    /// A ledger to use instead of generating one (made with the demo keys).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// The demo keys (fixtures/keys).
+    #[arg(long, default_value = "fixtures/keys")]
+    keys: PathBuf,
+    /// Submissions timed one after another.
+    #[arg(long, default_value_t = 300)]
+    submissions: usize,
+    /// Concurrent submitting clients.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Seconds each throughput measurement runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Where to put the working files (default: /tmp).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The `dledger` program to measure (default: the one next to this program).
+    #[arg(long)]
+    dledger: Option<PathBuf>,
+}
+
 /// `sample`.
 #[derive(Debug, Args)]
 struct SampleArgs {
@@ -114,6 +150,7 @@ fn main() -> ExitCode {
         Command::Generate { entries, seed, out } => generate_cmd(entries, seed, &out),
         Command::Sample(a) => sample_cmd(a),
         Command::Bench(a) => bench::bench(a),
+        Command::BenchNode(a) => bench_node::bench_node(a),
     };
     if std::env::var_os("DLEDGER_REPORT_PEAK_RSS").is_some()
         && let Some(kib) = bench::peak_rss_kib()

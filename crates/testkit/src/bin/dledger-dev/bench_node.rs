@@ -1,0 +1,381 @@
+//! `dledger-dev bench-node`: the figures of issue 17 on this machine, printed as a table —
+//! submission latency (one client) and throughput (concurrent clients, durable commits) at a
+//! ledger of N entries, mirroring N entries from a local node against `verify` of the same
+//! ledger in the same run, and serving (checkpoint and random full hash tiles) measured with
+//! `oha` when it is installed (`cargo install oha --locked`).
+//!
+//! The node is the release `dledger serve` next to this program, on 127.0.0.1 at a port chosen
+//! at run time, over a copy of the ledger (a node marks the file it operates).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use disclosure_ledger::codec;
+use disclosure_ledger::hash::leaf_hash;
+use disclosure_ledger::input::DisclosureInput;
+use disclosure_ledger::keys::SecretKey;
+use disclosure_ledger::ledger::{Ledger, fresh_salt};
+use disclosure_ledger::model::{Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, Timestamp};
+use disclosure_ledger::remote::Remote;
+
+use super::BenchNodeArgs;
+
+/// A running `dledger serve`.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dledger: &Path, ledger: &Path, key: &Path) -> Result<Served> {
+    let mut child = Command::new(dledger)
+        .args(["serve", "-l"])
+        .arg(ledger)
+        .args(["--listen", "127.0.0.1:0", "--rate", "1000000", "--key"])
+        .arg(key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start dledger serve")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line)?;
+    let url = line
+        .split(" at ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .map(str::to_owned)
+        .with_context(|| format!("unexpected first line from the node: {line:?}"))?;
+    Ok(Served { child, url })
+}
+
+/// The first demo key in `keys` that `party` may sign with at the ledger's head.
+fn key_of(ledger: &Ledger, keys: &Path, party: &str) -> Result<(SecretKey, PathBuf)> {
+    for item in std::fs::read_dir(keys)? {
+        let path = item?.path();
+        if path.extension().is_some_and(|e| e == "key")
+            && let Ok(key) = SecretKey::load(&path)
+            && ledger.party_of(&key).is_ok_and(|p| p.as_str() == party)
+        {
+            return Ok((key, path));
+        }
+    }
+    bail!("no key of {party} in {} is valid at the head", keys.display())
+}
+
+/// A disclosure body Ofcom can submit again and again.
+fn disclosure_body(ledger: &Ledger, key: &SecretKey, client: usize) -> Result<Body> {
+    let input = DisclosureInput::from_json(&format!(
+        r#"{{"from": "OFCOM", "to": "ICO", "disclosed_at": "2025-06-01",
+            "gateway": "Communications Act 2003 s393(2)(a)", "category": "theme-only",
+            "themes": ["bench-theme"], "notification": "skipped: theme-level information",
+            "relevance": "limb", "officer_role": "Benchmark client {client}"}}"#
+    ))?;
+    Ok(ledger
+        .prepare_disclosure(&input, key, Timestamp::now(), &mut fresh_salt)?
+        .body)
+}
+
+/// One submitting client: signs `body` as the next entry, posts it, follows the head on 409.
+struct Client {
+    remote: Remote,
+    key: Arc<SecretKey>,
+    body: Body,
+    next: u64,
+    head: [u8; 32],
+}
+
+enum Outcome {
+    Accepted,
+    Conflict,
+}
+
+impl Client {
+    fn submit(&mut self) -> Result<Outcome> {
+        let entry = Entry {
+            version: FORMAT_VERSION,
+            seq: Seq(self.next),
+            prev: EntryHash(self.head),
+            recorded_at: Timestamp::now(),
+            signer: Signer {
+                party: disclosure_ledger::model::PartyId::new("OFCOM")?,
+                key_id: self.key.public().key_id,
+            },
+            body: self.body.clone(),
+        };
+        let bytes = codec::encode_entry(&entry)?;
+        let answer = self.remote.submit(&bytes, &self.key.sign_entry(&bytes))?;
+        match answer.status {
+            201 => {
+                self.next += 1;
+                self.head = leaf_hash(&bytes);
+                Ok(Outcome::Accepted)
+            }
+            409 => {
+                let v: serde_json::Value = serde_json::from_slice(&answer.body)?;
+                self.next = v["next"].as_u64().context("409 without next")?;
+                self.head = hex::decode(v["head"].as_str().context("409 without head")?)?
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("bad head"))?;
+                Ok(Outcome::Conflict)
+            }
+            s => bail!("the node answered {s}: {}", answer.message()),
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Runs the node benchmarks.
+pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
+    let dledger = match &a.dledger {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("dledger"),
+    };
+    let work = tempfile::tempdir_in(a.dir.as_deref().unwrap_or(Path::new("/tmp")))?;
+    // Private keys must be owner-only to be loaded; a checkout makes them 0644.
+    let keys = work.path().join("keys");
+    std::fs::create_dir_all(&keys)?;
+    for item in std::fs::read_dir(&a.keys)
+        .with_context(|| format!("cannot read the demo keys in {}", a.keys.display()))?
+    {
+        let path = item?.path();
+        if path.extension().is_some_and(|e| e == "key") {
+            use std::os::unix::fs::PermissionsExt as _;
+            let to = keys.join(path.file_name().expect("a file"));
+            std::fs::copy(&path, &to)?;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let source = match &a.ledger {
+        Some(l) => l.clone(),
+        None => {
+            let out = work.path().join("generated.ledger");
+            let me = std::env::current_exe()?;
+            let ok = Command::new(me)
+                .args(["generate", "--entries", &a.entries.to_string(), "-o"])
+                .arg(&out)
+                .status()?
+                .success();
+            if !ok {
+                bail!("generate failed");
+            }
+            out
+        }
+    };
+    let ledger_path = work.path().join("operated.ledger");
+    std::fs::copy(&source, &ledger_path)?;
+    let ledger = Ledger::open(&ledger_path)?;
+    let entries = ledger.next_seq().0;
+    let (ico_key, ico_key_path) = key_of(&ledger, &keys, "ICO")?;
+    let _ = ico_key;
+    let (ofcom_key, _) = key_of(&ledger, &keys, "OFCOM")?;
+    let bodies = (0..=a.clients)
+        .map(|c| disclosure_body(&ledger, &ofcom_key, c))
+        .collect::<Result<Vec<_>>>()?;
+    let ofcom_key = Arc::new(ofcom_key);
+    drop(ledger);
+
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    // verify, for the mirror's yardstick.
+    let started = Instant::now();
+    let status = Command::new(&dledger)
+        .arg("verify")
+        .arg(&source)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    let verify_s = started.elapsed().as_secs_f64();
+    if !matches!(status.code(), Some(0 | 1)) {
+        bail!("verify failed on {}", source.display());
+    }
+    rows.push((
+        format!("verify ({entries} entries)"),
+        format!("{verify_s:.2} s"),
+        "yardstick".into(),
+    ));
+
+    let node = serve(&dledger, &ledger_path, &ico_key_path)?;
+    // Let the node sign its first checkpoint.
+    let remote = Remote::new(&node.url, None)?;
+    let start = Instant::now();
+    while remote.get_ok("checkpoint").is_err() {
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("the node signed no checkpoint");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Mirroring everything from the node.
+    let replica = work.path().join("mirror.replica");
+    let started = Instant::now();
+    let out = Command::new(&dledger)
+        .args(["mirror", &node.url, "-o"])
+        .arg(&replica)
+        .env("DLEDGER_REPORT_PEAK_RSS", "1")
+        .output()?;
+    let mirror_s = started.elapsed().as_secs_f64();
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        bail!("mirror failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let rss = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib: "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or("?".into(), |k| format!("{:.0} MiB", k / 1024.0));
+    rows.push((
+        format!("mirror from a local node ({entries} entries)"),
+        format!("{mirror_s:.2} s = {:.2}× verify, peak {rss}", mirror_s / verify_s),
+        "≤ 2× verify, ≤ 300 MB".into(),
+    ));
+
+    // Submission latency, one client.
+    let head = |remote: &Remote| -> Result<(u64, [u8; 32])> {
+        let store = disclosure_ledger::store::Store::open(
+            &replica,
+            disclosure_ledger::store::Access::ReadOnly,
+        )?;
+        let n = store.len()?;
+        let last = store.get(n - 1)?.context("no head")?;
+        let _ = remote;
+        Ok((n, leaf_hash(&last.bytes)))
+    };
+    let (next, head_hash) = head(&remote)?;
+    let mut client = Client {
+        remote: Remote::new(&node.url, None)?,
+        key: Arc::clone(&ofcom_key),
+        body: bodies[0].clone(),
+        next,
+        head: head_hash,
+    };
+    let mut latencies = Vec::with_capacity(a.submissions);
+    while latencies.len() < a.submissions {
+        let t = Instant::now();
+        if let Outcome::Accepted = client.submit()? {
+            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    rows.push((
+        format!("submission, one client ({} at {entries}+)", a.submissions),
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99)
+        ),
+        "p50 ≤ 50 ms, p99 ≤ 200 ms".into(),
+    ));
+
+    // Throughput, concurrent clients.
+    let accepted = Arc::new(AtomicU64::new(0));
+    let conflicts = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let failure: Arc<Mutex<Option<String>>> = Arc::default();
+    let start_at = client.next;
+    let start_head = client.head;
+    let threads: Vec<_> = (0..a.clients)
+        .map(|i| {
+            let mut c = Client {
+                remote: Remote::new(&node.url, None).expect("url checked"),
+                key: Arc::clone(&ofcom_key),
+                body: bodies[i + 1].clone(),
+                next: start_at,
+                head: start_head,
+            };
+            let (accepted, conflicts, stop, failure) = (
+                Arc::clone(&accepted),
+                Arc::clone(&conflicts),
+                Arc::clone(&stop),
+                Arc::clone(&failure),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match c.submit() {
+                        Ok(Outcome::Accepted) => accepted.fetch_add(1, Ordering::Relaxed),
+                        Ok(Outcome::Conflict) => conflicts.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            *failure.lock().expect("not poisoned") = Some(e.to_string());
+                            return;
+                        }
+                    };
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(a.seconds));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(e) = failure.lock().expect("not poisoned").take() {
+        bail!("a client failed: {e}");
+    }
+    let n = accepted.load(Ordering::Relaxed) as f64;
+    rows.push((
+        format!("submissions, {} concurrent clients, durable", a.clients),
+        format!(
+            "{:.0} accepted/s ({:.0} signed again after 409/s)",
+            n / elapsed,
+            conflicts.load(Ordering::Relaxed) as f64 / elapsed
+        ),
+        "≥ 500 accepted/s".into(),
+    ));
+
+    // Serving, with oha if installed.
+    let full_tiles = (entries / 256).min(1000);
+    if full_tiles == 0 {
+        rows.push(("serving".into(), "ledger too small".into(), String::new()));
+    } else if Command::new("oha").arg("--version").output().is_ok() {
+        let hundreds = (full_tiles / 100).saturating_sub(1).min(9);
+        let regex = format!(
+            "{}/(checkpoint|tile/0/[0-{hundreds}][0-9][0-9])",
+            node.url
+        );
+        let out = Command::new("oha")
+            .args(["-z", &format!("{}s", a.seconds), "-c", "16", "--no-tui"])
+            .args(["--output-format", "json", "--rand-regex-url", &regex])
+            .output()?;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("oha: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let rps = v["summary"]["requestsPerSec"].as_f64().unwrap_or(0.0);
+        let p99 = v["latencyPercentiles"]["p99"].as_f64().unwrap_or(0.0) * 1000.0;
+        let ok = v["statusCodeDistribution"]["200"].as_u64().unwrap_or(0);
+        rows.push((
+            "serving checkpoint + random full hash tiles (oha, 16 connections)".into(),
+            format!("{rps:.0} requests/s, p99 {p99:.1} ms ({ok} answered 200)"),
+            "≥ 2,000 requests/s, p99 ≤ 20 ms".into(),
+        ));
+    } else {
+        rows.push((
+            "serving".into(),
+            "not measured: oha is not installed (cargo install oha --locked)".into(),
+            String::new(),
+        ));
+    }
+    drop(node);
+
+    println!("| measurement | result | target |");
+    println!("|---|---|---|");
+    for (what, result, target) in rows {
+        println!("| {what} | {result} | {target} |");
+    }
+    Ok(())
+}
