@@ -641,13 +641,29 @@ fn a_node_serves_https_to_clients_given_the_ledger_ca() {
     assert!(ico.url.starts_with("https://"), "{}", ico.url);
     let out = dledger(
         dir,
-        &["mirror", &ico.url, "-o", "a.replica", "--trust", "keys", "--ca-cert", "ca.pem"],
+        &[
+            "mirror",
+            &ico.url,
+            "-o",
+            "a.replica",
+            "--trust",
+            "keys",
+            "--ca-cert",
+            "ca.pem",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     // Recording over TLS too.
-    let mut args: Vec<String> = ["-l", "ofcom.replica", "--remote", &ico.url, "--ca-cert", "ca.pem"]
-        .map(str::to_owned)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "-l",
+        "ofcom.replica",
+        "--remote",
+        &ico.url,
+        "--ca-cert",
+        "ca.pem",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     args.extend(disclosure_args(&yesterday()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = dledger(dir, &refs);
@@ -660,6 +676,9 @@ fn a_node_serves_https_to_clients_given_the_ledger_ca() {
         "{}",
         said(&out)
     );
-    assert!(!dir.join("b.replica").exists(), "a failed first mirror leaves no file");
+    assert!(
+        !dir.join("b.replica").exists(),
+        "a failed first mirror leaves no file"
+    );
     assert!(ico.stop().success());
 }

@@ -107,15 +107,15 @@ impl Remote {
             .unwrap_or_else(|| Path::new(SYSTEM_CA_BUNDLE).to_path_buf());
         let roots = match ca_cert {
             Some(path) => Some(load_certs(path)?),
-            None if base.starts_with("https://") => Some(load_certs(&system).map_err(|e| {
-                RemoteError::CaCert {
+            None if base.starts_with("https://") => {
+                Some(load_certs(&system).map_err(|e| RemoteError::CaCert {
                     path: system.display().to_string(),
                     reason: format!(
                         "{e}; for a node whose certificate the ledger's own CA signed, pass \
                          --ca-cert CA.pem (docs/OPERATIONS.md, \"TLS\")"
                     ),
-                }
-            })?),
+                })?)
+            }
             None => None,
         };
         if let Some(certs) = roots {

@@ -20,7 +20,7 @@ use crate::witness::{CheckedCheckpoint, WitnessError};
 use super::client::{Remote, RemoteError};
 
 /// How many entry bundles are stored in one durable commit.
-const BUNDLES_PER_COMMIT: u64 = 16;
+const BUNDLES_PER_COMMIT: u64 = 4;
 
 /// Why a mirror run stopped. What was stored before stays, and is the log's.
 #[derive(Debug, thiserror::Error)]

@@ -72,7 +72,10 @@ fn key_of(ledger: &Ledger, keys: &Path, party: &str) -> Result<(SecretKey, PathB
             return Ok((key, path));
         }
     }
-    bail!("no key of {party} in {} is valid at the head", keys.display())
+    bail!(
+        "no key of {party} in {} is valid at the head",
+        keys.display()
+    )
 }
 
 /// A disclosure body Ofcom can submit again and again.
@@ -241,7 +244,10 @@ pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
         .map_or("?".into(), |k| format!("{:.0} MiB", k / 1024.0));
     rows.push((
         format!("mirror from a local node ({entries} entries)"),
-        format!("{mirror_s:.2} s = {:.2}× verify, peak {rss}", mirror_s / verify_s),
+        format!(
+            "{mirror_s:.2} s = {:.2}× verify, peak {rss}",
+            mirror_s / verify_s
+        ),
         "≤ 2× verify, ≤ 300 MB".into(),
     ));
 
@@ -345,10 +351,7 @@ pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
         rows.push(("serving".into(), "ledger too small".into(), String::new()));
     } else if Command::new("oha").arg("--version").output().is_ok() {
         let hundreds = (full_tiles / 100).saturating_sub(1).min(9);
-        let regex = format!(
-            "{}/(checkpoint|tile/0/[0-{hundreds}][0-9][0-9])",
-            node.url
-        );
+        let regex = format!("{}/(checkpoint|tile/0/[0-{hundreds}][0-9][0-9])", node.url);
         let out = Command::new("oha")
             .args(["-z", &format!("{}s", a.seconds), "-c", "16", "--no-tui"])
             .args(["--output-format", "json", "--rand-regex-url", &regex])
