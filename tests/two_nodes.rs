@@ -400,6 +400,49 @@ fn bad_submissions_get_a_4xx_with_the_reason_and_write_nothing() {
     assert_eq!(a.status, 409, "{}", a.text());
     assert!(a.message().contains("sign it again"), "{}", a.message());
     assert_eq!(head(), 6);
+    // A chain of two entries, the second forged: refused whole, saying which.
+    wait_for_checkpoint(&ico.url, |n| size_of(n) == 6);
+    let mirror = dledger(dir, &["mirror", &ico.url, "-o", "ofcom.replica"]);
+    assert!(mirror.status.success(), "{}", said(&mirror));
+    let replica = disclosure_ledger::ledger::Ledger::open(&dir.join("ofcom.replica")).unwrap();
+    let bodies: Vec<_> = ["chain-one", "chain-two"]
+        .iter()
+        .map(|t| {
+            replica
+                .prepare_theme_declared(
+                    disclosure_ledger::model::ThemeId::new(*t).unwrap(),
+                    t,
+                    "",
+                    now,
+                )
+                .unwrap()
+                .body
+        })
+        .collect();
+    let checked = replica.check_batch(bodies, &ofcom, now).unwrap();
+    let chain: Vec<(Vec<u8>, [u8; 64])> = checked
+        .entries()
+        .iter()
+        .map(|c| (c.bytes().to_vec(), ofcom.sign_entry(c.bytes())))
+        .collect();
+    let mut forged_chain = chain.clone();
+    forged_chain[1].1 = ico_key.sign_entry(&forged_chain[1].0);
+    let a = remote.submit_chain(&forged_chain).unwrap();
+    assert_eq!(a.status, 422, "{}", a.text());
+    assert!(
+        a.message().contains("entry 2 of the chain"),
+        "{}",
+        a.message()
+    );
+    assert!(
+        a.message().contains("none of the chain was recorded"),
+        "{}",
+        a.message()
+    );
+    assert_eq!(head(), 6);
+    let a = remote.submit_chain(&chain).unwrap();
+    assert_eq!(a.status, 201, "{}", a.text());
+    assert_eq!(head(), 8);
     // A witness request to a node that is not a witness: 404, as tlog-witness says.
     let a = remote
         .post("add-checkpoint", "text/plain", b"old 0\n\nx\n")

@@ -77,19 +77,9 @@ impl Ledger {
         now: Timestamp,
     ) -> Result<Vec<Receipt>, AppendError> {
         if let Some(submitter) = self.submitter.take() {
-            let mut receipts = Vec::with_capacity(pending.len());
-            let mut failed = None;
-            for p in pending {
-                match submitter.submit(self, p, key, now) {
-                    Ok(r) => receipts.push(r),
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-            }
+            let submitted = submitter.submit(self, pending, key, now);
             self.submitter = Some(submitter);
-            return failed.map_or(Ok(receipts), Err);
+            return submitted;
         }
         // A key that may not sign is refused before the write lock is taken: opening the file
         // for writing rewrites its header, and refused input must leave it byte-for-byte

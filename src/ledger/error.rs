@@ -341,7 +341,7 @@ pub enum AppendError {
     Store(#[from] StoreAppendError),
     /// A signed entry submitted for a head that has moved on: another entry was recorded first.
     #[error(
-        "the entry was signed as #{signed} but the ledger's next entry is #{next} (another entry \
+        "the entry was signed as {signed} but the ledger's next entry is {next} (another entry \
          was recorded first); sign it again against the new head"
     )]
     Stale {
@@ -360,7 +360,7 @@ pub enum AppendError {
     },
     /// A signed entry whose signature does not verify under the key it names.
     #[error(
-        "the signature of entry #{seq} does not verify under key {key_id} of {party}; it was \
+        "the signature of entry {seq} does not verify under key {key_id} of {party}; it was \
          not made by that key over these bytes"
     )]
     BadSignature {

@@ -82,15 +82,15 @@ pub struct Ledger {
 /// of it: the entry is checked against the replica and signed here, and only the signed entry
 /// travels. See `remote::submit`.
 pub trait Submit: Send + Sync {
-    /// Records `pending`, signed by `key`, as the next entry of the log `replica` mirrors, and
-    /// returns its receipt once the replica holds it.
+    /// Records `pending`, signed by `key`, as the next entries of the log `replica` mirrors
+    /// (all or none), and returns their receipts once the replica holds them.
     fn submit(
         &self,
         replica: &mut Ledger,
-        pending: Pending,
+        pending: Vec<Pending>,
         key: &SecretKey,
         now: Timestamp,
-    ) -> Result<Receipt, AppendError>;
+    ) -> Result<Vec<Receipt>, AppendError>;
 }
 
 /// References of entries applied to the registers but not yet saved in the references table,

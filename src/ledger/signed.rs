@@ -48,6 +48,38 @@ impl Ledger {
         Ok((receipt, flags))
     }
 
+    /// [`Ledger::submit_signed`] for a chain of entries a party signed as consecutive entries
+    /// (each naming the one before as `prev`), appended in one durable transaction: all or
+    /// none. Returns each entry's receipt and flags; on refusal, which entry (by its index in
+    /// `chain`) and why.
+    pub fn submit_signed_chain(
+        &mut self,
+        chain: Vec<(Vec<u8>, [u8; 64])>,
+        now: Timestamp,
+    ) -> Result<Vec<(Receipt, Vec<Flag>)>, (usize, AppendError)> {
+        let Some((first, _)) = chain.first() else {
+            return Ok(Vec::new());
+        };
+        let entry = decode_submitted(first).map_err(|e| (0, e))?;
+        check_chain(self, &entry).map_err(|e| (0, e))?;
+        let mut batch = self.begin().map_err(|e| (0, e))?;
+        let mut out = Vec::with_capacity(chain.len());
+        for (i, (bytes, signature)) in chain.into_iter().enumerate() {
+            let entry = decode_submitted(&bytes).map_err(|e| (i, e))?;
+            let flags = batch.ledger().flags_for_at(
+                &Pending::from(entry.body.clone()),
+                entry.recorded_at,
+                entry.seq,
+            );
+            let receipt = batch
+                .push_signed(bytes, signature, now)
+                .map_err(|e| (i, e))?;
+            out.push((receipt, flags));
+        }
+        batch.commit().map_err(|e| (0, e))?;
+        Ok(out)
+    }
+
     /// Checks that the key `entry` names is valid for it and that `signature` over `bytes`
     /// verifies under it, strictly.
     fn check_signature(
@@ -144,13 +176,13 @@ impl Batch<'_> {
         let next = self.ledger.next_seq();
         let entry = codec::decode_entry(&bytes).map_err(|e| AppendError::Damaged {
             seq: next,
-            reason: format!("the log's entry #{next} cannot be decoded: {e}"),
+            reason: format!("the log's entry {next} cannot be decoded: {e}"),
         })?;
         if entry.seq != next || entry.prev.0 != head_hash(self.ledger) {
             return Err(AppendError::Damaged {
                 seq: next,
                 reason: format!(
-                    "the log's entry #{next} does not chain onto entry #{} (it names #{})",
+                    "the log's entry {next} does not chain onto entry #{} (it names {})",
                     next.0.wrapping_sub(1),
                     entry.seq
                 ),

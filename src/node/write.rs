@@ -21,7 +21,12 @@ use crate::model::{Seq, Timestamp};
 /// The longest a receipt request waits for a checkpoint covering its entry.
 const MAX_RECEIPT_WAIT: Duration = Duration::from_secs(60);
 
-/// `POST /dledger/v1/entries` with `{"entry": base64, "signature": base64}`.
+/// The most entries one submission may carry (a chain a party signed as consecutive entries).
+pub const MAX_CHAIN: usize = 256;
+
+/// `POST /dledger/v1/entries` with `{"entry": base64, "signature": base64}`, or a chain of
+/// entries one party signed as consecutive entries, `{"entries": [{"entry", "signature"}, …]}`
+/// (recorded in one durable transaction: all or none).
 pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Response {
     if node.operator_key.is_none() {
         return error(
@@ -30,101 +35,159 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
              operator's node",
         );
     }
-    let (entry, signature) = match parse_submission(&body) {
+    let (chain, single) = match parse_submission(&body) {
         Ok(parsed) => parsed,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
-    let submitted_hash = crate::hash::leaf_hash(&entry);
+    let hashes: Vec<[u8; 32]> = chain
+        .iter()
+        .map(|(e, _)| crate::hash::leaf_hash(e))
+        .collect();
     let judged = Arc::clone(&node);
     let outcome = tokio::task::spawn_blocking(move || {
-        judged
-            .ledger()
-            .submit_signed(entry, signature, Timestamp::now())
+        judged.ledger().submit_signed_chain(chain, Timestamp::now())
     })
     .await;
-    // The same signed entry sent again (its answer was lost: a dropped connection, a node
-    // restarted after committing it) is answered as recorded, not as stale: resubmitting is
-    // always safe, and an entry is never recorded twice.
-    if let Ok(Err(AppendError::Stale { signed, next, .. })) = &outcome
-        && signed < next
-        && let Ok(Some(record)) = node.store.get(signed.0)
-        && crate::hash::leaf_hash(&record.bytes) == submitted_hash
-    {
-        return (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({
-                "seq": signed.0,
-                "hash": hex::encode(submitted_hash),
-                "already_recorded": true,
-                "receipt": format!("/dledger/v1/receipt/{}", signed.0),
-            })),
-        )
-            .into_response();
-    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the submission failed: {e}"),
+            );
+        }
+    };
     match outcome {
-        Ok(Ok((receipt, flags))) => {
+        Ok(recorded) => {
             node.added.notify_one();
-            let flags: Vec<_> = flags
+            let answers: Vec<serde_json::Value> = recorded
                 .iter()
-                .map(|f| serde_json::json!({"code": f.code.code(), "message": f.message}))
+                .map(|(receipt, flags)| {
+                    let flags: Vec<_> = flags
+                        .iter()
+                        .map(|f| serde_json::json!({"code": f.code.code(), "message": f.message}))
+                        .collect();
+                    serde_json::json!({
+                        "seq": receipt.seq.0,
+                        "hash": hex::encode(receipt.hash.0),
+                        "recorded_at": receipt.recorded_at.to_string(),
+                        "flags": flags,
+                        "receipt": format!("/dledger/v1/receipt/{}", receipt.seq.0),
+                    })
+                })
                 .collect();
+            let body = if single {
+                answers.into_iter().next().unwrap_or_default()
+            } else {
+                serde_json::json!({ "entries": answers })
+            };
+            (StatusCode::CREATED, axum::Json(body)).into_response()
+        }
+        Err((0, AppendError::Stale { signed, next, head })) => {
+            // The same signed entries sent again (their answer was lost: a dropped connection,
+            // a node restarted after committing them) are answered as recorded, not as stale:
+            // resubmitting is always safe, and an entry is never recorded twice.
+            if already_recorded(&node, signed.0, &hashes) {
+                let seqs: Vec<u64> = (signed.0..signed.0 + hashes.len() as u64).collect();
+                return (
+                    StatusCode::OK,
+                    axum::Json(serde_json::json!({
+                        "seq": signed.0,
+                        "seqs": seqs,
+                        "hash": hex::encode(hashes[0]),
+                        "already_recorded": true,
+                        "receipt": format!("/dledger/v1/receipt/{}", signed.0),
+                    })),
+                )
+                    .into_response();
+            }
             (
-                StatusCode::CREATED,
+                StatusCode::CONFLICT,
                 axum::Json(serde_json::json!({
-                    "seq": receipt.seq.0,
-                    "hash": hex::encode(receipt.hash.0),
-                    "recorded_at": receipt.recorded_at.to_string(),
-                    "flags": flags,
-                    "receipt": format!("/dledger/v1/receipt/{}", receipt.seq.0),
+                    "error": AppendError::Stale { signed, next, head }.to_string(),
+                    "next": next.0,
+                    "head": hex::encode(head.0),
                 })),
             )
                 .into_response()
         }
-        Ok(Err(AppendError::Stale { signed, next, head })) => (
-            StatusCode::CONFLICT,
-            axum::Json(serde_json::json!({
-                "error": AppendError::Stale { signed, next, head }.to_string(),
-                "next": next.0,
-                "head": hex::encode(head.0),
-            })),
-        )
-            .into_response(),
-        Ok(Err(e @ (AppendError::Open(_) | AppendError::Store(_)))) => {
+        Err((_, e @ (AppendError::Open(_) | AppendError::Store(_)))) => {
             error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
         }
-        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the submission failed: {e}"),
+        Err((i, e)) if single || i == 0 => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err((i, e)) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "entry {} of the chain: {e}; none of the chain was recorded",
+                i + 1
+            ),
         ),
     }
 }
 
-/// Reads `{"entry": base64, "signature": base64}`.
-fn parse_submission(body: &[u8]) -> Result<(Vec<u8>, [u8; 64]), String> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Submission {
-        entry: String,
-        signature: String,
-    }
-    let s: Submission = serde_json::from_slice(body).map_err(|e| {
-        format!("the body must be JSON {{\"entry\": base64, \"signature\": base64}}: {e}")
+/// Whether the log holds exactly the entries with `hashes` from `first` on.
+fn already_recorded(node: &Node, first: u64, hashes: &[[u8; 32]]) -> bool {
+    hashes.iter().enumerate().all(|(i, hash)| {
+        node.store
+            .get(first + i as u64)
+            .ok()
+            .flatten()
+            .is_some_and(|r| crate::hash::leaf_hash(&r.bytes) == *hash)
+    })
+}
+
+/// One signed entry of a submission.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Signed {
+    entry: String,
+    signature: String,
+}
+
+/// A submission: one signed entry, or a chain of them.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Submission {
+    One(Signed),
+    Chain { entries: Vec<Signed> },
+}
+
+/// Reads a submission; returns its entries and whether it was a single entry.
+fn parse_submission(body: &[u8]) -> Result<(Vec<(Vec<u8>, [u8; 64])>, bool), String> {
+    let submission: Submission = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "the body must be JSON {{\"entry\": base64, \"signature\": base64}} or \
+             {{\"entries\": [...]}} of such objects: {e}"
+        )
     })?;
-    let entry = BASE64
-        .decode(s.entry.trim())
-        .map_err(|e| format!("\"entry\" is not standard base64: {e}"))?;
-    let signature: [u8; 64] = BASE64
-        .decode(s.signature.trim())
-        .map_err(|e| format!("\"signature\" is not standard base64: {e}"))?
-        .try_into()
-        .map_err(|v: Vec<u8>| {
-            format!(
-                "\"signature\" must be 64 bytes (an Ed25519 signature), not {}",
-                v.len()
-            )
-        })?;
-    Ok((entry, signature))
+    let (list, single) = match submission {
+        Submission::One(s) => (vec![s], true),
+        Submission::Chain { entries } => (entries, false),
+    };
+    if list.is_empty() || list.len() > MAX_CHAIN {
+        return Err(format!(
+            "a chain holds 1 to {MAX_CHAIN} entries, not {}",
+            list.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let entry = BASE64
+            .decode(s.entry.trim())
+            .map_err(|e| format!("\"entry\" is not standard base64: {e}"))?;
+        let signature: [u8; 64] = BASE64
+            .decode(s.signature.trim())
+            .map_err(|e| format!("\"signature\" is not standard base64: {e}"))?
+            .try_into()
+            .map_err(|v: Vec<u8>| {
+                format!(
+                    "\"signature\" must be 64 bytes (an Ed25519 signature), not {}",
+                    v.len()
+                )
+            })?;
+        out.push((entry, signature));
+    }
+    Ok((out, single))
 }
 
 /// Query of a receipt request: how many seconds to wait for a covering checkpoint.

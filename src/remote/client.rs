@@ -215,6 +215,22 @@ impl Remote {
         self.post(SUBMIT_PATH, "application/json", body.to_string().as_bytes())
     }
 
+    /// Submits a chain of entries one party signed as consecutive entries, recorded all or
+    /// none, whatever the answer.
+    pub fn submit_chain(&self, chain: &[(Vec<u8>, [u8; 64])]) -> Result<Answer, RemoteError> {
+        let entries: Vec<serde_json::Value> = chain
+            .iter()
+            .map(|(entry, signature)| {
+                serde_json::json!({
+                    "entry": BASE64.encode(entry),
+                    "signature": BASE64.encode(signature),
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "entries": entries });
+        self.post(SUBMIT_PATH, "application/json", body.to_string().as_bytes())
+    }
+
     /// The error for an answer that was not the expected one.
     pub fn unexpected(&self, path: &str, answer: &Answer) -> RemoteError {
         RemoteError::Status {

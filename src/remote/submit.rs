@@ -74,38 +74,53 @@ impl Submit for Submitter {
     fn submit(
         &self,
         replica: &mut Ledger,
-        pending: Pending,
+        pending: Vec<Pending>,
         key: &SecretKey,
         now: Timestamp,
-    ) -> Result<Receipt, AppendError> {
+    ) -> Result<Vec<Receipt>, AppendError> {
         let remote_error = |e: super::RemoteError| AppendError::Remote(e.to_string());
+        let bodies: Vec<_> = pending.iter().map(|p| p.body.clone()).collect();
         let mut now = now;
         for _ in 0..MAX_ATTEMPTS {
-            let mut checked = replica.check_batch(vec![pending.body.clone()], key, now)?;
+            let mut checked = replica.check_batch(bodies.clone(), key, now)?;
             if let Some((_, e)) = std::mem::take(&mut checked.refused).into_iter().next() {
                 return Err(e);
             }
-            let built = &checked.entries()[0];
-            let bytes = built.bytes().to_vec();
-            let seq = built.entry().seq;
-            let signature = key.sign_entry(&bytes);
-            let answer = self.send(&bytes, &signature).map_err(remote_error)?;
+            let chain: Vec<(Vec<u8>, [u8; 64])> = checked
+                .entries()
+                .iter()
+                .map(|c| (c.bytes().to_vec(), key.sign_entry(c.bytes())))
+                .collect();
+            let receipts: Vec<Receipt> = checked
+                .entries()
+                .iter()
+                .map(|c| Receipt {
+                    seq: c.entry().seq,
+                    hash: EntryHash(crate::hash::leaf_hash(c.bytes())),
+                    recorded_at: c.entry().recorded_at,
+                })
+                .collect();
+            let Some(first) = receipts.first().map(|r| r.seq) else {
+                return Ok(Vec::new());
+            };
+            let answer = self.send(&chain).map_err(remote_error)?;
             match answer.status {
                 200 | 201 => {
-                    let hash = crate::hash::leaf_hash(&bytes);
-                    self.wait_until_held(replica, seq, &pending)?;
-                    return Ok(Receipt {
-                        seq,
-                        hash: EntryHash(hash),
-                        recorded_at: built.entry().recorded_at,
-                    });
+                    let vaults: Vec<(u64, Vec<crate::store::VaultItem>)> = receipts
+                        .iter()
+                        .zip(&pending)
+                        .map(|(r, p)| (r.seq.0, p.vault.clone()))
+                        .collect();
+                    let last = receipts.last().expect("not empty").seq;
+                    self.wait_until_held(replica, last, &vaults)?;
+                    return Ok(receipts);
                 }
                 409 => {
                     // Another entry was recorded first: catch up and sign again.
                     let next = serde_json::from_slice::<serde_json::Value>(&answer.body)
                         .ok()
                         .and_then(|v| v.get("next").and_then(|n| n.as_u64()))
-                        .unwrap_or(seq.0 + 1);
+                        .unwrap_or(first.0 + 1);
                     self.catch_up(replica, next)?;
                     now = Timestamp::now().max(now);
                 }
@@ -133,12 +148,15 @@ impl Submitter {
     /// recorded, so an answer lost in a crash or a restart is recovered, never duplicated.
     fn send(
         &self,
-        bytes: &[u8],
-        signature: &[u8; 64],
+        chain: &[(Vec<u8>, [u8; 64])],
     ) -> Result<super::client::Answer, super::RemoteError> {
         let start = Instant::now();
         loop {
-            match self.remote.submit(bytes, signature) {
+            let sent = match chain {
+                [(bytes, signature)] => self.remote.submit(bytes, signature),
+                _ => self.remote.submit_chain(chain),
+            };
+            match sent {
                 Err(super::RemoteError::Unreachable { .. }) if start.elapsed() < RESEND_FOR => {
                     std::thread::sleep(Duration::from_millis(200));
                 }
@@ -173,20 +191,20 @@ impl Submitter {
         &self,
         replica: &mut Ledger,
         seq: Seq,
-        pending: &Pending,
+        vaults: &[(u64, Vec<crate::store::VaultItem>)],
     ) -> Result<(), AppendError> {
         let start = Instant::now();
         let vault = |s: u64| {
-            if s == seq.0 {
-                pending.vault.clone()
-            } else {
-                Vec::new()
-            }
+            vaults
+                .iter()
+                .find(|(n, _)| *n == s)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
         };
         while replica.next_seq() <= seq {
             if start.elapsed() > CHECKPOINT_WAIT + RESEND_FOR {
                 return Err(AppendError::Remote(format!(
-                    "the node accepted entry #{seq} but no checkpoint covering it could be \
+                    "the node accepted entry {seq} but no checkpoint covering it could be \
                      fetched yet; run `dledger mirror` later to check it is in the log"
                 )));
             }
@@ -205,7 +223,7 @@ impl Submitter {
                 Ok(answer) if answer.status == 503 => {}
                 Ok(answer) => {
                     return Err(AppendError::Remote(format!(
-                        "the node accepted entry #{seq} but gives no receipt for it ({}: {}); \
+                        "the node accepted entry {seq} but gives no receipt for it ({}: {}); \
                          run `dledger mirror` to check it is in the log",
                         answer.status,
                         answer.message()

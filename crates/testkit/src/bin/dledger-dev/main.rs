@@ -119,6 +119,10 @@ struct BenchNodeArgs {
     /// Concurrent submitting clients.
     #[arg(long, default_value_t = 8)]
     clients: usize,
+    /// Entries per chain in the second throughput measurement (a client with several entries
+    /// to record signs them as consecutive entries and sends them together).
+    #[arg(long, default_value_t = 8)]
+    chain: usize,
     /// Seconds each throughput measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
