@@ -38,7 +38,7 @@ pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt, SignatureFeed};
 pub use error::{AppendError, InitError, OpenError, ReindexError, ReplayError};
 pub use prepare::{FUTURE_TOLERANCE_SECS, fresh_salt, policy_document};
 pub use replay::{open_registers, rebuild_index, referring_entries, reindex, replay};
-pub use signed::SUBMISSION_WINDOW_SECS;
+pub use signed::{Recorded, SUBMISSION_WINDOW_SECS, SignedEntry};
 
 /// A party to name in a new ledger.
 #[derive(Debug, Clone)]

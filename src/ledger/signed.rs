@@ -19,6 +19,12 @@ use super::{AppendError, Batch, FUTURE_TOLERANCE_SECS, Ledger, Pending, Receipt}
 /// the log took it. An older one is refused with advice to sign it again.
 pub const SUBMISSION_WINDOW_SECS: i64 = 300;
 
+/// An entry's bytes and its signature, as a party signed it.
+pub type SignedEntry = (Vec<u8>, [u8; 64]);
+
+/// Where a submitted entry went, and the policy flags it raises.
+pub type Recorded = (Receipt, Vec<Flag>);
+
 impl Ledger {
     /// Judges and appends an entry that a party signed elsewhere (submitted to a node), durably,
     /// through the checks an entry signed here goes through. Returns where it went and the
@@ -54,9 +60,9 @@ impl Ledger {
     /// `chain`) and why.
     pub fn submit_signed_chain(
         &mut self,
-        chain: Vec<(Vec<u8>, [u8; 64])>,
+        chain: Vec<SignedEntry>,
         now: Timestamp,
-    ) -> Result<Vec<(Receipt, Vec<Flag>)>, (usize, AppendError)> {
+    ) -> Result<Vec<Recorded>, (usize, AppendError)> {
         let Some((first, _)) = chain.first() else {
             return Ok(Vec::new());
         };

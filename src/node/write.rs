@@ -153,7 +153,7 @@ enum Submission {
 }
 
 /// Reads a submission; returns its entries and whether it was a single entry.
-fn parse_submission(body: &[u8]) -> Result<(Vec<(Vec<u8>, [u8; 64])>, bool), String> {
+fn parse_submission(body: &[u8]) -> Result<(Vec<crate::ledger::SignedEntry>, bool), String> {
     let submission: Submission = serde_json::from_slice(body).map_err(|e| {
         format!(
             "the body must be JSON {{\"entry\": base64, \"signature\": base64}} or \

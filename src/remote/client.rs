@@ -217,7 +217,10 @@ impl Remote {
 
     /// Submits a chain of entries one party signed as consecutive entries, recorded all or
     /// none, whatever the answer.
-    pub fn submit_chain(&self, chain: &[(Vec<u8>, [u8; 64])]) -> Result<Answer, RemoteError> {
+    pub fn submit_chain(
+        &self,
+        chain: &[crate::ledger::SignedEntry],
+    ) -> Result<Answer, RemoteError> {
         let entries: Vec<serde_json::Value> = chain
             .iter()
             .map(|(entry, signature)| {

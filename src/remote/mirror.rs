@@ -271,16 +271,13 @@ fn fetch_leaf_hashes(remote: &Remote, from: u64, to: u64) -> Result<Vec<Digest>,
     Ok(out)
 }
 
-/// An entry's bytes and its signature.
-type SignedEntry = (Vec<u8>, [u8; 64]);
-
 /// Splits an entry bundle (each entry a big-endian `u16` length then its bytes) and its
 /// signature bundle (64 bytes each) into `width` signed entries.
 fn split_bundle(
     entries: &[u8],
     signatures: &[u8],
     width: u64,
-) -> Result<Vec<SignedEntry>, MirrorError> {
+) -> Result<Vec<crate::ledger::SignedEntry>, MirrorError> {
     let bad = |why: &str| MirrorError::BadData(format!("an entry bundle {why}"));
     if signatures.len() as u64 != width * 64 {
         return Err(bad("whose signature bundle has the wrong length"));

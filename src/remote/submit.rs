@@ -86,7 +86,7 @@ impl Submit for Submitter {
             if let Some((_, e)) = std::mem::take(&mut checked.refused).into_iter().next() {
                 return Err(e);
             }
-            let chain: Vec<(Vec<u8>, [u8; 64])> = checked
+            let chain: Vec<crate::ledger::SignedEntry> = checked
                 .entries()
                 .iter()
                 .map(|c| (c.bytes().to_vec(), key.sign_entry(c.bytes())))
@@ -148,7 +148,7 @@ impl Submitter {
     /// recorded, so an answer lost in a crash or a restart is recovered, never duplicated.
     fn send(
         &self,
-        chain: &[(Vec<u8>, [u8; 64])],
+        chain: &[crate::ledger::SignedEntry],
     ) -> Result<super::client::Answer, super::RemoteError> {
         let start = Instant::now();
         loop {
