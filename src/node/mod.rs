@@ -33,9 +33,10 @@ pub mod read;
 pub mod witness;
 pub mod write;
 
-/// The largest request body taken (a submitted entry is at most 64 KiB, base64 in JSON; a
-/// witness request is a checkpoint and at most 63 proof lines).
-pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
+/// The largest request body taken by default: 1 MiB (one entry is at most 64 KiB, about 87 KiB
+/// in base64; a chain of typical entries fits many; a witness request is a checkpoint and at
+/// most 63 proof lines).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
