@@ -333,16 +333,37 @@ pub fn import_lines(
             Err(e) => problems.push((line, e)),
         }
     }
-    let written = ledger.check_and_sign_then(bodies, key, now, |ledger, mut checked, feed| {
-        let refused = std::mem::take(&mut checked.refused);
-        problems.extend(refused.into_iter().map(|(i, e)| (lines[i], e.to_string())));
+    let written = if ledger.is_remote() {
+        // A replica of a log another party operates: checked here, then sent as chains of
+        // entries signed as consecutive ones (each recorded all or none by the node).
+        let checked = ledger
+            .check_batch(bodies.clone(), key, now)
+            .map_err(|source| BulkError::Write {
+                committed: 0,
+                source,
+            })?;
+        problems.extend(
+            checked
+                .refused
+                .into_iter()
+                .map(|(i, e)| (lines[i], e.to_string())),
+        );
         if !problems.is_empty() {
-            return Err(invalid(std::mem::take(&mut problems)));
+            return Err(invalid(problems));
         }
-        write_checked(
-            ledger, checked, vaults, feed, key, now, batch_size, progress,
-        )
-    });
+        Ok(submit_in_chains(ledger, bodies, vaults, key, now, progress))
+    } else {
+        ledger.check_and_sign_then(bodies, key, now, |ledger, mut checked, feed| {
+            let refused = std::mem::take(&mut checked.refused);
+            problems.extend(refused.into_iter().map(|(i, e)| (lines[i], e.to_string())));
+            if !problems.is_empty() {
+                return Err(invalid(std::mem::take(&mut problems)));
+            }
+            write_checked(
+                ledger, checked, vaults, feed, key, now, batch_size, progress,
+            )
+        })
+    };
     let mut report = written.map_err(|source| BulkError::Write {
         committed: 0,
         source,
@@ -359,6 +380,50 @@ pub fn import_lines(
         }
     }
     report.flags = flags;
+    Ok(report)
+}
+
+/// The writing pass of [`import_lines`] into a replica of a remote log: chains of at most
+/// [`crate::node::write::MAX_CHAIN`] entries, each recorded all or none by the node.
+fn submit_in_chains(
+    ledger: &mut Ledger,
+    bodies: Vec<crate::model::Body>,
+    vaults: Vec<Vec<VaultItem>>,
+    key: &SecretKey,
+    now: Timestamp,
+    mut progress: impl FnMut(u64),
+) -> Result<BulkReport, BulkError> {
+    let mut report = BulkReport {
+        recorded: 0,
+        first: ledger.next_seq(),
+        last: Seq(0),
+        batches: 0,
+        flags: Vec::new(),
+    };
+    let pending: Vec<Pending> = bodies
+        .into_iter()
+        .zip(vaults)
+        .map(|(body, vault)| Pending { body, vault })
+        .collect();
+    for (i, chunk) in pending.chunks(crate::node::write::MAX_CHAIN).enumerate() {
+        let receipts = ledger
+            .append_batch(chunk.to_vec(), key, now)
+            .map_err(|source| BulkError::Write {
+                committed: report.recorded,
+                source,
+            })?;
+        if i == 0
+            && let Some(r) = receipts.first()
+        {
+            report.first = r.seq;
+        }
+        if let Some(r) = receipts.last() {
+            report.last = r.seq;
+        }
+        report.recorded += receipts.len() as u64;
+        report.batches += 1;
+        progress(report.recorded);
+    }
     Ok(report)
 }
 

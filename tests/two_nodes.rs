@@ -725,3 +725,74 @@ fn a_node_serves_https_to_clients_given_the_ledger_ca() {
     );
     assert!(ico.stop().success());
 }
+
+#[test]
+fn a_bulk_import_into_a_remote_log_goes_in_chains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    two_regulators(dir);
+    let ico = Node::start(
+        dir,
+        "ico",
+        &[
+            "-l",
+            "ico-ofcom.ledger",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "ico-2024.key",
+        ],
+    );
+    let mut csv = String::from(
+        "from,to,disclosed_at,gateway,category,themes,notification,relevance,officer_role\n",
+    );
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "OFCOM,ICO,2025-12-20,Communications Act 2003 s393(2)(a),theme-only,age-assurance,\
+             skipped: routine,limb,Officer {i}\n"
+        ));
+    }
+    // One bad line: nothing is sent.
+    let mut bad = csv.clone();
+    bad.push_str("OFCOM,OFCOM,2025-12-20,x,theme-only,age-assurance,skipped: r,limb,Officer\n");
+    std::fs::write(dir.join("bad.csv"), bad).unwrap();
+    std::fs::write(dir.join("good.csv"), csv).unwrap();
+    let import = |file: &str| {
+        dledger(
+            dir,
+            &[
+                "-l",
+                "ofcom.replica",
+                "--remote",
+                &ico.url,
+                "import",
+                file,
+                "--key",
+                "ofcom-2024.key",
+            ],
+        )
+    };
+    let out = import("bad.csv");
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    let remote = Remote::new(&ico.url, None).unwrap();
+    let size = || -> u64 {
+        let v: serde_json::Value =
+            serde_json::from_slice(&remote.get_ok("dledger/v1/head").unwrap()).unwrap();
+        v["size"].as_u64().unwrap()
+    };
+    assert_eq!(size(), 5);
+    let out = import("good.csv");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Recorded 300 disclosures as entries #5 to #304 in 2 durable commits"),
+        "{}",
+        said(&out)
+    );
+    assert_eq!(size(), 305);
+    // Ofcom's replica holds them.
+    let out = dledger(dir, &["-l", "ofcom.replica", "show", "304"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Officer 299"));
+    assert!(ico.stop().success());
+}
