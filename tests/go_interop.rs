@@ -158,3 +158,95 @@ fn go_sumdb_checks_every_entry_of_a_bundle_with_the_index_line() {
     let (ok, text) = check(&bin, &entry, &changed_note, &vkeys);
     assert!(!ok && text.contains("invalid signature for key"), "{text}");
 }
+
+/// tests/go/tiles_client.go, built as §6.3's program is.
+fn build_tiles_client(dir: &Path) -> PathBuf {
+    let src = dir.join("tiles_client.go");
+    fs::copy(common::root().join("tests/go/tiles_client.go"), &src).unwrap();
+    let bin = dir.join("tiles_client");
+    let out = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", "/usr/share/gocode")
+        .env("GOCACHE", dir.join("gocache"))
+        .env("GOFLAGS", "")
+        .output()
+        .expect("go runs: install it with scripts/test-setup.sh");
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    bin
+}
+
+#[test]
+#[cfg_attr(
+    not(has_go),
+    ignore = "no Go toolchain with golang.org/x/mod: run scripts/test-setup.sh to install it"
+)]
+fn go_sumdb_reads_a_node_as_a_tlog_tiles_client() {
+    use common::nodes::{Node, dledger, said, two_regulators};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    two_regulators(dir);
+    // More than one entry bundle: a full tile and a partial one.
+    let mut csv = String::from(
+        "from,to,disclosed_at,gateway,category,themes,notification,relevance,officer_role\n",
+    );
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "OFCOM,ICO,2025-12-20,Communications Act 2003 s393(2)(a),theme-only,age-assurance,\
+             skipped: routine,limb,Officer {i}\n"
+        ));
+    }
+    fs::write(dir.join("d.csv"), csv).unwrap();
+    let out = dledger(
+        dir,
+        &[
+            "-l",
+            "ico-ofcom.ledger",
+            "import",
+            "d.csv",
+            "--key",
+            "ofcom-2024.key",
+        ],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));
+    let node = Node::start(
+        dir,
+        "ico",
+        &[
+            "-l",
+            "ico-ofcom.ledger",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "ico-2024.key",
+        ],
+    );
+    let ico = disclosure_ledger::keys::SecretKey::load(&dir.join("ico-2024.key")).unwrap();
+    let ofcom = disclosure_ledger::keys::SecretKey::load(&dir.join("ofcom-2024.key")).unwrap();
+    let bin = build_tiles_client(dir);
+    let run = |vkeys: &[String]| {
+        let out = Command::new(&bin)
+            .arg(&node.url)
+            .args(vkeys)
+            .output()
+            .unwrap();
+        (out.status.success(), common::output_text(&out))
+    };
+    // The node signs its checkpoint shortly after it starts.
+    let start = std::time::Instant::now();
+    let (ok, text) = loop {
+        let (ok, text) = run(&[ico.public().to_vkey()]);
+        if ok || start.elapsed() > std::time::Duration::from_secs(20) {
+            break (ok, text);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(ok, "{text}");
+    assert!(text.contains("OK 305 entries"), "{text}");
+    // A checkpoint signed by a key Go is not given is refused by note.Open.
+    let (ok, text) = run(&[ofcom.public().to_vkey()]);
+    assert!(!ok, "{text}");
+    assert!(node.stop().success());
+}
