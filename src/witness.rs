@@ -201,10 +201,15 @@ pub fn cosigned_note(
 /// signatures of a note already stored for the same checkpoint are kept beside the new ones
 /// (a witness's own cosignature is its state, and must not be lost when the log's note, which
 /// may not carry it yet, is fetched).
+///
+/// With `check_index` false the entry-index root is not rebuilt here: a mirror leaves it to the
+/// `verify` run that follows, which rebuilds the index root of every stored checkpoint (and
+/// reports one that differs as an integrity failure), so the index is built once, not twice.
 pub fn accept_checkpoint(
     writer: &Store,
     reg: &Registers,
     note_bytes: &[u8],
+    check_index: bool,
 ) -> Result<CheckedCheckpoint, WitnessError> {
     let origin = reg.origin.clone().unwrap_or_default();
     let len = writer.len()?;
@@ -220,7 +225,7 @@ pub fn accept_checkpoint(
             WitnessError::Rejected(e.to_string())
         }
     })?;
-    if checked.index_root.is_some() {
+    if check_index && checked.index_root.is_some() {
         let entries_root = crate::entry_index::index_root_at(writer, checked.size)?;
         ledger_core::checkpoints::check_index_root(&checked, &entries_root)
             .map_err(|e| WitnessError::Inconsistent(e.to_string()))?;

@@ -956,9 +956,10 @@ impl Batch<'_> {
     pub fn accept_checkpoint(
         &mut self,
         note: &[u8],
+        check_index: bool,
     ) -> Result<crate::witness::CheckedCheckpoint, WitnessError> {
         self.flush().map_err(witness_error)?;
-        crate::witness::accept_checkpoint(self.writer(), &self.ledger.reg, note)
+        crate::witness::accept_checkpoint(self.writer(), &self.ledger.reg, note, check_index)
     }
 
     /// Flushes, then cosigns a checkpoint note with `key` (as witness) and stores it.

@@ -80,7 +80,7 @@ fn cosign_all(node: &Node, mut witnessed: Vec<u64>, size: u64, note: &[u8]) -> V
                         .map_err(|e| e.to_string())
                         .and_then(|mut batch| {
                             batch
-                                .accept_checkpoint(&merged)
+                                .accept_checkpoint(&merged, true)
                                 .map_err(|e| e.to_string())?;
                             batch.commit().map_err(|e| e.to_string())
                         })

@@ -19,8 +19,15 @@ use crate::witness::{CheckedCheckpoint, WitnessError};
 
 use super::client::{Remote, RemoteError};
 
-/// How many entry bundles are stored in one durable commit.
-const BUNDLES_PER_COMMIT: u64 = 4;
+/// The fewest entry bundles stored in one durable commit; a long sync stores more per commit
+/// (at most [`COMMITS_PER_SYNC`] commits), so what an interruption loses stays small either way.
+const MIN_BUNDLES_PER_COMMIT: u64 = 4;
+
+/// About how many durable commits one sync makes at most.
+const COMMITS_PER_SYNC: u64 = 64;
+
+/// How many bundles are fetched ahead of the one being stored.
+const PREFETCH: usize = 8;
 
 /// Why a mirror run stopped. What was stored before stays, and is the log's.
 #[derive(Debug, thiserror::Error)]
@@ -176,15 +183,30 @@ pub fn sync(
         ));
     }
 
-    // 3. The entries and signatures, each matched to its proven leaf hash.
-    let mut batch = replica.begin()?;
+    // 3. The entries and signatures, each matched to its proven leaf hash. Bundles are
+    // fetched on another thread, ahead of the one being stored.
     let first = before / TILE_WIDTH;
     let last = (size - 1) / TILE_WIDTH;
-    for index in first..=last {
-        let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
+    let per_commit = ((last - first + 1) / COMMITS_PER_SYNC).max(MIN_BUNDLES_PER_COMMIT);
+    let (tx, rx) = std::sync::mpsc::sync_channel(PREFETCH);
+    let fetcher = remote.clone();
+    let fetching = std::thread::spawn(move || {
+        for index in first..=last {
+            let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
+            let tile = bundle_tile(index, width);
+            let fetched = fetcher
+                .get_ok(&tile.entries_path())
+                .and_then(|entries| Ok((entries, fetcher.get_ok(&signatures_path(&tile))?)));
+            let failed = fetched.is_err();
+            if tx.send((index, width, fetched)).is_err() || failed {
+                return;
+            }
+        }
+    });
+    let mut batch = replica.begin()?;
+    for (index, width, fetched) in rx {
+        let (entries, signatures) = fetched?;
         let tile = bundle_tile(index, width);
-        let entries = remote.get_ok(&tile.entries_path())?;
-        let signatures = remote.get_ok(&signatures_path(&tile))?;
         let items = split_bundle(&entries, &signatures, width)?;
         for (i, (bytes, signature)) in items.into_iter().enumerate() {
             let seq = index * TILE_WIDTH + i as u64;
@@ -200,11 +222,17 @@ pub fn sync(
             }
             batch.push_replicated(bytes, signature, vault_for(seq))?;
         }
-        if (index - first + 1).is_multiple_of(BUNDLES_PER_COMMIT) {
+        if (index - first + 1).is_multiple_of(per_commit) {
             batch.flush()?;
         }
     }
+    let _ = fetching.join();
     batch.commit()?;
+    if replica.next_seq().0 < size {
+        return Err(MirrorError::BadData(format!(
+            "fewer entries than its checkpoint of size {size} counts"
+        )));
+    }
 
     // 4. The checkpoint itself, checked against the stored entries and the parties' keys.
     let checked = accept(replica, &note_bytes)?;
@@ -219,7 +247,8 @@ pub fn sync(
 /// Stores the node's checkpoint note after checking it against the replica.
 fn accept(replica: &mut Ledger, note: &[u8]) -> Result<CheckedCheckpoint, MirrorError> {
     let mut batch = replica.begin()?;
-    let checked = batch.accept_checkpoint(note).map_err(|e| match e {
+    // The index root is rebuilt by the verify run every mirror ends with.
+    let checked = batch.accept_checkpoint(note, false).map_err(|e| match e {
         WitnessError::Rejected(why) => MirrorError::BadCheckpoint(format!("is refused: {why}")),
         other => MirrorError::Checkpoint(other),
     })?;
