@@ -796,3 +796,129 @@ fn a_bulk_import_into_a_remote_log_goes_in_chains() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Officer 299"));
     assert!(ico.stop().success());
 }
+
+#[test]
+fn a_witness_does_not_cosign_a_log_whose_entries_fail_verification() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    two_regulators(dir);
+    // Ofcom's replica, made while the log was sound.
+    let sound = Node::start(
+        dir,
+        "sound",
+        &[
+            "-l",
+            "ico-ofcom.ledger",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "ico-2024.key",
+        ],
+    );
+    let out = dledger(
+        dir,
+        &[
+            "mirror",
+            &sound.url,
+            "-o",
+            "ofcom-witness.replica",
+            "--trust",
+            "keys",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(sound.stop().success());
+    // The operator slips an entry under the command line: in Ofcom's name, but signed with the
+    // ICO's key.
+    {
+        let ledger =
+            disclosure_ledger::ledger::Ledger::open(&dir.join("ico-ofcom.ledger")).unwrap();
+        let ofcom = disclosure_ledger::keys::SecretKey::load(&dir.join("ofcom-2024.key")).unwrap();
+        let ico = disclosure_ledger::keys::SecretKey::load(&dir.join("ico-2024.key")).unwrap();
+        let now = disclosure_ledger::model::Timestamp::now();
+        let pending = ledger
+            .prepare_theme_declared(
+                disclosure_ledger::model::ThemeId::new("slipped").unwrap(),
+                "Slipped",
+                "",
+                now,
+            )
+            .unwrap();
+        let checked = ledger.check_batch(vec![pending.body], &ofcom, now).unwrap();
+        let entry = &checked.entries()[0];
+        let bytes = entry.bytes().to_vec();
+        let store = disclosure_ledger::store::Store::open(
+            &dir.join("ico-ofcom.ledger"),
+            disclosure_ledger::store::Access::ReadWrite,
+        )
+        .unwrap();
+        store
+            .append(&[disclosure_ledger::store::NewRecord {
+                seq: entry.entry().seq.0,
+                hash: disclosure_ledger::hash::leaf_hash(&bytes),
+                signature: ico.sign_entry(&bytes),
+                bytes,
+                vault: Vec::new(),
+                erase: Vec::new(),
+            }])
+            .unwrap();
+    }
+    let witness_port = free_port();
+    let witness_url = format!("http://127.0.0.1:{witness_port}");
+    let ico = Node::start(
+        dir,
+        "ico",
+        &[
+            "-l",
+            "ico-ofcom.ledger",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "ico-2024.key",
+            "--witness",
+            &witness_url,
+        ],
+    );
+    let listen = format!("127.0.0.1:{witness_port}");
+    let ofcom = Node::start(
+        dir,
+        "ofcom",
+        &[
+            "-l",
+            "ofcom-witness.replica",
+            "--listen",
+            &listen,
+            "--witness-key",
+            "ofcom-2024.key",
+            "--upstream",
+            &ico.url,
+        ],
+    );
+    // The operator asks at each checkpoint; record one more entry to make sure it asks after
+    // the witness is up.
+    let out = disclose(dir, "ofcom.replica", &ico.url);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let start = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&ico.log).unwrap();
+        if log.contains("fail verification") {
+            assert!(log.contains("witness-did-not-cosign"), "{log}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the witness was never asked: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let note = String::from_utf8(
+        Remote::new(&ico.url, None)
+            .unwrap()
+            .get_ok("checkpoint")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(!note.contains("— ofcom-2024 "), "{note}");
+    drop(ofcom);
+    drop(ico);
+}

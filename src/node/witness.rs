@@ -1,7 +1,8 @@
 //! A witness node's C2SP tlog-witness `add-checkpoint`: the other regulator's node, serving its
 //! verified replica, cosigns a checkpoint of the operator's log only after mirroring every
-//! entry up to it and checking them ([`crate::remote::mirror`]), and only if it is consistent
-//! with the last checkpoint it cosigned. Its state is the replica's stored cosigned notes, the
+//! entry up to it ([`crate::remote::mirror`]) and verifying them as `verify` does (signatures,
+//! chain, the rulebook, incrementally from its last cosigned checkpoint), and only if it is
+//! consistent with the last checkpoint it cosigned. Its state is the replica's stored cosigned notes, the
 //! same state `dledger cosign` keeps, so the two paths cannot cosign a fork.
 
 use std::sync::Arc;
@@ -194,6 +195,57 @@ fn witness(node: &Node, request: Request) -> Response {
             return refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("cannot mirror the log up to this checkpoint: {e}"),
+            );
+        }
+    }
+    // Every entry the replica holds, judged as `verify` judges any ledger (incrementally, from
+    // the last checkpoint this witness cosigned, with its state beside the replica): a log
+    // whose entries break the rules is not cosigned.
+    let state = {
+        let mut s = ledger.path().as_os_str().to_owned();
+        s.push(".state");
+        std::path::PathBuf::from(s)
+    };
+    let verified = ledger
+        .reader()
+        .map_err(|e| e.to_string())
+        .and_then(|store| {
+            crate::incremental::verify_with_state(
+                &store,
+                &state,
+                &crate::verify::VerifyOptions::default(),
+                &crate::verify::FlagFilter::default(),
+            )
+            .map_err(|e| e.to_string())
+        });
+    match verified {
+        Ok(run) if run.report.integrity.status == crate::verify::IntegrityStatus::Intact => {}
+        Ok(run) => {
+            let first = run
+                .report
+                .integrity
+                .failures
+                .first()
+                .map(|f| format!("entry {} {}: {}", f.seq, f.kind, f.message))
+                .unwrap_or_default();
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "the log's entries fail verification ({} problem{}; the first: {first}); \
+                     this witness does not cosign it",
+                    run.report.integrity.failures.len(),
+                    if run.report.integrity.failures.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+            );
+        }
+        Err(e) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot verify the replica: {e}"),
             );
         }
     }
