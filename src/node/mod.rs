@@ -107,6 +107,9 @@ pub(crate) struct Node {
     pub(crate) checkpointed: tokio::sync::watch::Sender<u64>,
     /// Woken when entries are added.
     pub(crate) added: tokio::sync::Notify,
+    /// The log's next sequence number and head hash, as of the last commit: a submission
+    /// signed against another head is answered 409 without waiting for the ledger.
+    pub(crate) head: std::sync::RwLock<(u64, [u8; 32])>,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
 }
@@ -160,6 +163,10 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         ));
     }
     let (ledger, store) = Ledger::open_held(&config.ledger)?;
+    let head = (
+        ledger.next_seq().0,
+        ledger.registers().head.map_or([0; 32], |(_, h, _)| h),
+    );
     if config.operator_key.is_some() && store.vault_held().ok().flatten() != Some(false) {
         // Entries other parties submit come without their field values, which stay in each
         // party's own replica: from now on this file does not hold every value.
@@ -180,6 +187,7 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         witnesses: config.witnesses,
         checkpointed: tokio::sync::watch::Sender::new(latest),
         added: tokio::sync::Notify::new(),
+        head: std::sync::RwLock::new(head),
         limiter: Mutex::new(HashMap::new()),
         rate: f64::from(config.rate_per_sec.max(1)),
     });

@@ -43,9 +43,33 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         .iter()
         .map(|(e, _)| crate::hash::leaf_hash(e))
         .collect();
+    // The position the first entry was signed for (fixed offsets, docs/FORMAT.md §2): signed
+    // for a later position, or for the next one after another head, it is answered at once,
+    // without waiting for the ledger's lock. (An earlier position may be a resent entry.)
+    let (next, head) = *node
+        .head
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((seq, prev)) = signed_position(&chain[0].0)
+        && (seq > next || (seq == next && prev != head))
+    {
+        return stale(seq, next, head);
+    }
     let judged = Arc::clone(&node);
     let outcome = tokio::task::spawn_blocking(move || {
-        judged.ledger().submit_signed_chain(chain, Timestamp::now())
+        let mut ledger = judged.ledger();
+        let outcome = ledger.submit_signed_chain(chain, Timestamp::now());
+        if outcome.is_ok() {
+            let now_head = (
+                ledger.next_seq().0,
+                ledger.registers().head.map_or([0; 32], |(_, h, _)| h),
+            );
+            *judged
+                .head
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = now_head;
+        }
+        outcome
     })
     .await;
     let outcome = match outcome {
@@ -123,6 +147,32 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             ),
         ),
     }
+}
+
+/// The sequence number and previous-entry hash an entry's bytes were signed with, read at
+/// their fixed offsets (docs/FORMAT.md §2), if the bytes are long enough.
+fn signed_position(bytes: &[u8]) -> Option<(u64, [u8; 32])> {
+    let seq = u64::from_le_bytes(bytes.get(2..10)?.try_into().ok()?);
+    let prev: [u8; 32] = bytes.get(10..42)?.try_into().ok()?;
+    Some((seq, prev))
+}
+
+/// The 409 answer for an entry signed as `signed` while the log's next is `next`.
+fn stale(signed: u64, next: u64, head: [u8; 32]) -> Response {
+    let e = AppendError::Stale {
+        signed: Seq(signed),
+        next: Seq(next),
+        head: crate::model::EntryHash(head),
+    };
+    (
+        StatusCode::CONFLICT,
+        axum::Json(serde_json::json!({
+            "error": e.to_string(),
+            "next": next,
+            "head": hex::encode(head),
+        })),
+    )
+        .into_response()
 }
 
 /// Whether the log holds exactly the entries with `hashes` from `first` on.
