@@ -790,6 +790,24 @@ fn a_bulk_import_into_a_remote_log_goes_in_chains() {
         said(&out)
     );
     assert_eq!(size(), 305);
+    // The node named as the ledger: read through a replica kept for it in the state directory.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("dledger"))
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("DLEDGER_LEDGER")
+        .env_remove("DLEDGER_REMOTE")
+        .args(["-l", &ico.url, "show", "304"])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Officer 299"));
+    assert!(
+        std::fs::read_dir(dir.join(".local/state/dledger/replicas"))
+            .unwrap()
+            .count()
+            == 1
+    );
     // Ofcom's replica holds them.
     let out = dledger(dir, &["-l", "ofcom.replica", "show", "304"]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));

@@ -29,7 +29,8 @@ pub(crate) struct Cli {
 /// do not offer them.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct LedgerArgs {
-    /// The ledger file (or set DLEDGER_LEDGER).
+    /// The ledger file (or set DLEDGER_LEDGER); or a node's URL, read and written through a
+    /// replica kept for it (docs/OPERATIONS.md).
     #[arg(short = 'l', long, env = "DLEDGER_LEDGER")]
     pub ledger: Option<PathBuf>,
     /// If the ledger is locked by another writer, retry for up to this many seconds.

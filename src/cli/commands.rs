@@ -1,6 +1,6 @@
 //! Dispatch: one arm per command, each calling the file that owns it.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use disclosure_ledger::store::OpenError;
 use std::time::Duration;
 
@@ -18,12 +18,34 @@ pub(crate) fn run(cli: Cli) -> Result<Status> {
     // alias) or after it (`dledger list -l L`), where only the commands that open a ledger offer
     // them; before a command that opens none they are not used.
     let ctx = match cli.command.ledger_args() {
-        Some(after) => Ctx {
-            ledger: after.ledger.clone().or(cli.lg.ledger.clone()),
-            wait: Duration::from_secs(after.wait.max(cli.lg.wait)),
-            remote: after.remote.clone().or(cli.lg.remote.clone()),
-            ca_cert: after.ca_cert.clone().or(cli.lg.ca_cert.clone()),
-        },
+        Some(after) => {
+            let mut ctx = Ctx {
+                ledger: after.ledger.clone().or(cli.lg.ledger.clone()),
+                wait: Duration::from_secs(after.wait.max(cli.lg.wait)),
+                remote: after.remote.clone().or(cli.lg.remote.clone()),
+                ca_cert: after.ca_cert.clone().or(cli.lg.ca_cert.clone()),
+            };
+            // `--ledger https://node…`: the node's log, through a replica kept for it.
+            let url = ctx
+                .ledger
+                .as_deref()
+                .and_then(|p| p.to_str())
+                .filter(|p| p.starts_with("http://") || p.starts_with("https://"));
+            if let Some(url) = url.map(str::to_owned) {
+                if ctx.remote.is_some() {
+                    anyhow::bail!(
+                        "--ledger {url} names a node, and --remote names one too: give the \
+                         node once (--ledger URL), or a replica file with --ledger and the node \
+                         with --remote"
+                    );
+                }
+                let replica = disclosure_ledger::remote::submit::default_replica(&url)
+                    .with_context(|| format!("making a replica for {url}"))?;
+                ctx.ledger = Some(replica);
+                ctx.remote = Some(url);
+            }
+            ctx
+        }
         None => Ctx {
             ledger: None,
             wait: Duration::ZERO,

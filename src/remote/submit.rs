@@ -49,6 +49,36 @@ pub fn open_remote(remote: Remote, path: &Path) -> Result<Ledger, MirrorError> {
     Ok(replica)
 }
 
+/// The replica kept for a node named by its URL alone (`--ledger https://…`):
+/// `<state dir>/replicas/<host_port>.ledger`, in the directory verification states are kept in
+/// ([`crate::incremental::state_dir`]), created owner-only if need be.
+pub fn default_replica(url: &str) -> Result<std::path::PathBuf, std::io::Error> {
+    let dir = crate::incremental::state_dir()
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .join("replicas");
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+    }
+    let name: String = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .trim_end_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(dir.join(format!("{name}.ledger")))
+}
+
 /// Opens the replica at `path`, creating an empty one (without vault values: only those of
 /// this party's own entries are kept) if there is no file.
 pub fn open_replica(path: &Path) -> Result<Ledger, MirrorError> {
