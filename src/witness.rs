@@ -128,18 +128,7 @@ pub fn cosigned_note(
         .filter(|p| reg.key_status(p, key.public().key_id, Seq(size_now)) == KeyStatus::Valid)
         .cloned()
         .ok_or_else(|| WitnessError::UnknownKey(key.public().name.clone()))?;
-    let root_at = |n: u64| {
-        (n <= size_now)
-            .then(|| tlog::tree_hash(n, writer).ok())
-            .flatten()
-    };
-    let checked = check_checkpoint(note_bytes, &origin, reg, root_at).map_err(|e| {
-        if e.is_inconsistency() {
-            WitnessError::Inconsistent(e.to_string())
-        } else {
-            WitnessError::Rejected(e.to_string())
-        }
-    })?;
+    let checked = check_against_log(writer, reg, &origin, size_now, note_bytes)?;
     // The index root it signs must be the one the entries give: an operator who leaves an
     // entry out of the index is caught before the other regulator signs.
     // A checkpoint without the index line would make the cosignature state nothing about
@@ -212,19 +201,7 @@ pub fn accept_checkpoint(
     check_index: bool,
 ) -> Result<CheckedCheckpoint, WitnessError> {
     let origin = reg.origin.clone().unwrap_or_default();
-    let len = writer.len()?;
-    let root_at = |n: u64| {
-        (n <= len)
-            .then(|| tlog::tree_hash(n, writer).ok())
-            .flatten()
-    };
-    let checked = check_checkpoint(note_bytes, &origin, reg, root_at).map_err(|e| {
-        if e.is_inconsistency() {
-            WitnessError::Inconsistent(e.to_string())
-        } else {
-            WitnessError::Rejected(e.to_string())
-        }
-    })?;
+    let checked = check_against_log(writer, reg, &origin, writer.len()?, note_bytes)?;
     if check_index && checked.index_root.is_some() {
         let entries_root = crate::entry_index::index_root_at(writer, checked.size)?;
         ledger_core::checkpoints::check_index_root(&checked, &entries_root)
@@ -274,4 +251,28 @@ pub fn last_cosigned(
         }
     }
     Ok(last)
+}
+
+/// [`check_checkpoint`] against the first `len` entries of `writer`: a disagreement with the log
+/// is [`WitnessError::Inconsistent`], anything else wrong with the note
+/// [`WitnessError::Rejected`].
+fn check_against_log(
+    writer: &Store,
+    reg: &Registers,
+    origin: &str,
+    len: u64,
+    note_bytes: &[u8],
+) -> Result<CheckedCheckpoint, WitnessError> {
+    let root_at = |n: u64| {
+        (n <= len)
+            .then(|| tlog::tree_hash(n, writer).ok())
+            .flatten()
+    };
+    check_checkpoint(note_bytes, origin, reg, root_at).map_err(|e| {
+        if e.is_inconsistency() {
+            WitnessError::Inconsistent(e.to_string())
+        } else {
+            WitnessError::Rejected(e.to_string())
+        }
+    })
 }

@@ -26,9 +26,14 @@ fn program_from_doc() -> String {
 
 /// Builds the program, as the doc says (GOPATH mode over Debian's sources).
 fn build(dir: &Path) -> PathBuf {
-    let src = dir.join("checkproof.go");
-    fs::write(&src, program_from_doc()).unwrap();
-    let bin = dir.join("checkproof");
+    go_build(dir, "checkproof", &program_from_doc())
+}
+
+/// Builds the Go program `source` as `dir/name`, in GOPATH mode over Debian's sources.
+fn go_build(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let src = dir.join(format!("{name}.go"));
+    fs::write(&src, source).unwrap();
+    let bin = dir.join(name);
     let out = Command::new("go")
         .args(["build", "-o"])
         .arg(&bin)
@@ -41,7 +46,7 @@ fn build(dir: &Path) -> PathBuf {
         .expect("go runs: install it with scripts/test-setup.sh");
     assert!(
         out.status.success(),
-        "the Go program of docs/EVIDENCE.md §6.3 does not build: {}",
+        "the Go program {name} does not build: {}",
         common::output_text(&out)
     );
     bin
@@ -161,21 +166,8 @@ fn go_sumdb_checks_every_entry_of_a_bundle_with_the_index_line() {
 
 /// tests/go/tiles_client.go, built as §6.3's program is.
 fn build_tiles_client(dir: &Path) -> PathBuf {
-    let src = dir.join("tiles_client.go");
-    fs::copy(common::root().join("tests/go/tiles_client.go"), &src).unwrap();
-    let bin = dir.join("tiles_client");
-    let out = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .env("GO111MODULE", "off")
-        .env("GOPATH", "/usr/share/gocode")
-        .env("GOCACHE", dir.join("gocache"))
-        .env("GOFLAGS", "")
-        .output()
-        .expect("go runs: install it with scripts/test-setup.sh");
-    assert!(out.status.success(), "{}", common::output_text(&out));
-    bin
+    let source = fs::read_to_string(common::root().join("tests/go/tiles_client.go")).unwrap();
+    go_build(dir, "tiles_client", &source)
 }
 
 #[test]
@@ -184,20 +176,12 @@ fn build_tiles_client(dir: &Path) -> PathBuf {
     ignore = "no Go toolchain with golang.org/x/mod: run scripts/test-setup.sh to install it"
 )]
 fn go_sumdb_reads_a_node_as_a_tlog_tiles_client() {
-    use common::nodes::{Node, dledger, said, two_regulators};
+    use common::nodes::{Node, disclosures_csv, dledger, said, two_regulators};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     two_regulators(dir);
     // More than one entry bundle: a full tile and a partial one.
-    let mut csv = String::from(
-        "from,to,disclosed_at,gateway,category,themes,notification,relevance,officer_role\n",
-    );
-    for i in 0..300 {
-        csv.push_str(&format!(
-            "OFCOM,ICO,2025-12-20,Communications Act 2003 s393(2)(a),theme-only,age-assurance,\
-             skipped: routine,limb,Officer {i}\n"
-        ));
-    }
+    let csv = disclosures_csv(300);
     fs::write(dir.join("d.csv"), csv).unwrap();
     let out = dledger(
         dir,
@@ -211,18 +195,7 @@ fn go_sumdb_reads_a_node_as_a_tlog_tiles_client() {
         ],
     );
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", said(&out));
-    let node = Node::start(
-        dir,
-        "ico",
-        &[
-            "-l",
-            "ico-ofcom.ledger",
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            "ico-2024.key",
-        ],
-    );
+    let node = Node::operator(dir, &[]);
     let ico = disclosure_ledger::keys::SecretKey::load(&dir.join("ico-2024.key")).unwrap();
     let ofcom = disclosure_ledger::keys::SecretKey::load(&dir.join("ofcom-2024.key")).unwrap();
     let bin = build_tiles_client(dir);

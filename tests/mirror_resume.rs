@@ -6,14 +6,14 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use common::nodes::{dledger, said, two_regulators};
+use common::nodes::{disclosures_csv, dledger, said, two_regulators};
 
 /// A static host of a published directory, counting the requests for each path, failing
 /// `fail_path` while `failing` is set.
@@ -55,27 +55,12 @@ fn start(host: Arc<Host>) -> SocketAddr {
     addr
 }
 
-fn disclosures_csv(dir: &Path, n: usize) -> PathBuf {
-    let mut csv = String::from(
-        "from,to,disclosed_at,gateway,category,themes,notification,relevance,officer_role\n",
-    );
-    for i in 0..n {
-        csv.push_str(&format!(
-            "OFCOM,ICO,2025-12-20,Communications Act 2003 s393(2)(a),theme-only,age-assurance,\
-             skipped: routine,limb,Officer {i}\n"
-        ));
-    }
-    let path = dir.join("disclosures.csv");
-    std::fs::write(&path, csv).unwrap();
-    path
-}
-
 #[test]
 fn an_interrupted_mirror_resumes_without_fetching_again_what_it_stored() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     two_regulators(dir);
-    disclosures_csv(dir, 3000);
+    std::fs::write(dir.join("disclosures.csv"), disclosures_csv(3000)).unwrap();
     for args in [
         &[
             "-l",

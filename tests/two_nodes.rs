@@ -14,7 +14,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::nodes::{Node, disclosure_args, dledger, free_port, recorded, said, two_regulators};
+use common::nodes::{
+    Node, disclosure_args, disclosures_csv, dledger, free_port, recorded, said, two_regulators,
+};
 use disclosure_ledger::remote::Remote;
 
 fn yesterday() -> String {
@@ -61,20 +63,7 @@ fn ofcom_records_into_the_ico_log_mirrors_it_and_witnesses_it() {
     let witness_url = format!("http://127.0.0.1:{witness_port}");
 
     // The ICO operates the log and asks Ofcom's node to cosign each checkpoint.
-    let ico = Node::start(
-        dir,
-        "ico",
-        &[
-            "-l",
-            "ico-ofcom.ledger",
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            "ico-2024.key",
-            "--witness",
-            &witness_url,
-        ],
-    );
+    let ico = Node::operator(dir, &["--witness", &witness_url]);
     // Ofcom's node witnesses from a verified replica of the ICO's log.
     let out = dledger(
         dir,
@@ -215,7 +204,10 @@ fn ofcom_records_into_the_ico_log_mirrors_it_and_witnesses_it() {
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 new entries"));
 
-    // Field values stayed with Ofcom: its replica can open them, the auditor's cannot.
+    // Field values stayed with Ofcom: its replica (brought up to the cosigned checkpoint) can
+    // open them, the auditor's cannot.
+    let out = dledger(dir, &["mirror", &ico.url, "-o", "ofcom.replica"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     let out = dledger(
         dir,
         &[
@@ -311,18 +303,7 @@ fn bad_submissions_get_a_4xx_with_the_reason_and_write_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     two_regulators(dir);
-    let ico = Node::start(
-        dir,
-        "ico",
-        &[
-            "-l",
-            "ico-ofcom.ledger",
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            "ico-2024.key",
-        ],
-    );
+    let ico = Node::operator(dir, &[]);
     let remote = Remote::new(&ico.url, None).unwrap();
     let head = || -> u64 {
         let v: serde_json::Value =
@@ -731,27 +712,8 @@ fn a_bulk_import_into_a_remote_log_goes_in_chains() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     two_regulators(dir);
-    let ico = Node::start(
-        dir,
-        "ico",
-        &[
-            "-l",
-            "ico-ofcom.ledger",
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            "ico-2024.key",
-        ],
-    );
-    let mut csv = String::from(
-        "from,to,disclosed_at,gateway,category,themes,notification,relevance,officer_role\n",
-    );
-    for i in 0..300 {
-        csv.push_str(&format!(
-            "OFCOM,ICO,2025-12-20,Communications Act 2003 s393(2)(a),theme-only,age-assurance,\
-             skipped: routine,limb,Officer {i}\n"
-        ));
-    }
+    let ico = Node::operator(dir, &[]);
+    let csv = disclosures_csv(300);
     // One bad line: nothing is sent.
     let mut bad = csv.clone();
     bad.push_str("OFCOM,OFCOM,2025-12-20,x,theme-only,age-assurance,skipped: r,limb,Officer\n");
@@ -883,20 +845,7 @@ fn a_witness_does_not_cosign_a_log_whose_entries_fail_verification() {
     }
     let witness_port = free_port();
     let witness_url = format!("http://127.0.0.1:{witness_port}");
-    let ico = Node::start(
-        dir,
-        "ico",
-        &[
-            "-l",
-            "ico-ofcom.ledger",
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            "ico-2024.key",
-            "--witness",
-            &witness_url,
-        ],
-    );
+    let ico = Node::operator(dir, &["--witness", &witness_url]);
     let listen = format!("127.0.0.1:{witness_port}");
     let ofcom = Node::start(
         dir,

@@ -148,8 +148,22 @@ pub fn sync(
                 ),
             ));
         }
+        // Stored (or merged with the note stored for that size) unless it adds no signature:
+        // the log's note gains the witness's cosignature after the replica first fetched it.
+        let adds_nothing = store
+            .checkpoints()?
+            .into_iter()
+            .find(|(n, _)| *n == size)
+            .and_then(|(_, bytes)| Note::parse(&bytes).ok())
+            .is_some_and(|stored| {
+                stored.text() == note.text()
+                    && note
+                        .signatures()
+                        .iter()
+                        .all(|s| stored.signatures().contains(s))
+            });
         drop(store);
-        let checked = if stored_sizes(replica)?.contains(&size) || size < before {
+        let checked = if adds_nothing {
             None
         } else {
             Some(accept(replica, &note_bytes)?)
@@ -254,16 +268,6 @@ fn accept(replica: &mut Ledger, note: &[u8]) -> Result<CheckedCheckpoint, Mirror
     })?;
     batch.commit()?;
     Ok(checked)
-}
-
-/// The sizes of the checkpoints stored in the replica.
-fn stored_sizes(replica: &Ledger) -> Result<Vec<u64>, MirrorError> {
-    Ok(replica
-        .reader()?
-        .checkpoints()?
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect())
 }
 
 /// The entry bundle (or hash tile at level 0) with this index and width.

@@ -71,6 +71,21 @@ impl Node {
         }
     }
 
+    /// The ICO's node operating `ico-ofcom.ledger` (made by [`two_regulators`]) with its key,
+    /// at a free port, with `more` options.
+    pub(crate) fn operator(dir: &Path, more: &[&str]) -> Node {
+        let mut args = vec![
+            "-l",
+            "ico-ofcom.ledger",
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            "ico-2024.key",
+        ];
+        args.extend_from_slice(more);
+        Node::start(dir, "ico", &args)
+    }
+
     /// The port it listens on.
     pub(crate) fn port(&self) -> u16 {
         self.url.rsplit(':').next().unwrap().parse().unwrap()
@@ -260,4 +275,19 @@ pub(crate) fn recorded(stdout: &[u8]) -> Option<(u64, String)> {
         .trim_end_matches(").")
         .to_owned();
     Some((seq, hash))
+}
+
+/// A CSV file of `n` theme-only disclosures from Ofcom to the ICO, each by another officer, for
+/// `dledger import`.
+pub(crate) fn disclosures_csv(n: usize) -> String {
+    let mut csv = String::from(
+        "from,to,disclosed_at,gateway,category,themes,notification,relevance,officer_role\n",
+    );
+    for i in 0..n {
+        csv.push_str(&format!(
+            "OFCOM,ICO,2025-12-20,Communications Act 2003 s393(2)(a),theme-only,age-assurance,\
+             skipped: routine,limb,Officer {i}\n"
+        ));
+    }
+    csv
 }
