@@ -263,6 +263,16 @@ fn ofcom_records_into_the_ico_log_mirrors_it_and_witnesses_it() {
             "{path}"
         );
     }
+    // The operator's machine lost: the log is rebuilt from the witness's replica, byte for
+    // byte, and verifies (docs/OPERATIONS.md, "A lost node").
+    for args in [
+        &["export", "-l", "ofcom-witness.replica", "-o", "log.jsonl"][..],
+        &["import", "log.jsonl", "rebuilt.ledger"],
+        &["verify", "rebuilt.ledger"],
+    ] {
+        let out = dledger(dir, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", said(&out));
+    }
     // `cosign` keeps the same state as the witness endpoint: a checkpoint smaller than the
     // one the endpoint cosigned is refused offline too.
     let old = dledger(
