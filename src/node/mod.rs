@@ -1,6 +1,6 @@
 //! `dledger serve`: a regulator's node. It serves its ledger read-only in the C2SP tlog-tiles
 //! layout (checkpoint, hash tiles, entry bundles, and this ledger's signature bundles, [`read`]);
-//! as log operator it takes entries other parties signed ([`write`]) and signs a checkpoint
+//! as log operator it takes entries other parties signed ([`mod@write`]) and signs a checkpoint
 //! after each change, asking the witnesses it knows to cosign it ([`checkpointer`]); as the
 //! other regulator's witness it cosigns checkpoints of the log it mirrors, C2SP tlog-witness
 //! `add-checkpoint` ([`witness`]).
