@@ -16,6 +16,12 @@ use super::args::{MirrorArgs, ServeArgs};
 use super::context::{Ctx, load_key};
 
 pub(super) fn serve(ctx: &Ctx, a: ServeArgs) -> Result<Status> {
+    if let Some(url) = &ctx.remote {
+        anyhow::bail!(
+            "serve runs a node over a ledger file on this machine, not over {url}: give the file \
+             with --ledger (a witness's replica is mirrored from --upstream URL)"
+        );
+    }
     let path = ctx.path()?.to_path_buf();
     let remote = |url: &str| Remote::new(url, ctx.ca_cert.as_deref());
     let operator_key = a.key.as_deref().map(load_key).transpose()?;
