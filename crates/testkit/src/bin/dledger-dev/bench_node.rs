@@ -381,8 +381,15 @@ pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
     if full_tiles == 0 {
         rows.push(("serving".into(), "ledger too small".into(), String::new()));
     } else if Command::new("oha").arg("--version").output().is_ok() {
-        let hundreds = (full_tiles / 100).saturating_sub(1).min(9);
-        let regex = format!("{}/(checkpoint|tile/0/[0-{hundreds}][0-9][0-9])", node.url);
+        // Indices of full level-0 tiles only (every request should answer 200).
+        let indices = if full_tiles >= 100 {
+            format!("[0-{}][0-9][0-9]", (full_tiles / 100).min(10) - 1)
+        } else if full_tiles >= 10 {
+            format!("0[0-{}][0-9]", full_tiles / 10 - 1)
+        } else {
+            format!("00[0-{}]", full_tiles - 1)
+        };
+        let regex = format!("{}/(checkpoint|tile/0/{indices})", node.url);
         let out = Command::new("oha")
             .args(["-z", &format!("{}s", a.seconds), "-c", "16", "--no-tui"])
             .args(["--output-format", "json", "--rand-regex-url", &regex])
