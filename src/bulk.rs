@@ -383,6 +383,19 @@ pub fn import_lines(
     Ok(report)
 }
 
+impl BulkReport {
+    /// The report of an import that has recorded nothing yet, its first entry to be `first`.
+    fn starting_at(first: Seq) -> BulkReport {
+        BulkReport {
+            recorded: 0,
+            first,
+            last: Seq(0),
+            batches: 0,
+            flags: Vec::new(),
+        }
+    }
+}
+
 /// The writing pass of [`import_lines`] into a replica of a remote log: chains of at most
 /// [`crate::node::write::MAX_CHAIN`] entries, each recorded all or none by the node.
 fn submit_in_chains(
@@ -393,13 +406,7 @@ fn submit_in_chains(
     now: Timestamp,
     mut progress: impl FnMut(u64),
 ) -> Result<BulkReport, BulkError> {
-    let mut report = BulkReport {
-        recorded: 0,
-        first: ledger.next_seq(),
-        last: Seq(0),
-        batches: 0,
-        flags: Vec::new(),
-    };
+    let mut report = BulkReport::starting_at(ledger.next_seq());
     let pending: Vec<Pending> = bodies
         .into_iter()
         .zip(vaults)
@@ -440,13 +447,7 @@ fn write_checked(
     batch_size: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<BulkReport, BulkError> {
-    let mut report = BulkReport {
-        recorded: 0,
-        first: ledger.next_seq(),
-        last: Seq(0),
-        batches: 0,
-        flags: Vec::new(),
-    };
+    let mut report = BulkReport::starting_at(ledger.next_seq());
     let mut batch = ledger.begin().map_err(|source| BulkError::Write {
         committed: 0,
         source,

@@ -1,7 +1,6 @@
 //! `dledger serve` and `dledger mirror`: two regulators on two machines (docs/OPERATIONS.md).
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -97,11 +96,10 @@ pub(super) fn mirror(a: MirrorArgs) -> Result<Status> {
     if let Some(dir) = &a.trust {
         opts.trusted = Some(disclosure_ledger::evidence::load_trust_dir(dir)?);
     }
-    let state = a.state.clone().unwrap_or_else(|| {
-        let mut s = a.out.clone().into_os_string();
-        s.push(".state");
-        PathBuf::from(s)
-    });
+    let state = a
+        .state
+        .clone()
+        .unwrap_or_else(|| disclosure_ledger::remote::mirror::state_path(&a.out));
     let run = disclosure_ledger::incremental::verify_with_state(
         &store,
         &state,

@@ -475,6 +475,11 @@ impl CheckedEntry {
         &self.entry
     }
 
+    /// Its entry hash (the Merkle leaf hash of its bytes).
+    pub fn hash(&self) -> EntryHash {
+        EntryHash(self.hash)
+    }
+
     /// Its bytes (empty while they are with a signing task).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

@@ -15,9 +15,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use tlog::{Checkpoint, Digest, KeyKind, Note};
 
 use super::Node;
-use crate::model::{Seq, Timestamp};
+use crate::model::Timestamp;
 use crate::remote::MirrorError;
-use crate::witness::{WitnessError, last_cosigned, party_keys};
+use crate::witness::{WitnessError, last_cosigned};
 
 /// At most this many consistency proof lines (tlog-witness).
 const MAX_PROOF_LINES: usize = 63;
@@ -150,17 +150,12 @@ fn witness(node: &Node, request: Request) -> Response {
     }
     // The operator's signature, by a key the replica knows (when it knows any yet).
     let len = node.store.len().unwrap_or(0);
-    if len > 0 {
-        let keys: Vec<_> = party_keys(ledger.registers(), Seq(len))
-            .into_iter()
-            .map(|(_, op, _)| op)
-            .collect();
-        if note.verify(&keys).is_err() {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "the checkpoint carries no valid signature by a key of this log's parties",
-            );
-        }
+    let keys = crate::remote::mirror::operator_keys(ledger.registers(), len);
+    if len > 0 && note.verify(&keys).is_err() {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "the checkpoint carries no valid signature by a key of this log's parties",
+        );
     }
     if let Some(last) = &last {
         let consistent = if request.old == cp.size {
@@ -201,11 +196,7 @@ fn witness(node: &Node, request: Request) -> Response {
     // Every entry the replica holds, judged as `verify` judges any ledger (incrementally, from
     // the last checkpoint this witness cosigned, with its state beside the replica): a log
     // whose entries break the rules is not cosigned.
-    let state = {
-        let mut s = ledger.path().as_os_str().to_owned();
-        s.push(".state");
-        std::path::PathBuf::from(s)
-    };
+    let state = crate::remote::mirror::state_path(ledger.path());
     let verified = ledger
         .reader()
         .map_err(|e| e.to_string())

@@ -125,15 +125,7 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
                 )
                     .into_response();
             }
-            (
-                StatusCode::CONFLICT,
-                axum::Json(serde_json::json!({
-                    "error": AppendError::Stale { signed, next, head }.to_string(),
-                    "next": next.0,
-                    "head": hex::encode(head.0),
-                })),
-            )
-                .into_response()
+            stale(signed.0, next.0, head.0)
         }
         Err((_, e @ (AppendError::Open(_) | AppendError::Store(_)))) => {
             error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())

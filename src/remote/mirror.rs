@@ -118,18 +118,15 @@ pub fn sync(
     let size = cp.size;
     // A note the log's keys did not sign is no evidence of anything: refused before it is
     // compared with the replica (a fork needs two signed checkpoints).
-    if before > 0 {
-        let keys: Vec<tlog::VerifierKey> =
-            crate::witness::party_keys(replica.registers(), crate::model::Seq(before))
-                .into_iter()
-                .map(|(_, op, _)| op)
-                .collect();
-        if note.verify(&keys).is_err() {
-            return Err(MirrorError::BadCheckpoint(format!(
-                "(size {size}) is not signed by any current key of this log's parties; if the \
-                 operator changed its key, that change must first reach this replica"
-            )));
-        }
+    if before > 0
+        && note
+            .verify(&operator_keys(replica.registers(), before))
+            .is_err()
+    {
+        return Err(MirrorError::BadCheckpoint(format!(
+            "(size {size}) is not signed by any current key of this log's parties; if the \
+             operator changed its key, that change must first reach this replica"
+        )));
     }
 
     // 1. The checkpoint must extend what the replica holds.
@@ -256,6 +253,23 @@ pub fn sync(
         checkpoint: Some(checked),
         behind: false,
     })
+}
+
+/// Where the verification state of the replica at `replica` is kept: beside it,
+/// `REPLICA.state` (by `dledger mirror` and by a witness node, which share it).
+pub fn state_path(replica: &Path) -> PathBuf {
+    let mut s = replica.as_os_str().to_owned();
+    s.push(".state");
+    PathBuf::from(s)
+}
+
+/// The Ed25519 keys that may sign the log's checkpoints at position `at` (each party's
+/// current keys): a note none of them signed is not the log's.
+pub fn operator_keys(reg: &crate::registers::Registers, at: u64) -> Vec<tlog::VerifierKey> {
+    crate::witness::party_keys(reg, crate::model::Seq(at))
+        .into_iter()
+        .map(|(_, op, _)| op)
+        .collect()
 }
 
 /// Stores the node's checkpoint note after checking it against the replica.

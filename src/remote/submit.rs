@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::keys::SecretKey;
 use crate::ledger::{AppendError, Ledger, Pending, Receipt, Submit};
-use crate::model::{EntryHash, Seq, Timestamp};
+use crate::model::{Seq, Timestamp};
 use crate::store::Store;
 
 use super::client::{RECEIPT_PATH, Remote};
@@ -44,7 +44,6 @@ impl Submitter {
 pub fn open_remote(remote: Remote, path: &Path) -> Result<Ledger, MirrorError> {
     let mut replica = open_replica(path)?;
     sync(&remote, &mut replica, None, |_| Vec::new())?;
-    let mut replica = Ledger::open(path).map_err(open_error)?;
     replica.submit_to(Submitter::new(remote));
     Ok(replica)
 }
@@ -126,7 +125,7 @@ impl Submit for Submitter {
                 .iter()
                 .map(|c| Receipt {
                     seq: c.entry().seq,
-                    hash: EntryHash(crate::hash::leaf_hash(c.bytes())),
+                    hash: c.hash(),
                     recorded_at: c.entry().recorded_at,
                 })
                 .collect();
