@@ -14,15 +14,14 @@ use super::Node;
 use crate::remote::Remote;
 use crate::remote::client::ADD_CHECKPOINT_PATH;
 
-/// Signs checkpoints and gathers cosignatures until the node stops.
-pub(crate) async fn run(node: Arc<Node>, every: Duration) {
+/// Signs checkpoints and gathers cosignatures until the node stops, starting with asking the
+/// witnesses to cosign `initial` (the checkpoint the node signed as it started), if any.
+pub(crate) async fn run(node: Arc<Node>, every: Duration, initial: Option<(u64, Vec<u8>)>) {
     // What each witness last cosigned, as far as this node knows (learnt from its 409s).
     let mut witnessed = vec![0u64; node.witnesses.len()];
+    let mut made = initial;
     loop {
-        // At start too: a log with entries no checkpoint covers gets one at once.
-        let signer = Arc::clone(&node);
-        let made = tokio::task::spawn_blocking(move || sign(&signer)).await;
-        if let Ok(Some((size, note))) = made {
+        if let Some((size, note)) = made.take() {
             node.checkpointed.send_replace(size);
             if !node.witnesses.is_empty() {
                 let asker = Arc::clone(&node);
@@ -39,11 +38,16 @@ pub(crate) async fn run(node: Arc<Node>, every: Duration) {
             _ = node.added.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
+        let signer = Arc::clone(&node);
+        made = tokio::task::spawn_blocking(move || sign(&signer))
+            .await
+            .ok()
+            .flatten();
     }
 }
 
 /// Signs and stores a checkpoint if entries were added since the last one.
-fn sign(node: &Node) -> Option<(u64, Vec<u8>)> {
+pub(crate) fn sign(node: &Node) -> Option<(u64, Vec<u8>)> {
     let key = node.operator_key.as_ref()?;
     let len = node.store.len().ok()?;
     if len == 0 || len <= *node.checkpointed.borrow() {

@@ -191,6 +191,12 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         limiter: Mutex::new(HashMap::new()),
         rate: f64::from(config.rate_per_sec.max(1)),
     });
+    // An operator's log with entries no checkpoint covers gets one before the node listens, so
+    // a client's first request never meets a log without a checkpoint.
+    let initial = checkpointer::sign(&node);
+    if let Some((size, _)) = &initial {
+        node.checkpointed.send_replace(*size);
+    }
     let listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| NodeError::Listen {
             addr: config.listen,
@@ -213,6 +219,7 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
             tokio::spawn(checkpointer::run(
                 Arc::clone(&node),
                 config.checkpoint_every,
+                initial,
             ));
         }
         let handle = axum_server::Handle::new();
