@@ -77,21 +77,7 @@ fn ofcom_records_into_the_ico_log_mirrors_it_and_witnesses_it() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
-    let listen = format!("127.0.0.1:{witness_port}");
-    let ofcom = Node::start(
-        dir,
-        "ofcom",
-        &[
-            "-l",
-            "ofcom-witness.replica",
-            "--listen",
-            &listen,
-            "--witness-key",
-            "ofcom-2024.key",
-            "--upstream",
-            &ico.url,
-        ],
-    );
+    let ofcom = Node::witness(dir, witness_port, &ico.url);
     assert_eq!(ofcom.url, witness_url);
 
     // Ofcom records a disclosure into the ICO's log, signed on its own machine.
@@ -656,21 +642,9 @@ fn a_node_serves_https_to_clients_given_the_ledger_ca() {
     std::fs::write(dir.join("node.pem"), node_cert.pem()).unwrap();
     std::fs::write(dir.join("node-key.pem"), node_key.serialize_pem()).unwrap();
 
-    let ico = Node::start(
+    let ico = Node::operator(
         dir,
-        "ico",
-        &[
-            "-l",
-            "ico-ofcom.ledger",
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            "ico-2024.key",
-            "--tls-cert",
-            "node.pem",
-            "--tls-key",
-            "node-key.pem",
-        ],
+        &["--tls-cert", "node.pem", "--tls-key", "node-key.pem"],
     );
     assert!(ico.url.starts_with("https://"), "{}", ico.url);
     let out = dledger(
@@ -856,21 +830,7 @@ fn a_witness_does_not_cosign_a_log_whose_entries_fail_verification() {
     let witness_port = free_port();
     let witness_url = format!("http://127.0.0.1:{witness_port}");
     let ico = Node::operator(dir, &["--witness", &witness_url]);
-    let listen = format!("127.0.0.1:{witness_port}");
-    let ofcom = Node::start(
-        dir,
-        "ofcom",
-        &[
-            "-l",
-            "ofcom-witness.replica",
-            "--listen",
-            &listen,
-            "--witness-key",
-            "ofcom-2024.key",
-            "--upstream",
-            &ico.url,
-        ],
-    );
+    let ofcom = Node::witness(dir, witness_port, &ico.url);
     // The operator asks at each checkpoint; record one more entry to make sure it asks after
     // the witness is up.
     let out = disclose(dir, "ofcom.replica", &ico.url);

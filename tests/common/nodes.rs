@@ -86,6 +86,25 @@ impl Node {
         Node::start(dir, "ico", &args)
     }
 
+    /// Ofcom's witness node over `ofcom-witness.replica`, at `port`, mirroring from `upstream`.
+    pub(crate) fn witness(dir: &Path, port: u16, upstream: &str) -> Node {
+        let listen = format!("127.0.0.1:{port}");
+        Node::start(
+            dir,
+            "ofcom",
+            &[
+                "-l",
+                "ofcom-witness.replica",
+                "--listen",
+                &listen,
+                "--witness-key",
+                "ofcom-2024.key",
+                "--upstream",
+                upstream,
+            ],
+        )
+    }
+
     /// The port it listens on.
     pub(crate) fn port(&self) -> u16 {
         self.url.rsplit(':').next().unwrap().parse().unwrap()
