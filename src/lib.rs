@@ -12,6 +12,7 @@ pub use ledger_core::{
 };
 pub use ledger_store as store;
 
+pub mod bucket;
 pub mod bulk;
 pub mod dispositions;
 pub mod entry_index;
@@ -23,6 +24,7 @@ pub mod index_copy;
 pub mod ledger;
 pub mod node;
 pub mod proofs;
+pub mod publish;
 pub mod query;
 pub mod remote;
 pub mod retention;

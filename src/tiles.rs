@@ -1,7 +1,7 @@
-//! The ledger published as static files in the C2SP tlog-tiles layout
-//! ([c2sp.org/tlog-tiles](https://c2sp.org/tlog-tiles); docs/FORMAT.md §16), so that anyone —
-//! the other regulator's node, an auditor, a generic tiles client — can fetch the log, check it
-//! against the signed checkpoint and mirror it, from any static host:
+//! The ledger in the C2SP tlog-tiles layout ([c2sp.org/tlog-tiles](https://c2sp.org/tlog-tiles);
+//! docs/FORMAT.md §16): the bytes of each tile and bundle, made from the ledger file, for the
+//! node that serves them ([`crate::node`]) and the publisher that writes them to a directory
+//! or a bucket ([`crate::publish`]):
 //!
 //! - `checkpoint`: the latest stored checkpoint note, byte for byte (with its cosignatures);
 //! - `tile/<L>/<N>[.p/<W>]`: the Merkle tree's hash tiles for that checkpoint's size;
@@ -10,16 +10,9 @@
 //! - `dledger/signatures/<N>[.p/<W>]`: this ledger's addition, in the same tiling: each entry's
 //!   64-byte Ed25519 signature, in order, so a mirror can check who signed what.
 //!
-//! Field values are never published (they stay in the vault). Full tiles and bundles are
-//! immutable: a later publication keeps the files already there and adds the new ones; partial
-//! ones and the checkpoint are replaced, the checkpoint last, each through a temporary file and
-//! a rename, so a reader never sees a checkpoint whose tiles are missing.
+//! Field values are never in any of them (they stay in the vault).
 
-use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-
-use tlog::{Digest, HashReader as _, Tile, entry_bundles_for_size, tiles_for_size};
+use tlog::{Digest, HashReader as _, TILE_HEIGHT, TILE_WIDTH, Tile};
 
 use crate::hash::leaf_hash;
 use crate::store::{Store, StoreError};
@@ -27,19 +20,18 @@ use crate::store::{Store, StoreError};
 /// Where this ledger's signature bundles are published, below the log's prefix.
 pub const SIGNATURES_PREFIX: &str = "dledger/signatures";
 
-/// Why the log could not be published.
+/// `Cache-Control` of what never changes: a full tile or bundle.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of what changes as the log grows: the checkpoint and partial tiles.
+pub const CHANGING: &str = "no-cache";
+
+/// Why a tile could not be made from the ledger file.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum PublishError {
+pub enum TileError {
     /// Reading the ledger failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The ledger has no checkpoint to publish.
-    #[error(
-        "the ledger has no checkpoint to publish; make one with `dledger checkpoint` (and have \
-         the other regulator `cosign` it) first"
-    )]
-    NoCheckpoint,
     /// An entry cannot be published as it is stored.
     #[error("entry #{seq} cannot be published: {why}; run `dledger verify`")]
     Damaged {
@@ -48,34 +40,6 @@ pub enum PublishError {
         /// What is wrong.
         why: String,
     },
-    /// The entries do not give the root the checkpoint signs.
-    #[error(
-        "the first {size} entries do not give the root the checkpoint of size {size} signs; \
-         nothing was published. Run `dledger verify`"
-    )]
-    RootMismatch {
-        /// The checkpoint's size.
-        size: u64,
-    },
-    /// A file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-}
-
-/// What a publication wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Published {
-    /// The checkpoint's tree size.
-    pub size: u64,
-    /// Files written (tiles, bundles, the checkpoint).
-    pub written: u64,
-    /// Full tiles and bundles already there, kept as they were.
-    pub kept: u64,
 }
 
 /// The path of the signature bundle with `tile`'s index and width.
@@ -87,111 +51,88 @@ pub fn signatures_path(tile: &Tile) -> String {
     format!("{SIGNATURES_PREFIX}/{rest}")
 }
 
-/// Publishes the ledger in `store` as of its latest stored checkpoint into the directory `dir`
-/// (created if need be).
-pub fn publish(store: &Store, dir: &Path) -> Result<Published, PublishError> {
-    let (size, note) = store
-        .checkpoints()?
-        .into_iter()
-        .rfind(|(size, _)| *size > 0)
-        .ok_or(PublishError::NoCheckpoint)?;
-    let signed_root = tlog::Note::parse(&note)
-        .ok()
-        .and_then(|n| tlog::Checkpoint::parse(n.text()).ok())
-        .map(|c| c.root)
-        .ok_or(PublishError::NoCheckpoint)?;
+/// The stored hashes of a Merkle tree tile, concatenated.
+pub fn hash_tile(store: &Store, tile: Tile) -> Result<Vec<u8>, TileError> {
+    let first = tile.index * TILE_WIDTH;
+    let indexes: Vec<u64> = (first..first + u64::from(tile.width))
+        .map(|n| tlog::stored_hash_index(u32::from(tile.level) * TILE_HEIGHT, n))
+        .collect();
+    let hashes = store
+        .read_hashes(&indexes)
+        .map_err(|e| TileError::Damaged {
+            seq: first,
+            why: e.to_string(),
+        })?;
+    Ok(hashes.concat())
+}
 
-    // One pass: every leaf hash, and each bundle's entries and signatures as it fills.
-    let mut leaves: Vec<Digest> = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    let mut bundles: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let (mut entries, mut signatures) = (Vec::new(), Vec::new());
-    store.scan(0, Some(size), |r| {
-        let damaged = |why: String| PublishError::Damaged { seq: r.key, why };
+/// The entries of one bundle, in its two published forms, with their leaf hashes.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    /// The entry bundle: each entry's length as a big-endian `u16`, then its bytes.
+    pub entries: Vec<u8>,
+    /// The signature bundle: each entry's 64-byte signature, in order.
+    pub signatures: Vec<u8>,
+    /// Each entry's Merkle leaf hash, computed from its bytes.
+    pub leaves: Vec<Digest>,
+}
+
+/// Reads the entries of the bundle `tile` (level 0) from the ledger file.
+pub fn bundle(store: &Store, tile: Tile) -> Result<Bundle, TileError> {
+    let first = tile.index * TILE_WIDTH;
+    let mut out = Bundle::default();
+    store.scan(first, Some(first + u64::from(tile.width)), |r| {
+        let damaged = |why: &str| TileError::Damaged {
+            seq: r.key,
+            why: why.to_owned(),
+        };
         if let Some(why) = &r.malformed {
-            return Err(damaged(why.clone()));
+            return Err(damaged(why));
         }
-        let len = u16::try_from(r.bytes.len())
-            .map_err(|_| damaged("longer than a u16 length prefix allows".into()))?;
-        let signature = r.signature.ok_or_else(|| damaged("no signature".into()))?;
-        leaves.push(leaf_hash(&r.bytes));
-        entries.extend_from_slice(&len.to_be_bytes());
-        entries.extend_from_slice(&r.bytes);
-        signatures.extend_from_slice(&signature);
-        if leaves.len().is_multiple_of(tlog::TILE_WIDTH as usize) {
-            bundles.push((
-                std::mem::take(&mut entries),
-                std::mem::take(&mut signatures),
-            ));
-        }
-        Ok::<_, PublishError>(())
+        let len = u16::try_from(r.bytes.len()).map_err(|_| damaged("too long for a u16 length"))?;
+        let signature = r.signature.ok_or_else(|| damaged("it has no signature"))?;
+        out.entries.extend_from_slice(&len.to_be_bytes());
+        out.entries.extend_from_slice(&r.bytes);
+        out.signatures.extend_from_slice(&signature);
+        out.leaves.push(leaf_hash(&r.bytes));
+        Ok::<_, TileError>(())
     })?;
-    if !entries.is_empty() {
-        bundles.push((entries, signatures));
+    if out.leaves.len() != usize::from(tile.width) {
+        return Err(TileError::Damaged {
+            seq: first + out.leaves.len() as u64,
+            why: "the ledger file does not hold it".into(),
+        });
     }
-    let tree = tlog::MemoryHashes::from_leaf_hashes(leaves);
-    if tlog::tree_hash(size, &tree).ok() != Some(signed_root) {
-        return Err(PublishError::RootMismatch { size });
-    }
-
-    let mut out = Published {
-        size,
-        written: 0,
-        kept: 0,
-    };
-    let mut put = |path: &str, bytes: &[u8], immutable: bool| -> Result<(), PublishError> {
-        let target = dir.join(path);
-        if immutable && target.is_file() {
-            out.kept += 1;
-            return Ok(());
-        }
-        write_atomically(&target, bytes)?;
-        out.written += 1;
-        Ok(())
-    };
-    for (tile, (entries, signatures)) in entry_bundles_for_size(size).zip(&bundles) {
-        put(&tile.entries_path(), entries, tile.is_full())?;
-        put(&signatures_path(&tile), signatures, tile.is_full())?;
-    }
-    for tile in tiles_for_size(size) {
-        let first = tile.index * tlog::TILE_WIDTH;
-        let indexes: Vec<u64> = (first..first + u64::from(tile.width))
-            .map(|n| tlog::stored_hash_index(u32::from(tile.level) * tlog::TILE_HEIGHT, n))
-            .collect();
-        let hashes = tree
-            .read_hashes(&indexes)
-            .map_err(|e| PublishError::Damaged {
-                seq: first,
-                why: e.to_string(),
-            })?;
-        put(&tile.path(), &hashes.concat(), tile.is_full())?;
-    }
-    // Last: the checkpoint, once everything it needs is in place.
-    put("checkpoint", &note, false)?;
     Ok(out)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, then
-/// flushes the directory: a reader sees the old file or the new one, never half of one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    let io = |source| PublishError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let parent = path.parent().expect("a published path has a directory");
-    fs::create_dir_all(parent).map_err(io)?;
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .expect("a published path names a file")
-            .to_string_lossy(),
-        std::process::id()
-    ));
-    let mut file = fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io)?;
-    fs::File::open(parent)
-        .and_then(|d| d.sync_all())
-        .map_err(io)
+/// The root of the subtree whose 256 hashes a full tile holds: the hash one tile level up.
+pub fn tile_root(hashes: &[u8]) -> Digest {
+    let mut level: Vec<Digest> = hashes
+        .chunks_exact(32)
+        .map(|h| h.try_into().expect("32 bytes"))
+        .collect();
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|pair| tlog::node_hash(&pair[0], &pair[1]))
+            .collect();
+    }
+    level[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tile_root_is_the_tree_hash_of_its_256_leaves() {
+        let leaves: Vec<Digest> = (0u32..256).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let tree = tlog::MemoryHashes::from_leaf_hashes(leaves.clone());
+        let expected = tlog::tree_hash(256, &tree).unwrap();
+        assert_eq!(tile_root(&leaves.concat()), expected);
+        let mut other = leaves.concat();
+        other[0] ^= 1;
+        assert_ne!(tile_root(&other), expected);
+    }
 }

@@ -245,7 +245,7 @@ pub(crate) enum Command {
     /// Publish the log as static files in the C2SP tlog-tiles layout (checkpoint, hash tiles,
     /// entry bundles, signature bundles), for any static web host or a tiles client to mirror.
     #[command(
-        after_help = "Example:\n  dledger -l fixtures/sample-v2.ledger publish -o published/\n  (then serve published/ as static files; run it again after each checkpoint)"
+        after_help = "Examples:\n  dledger -l fixtures/sample-v2.ledger publish --to published/\n  (then serve published/ as static files; run it again after each checkpoint)\n  dledger -l fixtures/sample-v2.ledger publish --to s3://ico-ofcom-log/v1\n  (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE; a server other\n  than Amazon's with AWS_ENDPOINT_URL; see docs/OPERATIONS.md, \"Publishing to object storage\")"
     )]
     Publish(PublishArgs),
     /// Run a node: serve the ledger in the C2SP tlog-tiles layout; with --key, operate the log
@@ -255,11 +255,12 @@ pub(crate) enum Command {
         after_help = "Examples:\n  dledger serve -l ico-ofcom.ledger --listen 0.0.0.0:8443 --key ico-2025.key \\\n    --witness https://ofcom-node.example:8443 --tls-cert node.pem --tls-key node-key.pem\n  dledger serve -l ofcom-replica.ledger --listen 0.0.0.0:8443 --witness-key ofcom-2024.key \\\n    --upstream https://ico-node.example:8443 --tls-cert node.pem --tls-key node-key.pem\n  (see docs/OPERATIONS.md; stop with Ctrl-C or SIGTERM)"
     )]
     Serve(ServeArgs),
-    /// Keep a verified replica of a node's log: fetch what is new, prove it extends what the
+    /// Keep a verified replica of a log — from a node, a bucket (s3://), a web server of
+    /// published files or a published directory: fetch what is new, prove it extends what the
     /// replica holds, check every entry, and verify (exit 2 on a fork, with both checkpoints
     /// saved). Run it again to sync; every read command works on the replica.
     #[command(
-        after_help = "Exit codes: 0 intact, 1 policy flags only, 2 fork, integrity failure or error.\n\nExamples:\n  dledger mirror https://ico-node.example:8443 -o ico-ofcom.replica --trust keys/\n  dledger verify ico-ofcom.replica"
+        after_help = "Exit codes: 0 intact, 1 policy flags only, 2 fork, integrity failure or error.\n\nExamples:\n  dledger mirror https://ico-node.example:8443 -o ico-ofcom.replica --trust keys/\n  dledger mirror s3://ico-ofcom-log/v1 -o ico-ofcom.replica --trust keys/\n  dledger mirror https://log.ico-ofcom.example/v1 -o ico-ofcom.replica --trust keys/\n  dledger verify ico-ofcom.replica"
     )]
     Mirror(MirrorArgs),
     /// Convert a ledger written by an older dledger (store version 1) into a new file in this
@@ -1090,9 +1091,16 @@ pub(crate) struct PublishArgs {
     /// The ledger, and how long to wait for its lock.
     #[command(flatten)]
     pub lg: LedgerArgs,
-    /// The directory to publish into (created if need be; earlier full tiles are kept).
-    #[arg(short, long)]
-    pub out: PathBuf,
+    /// Where to publish: a directory (created if need be) or s3://BUCKET/PREFIX (credentials
+    /// from the AWS environment variables or profile files). Only what changed since the last
+    /// publication there is written, the checkpoint last.
+    #[arg(
+        long,
+        short = 'o',
+        visible_alias = "out",
+        value_name = "DIR|s3://BUCKET/PREFIX"
+    )]
+    pub to: String,
 }
 
 /// `serve`.
@@ -1137,7 +1145,9 @@ pub(crate) struct ServeArgs {
 /// `mirror`.
 #[derive(Debug, Args)]
 pub(crate) struct MirrorArgs {
-    /// The node to mirror (http://HOST:PORT or https://...).
+    /// The log to mirror: a node or web server (http://HOST:PORT/PREFIX, https://…), a bucket
+    /// (s3://BUCKET/PREFIX; credentials as for `publish`) or a directory `publish` wrote.
+    #[arg(value_name = "URL|s3://BUCKET/PREFIX|DIR")]
     pub url: String,
     /// The replica file (created on the first run).
     #[arg(short, long)]

@@ -75,11 +75,11 @@ pub(super) fn serve(ctx: &Ctx, a: ServeArgs) -> Result<Status> {
 }
 
 pub(super) fn mirror(a: MirrorArgs) -> Result<Status> {
-    let remote = Remote::new(&a.url, a.ca_cert.as_deref())?;
+    let source = disclosure_ledger::remote::open_source(&a.url, a.ca_cert.as_deref())?;
     let existed = a.out.exists();
     let mut replica =
         open_replica(&a.out).with_context(|| format!("opening the replica {}", a.out.display()))?;
-    let synced = sync(&remote, &mut replica, None, |_| Vec::new());
+    let synced = sync(source.as_ref(), &mut replica, None, |_| Vec::new());
     let held = replica.next_seq().0;
     drop(replica);
     let synced = match synced {

@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Result, anyhow, bail};
 use disclosure_ledger::export;
 use disclosure_ledger::model::Timestamp;
+use disclosure_ledger::publish::{Target, publish};
 
 use super::Status;
 use super::args::*;
@@ -58,19 +59,44 @@ pub(super) fn export_cmd(ctx: &Ctx, a: ExportArgs) -> Result<Status> {
 
 pub(super) fn publish_cmd(ctx: &Ctx, a: PublishArgs) -> Result<Status> {
     let store = ctx.open_reader(ctx.path()?)?;
-    let p = disclosure_ledger::tiles::publish(&store, &a.out)?;
-    outln!(
-        "Published the log at its checkpoint of size {} to {}: {} file{} written, {} full tile{} \
-         and bundle{} already there kept. Serve the directory as static files (tile paths are \
-         immutable; `checkpoint` is not, so cache it for seconds only).",
-        p.size,
-        a.out.display(),
-        p.written,
-        if p.written == 1 { "" } else { "s" },
-        p.kept,
-        if p.kept == 1 { "" } else { "s" },
-        if p.kept == 1 { "" } else { "s" },
-    );
+    let target = Target::parse(&a.to)?;
+    let p = publish(&store, &target)?;
+    let s = |n: u64| if n == 1 { "" } else { "s" };
+    if p.written == 0 {
+        outln!(
+            "{} already holds the log at its checkpoint of size {}; nothing to write.",
+            target.describe(),
+            p.size
+        );
+    } else if p.from == 0 {
+        outln!(
+            "Published the log at its checkpoint of size {} to {}: {} file{} written, the \
+             checkpoint last.",
+            p.size,
+            target.describe(),
+            p.written,
+            s(p.written)
+        );
+    } else {
+        outln!(
+            "Published the log at its checkpoint of size {} to {} (it held size {}): {} file{} \
+             written, the checkpoint last; {} full tile{} and bundle{} already there kept.",
+            p.size,
+            target.describe(),
+            p.from,
+            p.written,
+            s(p.written),
+            p.kept,
+            s(p.kept),
+            s(p.kept)
+        );
+    }
+    if let Target::Dir(_) = target {
+        outln!(
+            "Serve the directory as static files (tile paths are immutable; `checkpoint` is \
+             not, so cache it for seconds only)."
+        );
+    }
     Ok(Status::Clean)
 }
 

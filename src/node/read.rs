@@ -7,15 +7,11 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tlog::{HashReader as _, TILE_HEIGHT, TILE_WIDTH, Tile, TilePath};
+use tlog::{TILE_HEIGHT, TILE_WIDTH, Tile, TilePath};
 
 use super::{Node, error};
 use crate::store::Store;
-
-/// Cache-Control of a full tile or bundle: it never changes.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Cache-Control of the checkpoint and partial tiles: they change as the log grows.
-const CHANGING: &str = "no-cache";
+use crate::tiles::{self, CHANGING, IMMUTABLE};
 
 /// `GET /checkpoint`: the latest stored checkpoint note, with its signatures.
 pub(crate) async fn checkpoint(State(node): State<Arc<Node>>) -> Response {
@@ -112,47 +108,15 @@ fn serve(
     }
 }
 
-/// The hashes of a Merkle tree tile.
-pub fn hash_tile(store: &Store, tile: Tile) -> Result<Vec<u8>, String> {
-    let first = tile.index * TILE_WIDTH;
-    let indexes: Vec<u64> = (first..first + u64::from(tile.width))
-        .map(|n| tlog::stored_hash_index(u32::from(tile.level) * TILE_HEIGHT, n))
-        .collect();
-    let hashes = store.read_hashes(&indexes).map_err(|e| e.to_string())?;
-    Ok(hashes.concat())
+/// A hash tile, as `make` for [`serve`].
+fn hash_tile(store: &Store, tile: Tile) -> Result<Vec<u8>, String> {
+    tiles::hash_tile(store, tile).map_err(|e| e.to_string())
 }
 
-/// An entry bundle (each entry's length as a big-endian `u16`, then its bytes) or, with
-/// `signatures`, the signature bundle of the same entries.
-pub fn bundle(store: &Store, tile: Tile, signatures: bool) -> Result<Vec<u8>, String> {
-    let first = tile.index * TILE_WIDTH;
-    let mut out = Vec::new();
-    store
-        .scan(first, Some(first + u64::from(tile.width)), |r| {
-            if signatures {
-                let sig = r
-                    .signature
-                    .ok_or_else(|| Failed(format!("entry #{} has no signature", r.key)))?;
-                out.extend_from_slice(&sig);
-            } else {
-                let len = u16::try_from(r.bytes.len())
-                    .map_err(|_| Failed(format!("entry #{} is too long for a bundle", r.key)))?;
-                out.extend_from_slice(&len.to_be_bytes());
-                out.extend_from_slice(&r.bytes);
-            }
-            Ok::<_, Failed>(())
-        })
-        .map_err(|e| e.0)?;
-    Ok(out)
-}
-
-/// Why a bundle could not be made, in words.
-struct Failed(String);
-
-impl From<crate::store::StoreError> for Failed {
-    fn from(e: crate::store::StoreError) -> Self {
-        Failed(e.to_string())
-    }
+/// An entry bundle or, with `signatures`, the signature bundle of the same entries.
+fn bundle(store: &Store, tile: Tile, signatures: bool) -> Result<Vec<u8>, String> {
+    let b = tiles::bundle(store, tile).map_err(|e| e.to_string())?;
+    Ok(if signatures { b.signatures } else { b.entries })
 }
 
 fn bytes(body: Vec<u8>, cache: &'static str, content_type: &'static str) -> Response {

@@ -1,4 +1,5 @@
-//! Mirroring a node's log into a local replica: fetch its checkpoint, prove the new entries
+//! Mirroring a log into a local replica, from a node, a web server, a bucket or a directory
+//! ([`TileSource`]): fetch its checkpoint, prove the new entries
 //! extend what the replica holds (from the log's own hash tiles, before anything is stored),
 //! then fetch the entries and their signatures, check each against the proven leaf hashes,
 //! store them, and store the checkpoint once the log's signature on it is checked. `verify`
@@ -17,7 +18,8 @@ use crate::store::VaultItem;
 use crate::tiles::signatures_path;
 use crate::witness::{CheckedCheckpoint, WitnessError};
 
-use super::client::{Remote, RemoteError};
+use super::client::RemoteError;
+use super::source::TileSource;
 
 /// The fewest entry bundles stored in one durable commit; a long sync stores more per commit
 /// (at most [`COMMITS_PER_SYNC`] commits), so what an interruption loses stays small either way.
@@ -27,7 +29,11 @@ const MIN_BUNDLES_PER_COMMIT: u64 = 4;
 const COMMITS_PER_SYNC: u64 = 64;
 
 /// How many bundles are fetched ahead of the one being stored.
-const PREFETCH: usize = 8;
+const PREFETCH: usize = 32;
+
+/// How many bundles (or 4× as many level-0 hash tiles) are asked for in one go (a bucket
+/// fetches them at once).
+const FETCH_GROUP: u64 = 16;
 
 /// Why a mirror run stopped. What was stored before stays, and is the log's.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +42,33 @@ pub enum MirrorError {
     /// Talking to the node failed.
     #[error(transparent)]
     Remote(#[from] RemoteError),
+    /// Reading the bucket failed.
+    #[error(transparent)]
+    Bucket(#[from] crate::bucket::BucketError),
+    /// The source lacks a file its checkpoint needs.
+    #[error(
+        "{from} has no {path}, which its checkpoint needs: the publication is incomplete or \
+         damaged. Ask its operator to publish again; nothing of it was stored"
+    )]
+    Missing {
+        /// The source.
+        from: String,
+        /// The missing file.
+        path: String,
+    },
+    /// A directory given as the source does not exist.
+    #[error(
+        "{0:?} is neither a directory, an s3://BUCKET/PREFIX nor an http(s):// address of a log"
+    )]
+    NoSource(String),
+    /// A file of a published directory could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// The node's checkpoint is not one of this log's, or cannot be read.
     #[error("the node's checkpoint {0}")]
     BadCheckpoint(String),
@@ -89,18 +122,18 @@ pub struct Synced {
     pub behind: bool,
 }
 
-/// Brings `replica` up to the node's current checkpoint, or to `target` (a checkpoint note the
-/// caller already has, e.g. one a witness is asked to cosign). `vault_for` gives the field
+/// Brings `replica` up to the source's current checkpoint, or to `target` (a checkpoint note
+/// the caller already has, e.g. one a witness is asked to cosign). `vault_for` gives the field
 /// values this party keeps for an entry it submitted itself, by sequence number.
 pub fn sync(
-    remote: &Remote,
+    remote: &dyn TileSource,
     replica: &mut Ledger,
     target: Option<&[u8]>,
     mut vault_for: impl FnMut(u64) -> Vec<VaultItem>,
 ) -> Result<Synced, MirrorError> {
     let note_bytes = match target {
         Some(n) => n.to_vec(),
-        None => remote.get_ok("checkpoint")?,
+        None => remote.fetch("checkpoint")?,
     };
     let note = Note::parse(&note_bytes).map_err(|e| MirrorError::BadCheckpoint(e.to_string()))?;
     let cp = Checkpoint::from_note(&note).map_err(|e| MirrorError::BadCheckpoint(e.to_string()))?;
@@ -198,47 +231,11 @@ pub fn sync(
     // fetched on another thread, ahead of the one being stored.
     let first = before / TILE_WIDTH;
     let last = (size - 1) / TILE_WIDTH;
-    let per_commit = ((last - first + 1) / COMMITS_PER_SYNC).max(MIN_BUNDLES_PER_COMMIT);
     let (tx, rx) = std::sync::mpsc::sync_channel(PREFETCH);
-    let fetcher = remote.clone();
-    let fetching = std::thread::spawn(move || {
-        for index in first..=last {
-            let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
-            let tile = bundle_tile(index, width);
-            let fetched = fetcher
-                .get_ok(&tile.entries_path())
-                .and_then(|entries| Ok((entries, fetcher.get_ok(&signatures_path(&tile))?)));
-            let failed = fetched.is_err();
-            if tx.send((index, width, fetched)).is_err() || failed {
-                return;
-            }
-        }
-    });
-    let mut batch = replica.begin()?;
-    for (index, width, fetched) in rx {
-        let (entries, signatures) = fetched?;
-        let tile = bundle_tile(index, width);
-        let items = split_bundle(&entries, &signatures, width)?;
-        for (i, (bytes, signature)) in items.into_iter().enumerate() {
-            let seq = index * TILE_WIDTH + i as u64;
-            if seq < before {
-                continue;
-            }
-            let proven = leaves[usize::try_from(seq - before).expect("fits")];
-            if leaf_hash(&bytes) != proven {
-                return Err(MirrorError::BadData(format!(
-                    "entry #{seq} in {} whose hash is not the one its checkpoint commits to",
-                    tile.entries_path()
-                )));
-            }
-            batch.push_replicated(bytes, signature, vault_for(seq))?;
-        }
-        if (index - first + 1).is_multiple_of(per_commit) {
-            batch.flush()?;
-        }
-    }
-    let _ = fetching.join();
-    batch.commit()?;
+    std::thread::scope(|scope| {
+        scope.spawn(move || fetch_bundles(remote, first, last, size, &tx));
+        store_bundles(replica, rx, first, before, &leaves, &mut vault_for)
+    })?;
     if replica.next_seq().0 < size {
         return Err(MirrorError::BadData(format!(
             "fewer entries than its checkpoint of size {size} counts"
@@ -284,6 +281,86 @@ fn accept(replica: &mut Ledger, note: &[u8]) -> Result<CheckedCheckpoint, Mirror
     Ok(checked)
 }
 
+/// A bundle as fetched: its index, its width, and its entries and signatures.
+type Fetched = (u64, u64, Result<(Vec<u8>, Vec<u8>), MirrorError>);
+
+/// Fetches the bundles `first..=last` of a log of `size` entries, [`FETCH_GROUP`] at a time,
+/// and sends them in order; stops at the first failure (sent) or when the receiver is gone.
+fn fetch_bundles(
+    remote: &dyn TileSource,
+    first: u64,
+    last: u64,
+    size: u64,
+    tx: &std::sync::mpsc::SyncSender<Fetched>,
+) {
+    let mut group = first;
+    while group <= last {
+        let end = (group + FETCH_GROUP - 1).min(last);
+        let tiles: Vec<Tile> = (group..=end)
+            .map(|index| bundle_tile(index, (size - index * TILE_WIDTH).min(TILE_WIDTH)))
+            .collect();
+        let paths: Vec<String> = tiles
+            .iter()
+            .flat_map(|tile| [tile.entries_path(), signatures_path(tile)])
+            .collect();
+        let (files, failure) = remote.fetch_many(&paths);
+        let mut files = files.into_iter();
+        for tile in tiles {
+            let (Some(entries), Some(signatures)) = (files.next(), files.next()) else {
+                break;
+            };
+            let fetched = (tile.index, u64::from(tile.width), Ok((entries, signatures)));
+            if tx.send(fetched).is_err() {
+                return;
+            }
+        }
+        if let Some(e) = failure {
+            let _ = tx.send((group, 0, Err(e)));
+            return;
+        }
+        group = end + 1;
+    }
+}
+
+/// Stores the bundles `rx` brings, from bundle `first` on, each entry checked against its
+/// proven leaf hash (`leaves` starts at entry `before`), in a few durable commits.
+fn store_bundles(
+    replica: &mut Ledger,
+    rx: std::sync::mpsc::Receiver<Fetched>,
+    first: u64,
+    before: u64,
+    leaves: &[Digest],
+    vault_for: &mut impl FnMut(u64) -> Vec<VaultItem>,
+) -> Result<(), MirrorError> {
+    let last = (before + leaves.len() as u64 - 1) / TILE_WIDTH;
+    let per_commit = ((last - first + 1) / COMMITS_PER_SYNC).max(MIN_BUNDLES_PER_COMMIT);
+    let mut batch = replica.begin()?;
+    for (index, width, fetched) in rx {
+        let (entries, signatures) = fetched?;
+        let tile = bundle_tile(index, width);
+        let items = split_bundle(&entries, &signatures, width)?;
+        for (i, (bytes, signature)) in items.into_iter().enumerate() {
+            let seq = index * TILE_WIDTH + i as u64;
+            if seq < before {
+                continue;
+            }
+            let proven = leaves[usize::try_from(seq - before).expect("fits")];
+            if leaf_hash(&bytes) != proven {
+                return Err(MirrorError::BadData(format!(
+                    "entry #{seq} in {} whose hash is not the one its checkpoint commits to",
+                    tile.entries_path()
+                )));
+            }
+            batch.push_replicated(bytes, signature, vault_for(seq))?;
+        }
+        if (index - first + 1).is_multiple_of(per_commit) {
+            batch.flush()?;
+        }
+    }
+    batch.commit()?;
+    Ok(())
+}
+
 /// The entry bundle (or hash tile at level 0) with this index and width.
 fn bundle_tile(index: u64, width: u64) -> Tile {
     Tile {
@@ -294,24 +371,36 @@ fn bundle_tile(index: u64, width: u64) -> Tile {
 }
 
 /// The leaf hashes of entries `from..to`, from the log's level-0 hash tiles.
-fn fetch_leaf_hashes(remote: &Remote, from: u64, to: u64) -> Result<Vec<Digest>, MirrorError> {
+fn fetch_leaf_hashes(
+    remote: &dyn TileSource,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Digest>, MirrorError> {
     let mut out = Vec::with_capacity(usize::try_from(to - from).unwrap_or(0));
-    for index in from / TILE_WIDTH..=(to - 1) / TILE_WIDTH {
-        let width = (to - index * TILE_WIDTH).min(TILE_WIDTH);
-        let tile = bundle_tile(index, width);
-        let bytes = remote.get_ok(&tile.path())?;
-        if bytes.len() as u64 != width * 32 {
-            return Err(MirrorError::BadData(format!(
-                "the hash tile {} with {} bytes, not {}",
-                tile.path(),
-                bytes.len(),
-                width * 32
-            )));
+    let tiles: Vec<Tile> = (from / TILE_WIDTH..=(to - 1) / TILE_WIDTH)
+        .map(|index| bundle_tile(index, (to - index * TILE_WIDTH).min(TILE_WIDTH)))
+        .collect();
+    for group in tiles.chunks(FETCH_GROUP as usize * 4) {
+        let paths: Vec<String> = group.iter().map(Tile::path).collect();
+        let (files, failure) = remote.fetch_many(&paths);
+        if let Some(e) = failure {
+            return Err(e);
         }
-        for (i, chunk) in bytes.chunks_exact(32).enumerate() {
-            let seq = index * TILE_WIDTH + i as u64;
-            if seq >= from {
-                out.push(chunk.try_into().expect("32 bytes"));
+        for (tile, bytes) in group.iter().zip(files) {
+            let width = u64::from(tile.width);
+            if bytes.len() as u64 != width * 32 {
+                return Err(MirrorError::BadData(format!(
+                    "the hash tile {} with {} bytes, not {}",
+                    tile.path(),
+                    bytes.len(),
+                    width * 32
+                )));
+            }
+            for (i, chunk) in bytes.chunks_exact(32).enumerate() {
+                let seq = tile.index * TILE_WIDTH + i as u64;
+                if seq >= from {
+                    out.push(chunk.try_into().expect("32 bytes"));
+                }
             }
         }
     }
