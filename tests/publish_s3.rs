@@ -545,7 +545,7 @@ fn a_storage_server_stopped_mid_publication_gives_a_clear_error_and_the_rerun_co
     for attempt in 0..10 {
         let target = format!("s3://{BUCKET}/attempt-{attempt}");
         let bucket_dir = server.object_file(BUCKET, &format!("attempt-{attempt}"));
-        let mut child = command(
+        let child = command(
             dir,
             &env,
             &["-l", "ico-ofcom.ledger", "publish", "--to", &target],
