@@ -61,8 +61,44 @@ fn serve(dledger: &Path, ledger: &Path, key: &Path) -> Result<Served> {
     Ok(Served { child, url })
 }
 
+/// Copies the demo private keys of `from` into `work/keys`, owner-only (a checkout makes them
+/// 0644, which `dledger` refuses to load).
+pub(crate) fn private_keys(from: &Path, work: &Path) -> Result<PathBuf> {
+    let keys = work.join("keys");
+    std::fs::create_dir_all(&keys)?;
+    for item in std::fs::read_dir(from)
+        .with_context(|| format!("cannot read the demo keys in {}", from.display()))?
+    {
+        let path = item?.path();
+        if path.extension().is_some_and(|e| e == "key") {
+            use std::os::unix::fs::PermissionsExt as _;
+            let to = keys.join(path.file_name().expect("a file"));
+            std::fs::copy(&path, &to)?;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(keys)
+}
+
+/// `ledger`, or a ledger of `entries` generated into `work`.
+pub(crate) fn source_ledger(ledger: Option<&Path>, entries: u64, work: &Path) -> Result<PathBuf> {
+    if let Some(l) = ledger {
+        return Ok(l.to_owned());
+    }
+    let out = work.join("generated.ledger");
+    let ok = Command::new(std::env::current_exe()?)
+        .args(["generate", "--entries", &entries.to_string(), "-o"])
+        .arg(&out)
+        .status()?
+        .success();
+    if !ok {
+        bail!("generate failed");
+    }
+    Ok(out)
+}
+
 /// The first demo key in `keys` that `party` may sign with at the ledger's head.
-fn key_of(ledger: &Ledger, keys: &Path, party: &str) -> Result<(SecretKey, PathBuf)> {
+pub(crate) fn key_of(ledger: &Ledger, keys: &Path, party: &str) -> Result<(SecretKey, PathBuf)> {
     for item in std::fs::read_dir(keys)? {
         let path = item?.path();
         if path.extension().is_some_and(|e| e == "key")
@@ -79,7 +115,7 @@ fn key_of(ledger: &Ledger, keys: &Path, party: &str) -> Result<(SecretKey, PathB
 }
 
 /// A disclosure body Ofcom can submit again and again.
-fn disclosure_body(ledger: &Ledger, key: &SecretKey, client: usize) -> Result<Body> {
+pub(crate) fn disclosure_body(ledger: &Ledger, key: &SecretKey, client: usize) -> Result<Body> {
     let input = DisclosureInput::from_json(&format!(
         r#"{{"from": "OFCOM", "to": "ICO", "disclosed_at": "2025-06-01",
             "gateway": "Communications Act 2003 s393(2)(a)", "category": "theme-only",
@@ -157,6 +193,48 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Seconds `dledger verify` takes on `ledger`.
+pub(crate) fn verify_timed(dledger: &Path, ledger: &Path) -> Result<f64> {
+    let started = Instant::now();
+    let status = Command::new(dledger)
+        .arg("verify")
+        .arg(ledger)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    let took = started.elapsed().as_secs_f64();
+    if !matches!(status.code(), Some(0 | 1)) {
+        bail!("verify failed on {}", ledger.display());
+    }
+    Ok(took)
+}
+
+/// Seconds `dledger mirror SOURCE -o replica` takes (with `env`), and its peak memory.
+pub(crate) fn mirror_timed(
+    dledger: &Path,
+    source: &str,
+    replica: &Path,
+    env: &[(&str, String)],
+) -> Result<(f64, String)> {
+    let started = Instant::now();
+    let out = Command::new(dledger)
+        .args(["mirror", source, "-o"])
+        .arg(replica)
+        .env("DLEDGER_REPORT_PEAK_RSS", "1")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()?;
+    let took = started.elapsed().as_secs_f64();
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        bail!("mirror failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let rss = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib: "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or("?".into(), |k| format!("{:.0} MiB", k / 1024.0));
+    Ok((took, rss))
+}
+
 /// Runs the node benchmarks.
 pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
     let dledger = match &a.dledger {
@@ -164,36 +242,8 @@ pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
         None => std::env::current_exe()?.with_file_name("dledger"),
     };
     let work = tempfile::tempdir_in(a.dir.as_deref().unwrap_or(Path::new("/tmp")))?;
-    // Private keys must be owner-only to be loaded; a checkout makes them 0644.
-    let keys = work.path().join("keys");
-    std::fs::create_dir_all(&keys)?;
-    for item in std::fs::read_dir(&a.keys)
-        .with_context(|| format!("cannot read the demo keys in {}", a.keys.display()))?
-    {
-        let path = item?.path();
-        if path.extension().is_some_and(|e| e == "key") {
-            use std::os::unix::fs::PermissionsExt as _;
-            let to = keys.join(path.file_name().expect("a file"));
-            std::fs::copy(&path, &to)?;
-            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    let source = match &a.ledger {
-        Some(l) => l.clone(),
-        None => {
-            let out = work.path().join("generated.ledger");
-            let me = std::env::current_exe()?;
-            let ok = Command::new(me)
-                .args(["generate", "--entries", &a.entries.to_string(), "-o"])
-                .arg(&out)
-                .status()?
-                .success();
-            if !ok {
-                bail!("generate failed");
-            }
-            out
-        }
-    };
+    let keys = private_keys(&a.keys, work.path())?;
+    let source = source_ledger(a.ledger.as_deref(), a.entries, work.path())?;
     let ledger_path = work.path().join("operated.ledger");
     std::fs::copy(&source, &ledger_path)?;
     let ledger = Ledger::open(&ledger_path)?;
@@ -210,17 +260,7 @@ pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
     // verify, for the mirror's yardstick.
-    let started = Instant::now();
-    let status = Command::new(&dledger)
-        .arg("verify")
-        .arg(&source)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
-    let verify_s = started.elapsed().as_secs_f64();
-    if !matches!(status.code(), Some(0 | 1)) {
-        bail!("verify failed on {}", source.display());
-    }
+    let verify_s = verify_timed(&dledger, &source)?;
     rows.push((
         format!("verify ({entries} entries)"),
         format!("{verify_s:.2} s"),
@@ -240,21 +280,7 @@ pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
 
     // Mirroring everything from the node.
     let replica = work.path().join("mirror.replica");
-    let started = Instant::now();
-    let out = Command::new(&dledger)
-        .args(["mirror", &node.url, "-o"])
-        .arg(&replica)
-        .env("DLEDGER_REPORT_PEAK_RSS", "1")
-        .output()?;
-    let mirror_s = started.elapsed().as_secs_f64();
-    if !matches!(out.status.code(), Some(0 | 1)) {
-        bail!("mirror failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let rss = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .find_map(|l| l.strip_prefix("peak-rss-kib: "))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map_or("?".into(), |k| format!("{:.0} MiB", k / 1024.0));
+    let (mirror_s, rss) = mirror_timed(&dledger, &node.url, &replica, &[])?;
     rows.push((
         format!("mirror from a local node ({entries} entries)"),
         format!(

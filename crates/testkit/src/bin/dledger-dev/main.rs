@@ -16,6 +16,7 @@ macro_rules! outln {
 
 mod bench;
 mod bench_node;
+mod bench_publish;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,12 @@ enum Command {
         after_help = "Examples:\n  dledger-dev bench-node --entries 1000000 --keys fixtures/keys\n  dledger-dev bench-node --entries 10000 --keys fixtures/keys --seconds 2   # a smoke run"
     )]
     BenchNode(BenchNodeArgs),
+    /// Measure publishing to a local S3 server (full and incremental), the objects written, and
+    /// mirroring the bucket back against verify, on a ledger of N entries.
+    #[command(
+        after_help = "Examples:\n  dledger-dev bench-publish --entries 1000000 --keys fixtures/keys\n  dledger-dev bench-publish --entries 3000 --keys fixtures/keys --new-entries 100   # a smoke run"
+    )]
+    BenchPublish(BenchPublishArgs),
     /// Build the deterministic sample ledger from the demo keys (test-only).
     #[command(
         after_help = "Example:\n  dledger-dev sample --keys fixtures/keys -o /tmp/sample.ledger"
@@ -134,6 +141,29 @@ struct BenchNodeArgs {
     dledger: Option<PathBuf>,
 }
 
+/// `bench-publish`.
+#[derive(Debug, Args)]
+struct BenchPublishArgs {
+    /// Entries of the generated ledger (ignored with --ledger).
+    #[arg(long, default_value_t = 1_000_000)]
+    entries: u64,
+    /// A ledger to use instead of generating one (made with the demo keys).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// The demo keys (fixtures/keys).
+    #[arg(long, default_value = "fixtures/keys")]
+    keys: PathBuf,
+    /// Entries added before the incremental publication.
+    #[arg(long, default_value_t = 1_000)]
+    new_entries: u64,
+    /// Where to put the working files (default: /tmp).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The `dledger` program to measure (default: the one next to this program).
+    #[arg(long)]
+    dledger: Option<PathBuf>,
+}
+
 /// `sample`.
 #[derive(Debug, Args)]
 struct SampleArgs {
@@ -155,6 +185,7 @@ fn main() -> ExitCode {
         Command::Sample(a) => sample_cmd(a),
         Command::Bench(a) => bench::bench(a),
         Command::BenchNode(a) => bench_node::bench_node(a),
+        Command::BenchPublish(a) => bench_publish::bench_publish(a),
     };
     if std::env::var_os("DLEDGER_REPORT_PEAK_RSS").is_some()
         && let Some(kib) = bench::peak_rss_kib()
