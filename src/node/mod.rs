@@ -110,6 +110,11 @@ pub(crate) struct Node {
     /// The log's next sequence number and head hash, as of the last commit: a submission
     /// signed against another head is answered 409 without waiting for the ledger.
     pub(crate) head: std::sync::RwLock<(u64, [u8; 32])>,
+    /// Whether a submission for the next position is being judged and committed: the others
+    /// signed for that position wait for its outcome instead of queueing for the ledger.
+    pub(crate) claimed: std::sync::Mutex<bool>,
+    /// Woken when the head moves or a claim is given up.
+    pub(crate) moved: tokio::sync::Notify,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
 }
@@ -188,6 +193,8 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         checkpointed: tokio::sync::watch::Sender::new(latest),
         added: tokio::sync::Notify::new(),
         head: std::sync::RwLock::new(head),
+        claimed: std::sync::Mutex::new(false),
+        moved: tokio::sync::Notify::new(),
         limiter: Mutex::new(HashMap::new()),
         rate: f64::from(config.rate_per_sec.max(1)),
     });

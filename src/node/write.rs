@@ -43,18 +43,45 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         .iter()
         .map(|(e, _)| crate::hash::leaf_hash(e))
         .collect();
-    // The position the first entry was signed for (fixed offsets, docs/FORMAT.md §2): signed
-    // for a later position, or for the next one after another head, it is answered at once,
-    // without waiting for the ledger's lock. (An earlier position may be a resent entry.)
-    let (next, head) = *node
-        .head
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((seq, prev)) = signed_position(&chain[0].0)
-        && (seq > next || (seq == next && prev != head))
-    {
-        return stale(seq, next, head);
-    }
+    // The position the first entry was signed for (fixed offsets, docs/FORMAT.md §2). Signed
+    // for a later position, for the next one after another head, or for an earlier one (a
+    // resent entry, or a stale one), it is answered without the ledger. Signed for the next
+    // position while another submission for it is being committed, it waits for that one's
+    // outcome: the log moves one position per commit, and the losers then learn the new head
+    // at once (docs/DECISIONS.md, "Submitting to a remote log").
+    let position = signed_position(&chain[0].0);
+    let _claim = loop {
+        let moved = node.moved.notified();
+        tokio::pin!(moved);
+        moved.as_mut().enable();
+        let (next, head) = *node
+            .head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((seq, prev)) = position else {
+            break None;
+        };
+        if seq > next || (seq == next && prev != head) {
+            return stale(seq, next, head);
+        }
+        if seq < next {
+            let reader = Arc::clone(&node);
+            let resent = hashes.clone();
+            let recorded =
+                tokio::task::spawn_blocking(move || already_recorded(&reader, seq, &resent))
+                    .await
+                    .unwrap_or(false);
+            return if recorded {
+                recorded_answer(seq, &hashes)
+            } else {
+                stale(seq, next, head)
+            };
+        }
+        if let Some(claim) = Claim::take(&node) {
+            break Some(claim);
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), moved).await;
+    };
     let judged = Arc::clone(&node);
     let outcome = tokio::task::spawn_blocking(move || {
         let mut ledger = judged.ledger();
@@ -112,18 +139,7 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             // a node restarted after committing them) are answered as recorded, not as stale:
             // resubmitting is always safe, and an entry is never recorded twice.
             if already_recorded(&node, signed.0, &hashes) {
-                let seqs: Vec<u64> = (signed.0..signed.0 + hashes.len() as u64).collect();
-                return (
-                    StatusCode::OK,
-                    axum::Json(serde_json::json!({
-                        "seq": signed.0,
-                        "seqs": seqs,
-                        "hash": hex::encode(hashes[0]),
-                        "already_recorded": true,
-                        "receipt": format!("/dledger/v1/receipt/{}", signed.0),
-                    })),
-                )
-                    .into_response();
+                return recorded_answer(signed.0, &hashes);
             }
             stale(signed.0, next.0, head.0)
         }
@@ -139,6 +155,54 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             ),
         ),
     }
+}
+
+/// The claim of the submission being committed for the next position; given up (and the
+/// waiting submissions woken) when dropped, whatever the outcome.
+struct Claim(Arc<Node>);
+
+impl Claim {
+    /// Claims the next position, unless another submission holds it.
+    fn take(node: &Arc<Node>) -> Option<Claim> {
+        let mut claimed = node
+            .claimed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *claimed {
+            return None;
+        }
+        *claimed = true;
+        Some(Claim(Arc::clone(node)))
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        *self
+            .0
+            .claimed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        self.0.moved.notify_waiters();
+    }
+}
+
+/// The answer to entries sent again that the log already holds from `first` on (their answer
+/// was lost: a dropped connection, a node restarted after committing them): recorded, not
+/// stale, so resubmitting is always safe and an entry is never recorded twice.
+fn recorded_answer(first: u64, hashes: &[[u8; 32]]) -> Response {
+    let seqs: Vec<u64> = (first..first + hashes.len() as u64).collect();
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({
+            "seq": first,
+            "seqs": seqs,
+            "hash": hex::encode(hashes[0]),
+            "already_recorded": true,
+            "receipt": format!("/dledger/v1/receipt/{first}"),
+        })),
+    )
+        .into_response()
 }
 
 /// The sequence number and previous-entry hash an entry's bytes were signed with, read at
