@@ -60,6 +60,37 @@ fn refused(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Two regulators' ledger with `entries` more disclosures and a checkpoint, and an S3 server
+/// with an empty bucket, with the environment that reaches it.
+fn world(entries: usize) -> (tempfile::TempDir, S3Server, Vec<(&'static str, String)>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    two_regulators(dir);
+    if entries > 0 {
+        grow(dir, "ico-ofcom.ledger", entries);
+    }
+    let server = S3Server::start(&dir.join("s3")).unwrap();
+    server.create_bucket(BUCKET).unwrap();
+    let env = server.env();
+    (tmp, server, env)
+}
+
+/// `dledger -l LEDGER publish --to TARGET`.
+fn publish(dir: &Path, env: &[(&str, String)], ledger: &str, target: &str) -> Output {
+    dledger_s3(dir, env, &["-l", ledger, "publish", "--to", target])
+}
+
+/// Mirrors `source` into `replica` with the parties' keys; it must verify intact.
+fn mirrored(dir: &Path, env: &[(&str, String)], source: &str, replica: &str) -> String {
+    let text = ok(&dledger_s3(
+        dir,
+        env,
+        &["mirror", source, "-o", replica, "--trust", "keys"],
+    ));
+    assert!(text.contains("Integrity: INTACT"), "{text}");
+    text
+}
+
 /// Records `n` more disclosures and signs a checkpoint over them.
 fn grow(dir: &Path, ledger: &str, n: usize) {
     std::fs::write(dir.join("more.csv"), disclosures_csv(n)).unwrap();
@@ -157,19 +188,10 @@ fn consistent_prefix(published: &Path) -> u64 {
 
 #[test]
 fn a_ledger_published_to_a_bucket_mirrors_back_verified_and_grows_incrementally() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server, env) = world(600);
     let dir = tmp.path();
-    two_regulators(dir);
-    grow(dir, "ico-ofcom.ledger", 600);
-    let server = S3Server::start(&dir.join("s3")).unwrap();
-    server.create_bucket(BUCKET).unwrap();
-    let env = server.env();
 
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    let text = ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     assert!(text.contains("checkpoint of size 605"), "{text}");
     let published = server.object_file(BUCKET, PREFIX);
     assert_eq!(consistent_prefix(&published), 605);
@@ -179,30 +201,18 @@ fn a_ledger_published_to_a_bucket_mirrors_back_verified_and_grows_incrementally(
     );
 
     // Mirrored back from the bucket, with the same checks as from a node.
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["mirror", &url(), "-o", "replica.ledger", "--trust", "keys"],
-    ));
+    let text = mirrored(dir, &env, &url(), "replica.ledger");
     assert!(text.contains("605 new entries"), "{text}");
     assert!(text.contains("Integrity: INTACT"), "{text}");
 
     // Nothing new: nothing written.
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    let text = ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     assert!(text.contains("nothing to write"), "{text}");
 
     // 300 more: only the tiles that changed are written, the full ones kept.
     let before = objects(&published);
     grow(dir, "ico-ofcom.ledger", 300);
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    let text = ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     assert!(text.contains("(it held size 605)"), "{text}");
     assert_eq!(consistent_prefix(&published), 905);
     let after = objects(&published);
@@ -224,22 +234,14 @@ fn a_ledger_published_to_a_bucket_mirrors_back_verified_and_grows_incrementally(
         .unwrap_or_else(|| panic!("no count in {text}"));
     assert_eq!(written, 2 * 3 + 1 + 1, "{text}");
 
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["mirror", &url(), "-o", "replica.ledger", "--trust", "keys"],
-    ));
+    let text = mirrored(dir, &env, &url(), "replica.ledger");
     assert!(text.contains("300 new entries"), "{text}");
     assert!(text.contains("Integrity: INTACT"), "{text}");
 
     // The same bucket read as a public bucket behind a web server: plain HTTP GETs, unsigned.
     let public = S3Server::start_on(&dir.join("s3"), 0, false).unwrap();
     let web = format!("{}/{BUCKET}/{PREFIX}", public.endpoint());
-    let text = ok(&dledger_s3(
-        dir,
-        &[],
-        &["mirror", &web, "-o", "auditor.ledger", "--trust", "keys"],
-    ));
+    let text = mirrored(dir, &[], &web, "auditor.ledger");
     assert!(text.contains("905 new entries"), "{text}");
     assert!(text.contains("Integrity: INTACT"), "{text}");
 
@@ -257,34 +259,15 @@ fn a_ledger_published_to_a_bucket_mirrors_back_verified_and_grows_incrementally(
             "{key} differs from the bucket's"
         );
     }
-    let text = ok(&dledger(
-        dir,
-        &[
-            "mirror",
-            "published",
-            "-o",
-            "from-dir.ledger",
-            "--trust",
-            "keys",
-        ],
-    ));
+    let text = mirrored(dir, &[], "published", "from-dir.ledger");
     assert!(text.contains("905 new entries"), "{text}");
 }
 
 #[test]
 fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is_overwritten() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server, env) = world(300);
     let dir = tmp.path();
-    two_regulators(dir);
-    grow(dir, "ico-ofcom.ledger", 300);
-    let server = S3Server::start(&dir.join("s3")).unwrap();
-    server.create_bucket(BUCKET).unwrap();
-    let env = server.env();
-    ok(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     let published = server.object_file(BUCKET, PREFIX);
     let before = objects(&published);
     std::fs::copy(dir.join("ico-ofcom.ledger"), dir.join("old.ledger")).unwrap();
@@ -293,11 +276,7 @@ fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is
     // Wrong secret.
     let mut wrong = env.clone();
     wrong[1].1 = "not-the-secret".into();
-    let err = refused(&dledger_s3(
-        dir,
-        &wrong,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    let err = refused(&publish(dir, &wrong, "ico-ofcom.ledger", &url()));
     println!("{err}");
     assert!(err.contains("refused"), "{err}");
     assert!(err.contains("AWS_SECRET_ACCESS_KEY"), "{err}");
@@ -308,11 +287,7 @@ fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is
         .filter(|(k, _)| !k.contains("KEY"))
         .cloned()
         .collect();
-    let err = refused(&dledger_s3(
-        dir,
-        &no_keys,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    let err = refused(&publish(dir, &no_keys, "ico-ofcom.ledger", &url()));
     assert!(err.contains("no credentials"), "{err}");
 
     // A missing bucket.
@@ -349,11 +324,7 @@ fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is
     ] {
         ok(&dledger(dir, args));
     }
-    let err = refused(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "other.ledger", "publish", "--to", &url()],
-    ));
+    let err = refused(&publish(dir, &env, "other.ledger", &url()));
     assert!(
         err.contains("holds the log \"ledger.example/ico-ofcom\""),
         "{err}"
@@ -386,17 +357,9 @@ fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is
     );
 
     // An older copy of the ledger cannot roll the bucket back.
-    ok(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &url()],
-    ));
+    ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     let grown = objects(&published);
-    let err = refused(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "old.ledger", "publish", "--to", &url()],
-    ));
+    let err = refused(&publish(dir, &env, "old.ledger", &url()));
     assert!(err.contains("newer than this ledger's latest"), "{err}");
     assert!(
         objects(&published) == grown,
@@ -449,12 +412,8 @@ fn a_publisher_killed_at_random_points_leaves_a_consistent_prefix_and_the_rerun_
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(50);
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server, env) = world(0);
     let dir = tmp.path();
-    two_regulators(dir);
-    let server = S3Server::start(&dir.join("s3")).unwrap();
-    server.create_bucket(BUCKET).unwrap();
-    let env = server.env();
     let published = server.object_file(BUCKET, PREFIX);
 
     // Four stages of the ledger, each published in turn; the bucket after each is kept, and
@@ -466,11 +425,7 @@ fn a_publisher_killed_at_random_points_leaves_a_consistent_prefix_and_the_rerun_
         let ledger = format!("stage-{}.ledger", k + 1);
         std::fs::copy(dir.join("ico-ofcom.ledger"), dir.join(&ledger)).unwrap();
         let started = Instant::now();
-        ok(&dledger_s3(
-            dir,
-            &env,
-            &["-l", &ledger, "publish", "--to", &url()],
-        ));
+        ok(&publish(dir, &env, &ledger, &url()));
         let took = started.elapsed();
         let snapshot = dir.join(format!("snapshot-{}", k + 1));
         restore(&published, &snapshot);
@@ -519,25 +474,15 @@ fn a_publisher_killed_at_random_points_leaves_a_consistent_prefix_and_the_rerun_
     );
 
     // What the last round left mirrors back and verifies.
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["mirror", &url(), "-o", "replica.ledger", "--trust", "keys"],
-    ));
-    assert!(text.contains("Integrity: INTACT"), "{text}");
+    mirrored(dir, &env, &url(), "replica.ledger");
 }
 
 #[test]
 fn a_storage_server_stopped_mid_publication_gives_a_clear_error_and_the_rerun_completes() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, mut server, env) = world(6000);
     let dir = tmp.path();
-    two_regulators(dir);
-    grow(dir, "ico-ofcom.ledger", 6000);
     let root = dir.join("s3");
-    let mut server = S3Server::start(&root).unwrap();
-    server.create_bucket(BUCKET).unwrap();
     let port = server.port();
-    let env = server.env();
 
     // Stop the server as soon as the first tiles have landed (a fresh prefix each attempt, in
     // case a publication is quicker than the stop).
@@ -575,18 +520,9 @@ fn a_storage_server_stopped_mid_publication_gives_a_clear_error_and_the_rerun_co
         "no checkpoint was written before its tiles"
     );
 
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["-l", "ico-ofcom.ledger", "publish", "--to", &target],
-    ));
+    let text = ok(&publish(dir, &env, "ico-ofcom.ledger", &target));
     assert!(text.contains("checkpoint of size 6005"), "{text}");
     assert_eq!(consistent_prefix(&bucket_dir), 6005);
-    let text = ok(&dledger_s3(
-        dir,
-        &env,
-        &["mirror", &target, "-o", "replica.ledger", "--trust", "keys"],
-    ));
-    assert!(text.contains("Integrity: INTACT"), "{text}");
+    mirrored(dir, &env, &target, "replica.ledger");
     drop(server);
 }

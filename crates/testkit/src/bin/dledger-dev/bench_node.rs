@@ -23,7 +23,7 @@ use disclosure_ledger::ledger::{Ledger, fresh_salt};
 use disclosure_ledger::model::{Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, Timestamp};
 use disclosure_ledger::remote::Remote;
 
-use super::BenchNodeArgs;
+use super::{BenchNodeArgs, BenchSetup};
 
 /// A running `dledger serve`.
 struct Served {
@@ -63,7 +63,7 @@ fn serve(dledger: &Path, ledger: &Path, key: &Path) -> Result<Served> {
 
 /// Copies the demo private keys of `from` into `work/keys`, owner-only (a checkout makes them
 /// 0644, which `dledger` refuses to load).
-pub(crate) fn private_keys(from: &Path, work: &Path) -> Result<PathBuf> {
+fn private_keys(from: &Path, work: &Path) -> Result<PathBuf> {
     let keys = work.join("keys");
     std::fs::create_dir_all(&keys)?;
     for item in std::fs::read_dir(from)
@@ -81,7 +81,7 @@ pub(crate) fn private_keys(from: &Path, work: &Path) -> Result<PathBuf> {
 }
 
 /// `ledger`, or a ledger of `entries` generated into `work`.
-pub(crate) fn source_ledger(ledger: Option<&Path>, entries: u64, work: &Path) -> Result<PathBuf> {
+fn source_ledger(ledger: Option<&Path>, entries: u64, work: &Path) -> Result<PathBuf> {
     if let Some(l) = ledger {
         return Ok(l.to_owned());
     }
@@ -235,15 +235,40 @@ pub(crate) fn mirror_timed(
     Ok((took, rss))
 }
 
-/// Runs the node benchmarks.
-pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
-    let dledger = match &a.dledger {
+/// What a benchmark works with: the `dledger` to run, a working directory (removed at the
+/// end), the owner-only demo keys in it, and the ledger to start from.
+pub(crate) struct Prepared {
+    pub dledger: PathBuf,
+    pub work: tempfile::TempDir,
+    pub keys: PathBuf,
+    pub source: PathBuf,
+}
+
+/// Prepares what `setup` names.
+pub(crate) fn prepare(setup: &BenchSetup) -> Result<Prepared> {
+    let dledger = match &setup.dledger {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("dledger"),
     };
-    let work = tempfile::tempdir_in(a.dir.as_deref().unwrap_or(Path::new("/tmp")))?;
-    let keys = private_keys(&a.keys, work.path())?;
-    let source = source_ledger(a.ledger.as_deref(), a.entries, work.path())?;
+    let work = tempfile::tempdir_in(setup.dir.as_deref().unwrap_or(Path::new("/tmp")))?;
+    let keys = private_keys(&setup.keys, work.path())?;
+    let source = source_ledger(setup.ledger.as_deref(), setup.entries, work.path())?;
+    Ok(Prepared {
+        dledger,
+        work,
+        keys,
+        source,
+    })
+}
+
+/// Runs the node benchmarks.
+pub(crate) fn bench_node(a: BenchNodeArgs) -> Result<()> {
+    let Prepared {
+        dledger,
+        work,
+        keys,
+        source,
+    } = prepare(&a.setup)?;
     let ledger_path = work.path().join("operated.ledger");
     std::fs::copy(&source, &ledger_path)?;
     let ledger = Ledger::open(&ledger_path)?;

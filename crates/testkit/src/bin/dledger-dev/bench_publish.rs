@@ -14,7 +14,7 @@ use disclosure_ledger::model::Timestamp;
 use dledger_testkit::s3::S3Server;
 
 use super::BenchPublishArgs;
-use super::bench_node::{key_of, mirror_timed, private_keys, source_ledger, verify_timed};
+use super::bench_node::{Prepared, key_of, mirror_timed, prepare, verify_timed};
 
 const BUCKET: &str = "bench";
 const PREFIX: &str = "ico-ofcom";
@@ -55,13 +55,12 @@ fn objects_and_bytes(dir: &Path) -> (u64, u64) {
 
 /// Runs the publishing benchmarks.
 pub(crate) fn bench_publish(a: BenchPublishArgs) -> Result<()> {
-    let dledger = match &a.dledger {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("dledger"),
-    };
-    let work = tempfile::tempdir_in(a.dir.as_deref().unwrap_or(Path::new("/tmp")))?;
-    let keys = private_keys(&a.keys, work.path())?;
-    let source = source_ledger(a.ledger.as_deref(), a.entries, work.path())?;
+    let Prepared {
+        dledger,
+        work,
+        keys,
+        source,
+    } = prepare(&a.setup)?;
     let ledger_path = work.path().join("published.ledger");
     std::fs::copy(&source, &ledger_path)?;
 

@@ -111,15 +111,9 @@ struct BenchArgs {
 /// `bench-node`.
 #[derive(Debug, Args)]
 struct BenchNodeArgs {
-    /// Entries of the generated ledger (ignored with --ledger).
-    #[arg(long, default_value_t = 1_000_000)]
-    entries: u64,
-    /// A ledger to use instead of generating one (made with the demo keys).
-    #[arg(long)]
-    ledger: Option<PathBuf>,
-    /// The demo keys (fixtures/keys).
-    #[arg(long, default_value = "fixtures/keys")]
-    keys: PathBuf,
+    /// The ledger, keys and programs.
+    #[command(flatten)]
+    setup: BenchSetup,
     /// Submissions timed one after another.
     #[arg(long, default_value_t = 300)]
     submissions: usize,
@@ -133,17 +127,22 @@ struct BenchNodeArgs {
     /// Seconds each throughput measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Where to put the working files (default: /tmp).
-    #[arg(long)]
-    dir: Option<PathBuf>,
-    /// The `dledger` program to measure (default: the one next to this program).
-    #[arg(long)]
-    dledger: Option<PathBuf>,
 }
 
 /// `bench-publish`.
 #[derive(Debug, Args)]
 struct BenchPublishArgs {
+    /// The ledger, keys and programs.
+    #[command(flatten)]
+    setup: BenchSetup,
+    /// Entries added before the incremental publication.
+    #[arg(long, default_value_t = 1_000)]
+    new_entries: u64,
+}
+
+/// What the node and publishing benchmarks run on.
+#[derive(Debug, Args)]
+struct BenchSetup {
     /// Entries of the generated ledger (ignored with --ledger).
     #[arg(long, default_value_t = 1_000_000)]
     entries: u64,
@@ -153,9 +152,6 @@ struct BenchPublishArgs {
     /// The demo keys (fixtures/keys).
     #[arg(long, default_value = "fixtures/keys")]
     keys: PathBuf,
-    /// Entries added before the incremental publication.
-    #[arg(long, default_value_t = 1_000)]
-    new_entries: u64,
     /// Where to put the working files (default: /tmp).
     #[arg(long)]
     dir: Option<PathBuf>,
