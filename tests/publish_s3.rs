@@ -526,3 +526,46 @@ fn a_storage_server_stopped_mid_publication_gives_a_clear_error_and_the_rerun_co
     mirrored(dir, &env, &target, "replica.ledger");
     drop(server);
 }
+
+#[test]
+fn the_latest_checkpoint_the_other_regulator_cosigned_is_the_one_published() {
+    let (tmp, server, env) = world(300);
+    let dir = tmp.path();
+    let published = server.object_file(BUCKET, PREFIX);
+
+    // Nothing cosigned yet: the latest checkpoint, and the output says whose word it carries.
+    let text = ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
+    assert!(text.contains("signed by the log's operator only"), "{text}");
+    assert_eq!(consistent_prefix(&published), 305);
+
+    // Ofcom cosigns the checkpoint of 405 entries; 100 more are checkpointed, not cosigned.
+    grow(dir, "ico-ofcom.ledger", 100);
+    let l = ["-l", "ico-ofcom.ledger"];
+    ok(&dledger(
+        dir,
+        &[
+            &l[..],
+            &["checkpoint", "--key", "ico-2024.key", "-o", "cp.note"],
+        ]
+        .concat(),
+    ));
+    ok(&dledger(
+        dir,
+        &[&l[..], &["cosign", "cp.note", "--key", "ofcom-2024.key"]].concat(),
+    ));
+    grow(dir, "ico-ofcom.ledger", 100);
+    let text = ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
+    assert!(text.contains("checkpoint of size 405"), "{text}");
+    assert!(text.contains("cosigned by OFCOM"), "{text}");
+    assert!(
+        text.contains("latest checkpoint (size 505) is not cosigned yet"),
+        "{text}"
+    );
+    assert_eq!(consistent_prefix(&published), 405);
+    let note = std::fs::read_to_string(published.join("checkpoint")).unwrap();
+    assert_eq!(
+        note.lines().filter(|l| l.starts_with('—')).count(),
+        2,
+        "{note}"
+    );
+}

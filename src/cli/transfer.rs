@@ -91,6 +91,21 @@ pub(super) fn publish_cmd(ctx: &Ctx, a: PublishArgs) -> Result<Status> {
             s(p.kept)
         );
     }
+    if p.cosigners.is_empty() {
+        outln!(
+            "The checkpoint is signed by the log's operator only: no other party has cosigned \
+             one yet (`dledger cosign`, or a witness node), so readers have no witness's word \
+             that they see the same log as everyone else."
+        );
+    } else {
+        outln!("The checkpoint is cosigned by {}.", p.cosigners.join(", "));
+    }
+    if let Some(newer) = p.newer_uncosigned {
+        outln!(
+            "The ledger's latest checkpoint (size {newer}) is not cosigned yet; it is published \
+             once it is (run this again after `dledger cosign`)."
+        );
+    }
     if let Target::Dir(_) = target {
         outln!(
             "Serve the directory as static files (tile paths are immutable; `checkpoint` is \

@@ -1,5 +1,7 @@
 //! Publishing the log as static files in the C2SP tlog-tiles layout (docs/FORMAT.md §16) into a
-//! directory or an S3-compatible bucket ([`Target`]), incrementally and crash-safely:
+//! directory or an S3-compatible bucket ([`Target`]), incrementally and crash-safely. What is
+//! published is the latest checkpoint the other regulator cosigned (readers see only witnessed
+//! states of the log), or the latest one when none was ever cosigned (a log without a witness).
 //!
 //! 1. The target's own `checkpoint` says what an earlier publication completed. It must be this
 //!    log's (same origin, and a root this ledger's entries give), not newer than the ledger's;
@@ -35,6 +37,9 @@ pub enum PublishError {
     /// Reading the ledger failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The ledger's registers could not be read.
+    #[error(transparent)]
+    Registers(#[from] crate::ledger::ReplayError),
     /// The ledger has no checkpoint to publish.
     #[error(
         "the ledger has no checkpoint to publish; make one with `dledger checkpoint` (and have \
@@ -133,7 +138,7 @@ pub enum PublishError {
 }
 
 /// What a publication did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
     /// The checkpoint's tree size.
     pub size: u64,
@@ -143,29 +148,31 @@ pub struct Published {
     pub written: u64,
     /// Full tiles and bundles of the earlier publication, left as they were.
     pub kept: u64,
+    /// The parties that cosigned the published checkpoint (empty: signed by the operator only).
+    pub cosigners: Vec<String>,
+    /// The size of the ledger's latest checkpoint, when it is newer than the published one
+    /// (not cosigned yet).
+    pub newer_uncosigned: Option<u64>,
 }
 
 /// Publishes the ledger in `store`, as of its latest stored checkpoint, into `target`.
 pub fn publish(store: &Store, target: &Target) -> Result<Published, PublishError> {
-    let (size, note) = store
-        .checkpoints()?
-        .into_iter()
-        .rfind(|(size, _)| *size > 0)
-        .ok_or(PublishError::NoCheckpoint)?;
-    let cp = parse_checkpoint(&note).ok_or(PublishError::NoCheckpoint)?;
+    let chosen = choose_checkpoint(store)?;
+    let (size, note, cp) = (chosen.size, chosen.note, chosen.checkpoint);
     if tlog::tree_hash(size, store).ok() != Some(cp.root) {
         return Err(PublishError::RootMismatch { size });
     }
+    let done = |from: u64, written: u64, kept: u64| Published {
+        size,
+        from,
+        written,
+        kept,
+        cosigners: chosen.cosigners.clone(),
+        newer_uncosigned: chosen.newer_uncosigned,
+    };
 
     let (from, mut written) = match where_it_stands(store, target, &cp)? {
-        Standing::Current(old) if old == note => {
-            return Ok(Published {
-                size,
-                from: size,
-                written: 0,
-                kept: kept_at(size),
-            });
-        }
+        Standing::Current(old) if old == note => return Ok(done(size, 0, kept_at(size))),
         Standing::Published(from) => (from, 0),
         Standing::Current(_) => (size, 0),
         Standing::Fresh => {
@@ -185,12 +192,55 @@ pub fn publish(store: &Store, target: &Target) -> Result<Published, PublishError
         bytes: note,
         immutable: false,
     })?;
-    Ok(Published {
-        size,
-        from,
-        written: written + 1,
-        kept: kept_at(from),
-    })
+    Ok(done(from, written + 1, kept_at(from)))
+}
+
+/// The checkpoint a publication publishes.
+struct Chosen {
+    size: u64,
+    note: Vec<u8>,
+    checkpoint: Checkpoint,
+    cosigners: Vec<String>,
+    newer_uncosigned: Option<u64>,
+}
+
+/// The latest stored checkpoint another party cosigned (its signatures checked against the
+/// parties' keys), else the latest one.
+fn choose_checkpoint(store: &Store) -> Result<Chosen, PublishError> {
+    let stored: Vec<(u64, Vec<u8>)> = store
+        .checkpoints()?
+        .into_iter()
+        .filter(|(size, _)| *size > 0)
+        .collect();
+    let (latest, _) = stored.last().ok_or(PublishError::NoCheckpoint)?;
+    let latest = *latest;
+    let reg = crate::ledger::open_registers(store)?;
+    let origin = reg.origin.clone().unwrap_or_default();
+    let root_at = |n: u64| tlog::tree_hash(n, store).ok();
+    let chosen = |(size, note): &(u64, Vec<u8>), cosigners: Vec<String>| {
+        let checkpoint = parse_checkpoint(note).ok_or(PublishError::NoCheckpoint)?;
+        Ok(Chosen {
+            size: *size,
+            note: note.clone(),
+            checkpoint,
+            cosigners,
+            newer_uncosigned: (*size < latest).then_some(latest),
+        })
+    };
+    for item in stored.iter().rev() {
+        if let Ok(checked) =
+            ledger_core::checkpoints::check_checkpoint(&item.1, &origin, &reg, root_at)
+            && !checked.cosigners.is_empty()
+        {
+            let names = checked
+                .cosigners
+                .iter()
+                .map(|(p, _)| p.as_str().to_owned())
+                .collect();
+            return chosen(item, names);
+        }
+    }
+    chosen(stored.last().expect("not empty"), Vec::new())
 }
 
 /// What the target holds before a publication.
