@@ -360,7 +360,7 @@ fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is
     ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     let grown = objects(&published);
     let err = refused(&publish(dir, &env, "old.ledger", &url()));
-    assert!(err.contains("newer than this ledger's latest"), "{err}");
+    assert!(err.contains("newer than the one this ledger would publish"), "{err}");
     assert!(
         objects(&published) == grown,
         "the refused run changed nothing"

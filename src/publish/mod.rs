@@ -84,9 +84,10 @@ pub enum PublishError {
     },
     /// The target's checkpoint is newer than the ledger's latest.
     #[error(
-        "{target} already holds a checkpoint of size {published}, newer than this ledger's \
-         latest (size {ours}); nothing was written. Publish from an up-to-date copy of the \
-         ledger (sign a checkpoint with `dledger checkpoint` after syncing)"
+        "{target} already holds a checkpoint of size {published}, newer than the one this \
+         ledger would publish (size {ours}, its latest cosigned or, with none cosigned, its \
+         latest); nothing was written, so readers are not rolled back. Publish from an \
+         up-to-date copy of the ledger, or once a checkpoint at least that large is cosigned"
     )]
     Newer {
         /// The target.
