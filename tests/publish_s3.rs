@@ -360,7 +360,10 @@ fn wrong_credentials_a_missing_bucket_and_another_log_are_refused_and_nothing_is
     ok(&publish(dir, &env, "ico-ofcom.ledger", &url()));
     let grown = objects(&published);
     let err = refused(&publish(dir, &env, "old.ledger", &url()));
-    assert!(err.contains("newer than the one this ledger would publish"), "{err}");
+    assert!(
+        err.contains("newer than the one this ledger would publish"),
+        "{err}"
+    );
     assert!(
         objects(&published) == grown,
         "the refused run changed nothing"
@@ -567,5 +570,42 @@ fn the_latest_checkpoint_the_other_regulator_cosigned_is_the_one_published() {
         note.lines().filter(|l| l.starts_with('—')).count(),
         2,
         "{note}"
+    );
+}
+
+#[test]
+fn credentials_and_the_endpoint_come_from_a_named_profile_of_the_aws_files() {
+    let (tmp, server, _) = world(10);
+    let dir = tmp.path();
+    // HOME is the test's directory (see `command`): ~/.aws/credentials and ~/.aws/config.
+    std::fs::create_dir_all(dir.join(".aws")).unwrap();
+    std::fs::write(
+        dir.join(".aws/credentials"),
+        format!(
+            "[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n\
+             [ledger-publisher]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            dledger_testkit::s3::ACCESS_KEY,
+            dledger_testkit::s3::SECRET_KEY
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".aws/config"),
+        format!(
+            "[profile ledger-publisher]\nregion = eu-west-2\nendpoint_url = {}\n",
+            server.endpoint()
+        ),
+    )
+    .unwrap();
+    let profile = [("AWS_PROFILE", "ledger-publisher".to_owned())];
+    let text = ok(&publish(dir, &profile, "ico-ofcom.ledger", &url()));
+    assert!(text.contains("checkpoint of size 15"), "{text}");
+    mirrored(dir, &profile, &url(), "replica.ledger");
+    // The default profile's keys are wrong: refused, as the server says.
+    let endpoint = [("AWS_ENDPOINT_URL", server.endpoint())];
+    let err = refused(&publish(dir, &endpoint, "ico-ofcom.ledger", &url()));
+    assert!(
+        err.contains("InvalidAccessKeyId") || err.contains("refused"),
+        "{err}"
     );
 }

@@ -211,7 +211,14 @@ fn ofcom_records_into_the_ico_log_mirrors_it_and_witnesses_it() {
     assert!(text.contains("cosigned by OFCOM"), "{text}");
     let out = dledger(
         dir,
-        &["mirror", "published", "-o", "reader.replica", "--trust", "keys"],
+        &[
+            "mirror",
+            "published",
+            "-o",
+            "reader.replica",
+            "--trust",
+            "keys",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Integrity: INTACT"));
