@@ -115,6 +115,10 @@ pub(crate) struct Node {
     pub(crate) claimed: std::sync::Mutex<bool>,
     /// Woken when the head moves or a claim is given up.
     pub(crate) moved: tokio::sync::Notify,
+    /// The line (first come, first served) of the submissions waiting for the next position's
+    /// outcome: one at a time waits for it and is answered, so a moving head answers one
+    /// waiting submission, not all of them at once.
+    pub(crate) line: tokio::sync::Mutex<()>,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
 }
@@ -195,6 +199,7 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         head: std::sync::RwLock::new(head),
         claimed: std::sync::Mutex::new(false),
         moved: tokio::sync::Notify::new(),
+        line: tokio::sync::Mutex::new(()),
         limiter: Mutex::new(HashMap::new()),
         rate: f64::from(config.rate_per_sec.max(1)),
     });

@@ -64,6 +64,14 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         if seq > next || (seq == next && prev != head) {
             return stale(seq, next, head);
         }
+        if seq + 1 == next && hashes.len() == 1 {
+            // The head is the hash of the entry at `seq`: recorded, or taken by another.
+            return if hashes[0] == head {
+                recorded_answer(seq, &hashes)
+            } else {
+                stale(seq, next, head)
+            };
+        }
         if seq < next {
             let reader = Arc::clone(&node);
             let resent = hashes.clone();
@@ -80,7 +88,20 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         if let Some(claim) = Claim::take(&node) {
             break Some(claim);
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), moved).await;
+        // Another submission for this position is being committed. Wait in line; at the
+        // front, wait for the commit in flight to end (or, with none in flight, a moment for
+        // the one answered before to come back signed again), then be answered: one waiting
+        // submission per move of the head, not all of them at once.
+        let _turn = node.line.lock().await;
+        let moved = node.moved.notified();
+        tokio::pin!(moved);
+        moved.as_mut().enable();
+        let limit = if node.is_claimed() {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_millis(2)
+        };
+        let _ = tokio::time::timeout(limit, moved).await;
     };
     let judged = Arc::clone(&node);
     let outcome = tokio::task::spawn_blocking(move || {
@@ -160,6 +181,16 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
 /// The claim of the submission being committed for the next position; given up (and the
 /// waiting submissions woken) when dropped, whatever the outcome.
 struct Claim(Arc<Node>);
+
+impl Node {
+    /// Whether a submission for the next position is being committed.
+    fn is_claimed(&self) -> bool {
+        *self
+            .claimed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 impl Claim {
     /// Claims the next position, unless another submission holds it.
