@@ -119,8 +119,23 @@ pub(crate) struct Node {
     /// outcome: one at a time waits for it and is answered, so a moving head answers one
     /// waiting submission, not all of them at once.
     pub(crate) line: tokio::sync::Mutex<()>,
+    /// The head the log will have if the submission being committed is accepted (its last
+    /// entry's position after it, and hash), and whether a waiting submission was told it:
+    /// that one signs again for the position after while the commit is still in flight.
+    pub(crate) provisional: std::sync::Mutex<Option<Provisional>>,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
+}
+
+/// The head after the submission being committed, if it is accepted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Provisional {
+    /// The next position after it.
+    pub(crate) next: u64,
+    /// The hash of its last entry.
+    pub(crate) head: [u8; 32],
+    /// Whether a waiting submission was answered with it.
+    pub(crate) told: bool,
 }
 
 impl Node {
@@ -200,6 +215,7 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         claimed: std::sync::Mutex::new(false),
         moved: tokio::sync::Notify::new(),
         line: tokio::sync::Mutex::new(()),
+        provisional: std::sync::Mutex::new(None),
         limiter: Mutex::new(HashMap::new()),
         rate: f64::from(config.rate_per_sec.max(1)),
     });

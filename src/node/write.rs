@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use super::{Node, error};
+use super::{Node, Provisional, error};
 use crate::ledger::AppendError;
 use crate::model::{Seq, Timestamp};
 
@@ -61,8 +61,15 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         let Some((seq, prev)) = position else {
             break None;
         };
+        let provisional = node.provisional();
+        if provisional.is_some_and(|p| seq == p.next && prev == p.head) {
+            // Signed to follow the submission being committed: wait for its outcome.
+            let _ = tokio::time::timeout(Duration::from_secs(5), moved).await;
+            continue;
+        }
         if seq > next || (seq == next && prev != head) {
-            return stale(seq, next, head);
+            let (n, h) = provisional.map_or((next, head), |p| (p.next, p.head));
+            return stale(seq, n, h);
         }
         if seq + 1 == next && hashes.len() == 1 {
             // The head is the hash of the entry at `seq`: recorded, or taken by another.
@@ -86,22 +93,35 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             };
         }
         if let Some(claim) = Claim::take(&node) {
+            let last = *hashes.last().expect("a submission has an entry");
+            node.set_provisional(Some(Provisional {
+                next: seq + hashes.len() as u64,
+                head: last,
+                told: false,
+            }));
             break Some(claim);
         }
         // Another submission for this position is being committed. Wait in line; at the
-        // front, wait for the commit in flight to end (or, with none in flight, a moment for
-        // the one answered before to come back signed again), then be answered: one waiting
-        // submission per move of the head, not all of them at once.
+        // front, be told the head the log will have after it (so as to sign again for the
+        // position after while it is committed) — one waiting submission per commit, not all
+        // of them at once — or, with nothing in flight, be answered after a moment.
         let _turn = node.line.lock().await;
-        let moved = node.moved.notified();
-        tokio::pin!(moved);
-        moved.as_mut().enable();
-        let limit = if node.is_claimed() {
-            Duration::from_secs(5)
-        } else {
-            Duration::from_millis(2)
-        };
-        let _ = tokio::time::timeout(limit, moved).await;
+        loop {
+            let moved = node.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            if let Some(p) = node.tell_provisional() {
+                return stale(seq, p.next, p.head);
+            }
+            let limit = if node.is_claimed() {
+                Duration::from_secs(5)
+            } else {
+                Duration::from_millis(2)
+            };
+            if tokio::time::timeout(limit, moved).await.is_err() || !node.is_claimed() {
+                break;
+            }
+        }
     };
     let judged = Arc::clone(&node);
     let outcome = tokio::task::spawn_blocking(move || {
@@ -183,6 +203,39 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
 struct Claim(Arc<Node>);
 
 impl Node {
+    /// The head after the submission being committed, if any.
+    fn provisional(&self) -> Option<Provisional> {
+        *self
+            .provisional
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sets the head after the submission being committed, and wakes the line.
+    fn set_provisional(&self, p: Option<Provisional>) {
+        *self
+            .provisional
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = p;
+        self.moved.notify_waiters();
+    }
+
+    /// The head after the submission being committed, unless a waiting submission was told it
+    /// already; marks it told.
+    fn tell_provisional(&self) -> Option<Provisional> {
+        let mut p = self
+            .provisional
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match p.as_mut() {
+            Some(p) if !p.told => {
+                p.told = true;
+                Some(*p)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether a submission for the next position is being committed.
     fn is_claimed(&self) -> bool {
         *self
@@ -209,6 +262,11 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
+        *self
+            .0
+            .provisional
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         *self
             .0
             .claimed
