@@ -31,10 +31,6 @@ const COMMITS_PER_SYNC: u64 = 64;
 /// How many bundles are fetched ahead of the one being stored.
 const PREFETCH: usize = 32;
 
-/// How many bundles (or 4× as many level-0 hash tiles) are asked for in one go (a bucket
-/// fetches them at once).
-const FETCH_GROUP: u64 = 16;
-
 /// Why a mirror run stopped. What was stored before stays, and is the log's.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -284,8 +280,8 @@ fn accept(replica: &mut Ledger, note: &[u8]) -> Result<CheckedCheckpoint, Mirror
 /// A bundle as fetched: its index, its width, and its entries and signatures.
 type Fetched = (u64, u64, Result<(Vec<u8>, Vec<u8>), MirrorError>);
 
-/// Fetches the bundles `first..=last` of a log of `size` entries, [`FETCH_GROUP`] at a time,
-/// and sends them in order; stops at the first failure (sent) or when the receiver is gone.
+/// Fetches the bundles `first..=last` of a log of `size` entries, the source's group at a
+/// time, and sends them in order; stops at the first failure (sent) or when the receiver is gone.
 fn fetch_bundles(
     remote: &dyn TileSource,
     first: u64,
@@ -295,7 +291,7 @@ fn fetch_bundles(
 ) {
     let mut group = first;
     while group <= last {
-        let end = (group + FETCH_GROUP - 1).min(last);
+        let end = (group + remote.group() - 1).min(last);
         let tiles: Vec<Tile> = (group..=end)
             .map(|index| bundle_tile(index, (size - index * TILE_WIDTH).min(TILE_WIDTH)))
             .collect();
@@ -380,7 +376,8 @@ fn fetch_leaf_hashes(
     let tiles: Vec<Tile> = (from / TILE_WIDTH..=(to - 1) / TILE_WIDTH)
         .map(|index| bundle_tile(index, (to - index * TILE_WIDTH).min(TILE_WIDTH)))
         .collect();
-    for group in tiles.chunks(FETCH_GROUP as usize * 4) {
+    let per_request = usize::try_from(remote.group() * 4).unwrap_or(64);
+    for group in tiles.chunks(per_request) {
         let paths: Vec<String> = group.iter().map(Tile::path).collect();
         let (files, failure) = remote.fetch_many(&paths);
         if let Some(e) = failure {

@@ -17,6 +17,12 @@ pub trait TileSource: Sync {
     /// The file at `path`; a missing one is an error (the checkpoint said it is there).
     fn fetch(&self, path: &str) -> Result<Vec<u8>, MirrorError>;
 
+    /// How many bundles to ask [`TileSource::fetch_many`] for at once: 1 for a source that
+    /// fetches one file at a time (a node, a directory), so each is stored as soon as it comes.
+    fn group(&self) -> u64 {
+        1
+    }
+
     /// The files at `paths`, in order, up to the first that could not be fetched, and why
     /// (sources that can fetch several at once).
     fn fetch_many(&self, paths: &[String]) -> (Vec<Vec<u8>>, Option<MirrorError>) {
@@ -60,6 +66,10 @@ impl TileSource for Remote {
 impl TileSource for Bucket {
     fn describe(&self) -> String {
         self.url().to_owned()
+    }
+
+    fn group(&self) -> u64 {
+        16
     }
 
     fn fetch(&self, path: &str) -> Result<Vec<u8>, MirrorError> {
