@@ -110,18 +110,17 @@ pub(crate) struct Node {
     /// The log's next sequence number and head hash, as of the last commit: a submission
     /// signed against another head is answered 409 without waiting for the ledger.
     pub(crate) head: std::sync::RwLock<(u64, [u8; 32])>,
-    /// Whether a submission for the next position is being judged and committed: the others
-    /// signed for that position wait for its outcome instead of queueing for the ledger.
-    pub(crate) claimed: std::sync::Mutex<bool>,
     /// Woken when the head moves or a claim is given up.
     pub(crate) moved: tokio::sync::Notify,
     /// The line (first come, first served) of the submissions waiting for the next position's
     /// outcome: one at a time waits for it and is answered, so a moving head answers one
     /// waiting submission, not all of them at once.
     pub(crate) line: tokio::sync::Mutex<()>,
-    /// The head the log will have if the submission being committed is accepted (its last
-    /// entry's position after it, and hash), and whether a waiting submission was told it:
-    /// that one signs again for the position after while the commit is still in flight.
+    /// The claim of the submission being judged and committed for the next position, if any:
+    /// the head the log will have if it is accepted (its last entry's position after it, and
+    /// hash), and whether a waiting submission was told it (that one signs again for the
+    /// position after while the commit is still in flight). The others signed for the same
+    /// position wait for its outcome instead of queueing for the ledger.
     pub(crate) provisional: std::sync::Mutex<Option<Provisional>>,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
@@ -212,7 +211,6 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         checkpointed: tokio::sync::watch::Sender::new(latest),
         added: tokio::sync::Notify::new(),
         head: std::sync::RwLock::new(head),
-        claimed: std::sync::Mutex::new(false),
         moved: tokio::sync::Notify::new(),
         line: tokio::sync::Mutex::new(()),
         provisional: std::sync::Mutex::new(None),

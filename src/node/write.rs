@@ -92,13 +92,12 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
                 stale(seq, next, head)
             };
         }
-        if let Some(claim) = Claim::take(&node) {
-            let last = *hashes.last().expect("a submission has an entry");
-            node.set_provisional(Some(Provisional {
-                next: seq + hashes.len() as u64,
-                head: last,
-                told: false,
-            }));
+        let after = Provisional {
+            next: seq + hashes.len() as u64,
+            head: *hashes.last().expect("a submission has an entry"),
+            told: false,
+        };
+        if let Some(claim) = Claim::take(&node, after) {
             break Some(claim);
         }
         // Another submission for this position is being committed. Wait in line; at the
@@ -211,15 +210,6 @@ impl Node {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Sets the head after the submission being committed, and wakes the line.
-    fn set_provisional(&self, p: Option<Provisional>) {
-        *self
-            .provisional
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = p;
-        self.moved.notify_waiters();
-    }
-
     /// The head after the submission being committed, unless a waiting submission was told it
     /// already; marks it told.
     fn tell_provisional(&self) -> Option<Provisional> {
@@ -238,24 +228,24 @@ impl Node {
 
     /// Whether a submission for the next position is being committed.
     fn is_claimed(&self) -> bool {
-        *self
-            .claimed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.provisional().is_some()
     }
 }
 
 impl Claim {
-    /// Claims the next position, unless another submission holds it.
-    fn take(node: &Arc<Node>) -> Option<Claim> {
-        let mut claimed = node
-            .claimed
+    /// Claims the next position for a submission after which the log's head would be `after`,
+    /// unless another submission holds it; wakes the line, whose front may be told `after`.
+    fn take(node: &Arc<Node>, after: Provisional) -> Option<Claim> {
+        let mut held = node
+            .provisional
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *claimed {
+        if held.is_some() {
             return None;
         }
-        *claimed = true;
+        *held = Some(after);
+        drop(held);
+        node.moved.notify_waiters();
         Some(Claim(Arc::clone(node)))
     }
 }
@@ -267,11 +257,6 @@ impl Drop for Claim {
             .provisional
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        *self
-            .0
-            .claimed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
         self.0.moved.notify_waiters();
     }
 }
