@@ -404,6 +404,7 @@ pub fn load_state(path: &Path) -> Result<Option<ResumePoint>, IncrementalError> 
         open,
         genesis: EntryHash(genesis),
         trust_roots: body.trust_roots,
+        index: None,
     }))
 }
 
@@ -705,11 +706,12 @@ pub fn verify_with_state(
     use crate::index_copy::{index_copy_path, save_index_copy};
     let copy = index_copy_path(state);
     let previous = load_state(state)?;
-    let (report, next) = match &previous {
+    let (report, mut next) = match &previous {
         Some(point) => verify_since(store, point, opts, filter, Some(&copy))?,
         None => verify_from_start(store, opts, filter)?,
     };
     let intact = report.integrity.status == crate::verify::IntegrityStatus::Intact;
+    let mut built = next.as_mut().and_then(|point| point.index.take());
     let mut saved = None;
     if let Some(point) = &next {
         save_state(state, point)?;
@@ -718,7 +720,14 @@ pub fn verify_with_state(
     let mut index_copy_failed = None;
     if intact && let Some(point) = next.as_ref().or(previous.as_ref()) {
         let before = previous.as_ref().map(|p| (p.size, p.note.as_slice()));
-        if let Err(e) = save_index_copy(state, store, point.size, &point.note, before) {
+        if let Err(e) = save_index_copy(
+            state,
+            store,
+            point.size,
+            &point.note,
+            before,
+            built.as_mut(),
+        ) {
             index_copy_failed = Some(e.to_string());
         }
     }

@@ -99,6 +99,9 @@ pub enum IndexCopyOutcome {
     Extended,
     /// The copy was missing or did not match, and was built from every entry.
     Rebuilt,
+    /// The copy was written from the index the verify run had just built in memory from
+    /// every entry (no entry read again).
+    Saved,
     /// The checkpoint carries no index root (made before the index): no copy is kept.
     NoIndex,
 }
@@ -130,13 +133,15 @@ pub enum IndexCopyError {
 /// Moves the copy beside the state file `state` on to the checkpoint `note` of `size` entries:
 /// extended from its own size when its root is the one the previous checkpoint signed
 /// (`previous`: that checkpoint's size and note), otherwise rebuilt from every entry; kept only
-/// if its root is then the one `note` signs.
+/// if its root is then the one `note` signs. `built`, the index of the first `size` entries a
+/// full verify run has just built, replaces the copy directly if its root is the signed one.
 pub fn save_index_copy(
     state: &Path,
     store: &Store,
     size: u64,
     note: &[u8],
     previous: Option<(u64, &[u8])>,
+    built: Option<&mut ledger_core::index::Index>,
 ) -> Result<IndexCopyOutcome, IndexCopyError> {
     let path = index_copy_path(state);
     let file_error = |why: String| IndexCopyError::File {
@@ -152,6 +157,20 @@ pub fn save_index_copy(
         remove()?;
         return Ok(IndexCopyOutcome::NoIndex);
     };
+    if let Some(index) = built
+        && index.size() == size
+        && index.root() == root
+    {
+        remove()?;
+        let copy = Store::create(&path).map_err(|e| file_error(e.to_string()))?;
+        let (header, leaves, branches) = index.nodes();
+        if let Err(e) = copy.save_entry_index(size, header, leaves, branches) {
+            drop(copy);
+            remove()?;
+            return Err(file_error(e.to_string()));
+        }
+        return Ok(IndexCopyOutcome::Saved);
+    }
     let reusable = previous.and_then(|(s, n)| {
         let r = signed_index_root(n)?;
         (s <= size).then(|| open_matching(&path, s, &r)).flatten()

@@ -569,6 +569,10 @@ pub struct ResumePoint {
     pub genesis: EntryHash,
     /// The ledger's trust-root keys, from its genesis entry.
     pub trust_roots: Vec<TrustRoot>,
+    /// The entry index over the first `size` entries, when this run built it in memory and
+    /// ended exactly there (a full run up to its newest checkpoint): the verifier's copy of
+    /// the index is saved from it instead of from the entries again. Never in the state file.
+    pub index: Option<ledger_core::index::Index>,
 }
 
 /// A verification run, from the first entry or resumed from `start`; also returns where the
@@ -767,7 +771,8 @@ pub(crate) fn run(
             ),
         }
     }
-    let verified = v.finish();
+    let mut verified = v.finish();
+    let built_index = verified.index.take();
     flags.extend(engine.finish(&verified.registers, opts.as_of));
     flags.retain(|f| f.seq.0 >= from || keep_old_flag(f));
     flags.retain(|f| filter.keeps(f));
@@ -850,6 +855,7 @@ pub(crate) fn run(
                     registers,
                     open,
                     genesis: EntryHash::ZERO,
+                    index: built_index.filter(|index| index.size() == size),
                 })
         }
         _ => None,
@@ -1250,6 +1256,8 @@ pub struct Verified {
     pub report: IntegrityReport,
     /// Registers after the last entry.
     pub registers: Registers,
+    /// The entry index rebuilt from every entry, if this run read them all intact.
+    pub index: Option<ledger_core::index::Index>,
 }
 
 /// What can be worked out about a record on its own: its hash and its decoding. (Decoding is
@@ -1808,6 +1816,7 @@ impl Verifier {
         Verified {
             report: self.report,
             registers: self.reg,
+            index: self.index,
         }
     }
 }

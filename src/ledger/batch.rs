@@ -877,6 +877,16 @@ impl Batch<'_> {
     /// For bulk recording of new entries: an entry prepared meanwhile that refers to one still
     /// being written is looked up only after the write completes.
     pub fn flush_in_background(&mut self) -> Result<Vec<Receipt>, AppendError> {
+        self.flush_in_background_then(|| {})
+    }
+
+    /// [`Batch::flush_in_background`], calling `written` on the writing thread once the write
+    /// has completed or failed (a node's writer is woken by it to answer the submissions it
+    /// made durable, without waiting idle for the write).
+    pub fn flush_in_background_then(
+        &mut self,
+        written: impl FnOnce() + Send + 'static,
+    ) -> Result<Vec<Receipt>, AppendError> {
         self.settle()?;
         if !self.records.is_empty() {
             let index = self.index_update()?;
@@ -888,11 +898,49 @@ impl Batch<'_> {
                     .as_ref()
                     .expect("a batch holds the write handle until it ends"),
             );
-            let handle = std::thread::spawn(move || store.append_indexed(&records, Some(&index)));
+            let handle = std::thread::spawn(move || {
+                let result = store.append_indexed(&records, Some(&index));
+                written();
+                result
+            });
             self.ledger.index.rebuild = false;
             self.writing = Some(InFlight { handle, receipts });
         }
         Ok(std::mem::take(&mut self.durable))
+    }
+
+    /// The leaf hash of entry `seq` as the log holds it: staged, being written, or in the
+    /// file; `None` past the head.
+    pub fn staged_hash(&self, seq: Seq) -> Option<[u8; 32]> {
+        if let Some(r) = self.records.iter().find(|r| r.seq == seq.0) {
+            return Some(r.hash);
+        }
+        let in_flight = self.writing.iter().flat_map(|w| w.receipts.iter());
+        if let Some(r) = in_flight.chain(&self.durable).find(|r| r.seq == seq) {
+            return Some(r.hash.0);
+        }
+        let record = self.writer().get(seq.0).ok()??;
+        Some(leaf_hash(&record.bytes))
+    }
+
+    /// Whether a write started by [`Batch::flush_in_background`] has not been waited for.
+    pub fn is_writing(&self) -> bool {
+        self.writing.is_some()
+    }
+
+    /// Drops the staged entries from `seq` on (the rest of a chain whose later entry was
+    /// refused), first waiting for the write in flight; the registers are put back as the file
+    /// and the entries still staged give them. If the write in flight failed, nothing staged
+    /// is kept and its error is returned.
+    pub fn discard_from(&mut self, seq: Seq) -> Result<(), AppendError> {
+        self.settle()?;
+        let keep = self.records.iter().take_while(|r| r.seq < seq.0).count();
+        if keep < self.records.len() {
+            self.records.truncate(keep);
+            self.receipts.retain(|r| r.seq < seq);
+            self.reload();
+        }
+        Ok(())
     }
 
     /// The register snapshot and new references to write with the staged entries.

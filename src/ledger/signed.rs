@@ -71,16 +71,11 @@ impl Ledger {
         let mut batch = self.begin().map_err(|e| (0, e))?;
         let mut out = Vec::with_capacity(chain.len());
         for (i, (bytes, signature)) in chain.into_iter().enumerate() {
-            let entry = decode_submitted(&bytes).map_err(|e| (i, e))?;
-            let flags = batch.ledger().flags_for_at(
-                &Pending::from(entry.body.clone()),
-                entry.recorded_at,
-                entry.seq,
+            out.push(
+                batch
+                    .push_submitted(bytes, signature, now)
+                    .map_err(|e| (i, e))?,
             );
-            let receipt = batch
-                .push_signed(bytes, signature, now)
-                .map_err(|e| (i, e))?;
-            out.push((receipt, flags));
         }
         batch.commit().map_err(|e| (0, e))?;
         Ok(out)
@@ -132,6 +127,23 @@ impl Ledger {
 }
 
 impl Batch<'_> {
+    /// [`Batch::push_signed`], also returning the policy flags the entry raises, judged
+    /// against the ledger as it stands with the entries staged before it.
+    pub fn push_submitted(
+        &mut self,
+        bytes: Vec<u8>,
+        signature: [u8; 64],
+        now: Timestamp,
+    ) -> Result<Recorded, AppendError> {
+        let entry = decode_submitted(&bytes)?;
+        let flags = self.ledger().flags_for_at(
+            &Pending::from(entry.body.clone()),
+            entry.recorded_at,
+            entry.seq,
+        );
+        Ok((self.push_signed(bytes, signature, now)?, flags))
+    }
+
     /// Checks and stages one entry signed elsewhere, submitted at `now` (see
     /// [`Ledger::submit_signed`]).
     pub fn push_signed(

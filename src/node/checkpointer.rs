@@ -47,13 +47,20 @@ pub(crate) async fn run(node: Arc<Node>, every: Duration, initial: Option<(u64, 
 }
 
 /// Signs and stores a checkpoint if entries were added since the last one.
-pub(crate) fn sign(node: &Node) -> Option<(u64, Vec<u8>)> {
-    let key = node.operator_key.as_ref()?;
+pub(crate) fn sign(node: &Arc<Node>) -> Option<(u64, Vec<u8>)> {
+    node.operator_key.as_ref()?;
     let len = node.store.len().ok()?;
     if len == 0 || len <= *node.checkpointed.borrow() {
         return None;
     }
-    match node.ledger().checkpoint(key) {
+    // Through the sequencer: the checkpoint covers every entry staged so far, made durable
+    // first.
+    let signer = Arc::clone(node);
+    let made = node.with_batch(move |batch| {
+        let key = signer.operator_key.as_ref().expect("checked above");
+        batch.checkpoint(key)
+    })?;
+    match made {
         Ok(note) => {
             let size = tlog::Checkpoint::from_note(&note).ok()?.size;
             Some((size, note.to_string().into_bytes()))
@@ -70,25 +77,21 @@ pub(crate) fn sign(node: &Node) -> Option<(u64, Vec<u8>)> {
 
 /// Asks every witness to cosign the checkpoint `note` of size `size`; returns what each has
 /// cosigned now.
-fn cosign_all(node: &Node, mut witnessed: Vec<u64>, size: u64, note: &[u8]) -> Vec<u64> {
+fn cosign_all(node: &Arc<Node>, mut witnessed: Vec<u64>, size: u64, note: &[u8]) -> Vec<u64> {
     witnessed.resize(node.witnesses.len(), 0);
     for (remote, old) in node.witnesses.iter().zip(witnessed.iter_mut()) {
         match ask(node, remote, old, size, note) {
             Ok(lines) => {
                 let mut merged = note.to_vec();
                 merged.extend_from_slice(&lines);
-                let stored = {
-                    let mut ledger = node.ledger();
-                    ledger
-                        .begin()
-                        .map_err(|e| e.to_string())
-                        .and_then(|mut batch| {
-                            batch
-                                .accept_checkpoint(&merged, true)
-                                .map_err(|e| e.to_string())?;
-                            batch.commit().map_err(|e| e.to_string())
-                        })
-                };
+                let stored = node
+                    .with_batch(move |batch| {
+                        batch
+                            .accept_checkpoint(&merged, true)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    })
+                    .unwrap_or_else(|| Err("the node is shutting down".into()));
                 match stored {
                     Ok(_) => *old = size,
                     Err(e) => report(

@@ -30,6 +30,7 @@ use crate::store::Store;
 
 pub mod checkpointer;
 pub mod read;
+mod sequencer;
 pub mod witness;
 pub mod write;
 
@@ -107,33 +108,31 @@ pub(crate) struct Node {
     pub(crate) checkpointed: tokio::sync::watch::Sender<u64>,
     /// Woken when entries are added.
     pub(crate) added: tokio::sync::Notify,
-    /// The log's next sequence number and head hash, as of the last commit: a submission
-    /// signed against another head is answered 409 without waiting for the ledger.
-    pub(crate) head: std::sync::RwLock<(u64, [u8; 32])>,
-    /// Woken when the head moves or a claim is given up.
+    /// The log's head as the sequencer has staged it: a submission signed against another
+    /// head is answered 409 without waiting for the ledger.
+    pub(crate) head: std::sync::RwLock<Head>,
+    /// How many entries the file holds durably (the staged ones are not counted).
+    pub(crate) durable: std::sync::atomic::AtomicU64,
+    /// Woken when the head moves.
     pub(crate) moved: tokio::sync::Notify,
-    /// The line (first come, first served) of the submissions waiting for the next position's
-    /// outcome: one at a time waits for it and is answered, so a moving head answers one
-    /// waiting submission, not all of them at once.
+    /// The line (first come, first served) of the submissions that lost the race for a
+    /// position: one at a time is told the next head, so a moving head answers one of them,
+    /// not all of them at once (docs/DECISIONS.md, "Submitting to a remote log").
     pub(crate) line: tokio::sync::Mutex<()>,
-    /// The claim of the submission being judged and committed for the next position, if any:
-    /// the head the log will have if it is accepted (its last entry's position after it, and
-    /// hash), and whether a waiting submission was told it (that one signs again for the
-    /// position after while the commit is still in flight). The others signed for the same
-    /// position wait for its outcome instead of queueing for the ledger.
-    pub(crate) provisional: std::sync::Mutex<Option<Provisional>>,
+    /// The sequencer's jobs ([`sequencer`]), for an operator's node.
+    pub(crate) jobs: Mutex<Option<std::sync::mpsc::Sender<sequencer::Job>>>,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
 }
 
-/// The head after the submission being committed, if it is accepted.
+/// The log's head as staged: the next position and the hash of the entry before it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Provisional {
-    /// The next position after it.
+pub(crate) struct Head {
+    /// The next position.
     pub(crate) next: u64,
-    /// The hash of its last entry.
-    pub(crate) head: [u8; 32],
-    /// Whether a waiting submission was answered with it.
+    /// The hash of the entry at `next - 1` (zeros before the genesis entry).
+    pub(crate) hash: [u8; 32],
+    /// Whether a submission waiting in the line was told this head already.
     pub(crate) told: bool,
 }
 
@@ -154,6 +153,92 @@ impl Node {
         } else {
             false
         }
+    }
+
+    /// The head as staged: the next position and the hash before it.
+    pub(crate) fn head(&self) -> (u64, [u8; 32]) {
+        let h = self
+            .head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (h.next, h.hash)
+    }
+
+    /// Moves the head (the sequencer staged or dropped entries) and wakes the line.
+    pub(crate) fn set_head(&self, next: u64, hash: [u8; 32]) {
+        let mut h = self
+            .head
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if (h.next, h.hash) != (next, hash) {
+            *h = Head {
+                next,
+                hash,
+                told: false,
+            };
+            drop(h);
+            self.moved.notify_waiters();
+        }
+    }
+
+    /// The head, unless a submission in the line was told it already; marks it told.
+    pub(crate) fn tell_head(&self) -> Option<(u64, [u8; 32])> {
+        let mut h = self
+            .head
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (!h.told).then(|| {
+            h.told = true;
+            (h.next, h.hash)
+        })
+    }
+
+    /// How many entries the file holds durably.
+    pub(crate) fn durable(&self) -> u64 {
+        self.durable.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records that the file holds the first `n` entries durably.
+    pub(crate) fn set_durable(&self, n: u64) {
+        self.durable
+            .fetch_max(n, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Sends the sequencer a job; gives it back if there is no sequencer (not an operator's
+    /// node, or shutting down).
+    pub(crate) fn send_job(&self, job: sequencer::Job) -> Result<(), sequencer::Job> {
+        match self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            Some(tx) => tx.send(job).map_err(|e| e.0),
+            None => Err(job),
+        }
+    }
+
+    /// Runs `work` on the ledger's batch, after every staged entry is durable: through the
+    /// sequencer on an operator's node, directly otherwise. `None` if it could not run.
+    pub(crate) fn with_batch<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut crate::ledger::Batch<'_>) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job = sequencer::Job::Run(Box::new(move |batch| {
+            let _ = tx.send(work(batch));
+        }));
+        match self.send_job(job) {
+            Ok(()) => {}
+            Err(sequencer::Job::Run(work)) => {
+                let mut ledger = self.ledger();
+                let mut batch = ledger.begin().ok()?;
+                work(&mut batch);
+                batch.commit().ok()?;
+            }
+            Err(_) => return None,
+        }
+        rx.recv().ok()
     }
 
     /// The ledger, locked (a panic while it was held leaves it usable: every write is one
@@ -210,13 +295,31 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         witnesses: config.witnesses,
         checkpointed: tokio::sync::watch::Sender::new(latest),
         added: tokio::sync::Notify::new(),
-        head: std::sync::RwLock::new(head),
+        head: std::sync::RwLock::new(Head {
+            next: head.0,
+            hash: head.1,
+            told: false,
+        }),
+        durable: std::sync::atomic::AtomicU64::new(head.0),
         moved: tokio::sync::Notify::new(),
         line: tokio::sync::Mutex::new(()),
-        provisional: std::sync::Mutex::new(None),
+        jobs: Mutex::new(None),
         limiter: Mutex::new(HashMap::new()),
         rate: f64::from(config.rate_per_sec.max(1)),
     });
+    let sequencer = match node.operator_key {
+        Some(_) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let thread =
+                sequencer::start(Arc::clone(&node), rx, tx.clone()).map_err(NodeError::Serve)?;
+            *node
+                .jobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+            Some(thread)
+        }
+        None => None,
+    };
     // An operator's log with entries no checkpoint covers gets one before the node listens, so
     // a client's first request never meets a log without a checkpoint.
     let initial = checkpointer::sign(&node);
@@ -240,7 +343,7 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         .build()
         .map_err(NodeError::Serve)?;
     let app = router(Arc::clone(&node), config.max_body);
-    runtime.block_on(async move {
+    let served = runtime.block_on(async {
         if node.operator_key.is_some() {
             tokio::spawn(checkpointer::run(
                 Arc::clone(&node),
@@ -280,7 +383,18 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
                     .map_err(NodeError::Serve)
             }
         }
-    })
+    });
+    // Every request has been answered: the sequencer makes anything staged durable and ends.
+    if let Some(thread) = sequencer {
+        let _ = node.send_job(sequencer::Job::Stop);
+        *node
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        let _ = thread.join();
+    }
+    drop(runtime);
+    served
 }
 
 /// The node's routes.

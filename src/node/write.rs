@@ -14,9 +14,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use super::{Node, Provisional, error};
+use super::sequencer::{Answer, Job};
+use super::{Node, error};
 use crate::ledger::AppendError;
-use crate::model::{Seq, Timestamp};
+use crate::model::Seq;
 
 /// The longest a receipt request waits for a checkpoint covering its entry.
 const MAX_RECEIPT_WAIT: Duration = Duration::from_secs(60);
@@ -44,113 +45,46 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         .map(|(e, _)| crate::hash::leaf_hash(e))
         .collect();
     // The position the first entry was signed for (fixed offsets, docs/FORMAT.md §2). Signed
-    // for a later position, for the next one after another head, or for an earlier one (a
-    // resent entry, or a stale one), it is answered without the ledger. Signed for the next
-    // position while another submission for it is being committed, it waits for that one's
-    // outcome: the log moves one position per commit, and the losers then learn the new head
-    // at once (docs/DECISIONS.md, "Submitting to a remote log").
+    // for a later position, or for the next one after another head, it is answered without
+    // the ledger; for a position the file already holds, it is a resent entry or one that lost
+    // the race; otherwise the sequencer judges it against the head as staged and answers once
+    // it is durable (docs/DECISIONS.md, "Submitting to a remote log").
     let position = signed_position(&chain[0].0);
-    let _claim = loop {
-        let moved = node.moved.notified();
-        tokio::pin!(moved);
-        moved.as_mut().enable();
-        let (next, head) = *node
-            .head
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some((seq, prev)) = position else {
-            break None;
-        };
-        let provisional = node.provisional();
-        if provisional.is_some_and(|p| seq == p.next && prev == p.head) {
-            // Signed to follow the submission being committed: wait for its outcome.
-            let _ = tokio::time::timeout(Duration::from_secs(5), moved).await;
-            continue;
+    let (next, head) = node.head();
+    let answer = match position {
+        Some((seq, prev)) if seq > next || (seq == next && prev != head) => {
+            return stale(seq, next, head);
         }
-        if seq > next || (seq == next && prev != head) {
-            let (n, h) = provisional.map_or((next, head), |p| (p.next, p.head));
-            return stale(seq, n, h);
-        }
-        if seq + 1 == next && hashes.len() == 1 {
-            // The head is the hash of the entry at `seq`: recorded, or taken by another.
-            return if hashes[0] == head {
-                recorded_answer(seq, &hashes)
-            } else {
-                stale(seq, next, head)
-            };
-        }
-        if seq < next {
+        Some((seq, _)) if seq < node.durable() => {
             let reader = Arc::clone(&node);
             let resent = hashes.clone();
             let recorded =
                 tokio::task::spawn_blocking(move || already_recorded(&reader, seq, &resent))
                     .await
                     .unwrap_or(false);
-            return if recorded {
-                recorded_answer(seq, &hashes)
-            } else {
-                stale(seq, next, head)
-            };
-        }
-        let after = Provisional {
-            next: seq + hashes.len() as u64,
-            head: *hashes.last().expect("a submission has an entry"),
-            told: false,
-        };
-        if let Some(claim) = Claim::take(&node, after) {
-            break Some(claim);
-        }
-        // Another submission for this position is being committed. Wait in line; at the
-        // front, be told the head the log will have after it (so as to sign again for the
-        // position after while it is committed) — one waiting submission per commit, not all
-        // of them at once — or, with nothing in flight, be answered after a moment.
-        let _turn = node.line.lock().await;
-        loop {
-            let moved = node.moved.notified();
-            tokio::pin!(moved);
-            moved.as_mut().enable();
-            if let Some(p) = node.tell_provisional() {
-                return stale(seq, p.next, p.head);
+            if recorded {
+                return recorded_answer(seq, &hashes);
             }
-            let limit = if node.is_claimed() {
-                Duration::from_secs(5)
-            } else {
-                Duration::from_millis(2)
+            Answer::Stale
+        }
+        _ => {
+            let (reply, answered) = tokio::sync::oneshot::channel();
+            let job = Job::Submit {
+                chain,
+                hashes: hashes.clone(),
+                reply,
             };
-            if tokio::time::timeout(limit, moved).await.is_err() || !node.is_claimed() {
-                break;
+            if node.send_job(job).is_err() {
+                return error(StatusCode::SERVICE_UNAVAILABLE, "the node is shutting down");
+            }
+            match answered.await {
+                Ok(answer) => answer,
+                Err(_) => Answer::Unavailable("the node stopped before answering".into()),
             }
         }
     };
-    let judged = Arc::clone(&node);
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut ledger = judged.ledger();
-        let outcome = ledger.submit_signed_chain(chain, Timestamp::now());
-        if outcome.is_ok() {
-            let now_head = (
-                ledger.next_seq().0,
-                ledger.registers().head.map_or([0; 32], |(_, h, _)| h),
-            );
-            *judged
-                .head
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = now_head;
-        }
-        outcome
-    })
-    .await;
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the submission failed: {e}"),
-            );
-        }
-    };
-    match outcome {
-        Ok(recorded) => {
-            node.added.notify_one();
+    match answer {
+        Answer::Recorded(recorded) => {
             let answers: Vec<serde_json::Value> = recorded
                 .iter()
                 .map(|(receipt, flags)| {
@@ -174,91 +108,58 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             };
             (StatusCode::CREATED, axum::Json(body)).into_response()
         }
-        Err((0, AppendError::Stale { signed, next, head })) => {
-            // The same signed entries sent again (their answer was lost: a dropped connection,
-            // a node restarted after committing them) are answered as recorded, not as stale:
-            // resubmitting is always safe, and an entry is never recorded twice.
-            if already_recorded(&node, signed.0, &hashes) {
-                return recorded_answer(signed.0, &hashes);
-            }
-            stale(signed.0, next.0, head.0)
+        Answer::AlreadyRecorded => {
+            let first = position.map_or(0, |(seq, _)| seq);
+            recorded_answer(first, &hashes)
         }
-        Err((_, e @ (AppendError::Open(_) | AppendError::Store(_)))) => {
+        Answer::Stale => {
+            let signed = position.map_or(next, |(seq, _)| seq);
+            wait_in_line(&node, signed).await
+        }
+        Answer::Refused(_, e @ (AppendError::Open(_) | AppendError::Store(_))) => {
             error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
         }
-        Err((i, e)) if single || i == 0 => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        Err((i, e)) => error(
+        Answer::Refused(i, e) if single || i == 0 => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        Answer::Refused(i, e) => error(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
                 "entry {} of the chain: {e}; none of the chain was recorded",
                 i + 1
             ),
         ),
+        Answer::Unavailable(why) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the submission was not recorded: {why}; send it again"),
+        ),
     }
 }
 
-/// The claim of the submission being committed for the next position; given up (and the
-/// waiting submissions woken) when dropped, whatever the outcome.
-struct Claim(Arc<Node>);
-
-impl Node {
-    /// The head after the submission being committed, if any.
-    fn provisional(&self) -> Option<Provisional> {
-        *self
-            .provisional
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The head after the submission being committed, unless a waiting submission was told it
-    /// already; marks it told.
-    fn tell_provisional(&self) -> Option<Provisional> {
-        let mut p = self
-            .provisional
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match p.as_mut() {
-            Some(p) if !p.told => {
-                p.told = true;
-                Some(*p)
-            }
-            _ => None,
+/// The 409 answer for a submission that lost the race for its position: it waits in line
+/// (first come, first served) and is told a head no other waiting submission was told, so it
+/// signs again for a position nobody else in the line is signing for; with the log idle, it
+/// is told the head as it stands after a moment.
+async fn wait_in_line(node: &Node, signed: u64) -> Response {
+    let _turn = node.line.lock().await;
+    let (next, head) = loop {
+        let moved = node.moved.notified();
+        tokio::pin!(moved);
+        moved.as_mut().enable();
+        if let Some((n, h)) = node.tell_head() {
+            return stale(signed, n, h);
         }
-    }
-
-    /// Whether a submission for the next position is being committed.
-    fn is_claimed(&self) -> bool {
-        self.provisional().is_some()
-    }
-}
-
-impl Claim {
-    /// Claims the next position for a submission after which the log's head would be `after`,
-    /// unless another submission holds it; wakes the line, whose front may be told `after`.
-    fn take(node: &Arc<Node>, after: Provisional) -> Option<Claim> {
-        let mut held = node
-            .provisional
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if held.is_some() {
-            return None;
+        let busy = node.head().0 > node.durable();
+        let limit = if busy {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(2)
+        };
+        if tokio::time::timeout(limit, moved).await.is_err() {
+            break node.head();
         }
-        *held = Some(after);
-        drop(held);
-        node.moved.notify_waiters();
-        Some(Claim(Arc::clone(node)))
-    }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        *self
-            .0
-            .provisional
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        self.0.moved.notify_waiters();
-    }
+    };
+    stale(signed, next, head)
 }
 
 /// The answer to entries sent again that the log already holds from `first` on (their answer
@@ -281,7 +182,7 @@ fn recorded_answer(first: u64, hashes: &[[u8; 32]]) -> Response {
 
 /// The sequence number and previous-entry hash an entry's bytes were signed with, read at
 /// their fixed offsets (docs/FORMAT.md §2), if the bytes are long enough.
-fn signed_position(bytes: &[u8]) -> Option<(u64, [u8; 32])> {
+pub(crate) fn signed_position(bytes: &[u8]) -> Option<(u64, [u8; 32])> {
     let seq = u64::from_le_bytes(bytes.get(2..10)?.try_into().ok()?);
     let prev: [u8; 32] = bytes.get(10..42)?.try_into().ok()?;
     Some((seq, prev))

@@ -231,6 +231,12 @@ impl Index {
         self.map.root()
     }
 
+    /// Every leaf and branch of the map, numbered, with its header (the root is computed
+    /// first): to save the index in a ledger-store file.
+    pub fn nodes(&mut self) -> (tlog::map::Header, &[tlog::map::Leaf], &[tlog::map::Branch]) {
+        self.map.nodes()
+    }
+
     /// The list digest of `key`.
     pub fn get(&self, key: &IndexKey) -> ListDigest {
         self.map.get(&key.hash())

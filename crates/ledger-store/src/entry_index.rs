@@ -297,6 +297,55 @@ impl Store {
         })
     }
 
+    /// Replaces the saved entry index, in one durable transaction, by one built elsewhere in
+    /// memory (`verify` builds it while it reads every entry): the size it covers, its header
+    /// and its numbered leaves and branches ([`MapTree::nodes`]). Keys are written in sorted
+    /// order, which redb takes fastest.
+    pub fn save_entry_index(
+        &self,
+        size: u64,
+        header: Header,
+        leaves: &[Leaf],
+        branches: &[Branch],
+    ) -> Result<(), StoreAppendError> {
+        contained("saving the entry index", || {
+            let Handle::Write(db) = &self.handle else {
+                return Err(StoreAppendError::ReadOnly);
+            };
+            let txn = db.begin_write().map_err(store_err("starting a write"))?;
+            {
+                let err = |e| store_err("clearing the saved entry index")(e);
+                txn.delete_table(LEAVES).map_err(err)?;
+                txn.delete_table(BRANCHES).map_err(err)?;
+                txn.delete_table(KEYS).map_err(err)?;
+                txn.delete_table(META).map_err(err)?;
+                let (_, mut nodes) = open_index_txn(&txn)?;
+                let err = |e| store_err("writing the saved entry index")(e);
+                for (i, leaf) in (0u32..).zip(leaves) {
+                    nodes.leaves.insert(i, &leaf.to_bytes()).map_err(err)?;
+                }
+                for (b, branch) in (0u32..).zip(branches) {
+                    nodes.branches.insert(b, &branch.to_bytes()).map_err(err)?;
+                }
+                let mut keys: Vec<(&Digest, u32)> =
+                    (0u32..).zip(leaves).map(|(i, l)| (&l.key, i)).collect();
+                keys.sort_unstable();
+                for (key, i) in keys {
+                    nodes.keys.insert(key, i).map_err(err)?;
+                }
+                let mut meta = txn
+                    .open_table(META)
+                    .map_err(store_err("opening the saved entry index"))?;
+                meta.insert(SIZE_KEY, size.to_le_bytes().as_slice())
+                    .map_err(err)?;
+                meta.insert(HEADER_KEY, header.to_bytes().as_slice())
+                    .map_err(err)?;
+            }
+            txn.commit().map_err(store_err("committing"))?;
+            Ok(())
+        })
+    }
+
     /// The saved entry index extended in memory and then dropped: `work` is given the size it
     /// covers (0 and an empty map if none is saved) and the map, may append to it and compute
     /// roots, and nothing it does is written. For roots past what is saved (`verify
@@ -345,5 +394,79 @@ fn count_rows<K: redb::Key + 'static, V: redb::Value + 'static>(
         Ok(t) => t.len().map_err(store_err("counting the saved entry index")),
         Err(TableError::TableDoesNotExist(_)) => Ok(0),
         Err(e) => Err(store_err("opening the saved entry index")(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tlog::map::key_hash;
+
+    /// An in-memory map of `keys` keys with lists of varied lengths.
+    fn memory_map(keys: u64) -> MapTree {
+        let mut map = MapTree::new();
+        for value in 0..keys * 3 {
+            let key = key_hash(format!("key/{}", (value * 7) % keys).as_bytes());
+            map.append(&key, value);
+        }
+        map
+    }
+
+    #[test]
+    fn an_index_saved_from_memory_reads_back_and_extends_as_one_built_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut map = memory_map(500);
+        let (header, leaves, branches) = map.nodes();
+        let (header, leaves, branches) = (header, leaves.to_vec(), branches.to_vec());
+        let store = Store::create(&dir.path().join("copy")).unwrap();
+        store
+            .save_entry_index(1_500, header, &leaves, &branches)
+            .unwrap();
+
+        let (size, mut saved) = store.read_entry_index().unwrap().unwrap();
+        assert_eq!(size, 1_500);
+        assert_eq!(saved.try_root().unwrap(), map.root());
+        for n in [0u64, 1, 250, 499, 500, 9_999] {
+            let key = key_hash(format!("key/{n}").as_bytes());
+            assert_eq!(saved.try_get(&key).unwrap(), map.get(&key), "key/{n}");
+        }
+        drop(saved);
+
+        // Extended in the file (new keys and longer lists), it agrees with the map in memory.
+        store
+            .update_entry_index::<StoreAppendError>(false, |from, stored| {
+                assert_eq!(from, 1_500);
+                for value in 1_500..1_600 {
+                    let key = key_hash(format!("key/{}", value % 700).as_bytes());
+                    stored.try_append(&key, value)?;
+                    map.append(&key, value);
+                }
+                Ok(1_600)
+            })
+            .unwrap();
+        let (size, mut saved) = store.read_entry_index().unwrap().unwrap();
+        assert_eq!(size, 1_600);
+        assert_eq!(saved.try_root().unwrap(), map.root());
+    }
+
+    #[test]
+    fn saving_an_index_replaces_the_one_saved_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("copy")).unwrap();
+        let mut big = memory_map(300);
+        let (h, l, b) = big.nodes();
+        store.save_entry_index(900, h, l, b).unwrap();
+        let mut small = memory_map(20);
+        let (h, l, b) = small.nodes();
+        store.save_entry_index(60, h, l, b).unwrap();
+        let (size, mut saved) = store.read_entry_index().unwrap().unwrap();
+        assert_eq!(size, 60);
+        assert_eq!(saved.try_root().unwrap(), small.root());
+        let gone = key_hash(b"key/299");
+        assert_eq!(saved.try_get(&gone).unwrap(), tlog::map::ListDigest::EMPTY);
+        assert_eq!(
+            store.entry_index_bytes().unwrap(),
+            20 * (4 + LEAF_BYTES as u64 + 36) + 19 * (4 + BRANCH_BYTES as u64)
+        );
     }
 }

@@ -1,0 +1,292 @@
+//! The operator node's sequencer: one thread that judges submitted entries in the order they
+//! arrive and commits them in groups (docs/DECISIONS.md, "Submitting to a remote log").
+//!
+//! An accepted entry is *staged* at once: applied to the ledger's registers in memory, so the
+//! head moves and the next submission can be judged after it, while earlier ones are being
+//! written. Staged entries are written by one durable transaction on another thread; those
+//! staged meanwhile make the next one. A submission is answered only when the transaction
+//! holding its entries has completed — nothing is acknowledged before it is durable — and, if a
+//! write fails, every submission it or a later group held is answered with the error and the
+//! registers are put back as the file has them. The ledger is held (its batch open) only while
+//! entries are staged or being written; other work on the ledger (checkpoints) is run here too,
+//! after what is staged is made durable.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+use crate::ledger::{AppendError, Batch, Recorded, SignedEntry};
+use crate::model::{Seq, Timestamp};
+
+use super::Node;
+
+/// Work for the sequencer.
+pub(crate) enum Job {
+    /// Entries a party signed as consecutive ones (one, or a chain), with their leaf hashes.
+    Submit {
+        /// The entries and signatures.
+        chain: Vec<SignedEntry>,
+        /// Their leaf hashes.
+        hashes: Vec<[u8; 32]>,
+        /// Where the answer goes.
+        reply: tokio::sync::oneshot::Sender<Answer>,
+    },
+    /// Work on the ledger after what is staged is durable (a checkpoint, say).
+    Run(Box<dyn FnOnce(&mut Batch<'_>) + Send>),
+    /// The write in flight has completed or failed.
+    Written,
+    /// Make what is staged durable, answer, and end (the node is shutting down).
+    Stop,
+}
+
+/// The outcome of a submission.
+pub(crate) enum Answer {
+    /// Recorded durably: each entry's receipt and flags.
+    Recorded(Vec<Recorded>),
+    /// The same entries were already recorded (sent again); they are durable now.
+    AlreadyRecorded,
+    /// Not signed for the next position (it lost the race for it); the submitter is told
+    /// the head to sign for in turn.
+    Stale,
+    /// Refused (entry `.0` of the chain), nothing of it recorded.
+    Refused(usize, AppendError),
+    /// Not recorded because writing failed; nothing of it was acknowledged.
+    Unavailable(String),
+}
+
+/// A submission staged (or sent again while staged), answered once its last entry is durable.
+struct Waiting {
+    /// Its last entry.
+    last: u64,
+    answer: Answer,
+    reply: tokio::sync::oneshot::Sender<Answer>,
+}
+
+/// Starts the sequencer of `node`, taking jobs from `jobs` (`wake` sends to it); it runs
+/// until it is sent [`Job::Stop`].
+pub(crate) fn start(
+    node: Arc<Node>,
+    jobs: Receiver<Job>,
+    wake: Sender<Job>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("sequencer".into())
+        .spawn(move || run(&node, &jobs, &wake))
+}
+
+fn run(node: &Node, jobs: &Receiver<Job>, wake: &Sender<Job>) {
+    let mut stopping = false;
+    while !stopping && let Ok(first) = jobs.recv() {
+        match first {
+            Job::Written => continue,
+            Job::Stop => break,
+            _ => {}
+        }
+        let mut ledger = node.ledger();
+        let mut batch = match ledger.begin() {
+            Ok(batch) => batch,
+            Err(e) => {
+                refuse(first, &e);
+                continue;
+            }
+        };
+        let mut waiting: VecDeque<Waiting> = VecDeque::new();
+        let mut job = Some(first);
+        loop {
+            let next_job = match job.take() {
+                Some(j) => j,
+                None if waiting.is_empty() && !batch.is_writing() && batch.is_empty() => break,
+                None => match jobs.recv() {
+                    Ok(j) => j,
+                    Err(_) => break,
+                },
+            };
+            match next_job {
+                Job::Submit {
+                    chain,
+                    hashes,
+                    reply,
+                } => stage(node, &mut batch, &mut waiting, chain, hashes, reply),
+                Job::Written => {
+                    let done = batch.flush_in_background_then(notifier(wake));
+                    answer(node, &mut batch, &mut waiting, done);
+                    continue;
+                }
+                Job::Run(work) => {
+                    let done = batch.flush();
+                    answer(node, &mut batch, &mut waiting, done);
+                    work(&mut batch);
+                    publish_head(node, &batch);
+                }
+                Job::Stop => {
+                    stopping = true;
+                    let done = batch.flush();
+                    answer(node, &mut batch, &mut waiting, done);
+                    lost(&batch, &mut waiting, "the node is shutting down");
+                    break;
+                }
+            }
+            if !batch.is_writing() && !batch.is_empty() {
+                let done = batch.flush_in_background_then(notifier(wake));
+                answer(node, &mut batch, &mut waiting, done);
+            }
+        }
+        drop(batch);
+        // Nothing is staged or being written: all the ledger holds is durable.
+        node.set_durable(ledger.next_seq().0);
+        drop(ledger);
+        node.added.notify_one();
+    }
+}
+
+/// What the writing thread calls when its write has completed: wakes the sequencer.
+fn notifier(wake: &Sender<Job>) -> impl FnOnce() + Send + 'static {
+    let wake = wake.clone();
+    move || {
+        let _ = wake.send(Job::Written);
+    }
+}
+
+/// Answers a job that could not be started.
+fn refuse(job: Job, e: &AppendError) {
+    match job {
+        Job::Submit { reply, .. } => {
+            let _ = reply.send(Answer::Unavailable(e.to_string()));
+        }
+        Job::Run(_) | Job::Written | Job::Stop => {}
+    }
+}
+
+/// Judges a submission against the head as staged, and stages it if it is accepted.
+fn stage(
+    node: &Node,
+    batch: &mut Batch<'_>,
+    waiting: &mut VecDeque<Waiting>,
+    chain: Vec<SignedEntry>,
+    hashes: Vec<[u8; 32]>,
+    reply: tokio::sync::oneshot::Sender<Answer>,
+) {
+    let next = batch.ledger().next_seq().0;
+    let signed = chain
+        .first()
+        .and_then(|(bytes, _)| super::write::signed_position(bytes));
+    if let Some((seq, _)) = signed
+        && seq < next
+    {
+        // Sent again: answered as recorded once durable, if these are the entries there.
+        let last = seq + hashes.len() as u64 - 1;
+        if held(batch, seq, &hashes) {
+            if node.durable() > last {
+                let _ = reply.send(Answer::AlreadyRecorded);
+            } else {
+                waiting.push_back(Waiting {
+                    last,
+                    answer: Answer::AlreadyRecorded,
+                    reply,
+                });
+            }
+        } else {
+            let _ = reply.send(Answer::Stale);
+        }
+        return;
+    }
+    let now = Timestamp::now();
+    let mut recorded = Vec::with_capacity(chain.len());
+    for (i, (bytes, signature)) in chain.into_iter().enumerate() {
+        match batch.push_submitted(bytes, signature, now) {
+            Ok(entry) => recorded.push(entry),
+            Err(e) => {
+                // The rest of a chain is dropped with it (all or none); a failed write in
+                // flight loses what it and later groups held.
+                if i > 0
+                    && let Err(failed) = batch.discard_from(Seq(next))
+                {
+                    lost(batch, waiting, &failed.to_string());
+                }
+                lost(batch, waiting, &e.to_string());
+                let answer = match e {
+                    AppendError::Stale { .. } if i == 0 => Answer::Stale,
+                    other => Answer::Refused(i, other),
+                };
+                let _ = reply.send(answer);
+                publish_head(node, batch);
+                return;
+            }
+        }
+    }
+    let last = recorded.last().map_or(next, |(r, _)| r.seq.0);
+    waiting.push_back(Waiting {
+        last,
+        answer: Answer::Recorded(recorded),
+        reply,
+    });
+    publish_head(node, batch);
+}
+
+/// Whether the entries from `first` with `hashes` are the ones the log holds there (in the
+/// file, being written, or staged).
+fn held(batch: &Batch<'_>, first: u64, hashes: &[[u8; 32]]) -> bool {
+    (first..)
+        .zip(hashes)
+        .all(|(seq, hash)| batch.staged_hash(Seq(seq)) == Some(*hash))
+}
+
+/// Answers the submissions now durable (`done`: the receipts of the entries made durable), or,
+/// if a write failed, every submission whose entries were lost.
+fn answer(
+    node: &Node,
+    batch: &mut Batch<'_>,
+    waiting: &mut VecDeque<Waiting>,
+    done: Result<Vec<crate::ledger::Receipt>, AppendError>,
+) {
+    match done {
+        Ok(receipts) => {
+            if let Some(durable) = receipts.iter().map(|r| r.seq.0 + 1).max() {
+                node.set_durable(durable);
+            }
+            let durable = node.durable();
+            // Waiting submissions are in the order of their last entries, but one sent again
+            // may wait for an earlier entry than those staged before it.
+            let mut still = VecDeque::with_capacity(waiting.len());
+            for w in waiting.drain(..) {
+                if w.last < durable {
+                    let _ = w.reply.send(w.answer);
+                } else {
+                    still.push_back(w);
+                }
+            }
+            *waiting = still;
+            if !receipts.is_empty() {
+                node.added.notify_one();
+            }
+        }
+        Err(e) => lost(batch, waiting, &e.to_string()),
+    }
+    publish_head(node, batch);
+}
+
+/// Answers with `why` every waiting submission whose entries the batch no longer holds
+/// (nothing of them was acknowledged).
+fn lost(batch: &Batch<'_>, waiting: &mut VecDeque<Waiting>, why: &str) {
+    let next = batch.ledger().next_seq().0;
+    let mut kept = VecDeque::with_capacity(waiting.len());
+    for w in waiting.drain(..) {
+        if w.last < next {
+            kept.push_back(w);
+        } else {
+            let _ = w.reply.send(Answer::Unavailable(why.to_owned()));
+        }
+    }
+    *waiting = kept;
+}
+
+/// Makes the head as staged the one submissions are judged against, and wakes them.
+fn publish_head(node: &Node, batch: &Batch<'_>) {
+    let next = batch.ledger().next_seq().0;
+    let head = batch
+        .ledger()
+        .registers()
+        .head
+        .map_or([0; 32], |(_, h, _)| h);
+    node.set_head(next, head);
+}
