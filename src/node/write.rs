@@ -1,6 +1,7 @@
 //! The write side of an operator's node: signed entries submitted by the parties
-//! (`POST /dledger/v1/entries`), judged by [`crate::ledger::Ledger::submit_signed`] — the checks every entry
-//! recorded with the command line goes through — and committed durably before the answer;
+//! (`POST /dledger/v1/entries`), judged by the node's sequencer with
+//! [`crate::ledger::Batch::push_submitted`] — the checks every entry recorded with the command
+//! line goes through — and committed durably before the answer;
 //! receipts (`GET /dledger/v1/receipt/<seq>`: a C2SP tlog-proof once a checkpoint covers the
 //! entry); and the head (`GET /dledger/v1/head`).
 
