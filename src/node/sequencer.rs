@@ -75,67 +75,98 @@ pub(crate) fn start(
 }
 
 fn run(node: &Node, jobs: &Receiver<Job>, wake: &Sender<Job>) {
-    let mut stopping = false;
-    while !stopping && let Ok(first) = jobs.recv() {
+    while let Ok(first) = jobs.recv() {
         match first {
             Job::Written => continue,
             Job::Stop => break,
-            _ => {}
+            Job::Submit { .. } | Job::Run(_) => {}
         }
-        let mut ledger = node.ledger();
-        let mut batch = match ledger.begin() {
-            Ok(batch) => batch,
-            Err(e) => {
-                refuse(first, &e);
-                continue;
+        // A bug that panics while judging must not stop the node taking submissions: the
+        // session's batch is dropped (what was staged is put back as the file has it), the
+        // submissions waiting in it are answered 503, and the next job starts a new session.
+        let session = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            session(node, first, jobs, wake)
+        }));
+        match session {
+            Ok(Ended::Stopped) => break,
+            Ok(Ended::Idle) => {}
+            Err(_) => eprintln!(
+                "{}",
+                serde_json::json!({"event": "sequencer-panic", "error": "a submission could \
+                    not be judged (a bug: please report it); the submissions waiting were \
+                    answered 503 and may send the same signed entries again"})
+            ),
+        }
+        let ledger = node.ledger();
+        let next = ledger.next_seq().0;
+        let head = ledger.registers().head.map_or([0; 32], |(_, h, _)| h);
+        drop(ledger);
+        // Nothing is staged or being written: all the ledger holds is durable.
+        node.set_durable(next);
+        node.set_head(next, head);
+        node.added.notify_one();
+    }
+}
+
+/// How a session of the sequencer ended.
+enum Ended {
+    /// Nothing staged or being written: the ledger is released until the next job.
+    Idle,
+    /// Told to stop, after making what was staged durable.
+    Stopped,
+}
+
+/// Holds the ledger's batch from job `first` on until nothing is staged or being written.
+fn session(node: &Node, first: Job, jobs: &Receiver<Job>, wake: &Sender<Job>) -> Ended {
+    let mut ledger = node.ledger();
+    let mut batch = match ledger.begin() {
+        Ok(batch) => batch,
+        Err(e) => {
+            refuse(first, &e);
+            return Ended::Idle;
+        }
+    };
+    let mut waiting: VecDeque<Waiting> = VecDeque::new();
+    let mut job = Some(first);
+    loop {
+        let next_job = match job.take() {
+            Some(j) => j,
+            None if waiting.is_empty() && !batch.is_writing() && batch.is_empty() => {
+                return Ended::Idle;
             }
+            None => match jobs.recv() {
+                Ok(j) => j,
+                Err(_) => return Ended::Stopped,
+            },
         };
-        let mut waiting: VecDeque<Waiting> = VecDeque::new();
-        let mut job = Some(first);
-        loop {
-            let next_job = match job.take() {
-                Some(j) => j,
-                None if waiting.is_empty() && !batch.is_writing() && batch.is_empty() => break,
-                None => match jobs.recv() {
-                    Ok(j) => j,
-                    Err(_) => break,
-                },
-            };
-            match next_job {
-                Job::Submit {
-                    chain,
-                    hashes,
-                    reply,
-                } => stage(node, &mut batch, &mut waiting, chain, hashes, reply),
-                Job::Written => {
-                    let done = batch.flush_in_background_then(notifier(wake));
-                    answer(node, &mut batch, &mut waiting, done);
-                    continue;
-                }
-                Job::Run(work) => {
-                    let done = batch.flush();
-                    answer(node, &mut batch, &mut waiting, done);
-                    work(&mut batch);
-                    publish_head(node, &batch);
-                }
-                Job::Stop => {
-                    stopping = true;
-                    let done = batch.flush();
-                    answer(node, &mut batch, &mut waiting, done);
-                    lost(&batch, &mut waiting, "the node is shutting down");
-                    break;
-                }
-            }
-            if !batch.is_writing() && !batch.is_empty() {
+        match next_job {
+            Job::Submit {
+                chain,
+                hashes,
+                reply,
+            } => stage(node, &mut batch, &mut waiting, chain, hashes, reply),
+            Job::Written => {
                 let done = batch.flush_in_background_then(notifier(wake));
                 answer(node, &mut batch, &mut waiting, done);
+                continue;
+            }
+            Job::Run(work) => {
+                let done = batch.flush();
+                answer(node, &mut batch, &mut waiting, done);
+                work(&mut batch);
+                publish_head(node, &batch);
+            }
+            Job::Stop => {
+                let done = batch.flush();
+                answer(node, &mut batch, &mut waiting, done);
+                lost(&batch, &mut waiting, "the node is shutting down");
+                return Ended::Stopped;
             }
         }
-        drop(batch);
-        // Nothing is staged or being written: all the ledger holds is durable.
-        node.set_durable(ledger.next_seq().0);
-        drop(ledger);
-        node.added.notify_one();
+        if !batch.is_writing() && !batch.is_empty() {
+            let done = batch.flush_in_background_then(notifier(wake));
+            answer(node, &mut batch, &mut waiting, done);
+        }
     }
 }
 

@@ -80,7 +80,13 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             }
             match answered.await {
                 Ok(answer) => answer,
-                Err(_) => Answer::Unavailable("the node stopped before answering".into()),
+                Err(_) => {
+                    return error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the node could not say whether the submission was recorded; send the \
+                         same signed entries again (recorded ones are answered as recorded)",
+                    );
+                }
             }
         }
     };
