@@ -1,5 +1,5 @@
 //! Entries signed elsewhere. A node judges an entry another party signed on its own machine and
-//! submitted ([`Ledger::submit_signed`]) with the same checks as an entry signed here — the
+//! submitted ([`Batch::push_submitted`]) with the same checks as an entry signed here — the
 //! structural rules and the registers, plus the signature it came with — and a replica stores
 //! the entries of the log it mirrors as they are ([`Batch::push_replicated`]); `verify` then
 //! judges them as it judges any ledger.
@@ -26,61 +26,6 @@ pub type SignedEntry = (Vec<u8>, [u8; 64]);
 pub type Recorded = (Receipt, Vec<Flag>);
 
 impl Ledger {
-    /// Judges and appends an entry that a party signed elsewhere (submitted to a node), durably,
-    /// through the checks an entry signed here goes through. Returns where it went and the
-    /// policy flags it raises (judged without field values, which stay with the party).
-    ///
-    /// Refused, with nothing written: bytes that do not decode or are not in canonical form; an
-    /// entry not signed as the next one ([`AppendError::Stale`]: sign it again against the new
-    /// head); a recorded time more than [`SUBMISSION_WINDOW_SECS`] behind or
-    /// [`FUTURE_TOLERANCE_SECS`] ahead of `now`; a signer key that is not valid there or a
-    /// signature that does not verify under it; anything the structural rules refuse.
-    pub fn submit_signed(
-        &mut self,
-        bytes: Vec<u8>,
-        signature: [u8; 64],
-        now: Timestamp,
-    ) -> Result<(Receipt, Vec<Flag>), AppendError> {
-        let entry = decode_submitted(&bytes)?;
-        check_chain(self, &entry)?;
-        let flags = self.flags_for_at(
-            &Pending::from(entry.body.clone()),
-            entry.recorded_at,
-            entry.seq,
-        );
-        let mut batch = self.begin()?;
-        let receipt = batch.push_signed(bytes, signature, now)?;
-        batch.commit()?;
-        Ok((receipt, flags))
-    }
-
-    /// [`Ledger::submit_signed`] for a chain of entries a party signed as consecutive entries
-    /// (each naming the one before as `prev`), appended in one durable transaction: all or
-    /// none. Returns each entry's receipt and flags; on refusal, which entry (by its index in
-    /// `chain`) and why.
-    pub fn submit_signed_chain(
-        &mut self,
-        chain: Vec<SignedEntry>,
-        now: Timestamp,
-    ) -> Result<Vec<Recorded>, (usize, AppendError)> {
-        let Some((first, _)) = chain.first() else {
-            return Ok(Vec::new());
-        };
-        let entry = decode_submitted(first).map_err(|e| (0, e))?;
-        check_chain(self, &entry).map_err(|e| (0, e))?;
-        let mut batch = self.begin().map_err(|e| (0, e))?;
-        let mut out = Vec::with_capacity(chain.len());
-        for (i, (bytes, signature)) in chain.into_iter().enumerate() {
-            out.push(
-                batch
-                    .push_submitted(bytes, signature, now)
-                    .map_err(|e| (i, e))?,
-            );
-        }
-        batch.commit().map_err(|e| (0, e))?;
-        Ok(out)
-    }
-
     /// Checks that the key `entry` names is valid for it and that `signature` over `bytes`
     /// verifies under it, strictly.
     fn check_signature(
@@ -144,8 +89,15 @@ impl Batch<'_> {
         Ok((self.push_signed(bytes, signature, now)?, flags))
     }
 
-    /// Checks and stages one entry signed elsewhere, submitted at `now` (see
-    /// [`Ledger::submit_signed`]).
+    /// Checks and stages one entry signed elsewhere (submitted to a node) at `now`, through the
+    /// checks an entry signed here goes through (judged without field values, which stay with
+    /// the party).
+    ///
+    /// Refused, with nothing staged: bytes that do not decode or are not in canonical form; an
+    /// entry not signed as the next one ([`AppendError::Stale`]: sign it again against the new
+    /// head); a recorded time more than [`SUBMISSION_WINDOW_SECS`] behind or
+    /// [`FUTURE_TOLERANCE_SECS`] ahead of `now`; a signer key that is not valid there or a
+    /// signature that does not verify under it; anything the structural rules refuse.
     pub fn push_signed(
         &mut self,
         bytes: Vec<u8>,

@@ -111,8 +111,6 @@ pub(crate) struct Node {
     /// The log's head as the sequencer has staged it: a submission signed against another
     /// head is answered 409 without waiting for the ledger.
     pub(crate) head: std::sync::RwLock<Head>,
-    /// How many entries the file holds durably (the staged ones are not counted).
-    pub(crate) durable: std::sync::atomic::AtomicU64,
     /// Woken when the head moves.
     pub(crate) moved: tokio::sync::Notify,
     /// The line (first come, first served) of the submissions that lost the race for a
@@ -193,15 +191,10 @@ impl Node {
         })
     }
 
-    /// How many entries the file holds durably.
+    /// How many entries the file holds durably (what a reader of it sees: every commit is
+    /// durable; the staged entries are not counted).
     pub(crate) fn durable(&self) -> u64 {
-        self.durable.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Records that the file holds the first `n` entries durably.
-    pub(crate) fn set_durable(&self, n: u64) {
-        self.durable
-            .fetch_max(n, std::sync::atomic::Ordering::AcqRel);
+        self.store.len().unwrap_or(0)
     }
 
     /// Sends the sequencer a job; gives it back if there is no sequencer (not an operator's
@@ -218,8 +211,8 @@ impl Node {
         }
     }
 
-    /// Runs `work` on the ledger's batch, after every staged entry is durable: through the
-    /// sequencer on an operator's node, directly otherwise. `None` if it could not run.
+    /// Runs `work` on the ledger's batch through the sequencer, after every staged entry is
+    /// durable; `None` without a sequencer (not an operator's node, or shutting down).
     pub(crate) fn with_batch<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut crate::ledger::Batch<'_>) -> T + Send + 'static,
@@ -228,16 +221,7 @@ impl Node {
         let job = sequencer::Job::Run(Box::new(move |batch| {
             let _ = tx.send(work(batch));
         }));
-        match self.send_job(job) {
-            Ok(()) => {}
-            Err(sequencer::Job::Run(work)) => {
-                let mut ledger = self.ledger();
-                let mut batch = ledger.begin().ok()?;
-                work(&mut batch);
-                batch.commit().ok()?;
-            }
-            Err(_) => return None,
-        }
+        self.send_job(job).ok()?;
         rx.recv().ok()
     }
 
@@ -300,7 +284,6 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
             hash: head.1,
             told: false,
         }),
-        durable: std::sync::atomic::AtomicU64::new(head.0),
         moved: tokio::sync::Notify::new(),
         line: tokio::sync::Mutex::new(()),
         jobs: Mutex::new(None),

@@ -101,8 +101,6 @@ fn run(node: &Node, jobs: &Receiver<Job>, wake: &Sender<Job>) {
         let next = ledger.next_seq().0;
         let head = ledger.registers().head.map_or([0; 32], |(_, h, _)| h);
         drop(ledger);
-        // Nothing is staged or being written: all the ledger holds is durable.
-        node.set_durable(next);
         node.set_head(next, head);
         node.added.notify_one();
     }
@@ -272,9 +270,6 @@ fn answer(
 ) {
     match done {
         Ok(receipts) => {
-            if let Some(durable) = receipts.iter().map(|r| r.seq.0 + 1).max() {
-                node.set_durable(durable);
-            }
             let durable = node.durable();
             // Waiting submissions are in the order of their last entries, but one sent again
             // may wait for an earlier entry than those staged before it.
