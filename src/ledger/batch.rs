@@ -17,13 +17,12 @@ use crate::input::DisclosureInput;
 use crate::keys::SecretKey;
 use crate::model::{Body, Entry, EntryHash, FORMAT_VERSION, Seq, Signer, Timestamp};
 use crate::rules;
-use crate::store::{
-    Access, IndexUpdate, NewRecord, OpenError as StoreOpenError, Store, StoreAppendError, VaultItem,
-};
+use crate::store::{Access, IndexUpdate, NewRecord, OpenError as StoreOpenError, Store, VaultItem};
 use crate::witness::WitnessError;
 
 use super::check::read_fact;
 use super::replay::{load, replay_into};
+use super::writer::BackgroundWriter;
 use super::{AppendError, Ledger, fresh_salt};
 
 /// A body to append, with the vault items that go with it.
@@ -401,6 +400,7 @@ impl Ledger {
             records: Vec::new(),
             receipts: Vec::new(),
             writing: None,
+            background: None,
             durable: Vec::new(),
             done: false,
         })
@@ -609,14 +609,15 @@ pub struct Batch<'l> {
     /// The durable write started by [`Batch::flush_in_background`], if it has not been waited
     /// for yet.
     writing: Option<InFlight>,
+    /// The thread background writes run on, from the first one until the batch ends.
+    background: Option<BackgroundWriter>,
     /// Receipts of entries whose background write has completed, not yet handed back.
     durable: Vec<Receipt>,
     done: bool,
 }
 
-/// A durable write running on its own thread, and the receipts it will make good.
+/// A durable write running on the batch's writing thread: the receipts it will make good.
 struct InFlight {
-    handle: std::thread::JoinHandle<Result<(), StoreAppendError>>,
     receipts: Vec<Receipt>,
 }
 
@@ -851,10 +852,11 @@ impl Batch<'_> {
         let Some(w) = self.writing.take() else {
             return Ok(());
         };
-        let written = match w.handle.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
+        let written = self
+            .background
+            .as_mut()
+            .expect("a write in flight has a thread writing it")
+            .wait();
         match written {
             Ok(()) => {
                 self.durable.extend(w.receipts);
@@ -892,19 +894,34 @@ impl Batch<'_> {
             let index = self.index_update()?;
             let records = std::mem::take(&mut self.records);
             let receipts = std::mem::take(&mut self.receipts);
-            let store = Arc::clone(
-                self.ledger
-                    .writer
-                    .as_ref()
-                    .expect("a batch holds the write handle until it ends"),
-            );
-            let handle = std::thread::spawn(move || {
-                let result = store.append_indexed(&records, Some(&index));
-                written();
-                result
-            });
+            if self.background.is_none() {
+                let store = Arc::clone(
+                    self.ledger
+                        .writer
+                        .as_ref()
+                        .expect("a batch holds the write handle until it ends"),
+                );
+                // No thread to write on (the system refused one): write here instead.
+                self.background = BackgroundWriter::start(store).ok();
+            }
+            let unsent = match &self.background {
+                Some(thread) => thread.send(records, index, written).err(),
+                None => Some((records, index)),
+            };
             self.ledger.index.rebuild = false;
-            self.writing = Some(InFlight { handle, receipts });
+            match unsent {
+                None => self.writing = Some(InFlight { receipts }),
+                Some((records, index)) => {
+                    let written_here = self.writer().append_indexed(&records, Some(&index));
+                    if let Err(e) = written_here {
+                        self.records.clear();
+                        self.receipts.clear();
+                        self.reload();
+                        return Err(e.into());
+                    }
+                    self.durable.extend(receipts);
+                }
+            }
         }
         Ok(std::mem::take(&mut self.durable))
     }
@@ -1036,7 +1053,8 @@ impl Drop for Batch<'_> {
             self.records.clear();
             self.reload();
         }
-        // Release the write lock.
+        // Release the write lock (the writing thread holds the store too).
+        self.background = None;
         self.ledger.writer = None;
     }
 }

@@ -32,6 +32,7 @@ mod error;
 mod prepare;
 mod replay;
 mod signed;
+mod writer;
 
 pub(crate) use batch::pending_items;
 pub use batch::{Batch, Checked, CheckedEntry, Pending, Receipt, SignatureFeed};

@@ -66,10 +66,10 @@ pub(crate) fn sign(node: &Arc<Node>) -> Option<(u64, Vec<u8>)> {
             Some((size, note.to_string().into_bytes()))
         }
         Err(e) => {
-            eprintln!(
-                "{}",
-                serde_json::json!({"event": "checkpoint-failed", "error": e.to_string()})
-            );
+            super::log_line(&serde_json::json!({
+                "event": "checkpoint-failed",
+                "error": e.to_string(),
+            }));
             None
         }
     }
@@ -152,13 +152,10 @@ fn ask(
 }
 
 fn report(remote: &Remote, size: u64, why: &str) {
-    eprintln!(
-        "{}",
-        serde_json::json!({
-            "event": "witness-did-not-cosign",
-            "witness": remote.url(),
-            "size": size,
-            "error": why,
-        })
-    );
+    super::log_line(&serde_json::json!({
+        "event": "witness-did-not-cosign",
+        "witness": remote.url(),
+        "size": size,
+        "error": why,
+    }));
 }

@@ -10,7 +10,7 @@
 //! accepted entry is durable before it is acknowledged; shutting down (SIGINT, SIGTERM) stops
 //! taking requests, lets the ones in flight finish and exits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -123,8 +123,12 @@ pub(crate) struct Node {
     rate: f64,
 }
 
+/// How many of the latest heads a node remembers (position and entry hash), to answer a
+/// submission signed for a position another entry has taken without reading the ledger.
+const RECENT_HEADS: usize = 4096;
+
 /// The log's head as staged: the next position and the hash of the entry before it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Head {
     /// The next position.
     pub(crate) next: u64,
@@ -132,6 +136,25 @@ pub(crate) struct Head {
     pub(crate) hash: [u8; 32],
     /// Whether a submission waiting in the line was told this head already.
     pub(crate) told: bool,
+    /// The latest heads' (position, entry hash), in order, all before `next` (the entries
+    /// inside a chain are not among them).
+    pub(crate) recent: VecDeque<(u64, [u8; 32])>,
+}
+
+impl Head {
+    /// The head of a log whose next position is `next`, after the entry with `hash`.
+    pub(crate) fn new(next: u64, hash: [u8; 32]) -> Head {
+        let mut recent = VecDeque::new();
+        if let Some(last) = next.checked_sub(1) {
+            recent.push_back((last, hash));
+        }
+        Head {
+            next,
+            hash,
+            told: false,
+            recent,
+        }
+    }
 }
 
 impl Node {
@@ -169,14 +192,36 @@ impl Node {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if (h.next, h.hash) != (next, hash) {
-            *h = Head {
-                next,
-                hash,
-                told: false,
-            };
+            // Positions from the new head's on were dropped or are taken again.
+            while h
+                .recent
+                .back()
+                .is_some_and(|(seq, _)| seq.saturating_add(1) >= next)
+            {
+                h.recent.pop_back();
+            }
+            if let Some(last) = next.checked_sub(1) {
+                h.recent.push_back((last, hash));
+            }
+            if h.recent.len() > RECENT_HEADS {
+                h.recent.pop_front();
+            }
+            h.next = next;
+            h.hash = hash;
+            h.told = false;
             drop(h);
             self.moved.notify_waiters();
         }
+    }
+
+    /// The hash of the entry staged or recorded at `seq`, if it is one of the latest heads.
+    pub(crate) fn recent_hash(&self, seq: u64) -> Option<[u8; 32]> {
+        let h = self
+            .head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = h.recent.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
+        h.recent.get(at).map(|(_, hash)| *hash)
     }
 
     /// The head, unless a submission in the line was told it already; marks it told.
@@ -279,11 +324,7 @@ pub fn run(config: NodeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), Nod
         witnesses: config.witnesses,
         checkpointed: tokio::sync::watch::Sender::new(latest),
         added: tokio::sync::Notify::new(),
-        head: std::sync::RwLock::new(Head {
-            next: head.0,
-            hash: head.1,
-            told: false,
-        }),
+        head: std::sync::RwLock::new(Head::new(head.0, head.1)),
         moved: tokio::sync::Notify::new(),
         line: tokio::sync::Mutex::new(()),
         jobs: Mutex::new(None),
@@ -434,8 +475,15 @@ async fn access_log(
         "status": response.status().as_u16(),
         "ms": (start.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
     });
-    eprintln!("{line}");
+    log_line(&line);
     response
+}
+
+/// Writes one structured log line (JSON) on standard error, in one write: a `Value` displayed
+/// straight onto unbuffered standard error is a write call per token.
+pub(crate) fn log_line(line: &serde_json::Value) {
+    let text = format!("{line}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -7,18 +7,24 @@
 //! staged meanwhile make the next one. A submission is answered only when the transaction
 //! holding its entries has completed — nothing is acknowledged before it is durable — and, if a
 //! write fails, every submission it or a later group held is answered with the error and the
-//! registers are put back as the file has them. The ledger is held (its batch open) only while
-//! entries are staged or being written; other work on the ledger (checkpoints) is run here too,
-//! after what is staged is made durable.
+//! registers are put back as the file has them. The ledger is held (its batch open) while
+//! entries are staged or being written and for a moment after ([`KEEP_OPEN`]), so a busy node
+//! judges submission after submission in one batch; other work on the ledger (checkpoints) is
+//! run here too, after what is staged is made durable.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
 
 use crate::ledger::{AppendError, Batch, Recorded, SignedEntry};
 use crate::model::{Seq, Timestamp};
 
 use super::Node;
+
+/// How long a session keeps the ledger's batch open with nothing staged, being written or
+/// waiting: a busy node judges submission after submission in one session.
+const KEEP_OPEN: Duration = Duration::from_millis(200);
 
 /// Work for the sequencer.
 pub(crate) enum Job {
@@ -90,12 +96,12 @@ fn run(node: &Node, jobs: &Receiver<Job>, wake: &Sender<Job>) {
         match session {
             Ok(Ended::Stopped) => break,
             Ok(Ended::Idle) => {}
-            Err(_) => eprintln!(
-                "{}",
-                serde_json::json!({"event": "sequencer-panic", "error": "a submission could \
-                    not be judged (a bug: please report it); the submissions waiting were \
-                    answered 503 and may send the same signed entries again"})
-            ),
+            Err(_) => super::log_line(&serde_json::json!({
+                "event": "sequencer-panic",
+                "error": "a submission could not be judged (a bug: please report it); the \
+                    submissions waiting were answered 503 and may send the same signed entries \
+                    again",
+            })),
         }
         let ledger = node.ledger();
         let next = ledger.next_seq().0;
@@ -129,8 +135,14 @@ fn session(node: &Node, first: Job, jobs: &Receiver<Job>, wake: &Sender<Job>) ->
     loop {
         let next_job = match job.take() {
             Some(j) => j,
+            // Nothing in hand: the batch stays open for the next submission a moment (opening
+            // one reads the ledger's head back from the file), then the ledger is released.
             None if waiting.is_empty() && !batch.is_writing() && batch.is_empty() => {
-                return Ended::Idle;
+                match jobs.recv_timeout(KEEP_OPEN) {
+                    Ok(j) => j,
+                    Err(RecvTimeoutError::Timeout) => return Ended::Idle,
+                    Err(RecvTimeoutError::Disconnected) => return Ended::Stopped,
+                }
             }
             None => match jobs.recv() {
                 Ok(j) => j,
@@ -270,7 +282,10 @@ fn answer(
 ) {
     match done {
         Ok(receipts) => {
-            let durable = node.durable();
+            // What the write made durable says how far the file goes, without reading it.
+            let durable = receipts
+                .last()
+                .map_or_else(|| node.durable(), |r| r.seq.0 + 1);
             // Waiting submissions are in the order of their last entries, but one sent again
             // may wait for an earlier entry than those staged before it.
             let mut still = VecDeque::with_capacity(waiting.len());

@@ -56,6 +56,11 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         Some((seq, prev)) if seq > next || (seq == next && prev != head) => {
             return stale(seq, next, head);
         }
+        // Signed for a position another entry has taken lately: told the head in turn,
+        // without the ledger.
+        Some((seq, _)) if seq < next && node.recent_hash(seq).is_some_and(|h| h != hashes[0]) => {
+            Answer::Stale
+        }
         Some((seq, _)) if seq < node.durable() => {
             let reader = Arc::clone(&node);
             let resent = hashes.clone();

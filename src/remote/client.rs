@@ -124,7 +124,16 @@ impl Remote {
         let agent = ureq::Agent::config_builder()
             .tls_config(tls.build())
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
+            // Each phase of a request is bounded, not the whole call: a bound on the whole
+            // call (or on resolving) makes ureq resolve the host on a thread of its own for
+            // every request, pooled connection or not — a thread per tile when mirroring, per
+            // submission when a node is busy. Resolving is left to the system's resolver and
+            // its own time limits (resolv.conf).
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_send_request(Some(Duration::from_secs(120)))
+            .timeout_send_body(Some(Duration::from_secs(120)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .timeout_recv_body(Some(Duration::from_secs(120)))
             .build()
             .new_agent();
         Ok(Remote { base, agent })
