@@ -10,7 +10,7 @@
 //! accepted entry is durable before it is acknowledged; shutting down (SIGINT, SIGTERM) stops
 //! taking requests, lets the ones in flight finish and exits.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -27,8 +27,10 @@ use crate::keys::SecretKey;
 use crate::ledger::{Ledger, OpenError};
 use crate::remote::Remote;
 use crate::store::Store;
+use head::{Head, Position};
 
 pub mod checkpointer;
+mod head;
 pub mod read;
 mod sequencer;
 pub mod witness;
@@ -110,8 +112,8 @@ pub(crate) struct Node {
     pub(crate) added: tokio::sync::Notify,
     /// The log's head as the sequencer has staged it: a submission signed against another
     /// head is answered 409 without waiting for the ledger.
-    pub(crate) head: std::sync::RwLock<Head>,
-    /// Woken when the head moves.
+    head: std::sync::RwLock<Head>,
+    /// Woken when the head the line is told changes (it moved, or was promised).
     pub(crate) moved: tokio::sync::Notify,
     /// The line (first come, first served) of the submissions that lost the race for a
     /// position: one at a time is told the next head, so a moving head answers one of them,
@@ -121,40 +123,6 @@ pub(crate) struct Node {
     pub(crate) jobs: Mutex<Option<std::sync::mpsc::Sender<sequencer::Job>>>,
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     rate: f64,
-}
-
-/// How many of the latest heads a node remembers (position and entry hash), to answer a
-/// submission signed for a position another entry has taken without reading the ledger.
-const RECENT_HEADS: usize = 4096;
-
-/// The log's head as staged: the next position and the hash of the entry before it.
-#[derive(Debug, Clone)]
-pub(crate) struct Head {
-    /// The next position.
-    pub(crate) next: u64,
-    /// The hash of the entry at `next - 1` (zeros before the genesis entry).
-    pub(crate) hash: [u8; 32],
-    /// Whether a submission waiting in the line was told this head already.
-    pub(crate) told: bool,
-    /// The latest heads' (position, entry hash), in order, all before `next` (the entries
-    /// inside a chain are not among them).
-    pub(crate) recent: VecDeque<(u64, [u8; 32])>,
-}
-
-impl Head {
-    /// The head of a log whose next position is `next`, after the entry with `hash`.
-    pub(crate) fn new(next: u64, hash: [u8; 32]) -> Head {
-        let mut recent = VecDeque::new();
-        if let Some(last) = next.checked_sub(1) {
-            recent.push_back((last, hash));
-        }
-        Head {
-            next,
-            hash,
-            told: false,
-            recent,
-        }
-    }
 }
 
 impl Node {
@@ -177,63 +145,63 @@ impl Node {
     }
 
     /// The head as staged: the next position and the hash before it.
-    pub(crate) fn head(&self) -> (u64, [u8; 32]) {
-        let h = self
-            .head
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (h.next, h.hash)
+    pub(crate) fn head(&self) -> Position {
+        self.head_state().current()
+    }
+
+    /// The head a submission in judging promised, while the promise stands.
+    pub(crate) fn promised(&self) -> Option<Position> {
+        self.head_state().promised()
     }
 
     /// Moves the head (the sequencer staged or dropped entries) and wakes the line.
     pub(crate) fn set_head(&self, next: u64, hash: [u8; 32]) {
-        let mut h = self
-            .head
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if (h.next, h.hash) != (next, hash) {
-            // Positions from the new head's on were dropped or are taken again.
-            while h
-                .recent
-                .back()
-                .is_some_and(|(seq, _)| seq.saturating_add(1) >= next)
-            {
-                h.recent.pop_back();
-            }
-            if let Some(last) = next.checked_sub(1) {
-                h.recent.push_back((last, hash));
-            }
-            if h.recent.len() > RECENT_HEADS {
-                h.recent.pop_front();
-            }
-            h.next = next;
-            h.hash = hash;
-            h.told = false;
-            drop(h);
-            self.moved.notify_waiters();
-        }
+        self.change_head(|h| h.set(next, hash));
+    }
+
+    /// A submission signed for `base` goes to be judged: the line may be told `result`.
+    pub(crate) fn promise(&self, base: Position, result: Position) {
+        self.change_head(|h| h.promise(base, result));
+    }
+
+    /// The submission that promised `result` was not staged.
+    pub(crate) fn break_promise(&self, result: Position) {
+        self.change_head(|h| h.break_promise(result));
+    }
+
+    /// No promise stands (the sequencer starts again).
+    pub(crate) fn break_all_promises(&self) {
+        self.change_head(Head::break_all);
     }
 
     /// The hash of the entry staged or recorded at `seq`, if it is one of the latest heads.
     pub(crate) fn recent_hash(&self, seq: u64) -> Option<[u8; 32]> {
-        let h = self
-            .head
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let at = h.recent.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
-        h.recent.get(at).map(|(_, hash)| *hash)
+        self.head_state().recent_hash(seq)
     }
 
-    /// The head, unless a submission in the line was told it already; marks it told.
-    pub(crate) fn tell_head(&self) -> Option<(u64, [u8; 32])> {
-        let mut h = self
-            .head
+    /// The head to sign for, unless a submission in the line was told it already.
+    pub(crate) fn tell_head(&self) -> Option<Position> {
+        self.head_state_mut().tell()
+    }
+
+    fn head_state(&self) -> std::sync::RwLockReadGuard<'_, Head> {
+        self.head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn head_state_mut(&self) -> std::sync::RwLockWriteGuard<'_, Head> {
+        self.head
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (!h.told).then(|| {
-            h.told = true;
-            (h.next, h.hash)
-        })
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies `change` to the head; wakes the line if what it is told changed.
+    fn change_head(&self, change: impl FnOnce(&mut Head) -> bool) {
+        let changed = change(&mut self.head_state_mut());
+        if changed {
+            self.moved.notify_waiters();
+        }
     }
 
     /// How many entries the file holds durably (what a reader of it sees: every commit is

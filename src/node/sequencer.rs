@@ -103,6 +103,7 @@ fn run(node: &Node, jobs: &Receiver<Job>, wake: &Sender<Job>) {
                     again",
             })),
         }
+        node.break_all_promises();
         let ledger = node.ledger();
         let next = ledger.next_seq().0;
         let head = ledger.registers().head.map_or([0; 32], |(_, h, _)| h);
@@ -250,6 +251,9 @@ fn stage(
                     other => Answer::Refused(i, other),
                 };
                 let _ = reply.send(answer);
+                if let (Some((seq, _)), Some(last)) = (signed, hashes.last()) {
+                    node.break_promise((seq + hashes.len() as u64, *last));
+                }
                 publish_head(node, batch);
                 return;
             }

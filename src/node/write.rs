@@ -52,8 +52,13 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
     // it is durable (docs/DECISIONS.md, "Submitting to a remote log").
     let position = signed_position(&chain[0].0);
     let (next, head) = node.head();
+    // A submission signed for the head promised by the one being judged goes to the
+    // sequencer after it (module `head`).
+    let promised = node.promised();
     let answer = match position {
-        Some((seq, prev)) if seq > next || (seq == next && prev != head) => {
+        Some((seq, prev))
+            if (seq > next || (seq == next && prev != head)) && position != promised =>
+        {
             return stale(seq, next, head);
         }
         // Signed for a position another entry has taken lately: told the head in turn,
@@ -75,6 +80,7 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
         }
         _ => {
             let (reply, answered) = tokio::sync::oneshot::channel();
+            let count = chain.len() as u64;
             let job = Job::Submit {
                 chain,
                 hashes: hashes.clone(),
@@ -82,6 +88,10 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             };
             if node.send_job(job).is_err() {
                 return error(StatusCode::SERVICE_UNAVAILABLE, "the node is shutting down");
+            }
+            // Signed for the head: while it is judged, the line is told the head it makes.
+            if let (Some(base), Some(last)) = (position, hashes.last()) {
+                node.promise(base, (base.0 + count, *last));
             }
             match answered.await {
                 Ok(answer) => answer,
