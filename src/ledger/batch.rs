@@ -845,6 +845,14 @@ impl Batch<'_> {
         self.ledger.index = index;
     }
 
+    /// After a failed write: nothing staged is kept (it chained onto entries that are not in
+    /// the file) and the registers are put back as the file has them.
+    fn drop_staged(&mut self) {
+        self.records.clear();
+        self.receipts.clear();
+        self.reload();
+    }
+
     /// Waits for the write in flight, if any. If it failed, nothing staged since is kept (it
     /// chained onto entries that are not in the file) and the registers are put back as the
     /// file has them.
@@ -863,9 +871,7 @@ impl Batch<'_> {
                 Ok(())
             }
             Err(e) => {
-                self.records.clear();
-                self.receipts.clear();
-                self.reload();
+                self.drop_staged();
                 Err(e.into())
             }
         }
@@ -914,9 +920,7 @@ impl Batch<'_> {
                 Some((records, index)) => {
                     let written_here = self.writer().append_indexed(&records, Some(&index));
                     if let Err(e) = written_here {
-                        self.records.clear();
-                        self.receipts.clear();
-                        self.reload();
+                        self.drop_staged();
                         return Err(e.into());
                     }
                     self.durable.extend(receipts);
@@ -988,9 +992,7 @@ impl Batch<'_> {
                 .map_err(AppendError::from)
         });
         if let Err(e) = written {
-            self.records.clear();
-            self.receipts.clear();
-            self.reload();
+            self.drop_staged();
             return Err(e);
         }
         self.ledger.index.rebuild = false;

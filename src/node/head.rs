@@ -16,6 +16,12 @@ const RECENT_HEADS: usize = 4096;
 /// A position and the hash of the entry before it: what an entry is signed against.
 pub(crate) type Position = (u64, [u8; 32]);
 
+/// The head a submission signed for `position` makes if it is accepted: after its last entry,
+/// whose leaf hash is `last`, `count` positions on.
+pub(crate) fn made_by(position: Position, count: u64, last: [u8; 32]) -> Position {
+    (position.0 + count, last)
+}
+
 /// The head as staged, the promise made on it, and whether the line was told.
 #[derive(Debug, Clone)]
 pub(crate) struct Head {
@@ -100,12 +106,7 @@ impl Head {
     /// The submission that promised `result` was not staged: the head stays. Returns whether
     /// the advertised head changed (wake the line).
     pub(crate) fn break_promise(&mut self, result: Position) -> bool {
-        if self.promise != Some(result) {
-            return false;
-        }
-        let before = self.advertised();
-        self.promise = None;
-        self.changed_from(before)
+        self.promise == Some(result) && self.break_all()
     }
 
     /// Every promise is off (the sequencer started again).

@@ -251,8 +251,8 @@ fn stage(
                     other => Answer::Refused(i, other),
                 };
                 let _ = reply.send(answer);
-                if let (Some((seq, _)), Some(last)) = (signed, hashes.last()) {
-                    node.break_promise((seq + hashes.len() as u64, *last));
+                if let (Some(position), Some(last)) = (signed, hashes.last()) {
+                    node.break_promise(super::head::made_by(position, hashes.len() as u64, *last));
                 }
                 publish_head(node, batch);
                 return;

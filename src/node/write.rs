@@ -91,7 +91,7 @@ pub(crate) async fn submit(State(node): State<Arc<Node>>, body: Bytes) -> Respon
             }
             // Signed for the head: while it is judged, the line is told the head it makes.
             if let (Some(base), Some(last)) = (position, hashes.last()) {
-                node.promise(base, (base.0 + count, *last));
+                node.promise(base, super::head::made_by(base, count, *last));
             }
             match answered.await {
                 Ok(answer) => answer,
